@@ -1,0 +1,154 @@
+//! The embedded target: Gateway API objects kept in memory, routed by the model,
+//! and served as real HTTP/HTTPS on loopback with in-process echo backends.
+
+pub mod echo;
+pub mod server;
+pub mod tls;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
+
+use crate::manifest::Manifest;
+use crate::model::compile::{self, Compiled, SUPPORTED_FEATURES};
+use crate::model::lab;
+use crate::model::status::ObjectStatus;
+use crate::model::world::{EchoService, ObjKey, World};
+use crate::target::{EchoBackend, GatewayRef, Target, TargetError};
+use server::{PortKey, PortServer, SharedState};
+use tls::LabCa;
+
+pub struct EmbeddedTarget {
+    world: World,
+    compiled: Arc<Compiled>,
+    state: SharedState,
+    ca: Arc<LabCa>,
+    tls: Arc<rustls::ServerConfig>,
+    servers: BTreeMap<PortKey, PortServer>,
+    /// Fixed loopback ports for listener ports (for `gwlab serve`); others get a free port.
+    fixed_ports: BTreeMap<u16, u16>,
+}
+
+impl EmbeddedTarget {
+    /// A fresh gateway holding the lab objects, serving nothing until reconciled.
+    pub async fn start(ca: Arc<LabCa>, fixed_ports: BTreeMap<u16, u16>) -> Result<Self, TargetError> {
+        let mut world = World::default();
+        for m in lab::objects() {
+            world.apply(m);
+        }
+        let compiled = Arc::new(compile::compile(&world));
+        let tls = Arc::new(tls::server_config(ca.clone()));
+        let mut t = EmbeddedTarget {
+            world,
+            state: Arc::new(RwLock::new(compiled.clone())),
+            compiled,
+            ca,
+            tls,
+            servers: BTreeMap::new(),
+            fixed_ports,
+        };
+        t.reconcile().await?;
+        Ok(t)
+    }
+
+    pub fn compiled(&self) -> &Compiled {
+        &self.compiled
+    }
+
+    pub fn ca(&self) -> &Arc<LabCa> {
+        &self.ca
+    }
+
+    /// Every socket served: Gateway listener port → loopback address.
+    pub fn sockets(&self) -> Vec<(PortKey, SocketAddr, String)> {
+        self.servers.iter().map(|(k, s)| (k.clone(), s.addr, s.protocol.clone())).collect()
+    }
+
+    /// Recomputes status and routing, then starts and stops sockets to match.
+    async fn reconcile(&mut self) -> Result<(), TargetError> {
+        let compiled = Arc::new(compile::compile(&self.world));
+        *self.state.write().expect("state lock") = compiled.clone();
+        let mut wanted: BTreeMap<PortKey, String> = BTreeMap::new();
+        for gw in compiled.gateways.values() {
+            for (port, protocol) in gw.ports() {
+                wanted.insert(PortKey { namespace: gw.namespace.clone(), gateway: gw.name.clone(), port }, protocol);
+            }
+        }
+        self.servers.retain(|k, s| wanted.get(k) == Some(&s.protocol));
+        for (key, protocol) in wanted {
+            if self.servers.contains_key(&key) {
+                continue;
+            }
+            let local = self.fixed_ports.get(&key.port).copied().unwrap_or(0);
+            let bind = SocketAddr::from((Ipv4Addr::LOCALHOST, local));
+            let tls = (protocol == "HTTPS").then(|| self.tls.clone());
+            let server = server::start(key.clone(), protocol, bind, self.state.clone(), tls)
+                .await
+                .map_err(|e| TargetError::Start(format!("cannot listen on {bind} for Gateway {}/{} port {}: {e}", key.namespace, key.gateway, key.port)))?;
+            self.servers.insert(key, server);
+        }
+        self.compiled = compiled;
+        Ok(())
+    }
+}
+
+impl Target for EmbeddedTarget {
+    fn name(&self) -> &'static str {
+        "embedded"
+    }
+
+    async fn supported_features(&self) -> Result<BTreeSet<String>, TargetError> {
+        Ok(SUPPORTED_FEATURES.iter().map(|s| s.to_string()).collect())
+    }
+
+    async fn ensure_namespace(&mut self, namespace: &str, _run_id: &str) -> Result<bool, TargetError> {
+        // Namespaces exist implicitly here; only their labels (from Namespace
+        // manifests) matter, for allowedRoutes selectors.
+        let _ = namespace;
+        Ok(true)
+    }
+
+    async fn deploy_backend(&mut self, b: &EchoBackend, _run_id: &str) -> Result<(), TargetError> {
+        self.world.add_echo(EchoService { namespace: b.namespace.clone(), name: b.name.clone(), port: b.port });
+        self.reconcile().await
+    }
+
+    async fn apply(&mut self, object: &Manifest, _run_id: &str) -> Result<(), TargetError> {
+        self.world.apply(object.clone());
+        self.reconcile().await
+    }
+
+    async fn delete(&mut self, object: &Manifest) -> Result<(), TargetError> {
+        let key = ObjKey::new(&object.kind, object.namespace.as_deref().unwrap_or(""), &object.name);
+        self.world.delete(&key);
+        self.reconcile().await
+    }
+
+    async fn await_status(&self, key: &ObjKey, _holds: &dyn Fn(&ObjectStatus) -> bool, _timeout: Duration) -> Result<Option<ObjectStatus>, TargetError> {
+        // Status is computed synchronously on every change: what is there now is final.
+        Ok(self.compiled.status.get(key).cloned())
+    }
+
+    async fn gateway_address(&self, gateway: &GatewayRef, port: u16) -> Result<SocketAddr, TargetError> {
+        if self.compiled.gateway(&gateway.namespace, &gateway.name).is_none() {
+            return Err(TargetError::NoGateway(gateway.to_string()));
+        }
+        let key = PortKey { namespace: gateway.namespace.clone(), gateway: gateway.name.clone(), port };
+        self.servers.get(&key).map(|s| s.addr).ok_or(TargetError::NoListener { gateway: gateway.to_string(), port })
+    }
+
+    fn trust_anchor(&self) -> Option<CertificateDer<'static>> {
+        Some(self.ca.ca_der())
+    }
+
+    async fn delete_namespace(&mut self, namespace: &str) -> Result<(), TargetError> {
+        let keys: Vec<ObjKey> = self.world.objects().filter(|(k, _)| k.namespace == namespace).map(|(k, _)| k.clone()).collect();
+        for k in keys {
+            self.world.delete(&k);
+        }
+        self.reconcile().await
+    }
+}

@@ -1,0 +1,199 @@
+//! Real HTTP/HTTPS on loopback for one Gateway listener port: every request is
+//! routed by the model and answered by an in-process echo backend.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
+
+use super::echo;
+use crate::model::compile::{Compiled, HeaderOps};
+use crate::model::evaluate::{self, Dispatch, Outcome};
+use crate::model::request::{RequestHead, modify_headers};
+
+/// The routing state every listener reads; replaced whole on each change.
+pub type SharedState = Arc<RwLock<Arc<Compiled>>>;
+
+/// Which Gateway listener port a socket serves.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PortKey {
+    pub namespace: String,
+    pub gateway: String,
+    pub port: u16,
+}
+
+/// A running listener socket; dropping it stops it and its connections.
+#[derive(Debug)]
+pub struct PortServer {
+    pub addr: SocketAddr,
+    pub protocol: String,
+    task: JoinHandle<()>,
+}
+
+impl Drop for PortServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub async fn start(
+    key: PortKey,
+    protocol: String,
+    bind: SocketAddr,
+    state: SharedState,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> std::io::Result<PortServer> {
+    let listener = TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let key = Arc::new(key);
+    let task = tokio::spawn(async move {
+        let mut connections = JoinSet::new();
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { continue };
+            let _ = stream.set_nodelay(true);
+            let state = state.clone();
+            let key = key.clone();
+            let tls = tls.clone();
+            connections.spawn(async move {
+                let service = service_fn(move |req| {
+                    let state = state.clone();
+                    let key = key.clone();
+                    async move { Ok::<_, Infallible>(handle(&state, &key, scheme, req).await) }
+                });
+                let builder = hyper::server::conn::http1::Builder::new();
+                match tls {
+                    Some(cfg) => {
+                        if let Ok(stream) = TlsAcceptor::from(cfg).accept(stream).await {
+                            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                        }
+                    }
+                    None => {
+                        let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                    }
+                }
+            });
+            // Reap finished connections so the set does not grow without bound.
+            while connections.try_join_next().is_some() {}
+        }
+    });
+    Ok(PortServer { addr, protocol, task })
+}
+
+fn plain(status: u16, text: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(text)));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r.headers_mut().insert("content-type", "text/plain; charset=utf-8".parse().expect("static header"));
+    r
+}
+
+fn with_headers(mut r: Response<Full<Bytes>>, extra: Vec<(String, String)>, ops: &[HeaderOps]) -> Response<Full<Bytes>> {
+    let mut headers: Vec<(String, String)> = r
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    headers.extend(extra);
+    for op in ops {
+        modify_headers(&mut headers, &op.set, &op.add, &op.remove);
+    }
+    let map = r.headers_mut();
+    map.clear();
+    for (n, v) in headers {
+        if let (Ok(n), Ok(v)) = (hyper::header::HeaderName::from_bytes(n.as_bytes()), hyper::header::HeaderValue::from_str(&v)) {
+            map.append(n, v);
+        }
+    }
+    r
+}
+
+fn request_head(req: &Request<Incoming>, scheme: &str) -> RequestHead {
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(String::from)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()))
+        .unwrap_or_default();
+    RequestHead {
+        method: req.method().as_str().to_string(),
+        scheme: scheme.to_string(),
+        host,
+        path: req.uri().path().to_string(),
+        query: req.uri().query().map(String::from),
+        headers: req
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect(),
+    }
+}
+
+async fn handle(state: &SharedState, key: &PortKey, scheme: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let head = request_head(&req, scheme);
+    // The echo server ignores bodies, but reading it keeps the connection reusable.
+    let _ = req.into_body().collect().await;
+    let compiled = state.read().expect("state lock").clone();
+    let Some(gw) = compiled.gateway(&key.namespace, &key.gateway) else {
+        return plain(404, format!("Gateway {}/{} is gone\n", key.namespace, key.gateway));
+    };
+    let evaluation = evaluate::evaluate(gw, key.port, &head);
+    match evaluation.outcome {
+        Outcome::NotFound { why } => plain(404, format!("{why}\n")),
+        Outcome::ServerError { why } => plain(500, format!("{why}\n")),
+        Outcome::Redirect { status, location, response_headers } => {
+            let r = plain(status, String::new());
+            with_headers(r, vec![("location".into(), location)], &response_headers)
+        }
+        Outcome::Forward(fwd) => {
+            let run = async {
+                let Some(backend) = evaluate::pick_backend(&fwd.backends, fastrand::f64()) else {
+                    return plain(500, "no backend with a weight above 0\n".into());
+                };
+                for mirror in &fwd.mirrors {
+                    // Mirrored requests are sent and their answers dropped, as the spec says.
+                    if let crate::model::compile::BackendTarget::Echo { namespace, name } = &mirror.target {
+                        let _ = echo::respond(&fwd.request, namespace, name);
+                    }
+                }
+                let (dispatch, backend_ops) = evaluate::dispatch(backend, &fwd.request, &fwd.matched_path);
+                match dispatch {
+                    Dispatch::Invalid { why } => plain(500, format!("{why}\n")),
+                    Dispatch::Unavailable { why } => plain(503, format!("{why}\n")),
+                    Dispatch::Echo { namespace, name, request } => {
+                        let answer = async {
+                            if let Some(delay) = echo::requested_delay(&request) {
+                                tokio::time::sleep(delay).await;
+                            }
+                            echo::respond(&request, &namespace, &name)
+                        };
+                        let answer = match fwd.backend_timeout {
+                            Some(t) => match tokio::time::timeout(t, answer).await {
+                                Ok(a) => a,
+                                Err(_) => return plain(504, "upstream request timeout\n".into()),
+                            },
+                            None => answer.await,
+                        };
+                        let mut r = Response::new(Full::new(Bytes::from(answer.body)));
+                        *r.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+                        let ops: Vec<HeaderOps> = fwd.response_headers.iter().chain(backend_ops.iter()).cloned().collect();
+                        with_headers(r, answer.headers, &ops)
+                    }
+                }
+            };
+            match fwd.request_timeout {
+                Some(t) => tokio::time::timeout(t, run).await.unwrap_or_else(|_| plain(504, "request timeout\n".into())),
+                None => run.await,
+            }
+        }
+    }
+}

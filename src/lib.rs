@@ -1,0 +1,22 @@
+//! gwlab: a Gateway API lab and end-to-end test harness, with an embedded
+//! reference gateway that implements Gateway API v1.2 HTTPRoute semantics.
+
+pub mod cli;
+pub mod commands;
+pub mod diag;
+pub mod embedded;
+pub mod manifest;
+pub mod model;
+pub mod probe;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod target;
+pub mod yaml;
+
+/// Exit codes: 0 success, 1 failed scenarios, 2 bad input or usage.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAILED: i32 = 1;
+    pub const BAD_INPUT: i32 = 2;
+}

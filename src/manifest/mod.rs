@@ -1,0 +1,339 @@
+//! Kubernetes manifests of a scenario: multi-document YAML, each object kept with
+//! the file and line it came from. Gateway API kinds are typed and checked
+//! structurally; other kinds are kept as they are.
+
+pub mod gateway_api;
+pub mod meta;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diag::Diagnostic;
+use crate::yaml;
+use gateway_api::{Gateway, GatewayClass, HttpRoute, ReferenceGrant};
+use meta::ObjectMeta;
+
+pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+
+/// One object of a manifest file.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub file: PathBuf,
+    /// 1-based line of the document's first line in `file`.
+    pub line: u64,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// As written; `None` means "the scenario namespace" for namespaced kinds.
+    pub namespace: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub object: Object,
+    /// The document as data, for targets that send it on unchanged.
+    pub raw: serde_json::Value,
+}
+
+impl Manifest {
+    /// `Kind/name` (with namespace when written), for messages.
+    pub fn display_name(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}/{} in namespace {ns}", self.kind, self.name),
+            None => format!("{}/{}", self.kind, self.name),
+        }
+    }
+
+    pub fn is_cluster_scoped(&self) -> bool {
+        is_cluster_scoped(&self.kind)
+    }
+
+    /// Converts a line inside this document to a line of the file.
+    pub fn file_line(&self, doc_line: u64) -> u64 {
+        doc_line + self.line - 1
+    }
+}
+
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "GatewayClass"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "CustomResourceDefinition"
+            | "IngressClass"
+            | "KongClusterPlugin"
+            | "PersistentVolume"
+            | "StorageClass"
+    )
+}
+
+/// The typed content of a manifest, for the kinds gwlab gives meaning to.
+#[derive(Debug, Clone)]
+pub enum Object {
+    HttpRoute(Box<HttpRoute>),
+    Gateway(Box<Gateway>),
+    GatewayClass(Box<GatewayClass>),
+    ReferenceGrant(Box<ReferenceGrant>),
+    Service(ServiceInfo),
+    Namespace,
+    Secret(SecretInfo),
+    Other,
+}
+
+/// What the embedded gateway needs of a Service: its ports.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceInfo {
+    pub ports: Vec<u16>,
+}
+
+/// A Secret's `data`/`stringData`, for TLS certificates.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecretInfo {
+    pub type_: Option<String>,
+    pub data: BTreeMap<String, String>,
+    pub string_data: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Head {
+    api_version: Option<String>,
+    kind: Option<String>,
+    metadata: Option<serde_json::Value>,
+}
+
+/// Reads every object of a manifest file. All problems are returned, not only the first.
+pub fn load_file(path: &Path) -> Result<Vec<Manifest>, Vec<Diagnostic>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![Diagnostic::new(path, None, format!("cannot read the file: {e}"))]
+    })?;
+    parse_text(path, &text)
+}
+
+/// Parses manifest text (as if read from `path`).
+pub fn parse_text(path: &Path, text: &str) -> Result<Vec<Manifest>, Vec<Diagnostic>> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for doc in yaml::split_documents(text) {
+        match parse_document(path, &doc) {
+            Ok(m) => out.push(m),
+            Err(mut d) => problems.append(&mut d),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+fn parse_document(path: &Path, doc: &yaml::Document<'_>) -> Result<Manifest, Vec<Diagnostic>> {
+    let raw = yaml::parse_value(path, doc).map_err(|d| vec![d])?;
+    if !raw.is_object() {
+        return Err(vec![Diagnostic::new(
+            path,
+            Some(doc.first_line),
+            "a manifest document must be a mapping with apiVersion, kind and metadata",
+        )]);
+    }
+    let head: Head = serde_json::from_value(raw.clone()).map_err(|e| {
+        vec![Diagnostic::new(path, Some(doc.first_line), e.to_string())]
+    })?;
+    let at = Some(doc.first_line);
+    let api_version = head.api_version.ok_or_else(|| {
+        vec![Diagnostic::new(path, at, "the object has no apiVersion").field("apiVersion")]
+    })?;
+    let kind = head
+        .kind
+        .ok_or_else(|| vec![Diagnostic::new(path, at, "the object has no kind").field("kind")])?;
+    let (group, version) = match api_version.split_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", api_version.as_str()),
+    };
+
+    let object = match (group, kind.as_str()) {
+        (GATEWAY_GROUP, _) => parse_gateway_api(path, doc, version, &kind)?,
+        ("", "Service") if version == "v1" => Object::Service(service_info(&raw)),
+        ("", "Namespace") if version == "v1" => Object::Namespace,
+        ("", "Secret") if version == "v1" => Object::Secret(secret_info(&raw)),
+        _ => Object::Other,
+    };
+
+    // Metadata is checked for every kind: `lables:` must not pass.
+    let meta_value = head.metadata.unwrap_or(serde_json::Value::Null);
+    let meta: ObjectMeta = match &object {
+        Object::HttpRoute(r) => r.metadata.clone(),
+        Object::Gateway(g) => g.metadata.clone(),
+        Object::GatewayClass(g) => g.metadata.clone(),
+        Object::ReferenceGrant(g) => g.metadata.clone(),
+        _ => serde_json::from_value(meta_value).map_err(|e| {
+            vec![
+                Diagnostic::new(path, at, format!("invalid metadata: {e}"))
+                    .field("metadata")
+                    .hint("metadata takes name, namespace, labels and annotations"),
+            ]
+        })?,
+    };
+    let name = meta.name.clone().ok_or_else(|| {
+        vec![
+            Diagnostic::new(path, at, format!("the {kind} has no metadata.name"))
+                .field("metadata.name")
+                .hint("gwlab applies manifests as written and needs a name to track and delete each object"),
+        ]
+    })?;
+    if is_cluster_scoped(&kind) && meta.namespace.is_some() {
+        return Err(vec![
+            Diagnostic::new(path, at, format!("a {kind} is cluster-scoped and takes no namespace"))
+                .field("metadata.namespace"),
+        ]);
+    }
+
+    let manifest = Manifest {
+        file: path.to_path_buf(),
+        line: doc.first_line,
+        api_version,
+        kind,
+        name,
+        namespace: meta.namespace,
+        labels: meta.labels,
+        object,
+        raw,
+    };
+    let problems = validate::check(&manifest);
+    if problems.is_empty() {
+        Ok(manifest)
+    } else {
+        Err(problems)
+    }
+}
+
+fn parse_gateway_api(
+    path: &Path,
+    doc: &yaml::Document<'_>,
+    version: &str,
+    kind: &str,
+) -> Result<Object, Vec<Diagnostic>> {
+    let served = match kind {
+        "HTTPRoute" | "Gateway" | "GatewayClass" => matches!(version, "v1" | "v1beta1"),
+        "ReferenceGrant" => version == "v1beta1",
+        "GRPCRoute" => version == "v1",
+        _ => false,
+    };
+    if !served {
+        return Err(vec![
+            Diagnostic::new(
+                path,
+                Some(doc.first_line),
+                format!("{GATEWAY_GROUP}/{version} {kind} is not part of the Gateway API v1.2.1 standard channel"),
+            )
+            .field("apiVersion")
+            .hint("use gateway.networking.k8s.io/v1 for HTTPRoute, Gateway, GatewayClass and GRPCRoute, and v1beta1 for ReferenceGrant"),
+        ]);
+    }
+    let one = |d| vec![d];
+    Ok(match kind {
+        "HTTPRoute" => Object::HttpRoute(Box::new(yaml::parse(path, doc).map_err(one)?)),
+        "Gateway" => Object::Gateway(Box::new(yaml::parse(path, doc).map_err(one)?)),
+        "GatewayClass" => Object::GatewayClass(Box::new(yaml::parse(path, doc).map_err(one)?)),
+        "ReferenceGrant" => {
+            Object::ReferenceGrant(Box::new(yaml::parse(path, doc).map_err(one)?))
+        }
+        _ => Object::Other,
+    })
+}
+
+fn service_info(raw: &serde_json::Value) -> ServiceInfo {
+    let ports = raw
+        .pointer("/spec/ports")
+        .and_then(|p| p.as_array())
+        .map(|ports| {
+            ports
+                .iter()
+                .filter_map(|p| p.get("port").and_then(|n| n.as_u64()))
+                .filter_map(|n| u16::try_from(n).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    ServiceInfo { ports }
+}
+
+fn secret_info(raw: &serde_json::Value) -> SecretInfo {
+    let map = |key: &str| -> BTreeMap<String, String> {
+        raw.get(key)
+            .and_then(|v| v.as_object())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    SecretInfo {
+        type_: raw.get("type").and_then(|t| t.as_str()).map(String::from),
+        data: map("data"),
+        string_data: map("stringData"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<Manifest>, Vec<Diagnostic>> {
+        parse_text(Path::new("m.yaml"), text)
+    }
+
+    #[test]
+    fn backend_ref_typo_is_an_error_at_its_line() {
+        let text = "\
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: r
+spec:
+  parentRefs: [{name: kong, namespace: kong-system}]
+  rules:
+  - backendRef:
+    - name: app
+      port: 8080
+";
+        let errs = parse(text).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].message.contains("backendRef"), "{}", errs[0]);
+        assert_eq!(errs[0].line, Some(8), "{}", errs[0]);
+    }
+
+    #[test]
+    fn metadata_typo_is_an_error_for_any_kind() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  lables: {a: b}\n";
+        let errs = parse(text).unwrap_err();
+        assert!(errs[0].message.contains("lables"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn several_documents_keep_their_lines() {
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: 8080}]\n";
+        let ms = parse(text).unwrap();
+        assert_eq!(ms.len(), 2);
+        assert_eq!(ms[1].line, 5);
+        match &ms[1].object {
+            Object::Service(s) => assert_eq!(s.ports, vec![8080]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn experimental_kinds_are_named_as_such() {
+        let text = "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: TCPRoute\nmetadata: {name: t}\nspec: {}\n";
+        let errs = parse(text).unwrap_err();
+        assert!(errs[0].message.contains("standard channel"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn missing_name_is_an_error() {
+        let errs = parse("apiVersion: v1\nkind: Service\nmetadata: {}\n").unwrap_err();
+        assert_eq!(errs[0].field.as_deref(), Some("metadata.name"));
+    }
+}

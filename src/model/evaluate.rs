@@ -1,0 +1,330 @@
+//! Routing one request through a Gateway: the listener, the winning match by
+//! the spec's precedence, the filters, and the backend. Every candidate is kept
+//! with the reason it won or lost, for `gwlab explain`.
+
+use std::cmp::Ordering;
+
+use serde::Serialize;
+
+use super::compile::{Backend, BackendTarget, Entry, Filter, GatewayTable, HeaderOps, ListenerTable, PathKind, PathRewrite, Rule};
+use super::hostname;
+use super::path;
+use super::request::{RequestHead, modify_headers};
+
+/// The spec's precedence of one matching candidate, most important first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Precedence {
+    /// (characters of a matching non-wildcard hostname, characters of a matching hostname)
+    pub hostname: (usize, usize),
+    pub exact_path: bool,
+    pub prefix_len: usize,
+    pub method: bool,
+    pub headers: usize,
+    pub query: usize,
+    pub created: u64,
+    pub route: String,
+    pub rule: usize,
+    pub match_index: usize,
+}
+
+impl Precedence {
+    /// `Less` means `self` wins.
+    fn rank(&self, other: &Self) -> Ordering {
+        other
+            .hostname
+            .cmp(&self.hostname)
+            .then(other.exact_path.cmp(&self.exact_path))
+            .then(other.prefix_len.cmp(&self.prefix_len))
+            .then(other.method.cmp(&self.method))
+            .then(other.headers.cmp(&self.headers))
+            .then(other.query.cmp(&self.query))
+            .then(self.created.cmp(&other.created))
+            .then(self.route.cmp(&other.route))
+            .then(self.rule.cmp(&other.rule))
+            .then(self.match_index.cmp(&other.match_index))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub route: String,
+    pub rule: usize,
+    pub match_index: usize,
+    /// Why this match does not apply to the request, if it does not.
+    pub mismatch: Option<String>,
+    pub precedence: Precedence,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum Outcome {
+    NotFound { why: String },
+    Redirect { status: u16, location: String, response_headers: Vec<HeaderOps> },
+    Forward(Box<Forward>),
+    ServerError { why: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Forward {
+    /// The request after the rule's filters.
+    pub request: RequestHead,
+    pub backends: Vec<Backend>,
+    pub response_headers: Vec<HeaderOps>,
+    pub mirrors: Vec<Backend>,
+    /// The path value of the match that won, for backend-level prefix rewrites.
+    pub matched_path: String,
+    #[serde(skip)]
+    pub request_timeout: Option<std::time::Duration>,
+    #[serde(skip)]
+    pub backend_timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub listener: Option<String>,
+    /// Candidates in precedence order (the matching ones first).
+    pub candidates: Vec<Candidate>,
+    pub winner: Option<usize>,
+    pub filters_applied: Vec<String>,
+    pub outcome: Outcome,
+}
+
+/// Chooses the listener of `port` for a host: the most specific listener
+/// hostname that matches; a listener without hostname accepts every host.
+pub fn select_listener<'a>(gw: &'a GatewayTable, port: u16, host: &str) -> Option<&'a ListenerTable> {
+    gw.listeners
+        .iter()
+        .filter(|l| l.port == port && l.programmed)
+        .filter(|l| l.hostname.as_deref().is_none_or(|h| hostname::matches(h, host)))
+        .max_by_key(|l| hostname::specificity(l.hostname.as_deref()))
+}
+
+fn matching_hostname(entry: &Entry, listener: &ListenerTable, host: &str) -> Option<(usize, usize)> {
+    if entry.hostnames.is_empty() {
+        return Some(hostname::specificity(listener.hostname.as_deref()));
+    }
+    entry
+        .hostnames
+        .iter()
+        .filter(|h| hostname::matches(h, host))
+        .map(|h| hostname::specificity(Some(h)))
+        .max()
+}
+
+fn check_match(entry: &Entry, req: &RequestHead) -> Option<String> {
+    let m = &entry.m;
+    let path_ok = match m.path_kind {
+        PathKind::Exact => path::exact_matches(&m.path, &req.path),
+        PathKind::Prefix => path::prefix_matches(&m.path, &req.path),
+    };
+    if !path_ok {
+        let kind = if m.path_kind == PathKind::Exact { "Exact" } else { "PathPrefix" };
+        return Some(format!("path {} does not match {kind} {}", req.path, m.path));
+    }
+    if let Some(method) = &m.method
+        && *method != req.method
+    {
+        return Some(format!("method {} is not {method}", req.method));
+    }
+    for (name, value) in &m.headers {
+        if !req.header_values(name).any(|v| v == value) {
+            return Some(format!("header {name}: {value} is missing"));
+        }
+    }
+    for (name, value) in &m.query {
+        if req.query_value(name).as_deref() != Some(value.as_str()) {
+            return Some(format!("query parameter {name}={value} is missing"));
+        }
+    }
+    None
+}
+
+/// Routes `req`, which arrived on listener port `port` of `gw`.
+pub fn evaluate(gw: &GatewayTable, port: u16, req: &RequestHead) -> Evaluation {
+    let host = hostname::host_without_port(&req.host);
+    let Some(listener) = select_listener(gw, port, &host) else {
+        return Evaluation {
+            listener: None,
+            candidates: Vec::new(),
+            winner: None,
+            filters_applied: Vec::new(),
+            outcome: Outcome::NotFound { why: format!("no listener of Gateway {}/{} on port {port} accepts host {host}", gw.namespace, gw.name) },
+        };
+    };
+    let mut candidates: Vec<(Candidate, &Entry)> = listener
+        .entries
+        .iter()
+        .map(|e| {
+            let hostname = matching_hostname(e, listener, &host);
+            let mismatch = match hostname {
+                None => Some(format!("host {host} matches none of {}", e.hostnames.join(", "))),
+                Some(_) => check_match(e, req),
+            };
+            let precedence = Precedence {
+                hostname: hostname.unwrap_or((0, 0)),
+                exact_path: e.m.path_kind == PathKind::Exact,
+                prefix_len: if e.m.path_kind == PathKind::Prefix { e.m.path.len() } else { 0 },
+                method: e.m.method.is_some(),
+                headers: e.m.headers.len(),
+                query: e.m.query.len(),
+                created: e.route.created,
+                route: format!("{}/{}", e.route.namespace, e.route.name),
+                rule: e.rule_index,
+                match_index: e.match_index,
+            };
+            let c = Candidate { route: precedence.route.clone(), rule: e.rule_index, match_index: e.match_index, mismatch, precedence };
+            (c, e)
+        })
+        .collect();
+    candidates.sort_by(|(a, _), (b, _)| a.mismatch.is_some().cmp(&b.mismatch.is_some()).then(a.precedence.rank(&b.precedence)));
+
+    let winner = candidates.first().filter(|(c, _)| c.mismatch.is_none()).map(|(_, e)| *e);
+    let (outcome, filters_applied) = match winner {
+        None => (Outcome::NotFound { why: format!("no rule attached to listener {} matches the request", listener.name) }, Vec::new()),
+        Some(entry) => apply_rule(entry, &entry.rule, listener.port, req),
+    };
+    Evaluation {
+        listener: Some(listener.name.clone()),
+        winner: winner.map(|_| 0),
+        candidates: candidates.into_iter().map(|(c, _)| c).collect(),
+        filters_applied,
+        outcome,
+    }
+}
+
+fn rewrite_path(rewrite: &PathRewrite, entry: &Entry, path: &str) -> String {
+    match rewrite {
+        PathRewrite::Full(p) => p.clone(),
+        PathRewrite::Prefix(p) => path::replace_prefix(path, &entry.m.path, p),
+    }
+}
+
+/// Applies one rule's filters in order.
+fn apply_rule(entry: &Entry, rule: &Rule, listener_port: u16, req: &RequestHead) -> (Outcome, Vec<String>) {
+    let mut request = req.clone();
+    let mut response_headers = Vec::new();
+    let mut mirrors = Vec::new();
+    let mut applied = Vec::new();
+    for f in &rule.filters {
+        match f {
+            Filter::RequestHeaders(ops) => {
+                modify_headers(&mut request.headers, &ops.set, &ops.add, &ops.remove);
+                applied.push("RequestHeaderModifier".to_string());
+            }
+            Filter::ResponseHeaders(ops) => {
+                response_headers.push(ops.clone());
+                applied.push("ResponseHeaderModifier".to_string());
+            }
+            Filter::Rewrite { hostname, path } => {
+                if let Some(h) = hostname {
+                    request.host = h.clone();
+                }
+                if let Some(p) = path {
+                    request.path = rewrite_path(p, entry, &request.path);
+                }
+                applied.push(format!("URLRewrite → host {} path {}", request.host, request.path));
+            }
+            Filter::Redirect { scheme, hostname, port, path, status } => {
+                let location = redirect_location(req, listener_port, scheme.as_deref(), hostname.as_deref(), *port, path.as_ref().map(|p| rewrite_path(p, entry, &req.path)));
+                applied.push(format!("RequestRedirect → {status} {location}"));
+                return (Outcome::Redirect { status: *status, location, response_headers }, applied);
+            }
+            Filter::Mirror(b) => {
+                mirrors.push(b.clone());
+                applied.push(format!("RequestMirror → {}", b.display));
+            }
+            Filter::Extension(what) => {
+                applied.push(format!("ExtensionRef {what}"));
+                return (Outcome::ServerError { why: format!("ExtensionRef filter {what} is not supported by the embedded gateway") }, applied);
+            }
+        }
+    }
+    if rule.backends.iter().all(|b| b.weight == 0) {
+        let why = if rule.backends.is_empty() { "the rule has no backendRefs" } else { "every backendRef has weight 0" };
+        return (Outcome::ServerError { why: why.into() }, applied);
+    }
+    let forward = Forward {
+        request,
+        backends: rule.backends.clone(),
+        response_headers,
+        mirrors,
+        matched_path: entry.m.path.clone(),
+        request_timeout: rule.request_timeout,
+        backend_timeout: rule.backend_timeout,
+    };
+    (Outcome::Forward(Box::new(forward)), applied)
+}
+
+/// The Location of a RequestRedirect. The port is the redirect's own, else the
+/// well-known port of the redirect scheme when one is set, else the listener's;
+/// port 80 with http and 443 with https are left out.
+pub fn redirect_location(req: &RequestHead, listener_port: u16, scheme: Option<&str>, hostname: Option<&str>, port: Option<u16>, path: Option<String>) -> String {
+    let out_scheme = scheme.unwrap_or(&req.scheme);
+    let host = hostname.map(String::from).unwrap_or_else(|| hostname::host_without_port(&req.host));
+    let out_port = port.unwrap_or(match scheme {
+        Some("https") => 443,
+        Some("http") => 80,
+        _ => listener_port,
+    });
+    let default = matches!((out_scheme, out_port), ("http", 80) | ("https", 443));
+    let path = path.unwrap_or_else(|| req.path.clone());
+    let query = req.query.as_ref().map(|q| format!("?{q}")).unwrap_or_default();
+    if default {
+        format!("{out_scheme}://{host}{path}{query}")
+    } else {
+        format!("{out_scheme}://{host}:{out_port}{path}{query}")
+    }
+}
+
+/// Picks a backend by weight, `roll` uniform in [0, 1). Weight-0 backends never.
+pub fn pick_backend(backends: &[Backend], roll: f64) -> Option<&Backend> {
+    let total: u64 = backends.iter().map(|b| b.weight as u64).sum();
+    if total == 0 {
+        return None;
+    }
+    let mut point = (roll * total as f64) as u64;
+    for b in backends {
+        if point < b.weight as u64 {
+            return Some(b);
+        }
+        point -= b.weight as u64;
+    }
+    backends.iter().rev().find(|b| b.weight > 0)
+}
+
+/// What happens once a backend is picked: its own filters run, then the
+/// request goes to an echo server, or the answer is 500 / 503.
+#[derive(Debug, Clone)]
+pub enum Dispatch {
+    Echo { namespace: String, name: String, request: RequestHead },
+    Unavailable { why: String },
+    Invalid { why: String },
+}
+
+pub fn dispatch(backend: &Backend, request: &RequestHead, matched_path: &str) -> (Dispatch, Vec<HeaderOps>) {
+    let mut request = request.clone();
+    let mut response_ops = Vec::new();
+    for f in &backend.filters {
+        match f {
+            Filter::RequestHeaders(ops) => modify_headers(&mut request.headers, &ops.set, &ops.add, &ops.remove),
+            Filter::ResponseHeaders(ops) => response_ops.push(ops.clone()),
+            Filter::Rewrite { hostname, path } => {
+                if let Some(h) = hostname {
+                    request.host = h.clone();
+                }
+                if let Some(p) = path {
+                    request.path = match p {
+                        PathRewrite::Full(v) => v.clone(),
+                        PathRewrite::Prefix(v) => path::replace_prefix(&request.path, matched_path, v),
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    let d = match &backend.target {
+        BackendTarget::Echo { namespace, name } => Dispatch::Echo { namespace: namespace.clone(), name: name.clone(), request },
+        BackendTarget::NoEndpoints { namespace, name } => Dispatch::Unavailable { why: format!("Service {namespace}/{name} has no echo backend behind it in the embedded gateway") },
+        BackendTarget::Invalid { message, .. } => Dispatch::Invalid { why: message.clone() },
+    };
+    (d, response_ops)
+}

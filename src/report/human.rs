@@ -1,0 +1,108 @@
+//! Lines for people: one per scenario and one per failed assertion, with a
+//! spinner while a scenario runs when the output is a terminal.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{RunReport, ScenarioReport, Verdict};
+
+/// Where progress and results go.
+pub struct Console {
+    quiet: bool,
+    spinner: Option<ProgressBar>,
+}
+
+impl Console {
+    /// Progress is shown only on a terminal, without `NO_COLOR` and `--quiet`.
+    pub fn new(quiet: bool) -> Self {
+        let interactive = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() && !quiet;
+        let spinner = interactive.then(|| {
+            let pb = ProgressBar::new_spinner();
+            pb.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("static template"));
+            pb.enable_steady_tick(Duration::from_millis(100));
+            pb
+        });
+        Console { quiet, spinner }
+    }
+
+    pub fn progress(&self, msg: impl Into<String>) {
+        if let Some(pb) = &self.spinner {
+            pb.set_message(msg.into());
+        }
+    }
+
+    /// Prints a line above the spinner (or plainly).
+    pub fn line(&self, text: &str) {
+        match &self.spinner {
+            Some(pb) => pb.println(text),
+            None => {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{text}");
+            }
+        }
+    }
+
+    pub fn scenario(&self, s: &ScenarioReport) {
+        if self.quiet && s.verdict == Verdict::Passed {
+            return;
+        }
+        for l in scenario_lines(s) {
+            self.line(&l);
+        }
+    }
+
+    pub fn finish(&self, report: &RunReport) {
+        if let Some(pb) = &self.spinner {
+            pb.finish_and_clear();
+        }
+        self.line(&summary(report));
+    }
+}
+
+pub fn scenario_lines(s: &ScenarioReport) -> Vec<String> {
+    let mut out = Vec::new();
+    let head = match s.verdict {
+        Verdict::Passed => "PASS",
+        Verdict::Failed => "FAIL",
+        Verdict::Unsupported => "SKIP",
+    };
+    let mut first = format!("{head} {} ({:.2}s)", s.name, s.duration.as_secs_f64());
+    if s.verdict == Verdict::Unsupported {
+        first.push_str(&format!(": unsupported, the target lacks {}", s.missing_features.join(", ")));
+    }
+    out.push(first);
+    for c in s.failures() {
+        let step = c.step.as_ref().map(|s| format!("[{s}] ")).unwrap_or_default();
+        out.push(format!("     {step}{}: {}", kind_word(c.kind), c.name));
+        for f in &c.failure {
+            out.push(format!("       {f}"));
+        }
+    }
+    out
+}
+
+fn kind_word(k: super::CheckKind) -> &'static str {
+    match k {
+        super::CheckKind::Setup => "setup",
+        super::CheckKind::Condition => "condition",
+        super::CheckKind::Probe => "probe",
+        super::CheckKind::Cleanup => "cleanup",
+    }
+}
+
+pub fn summary(report: &RunReport) -> String {
+    let mut s = format!(
+        "{} passed, {} failed, {} unsupported in {:.2}s",
+        report.count(Verdict::Passed),
+        report.count(Verdict::Failed),
+        report.count(Verdict::Unsupported),
+        report.duration.as_secs_f64()
+    );
+    let missing: std::collections::BTreeSet<&str> = report.scenarios.iter().flat_map(|s| s.missing_features.iter().map(String::as_str)).collect();
+    if !missing.is_empty() {
+        s.push_str(&format!(" (features the target lacks: {})", missing.into_iter().collect::<Vec<_>>().join(", ")));
+    }
+    s
+}

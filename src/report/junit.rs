@@ -1,0 +1,91 @@
+//! JUnit XML (`--junit FILE`): one testsuite per scenario, one testcase per
+//! condition and probe (plus setup and cleanup when they fail).
+
+use std::fmt::Write;
+
+use super::{RunReport, Verdict};
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 cannot carry most control characters, even escaped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn render(report: &RunReport) -> String {
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let tests: usize = report.scenarios.iter().map(|s| s.checks.len().max(1)).sum();
+    let failures: usize = report.scenarios.iter().map(|s| s.failures().count()).sum();
+    let skipped: usize = report.scenarios.iter().filter(|s| s.verdict == Verdict::Unsupported).map(|s| s.checks.len().max(1)).sum();
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"gwlab\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{:.3}\">",
+        report.duration.as_secs_f64()
+    );
+    for s in &report.scenarios {
+        let name = escape(&s.name);
+        let count = s.checks.len().max(1);
+        let fails = s.failures().count();
+        let skip = if s.verdict == Verdict::Unsupported { count } else { 0 };
+        let _ = writeln!(
+            x,
+            "  <testsuite name=\"{name}\" tests=\"{count}\" failures=\"{fails}\" errors=\"0\" skipped=\"{skip}\" time=\"{:.3}\">",
+            s.duration.as_secs_f64()
+        );
+        let _ = writeln!(x, "    <properties>");
+        let _ = writeln!(x, "      <property name=\"target\" value=\"{}\"/>", escape(&report.target));
+        let _ = writeln!(x, "      <property name=\"dir\" value=\"{}\"/>", escape(&s.dir));
+        if let Some(ns) = &s.namespace {
+            let _ = writeln!(x, "      <property name=\"namespace\" value=\"{}\"/>", escape(ns));
+        }
+        let _ = writeln!(x, "    </properties>");
+        if s.verdict == Verdict::Unsupported && s.checks.is_empty() {
+            let msg = format!("unsupported: the target lacks {}", s.missing_features.join(", "));
+            let _ = writeln!(x, "    <testcase classname=\"{name}\" name=\"scenario\" time=\"0\">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(&msg));
+            continue;
+        }
+        for c in &s.checks {
+            let case = match &c.step {
+                Some(step) => format!("{}: {}: {}", step, kind(c.kind), c.name),
+                None => format!("{}: {}", kind(c.kind), c.name),
+            };
+            let _ = write!(x, "    <testcase classname=\"{name}\" name=\"{}\" time=\"{:.3}\"", escape(&case), c.duration.as_secs_f64());
+            if c.passed {
+                let _ = writeln!(x, "/>");
+            } else {
+                let first = c.failure.first().cloned().unwrap_or_else(|| "failed".into());
+                let _ = writeln!(x, ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>", escape(&first), escape(&c.failure.join("\n")));
+            }
+        }
+        let _ = writeln!(x, "  </testsuite>");
+    }
+    x.push_str("</testsuites>\n");
+    x
+}
+
+fn kind(k: super::CheckKind) -> &'static str {
+    match k {
+        super::CheckKind::Setup => "setup",
+        super::CheckKind::Condition => "condition",
+        super::CheckKind::Probe => "probe",
+        super::CheckKind::Cleanup => "cleanup",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_markup_and_control_characters() {
+        assert_eq!(super::escape("a<b>&\"'\u{1}"), "a&lt;b&gt;&amp;&quot;&apos;\u{FFFD}");
+    }
+}

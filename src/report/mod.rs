@@ -1,0 +1,106 @@
+//! Results of a run and their three renderings: lines for people, JUnit XML and
+//! JSON for CI.
+
+pub mod human;
+pub mod json;
+pub mod junit;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Passed,
+    Failed,
+    Unsupported,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Passed => "passed",
+            Verdict::Failed => "failed",
+            Verdict::Unsupported => "unsupported",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckKind {
+    Setup,
+    Condition,
+    Probe,
+    Cleanup,
+}
+
+/// One assertion (or a setup step that could fail): a JUnit testcase.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub kind: CheckKind,
+    pub name: String,
+    /// The step it belongs to, for scenarios with `steps`.
+    pub step: Option<String>,
+    pub passed: bool,
+    #[serde(with = "secs")]
+    pub duration: Duration,
+    /// Lines saying what was expected and what came instead.
+    pub failure: Vec<String>,
+    /// Data about the check (the last response, split counts...), for JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioReport {
+    pub name: String,
+    pub dir: String,
+    pub verdict: Verdict,
+    pub namespace: Option<String>,
+    #[serde(with = "secs")]
+    pub duration: Duration,
+    /// For unsupported scenarios: the features the target lacks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_features: Vec<String>,
+    pub checks: Vec<CheckReport>,
+}
+
+impl ScenarioReport {
+    pub fn failures(&self) -> impl Iterator<Item = &CheckReport> {
+        self.checks.iter().filter(|c| !c.passed)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunReport {
+    pub target: String,
+    pub run_id: String,
+    pub scenarios: Vec<ScenarioReport>,
+    #[serde(with = "secs")]
+    pub duration: Duration,
+    pub require_features: bool,
+}
+
+impl RunReport {
+    pub fn count(&self, v: Verdict) -> usize {
+        self.scenarios.iter().filter(|s| s.verdict == v).count()
+    }
+
+    /// 0 when every scenario that ran passed, 1 otherwise (unsupported counts as
+    /// failed only with `--require-features`).
+    pub fn exit_code(&self) -> i32 {
+        let failed = self.count(Verdict::Failed) > 0 || (self.require_features && self.count(Verdict::Unsupported) > 0);
+        i32::from(failed)
+    }
+}
+
+mod secs {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+    }
+}

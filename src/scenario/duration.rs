@@ -1,0 +1,92 @@
+//! Durations as scenarios write them: `500ms`, `30s`, `2m`, `1m30s`.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+
+/// Parses `500ms`, `30s`, `2m`, `1h`, or a sequence of those (`1m30s`).
+pub fn parse(text: &str) -> Result<Duration, String> {
+    let s = text.trim();
+    if s.is_empty() {
+        return Err("empty duration".into());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .ok_or_else(|| format!("`{text}` has no unit: write e.g. `30s`, `500ms` or `2m`"))?;
+        if digits == 0 {
+            return Err(format!(
+                "`{text}` is not a duration: write e.g. `30s`, `500ms` or `2m`"
+            ));
+        }
+        let n: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("`{text}`: number too large"))?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        let part = match unit {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n * 60),
+            "h" => Duration::from_secs(n * 3600),
+            _ => {
+                return Err(format!(
+                    "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
+                ));
+            }
+        };
+        total += part;
+        rest = &rest[unit_len..];
+    }
+    Ok(total)
+}
+
+pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(d)?;
+    parse(&text).map(Some).map_err(serde::de::Error::custom)
+}
+
+/// Formats a duration the way scenarios write it.
+pub fn format(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 60_000 == 0 && ms > 0 {
+        format!("{}m", ms / 60_000)
+    } else if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_formats_written_in_scenarios() {
+        assert_eq!(parse("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse("1m30s").unwrap(), Duration::from_secs(90));
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_duration() {
+        assert!(parse("30").unwrap_err().contains("no unit"));
+        assert!(parse("3x").unwrap_err().contains("unknown unit"));
+        assert!(parse("s").is_err());
+        assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for s in ["500ms", "30s", "2m"] {
+            assert_eq!(format(parse(s).unwrap()), s);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Scenarios: a directory with `scenario.yaml` and manifests, read and checked
+//! against the format (SCENARIO_FORMAT.md) into plain types the runner uses.
+
+pub mod duration;
+mod load;
+pub mod types;
+
+pub use load::{find, load};
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::manifest::Manifest;
+pub use types::{ConditionSpec, ConditionStatus, ExpectSpec, RequestSpec};
+
+pub const DEFAULT_BACKEND_PORT: u16 = 8080;
+pub const DEFAULT_SPLIT_SAMPLES: u32 = 200;
+pub const DEFAULT_CONDITIONS_TIMEOUT: Duration = Duration::from_secs(60);
+pub const DEFAULT_PROBES_TIMEOUT: Duration = Duration::from_secs(30);
+/// Consecutive passing requests after which a probe holds.
+pub const CONSECUTIVE_PASSES: u32 = 3;
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub dir: PathBuf,
+    pub file: PathBuf,
+    pub name: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub features: Vec<String>,
+    pub backends: Vec<Backend>,
+    pub manifests: Vec<ManifestFile>,
+    /// Indexes into `manifests` of the files applied before the first step.
+    pub initial: Vec<usize>,
+    pub steps: Vec<Step>,
+    pub timeouts: Timeouts,
+}
+
+impl Scenario {
+    /// Every object of the scenario, in apply order.
+    pub fn all_objects(&self) -> impl Iterator<Item = &Manifest> {
+        self.manifests.iter().flat_map(|f| f.objects.iter())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backend {
+    pub name: String,
+    pub port: u16,
+    /// `None`: the scenario namespace.
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ManifestFile {
+    /// The file name within the scenario directory, as steps name it.
+    pub name: String,
+    pub objects: Vec<Manifest>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// `None` for the single implicit step of a scenario without `steps`.
+    pub name: Option<String>,
+    pub apply: Vec<usize>,
+    pub delete: Vec<usize>,
+    pub conditions: Vec<Condition>,
+    pub probes: Vec<Probe>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub conditions: Duration,
+    pub probes: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub spec: ConditionSpec,
+    pub kind: String,
+    pub name: String,
+    pub line: u64,
+}
+
+impl Condition {
+    /// A one-line name for reports: `HTTPRoute/x Accepted=True (parent kong-system/kong)`.
+    pub fn title(&self) -> String {
+        let s = &self.spec;
+        let mut t = s.resource.clone();
+        if let Some(l) = &s.listener {
+            t.push_str(&format!(" listener {l}"));
+        }
+        match (&s.type_, s.attached_routes) {
+            (_, Some(n)) => t.push_str(&format!(" attachedRoutes={n}")),
+            (Some(ty), None) => {
+                let status = s.status.unwrap_or(ConditionStatus::True).as_str();
+                t.push_str(&format!(" {ty}={status}"));
+                if let Some(r) = &s.reason {
+                    t.push_str(&format!(" ({r})"));
+                }
+            }
+            (None, None) => {}
+        }
+        if let Some(p) = &s.parent {
+            t.push_str(&format!(" parent {p}"));
+            if let Some(sec) = &s.parent_section {
+                t.push_str(&format!("/{sec}"));
+            }
+        }
+        t
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub name: String,
+    pub line: u64,
+    /// `namespace/name` or a bare name (the scenario namespace); `None`: the default Gateway.
+    pub gateway: Option<String>,
+    pub request: RequestSpec,
+    pub url: url::Url,
+    pub method: String,
+    /// Requests per sample: 1 for plain probes, `samples` for `split` probes.
+    pub samples: u32,
+    pub expect: ExpectSpec,
+}
+
+impl Probe {
+    /// The gateway listener port the URL goes to.
+    pub fn port(&self) -> u16 {
+        self.url.port_or_known_default().unwrap_or(80)
+    }
+}

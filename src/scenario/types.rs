@@ -1,0 +1,185 @@
+//! `scenario.yaml` as written, field for field (see SCENARIO_FORMAT.md).
+//! Unknown fields are rejected by serde so that typos are errors.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ScenarioFile {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub features: Vec<String>,
+    #[serde(default)]
+    pub backends: Vec<Spanned<BackendSpec>>,
+    pub conditions: Option<Vec<Spanned<ConditionSpec>>>,
+    pub probes: Option<Vec<Spanned<ProbeSpec>>>,
+    pub steps: Option<Vec<Spanned<StepSpec>>>,
+    pub timeouts: Option<TimeoutsSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendSpec {
+    pub name: String,
+    pub port: Option<u16>,
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StepSpec {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub apply: Vec<String>,
+    #[serde(default)]
+    pub delete: Vec<String>,
+    #[serde(default)]
+    pub conditions: Vec<Spanned<ConditionSpec>>,
+    #[serde(default)]
+    pub probes: Vec<Spanned<ProbeSpec>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutsSpec {
+    #[serde(default, deserialize_with = "super::duration::deserialize")]
+    pub conditions: Option<Duration>,
+    #[serde(default, deserialize_with = "super::duration::deserialize")]
+    pub probes: Option<Duration>,
+}
+
+/// A condition status: `"True"`, `"False"` or `"Unknown"`; a bare YAML boolean
+/// is accepted too, since `status: True` is what people type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ConditionStatus {
+    True,
+    False,
+    Unknown,
+}
+
+impl ConditionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConditionStatus::True => "True",
+            ConditionStatus::False => "False",
+            ConditionStatus::Unknown => "Unknown",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ConditionStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Bool(bool),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Bool(true) => Ok(ConditionStatus::True),
+            Raw::Bool(false) => Ok(ConditionStatus::False),
+            Raw::Text(t) => match t.as_str() {
+                "True" => Ok(ConditionStatus::True),
+                "False" => Ok(ConditionStatus::False),
+                "Unknown" => Ok(ConditionStatus::Unknown),
+                other => Err(serde::de::Error::custom(format!(
+                    "status `{other}` must be \"True\", \"False\" or \"Unknown\""
+                ))),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConditionSpec {
+    pub resource: String,
+    pub namespace: Option<String>,
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    pub status: Option<ConditionStatus>,
+    pub reason: Option<String>,
+    pub listener: Option<String>,
+    pub attached_routes: Option<u32>,
+    pub parent: Option<String>,
+    pub parent_section: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSpec {
+    pub name: Option<String>,
+    pub gateway: Option<String>,
+    pub request: RequestSpec,
+    pub samples: Option<u32>,
+    pub expect: Option<ExpectSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    pub url: String,
+    pub method: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<String>,
+    pub tls: Option<TlsSpec>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSpec {
+    #[serde(default)]
+    pub verify: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExpectSpec {
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers_absent: Vec<String>,
+    pub body_contains: Option<String>,
+    pub redirect: Option<RedirectExpect>,
+    pub backend: Option<String>,
+    pub namespace: Option<String>,
+    pub backend_request: Option<BackendRequestExpect>,
+    pub split: Option<BTreeMap<String, u32>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectExpect {
+    pub scheme: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BackendRequestExpect {
+    pub path: Option<String>,
+    pub query: Option<BTreeMap<String, String>>,
+    pub host: Option<String>,
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers_absent: Vec<String>,
+}
+
+impl ConditionSpec {
+    pub fn is_route_kind(kind: &str) -> bool {
+        matches!(kind, "HTTPRoute" | "GRPCRoute")
+    }
+}

@@ -1,0 +1,174 @@
+//! YAML reading with locations: documents of a stream, each parsed on its own so
+//! that every error names the file and the line in that file.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use crate::diag::Diagnostic;
+
+/// One document of a multi-document YAML file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document<'a> {
+    /// 1-based line in the file where the document's text starts.
+    pub first_line: u64,
+    pub text: &'a str,
+}
+
+/// Splits a YAML stream at `---` document markers (and `...` end markers),
+/// keeping each document's first line so errors can be reported in file lines.
+/// Documents holding only comments or blanks are dropped, as kubectl does.
+pub fn split_documents(text: &str) -> Vec<Document<'_>> {
+    let mut docs = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1u64;
+    let mut offset = 0usize;
+    let mut line_no = 1u64;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let is_marker = bare == "---"
+            || bare.starts_with("--- ")
+            || bare.starts_with("---\t")
+            || bare == "...";
+        if is_marker {
+            docs.push(Document {
+                first_line: start_line,
+                text: &text[start..offset],
+            });
+            // A `--- value` line carries content of the next document.
+            if bare.starts_with("--- ") || bare.starts_with("---\t") {
+                start = offset + 3;
+                start_line = line_no;
+            } else {
+                start = offset + line.len();
+                start_line = line_no + 1;
+            }
+        }
+        offset += line.len();
+        line_no += 1;
+    }
+    docs.push(Document {
+        first_line: start_line,
+        text: &text[start..],
+    });
+    docs.retain(|d| !is_blank_document(d.text));
+    docs
+}
+
+fn is_blank_document(text: &str) -> bool {
+    text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#')
+    })
+}
+
+/// Options shared by every typed read: a plain `1`, `yes` or `2.0` given where a
+/// string is expected is an error (so a value never changes type silently).
+fn options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        no_schema: true,
+        with_snippet: false,
+    }
+}
+
+/// Parses one document into `T`, reporting errors at their line in `file`.
+pub fn parse<T: DeserializeOwned>(file: &Path, doc: &Document<'_>) -> Result<T, Diagnostic> {
+    serde_saphyr::from_str_with_options::<T>(doc.text, options()).map_err(|e| {
+        let line = e
+            .location()
+            .map(|loc| loc.line() + doc.first_line - 1)
+            .or(Some(doc.first_line));
+        let (message, hint) = explain(&e);
+        let mut d = Diagnostic::new(file, line, message);
+        if let Some(h) = hint {
+            d = d.hint(h);
+        }
+        d
+    })
+}
+
+/// Parses one document into an untyped JSON value (for kinds gwlab does not type).
+pub fn parse_value(file: &Path, doc: &Document<'_>) -> Result<serde_json::Value, Diagnostic> {
+    let opts = serde_saphyr::options! {
+        with_snippet: false,
+    };
+    serde_saphyr::from_str_with_options::<serde_json::Value>(doc.text, opts).map_err(|e| {
+        let line = e
+            .location()
+            .map(|loc| loc.line() + doc.first_line - 1)
+            .or(Some(doc.first_line));
+        let (message, hint) = explain(&e);
+        let mut d = Diagnostic::new(file, line, message);
+        if let Some(h) = hint {
+            d = d.hint(h);
+        }
+        d
+    })
+}
+
+/// Turns a parser error into a message without location noise, plus a hint for
+/// the mistakes people make most.
+fn explain(e: &serde_saphyr::Error) -> (String, Option<String>) {
+    let raw = e.without_snippet().to_string();
+    // The location is reported separately; drop the parser's own " at line X column Y".
+    let message = match raw.find(" at line ") {
+        Some(i) => raw[..i].to_string(),
+        None => raw,
+    };
+    let lower = message.to_lowercase();
+    let hint = if lower.contains("unknown field") {
+        Some("check the spelling; unknown fields are rejected so that a typo never turns an assertion off".to_string())
+    } else if lower.contains("quote") || lower.contains("invalid type") {
+        Some("header values, query values and other strings must be quoted when they look like numbers or booleans, e.g. \"1\", \"yes\", \"2.0\"".to_string())
+    } else {
+        None
+    };
+    (message, hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_documents_keeping_their_first_line() {
+        let text = "a: 1\n---\n# only a comment\n---\nb: 2\nc: 3\n...\n";
+        let docs = split_documents(text);
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].first_line, 1);
+        assert_eq!(docs[0].text, "a: 1\n");
+        assert_eq!(docs[1].first_line, 5);
+        assert_eq!(docs[1].text, "b: 2\nc: 3\n");
+    }
+
+    #[test]
+    fn leading_marker_does_not_make_an_empty_document() {
+        let docs = split_documents("---\nkind: A\n");
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].first_line, 2);
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct T {
+        name: String,
+    }
+
+    #[test]
+    fn errors_are_reported_at_the_file_line() {
+        let text = "name: a\n---\nname: b\nnmae: c\n";
+        let docs = split_documents(text);
+        let err = parse::<T>(Path::new("x.yaml"), &docs[1]).unwrap_err();
+        assert_eq!(err.line, Some(4), "{err}");
+        assert!(err.message.contains("nmae"), "{err}");
+    }
+
+    #[test]
+    fn unquoted_number_for_a_string_is_an_error() {
+        let docs = split_documents("name: 1\n");
+        let err = parse::<T>(Path::new("x.yaml"), &docs[0]).unwrap_err();
+        assert_eq!(err.line, Some(1));
+        assert!(err.hint.unwrap().contains("quoted"));
+    }
+}
