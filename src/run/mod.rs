@@ -242,7 +242,7 @@ impl Runner<'_> {
         let result = probe::run(p, addr, target.trust_anchor(), policy).await;
         let mut failure = Vec::new();
         if !result.passed {
-            failure.push(format!("{} {} (via Gateway {gw}, {addr}), {} tries", p.method, p.url, result.attempts));
+            failure.push(format!("{} {} (via Gateway {gw}, {addr}), {} {}", p.method, p.url, result.attempts, if result.attempts == 1 { "try" } else { "tries" }));
             if let Some(e) = &result.error {
                 failure.push(format!("request failed: {e}"));
             }

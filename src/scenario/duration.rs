@@ -47,7 +47,17 @@ pub fn parse(text: &str) -> Result<Duration, String> {
 }
 
 pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    let text = String::deserialize(d)?;
+    // A bare number is read too, so that `30` gets "no unit" rather than a type error.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(f64),
+        Text(String),
+    }
+    let text = match Raw::deserialize(d)? {
+        Raw::Number(n) => n.to_string(),
+        Raw::Text(t) => t,
+    };
     parse(&text).map(Some).map_err(serde::de::Error::custom)
 }
 
