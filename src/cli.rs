@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "gwlab", version, about = "Prove that Gateway API routes really work: scenarios of manifests, conditions and HTTP probes, run on gwlab's embedded reference gateway")]
+#[command(
+    name = "gwlab",
+    version,
+    about = "Prove that Gateway API routes really work: scenarios of manifests, conditions and HTTP probes, run on gwlab's embedded reference gateway"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -11,7 +11,10 @@ fn main() {
     let code = match &cli.command {
         Command::Check(args) => commands::check::run(args),
         Command::Test(args) => {
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
             rt.block_on(commands::test::run(args))
         }
     };

@@ -27,6 +27,9 @@ pub fn run(args: &CheckArgs) -> i32 {
             }
         }
     }
-    println!("{} scenarios checked, {bad} with problems, {objects} objects", dirs.len());
+    println!(
+        "{} scenarios checked, {bad} with problems, {objects} objects",
+        dirs.len()
+    );
     if bad > 0 { exit::BAD_INPUT } else { exit::OK }
 }

@@ -34,7 +34,11 @@ pub async fn run(args: &TestArgs) -> i32 {
             return exit::FAILED;
         }
     };
-    let runner = Runner { run_id: run_id.clone(), console: &console, retry_probes: false };
+    let runner = Runner {
+        run_id: run_id.clone(),
+        console: &console,
+        retry_probes: false,
+    };
     let mut reports = Vec::new();
     for s in &scenarios {
         console.progress(format!("{}: starting", s.name));
@@ -50,18 +54,30 @@ pub async fn run(args: &TestArgs) -> i32 {
         console.scenario(&report);
         reports.push(report);
     }
-    let report = RunReport { target: "embedded".into(), run_id, scenarios: reports, duration: start.elapsed(), require_features: args.require_features };
+    let report = RunReport {
+        target: "embedded".into(),
+        run_id,
+        scenarios: reports,
+        duration: start.elapsed(),
+        require_features: args.require_features,
+    };
     console.finish(&report);
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, junit::render(&report))
     {
-        eprintln!("error: cannot write the JUnit report to {}: {e}", path.display());
+        eprintln!(
+            "error: cannot write the JUnit report to {}: {e}",
+            path.display()
+        );
         return exit::BAD_INPUT;
     }
     if let Some(path) = &args.json
         && let Err(e) = std::fs::write(path, crate::report::json::render(&report))
     {
-        eprintln!("error: cannot write the JSON report to {}: {e}", path.display());
+        eprintln!(
+            "error: cannot write the JSON report to {}: {e}",
+            path.display()
+        );
         return exit::BAD_INPUT;
     }
     report.exit_code()
@@ -84,13 +100,19 @@ fn load_all(args: &TestArgs) -> Result<Vec<Scenario>, i32> {
         for p in &problems {
             eprintln!("{p}");
         }
-        eprintln!("error: {} scenario(s) have problems; nothing was run (fix them, or see `gwlab check`)", problems.len());
+        eprintln!(
+            "error: {} scenario(s) have problems; nothing was run (fix them, or see `gwlab check`)",
+            problems.len()
+        );
         return Err(exit::BAD_INPUT);
     }
     if !args.tags.is_empty() {
         scenarios.retain(|s| s.tags.iter().any(|t| args.tags.contains(t)));
         if scenarios.is_empty() {
-            eprintln!("error: no scenario has any of the tags {}", args.tags.join(", "));
+            eprintln!(
+                "error: no scenario has any of the tags {}",
+                args.tags.join(", ")
+            );
             return Err(exit::BAD_INPUT);
         }
     }

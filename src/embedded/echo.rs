@@ -35,7 +35,9 @@ pub fn canonical_header_name(name: &str) -> String {
         .map(|part| {
             let mut chars = part.chars();
             match chars.next() {
-                Some(c) => c.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase(),
+                Some(c) => {
+                    c.to_ascii_uppercase().to_string() + &chars.as_str().to_ascii_lowercase()
+                }
                 None => String::new(),
             }
         })
@@ -45,19 +47,32 @@ pub fn canonical_header_name(name: &str) -> String {
 
 /// How long the echo server waits before answering (`?delay=1s`), if asked.
 pub fn requested_delay(req: &RequestHead) -> Option<Duration> {
-    req.query_value("delay").and_then(|d| crate::model::timeouts::parse_gateway_duration(&d).ok())
+    req.query_value("delay")
+        .and_then(|d| crate::model::timeouts::parse_gateway_duration(&d).ok())
 }
 
 /// The echo server's answer to `req`, received by backend `service` in `namespace`.
 pub fn respond(req: &RequestHead, namespace: &str, service: &str) -> EchoResponse {
     let pod = format!("{service}-embedded");
     if req.path == "/health" {
-        return EchoResponse { status: 200, headers: vec![], body: b"OK".to_vec() };
+        return EchoResponse {
+            status: 200,
+            headers: vec![],
+            body: b"OK".to_vec(),
+        };
     }
     if let Some(code) = req.path.strip_prefix("/status/") {
         return match code.parse::<u16>() {
-            Ok(n) if (100..=599).contains(&n) => EchoResponse { status: n, headers: vec![], body: Vec::new() },
-            _ => EchoResponse { status: 400, headers: vec![], body: format!("invalid status code {code}").into_bytes() },
+            Ok(n) if (100..=599).contains(&n) => EchoResponse {
+                status: n,
+                headers: vec![],
+                body: Vec::new(),
+            },
+            _ => EchoResponse {
+                status: 400,
+                headers: vec![],
+                body: format!("invalid status code {code}").into_bytes(),
+            },
         };
     }
     let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -65,7 +80,10 @@ pub fn respond(req: &RequestHead, namespace: &str, service: &str) -> EchoRespons
         if name.eq_ignore_ascii_case("host") {
             continue;
         }
-        headers.entry(canonical_header_name(name)).or_default().push(value.clone());
+        headers
+            .entry(canonical_header_name(name))
+            .or_default()
+            .push(value.clone());
     }
     let body = EchoBody {
         path: req.target(),
@@ -86,7 +104,10 @@ pub fn respond(req: &RequestHead, namespace: &str, service: &str) -> EchoRespons
         for pair in value.split(',') {
             if let Some((name, v)) = pair.split_once(':') {
                 let name = name.trim().to_string();
-                match out_headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(&name)) {
+                match out_headers
+                    .iter_mut()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(&name))
+                {
                     Some((_, existing)) => {
                         existing.push(',');
                         existing.push_str(v.trim());
@@ -97,7 +118,11 @@ pub fn respond(req: &RequestHead, namespace: &str, service: &str) -> EchoRespons
         }
     }
     let body = serde_json::to_vec(&body).expect("echo body serialises");
-    EchoResponse { status: 200, headers: out_headers, body }
+    EchoResponse {
+        status: 200,
+        headers: out_headers,
+        body,
+    }
 }
 
 #[cfg(test)]
@@ -111,13 +136,24 @@ mod tests {
             host: "a.example.com".into(),
             path: path.into(),
             query: query.map(String::from),
-            headers: headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
         }
     }
 
     #[test]
     fn echo_json_has_the_fields_probes_read() {
-        let r = respond(&req("/v2/users", Some("page=2"), &[("x-version", "v2"), ("x-version", "v3"), ("host", "x")]), "ns1", "app");
+        let r = respond(
+            &req(
+                "/v2/users",
+                Some("page=2"),
+                &[("x-version", "v2"), ("x-version", "v3"), ("host", "x")],
+            ),
+            "ns1",
+            "app",
+        );
         assert_eq!(r.status, 200);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["path"], "/v2/users?page=2");
@@ -132,17 +168,38 @@ mod tests {
 
     #[test]
     fn set_header_and_status_paths() {
-        let r = respond(&req("/", None, &[("X-Echo-Set-Header", "X-Foo:1,x-foo:2,X-Bar:b")]), "n", "s");
-        assert!(r.headers.contains(&("X-Foo".into(), "1,2".into())), "{:?}", r.headers);
+        let r = respond(
+            &req(
+                "/",
+                None,
+                &[("X-Echo-Set-Header", "X-Foo:1,x-foo:2,X-Bar:b")],
+            ),
+            "n",
+            "s",
+        );
+        assert!(
+            r.headers.contains(&("X-Foo".into(), "1,2".into())),
+            "{:?}",
+            r.headers
+        );
         assert!(r.headers.contains(&("X-Bar".into(), "b".into())));
-        assert_eq!(respond(&req("/status/418", None, &[]), "n", "s").status, 418);
-        assert_eq!(respond(&req("/status/abc", None, &[]), "n", "s").status, 400);
+        assert_eq!(
+            respond(&req("/status/418", None, &[]), "n", "s").status,
+            418
+        );
+        assert_eq!(
+            respond(&req("/status/abc", None, &[]), "n", "s").status,
+            400
+        );
         assert_eq!(respond(&req("/health", None, &[]), "n", "s").body, b"OK");
     }
 
     #[test]
     fn canonical_names() {
-        assert_eq!(canonical_header_name("x-echo-set-header"), "X-Echo-Set-Header");
+        assert_eq!(
+            canonical_header_name("x-echo-set-header"),
+            "X-Echo-Set-Header"
+        );
         assert_eq!(canonical_header_name("ACCEPT"), "Accept");
     }
 }

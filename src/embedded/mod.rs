@@ -34,7 +34,10 @@ pub struct EmbeddedTarget {
 
 impl EmbeddedTarget {
     /// A fresh gateway holding the lab objects, serving nothing until reconciled.
-    pub async fn start(ca: Arc<LabCa>, fixed_ports: BTreeMap<u16, u16>) -> Result<Self, TargetError> {
+    pub async fn start(
+        ca: Arc<LabCa>,
+        fixed_ports: BTreeMap<u16, u16>,
+    ) -> Result<Self, TargetError> {
         let mut world = World::default();
         for m in lab::objects() {
             world.apply(m);
@@ -64,7 +67,10 @@ impl EmbeddedTarget {
 
     /// Every socket served: Gateway listener port → loopback address.
     pub fn sockets(&self) -> Vec<(PortKey, SocketAddr, String)> {
-        self.servers.iter().map(|(k, s)| (k.clone(), s.addr, s.protocol.clone())).collect()
+        self.servers
+            .iter()
+            .map(|(k, s)| (k.clone(), s.addr, s.protocol.clone()))
+            .collect()
     }
 
     /// Recomputes status and routing, then starts and stops sockets to match.
@@ -74,10 +80,18 @@ impl EmbeddedTarget {
         let mut wanted: BTreeMap<PortKey, String> = BTreeMap::new();
         for gw in compiled.gateways.values() {
             for (port, protocol) in gw.ports() {
-                wanted.insert(PortKey { namespace: gw.namespace.clone(), gateway: gw.name.clone(), port }, protocol);
+                wanted.insert(
+                    PortKey {
+                        namespace: gw.namespace.clone(),
+                        gateway: gw.name.clone(),
+                        port,
+                    },
+                    protocol,
+                );
             }
         }
-        self.servers.retain(|k, s| wanted.get(k) == Some(&s.protocol));
+        self.servers
+            .retain(|k, s| wanted.get(k) == Some(&s.protocol));
         for (key, protocol) in wanted {
             if self.servers.contains_key(&key) {
                 continue;
@@ -87,7 +101,12 @@ impl EmbeddedTarget {
             let tls = (protocol == "HTTPS").then(|| self.tls.clone());
             let server = server::start(key.clone(), protocol, bind, self.state.clone(), tls)
                 .await
-                .map_err(|e| TargetError::Start(format!("cannot listen on {bind} for Gateway {}/{} port {}: {e}", key.namespace, key.gateway, key.port)))?;
+                .map_err(|e| {
+                    TargetError::Start(format!(
+                        "cannot listen on {bind} for Gateway {}/{} port {}: {e}",
+                        key.namespace, key.gateway, key.port
+                    ))
+                })?;
             self.servers.insert(key, server);
         }
         self.compiled = compiled;
@@ -104,7 +123,11 @@ impl Target for EmbeddedTarget {
         Ok(SUPPORTED_FEATURES.iter().map(|s| s.to_string()).collect())
     }
 
-    async fn ensure_namespace(&mut self, namespace: &str, _run_id: &str) -> Result<bool, TargetError> {
+    async fn ensure_namespace(
+        &mut self,
+        namespace: &str,
+        _run_id: &str,
+    ) -> Result<bool, TargetError> {
         // Namespaces exist implicitly here; only their labels (from Namespace
         // manifests) matter, for allowedRoutes selectors.
         let _ = namespace;
@@ -112,7 +135,11 @@ impl Target for EmbeddedTarget {
     }
 
     async fn deploy_backend(&mut self, b: &EchoBackend, _run_id: &str) -> Result<(), TargetError> {
-        self.world.add_echo(EchoService { namespace: b.namespace.clone(), name: b.name.clone(), port: b.port });
+        self.world.add_echo(EchoService {
+            namespace: b.namespace.clone(),
+            name: b.name.clone(),
+            port: b.port,
+        });
         self.reconcile().await
     }
 
@@ -122,22 +149,49 @@ impl Target for EmbeddedTarget {
     }
 
     async fn delete(&mut self, object: &Manifest) -> Result<(), TargetError> {
-        let key = ObjKey::new(&object.kind, object.namespace.as_deref().unwrap_or(""), &object.name);
+        let key = ObjKey::new(
+            &object.kind,
+            object.namespace.as_deref().unwrap_or(""),
+            &object.name,
+        );
         self.world.delete(&key);
         self.reconcile().await
     }
 
-    async fn await_status(&self, key: &ObjKey, _holds: &dyn Fn(&ObjectStatus) -> bool, _timeout: Duration) -> Result<Option<ObjectStatus>, TargetError> {
+    async fn await_status(
+        &self,
+        key: &ObjKey,
+        _holds: &dyn Fn(&ObjectStatus) -> bool,
+        _timeout: Duration,
+    ) -> Result<Option<ObjectStatus>, TargetError> {
         // Status is computed synchronously on every change: what is there now is final.
         Ok(self.compiled.status.get(key).cloned())
     }
 
-    async fn gateway_address(&self, gateway: &GatewayRef, port: u16) -> Result<SocketAddr, TargetError> {
-        if self.compiled.gateway(&gateway.namespace, &gateway.name).is_none() {
+    async fn gateway_address(
+        &self,
+        gateway: &GatewayRef,
+        port: u16,
+    ) -> Result<SocketAddr, TargetError> {
+        if self
+            .compiled
+            .gateway(&gateway.namespace, &gateway.name)
+            .is_none()
+        {
             return Err(TargetError::NoGateway(gateway.to_string()));
         }
-        let key = PortKey { namespace: gateway.namespace.clone(), gateway: gateway.name.clone(), port };
-        self.servers.get(&key).map(|s| s.addr).ok_or(TargetError::NoListener { gateway: gateway.to_string(), port })
+        let key = PortKey {
+            namespace: gateway.namespace.clone(),
+            gateway: gateway.name.clone(),
+            port,
+        };
+        self.servers
+            .get(&key)
+            .map(|s| s.addr)
+            .ok_or(TargetError::NoListener {
+                gateway: gateway.to_string(),
+                port,
+            })
     }
 
     fn trust_anchor(&self) -> Option<CertificateDer<'static>> {
@@ -145,7 +199,12 @@ impl Target for EmbeddedTarget {
     }
 
     async fn delete_namespace(&mut self, namespace: &str) -> Result<(), TargetError> {
-        let keys: Vec<ObjKey> = self.world.objects().filter(|(k, _)| k.namespace == namespace).map(|(k, _)| k.clone()).collect();
+        let keys: Vec<ObjKey> = self
+            .world
+            .objects()
+            .filter(|(k, _)| k.namespace == namespace)
+            .map(|(k, _)| k.clone())
+            .collect();
         for k in keys {
             self.world.delete(&k);
         }

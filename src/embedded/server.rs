@@ -59,7 +59,9 @@ pub async fn start(
     let task = tokio::spawn(async move {
         let mut connections = JoinSet::new();
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             let state = state.clone();
             let key = key.clone();
@@ -74,11 +76,15 @@ pub async fn start(
                 match tls {
                     Some(cfg) => {
                         if let Ok(stream) = TlsAcceptor::from(cfg).accept(stream).await {
-                            let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                            let _ = builder
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
                         }
                     }
                     None => {
-                        let _ = builder.serve_connection(TokioIo::new(stream), service).await;
+                        let _ = builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
                     }
                 }
             });
@@ -86,21 +92,37 @@ pub async fn start(
             while connections.try_join_next().is_some() {}
         }
     });
-    Ok(PortServer { addr, protocol, task })
+    Ok(PortServer {
+        addr,
+        protocol,
+        task,
+    })
 }
 
 fn plain(status: u16, text: String) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(text)));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert("content-type", "text/plain; charset=utf-8".parse().expect("static header"));
+    r.headers_mut().insert(
+        "content-type",
+        "text/plain; charset=utf-8".parse().expect("static header"),
+    );
     r
 }
 
-fn with_headers(mut r: Response<Full<Bytes>>, extra: Vec<(String, String)>, ops: &[HeaderOps]) -> Response<Full<Bytes>> {
+fn with_headers(
+    mut r: Response<Full<Bytes>>,
+    extra: Vec<(String, String)>,
+    ops: &[HeaderOps],
+) -> Response<Full<Bytes>> {
     let mut headers: Vec<(String, String)> = r
         .headers()
         .iter()
-        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     headers.extend(extra);
     for op in ops {
@@ -109,7 +131,10 @@ fn with_headers(mut r: Response<Full<Bytes>>, extra: Vec<(String, String)>, ops:
     let map = r.headers_mut();
     map.clear();
     for (n, v) in headers {
-        if let (Ok(n), Ok(v)) = (hyper::header::HeaderName::from_bytes(n.as_bytes()), hyper::header::HeaderValue::from_str(&v)) {
+        if let (Ok(n), Ok(v)) = (
+            hyper::header::HeaderName::from_bytes(n.as_bytes()),
+            hyper::header::HeaderValue::from_str(&v),
+        ) {
             map.append(n, v);
         }
     }
@@ -133,24 +158,41 @@ fn request_head(req: &Request<Incoming>, scheme: &str) -> RequestHead {
         headers: req
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect(),
     }
 }
 
-async fn handle(state: &SharedState, key: &PortKey, scheme: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(
+    state: &SharedState,
+    key: &PortKey,
+    scheme: &str,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let head = request_head(&req, scheme);
     // The echo server ignores bodies, but reading it keeps the connection reusable.
     let _ = req.into_body().collect().await;
     let compiled = state.read().expect("state lock").clone();
     let Some(gw) = compiled.gateway(&key.namespace, &key.gateway) else {
-        return plain(404, format!("Gateway {}/{} is gone\n", key.namespace, key.gateway));
+        return plain(
+            404,
+            format!("Gateway {}/{} is gone\n", key.namespace, key.gateway),
+        );
     };
     let evaluation = evaluate::evaluate(gw, key.port, &head);
     match evaluation.outcome {
         Outcome::NotFound { why } => plain(404, format!("{why}\n")),
         Outcome::ServerError { why } => plain(500, format!("{why}\n")),
-        Outcome::Redirect { status, location, response_headers } => {
+        Outcome::Redirect {
+            status,
+            location,
+            response_headers,
+        } => {
             let r = plain(status, String::new());
             with_headers(r, vec![("location".into(), location)], &response_headers)
         }
@@ -161,15 +203,22 @@ async fn handle(state: &SharedState, key: &PortKey, scheme: &str, req: Request<I
                 };
                 for mirror in &fwd.mirrors {
                     // Mirrored requests are sent and their answers dropped, as the spec says.
-                    if let crate::model::compile::BackendTarget::Echo { namespace, name } = &mirror.target {
+                    if let crate::model::compile::BackendTarget::Echo { namespace, name } =
+                        &mirror.target
+                    {
                         let _ = echo::respond(&fwd.request, namespace, name);
                     }
                 }
-                let (dispatch, backend_ops) = evaluate::dispatch(backend, &fwd.request, &fwd.matched_path);
+                let (dispatch, backend_ops) =
+                    evaluate::dispatch(backend, &fwd.request, &fwd.matched_path);
                 match dispatch {
                     Dispatch::Invalid { why } => plain(500, format!("{why}\n")),
                     Dispatch::Unavailable { why } => plain(503, format!("{why}\n")),
-                    Dispatch::Echo { namespace, name, request } => {
+                    Dispatch::Echo {
+                        namespace,
+                        name,
+                        request,
+                    } => {
                         let answer = async {
                             if let Some(delay) = echo::requested_delay(&request) {
                                 tokio::time::sleep(delay).await;
@@ -184,14 +233,22 @@ async fn handle(state: &SharedState, key: &PortKey, scheme: &str, req: Request<I
                             None => answer.await,
                         };
                         let mut r = Response::new(Full::new(Bytes::from(answer.body)));
-                        *r.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
-                        let ops: Vec<HeaderOps> = fwd.response_headers.iter().chain(backend_ops.iter()).cloned().collect();
+                        *r.status_mut() =
+                            StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+                        let ops: Vec<HeaderOps> = fwd
+                            .response_headers
+                            .iter()
+                            .chain(backend_ops.iter())
+                            .cloned()
+                            .collect();
                         with_headers(r, answer.headers, &ops)
                     }
                 }
             };
             match fwd.request_timeout {
-                Some(t) => tokio::time::timeout(t, run).await.unwrap_or_else(|_| plain(504, "request timeout\n".into())),
+                Some(t) => tokio::time::timeout(t, run)
+                    .await
+                    .unwrap_or_else(|_| plain(504, "request timeout\n".into())),
                 None => run.await,
             }
         }

@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
@@ -24,11 +26,16 @@ impl fmt::Debug for LabCa {
 impl LabCa {
     pub fn new() -> Result<Self, rcgen::Error> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.distinguished_name.push(DnType::CommonName, "gwlab lab CA");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "gwlab lab CA");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let issuer = CertifiedIssuer::self_signed(params, KeyPair::generate()?)?;
-        Ok(LabCa { issuer, leaves: Mutex::new(HashMap::new()) })
+        Ok(LabCa {
+            issuer,
+            leaves: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The CA certificate (DER), which probes with `tls.verify: true` trust.
@@ -53,14 +60,18 @@ impl LabCa {
             let cert = params.signed_by(&key, &self.issuer)?;
             Ok((cert.der().to_vec(), key.serialize_der()))
         };
-        let (cert, key) = mint().map_err(|e| format!("cannot make a certificate for {name}: {e}"))?;
+        let (cert, key) =
+            mint().map_err(|e| format!("cannot make a certificate for {name}: {e}"))?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key));
         let provider = rustls::crypto::ring::default_provider();
         let signing = provider
             .key_provider
             .load_private_key(key)
             .map_err(|e| format!("cannot load the key for {name}: {e}"))?;
-        let certified = Arc::new(CertifiedKey::new(vec![CertificateDer::from(cert), self.ca_der()], signing));
+        let certified = Arc::new(CertifiedKey::new(
+            vec![CertificateDer::from(cert), self.ca_der()],
+            signing,
+        ));
         leaves.insert(name.to_string(), certified.clone());
         Ok(certified)
     }
@@ -72,17 +83,22 @@ pub struct SniResolver(pub Arc<LabCa>);
 
 impl ResolvesServerCert for SniResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let name = hello.server_name().unwrap_or("localhost").to_ascii_lowercase();
+        let name = hello
+            .server_name()
+            .unwrap_or("localhost")
+            .to_ascii_lowercase();
         self.0.leaf(&name).ok()
     }
 }
 
 pub fn server_config(ca: Arc<LabCa>) -> rustls::ServerConfig {
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default TLS versions")
-        .with_no_client_auth()
-        .with_cert_resolver(Arc::new(SniResolver(ca)));
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("ring supports the default TLS versions")
+    .with_no_client_auth()
+    .with_cert_resolver(Arc::new(SniResolver(ca)));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     config
 }

@@ -107,7 +107,11 @@ struct Head {
 /// Reads every object of a manifest file. All problems are returned, not only the first.
 pub fn load_file(path: &Path) -> Result<Vec<Manifest>, Vec<Diagnostic>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::new(path, None, format!("cannot read the file: {e}"))]
+        vec![Diagnostic::new(
+            path,
+            None,
+            format!("cannot read the file: {e}"),
+        )]
     })?;
     parse_text(path, &text)
 }
@@ -138,9 +142,8 @@ fn parse_document(path: &Path, doc: &yaml::Document<'_>) -> Result<Manifest, Vec
             "a manifest document must be a mapping with apiVersion, kind and metadata",
         )]);
     }
-    let head: Head = serde_json::from_value(raw.clone()).map_err(|e| {
-        vec![Diagnostic::new(path, Some(doc.first_line), e.to_string())]
-    })?;
+    let head: Head = serde_json::from_value(raw.clone())
+        .map_err(|e| vec![Diagnostic::new(path, Some(doc.first_line), e.to_string())])?;
     let at = Some(doc.first_line);
     let api_version = head.api_version.ok_or_else(|| {
         vec![Diagnostic::new(path, at, "the object has no apiVersion").field("apiVersion")]
@@ -185,8 +188,12 @@ fn parse_document(path: &Path, doc: &yaml::Document<'_>) -> Result<Manifest, Vec
     })?;
     if is_cluster_scoped(&kind) && meta.namespace.is_some() {
         return Err(vec![
-            Diagnostic::new(path, at, format!("a {kind} is cluster-scoped and takes no namespace"))
-                .field("metadata.namespace"),
+            Diagnostic::new(
+                path,
+                at,
+                format!("a {kind} is cluster-scoped and takes no namespace"),
+            )
+            .field("metadata.namespace"),
         ]);
     }
 
@@ -237,9 +244,7 @@ fn parse_gateway_api(
         "HTTPRoute" => Object::HttpRoute(Box::new(yaml::parse(path, doc).map_err(one)?)),
         "Gateway" => Object::Gateway(Box::new(yaml::parse(path, doc).map_err(one)?)),
         "GatewayClass" => Object::GatewayClass(Box::new(yaml::parse(path, doc).map_err(one)?)),
-        "ReferenceGrant" => {
-            Object::ReferenceGrant(Box::new(yaml::parse(path, doc).map_err(one)?))
-        }
+        "ReferenceGrant" => Object::ReferenceGrant(Box::new(yaml::parse(path, doc).map_err(one)?)),
         _ => Object::Other,
     })
 }

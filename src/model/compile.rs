@@ -171,7 +171,8 @@ pub struct Compiled {
 
 impl Compiled {
     pub fn gateway(&self, namespace: &str, name: &str) -> Option<&GatewayTable> {
-        self.gateways.get(&(namespace.to_string(), name.to_string()))
+        self.gateways
+            .get(&(namespace.to_string(), name.to_string()))
     }
 }
 
@@ -207,7 +208,9 @@ pub fn compile(world: &World) -> Compiled {
 fn compile_classes(world: &World, out: &mut Compiled) -> Vec<String> {
     let mut owned = Vec::new();
     for (key, stored) in world.of_kind("GatewayClass") {
-        let Object::GatewayClass(gc) = &stored.manifest.object else { continue };
+        let Object::GatewayClass(gc) = &stored.manifest.object else {
+            continue;
+        };
         if gc.spec.controller_name != CONTROLLER_NAME {
             continue;
         }
@@ -216,7 +219,13 @@ fn compile_classes(world: &World, out: &mut Compiled) -> Vec<String> {
             key.clone(),
             ObjectStatus {
                 generation: stored.generation,
-                conditions: vec![Condition::new("Accepted", true, "Accepted", "accepted by the gwlab embedded gateway", stored.generation)],
+                conditions: vec![Condition::new(
+                    "Accepted",
+                    true,
+                    "Accepted",
+                    "accepted by the gwlab embedded gateway",
+                    stored.generation,
+                )],
                 supported_features: SUPPORTED_FEATURES.iter().map(|s| s.to_string()).collect(),
                 ..Default::default()
             },
@@ -236,7 +245,9 @@ type GatewayWork = BTreeMap<(String, String), (u64, Vec<ListenerWork>)>;
 fn compile_gateways(world: &World, owned: &[String], out: &mut Compiled) -> GatewayWork {
     let mut work = GatewayWork::new();
     for (key, stored) in world.of_kind("Gateway") {
-        let Object::Gateway(gw) = &stored.manifest.object else { continue };
+        let Object::Gateway(gw) = &stored.manifest.object else {
+            continue;
+        };
         if !owned.contains(&gw.spec.gateway_class_name) {
             continue;
         }
@@ -250,27 +261,76 @@ fn compile_gateways(world: &World, owned: &[String], out: &mut Compiled) -> Gate
             let supported = matches!(l.protocol.as_str(), "HTTP" | "HTTPS");
             let conflict = conflict_reason(l, &listeners);
             let kinds = route_kinds(l);
-            let certs = if l.protocol == "HTTPS" { certificate_problem(world, &ns, &gw.metadata, l) } else { None };
+            let certs = if l.protocol == "HTTPS" {
+                certificate_problem(world, &ns, &gw.metadata, l)
+            } else {
+                None
+            };
             if supported {
                 conditions.push(Condition::new("Accepted", true, "Accepted", "", generation));
             } else {
-                conditions.push(Condition::new("Accepted", false, "UnsupportedProtocol", format!("protocol {} is not served by the embedded gateway", l.protocol), generation));
+                conditions.push(Condition::new(
+                    "Accepted",
+                    false,
+                    "UnsupportedProtocol",
+                    format!(
+                        "protocol {} is not served by the embedded gateway",
+                        l.protocol
+                    ),
+                    generation,
+                ));
             }
             match &conflict {
-                Some(reason) => conditions.push(Condition::new("Conflicted", true, reason, "another listener on this port conflicts with this one", generation)),
-                None => conditions.push(Condition::new("Conflicted", false, "NoConflicts", "", generation)),
+                Some(reason) => conditions.push(Condition::new(
+                    "Conflicted",
+                    true,
+                    reason,
+                    "another listener on this port conflicts with this one",
+                    generation,
+                )),
+                None => conditions.push(Condition::new(
+                    "Conflicted",
+                    false,
+                    "NoConflicts",
+                    "",
+                    generation,
+                )),
             }
             let kinds_ok = kinds.is_ok();
             match (&certs, &kinds) {
-                (Some(msg), _) => conditions.push(Condition::new("ResolvedRefs", false, "InvalidCertificateRef", msg.clone(), generation)),
-                (None, Err(msg)) => conditions.push(Condition::new("ResolvedRefs", false, "InvalidRouteKinds", msg.clone(), generation)),
-                (None, Ok(_)) => conditions.push(Condition::new("ResolvedRefs", true, "ResolvedRefs", "", generation)),
+                (Some(msg), _) => conditions.push(Condition::new(
+                    "ResolvedRefs",
+                    false,
+                    "InvalidCertificateRef",
+                    msg.clone(),
+                    generation,
+                )),
+                (None, Err(msg)) => conditions.push(Condition::new(
+                    "ResolvedRefs",
+                    false,
+                    "InvalidRouteKinds",
+                    msg.clone(),
+                    generation,
+                )),
+                (None, Ok(_)) => conditions.push(Condition::new(
+                    "ResolvedRefs",
+                    true,
+                    "ResolvedRefs",
+                    "",
+                    generation,
+                )),
             }
             let programmed = supported && conflict.is_none() && certs.is_none() && kinds_ok;
             conditions.push(if programmed {
                 Condition::new("Programmed", true, "Programmed", "", generation)
             } else {
-                Condition::new("Programmed", false, "Invalid", "the listener is not valid; see its other conditions", generation)
+                Condition::new(
+                    "Programmed",
+                    false,
+                    "Invalid",
+                    "the listener is not valid; see its other conditions",
+                    generation,
+                )
             });
             statuses.push(ListenerStatus {
                 name: l.name.clone(),
@@ -296,16 +356,43 @@ fn compile_gateways(world: &World, owned: &[String], out: &mut Compiled) -> Gate
         if valid == tables.len() {
             conditions.push(Condition::new("Accepted", true, "Accepted", "", generation));
         } else {
-            conditions.push(Condition::new("Accepted", valid > 0, "ListenersNotValid", format!("{} of {} listeners are not valid", tables.len() - valid, tables.len()), generation));
+            conditions.push(Condition::new(
+                "Accepted",
+                valid > 0,
+                "ListenersNotValid",
+                format!(
+                    "{} of {} listeners are not valid",
+                    tables.len() - valid,
+                    tables.len()
+                ),
+                generation,
+            ));
         }
         conditions.push(if valid > 0 {
-            Condition::new("Programmed", true, "Programmed", "served on loopback by the gwlab embedded gateway", generation)
+            Condition::new(
+                "Programmed",
+                true,
+                "Programmed",
+                "served on loopback by the gwlab embedded gateway",
+                generation,
+            )
         } else {
-            Condition::new("Programmed", false, "Invalid", "no listener is valid", generation)
+            Condition::new(
+                "Programmed",
+                false,
+                "Invalid",
+                "no listener is valid",
+                generation,
+            )
         });
         out.status.insert(
             key.clone(),
-            ObjectStatus { generation, conditions, listeners: statuses, ..Default::default() },
+            ObjectStatus {
+                generation,
+                conditions,
+                listeners: statuses,
+                ..Default::default()
+            },
         );
         work.insert((ns, key.name.clone()), (generation, tables));
     }
@@ -313,7 +400,10 @@ fn compile_gateways(world: &World, owned: &[String], out: &mut Compiled) -> Gate
 }
 
 fn conflict_reason(l: &Listener, all: &[&Listener]) -> Option<String> {
-    let same_port: Vec<&&Listener> = all.iter().filter(|o| o.port == l.port && o.name != l.name).collect();
+    let same_port: Vec<&&Listener> = all
+        .iter()
+        .filter(|o| o.port == l.port && o.name != l.name)
+        .collect();
     if same_port.iter().any(|o| o.protocol != l.protocol) {
         return Some("ProtocolConflict".into());
     }
@@ -339,31 +429,70 @@ fn route_kinds(l: &Listener) -> Result<Vec<String>, String> {
             bad.push(format!("{group}/{}", k.kind));
         }
     }
-    if bad.is_empty() { Ok(ok) } else { Err(format!("route kinds not supported on {}: {}", l.protocol, bad.join(", "))) }
+    if bad.is_empty() {
+        Ok(ok)
+    } else {
+        Err(format!(
+            "route kinds not supported on {}: {}",
+            l.protocol,
+            bad.join(", ")
+        ))
+    }
 }
 
 /// Why an HTTPS listener's certificate does not resolve, if it does not. The lab
 /// Gateway's certificate is made by gwlab, so a missing Secret is fine there.
-fn certificate_problem(world: &World, ns: &str, meta: &crate::manifest::meta::ObjectMeta, l: &Listener) -> Option<String> {
+fn certificate_problem(
+    world: &World,
+    ns: &str,
+    meta: &crate::manifest::meta::ObjectMeta,
+    l: &Listener,
+) -> Option<String> {
     let tls = l.tls.as_ref()?;
-    if meta.annotations.contains_key(super::lab::GENERATED_CERT_ANNOTATION) {
+    if meta
+        .annotations
+        .contains_key(super::lab::GENERATED_CERT_ANNOTATION)
+    {
         return None;
     }
     for r in &tls.certificate_refs {
         let group = r.group.as_deref().unwrap_or("");
         let kind = r.kind.as_deref().unwrap_or("Secret");
         if !group.is_empty() || kind != "Secret" {
-            return Some(format!("certificateRef {group}/{kind} {} is not a Secret", r.name));
+            return Some(format!(
+                "certificateRef {group}/{kind} {} is not a Secret",
+                r.name
+            ));
         }
         let target_ns = r.namespace.as_deref().unwrap_or(ns);
-        if target_ns != ns && !grant_allows(world, GATEWAY_GROUP, "Gateway", ns, "", "Secret", target_ns, &r.name) {
-            return Some(format!("Secret {target_ns}/{} is in another namespace and no ReferenceGrant allows it", r.name));
+        if target_ns != ns
+            && !grant_allows(
+                world,
+                GATEWAY_GROUP,
+                "Gateway",
+                ns,
+                "",
+                "Secret",
+                target_ns,
+                &r.name,
+            )
+        {
+            return Some(format!(
+                "Secret {target_ns}/{} is in another namespace and no ReferenceGrant allows it",
+                r.name
+            ));
         }
-        match world.get(&ObjKey::new("Secret", target_ns, &r.name)).map(|s| &s.manifest.object) {
+        match world
+            .get(&ObjKey::new("Secret", target_ns, &r.name))
+            .map(|s| &s.manifest.object)
+        {
             Some(Object::Secret(s)) => {
                 let has = |k: &str| s.data.contains_key(k) || s.string_data.contains_key(k);
                 if !has("tls.crt") || !has("tls.key") {
-                    return Some(format!("Secret {target_ns}/{} has no tls.crt and tls.key", r.name));
+                    return Some(format!(
+                        "Secret {target_ns}/{} has no tls.crt and tls.key",
+                        r.name
+                    ));
                 }
             }
             _ => return Some(format!("Secret {target_ns}/{} does not exist", r.name)),
@@ -374,17 +503,37 @@ fn certificate_problem(world: &World, ns: &str, meta: &crate::manifest::meta::Ob
 
 /// Whether a ReferenceGrant in `to_ns` lets objects of `from` refer to the target.
 #[allow(clippy::too_many_arguments)]
-pub fn grant_allows(world: &World, from_group: &str, from_kind: &str, from_ns: &str, to_group: &str, to_kind: &str, to_ns: &str, to_name: &str) -> bool {
+pub fn grant_allows(
+    world: &World,
+    from_group: &str,
+    from_kind: &str,
+    from_ns: &str,
+    to_group: &str,
+    to_kind: &str,
+    to_ns: &str,
+    to_name: &str,
+) -> bool {
     world.of_kind("ReferenceGrant").any(|(key, stored)| {
-        let Object::ReferenceGrant(g) = &stored.manifest.object else { return false };
+        let Object::ReferenceGrant(g) = &stored.manifest.object else {
+            return false;
+        };
         key.namespace == to_ns
-            && g.spec.from.iter().any(|f| f.group == from_group && f.kind == from_kind && f.namespace == from_ns)
-            && g.spec.to.iter().any(|t| t.group == to_group && t.kind == to_kind && t.name.as_deref().is_none_or(|n| n == to_name))
+            && g.spec
+                .from
+                .iter()
+                .any(|f| f.group == from_group && f.kind == from_kind && f.namespace == from_ns)
+            && g.spec.to.iter().any(|t| {
+                t.group == to_group
+                    && t.kind == to_kind
+                    && t.name.as_deref().is_none_or(|n| n == to_name)
+            })
     })
 }
 
 fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
-    sel.match_labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+    sel.match_labels
+        .iter()
+        .all(|(k, v)| labels.get(k) == Some(v))
         && sel.match_expressions.iter().all(|e| {
             let v = labels.get(&e.key);
             match e.operator.as_str() {
@@ -398,7 +547,10 @@ fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> b
 }
 
 fn namespace_allowed(world: &World, l: &Listener, gw_ns: &str, route_ns: &str) -> bool {
-    let ns = l.allowed_routes.as_ref().and_then(|a| a.namespaces.as_ref());
+    let ns = l
+        .allowed_routes
+        .as_ref()
+        .and_then(|a| a.namespaces.as_ref());
     match ns.and_then(|n| n.from.as_deref()).unwrap_or("Same") {
         "All" => true,
         "Selector" => ns
@@ -424,13 +576,26 @@ fn compile_routes(world: &World, gateways: &mut GatewayWork, out: &mut Compiled)
         let (rules, unsupported) = compile_rules(world, &ns, route);
         let unresolved = rules
             .iter()
-            .flat_map(|r| r.backends.iter().chain(r.filters.iter().filter_map(|f| match f { Filter::Mirror(b) => Some(b), _ => None })))
+            .flat_map(|r| {
+                r.backends
+                    .iter()
+                    .chain(r.filters.iter().filter_map(|f| match f {
+                        Filter::Mirror(b) => Some(b),
+                        _ => None,
+                    }))
+            })
             .find_map(|b| match &b.target {
-                BackendTarget::Invalid { reason, message } => Some((reason.clone(), message.clone())),
+                BackendTarget::Invalid { reason, message } => {
+                    Some((reason.clone(), message.clone()))
+                }
                 _ => None,
             });
         let rules: Vec<Arc<Rule>> = rules.into_iter().map(Arc::new).collect();
-        let route_ref = Arc::new(RouteRef { namespace: ns.clone(), name: key.name.clone(), created: stored.created });
+        let route_ref = Arc::new(RouteRef {
+            namespace: ns.clone(),
+            name: key.name.clone(),
+            created: stored.created,
+        });
         let matches = route_matches(route);
 
         let mut parents = Vec::new();
@@ -445,21 +610,41 @@ fn compile_routes(world: &World, gateways: &mut GatewayWork, out: &mut Compiled)
             let parent_name = format!("{gw_ns}/{}", p.name);
             let accepted = match gateways.get_mut(&(gw_ns.clone(), p.name.clone())) {
                 None => {
-                    if world.get(&ObjKey::new("Gateway", &gw_ns, &p.name)).is_some() {
+                    if world
+                        .get(&ObjKey::new("Gateway", &gw_ns, &p.name))
+                        .is_some()
+                    {
                         continue; // A Gateway of another class: not ours to report on.
                     }
-                    Condition::new("Accepted", false, "NoMatchingParent", format!("Gateway {parent_name} does not exist"), generation)
+                    Condition::new(
+                        "Accepted",
+                        false,
+                        "NoMatchingParent",
+                        format!("Gateway {parent_name} does not exist"),
+                        generation,
+                    )
                 }
                 Some((_, listeners)) => {
                     if let Some(why) = &unsupported {
-                        Condition::new("Accepted", false, "UnsupportedValue", why.clone(), generation)
+                        Condition::new(
+                            "Accepted",
+                            false,
+                            "UnsupportedValue",
+                            why.clone(),
+                            generation,
+                        )
                     } else {
-                        attach(world, &gw_ns, listeners, p, &ns, route, &route_ref, &rules, &matches, generation)
+                        attach(
+                            world, &gw_ns, listeners, p, &ns, route, &route_ref, &rules, &matches,
+                            generation,
+                        )
                     }
                 }
             };
             let resolved = match &unresolved {
-                Some((reason, message)) => Condition::new("ResolvedRefs", false, reason, message.clone(), generation),
+                Some((reason, message)) => {
+                    Condition::new("ResolvedRefs", false, reason, message.clone(), generation)
+                }
                 None => Condition::new("ResolvedRefs", true, "ResolvedRefs", "", generation),
             };
             parents.push(ParentStatus {
@@ -470,7 +655,14 @@ fn compile_routes(world: &World, gateways: &mut GatewayWork, out: &mut Compiled)
                 conditions: vec![accepted, resolved],
             });
         }
-        out.status.insert(key.clone(), ObjectStatus { generation, parents, ..Default::default() });
+        out.status.insert(
+            key.clone(),
+            ObjectStatus {
+                generation,
+                parents,
+                ..Default::default()
+            },
+        );
     }
 }
 
@@ -489,7 +681,11 @@ fn attach(
     generation: u64,
 ) -> Condition {
     let by_ref: Vec<usize> = (0..listeners.len())
-        .filter(|&i| p.section_name.as_ref().is_none_or(|s| *s == listeners[i].spec.name))
+        .filter(|&i| {
+            p.section_name
+                .as_ref()
+                .is_none_or(|s| *s == listeners[i].spec.name)
+        })
         .filter(|&i| p.port.is_none_or(|port| port == listeners[i].spec.port))
         .collect();
     if by_ref.is_empty() {
@@ -509,7 +705,15 @@ fn attach(
         })
         .collect();
     if allowed.is_empty() {
-        return Condition::new("Accepted", false, "NotAllowedByListeners", format!("the listeners' allowedRoutes do not admit HTTPRoutes from namespace {route_ns}"), generation);
+        return Condition::new(
+            "Accepted",
+            false,
+            "NotAllowedByListeners",
+            format!(
+                "the listeners' allowedRoutes do not admit HTTPRoutes from namespace {route_ns}"
+            ),
+            generation,
+        );
     }
     let mut bound = 0;
     for i in allowed {
@@ -517,7 +721,12 @@ fn attach(
         let hostnames: Vec<String> = if route.spec.hostnames.is_empty() {
             Vec::new()
         } else {
-            let hs: Vec<String> = route.spec.hostnames.iter().filter_map(|h| hostname::intersect(lh.as_deref(), h)).collect();
+            let hs: Vec<String> = route
+                .spec
+                .hostnames
+                .iter()
+                .filter_map(|h| hostname::intersect(lh.as_deref(), h))
+                .collect();
             if hs.is_empty() {
                 continue;
             }
@@ -538,18 +747,30 @@ fn attach(
         }
     }
     if bound == 0 {
-        return Condition::new("Accepted", false, "NoMatchingListenerHostname", "none of the route's hostnames intersects a listener hostname", generation);
+        return Condition::new(
+            "Accepted",
+            false,
+            "NoMatchingListenerHostname",
+            "none of the route's hostnames intersects a listener hostname",
+            generation,
+        );
     }
     Condition::new("Accepted", true, "Accepted", "", generation)
 }
 
+/// A route without `rules` has one rule matching every request, as the CRD defaults it.
+static DEFAULT_RULE: std::sync::LazyLock<HttpRouteRule> = std::sync::LazyLock::new(HttpRouteRule::default);
+
+fn rules_of(route: &HttpRoute) -> Vec<&HttpRouteRule> {
+    match &route.spec.rules {
+        Some(r) => r.iter().map(|r| &r.value).collect(),
+        None => vec![&*DEFAULT_RULE],
+    }
+}
+
 fn route_matches(route: &HttpRoute) -> Vec<(usize, usize, Arc<MatchSpec>)> {
     let mut out = Vec::new();
-    let default_rules = vec![HttpRouteRule::default()];
-    let rules: Vec<&HttpRouteRule> = match &route.spec.rules {
-        Some(r) => r.iter().map(|r| &r.value).collect(),
-        None => default_rules.iter().collect(),
-    };
+    let rules = rules_of(route);
     for (ri, rule) in rules.iter().enumerate() {
         let default_match = [HttpRouteMatch::default()];
         let matches: Vec<&HttpRouteMatch> = match &rule.matches {
@@ -566,7 +787,11 @@ fn route_matches(route: &HttpRoute) -> Vec<(usize, usize, Arc<MatchSpec>)> {
 fn first_by_name(list: &[NameValueMatch], fold_case: bool) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for h in list {
-        let name = if fold_case { h.name.to_ascii_lowercase() } else { h.name.clone() };
+        let name = if fold_case {
+            h.name.to_ascii_lowercase()
+        } else {
+            h.name.clone()
+        };
         if !out.iter().any(|(n, _)| *n == name) {
             out.push((name, h.value.clone()));
         }
@@ -576,11 +801,18 @@ fn first_by_name(list: &[NameValueMatch], fold_case: bool) -> Vec<(String, Strin
 
 fn match_spec(m: &HttpRouteMatch) -> MatchSpec {
     let (kind, value) = match &m.path {
-        Some(p) => (p.type_.as_deref().unwrap_or("PathPrefix"), p.value.clone().unwrap_or_else(|| "/".into())),
+        Some(p) => (
+            p.type_.as_deref().unwrap_or("PathPrefix"),
+            p.value.clone().unwrap_or_else(|| "/".into()),
+        ),
         None => ("PathPrefix", "/".to_string()),
     };
     MatchSpec {
-        path_kind: if kind == "Exact" { PathKind::Exact } else { PathKind::Prefix },
+        path_kind: if kind == "Exact" {
+            PathKind::Exact
+        } else {
+            PathKind::Prefix
+        },
         path: value,
         method: m.method.clone(),
         headers: first_by_name(&m.headers, true),
@@ -592,51 +824,92 @@ fn match_spec(m: &HttpRouteMatch) -> MatchSpec {
 /// RegularExpression match: implementation-specific, not implemented here).
 fn compile_rules(world: &World, ns: &str, route: &HttpRoute) -> (Vec<Rule>, Option<String>) {
     let mut unsupported = None;
-    let default_rules = vec![HttpRouteRule::default()];
-    let rules: Vec<&HttpRouteRule> = match &route.spec.rules {
-        Some(r) => r.iter().map(|r| &r.value).collect(),
-        None => default_rules.iter().collect(),
-    };
+    let rules = rules_of(route);
     let mut out = Vec::new();
     for (ri, rule) in rules.iter().enumerate() {
         for m in rule.matches.iter().flatten() {
-            let regex = m.value.path.as_ref().is_some_and(|p| p.type_.as_deref() == Some("RegularExpression"))
-                || m.value.headers.iter().chain(m.value.query_params.iter()).any(|h| h.type_.as_deref() == Some("RegularExpression"));
+            let regex = m
+                .value
+                .path
+                .as_ref()
+                .is_some_and(|p| p.type_.as_deref() == Some("RegularExpression"))
+                || m.value
+                    .headers
+                    .iter()
+                    .chain(m.value.query_params.iter())
+                    .any(|h| h.type_.as_deref() == Some("RegularExpression"));
             if regex && unsupported.is_none() {
-                unsupported = Some(format!("rule {ri}: RegularExpression matches are implementation-specific and not supported by the embedded gateway"));
+                unsupported = Some(format!(
+                    "rule {ri}: RegularExpression matches are implementation-specific and not supported by the embedded gateway"
+                ));
             }
         }
-        let timeout = |v: &Option<String>| v.as_deref().and_then(|t| super::timeouts::parse_gateway_duration(t).ok()).filter(|d| !d.is_zero());
+        let timeout = |v: &Option<String>| {
+            v.as_deref()
+                .and_then(|t| super::timeouts::parse_gateway_duration(t).ok())
+                .filter(|d| !d.is_zero())
+        };
         out.push(Rule {
-            filters: rule.filters.iter().map(|f| compile_filter(world, ns, &f.value)).collect(),
+            filters: rule
+                .filters
+                .iter()
+                .map(|f| compile_filter(world, ns, &f.value))
+                .collect(),
             backends: rule
                 .backend_refs
                 .iter()
                 .map(|b| {
                     let b = &b.value;
-                    let mut backend = resolve_backend(world, ns, b.group.as_deref(), b.kind.as_deref(), &b.name, b.namespace.as_deref(), b.port);
+                    let mut backend = resolve_backend(
+                        world,
+                        ns,
+                        b.group.as_deref(),
+                        b.kind.as_deref(),
+                        &b.name,
+                        b.namespace.as_deref(),
+                        b.port,
+                    );
                     backend.weight = b.weight.unwrap_or(1);
-                    backend.filters = b.filters.iter().map(|f| compile_filter(world, ns, f)).collect();
+                    backend.filters = b
+                        .filters
+                        .iter()
+                        .map(|f| compile_filter(world, ns, f))
+                        .collect();
                     backend
                 })
                 .collect(),
             request_timeout: rule.timeouts.as_ref().and_then(|t| timeout(&t.request)),
-            backend_timeout: rule.timeouts.as_ref().and_then(|t| timeout(&t.backend_request)),
+            backend_timeout: rule
+                .timeouts
+                .as_ref()
+                .and_then(|t| timeout(&t.backend_request)),
         });
     }
     (out, unsupported)
 }
 
 fn header_ops(hm: &HeaderModifier) -> HeaderOps {
-    let pairs = |l: &[HeaderValue]| l.iter().map(|h| (h.name.clone(), h.value.clone())).collect();
-    HeaderOps { set: pairs(&hm.set), add: pairs(&hm.add), remove: hm.remove.clone() }
+    let pairs = |l: &[HeaderValue]| {
+        l.iter()
+            .map(|h| (h.name.clone(), h.value.clone()))
+            .collect()
+    };
+    HeaderOps {
+        set: pairs(&hm.set),
+        add: pairs(&hm.add),
+        remove: hm.remove.clone(),
+    }
 }
 
 fn path_rewrite(p: &Option<PathModifier>) -> Option<PathRewrite> {
     let p = p.as_ref()?;
     match p.type_.as_str() {
-        "ReplaceFullPath" => Some(PathRewrite::Full(p.replace_full_path.clone().unwrap_or_default())),
-        _ => Some(PathRewrite::Prefix(p.replace_prefix_match.clone().unwrap_or_default())),
+        "ReplaceFullPath" => Some(PathRewrite::Full(
+            p.replace_full_path.clone().unwrap_or_default(),
+        )),
+        _ => Some(PathRewrite::Prefix(
+            p.replace_prefix_match.clone().unwrap_or_default(),
+        )),
     }
 }
 
@@ -657,19 +930,42 @@ fn compile_filter(world: &World, ns: &str, f: &HttpRouteFilter) -> Filter {
         };
     }
     if let Some(u) = &f.url_rewrite {
-        return Filter::Rewrite { hostname: u.hostname.clone(), path: path_rewrite(&u.path) };
+        return Filter::Rewrite {
+            hostname: u.hostname.clone(),
+            path: path_rewrite(&u.path),
+        };
     }
     if let Some(m) = &f.request_mirror {
         let b = &m.backend_ref;
-        return Filter::Mirror(resolve_backend(world, ns, b.group.as_deref(), b.kind.as_deref(), &b.name, b.namespace.as_deref(), b.port));
+        return Filter::Mirror(resolve_backend(
+            world,
+            ns,
+            b.group.as_deref(),
+            b.kind.as_deref(),
+            &b.name,
+            b.namespace.as_deref(),
+            b.port,
+        ));
     }
-    let what = f.extension_ref.as_ref().map(|e| format!("{}/{} {}", e.group, e.kind, e.name)).unwrap_or_else(|| f.type_.clone());
+    let what = f
+        .extension_ref
+        .as_ref()
+        .map(|e| format!("{}/{} {}", e.group, e.kind, e.name))
+        .unwrap_or_else(|| f.type_.clone());
     Filter::Extension(what)
 }
 
 /// Resolves one backendRef as the spec says: only core Services; across
 /// namespaces only with a ReferenceGrant; the Service and port must exist.
-pub fn resolve_backend(world: &World, route_ns: &str, group: Option<&str>, kind: Option<&str>, name: &str, namespace: Option<&str>, port: Option<u16>) -> Backend {
+pub fn resolve_backend(
+    world: &World,
+    route_ns: &str,
+    group: Option<&str>,
+    kind: Option<&str>,
+    name: &str,
+    namespace: Option<&str>,
+    port: Option<u16>,
+) -> Backend {
     let group = group.unwrap_or("");
     let kind = kind.unwrap_or("Service");
     let target_ns = namespace.unwrap_or(route_ns);
@@ -677,21 +973,61 @@ pub fn resolve_backend(world: &World, route_ns: &str, group: Option<&str>, kind:
         Some(p) => format!("{target_ns}/{name}:{p}"),
         None => format!("{target_ns}/{name}"),
     };
-    let invalid = |reason: &str, message: String| BackendTarget::Invalid { reason: reason.into(), message };
+    let invalid = |reason: &str, message: String| BackendTarget::Invalid {
+        reason: reason.into(),
+        message,
+    };
     let target = if !group.is_empty() || kind != "Service" {
         let g = if group.is_empty() { "core" } else { group };
-        invalid("InvalidKind", format!("backendRef {name} is a {g}/{kind}; only Services are supported"))
-    } else if target_ns != route_ns && !grant_allows(world, GATEWAY_GROUP, "HTTPRoute", route_ns, "", "Service", target_ns, name) {
-        invalid("RefNotPermitted", format!("backendRef to Service {target_ns}/{name} is not permitted: no ReferenceGrant in {target_ns} allows HTTPRoutes from {route_ns}"))
+        invalid(
+            "InvalidKind",
+            format!("backendRef {name} is a {g}/{kind}; only Services are supported"),
+        )
+    } else if target_ns != route_ns
+        && !grant_allows(
+            world,
+            GATEWAY_GROUP,
+            "HTTPRoute",
+            route_ns,
+            "",
+            "Service",
+            target_ns,
+            name,
+        )
+    {
+        invalid(
+            "RefNotPermitted",
+            format!(
+                "backendRef to Service {target_ns}/{name} is not permitted: no ReferenceGrant in {target_ns} allows HTTPRoutes from {route_ns}"
+            ),
+        )
     } else {
         match world.service_ports(target_ns, name) {
-            None => invalid("BackendNotFound", format!("Service {target_ns}/{name} not found")),
-            Some(ports) if port.is_some_and(|p| !ports.contains(&p)) => {
-                invalid("BackendNotFound", format!("Service {target_ns}/{name} has no port {}", port.unwrap_or(0)))
-            }
-            Some(_) if world.echo(target_ns, name).is_some() => BackendTarget::Echo { namespace: target_ns.into(), name: name.into() },
-            Some(_) => BackendTarget::NoEndpoints { namespace: target_ns.into(), name: name.into() },
+            None => invalid(
+                "BackendNotFound",
+                format!("Service {target_ns}/{name} not found"),
+            ),
+            Some(ports) if port.is_some_and(|p| !ports.contains(&p)) => invalid(
+                "BackendNotFound",
+                format!(
+                    "Service {target_ns}/{name} has no port {}",
+                    port.unwrap_or(0)
+                ),
+            ),
+            Some(_) if world.echo(target_ns, name).is_some() => BackendTarget::Echo {
+                namespace: target_ns.into(),
+                name: name.into(),
+            },
+            Some(_) => BackendTarget::NoEndpoints {
+                namespace: target_ns.into(),
+                name: name.into(),
+            },
         }
     };
-    Backend { display, weight: 1, target, filters: Vec::new() }
+    Backend {
+        display,
+        weight: 1,
+        target,
+        filters: Vec::new(),
+    }
 }

@@ -6,7 +6,10 @@ use std::cmp::Ordering;
 
 use serde::Serialize;
 
-use super::compile::{Backend, BackendTarget, Entry, Filter, GatewayTable, HeaderOps, ListenerTable, PathKind, PathRewrite, Rule};
+use super::compile::{
+    Backend, BackendTarget, Entry, Filter, GatewayTable, HeaderOps, ListenerTable, PathKind,
+    PathRewrite, Rule,
+};
 use super::hostname;
 use super::path;
 use super::request::{RequestHead, modify_headers};
@@ -57,10 +60,18 @@ pub struct Candidate {
 
 #[derive(Debug, Clone, Serialize)]
 pub enum Outcome {
-    NotFound { why: String },
-    Redirect { status: u16, location: String, response_headers: Vec<HeaderOps> },
+    NotFound {
+        why: String,
+    },
+    Redirect {
+        status: u16,
+        location: String,
+        response_headers: Vec<HeaderOps>,
+    },
     Forward(Box<Forward>),
-    ServerError { why: String },
+    ServerError {
+        why: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -90,15 +101,27 @@ pub struct Evaluation {
 
 /// Chooses the listener of `port` for a host: the most specific listener
 /// hostname that matches; a listener without hostname accepts every host.
-pub fn select_listener<'a>(gw: &'a GatewayTable, port: u16, host: &str) -> Option<&'a ListenerTable> {
+pub fn select_listener<'a>(
+    gw: &'a GatewayTable,
+    port: u16,
+    host: &str,
+) -> Option<&'a ListenerTable> {
     gw.listeners
         .iter()
         .filter(|l| l.port == port && l.programmed)
-        .filter(|l| l.hostname.as_deref().is_none_or(|h| hostname::matches(h, host)))
+        .filter(|l| {
+            l.hostname
+                .as_deref()
+                .is_none_or(|h| hostname::matches(h, host))
+        })
         .max_by_key(|l| hostname::specificity(l.hostname.as_deref()))
 }
 
-fn matching_hostname(entry: &Entry, listener: &ListenerTable, host: &str) -> Option<(usize, usize)> {
+fn matching_hostname(
+    entry: &Entry,
+    listener: &ListenerTable,
+    host: &str,
+) -> Option<(usize, usize)> {
     if entry.hostnames.is_empty() {
         return Some(hostname::specificity(listener.hostname.as_deref()));
     }
@@ -117,8 +140,15 @@ fn check_match(entry: &Entry, req: &RequestHead) -> Option<String> {
         PathKind::Prefix => path::prefix_matches(&m.path, &req.path),
     };
     if !path_ok {
-        let kind = if m.path_kind == PathKind::Exact { "Exact" } else { "PathPrefix" };
-        return Some(format!("path {} does not match {kind} {}", req.path, m.path));
+        let kind = if m.path_kind == PathKind::Exact {
+            "Exact"
+        } else {
+            "PathPrefix"
+        };
+        return Some(format!(
+            "path {} does not match {kind} {}",
+            req.path, m.path
+        ));
     }
     if let Some(method) = &m.method
         && *method != req.method
@@ -147,7 +177,12 @@ pub fn evaluate(gw: &GatewayTable, port: u16, req: &RequestHead) -> Evaluation {
             candidates: Vec::new(),
             winner: None,
             filters_applied: Vec::new(),
-            outcome: Outcome::NotFound { why: format!("no listener of Gateway {}/{} on port {port} accepts host {host}", gw.namespace, gw.name) },
+            outcome: Outcome::NotFound {
+                why: format!(
+                    "no listener of Gateway {}/{} on port {port} accepts host {host}",
+                    gw.namespace, gw.name
+                ),
+            },
         };
     };
     let mut candidates: Vec<(Candidate, &Entry)> = listener
@@ -156,13 +191,20 @@ pub fn evaluate(gw: &GatewayTable, port: u16, req: &RequestHead) -> Evaluation {
         .map(|e| {
             let hostname = matching_hostname(e, listener, &host);
             let mismatch = match hostname {
-                None => Some(format!("host {host} matches none of {}", e.hostnames.join(", "))),
+                None => Some(format!(
+                    "host {host} matches none of {}",
+                    e.hostnames.join(", ")
+                )),
                 Some(_) => check_match(e, req),
             };
             let precedence = Precedence {
                 hostname: hostname.unwrap_or((0, 0)),
                 exact_path: e.m.path_kind == PathKind::Exact,
-                prefix_len: if e.m.path_kind == PathKind::Prefix { e.m.path.len() } else { 0 },
+                prefix_len: if e.m.path_kind == PathKind::Prefix {
+                    e.m.path.len()
+                } else {
+                    0
+                },
                 method: e.m.method.is_some(),
                 headers: e.m.headers.len(),
                 query: e.m.query.len(),
@@ -171,15 +213,37 @@ pub fn evaluate(gw: &GatewayTable, port: u16, req: &RequestHead) -> Evaluation {
                 rule: e.rule_index,
                 match_index: e.match_index,
             };
-            let c = Candidate { route: precedence.route.clone(), rule: e.rule_index, match_index: e.match_index, mismatch, precedence };
+            let c = Candidate {
+                route: precedence.route.clone(),
+                rule: e.rule_index,
+                match_index: e.match_index,
+                mismatch,
+                precedence,
+            };
             (c, e)
         })
         .collect();
-    candidates.sort_by(|(a, _), (b, _)| a.mismatch.is_some().cmp(&b.mismatch.is_some()).then(a.precedence.rank(&b.precedence)));
+    candidates.sort_by(|(a, _), (b, _)| {
+        a.mismatch
+            .is_some()
+            .cmp(&b.mismatch.is_some())
+            .then(a.precedence.rank(&b.precedence))
+    });
 
-    let winner = candidates.first().filter(|(c, _)| c.mismatch.is_none()).map(|(_, e)| *e);
+    let winner = candidates
+        .first()
+        .filter(|(c, _)| c.mismatch.is_none())
+        .map(|(_, e)| *e);
     let (outcome, filters_applied) = match winner {
-        None => (Outcome::NotFound { why: format!("no rule attached to listener {} matches the request", listener.name) }, Vec::new()),
+        None => (
+            Outcome::NotFound {
+                why: format!(
+                    "no rule attached to listener {} matches the request",
+                    listener.name
+                ),
+            },
+            Vec::new(),
+        ),
         Some(entry) => apply_rule(entry, &entry.rule, listener.port, req),
     };
     Evaluation {
@@ -199,7 +263,12 @@ fn rewrite_path(rewrite: &PathRewrite, entry: &Entry, path: &str) -> String {
 }
 
 /// Applies one rule's filters in order.
-fn apply_rule(entry: &Entry, rule: &Rule, listener_port: u16, req: &RequestHead) -> (Outcome, Vec<String>) {
+fn apply_rule(
+    entry: &Entry,
+    rule: &Rule,
+    listener_port: u16,
+    req: &RequestHead,
+) -> (Outcome, Vec<String>) {
     let mut request = req.clone();
     let mut response_headers = Vec::new();
     let mut mirrors = Vec::new();
@@ -221,12 +290,35 @@ fn apply_rule(entry: &Entry, rule: &Rule, listener_port: u16, req: &RequestHead)
                 if let Some(p) = path {
                     request.path = rewrite_path(p, entry, &request.path);
                 }
-                applied.push(format!("URLRewrite → host {} path {}", request.host, request.path));
+                applied.push(format!(
+                    "URLRewrite → host {} path {}",
+                    request.host, request.path
+                ));
             }
-            Filter::Redirect { scheme, hostname, port, path, status } => {
-                let location = redirect_location(req, listener_port, scheme.as_deref(), hostname.as_deref(), *port, path.as_ref().map(|p| rewrite_path(p, entry, &req.path)));
+            Filter::Redirect {
+                scheme,
+                hostname,
+                port,
+                path,
+                status,
+            } => {
+                let location = redirect_location(
+                    req,
+                    listener_port,
+                    scheme.as_deref(),
+                    hostname.as_deref(),
+                    *port,
+                    path.as_ref().map(|p| rewrite_path(p, entry, &req.path)),
+                );
                 applied.push(format!("RequestRedirect → {status} {location}"));
-                return (Outcome::Redirect { status: *status, location, response_headers }, applied);
+                return (
+                    Outcome::Redirect {
+                        status: *status,
+                        location,
+                        response_headers,
+                    },
+                    applied,
+                );
             }
             Filter::Mirror(b) => {
                 mirrors.push(b.clone());
@@ -234,12 +326,23 @@ fn apply_rule(entry: &Entry, rule: &Rule, listener_port: u16, req: &RequestHead)
             }
             Filter::Extension(what) => {
                 applied.push(format!("ExtensionRef {what}"));
-                return (Outcome::ServerError { why: format!("ExtensionRef filter {what} is not supported by the embedded gateway") }, applied);
+                return (
+                    Outcome::ServerError {
+                        why: format!(
+                            "ExtensionRef filter {what} is not supported by the embedded gateway"
+                        ),
+                    },
+                    applied,
+                );
             }
         }
     }
     if rule.backends.iter().all(|b| b.weight == 0) {
-        let why = if rule.backends.is_empty() { "the rule has no backendRefs" } else { "every backendRef has weight 0" };
+        let why = if rule.backends.is_empty() {
+            "the rule has no backendRefs"
+        } else {
+            "every backendRef has weight 0"
+        };
         return (Outcome::ServerError { why: why.into() }, applied);
     }
     let forward = Forward {
@@ -257,9 +360,18 @@ fn apply_rule(entry: &Entry, rule: &Rule, listener_port: u16, req: &RequestHead)
 /// The Location of a RequestRedirect. The port is the redirect's own, else the
 /// well-known port of the redirect scheme when one is set, else the listener's;
 /// port 80 with http and 443 with https are left out.
-pub fn redirect_location(req: &RequestHead, listener_port: u16, scheme: Option<&str>, hostname: Option<&str>, port: Option<u16>, path: Option<String>) -> String {
+pub fn redirect_location(
+    req: &RequestHead,
+    listener_port: u16,
+    scheme: Option<&str>,
+    hostname: Option<&str>,
+    port: Option<u16>,
+    path: Option<String>,
+) -> String {
     let out_scheme = scheme.unwrap_or(&req.scheme);
-    let host = hostname.map(String::from).unwrap_or_else(|| hostname::host_without_port(&req.host));
+    let host = hostname
+        .map(String::from)
+        .unwrap_or_else(|| hostname::host_without_port(&req.host));
     let out_port = port.unwrap_or(match scheme {
         Some("https") => 443,
         Some("http") => 80,
@@ -267,7 +379,11 @@ pub fn redirect_location(req: &RequestHead, listener_port: u16, scheme: Option<&
     });
     let default = matches!((out_scheme, out_port), ("http", 80) | ("https", 443));
     let path = path.unwrap_or_else(|| req.path.clone());
-    let query = req.query.as_ref().map(|q| format!("?{q}")).unwrap_or_default();
+    let query = req
+        .query
+        .as_ref()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
     if default {
         format!("{out_scheme}://{host}{path}{query}")
     } else {
@@ -295,17 +411,31 @@ pub fn pick_backend(backends: &[Backend], roll: f64) -> Option<&Backend> {
 /// request goes to an echo server, or the answer is 500 / 503.
 #[derive(Debug, Clone)]
 pub enum Dispatch {
-    Echo { namespace: String, name: String, request: RequestHead },
-    Unavailable { why: String },
-    Invalid { why: String },
+    Echo {
+        namespace: String,
+        name: String,
+        request: RequestHead,
+    },
+    Unavailable {
+        why: String,
+    },
+    Invalid {
+        why: String,
+    },
 }
 
-pub fn dispatch(backend: &Backend, request: &RequestHead, matched_path: &str) -> (Dispatch, Vec<HeaderOps>) {
+pub fn dispatch(
+    backend: &Backend,
+    request: &RequestHead,
+    matched_path: &str,
+) -> (Dispatch, Vec<HeaderOps>) {
     let mut request = request.clone();
     let mut response_ops = Vec::new();
     for f in &backend.filters {
         match f {
-            Filter::RequestHeaders(ops) => modify_headers(&mut request.headers, &ops.set, &ops.add, &ops.remove),
+            Filter::RequestHeaders(ops) => {
+                modify_headers(&mut request.headers, &ops.set, &ops.add, &ops.remove)
+            }
             Filter::ResponseHeaders(ops) => response_ops.push(ops.clone()),
             Filter::Rewrite { hostname, path } => {
                 if let Some(h) = hostname {
@@ -314,7 +444,9 @@ pub fn dispatch(backend: &Backend, request: &RequestHead, matched_path: &str) ->
                 if let Some(p) = path {
                     request.path = match p {
                         PathRewrite::Full(v) => v.clone(),
-                        PathRewrite::Prefix(v) => path::replace_prefix(&request.path, matched_path, v),
+                        PathRewrite::Prefix(v) => {
+                            path::replace_prefix(&request.path, matched_path, v)
+                        }
                     };
                 }
             }
@@ -322,9 +454,19 @@ pub fn dispatch(backend: &Backend, request: &RequestHead, matched_path: &str) ->
         }
     }
     let d = match &backend.target {
-        BackendTarget::Echo { namespace, name } => Dispatch::Echo { namespace: namespace.clone(), name: name.clone(), request },
-        BackendTarget::NoEndpoints { namespace, name } => Dispatch::Unavailable { why: format!("Service {namespace}/{name} has no echo backend behind it in the embedded gateway") },
-        BackendTarget::Invalid { message, .. } => Dispatch::Invalid { why: message.clone() },
+        BackendTarget::Echo { namespace, name } => Dispatch::Echo {
+            namespace: namespace.clone(),
+            name: name.clone(),
+            request,
+        },
+        BackendTarget::NoEndpoints { namespace, name } => Dispatch::Unavailable {
+            why: format!(
+                "Service {namespace}/{name} has no echo backend behind it in the embedded gateway"
+            ),
+        },
+        BackendTarget::Invalid { message, .. } => Dispatch::Invalid {
+            why: message.clone(),
+        },
     };
     (d, response_ops)
 }

@@ -82,7 +82,10 @@ pub fn specificity(h: Option<&str>) -> (usize, usize) {
 /// The host part of a `Host` header, lower-cased, without port.
 pub fn host_without_port(host: &str) -> String {
     let h = if host.starts_with('[') {
-        host.split(']').next().map(|s| format!("{s}]")).unwrap_or_default()
+        host.split(']')
+            .next()
+            .map(|s| format!("{s}]"))
+            .unwrap_or_default()
     } else {
         host.rsplit_once(':')
             .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
@@ -109,19 +112,43 @@ mod tests {
     #[test]
     fn intersection_follows_the_spec_examples() {
         // Listener test.example.com: routes with test.example.com or *.example.com.
-        assert_eq!(intersect(Some("test.example.com"), "test.example.com").as_deref(), Some("test.example.com"));
-        assert_eq!(intersect(Some("test.example.com"), "*.example.com").as_deref(), Some("test.example.com"));
+        assert_eq!(
+            intersect(Some("test.example.com"), "test.example.com").as_deref(),
+            Some("test.example.com")
+        );
+        assert_eq!(
+            intersect(Some("test.example.com"), "*.example.com").as_deref(),
+            Some("test.example.com")
+        );
         // Listener *.example.com: *.example.com, test.example.com, foo.test.example.com.
-        assert_eq!(intersect(Some("*.example.com"), "*.example.com").as_deref(), Some("*.example.com"));
-        assert_eq!(intersect(Some("*.example.com"), "test.example.com").as_deref(), Some("test.example.com"));
-        assert_eq!(intersect(Some("*.example.com"), "foo.test.example.com").as_deref(), Some("foo.test.example.com"));
+        assert_eq!(
+            intersect(Some("*.example.com"), "*.example.com").as_deref(),
+            Some("*.example.com")
+        );
+        assert_eq!(
+            intersect(Some("*.example.com"), "test.example.com").as_deref(),
+            Some("test.example.com")
+        );
+        assert_eq!(
+            intersect(Some("*.example.com"), "foo.test.example.com").as_deref(),
+            Some("foo.test.example.com")
+        );
         // ...but not example.com nor test.example.net.
         assert_eq!(intersect(Some("*.example.com"), "example.com"), None);
         assert_eq!(intersect(Some("*.example.com"), "test.example.net"), None);
         // Wildcards on both sides: the narrower one.
-        assert_eq!(intersect(Some("*.example.com"), "*.foo.example.com").as_deref(), Some("*.foo.example.com"));
-        assert_eq!(intersect(Some("*.foo.example.com"), "*.example.com").as_deref(), Some("*.foo.example.com"));
-        assert_eq!(intersect(None, "a.example.com").as_deref(), Some("a.example.com"));
+        assert_eq!(
+            intersect(Some("*.example.com"), "*.foo.example.com").as_deref(),
+            Some("*.foo.example.com")
+        );
+        assert_eq!(
+            intersect(Some("*.foo.example.com"), "*.example.com").as_deref(),
+            Some("*.foo.example.com")
+        );
+        assert_eq!(
+            intersect(None, "a.example.com").as_deref(),
+            Some("a.example.com")
+        );
     }
 
     #[test]

@@ -34,7 +34,11 @@ pub fn replace_prefix(path: &str, matched_prefix: &str, replacement: &str) -> St
     } else {
         format!("{replacement}{rest}")
     };
-    if joined.is_empty() { "/".into() } else { joined }
+    if joined.is_empty() {
+        "/".into()
+    } else {
+        joined
+    }
 }
 
 #[cfg(test)]
@@ -78,7 +82,11 @@ mod tests {
             ("/foo", "/foo", "/", "/"),
         ];
         for (path, prefix, replacement, want) in table {
-            assert_eq!(replace_prefix(path, prefix, replacement), want, "{path} {prefix} {replacement}");
+            assert_eq!(
+                replace_prefix(path, prefix, replacement),
+                want,
+                "{path} {prefix} {replacement}"
+            );
         }
     }
 

@@ -52,7 +52,10 @@ pub fn modify_headers(
     remove: &[String],
 ) {
     for (name, value) in set {
-        if let Some(pos) = headers.iter().position(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        if let Some(pos) = headers
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
             headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
             headers.insert(pos.min(headers.len()), (name.clone(), value.clone()));
         } else {
@@ -104,7 +107,9 @@ mod tests {
     use super::*;
 
     fn h(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -116,7 +121,10 @@ mod tests {
             &h(&[("X-B", "b2")]),
             &["X-C".to_string()],
         );
-        assert_eq!(headers, h(&[("x-a", "set"), ("X-B", "b"), ("X-New", "n"), ("X-B", "b2")]));
+        assert_eq!(
+            headers,
+            h(&[("x-a", "set"), ("X-B", "b"), ("X-New", "n"), ("X-B", "b2")])
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ pub fn parse_gateway_duration(text: &str) -> Result<Duration, String> {
     let mut parts = 0;
     let mut total = Duration::ZERO;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 || digits > 5 {
             return Err(format!("`{text}` is not a Gateway API duration"));
         }
@@ -41,9 +43,18 @@ mod tests {
 
     #[test]
     fn gep_2257_examples() {
-        assert_eq!(parse_gateway_duration("1h").unwrap(), Duration::from_secs(3600));
-        assert_eq!(parse_gateway_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_gateway_duration("1h2m3s4ms").unwrap(), Duration::from_millis(3_723_004));
+        assert_eq!(
+            parse_gateway_duration("1h").unwrap(),
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            parse_gateway_duration("500ms").unwrap(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            parse_gateway_duration("1h2m3s4ms").unwrap(),
+            Duration::from_millis(3_723_004)
+        );
         assert_eq!(parse_gateway_duration("0s").unwrap(), Duration::ZERO);
         assert!(parse_gateway_duration("1.5s").is_err());
         assert!(parse_gateway_duration("100000s").is_err());

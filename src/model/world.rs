@@ -110,7 +110,10 @@ impl World {
         self.objects.iter()
     }
 
-    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a ObjKey, &'a Stored)> + 'a {
+    pub fn of_kind<'a>(
+        &'a self,
+        kind: &'a str,
+    ) -> impl Iterator<Item = (&'a ObjKey, &'a Stored)> + 'a {
         self.objects.iter().filter(move |(k, _)| k.kind == kind)
     }
 
@@ -132,7 +135,12 @@ impl World {
         if let Some(e) = self.echo(namespace, name) {
             return Some(vec![e.port]);
         }
-        match &self.objects.get(&ObjKey::new("Service", namespace, name))?.manifest.object {
+        match &self
+            .objects
+            .get(&ObjKey::new("Service", namespace, name))?
+            .manifest
+            .object
+        {
             Object::Service(s) => Some(s.ports.clone()),
             _ => None,
         }

@@ -16,29 +16,62 @@ use super::observe::Observation;
 struct AcceptAnyCertificate(Arc<rustls::crypto::CryptoProvider>);
 
 impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(&self, _: &CertificateDer<'_>, _: &[CertificateDer<'_>], _: &ServerName<'_>, _: &[u8], _: UnixTime) -> Result<ServerCertVerified, rustls::Error> {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
         Ok(ServerCertVerified::assertion())
     }
-    fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
-    fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 
-fn tls_config(verify: bool, anchor: Option<CertificateDer<'static>>) -> Result<rustls::ClientConfig, String> {
+fn tls_config(
+    verify: bool,
+    anchor: Option<CertificateDer<'static>>,
+) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?;
     let mut config = if verify {
         let mut roots = rustls::RootCertStore::empty();
-        let anchor = anchor.ok_or("tls.verify: true, but this target has no lab CA to verify against")?;
-        roots.add(anchor).map_err(|e| format!("the lab CA is not usable: {e}"))?;
+        let anchor =
+            anchor.ok_or("tls.verify: true, but this target has no lab CA to verify against")?;
+        roots
+            .add(anchor)
+            .map_err(|e| format!("the lab CA is not usable: {e}"))?;
         builder.with_root_certificates(roots).with_no_client_auth()
     } else {
         builder
@@ -61,38 +94,65 @@ pub struct PinnedClient {
 }
 
 impl PinnedClient {
-    pub fn new(url: &url::Url, addr: SocketAddr, verify: bool, anchor: Option<CertificateDer<'static>>) -> Result<Self, String> {
+    pub fn new(
+        url: &url::Url,
+        addr: SocketAddr,
+        verify: bool,
+        anchor: Option<CertificateDer<'static>>,
+    ) -> Result<Self, String> {
         let host = url.host_str().ok_or("the URL has no host")?.to_string();
         let host_header = match url.port() {
             Some(p) => format!("{host}:{p}"),
             None => host.clone(),
         };
         let mut wire_url = url.clone();
-        wire_url.set_port(Some(addr.port())).map_err(|_| "cannot set the port")?;
+        wire_url
+            .set_port(Some(addr.port()))
+            .map_err(|_| "cannot set the port")?;
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(4);
-        let is_ip = url.host().is_some_and(|h| !matches!(h, url::Host::Domain(_)));
+        let is_ip = url
+            .host()
+            .is_some_and(|h| !matches!(h, url::Host::Domain(_)));
         if url.scheme() == "https" {
             builder = builder.tls_backend_preconfigured(tls_config(verify, anchor)?);
             if is_ip {
-                wire_url.set_ip_host(addr.ip()).map_err(|_| "cannot set the address")?;
+                wire_url
+                    .set_ip_host(addr.ip())
+                    .map_err(|_| "cannot set the address")?;
             } else {
                 // SNI comes from the URL host; DNS for it is pinned to the target.
                 builder = builder.resolve(&host, addr);
             }
         } else {
-            wire_url.set_ip_host(addr.ip()).map_err(|_| "cannot set the address")?;
+            wire_url
+                .set_ip_host(addr.ip())
+                .map_err(|_| "cannot set the address")?;
         }
-        let client = builder.build().map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(PinnedClient { client, wire_url, host_header })
+        let client = builder
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(PinnedClient {
+            client,
+            wire_url,
+            host_header,
+        })
     }
 
-    pub async fn send(&self, method: &str, headers: &std::collections::BTreeMap<String, String>, body: Option<&str>) -> Result<Observation, String> {
+    pub async fn send(
+        &self,
+        method: &str,
+        headers: &std::collections::BTreeMap<String, String>,
+        body: Option<&str>,
+    ) -> Result<Observation, String> {
         let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
-        let mut req = self.client.request(method, self.wire_url.clone()).header(reqwest::header::HOST, &self.host_header);
+        let mut req = self
+            .client
+            .request(method, self.wire_url.clone())
+            .header(reqwest::header::HOST, &self.host_header);
         for (k, v) in headers {
             req = req.header(k.as_str(), v.as_str());
         }
@@ -104,7 +164,12 @@ impl PinnedClient {
         let headers = resp
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = resp.text().await.map_err(|e| describe(&e))?;
         Ok(Observation::new(status, headers, body))

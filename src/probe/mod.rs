@@ -46,14 +46,23 @@ pub struct Policy {
     pub retry: bool,
 }
 
-pub async fn run(probe: &Probe, addr: SocketAddr, anchor: Option<CertificateDer<'static>>, policy: Policy) -> ProbeResult {
+pub async fn run(
+    probe: &Probe,
+    addr: SocketAddr,
+    anchor: Option<CertificateDer<'static>>,
+    policy: Policy,
+) -> ProbeResult {
     let start = Instant::now();
     let verify = probe.request.tls.is_some_and(|t| t.verify);
     let client = match PinnedClient::new(&probe.url, addr, verify, anchor) {
         Ok(c) => c,
         Err(e) => return failed_early(e, start),
     };
-    let needed = if probe.expect.split.is_some() { 1 } else { CONSECUTIVE_PASSES.max(probe.samples) };
+    let needed = if probe.expect.split.is_some() {
+        1
+    } else {
+        CONSECUTIVE_PASSES.max(probe.samples)
+    };
     let mut consecutive = 0;
     let mut attempts = 0;
     let mut requests = 0;
@@ -67,41 +76,92 @@ pub async fn run(probe: &Probe, addr: SocketAddr, anchor: Option<CertificateDer<
             requests += 1;
             one(&client, probe).await
         };
-        let passed = outcome.mismatches.is_empty() && outcome.error.is_none() && outcome.split.as_ref().is_none_or(|s| s.passed);
+        let passed = outcome.mismatches.is_empty()
+            && outcome.error.is_none()
+            && outcome.split.as_ref().is_none_or(|s| s.passed);
         if passed {
             consecutive += 1;
             if consecutive >= needed {
-                return ProbeResult { passed: true, attempts, requests, elapsed: start.elapsed(), mismatches: vec![], error: None, last: outcome.last, split: outcome.split };
+                return ProbeResult {
+                    passed: true,
+                    attempts,
+                    requests,
+                    elapsed: start.elapsed(),
+                    mismatches: vec![],
+                    error: None,
+                    last: outcome.last,
+                    split: outcome.split,
+                };
             }
             continue;
         }
         consecutive = 0;
         let out_of_time = start.elapsed() + RETRY_PAUSE >= policy.timeout;
         if !policy.retry || out_of_time {
-            return ProbeResult { passed: false, attempts, requests, elapsed: start.elapsed(), ..outcome };
+            return ProbeResult {
+                passed: false,
+                attempts,
+                requests,
+                elapsed: start.elapsed(),
+                ..outcome
+            };
         }
         tokio::time::sleep(RETRY_PAUSE).await;
     }
 }
 
 fn failed_early(error: String, start: Instant) -> ProbeResult {
-    ProbeResult { passed: false, attempts: 0, requests: 0, elapsed: start.elapsed(), mismatches: vec![], error: Some(error), last: None, split: None }
+    ProbeResult {
+        passed: false,
+        attempts: 0,
+        requests: 0,
+        elapsed: start.elapsed(),
+        mismatches: vec![],
+        error: Some(error),
+        last: None,
+        split: None,
+    }
 }
 
 async fn one(client: &PinnedClient, probe: &Probe) -> ProbeResult {
     let r = &probe.request;
-    match client.send(&probe.method, &r.headers, r.body.as_deref()).await {
+    match client
+        .send(&probe.method, &r.headers, r.body.as_deref())
+        .await
+    {
         Ok(obs) => {
             let mismatches = expect::check(&probe.expect, &obs, &probe.url);
-            ProbeResult { passed: mismatches.is_empty(), attempts: 1, requests: 1, elapsed: Duration::ZERO, mismatches, error: None, last: Some(obs), split: None }
+            ProbeResult {
+                passed: mismatches.is_empty(),
+                attempts: 1,
+                requests: 1,
+                elapsed: Duration::ZERO,
+                mismatches,
+                error: None,
+                last: Some(obs),
+                split: None,
+            }
         }
-        Err(e) => ProbeResult { passed: false, attempts: 1, requests: 1, elapsed: Duration::ZERO, mismatches: vec![], error: Some(e), last: None, split: None },
+        Err(e) => ProbeResult {
+            passed: false,
+            attempts: 1,
+            requests: 1,
+            elapsed: Duration::ZERO,
+            mismatches: vec![],
+            error: Some(e),
+            last: None,
+            split: None,
+        },
     }
 }
 
 /// Sends a split probe's whole sample and judges it: each answer against the
 /// other expectations, the counts per backend against the weights.
-async fn sample_split(client: &PinnedClient, probe: &Probe, weights: &BTreeMap<String, u32>) -> (u32, ProbeResult) {
+async fn sample_split(
+    client: &PinnedClient,
+    probe: &Probe,
+    weights: &BTreeMap<String, u32>,
+) -> (u32, ProbeResult) {
     use tokio::task::JoinSet;
     let total = probe.samples;
     let mut counts: BTreeMap<String, u32> = BTreeMap::new();
@@ -131,22 +191,51 @@ async fn sample_split(client: &PinnedClient, probe: &Probe, weights: &BTreeMap<S
                 if let Some(echo) = &obs.echo {
                     *counts.entry(echo.service.clone()).or_default() += 1;
                 } else {
-                    *counts.entry(format!("(status {} without echo JSON)", obs.status)).or_default() += 1;
+                    *counts
+                        .entry(format!("(status {} without echo JSON)", obs.status))
+                        .or_default() += 1;
                 }
                 if !mismatches.is_empty() && first_bad.is_none() {
-                    first_bad = Some(ProbeResult { passed: false, attempts: 1, requests: sent, elapsed: Duration::ZERO, mismatches, error: None, last: Some(obs.clone()), split: None });
+                    first_bad = Some(ProbeResult {
+                        passed: false,
+                        attempts: 1,
+                        requests: sent,
+                        elapsed: Duration::ZERO,
+                        mismatches,
+                        error: None,
+                        last: Some(obs.clone()),
+                        split: None,
+                    });
                 }
                 last = Some(obs);
             }
             Err(e) => {
                 if first_bad.is_none() {
-                    first_bad = Some(ProbeResult { passed: false, attempts: 1, requests: sent, elapsed: Duration::ZERO, mismatches: vec![], error: Some(e), last: None, split: None });
+                    first_bad = Some(ProbeResult {
+                        passed: false,
+                        attempts: 1,
+                        requests: sent,
+                        elapsed: Duration::ZERO,
+                        mismatches: vec![],
+                        error: Some(e),
+                        last: None,
+                        split: None,
+                    });
                 }
             }
         }
     }
     let verdict = split::judge(weights, &counts);
-    let mut result = first_bad.unwrap_or(ProbeResult { passed: true, attempts: 1, requests: sent, elapsed: Duration::ZERO, mismatches: vec![], error: None, last, split: None });
+    let mut result = first_bad.unwrap_or(ProbeResult {
+        passed: true,
+        attempts: 1,
+        requests: sent,
+        elapsed: Duration::ZERO,
+        mismatches: vec![],
+        error: None,
+        last,
+        split: None,
+    });
     result.passed = result.passed && verdict.passed;
     result.split = Some(verdict);
     (sent, result)

@@ -49,14 +49,33 @@ impl Observation {
                 Some((p, q)) => (p.to_string(), parse_query(q)),
                 None => (e.path.clone(), Vec::new()),
             };
-            EchoSeen { path, query, host: e.host, method: e.method, headers: e.headers, namespace: e.namespace, service: e.service, pod: e.pod }
+            EchoSeen {
+                path,
+                query,
+                host: e.host,
+                method: e.method,
+                headers: e.headers,
+                namespace: e.namespace,
+                service: e.service,
+                pod: e.pod,
+            }
         });
-        Observation { status, headers, body, echo }
+        Observation {
+            status,
+            headers,
+            body,
+            echo,
+        }
     }
 
     /// A response header's values joined with `,`, as the format compares them.
     pub fn header(&self, name: &str) -> Option<String> {
-        let values: Vec<&str> = self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
+        let values: Vec<&str> = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect();
         (!values.is_empty()).then(|| values.join(","))
     }
 }
@@ -64,7 +83,12 @@ impl Observation {
 impl EchoSeen {
     /// A request header the backend received, values joined with `,`.
     pub fn header(&self, name: &str) -> Option<String> {
-        let values: Vec<&str> = self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).flat_map(|(_, v)| v.iter().map(String::as_str)).collect();
+        let values: Vec<&str> = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| v.iter().map(String::as_str))
+            .collect();
         (!values.is_empty()).then(|| values.join(","))
     }
 }
@@ -74,7 +98,10 @@ fn parse_query(q: &str) -> Vec<(String, String)> {
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (crate::model::request::percent_decode(k), crate::model::request::percent_decode(v))
+            (
+                crate::model::request::percent_decode(k),
+                crate::model::request::percent_decode(v),
+            )
         })
         .collect()
 }

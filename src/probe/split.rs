@@ -25,14 +25,25 @@ pub fn judge(weights: &BTreeMap<String, u32>, counts: &BTreeMap<String, u32>) ->
     let mut problems = Vec::new();
     for (backend, n) in counts {
         match weights.get(backend) {
-            None if *n > 0 => problems.push(format!("{backend} answered {n} requests but is not in the split")),
-            Some(0) if *n > 0 => problems.push(format!("{backend} has weight 0 but answered {n} requests")),
+            None if *n > 0 => problems.push(format!(
+                "{backend} answered {n} requests but is not in the split"
+            )),
+            Some(0) if *n > 0 => {
+                problems.push(format!("{backend} has weight 0 but answered {n} requests"))
+            }
             _ => {}
         }
     }
-    let positive: Vec<(&String, u32)> = weights.iter().filter(|(_, w)| **w > 0).map(|(b, w)| (b, *w)).collect();
+    let positive: Vec<(&String, u32)> = weights
+        .iter()
+        .filter(|(_, w)| **w > 0)
+        .map(|(b, w)| (b, *w))
+        .collect();
     let total_weight: u32 = positive.iter().map(|(_, w)| w).sum();
-    let n: u32 = positive.iter().map(|(b, _)| counts.get(*b).copied().unwrap_or(0)).sum();
+    let n: u32 = positive
+        .iter()
+        .map(|(b, _)| counts.get(*b).copied().unwrap_or(0))
+        .sum();
     let mut expected = BTreeMap::new();
     let mut chi = 0.0;
     for (b, w) in &positive {
@@ -44,7 +55,11 @@ pub fn judge(weights: &BTreeMap<String, u32>, counts: &BTreeMap<String, u32>) ->
         expected.insert((*b).clone(), e);
     }
     let df = positive.len().saturating_sub(1) as u32;
-    let p_value = if df == 0 { 1.0 } else { chi_square_survival(chi, df as f64) };
+    let p_value = if df == 0 {
+        1.0
+    } else {
+        chi_square_survival(chi, df as f64)
+    };
     if n == 0 {
         problems.push("no request reached a backend of the split".into());
     } else if p_value < SIGNIFICANCE {
@@ -52,7 +67,15 @@ pub fn judge(weights: &BTreeMap<String, u32>, counts: &BTreeMap<String, u32>) ->
             "the counts do not fit the weights (chi-square {chi:.2}, {df} degrees of freedom, p = {p_value:.2e} < {SIGNIFICANCE})"
         ));
     }
-    SplitVerdict { passed: problems.is_empty(), counts: counts.clone(), expected, chi_square: chi, degrees_of_freedom: df, p_value, problems }
+    SplitVerdict {
+        passed: problems.is_empty(),
+        counts: counts.clone(),
+        expected,
+        chi_square: chi,
+        degrees_of_freedom: df,
+        p_value,
+        problems,
+    }
 }
 
 /// P(X > x) for X chi-square distributed with `k` degrees of freedom:
@@ -152,13 +175,19 @@ mod tests {
 
     #[test]
     fn a_fair_90_10_sample_passes() {
-        let v = judge(&map(&[("app-v1", 90), ("app-v2", 10)]), &map(&[("app-v1", 176), ("app-v2", 24)]));
+        let v = judge(
+            &map(&[("app-v1", 90), ("app-v2", 10)]),
+            &map(&[("app-v1", 176), ("app-v2", 24)]),
+        );
         assert!(v.passed, "{v:?}");
     }
 
     #[test]
     fn a_50_50_sample_fails_a_90_10_split() {
-        let v = judge(&map(&[("app-v1", 90), ("app-v2", 10)]), &map(&[("app-v1", 100), ("app-v2", 100)]));
+        let v = judge(
+            &map(&[("app-v1", 90), ("app-v2", 10)]),
+            &map(&[("app-v1", 100), ("app-v2", 100)]),
+        );
         assert!(!v.passed);
         assert!(v.p_value < 1e-10, "{v:?}");
     }

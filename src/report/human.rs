@@ -17,7 +17,8 @@ pub struct Console {
 impl Console {
     /// Progress is shown only on a terminal, without `NO_COLOR` and `--quiet`.
     pub fn new(quiet: bool) -> Self {
-        let interactive = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() && !quiet;
+        let interactive =
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() && !quiet;
         let spinner = interactive.then(|| {
             let pb = ProgressBar::new_spinner();
             pb.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("static template"));
@@ -70,11 +71,18 @@ pub fn scenario_lines(s: &ScenarioReport) -> Vec<String> {
     };
     let mut first = format!("{head} {} ({:.2}s)", s.name, s.duration.as_secs_f64());
     if s.verdict == Verdict::Unsupported {
-        first.push_str(&format!(": unsupported, the target lacks {}", s.missing_features.join(", ")));
+        first.push_str(&format!(
+            ": unsupported, the target lacks {}",
+            s.missing_features.join(", ")
+        ));
     }
     out.push(first);
     for c in s.failures() {
-        let step = c.step.as_ref().map(|s| format!("[{s}] ")).unwrap_or_default();
+        let step = c
+            .step
+            .as_ref()
+            .map(|s| format!("[{s}] "))
+            .unwrap_or_default();
         out.push(format!("     {step}{}: {}", kind_word(c.kind), c.name));
         for f in &c.failure {
             out.push(format!("       {f}"));
@@ -100,9 +108,16 @@ pub fn summary(report: &RunReport) -> String {
         report.count(Verdict::Unsupported),
         report.duration.as_secs_f64()
     );
-    let missing: std::collections::BTreeSet<&str> = report.scenarios.iter().flat_map(|s| s.missing_features.iter().map(String::as_str)).collect();
+    let missing: std::collections::BTreeSet<&str> = report
+        .scenarios
+        .iter()
+        .flat_map(|s| s.missing_features.iter().map(String::as_str))
+        .collect();
     if !missing.is_empty() {
-        s.push_str(&format!(" (features the target lacks: {})", missing.into_iter().collect::<Vec<_>>().join(", ")));
+        s.push_str(&format!(
+            " (features the target lacks: {})",
+            missing.into_iter().collect::<Vec<_>>().join(", ")
+        ));
     }
     s
 }

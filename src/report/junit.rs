@@ -26,7 +26,12 @@ pub fn render(report: &RunReport) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let tests: usize = report.scenarios.iter().map(|s| s.checks.len().max(1)).sum();
     let failures: usize = report.scenarios.iter().map(|s| s.failures().count()).sum();
-    let skipped: usize = report.scenarios.iter().filter(|s| s.verdict == Verdict::Unsupported).map(|s| s.checks.len().max(1)).sum();
+    let skipped: usize = report
+        .scenarios
+        .iter()
+        .filter(|s| s.verdict == Verdict::Unsupported)
+        .map(|s| s.checks.len().max(1))
+        .sum();
     let _ = writeln!(
         x,
         "<testsuites name=\"gwlab\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{:.3}\">",
@@ -36,22 +41,45 @@ pub fn render(report: &RunReport) -> String {
         let name = escape(&s.name);
         let count = s.checks.len().max(1);
         let fails = s.failures().count();
-        let skip = if s.verdict == Verdict::Unsupported { count } else { 0 };
+        let skip = if s.verdict == Verdict::Unsupported {
+            count
+        } else {
+            0
+        };
         let _ = writeln!(
             x,
             "  <testsuite name=\"{name}\" tests=\"{count}\" failures=\"{fails}\" errors=\"0\" skipped=\"{skip}\" time=\"{:.3}\">",
             s.duration.as_secs_f64()
         );
         let _ = writeln!(x, "    <properties>");
-        let _ = writeln!(x, "      <property name=\"target\" value=\"{}\"/>", escape(&report.target));
-        let _ = writeln!(x, "      <property name=\"dir\" value=\"{}\"/>", escape(&s.dir));
+        let _ = writeln!(
+            x,
+            "      <property name=\"target\" value=\"{}\"/>",
+            escape(&report.target)
+        );
+        let _ = writeln!(
+            x,
+            "      <property name=\"dir\" value=\"{}\"/>",
+            escape(&s.dir)
+        );
         if let Some(ns) = &s.namespace {
-            let _ = writeln!(x, "      <property name=\"namespace\" value=\"{}\"/>", escape(ns));
+            let _ = writeln!(
+                x,
+                "      <property name=\"namespace\" value=\"{}\"/>",
+                escape(ns)
+            );
         }
         let _ = writeln!(x, "    </properties>");
         if s.verdict == Verdict::Unsupported && s.checks.is_empty() {
-            let msg = format!("unsupported: the target lacks {}", s.missing_features.join(", "));
-            let _ = writeln!(x, "    <testcase classname=\"{name}\" name=\"scenario\" time=\"0\">\n      <skipped message=\"{}\"/>\n    </testcase>", escape(&msg));
+            let msg = format!(
+                "unsupported: the target lacks {}",
+                s.missing_features.join(", ")
+            );
+            let _ = writeln!(
+                x,
+                "    <testcase classname=\"{name}\" name=\"scenario\" time=\"0\">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                escape(&msg)
+            );
             continue;
         }
         for c in &s.checks {
@@ -59,12 +87,26 @@ pub fn render(report: &RunReport) -> String {
                 Some(step) => format!("{}: {}: {}", step, kind(c.kind), c.name),
                 None => format!("{}: {}", kind(c.kind), c.name),
             };
-            let _ = write!(x, "    <testcase classname=\"{name}\" name=\"{}\" time=\"{:.3}\"", escape(&case), c.duration.as_secs_f64());
+            let _ = write!(
+                x,
+                "    <testcase classname=\"{name}\" name=\"{}\" time=\"{:.3}\"",
+                escape(&case),
+                c.duration.as_secs_f64()
+            );
             if c.passed {
                 let _ = writeln!(x, "/>");
             } else {
-                let first = c.failure.first().cloned().unwrap_or_else(|| "failed".into());
-                let _ = writeln!(x, ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>", escape(&first), escape(&c.failure.join("\n")));
+                let first = c
+                    .failure
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "failed".into());
+                let _ = writeln!(
+                    x,
+                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+                    escape(&first),
+                    escape(&c.failure.join("\n"))
+                );
             }
         }
         let _ = writeln!(x, "  </testsuite>");
@@ -86,6 +128,9 @@ fn kind(k: super::CheckKind) -> &'static str {
 mod tests {
     #[test]
     fn escapes_markup_and_control_characters() {
-        assert_eq!(super::escape("a<b>&\"'\u{1}"), "a&lt;b&gt;&amp;&quot;&apos;\u{FFFD}");
+        assert_eq!(
+            super::escape("a<b>&\"'\u{1}"),
+            "a&lt;b&gt;&amp;&quot;&apos;\u{FFFD}"
+        );
     }
 }

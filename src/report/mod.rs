@@ -92,7 +92,8 @@ impl RunReport {
     /// 0 when every scenario that ran passed, 1 otherwise (unsupported counts as
     /// failed only with `--require-features`).
     pub fn exit_code(&self) -> i32 {
-        let failed = self.count(Verdict::Failed) > 0 || (self.require_features && self.count(Verdict::Unsupported) > 0);
+        let failed = self.count(Verdict::Failed) > 0
+            || (self.require_features && self.count(Verdict::Unsupported) > 0);
         i32::from(failed)
     }
 }

@@ -6,28 +6,52 @@ use crate::model::status::{Condition as StatusCondition, ObjectStatus};
 use crate::scenario::{Condition, ConditionStatus};
 
 /// `Ok` when the condition holds, else what was found instead.
-pub fn judge(cond: &Condition, route_namespace: &str, status: Option<&ObjectStatus>) -> Result<(), String> {
+pub fn judge(
+    cond: &Condition,
+    route_namespace: &str,
+    status: Option<&ObjectStatus>,
+) -> Result<(), String> {
     let Some(status) = status else {
-        return Err(format!("{} has no status (does the object exist, and is it handled by this gateway?)", cond.spec.resource));
+        return Err(format!(
+            "{} has no status (does the object exist, and is it handled by this gateway?)",
+            cond.spec.resource
+        ));
     };
     let spec = &cond.spec;
     if let Some(listener) = &spec.listener {
         let Some(l) = status.listeners.iter().find(|l| l.name == *listener) else {
             let names: Vec<&str> = status.listeners.iter().map(|l| l.name.as_str()).collect();
-            return Err(format!("no listener named {listener} in the status (listeners: {})", names.join(", ")));
+            return Err(format!(
+                "no listener named {listener} in the status (listeners: {})",
+                names.join(", ")
+            ));
         };
         if let Some(n) = spec.attached_routes {
-            return if l.attached_routes == n { Ok(()) } else { Err(format!("attachedRoutes is {}", l.attached_routes)) };
+            return if l.attached_routes == n {
+                Ok(())
+            } else {
+                Err(format!("attachedRoutes is {}", l.attached_routes))
+            };
         }
         return holds(spec, &l.conditions, status.generation);
     }
     if crate::scenario::types::ConditionSpec::is_route_kind(&cond.kind) {
-        let wanted_parent = spec.parent.as_ref().map(|p| if p.contains('/') { p.clone() } else { format!("{route_namespace}/{p}") });
+        let wanted_parent = spec.parent.as_ref().map(|p| {
+            if p.contains('/') {
+                p.clone()
+            } else {
+                format!("{route_namespace}/{p}")
+            }
+        });
         let parents: Vec<_> = status
             .parents
             .iter()
             .filter(|p| wanted_parent.as_ref().is_none_or(|w| *w == p.parent))
-            .filter(|p| spec.parent_section.as_ref().is_none_or(|s| p.section_name.as_ref() == Some(s)))
+            .filter(|p| {
+                spec.parent_section
+                    .as_ref()
+                    .is_none_or(|s| p.section_name.as_ref() == Some(s))
+            })
             .collect();
         if parents.is_empty() {
             return Err(match &wanted_parent {
@@ -38,27 +62,54 @@ pub fn judge(cond: &Condition, route_namespace: &str, status: Option<&ObjectStat
         let mut problems = Vec::new();
         for p in parents {
             if let Err(e) = holds(spec, &p.conditions, status.generation) {
-                let section = p.section_name.as_ref().map(|s| format!("/{s}")).unwrap_or_default();
+                let section = p
+                    .section_name
+                    .as_ref()
+                    .map(|s| format!("/{s}"))
+                    .unwrap_or_default();
                 problems.push(format!("parent {}{section}: {e}", p.parent));
             }
         }
-        return if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) };
+        return if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        };
     }
     holds(spec, &status.conditions, status.generation)
 }
 
-fn holds(spec: &crate::scenario::ConditionSpec, conditions: &[StatusCondition], generation: u64) -> Result<(), String> {
+fn holds(
+    spec: &crate::scenario::ConditionSpec,
+    conditions: &[StatusCondition],
+    generation: u64,
+) -> Result<(), String> {
     let ty = spec.type_.as_deref().unwrap_or_default();
     let want = spec.status.unwrap_or(ConditionStatus::True).as_str();
     let Some(c) = conditions.iter().find(|c| c.type_ == ty) else {
         let have: Vec<String> = conditions.iter().map(describe).collect();
-        return Err(format!("no {ty} condition (conditions: {})", if have.is_empty() { "none".into() } else { have.join(", ") }));
+        return Err(format!(
+            "no {ty} condition (conditions: {})",
+            if have.is_empty() {
+                "none".into()
+            } else {
+                have.join(", ")
+            }
+        ));
     };
     if c.observed_generation < generation {
-        return Err(format!("{} is for generation {}, the object is at {generation}", describe(c), c.observed_generation));
+        return Err(format!(
+            "{} is for generation {}, the object is at {generation}",
+            describe(c),
+            c.observed_generation
+        ));
     }
     let reason_ok = spec.reason.as_ref().is_none_or(|r| *r == c.reason);
-    if c.status == want && reason_ok { Ok(()) } else { Err(describe(c)) }
+    if c.status == want && reason_ok {
+        Ok(())
+    } else {
+        Err(describe(c))
+    }
 }
 
 fn describe(c: &StatusCondition) -> String {
@@ -88,7 +139,12 @@ mod tests {
             parent_section: None,
         };
         f(&mut spec);
-        Condition { spec, kind: kind.into(), name: "x".into(), line: 1 }
+        Condition {
+            spec,
+            kind: kind.into(),
+            name: "x".into(),
+            line: 1,
+        }
     }
 
     fn c(ty: &str, ok: bool, reason: &str, gen_: u64) -> StatusCondition {
@@ -100,7 +156,22 @@ mod tests {
             generation,
             parents: parents
                 .into_iter()
-                .map(|(p, s, ok)| ParentStatus { parent: p.into(), section_name: s.map(String::from), port: None, controller_name: "c".into(), conditions: vec![c("Accepted", ok, if ok { "Accepted" } else { "NotAllowedByListeners" }, 1)] })
+                .map(|(p, s, ok)| ParentStatus {
+                    parent: p.into(),
+                    section_name: s.map(String::from),
+                    port: None,
+                    controller_name: "c".into(),
+                    conditions: vec![c(
+                        "Accepted",
+                        ok,
+                        if ok {
+                            "Accepted"
+                        } else {
+                            "NotAllowedByListeners"
+                        },
+                        1,
+                    )],
+                })
                 .collect(),
             ..Default::default()
         }
@@ -108,20 +179,74 @@ mod tests {
 
     #[test]
     fn every_parent_must_hold_without_parent_given() {
-        let st = route_status(1, vec![("kong-system/kong", None, true), ("ns/other", None, false)]);
+        let st = route_status(
+            1,
+            vec![("kong-system/kong", None, true), ("ns/other", None, false)],
+        );
         let err = judge(&cond("HTTPRoute", |_| {}), "ns", Some(&st)).unwrap_err();
         assert!(err.contains("parent ns/other"), "{err}");
-        assert!(judge(&cond("HTTPRoute", |s| s.parent = Some("kong-system/kong".into())), "ns", Some(&st)).is_ok());
+        assert!(
+            judge(
+                &cond("HTTPRoute", |s| s.parent = Some("kong-system/kong".into())),
+                "ns",
+                Some(&st)
+            )
+            .is_ok()
+        );
         // A bare parent name means the route's namespace.
-        assert!(judge(&cond("HTTPRoute", |s| { s.parent = Some("other".into()); s.status = Some(ConditionStatus::False) }), "ns", Some(&st)).is_ok());
+        assert!(
+            judge(
+                &cond("HTTPRoute", |s| {
+                    s.parent = Some("other".into());
+                    s.status = Some(ConditionStatus::False)
+                }),
+                "ns",
+                Some(&st)
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn parent_section_selects_the_entry() {
-        let st = route_status(1, vec![("g/k", Some("http"), true), ("g/k", Some("https"), false)]);
-        assert!(judge(&cond("HTTPRoute", |s| { s.parent = Some("g/k".into()); s.parent_section = Some("http".into()) }), "ns", Some(&st)).is_ok());
-        assert!(judge(&cond("HTTPRoute", |s| { s.parent = Some("g/k".into()); s.parent_section = Some("https".into()) }), "ns", Some(&st)).is_err());
-        assert!(judge(&cond("HTTPRoute", |s| { s.parent = Some("g/k".into()); s.parent_section = Some("grpc".into()) }), "ns", Some(&st)).unwrap_err().contains("no status entry"));
+        let st = route_status(
+            1,
+            vec![("g/k", Some("http"), true), ("g/k", Some("https"), false)],
+        );
+        assert!(
+            judge(
+                &cond("HTTPRoute", |s| {
+                    s.parent = Some("g/k".into());
+                    s.parent_section = Some("http".into())
+                }),
+                "ns",
+                Some(&st)
+            )
+            .is_ok()
+        );
+        assert!(
+            judge(
+                &cond("HTTPRoute", |s| {
+                    s.parent = Some("g/k".into());
+                    s.parent_section = Some("https".into())
+                }),
+                "ns",
+                Some(&st)
+            )
+            .is_err()
+        );
+        assert!(
+            judge(
+                &cond("HTTPRoute", |s| {
+                    s.parent = Some("g/k".into());
+                    s.parent_section = Some("grpc".into())
+                }),
+                "ns",
+                Some(&st)
+            )
+            .unwrap_err()
+            .contains("no status entry")
+        );
     }
 
     #[test]
@@ -134,9 +259,15 @@ mod tests {
     #[test]
     fn reason_must_match_when_given() {
         let st = route_status(1, vec![("g/k", None, false)]);
-        let ok = cond("HTTPRoute", |s| { s.status = Some(ConditionStatus::False); s.reason = Some("NotAllowedByListeners".into()) });
+        let ok = cond("HTTPRoute", |s| {
+            s.status = Some(ConditionStatus::False);
+            s.reason = Some("NotAllowedByListeners".into())
+        });
         assert!(judge(&ok, "ns", Some(&st)).is_ok());
-        let bad = cond("HTTPRoute", |s| { s.status = Some(ConditionStatus::False); s.reason = Some("NoMatchingParent".into()) });
+        let bad = cond("HTTPRoute", |s| {
+            s.status = Some(ConditionStatus::False);
+            s.reason = Some("NoMatchingParent".into())
+        });
         assert!(judge(&bad, "ns", Some(&st)).is_err());
     }
 
@@ -144,12 +275,57 @@ mod tests {
     fn listener_conditions_and_attached_routes() {
         let st = ObjectStatus {
             generation: 1,
-            listeners: vec![ListenerStatus { name: "http".into(), attached_routes: 2, supported_kinds: vec![], conditions: vec![c("Programmed", true, "Programmed", 1)] }],
+            listeners: vec![ListenerStatus {
+                name: "http".into(),
+                attached_routes: 2,
+                supported_kinds: vec![],
+                conditions: vec![c("Programmed", true, "Programmed", 1)],
+            }],
             ..Default::default()
         };
-        assert!(judge(&cond("Gateway", |s| { s.listener = Some("http".into()); s.type_ = Some("Programmed".into()) }), "", Some(&st)).is_ok());
-        assert!(judge(&cond("Gateway", |s| { s.listener = Some("http".into()); s.type_ = None; s.attached_routes = Some(2) }), "", Some(&st)).is_ok());
-        assert_eq!(judge(&cond("Gateway", |s| { s.listener = Some("http".into()); s.type_ = None; s.attached_routes = Some(1) }), "", Some(&st)).unwrap_err(), "attachedRoutes is 2");
-        assert!(judge(&cond("Gateway", |s| s.listener = Some("https".into())), "", Some(&st)).is_err());
+        assert!(
+            judge(
+                &cond("Gateway", |s| {
+                    s.listener = Some("http".into());
+                    s.type_ = Some("Programmed".into())
+                }),
+                "",
+                Some(&st)
+            )
+            .is_ok()
+        );
+        assert!(
+            judge(
+                &cond("Gateway", |s| {
+                    s.listener = Some("http".into());
+                    s.type_ = None;
+                    s.attached_routes = Some(2)
+                }),
+                "",
+                Some(&st)
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            judge(
+                &cond("Gateway", |s| {
+                    s.listener = Some("http".into());
+                    s.type_ = None;
+                    s.attached_routes = Some(1)
+                }),
+                "",
+                Some(&st)
+            )
+            .unwrap_err(),
+            "attachedRoutes is 2"
+        );
+        assert!(
+            judge(
+                &cond("Gateway", |s| s.listener = Some("https".into())),
+                "",
+                Some(&st)
+            )
+            .is_err()
+        );
     }
 }

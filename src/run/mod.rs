@@ -17,7 +17,9 @@ use crate::target::{EchoBackend, GatewayRef, Target};
 
 /// A short random id that tells one run's objects from another's.
 pub fn new_run_id() -> String {
-    (0..6).map(|_| fastrand::alphanumeric().to_ascii_lowercase()).collect()
+    (0..6)
+        .map(|_| fastrand::alphanumeric().to_ascii_lowercase())
+        .collect()
 }
 
 /// `gwlab-<scenario>-<random>`, a valid namespace name of at most 63 characters.
@@ -29,8 +31,14 @@ pub fn scenario_namespace(scenario: &str) -> String {
         .collect();
     slug.truncate(45);
     let slug = slug.trim_matches('-');
-    let suffix: String = (0..5).map(|_| fastrand::alphanumeric().to_ascii_lowercase()).collect();
-    if slug.is_empty() { format!("gwlab-{suffix}") } else { format!("gwlab-{slug}-{suffix}") }
+    let suffix: String = (0..5)
+        .map(|_| fastrand::alphanumeric().to_ascii_lowercase())
+        .collect();
+    if slug.is_empty() {
+        format!("gwlab-{suffix}")
+    } else {
+        format!("gwlab-{slug}-{suffix}")
+    }
 }
 
 pub struct Runner<'a> {
@@ -50,10 +58,19 @@ struct Ctx<'s> {
 }
 
 impl Runner<'_> {
-    pub async fn run_scenario<T: Target>(&self, target: &mut T, scenario: &Scenario) -> ScenarioReport {
+    pub async fn run_scenario<T: Target>(
+        &self,
+        target: &mut T,
+        scenario: &Scenario,
+    ) -> ScenarioReport {
         let start = Instant::now();
         let supported = target.supported_features().await.unwrap_or_default();
-        let missing: Vec<String> = scenario.features.iter().filter(|f| !supported.contains(*f)).cloned().collect();
+        let missing: Vec<String> = scenario
+            .features
+            .iter()
+            .filter(|f| !supported.contains(*f))
+            .cloned()
+            .collect();
         if !missing.is_empty() {
             return ScenarioReport {
                 name: scenario.name.clone(),
@@ -69,24 +86,45 @@ impl Runner<'_> {
         let files = scenario
             .manifests
             .iter()
-            .map(|f| f.objects.iter().map(|m| resolve_namespace(m, &namespace)).collect())
+            .map(|f| {
+                f.objects
+                    .iter()
+                    .map(|m| resolve_namespace(m, &namespace))
+                    .collect()
+            })
             .collect();
-        let mut ctx = Ctx { scenario, namespace: namespace.clone(), files, checks: Vec::new() };
+        let mut ctx = Ctx {
+            scenario,
+            namespace: namespace.clone(),
+            files,
+            checks: Vec::new(),
+        };
         let mut created_namespaces = Vec::new();
         let mut applied: Vec<Manifest> = Vec::new();
 
-        let setup = self.setup(target, &mut ctx, &mut created_namespaces, &mut applied).await;
+        let setup = self
+            .setup(target, &mut ctx, &mut created_namespaces, &mut applied)
+            .await;
         if setup {
             for step in &scenario.steps {
-                self.console.progress(format!("{}: {}", scenario.name, step.name.as_deref().unwrap_or("checking")));
+                self.console.progress(format!(
+                    "{}: {}",
+                    scenario.name,
+                    step.name.as_deref().unwrap_or("checking")
+                ));
                 if !self.run_step(target, &mut ctx, step, &mut applied).await {
                     break;
                 }
             }
         }
-        self.cleanup(target, &mut ctx, applied, created_namespaces).await;
+        self.cleanup(target, &mut ctx, applied, created_namespaces)
+            .await;
 
-        let verdict = if ctx.checks.iter().all(|c| c.passed) { Verdict::Passed } else { Verdict::Failed };
+        let verdict = if ctx.checks.iter().all(|c| c.passed) {
+            Verdict::Passed
+        } else {
+            Verdict::Failed
+        };
         ScenarioReport {
             name: scenario.name.clone(),
             dir: scenario.dir.display().to_string(),
@@ -100,7 +138,13 @@ impl Runner<'_> {
 
     /// Namespaces, backends and the manifests applied before the first step.
     /// Returns false (with a setup check that says why) when something failed.
-    async fn setup<T: Target>(&self, target: &mut T, ctx: &mut Ctx<'_>, created: &mut Vec<String>, applied: &mut Vec<Manifest>) -> bool {
+    async fn setup<T: Target>(
+        &self,
+        target: &mut T,
+        ctx: &mut Ctx<'_>,
+        created: &mut Vec<String>,
+        applied: &mut Vec<Manifest>,
+    ) -> bool {
         let t0 = Instant::now();
         let s = ctx.scenario;
         let mut namespaces = vec![ctx.namespace.clone()];
@@ -124,9 +168,17 @@ impl Runner<'_> {
             }
         }
         for b in &s.backends {
-            let backend = EchoBackend { namespace: b.namespace.clone().unwrap_or_else(|| ctx.namespace.clone()), name: b.name.clone(), port: b.port };
+            let backend = EchoBackend {
+                namespace: b.namespace.clone().unwrap_or_else(|| ctx.namespace.clone()),
+                name: b.name.clone(),
+                port: b.port,
+            };
             if let Err(e) = target.deploy_backend(&backend, &self.run_id).await {
-                return self.setup_failed(ctx, t0, format!("backend {}/{}: {e}", backend.namespace, backend.name));
+                return self.setup_failed(
+                    ctx,
+                    t0,
+                    format!("backend {}/{}: {e}", backend.namespace, backend.name),
+                );
             }
         }
         for &ix in &s.initial {
@@ -141,25 +193,57 @@ impl Runner<'_> {
     }
 
     fn setup_failed(&self, ctx: &mut Ctx<'_>, t0: Instant, why: String) -> bool {
-        ctx.checks.push(CheckReport { kind: CheckKind::Setup, name: "setup".into(), step: None, passed: false, duration: t0.elapsed(), failure: vec![why], detail: None });
+        ctx.checks.push(CheckReport {
+            kind: CheckKind::Setup,
+            name: "setup".into(),
+            step: None,
+            passed: false,
+            duration: t0.elapsed(),
+            failure: vec![why],
+            detail: None,
+        });
         false
     }
 
-    async fn run_step<T: Target>(&self, target: &mut T, ctx: &mut Ctx<'_>, step: &Step, applied: &mut Vec<Manifest>) -> bool {
+    async fn run_step<T: Target>(
+        &self,
+        target: &mut T,
+        ctx: &mut Ctx<'_>,
+        step: &Step,
+        applied: &mut Vec<Manifest>,
+    ) -> bool {
         let t0 = Instant::now();
         for &ix in &step.delete {
             for m in ctx.files[ix].clone().iter().rev() {
                 if let Err(e) = target.delete(m).await {
-                    ctx.checks.push(CheckReport { kind: CheckKind::Setup, name: format!("delete {}", m.display_name()), step: step.name.clone(), passed: false, duration: t0.elapsed(), failure: vec![e.to_string()], detail: None });
+                    ctx.checks.push(CheckReport {
+                        kind: CheckKind::Setup,
+                        name: format!("delete {}", m.display_name()),
+                        step: step.name.clone(),
+                        passed: false,
+                        duration: t0.elapsed(),
+                        failure: vec![e.to_string()],
+                        detail: None,
+                    });
                     return false;
                 }
-                applied.retain(|a| !(a.kind == m.kind && a.name == m.name && a.namespace == m.namespace));
+                applied.retain(|a| {
+                    !(a.kind == m.kind && a.name == m.name && a.namespace == m.namespace)
+                });
             }
         }
         for &ix in &step.apply {
             for m in ctx.files[ix].clone() {
                 if let Err(e) = target.apply(&m, &self.run_id).await {
-                    ctx.checks.push(CheckReport { kind: CheckKind::Setup, name: format!("apply {}", m.display_name()), step: step.name.clone(), passed: false, duration: t0.elapsed(), failure: vec![e.to_string()], detail: None });
+                    ctx.checks.push(CheckReport {
+                        kind: CheckKind::Setup,
+                        name: format!("apply {}", m.display_name()),
+                        step: step.name.clone(),
+                        passed: false,
+                        duration: t0.elapsed(),
+                        failure: vec![e.to_string()],
+                        detail: None,
+                    });
                     return false;
                 }
                 applied.push(m);
@@ -170,7 +254,8 @@ impl Runner<'_> {
             ctx.checks.push(report);
         }
         for p in &step.probes {
-            self.console.progress(format!("{}: {}", ctx.scenario.name, p.name));
+            self.console
+                .progress(format!("{}: {}", ctx.scenario.name, p.name));
             let report = self.check_probe(target, ctx, p, step).await;
             ctx.checks.push(report);
         }
@@ -184,7 +269,12 @@ impl Runner<'_> {
         if crate::manifest::is_cluster_scoped(&c.kind) {
             return String::new();
         }
-        if let Some(m) = ctx.files.iter().flatten().find(|m| m.kind == c.kind && m.name == c.name) {
+        if let Some(m) = ctx
+            .files
+            .iter()
+            .flatten()
+            .find(|m| m.kind == c.kind && m.name == c.name)
+        {
             return m.namespace.clone().unwrap_or_default();
         }
         if c.kind == "Gateway" && c.name == lab::GATEWAY_NAME {
@@ -193,56 +283,118 @@ impl Runner<'_> {
         ctx.namespace.clone()
     }
 
-    async fn check_condition<T: Target>(&self, target: &T, ctx: &Ctx<'_>, c: &Condition, step: &Step) -> CheckReport {
+    async fn check_condition<T: Target>(
+        &self,
+        target: &T,
+        ctx: &Ctx<'_>,
+        c: &Condition,
+        step: &Step,
+    ) -> CheckReport {
         let t0 = Instant::now();
         let ns = self.object_namespace(ctx, c);
         let key = ObjKey::new(&c.kind, &ns, &c.name);
-        let holds = |st: &crate::model::status::ObjectStatus| conditions::judge(c, &ns, Some(st)).is_ok();
-        let (passed, failure, detail) = match target.await_status(&key, &holds, ctx.scenario.timeouts.conditions).await {
+        let holds =
+            |st: &crate::model::status::ObjectStatus| conditions::judge(c, &ns, Some(st)).is_ok();
+        let (passed, failure, detail) = match target
+            .await_status(&key, &holds, ctx.scenario.timeouts.conditions)
+            .await
+        {
             Err(e) => (false, vec![e.to_string()], None),
             Ok(status) => match conditions::judge(c, &ns, status.as_ref()) {
                 Ok(()) => (true, vec![], None),
                 Err(why) => (
                     false,
-                    vec![format!("expected {}", c.title()), format!("actual: {why}"), format!("at {}:{}", ctx.scenario.file.display(), c.line)],
+                    vec![
+                        format!("expected {}", c.title()),
+                        format!("actual: {why}"),
+                        format!("at {}:{}", ctx.scenario.file.display(), c.line),
+                    ],
                     status.map(|s| serde_json::to_value(s).unwrap_or_default()),
                 ),
             },
         };
-        CheckReport { kind: CheckKind::Condition, name: c.title(), step: step.name.clone(), passed, duration: t0.elapsed(), failure, detail }
+        CheckReport {
+            kind: CheckKind::Condition,
+            name: c.title(),
+            step: step.name.clone(),
+            passed,
+            duration: t0.elapsed(),
+            failure,
+            detail,
+        }
     }
 
     fn gateway_for(&self, ctx: &Ctx<'_>, p: &Probe) -> GatewayRef {
         match &p.gateway {
             Some(g) => match g.split_once('/') {
-                Some((ns, name)) => GatewayRef { namespace: ns.into(), name: name.into() },
-                None => GatewayRef { namespace: ctx.namespace.clone(), name: g.clone() },
+                Some((ns, name)) => GatewayRef {
+                    namespace: ns.into(),
+                    name: name.into(),
+                },
+                None => GatewayRef {
+                    namespace: ctx.namespace.clone(),
+                    name: g.clone(),
+                },
             },
             None => {
-                let own: Vec<&Manifest> = ctx.files.iter().flatten().filter(|m| m.kind == "Gateway").collect();
+                let own: Vec<&Manifest> = ctx
+                    .files
+                    .iter()
+                    .flatten()
+                    .filter(|m| m.kind == "Gateway")
+                    .collect();
                 match own.as_slice() {
-                    [only] => GatewayRef { namespace: only.namespace.clone().unwrap_or_default(), name: only.name.clone() },
-                    _ => GatewayRef { namespace: lab::GATEWAY_NAMESPACE.into(), name: lab::GATEWAY_NAME.into() },
+                    [only] => GatewayRef {
+                        namespace: only.namespace.clone().unwrap_or_default(),
+                        name: only.name.clone(),
+                    },
+                    _ => GatewayRef {
+                        namespace: lab::GATEWAY_NAMESPACE.into(),
+                        name: lab::GATEWAY_NAME.into(),
+                    },
                 }
             }
         }
     }
 
-    async fn check_probe<T: Target>(&self, target: &T, ctx: &Ctx<'_>, p: &Probe, step: &Step) -> CheckReport {
+    async fn check_probe<T: Target>(
+        &self,
+        target: &T,
+        ctx: &Ctx<'_>,
+        p: &Probe,
+        step: &Step,
+    ) -> CheckReport {
         let t0 = Instant::now();
         let gw = self.gateway_for(ctx, p);
         let at = format!("at {}:{}", ctx.scenario.file.display(), p.line);
         let addr = match target.gateway_address(&gw, p.port()).await {
             Ok(a) => a,
             Err(e) => {
-                return CheckReport { kind: CheckKind::Probe, name: p.name.clone(), step: step.name.clone(), passed: false, duration: t0.elapsed(), failure: vec![format!("{} {}: {e}", p.method, p.url), at], detail: None };
+                return CheckReport {
+                    kind: CheckKind::Probe,
+                    name: p.name.clone(),
+                    step: step.name.clone(),
+                    passed: false,
+                    duration: t0.elapsed(),
+                    failure: vec![format!("{} {}: {e}", p.method, p.url), at],
+                    detail: None,
+                };
             }
         };
-        let policy = probe::Policy { timeout: ctx.scenario.timeouts.probes, retry: self.retry_probes };
+        let policy = probe::Policy {
+            timeout: ctx.scenario.timeouts.probes,
+            retry: self.retry_probes,
+        };
         let result = probe::run(p, addr, target.trust_anchor(), policy).await;
         let mut failure = Vec::new();
         if !result.passed {
-            failure.push(format!("{} {} (via Gateway {gw}, {addr}), {} {}", p.method, p.url, result.attempts, if result.attempts == 1 { "try" } else { "tries" }));
+            failure.push(format!(
+                "{} {} (via Gateway {gw}, {addr}), {} {}",
+                p.method,
+                p.url,
+                result.attempts,
+                if result.attempts == 1 { "try" } else { "tries" }
+            ));
             if let Some(e) = &result.error {
                 failure.push(format!("request failed: {e}"));
             }
@@ -254,9 +406,21 @@ impl Runner<'_> {
                     failure.push(format!("split: {problem}"));
                 }
                 if !split.passed {
-                    let counts: Vec<String> = split.counts.iter().map(|(b, n)| format!("{b}={n}")).collect();
-                    let expected: Vec<String> = split.expected.iter().map(|(b, n)| format!("{b}≈{n:.0}")).collect();
-                    failure.push(format!("split: counts {} against expected {}", counts.join(" "), expected.join(" ")));
+                    let counts: Vec<String> = split
+                        .counts
+                        .iter()
+                        .map(|(b, n)| format!("{b}={n}"))
+                        .collect();
+                    let expected: Vec<String> = split
+                        .expected
+                        .iter()
+                        .map(|(b, n)| format!("{b}≈{n:.0}"))
+                        .collect();
+                    failure.push(format!(
+                        "split: counts {} against expected {}",
+                        counts.join(" "),
+                        expected.join(" ")
+                    ));
                 }
             }
             if let Some(last) = &result.last
@@ -270,11 +434,25 @@ impl Runner<'_> {
             failure.push(at);
         }
         let detail = serde_json::to_value(&result).ok();
-        CheckReport { kind: CheckKind::Probe, name: p.name.clone(), step: step.name.clone(), passed: result.passed, duration: t0.elapsed(), failure, detail }
+        CheckReport {
+            kind: CheckKind::Probe,
+            name: p.name.clone(),
+            step: step.name.clone(),
+            passed: result.passed,
+            duration: t0.elapsed(),
+            failure,
+            detail,
+        }
     }
 
     /// Deletes what this scenario applied (newest first), then the namespaces it created.
-    async fn cleanup<T: Target>(&self, target: &mut T, ctx: &mut Ctx<'_>, applied: Vec<Manifest>, created: Vec<String>) {
+    async fn cleanup<T: Target>(
+        &self,
+        target: &mut T,
+        ctx: &mut Ctx<'_>,
+        applied: Vec<Manifest>,
+        created: Vec<String>,
+    ) {
         let t0 = Instant::now();
         let mut problems = Vec::new();
         for m in applied.iter().rev() {
@@ -289,7 +467,15 @@ impl Runner<'_> {
         }
         if !problems.is_empty() {
             problems.push(format!("objects of this run carry the label app.kubernetes.io/managed-by=gwlab and gwlab.dev/run={}", self.run_id));
-            ctx.checks.push(CheckReport { kind: CheckKind::Cleanup, name: "cleanup".into(), step: None, passed: false, duration: t0.elapsed(), failure: problems, detail: None });
+            ctx.checks.push(CheckReport {
+                kind: CheckKind::Cleanup,
+                name: "cleanup".into(),
+                step: None,
+                passed: false,
+                duration: t0.elapsed(),
+                failure: problems,
+                detail: None,
+            });
         }
         let _ = Duration::ZERO;
     }
@@ -301,7 +487,10 @@ pub fn resolve_namespace(m: &Manifest, scenario_namespace: &str) -> Manifest {
     if m.namespace.is_none() && !m.is_cluster_scoped() {
         m.namespace = Some(scenario_namespace.to_string());
         if let Some(meta) = m.raw.get_mut("metadata").and_then(|v| v.as_object_mut()) {
-            meta.insert("namespace".into(), serde_json::Value::String(scenario_namespace.into()));
+            meta.insert(
+                "namespace".into(),
+                serde_json::Value::String(scenario_namespace.into()),
+            );
         }
     }
     m
@@ -316,7 +505,11 @@ mod tests {
         let ns = scenario_namespace("A Very_Long scenario name that goes on and on and on and on");
         assert!(ns.len() <= 63, "{ns}");
         assert!(ns.starts_with("gwlab-a-very-long-scenario"));
-        assert!(ns.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'), "{ns}");
+        assert!(
+            ns.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "{ns}"
+        );
         assert_ne!(scenario_namespace("x"), scenario_namespace("x"));
     }
 }

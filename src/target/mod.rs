@@ -17,7 +17,12 @@ pub enum TargetError {
     #[error("cannot start the target: {0}")]
     Start(String),
     #[error("{file}:{line}: cannot apply {object}: {message}")]
-    Apply { file: String, line: u64, object: String, message: String },
+    Apply {
+        file: String,
+        line: u64,
+        object: String,
+        message: String,
+    },
     #[error("Gateway {0} does not exist on this target")]
     NoGateway(String),
     #[error("Gateway {gateway} has no programmed listener on port {port}")]
@@ -55,10 +60,18 @@ pub trait Target {
     async fn supported_features(&self) -> Result<BTreeSet<String>, TargetError>;
 
     /// Makes sure a namespace exists; returns whether this call created it.
-    async fn ensure_namespace(&mut self, namespace: &str, run_id: &str) -> Result<bool, TargetError>;
+    async fn ensure_namespace(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<bool, TargetError>;
 
     /// Deploys an echo backend and returns once it can answer.
-    async fn deploy_backend(&mut self, backend: &EchoBackend, run_id: &str) -> Result<(), TargetError>;
+    async fn deploy_backend(
+        &mut self,
+        backend: &EchoBackend,
+        run_id: &str,
+    ) -> Result<(), TargetError>;
 
     /// Creates or updates one object (its namespace already resolved).
     async fn apply(&mut self, object: &Manifest, run_id: &str) -> Result<(), TargetError>;
@@ -68,10 +81,19 @@ pub trait Target {
 
     /// Waits until `holds` accepts the object's status or `timeout` passes, and
     /// returns the last status seen (`None` if the object has none).
-    async fn await_status(&self, key: &ObjKey, holds: &dyn Fn(&ObjectStatus) -> bool, timeout: Duration) -> Result<Option<ObjectStatus>, TargetError>;
+    async fn await_status(
+        &self,
+        key: &ObjKey,
+        holds: &dyn Fn(&ObjectStatus) -> bool,
+        timeout: Duration,
+    ) -> Result<Option<ObjectStatus>, TargetError>;
 
     /// Where to connect for a Gateway listener port.
-    async fn gateway_address(&self, gateway: &GatewayRef, port: u16) -> Result<SocketAddr, TargetError>;
+    async fn gateway_address(
+        &self,
+        gateway: &GatewayRef,
+        port: u16,
+    ) -> Result<SocketAddr, TargetError>;
 
     /// The CA that probes with `tls.verify: true` trust.
     fn trust_anchor(&self) -> Option<CertificateDer<'static>>;
