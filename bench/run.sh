@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Figures for the embedded target, on a release build:
+#   - wall time and peak memory of `gwlab test scenarios/`
+#   - wall time of one 1000-sample split probe (the canary scenario with samples: 1000)
+# Usage: bench/run.sh [runs]   (default 5 runs each; prints the median)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-5}
+cargo build --release --quiet
+bin=target/release/gwlab
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+for i in $(seq "$runs"); do
+  /usr/bin/time -f "%e %M" -o "$tmp/t" "$bin" test scenarios/ --quiet >/dev/null
+  cat "$tmp/t"
+done > "$tmp/suite"
+echo "gwlab test scenarios/: median $(cut -d' ' -f1 "$tmp/suite" | median) s wall, $(cut -d' ' -f2 "$tmp/suite" | median) KB peak RSS over $runs runs"
+
+mkdir -p "$tmp/split"
+cp scenarios/canary/route.yaml "$tmp/split/"
+sed 's/samples: 400/samples: 1000/' scenarios/canary/scenario.yaml > "$tmp/split/scenario.yaml"
+for i in $(seq "$runs"); do
+  "$bin" test "$tmp/split" --quiet --json "$tmp/r.json" >/dev/null
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); p=[c for c in r["scenarios"][0]["checks"] if c["kind"]=="probe"][0]; print(p["duration"], p["detail"]["requests"])' "$tmp/r.json"
+done > "$tmp/split.txt"
+echo "1000-sample split probe: median $(cut -d' ' -f1 "$tmp/split.txt" | median) s for $(head -1 "$tmp/split.txt" | cut -d' ' -f2) requests over $runs runs"
