@@ -318,3 +318,16 @@ pub struct ReferenceGrantTo {
     pub kind: String,
     pub name: Option<String>,
 }
+
+impl HttpBackendRef {
+    /// The reference without weight and filters.
+    pub fn object_ref(&self) -> BackendObjectRef {
+        BackendObjectRef {
+            group: self.group.clone(),
+            kind: self.kind.clone(),
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+            port: self.port,
+        }
+    }
+}

@@ -759,7 +759,8 @@ fn attach(
 }
 
 /// A route without `rules` has one rule matching every request, as the CRD defaults it.
-static DEFAULT_RULE: std::sync::LazyLock<HttpRouteRule> = std::sync::LazyLock::new(HttpRouteRule::default);
+static DEFAULT_RULE: std::sync::LazyLock<HttpRouteRule> =
+    std::sync::LazyLock::new(HttpRouteRule::default);
 
 fn rules_of(route: &HttpRoute) -> Vec<&HttpRouteRule> {
     match &route.spec.rules {
@@ -860,15 +861,7 @@ fn compile_rules(world: &World, ns: &str, route: &HttpRoute) -> (Vec<Rule>, Opti
                 .iter()
                 .map(|b| {
                     let b = &b.value;
-                    let mut backend = resolve_backend(
-                        world,
-                        ns,
-                        b.group.as_deref(),
-                        b.kind.as_deref(),
-                        &b.name,
-                        b.namespace.as_deref(),
-                        b.port,
-                    );
+                    let mut backend = resolve_backend(world, ns, &b.object_ref());
                     backend.weight = b.weight.unwrap_or(1);
                     backend.filters = b
                         .filters
@@ -937,15 +930,7 @@ fn compile_filter(world: &World, ns: &str, f: &HttpRouteFilter) -> Filter {
     }
     if let Some(m) = &f.request_mirror {
         let b = &m.backend_ref;
-        return Filter::Mirror(resolve_backend(
-            world,
-            ns,
-            b.group.as_deref(),
-            b.kind.as_deref(),
-            &b.name,
-            b.namespace.as_deref(),
-            b.port,
-        ));
+        return Filter::Mirror(resolve_backend(world, ns, b));
     }
     let what = f
         .extension_ref
@@ -957,15 +942,14 @@ fn compile_filter(world: &World, ns: &str, f: &HttpRouteFilter) -> Filter {
 
 /// Resolves one backendRef as the spec says: only core Services; across
 /// namespaces only with a ReferenceGrant; the Service and port must exist.
-pub fn resolve_backend(
-    world: &World,
-    route_ns: &str,
-    group: Option<&str>,
-    kind: Option<&str>,
-    name: &str,
-    namespace: Option<&str>,
-    port: Option<u16>,
-) -> Backend {
+pub fn resolve_backend(world: &World, route_ns: &str, r: &BackendObjectRef) -> Backend {
+    let (group, kind, name, namespace, port) = (
+        r.group.as_deref(),
+        r.kind.as_deref(),
+        r.name.as_str(),
+        r.namespace.as_deref(),
+        r.port,
+    );
     let group = group.unwrap_or("");
     let kind = kind.unwrap_or("Service");
     let target_ns = namespace.unwrap_or(route_ns);

@@ -67,6 +67,26 @@ pub struct ScenarioReport {
     pub checks: Vec<CheckReport>,
 }
 
+impl CheckReport {
+    /// A setup action (apply, delete, namespace, backend) that failed.
+    pub fn setup_failure(
+        name: String,
+        step: Option<String>,
+        duration: Duration,
+        why: String,
+    ) -> Self {
+        CheckReport {
+            kind: CheckKind::Setup,
+            name,
+            step,
+            passed: false,
+            duration,
+            failure: vec![why],
+            detail: None,
+        }
+    }
+}
+
 impl ScenarioReport {
     pub fn failures(&self) -> impl Iterator<Item = &CheckReport> {
         self.checks.iter().filter(|c| !c.passed)

@@ -193,15 +193,12 @@ impl Runner<'_> {
     }
 
     fn setup_failed(&self, ctx: &mut Ctx<'_>, t0: Instant, why: String) -> bool {
-        ctx.checks.push(CheckReport {
-            kind: CheckKind::Setup,
-            name: "setup".into(),
-            step: None,
-            passed: false,
-            duration: t0.elapsed(),
-            failure: vec![why],
-            detail: None,
-        });
+        ctx.checks.push(CheckReport::setup_failure(
+            "setup".into(),
+            None,
+            t0.elapsed(),
+            why,
+        ));
         false
     }
 
@@ -216,15 +213,12 @@ impl Runner<'_> {
         for &ix in &step.delete {
             for m in ctx.files[ix].clone().iter().rev() {
                 if let Err(e) = target.delete(m).await {
-                    ctx.checks.push(CheckReport {
-                        kind: CheckKind::Setup,
-                        name: format!("delete {}", m.display_name()),
-                        step: step.name.clone(),
-                        passed: false,
-                        duration: t0.elapsed(),
-                        failure: vec![e.to_string()],
-                        detail: None,
-                    });
+                    ctx.checks.push(CheckReport::setup_failure(
+                        format!("delete {}", m.display_name()),
+                        step.name.clone(),
+                        t0.elapsed(),
+                        e.to_string(),
+                    ));
                     return false;
                 }
                 applied.retain(|a| {
@@ -235,15 +229,12 @@ impl Runner<'_> {
         for &ix in &step.apply {
             for m in ctx.files[ix].clone() {
                 if let Err(e) = target.apply(&m, &self.run_id).await {
-                    ctx.checks.push(CheckReport {
-                        kind: CheckKind::Setup,
-                        name: format!("apply {}", m.display_name()),
-                        step: step.name.clone(),
-                        passed: false,
-                        duration: t0.elapsed(),
-                        failure: vec![e.to_string()],
-                        detail: None,
-                    });
+                    ctx.checks.push(CheckReport::setup_failure(
+                        format!("apply {}", m.display_name()),
+                        step.name.clone(),
+                        t0.elapsed(),
+                        e.to_string(),
+                    ));
                     return false;
                 }
                 applied.push(m);
