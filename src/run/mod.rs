@@ -2,9 +2,11 @@
 //! manifests, steps, conditions and probes — then cleanup, on every path.
 
 pub mod conditions;
+pub mod deploy;
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+pub use deploy::Deployment;
+
+use std::time::Instant;
 
 use crate::manifest::Manifest;
 use crate::model::lab;
@@ -13,7 +15,7 @@ use crate::probe;
 use crate::report::human::Console;
 use crate::report::{CheckKind, CheckReport, ScenarioReport, Verdict};
 use crate::scenario::{Condition, Probe, Scenario, Step};
-use crate::target::{EchoBackend, GatewayRef, Target};
+use crate::target::{GatewayRef, Target};
 
 /// A short random id that tells one run's objects from another's.
 pub fn new_run_id() -> String {
@@ -51,9 +53,7 @@ pub struct Runner<'a> {
 
 struct Ctx<'s> {
     scenario: &'s Scenario,
-    namespace: String,
-    /// Every object with its namespace resolved, per manifest file.
-    files: Vec<Vec<Manifest>>,
+    deployment: Deployment,
     checks: Vec<CheckReport>,
 }
 
@@ -83,42 +83,50 @@ impl Runner<'_> {
             };
         }
         let namespace = scenario_namespace(&scenario.name);
-        let files = scenario
-            .manifests
-            .iter()
-            .map(|f| {
-                f.objects
-                    .iter()
-                    .map(|m| resolve_namespace(m, &namespace))
-                    .collect()
-            })
-            .collect();
         let mut ctx = Ctx {
             scenario,
-            namespace: namespace.clone(),
-            files,
+            deployment: Deployment::new(scenario, namespace.clone()),
             checks: Vec::new(),
         };
-        let mut created_namespaces = Vec::new();
-        let mut applied: Vec<Manifest> = Vec::new();
-
-        let setup = self
-            .setup(target, &mut ctx, &mut created_namespaces, &mut applied)
-            .await;
-        if setup {
-            for step in &scenario.steps {
-                self.console.progress(format!(
-                    "{}: {}",
-                    scenario.name,
-                    step.name.as_deref().unwrap_or("checking")
-                ));
-                if !self.run_step(target, &mut ctx, step, &mut applied).await {
-                    break;
+        let t0 = Instant::now();
+        match ctx
+            .deployment
+            .bring_up(target, scenario, &self.run_id)
+            .await
+        {
+            Err(why) => ctx.checks.push(CheckReport::setup_failure(
+                "setup".into(),
+                None,
+                t0.elapsed(),
+                why,
+            )),
+            Ok(()) => {
+                for step in &scenario.steps {
+                    self.console.progress(format!(
+                        "{}: {}",
+                        scenario.name,
+                        step.name.as_deref().unwrap_or("checking")
+                    ));
+                    if !self.run_step(target, &mut ctx, step).await {
+                        break;
+                    }
                 }
             }
         }
-        self.cleanup(target, &mut ctx, applied, created_namespaces)
-            .await;
+        let t0 = Instant::now();
+        let mut problems = ctx.deployment.tear_down(target).await;
+        if !problems.is_empty() {
+            problems.push(format!("objects of this run carry the labels app.kubernetes.io/managed-by=gwlab and gwlab.dev/run={}", self.run_id));
+            ctx.checks.push(CheckReport {
+                kind: CheckKind::Cleanup,
+                name: "cleanup".into(),
+                step: None,
+                passed: false,
+                duration: t0.elapsed(),
+                failure: problems,
+                detail: None,
+            });
+        }
 
         let verdict = if ctx.checks.iter().all(|c| c.passed) {
             Verdict::Passed
@@ -136,109 +144,24 @@ impl Runner<'_> {
         }
     }
 
-    /// Namespaces, backends and the manifests applied before the first step.
-    /// Returns false (with a setup check that says why) when something failed.
-    async fn setup<T: Target>(
-        &self,
-        target: &mut T,
-        ctx: &mut Ctx<'_>,
-        created: &mut Vec<String>,
-        applied: &mut Vec<Manifest>,
-    ) -> bool {
+    async fn run_step<T: Target>(&self, target: &mut T, ctx: &mut Ctx<'_>, step: &Step) -> bool {
         let t0 = Instant::now();
-        let s = ctx.scenario;
-        let mut namespaces = vec![ctx.namespace.clone()];
-        for b in &s.backends {
-            if let Some(ns) = &b.namespace {
-                namespaces.push(ns.clone());
+        let changed = match ctx.deployment.delete_files(target, &step.delete).await {
+            Ok(()) => {
+                ctx.deployment
+                    .apply_files(target, &step.apply, &self.run_id)
+                    .await
             }
-        }
-        for m in ctx.files.iter().flatten() {
-            if let Some(ns) = &m.namespace {
-                namespaces.push(ns.clone());
-            }
-        }
-        let mut seen = BTreeSet::new();
-        namespaces.retain(|n| seen.insert(n.clone()));
-        for ns in namespaces {
-            match target.ensure_namespace(&ns, &self.run_id).await {
-                Ok(true) => created.push(ns),
-                Ok(false) => {}
-                Err(e) => return self.setup_failed(ctx, t0, format!("namespace {ns}: {e}")),
-            }
-        }
-        for b in &s.backends {
-            let backend = EchoBackend {
-                namespace: b.namespace.clone().unwrap_or_else(|| ctx.namespace.clone()),
-                name: b.name.clone(),
-                port: b.port,
-            };
-            if let Err(e) = target.deploy_backend(&backend, &self.run_id).await {
-                return self.setup_failed(
-                    ctx,
-                    t0,
-                    format!("backend {}/{}: {e}", backend.namespace, backend.name),
-                );
-            }
-        }
-        for &ix in &s.initial {
-            for m in ctx.files[ix].clone() {
-                if let Err(e) = target.apply(&m, &self.run_id).await {
-                    return self.setup_failed(ctx, t0, e.to_string());
-                }
-                applied.push(m);
-            }
-        }
-        true
-    }
-
-    fn setup_failed(&self, ctx: &mut Ctx<'_>, t0: Instant, why: String) -> bool {
-        ctx.checks.push(CheckReport::setup_failure(
-            "setup".into(),
-            None,
-            t0.elapsed(),
-            why,
-        ));
-        false
-    }
-
-    async fn run_step<T: Target>(
-        &self,
-        target: &mut T,
-        ctx: &mut Ctx<'_>,
-        step: &Step,
-        applied: &mut Vec<Manifest>,
-    ) -> bool {
-        let t0 = Instant::now();
-        for &ix in &step.delete {
-            for m in ctx.files[ix].clone().iter().rev() {
-                if let Err(e) = target.delete(m).await {
-                    ctx.checks.push(CheckReport::setup_failure(
-                        format!("delete {}", m.display_name()),
-                        step.name.clone(),
-                        t0.elapsed(),
-                        e.to_string(),
-                    ));
-                    return false;
-                }
-                applied.retain(|a| {
-                    !(a.kind == m.kind && a.name == m.name && a.namespace == m.namespace)
-                });
-            }
-        }
-        for &ix in &step.apply {
-            for m in ctx.files[ix].clone() {
-                if let Err(e) = target.apply(&m, &self.run_id).await {
-                    ctx.checks.push(CheckReport::setup_failure(
-                        format!("apply {}", m.display_name()),
-                        step.name.clone(),
-                        t0.elapsed(),
-                        e.to_string(),
-                    ));
-                    return false;
-                }
-                applied.push(m);
-            }
+            Err(e) => Err(e),
+        };
+        if let Err(why) = changed {
+            ctx.checks.push(CheckReport::setup_failure(
+                "step".into(),
+                step.name.clone(),
+                t0.elapsed(),
+                why,
+            ));
+            return false;
         }
         for c in &step.conditions {
             let report = self.check_condition(target, ctx, c, step).await;
@@ -261,6 +184,7 @@ impl Runner<'_> {
             return String::new();
         }
         if let Some(m) = ctx
+            .deployment
             .files
             .iter()
             .flatten()
@@ -271,7 +195,7 @@ impl Runner<'_> {
         if c.kind == "Gateway" && c.name == lab::GATEWAY_NAME {
             return lab::GATEWAY_NAMESPACE.into();
         }
-        ctx.namespace.clone()
+        ctx.deployment.namespace.clone()
     }
 
     async fn check_condition<T: Target>(
@@ -323,12 +247,13 @@ impl Runner<'_> {
                     name: name.into(),
                 },
                 None => GatewayRef {
-                    namespace: ctx.namespace.clone(),
+                    namespace: ctx.deployment.namespace.clone(),
                     name: g.clone(),
                 },
             },
             None => {
                 let own: Vec<&Manifest> = ctx
+                    .deployment
                     .files
                     .iter()
                     .flatten()
@@ -435,56 +360,6 @@ impl Runner<'_> {
             detail,
         }
     }
-
-    /// Deletes what this scenario applied (newest first), then the namespaces it created.
-    async fn cleanup<T: Target>(
-        &self,
-        target: &mut T,
-        ctx: &mut Ctx<'_>,
-        applied: Vec<Manifest>,
-        created: Vec<String>,
-    ) {
-        let t0 = Instant::now();
-        let mut problems = Vec::new();
-        for m in applied.iter().rev() {
-            if let Err(e) = target.delete(m).await {
-                problems.push(format!("{}: {e}", m.display_name()));
-            }
-        }
-        for ns in created.iter().rev() {
-            if let Err(e) = target.delete_namespace(ns).await {
-                problems.push(format!("namespace {ns}: {e}"));
-            }
-        }
-        if !problems.is_empty() {
-            problems.push(format!("objects of this run carry the label app.kubernetes.io/managed-by=gwlab and gwlab.dev/run={}", self.run_id));
-            ctx.checks.push(CheckReport {
-                kind: CheckKind::Cleanup,
-                name: "cleanup".into(),
-                step: None,
-                passed: false,
-                duration: t0.elapsed(),
-                failure: problems,
-                detail: None,
-            });
-        }
-        let _ = Duration::ZERO;
-    }
-}
-
-/// The object with the scenario namespace filled in where it names none.
-pub fn resolve_namespace(m: &Manifest, scenario_namespace: &str) -> Manifest {
-    let mut m = m.clone();
-    if m.namespace.is_none() && !m.is_cluster_scoped() {
-        m.namespace = Some(scenario_namespace.to_string());
-        if let Some(meta) = m.raw.get_mut("metadata").and_then(|v| v.as_object_mut()) {
-            meta.insert(
-                "namespace".into(),
-                serde_json::Value::String(scenario_namespace.into()),
-            );
-        }
-    }
-    m
 }
 
 #[cfg(test)]
