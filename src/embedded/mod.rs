@@ -26,7 +26,6 @@ pub struct EmbeddedTarget {
     compiled: Arc<Compiled>,
     state: SharedState,
     ca: Arc<LabCa>,
-    tls: Arc<rustls::ServerConfig>,
     servers: BTreeMap<PortKey, PortServer>,
     /// Fixed loopback ports for listener ports (for `gwlab serve`); others get a free port.
     fixed_ports: BTreeMap<u16, u16>,
@@ -43,13 +42,11 @@ impl EmbeddedTarget {
             world.apply(m);
         }
         let compiled = Arc::new(compile::compile(&world));
-        let tls = Arc::new(tls::server_config(ca.clone()));
         let mut t = EmbeddedTarget {
             world,
             state: Arc::new(RwLock::new(compiled.clone())),
             compiled,
             ca,
-            tls,
             servers: BTreeMap::new(),
             fixed_ports,
         };
@@ -96,9 +93,21 @@ impl EmbeddedTarget {
             if self.servers.contains_key(&key) {
                 continue;
             }
-            let local = self.fixed_ports.get(&key.port).copied().unwrap_or(0);
+            // A fixed port serves the first Gateway that asks for it; others get a free one.
+            let local = self
+                .fixed_ports
+                .get(&key.port)
+                .copied()
+                .filter(|p| *p == 0 || !self.servers.values().any(|s| s.addr.port() == *p))
+                .unwrap_or(0);
             let bind = SocketAddr::from((Ipv4Addr::LOCALHOST, local));
-            let tls = (protocol == "HTTPS").then(|| self.tls.clone());
+            let tls = (protocol == "HTTPS").then(|| {
+                Arc::new(tls::server_config(tls::PortResolver {
+                    ca: self.ca.clone(),
+                    state: self.state.clone(),
+                    key: key.clone(),
+                }))
+            });
             let server = server::start(key.clone(), protocol, bind, self.state.clone(), tls)
                 .await
                 .map_err(|e| {

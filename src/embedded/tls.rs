@@ -1,5 +1,6 @@
-//! The lab CA and the certificates the embedded gateway serves: one minted per
-//! SNI name, signed by the lab CA, so `tls.verify: true` works for any hostname.
+//! The lab CA and the certificates the embedded gateway serves: a Secret's own
+//! certificate where a listener names one, else one minted per SNI name by the
+//! lab CA, so `tls.verify: true` works for any hostname.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -8,13 +9,19 @@ use std::sync::{Arc, Mutex};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 
+use super::server::{PortKey, SharedState};
+use crate::model::compile::CertificatePem;
+use crate::model::evaluate::select_listener;
+
 pub struct LabCa {
     issuer: CertifiedIssuer<'static, KeyPair>,
     leaves: Mutex<HashMap<String, Arc<CertifiedKey>>>,
+    parsed: Mutex<HashMap<CertificatePem, Arc<CertifiedKey>>>,
 }
 
 impl fmt::Debug for LabCa {
@@ -35,6 +42,7 @@ impl LabCa {
         Ok(LabCa {
             issuer,
             leaves: Mutex::new(HashMap::new()),
+            parsed: Mutex::new(HashMap::new()),
         })
     }
 
@@ -75,30 +83,60 @@ impl LabCa {
         leaves.insert(name.to_string(), certified.clone());
         Ok(certified)
     }
-}
 
-/// Serves the leaf for the client's SNI name (`localhost` when it sends none).
-#[derive(Debug)]
-pub struct SniResolver(pub Arc<LabCa>);
-
-impl ResolvesServerCert for SniResolver {
-    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let name = hello
-            .server_name()
-            .unwrap_or("localhost")
-            .to_ascii_lowercase();
-        self.0.leaf(&name).ok()
+    /// A certificate from PEM text (a Secret's tls.crt and tls.key), kept once parsed.
+    pub fn from_pem(&self, pem: &CertificatePem) -> Result<Arc<CertifiedKey>, String> {
+        let mut parsed = self.parsed.lock().expect("parsed cache lock");
+        if let Some(k) = parsed.get(pem) {
+            return Ok(k.clone());
+        }
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem.chain)
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("tls.crt: {e}"))?;
+        if chain.is_empty() {
+            return Err("tls.crt holds no certificate".into());
+        }
+        let key = PrivateKeyDer::from_pem_slice(&pem.key).map_err(|e| format!("tls.key: {e}"))?;
+        let signing = rustls::crypto::ring::default_provider()
+            .key_provider
+            .load_private_key(key)
+            .map_err(|e| format!("tls.key: {e}"))?;
+        let certified = Arc::new(CertifiedKey::new(chain, signing));
+        parsed.insert(pem.clone(), certified.clone());
+        Ok(certified)
     }
 }
 
-pub fn server_config(ca: Arc<LabCa>) -> rustls::ServerConfig {
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("ring supports the default TLS versions")
-    .with_no_client_auth()
-    .with_cert_resolver(Arc::new(SniResolver(ca)));
+/// Picks the certificate for a TLS handshake on one Gateway port: the listener
+/// that the SNI name selects serves its Secret's certificate; the lab Gateway
+/// (and a client without SNI) get one minted by the lab CA.
+#[derive(Debug)]
+pub struct PortResolver {
+    pub ca: Arc<LabCa>,
+    pub state: SharedState,
+    pub key: PortKey,
+}
+
+impl ResolvesServerCert for PortResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let name = hello.server_name().unwrap_or("localhost").to_ascii_lowercase();
+        let compiled = self.state.read().expect("state lock").clone();
+        let listener = compiled
+            .gateway(&self.key.namespace, &self.key.gateway)
+            .and_then(|gw| select_listener(gw, self.key.port, &name));
+        match listener.and_then(|l| l.certificate.as_ref()) {
+            Some(pem) => self.ca.from_pem(pem).ok(),
+            None => self.ca.leaf(&name).ok(),
+        }
+    }
+}
+
+pub fn server_config(resolver: PortResolver) -> rustls::ServerConfig {
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     config
 }

@@ -140,6 +140,9 @@ pub struct ListenerTable {
     pub protocol: String,
     pub hostname: Option<String>,
     pub programmed: bool,
+    /// The certificate of an HTTPS listener, from its Secret; `None` where gwlab
+    /// makes the certificate (the lab Gateway).
+    pub certificate: Option<Arc<CertificatePem>>,
     pub entries: Vec<Entry>,
 }
 
@@ -261,10 +264,13 @@ fn compile_gateways(world: &World, owned: &[String], out: &mut Compiled) -> Gate
             let supported = matches!(l.protocol.as_str(), "HTTP" | "HTTPS");
             let conflict = conflict_reason(l, &listeners);
             let kinds = route_kinds(l);
-            let certs = if l.protocol == "HTTPS" {
-                certificate_problem(world, &ns, &gw.metadata, l)
+            let (certificate, certs) = if l.protocol == "HTTPS" {
+                match listener_certificate(world, &ns, &gw.metadata, l) {
+                    Ok(c) => (c, None),
+                    Err(why) => (None, Some(why)),
+                }
             } else {
-                None
+                (None, None)
             };
             if supported {
                 conditions.push(Condition::new("Accepted", true, "Accepted", "", generation));
@@ -345,6 +351,7 @@ fn compile_gateways(world: &World, owned: &[String], out: &mut Compiled) -> Gate
                     protocol: l.protocol.clone(),
                     hostname: l.hostname.clone(),
                     programmed,
+                    certificate,
                     entries: Vec::new(),
                 },
                 spec: (*l).clone(),
@@ -440,65 +447,61 @@ fn route_kinds(l: &Listener) -> Result<Vec<String>, String> {
     }
 }
 
-/// Why an HTTPS listener's certificate does not resolve, if it does not. The lab
-/// Gateway's certificate is made by gwlab, so a missing Secret is fine there.
-fn certificate_problem(
+/// PEM text of a certificate chain and its private key, from a `kubernetes.io/tls` Secret.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CertificatePem {
+    pub chain: Vec<u8>,
+    pub key: Vec<u8>,
+}
+
+/// A Secret value: `stringData` as written, `data` base64-decoded.
+fn secret_value(s: &crate::manifest::SecretInfo, key: &str) -> Option<Result<Vec<u8>, String>> {
+    use base64::Engine;
+    if let Some(v) = s.string_data.get(key) {
+        return Some(Ok(v.clone().into_bytes()));
+    }
+    let v = s.data.get(key)?;
+    let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+    Some(base64::engine::general_purpose::STANDARD.decode(compact).map_err(|e| format!("data.{key} is not base64: {e}")))
+}
+
+/// The certificate of an HTTPS listener, or why it does not resolve. The lab
+/// Gateway's certificate is made by gwlab, so it needs no Secret.
+fn listener_certificate(
     world: &World,
     ns: &str,
     meta: &crate::manifest::meta::ObjectMeta,
     l: &Listener,
-) -> Option<String> {
-    let tls = l.tls.as_ref()?;
-    if meta
-        .annotations
-        .contains_key(super::lab::GENERATED_CERT_ANNOTATION)
-    {
-        return None;
+) -> Result<Option<Arc<CertificatePem>>, String> {
+    let Some(tls) = l.tls.as_ref() else { return Ok(None) };
+    if meta.annotations.contains_key(super::lab::GENERATED_CERT_ANNOTATION) {
+        return Ok(None);
     }
-    for r in &tls.certificate_refs {
-        let group = r.group.as_deref().unwrap_or("");
-        let kind = r.kind.as_deref().unwrap_or("Secret");
-        if !group.is_empty() || kind != "Secret" {
-            return Some(format!(
-                "certificateRef {group}/{kind} {} is not a Secret",
-                r.name
-            ));
-        }
-        let target_ns = r.namespace.as_deref().unwrap_or(ns);
-        if target_ns != ns
-            && !grant_allows(
-                world,
-                GATEWAY_GROUP,
-                "Gateway",
-                ns,
-                "",
-                "Secret",
-                target_ns,
-                &r.name,
-            )
-        {
-            return Some(format!(
-                "Secret {target_ns}/{} is in another namespace and no ReferenceGrant allows it",
-                r.name
-            ));
-        }
-        match world
-            .get(&ObjKey::new("Secret", target_ns, &r.name))
-            .map(|s| &s.manifest.object)
-        {
-            Some(Object::Secret(s)) => {
-                let has = |k: &str| s.data.contains_key(k) || s.string_data.contains_key(k);
-                if !has("tls.crt") || !has("tls.key") {
-                    return Some(format!(
-                        "Secret {target_ns}/{} has no tls.crt and tls.key",
-                        r.name
-                    ));
-                }
-            }
-            _ => return Some(format!("Secret {target_ns}/{} does not exist", r.name)),
-        }
+    // Several refs may be given; the first serves (one certificate per listener here).
+    let Some(r) = tls.certificate_refs.first() else {
+        return Err("the listener has no certificateRefs".into());
+    };
+    let group = r.group.as_deref().unwrap_or("");
+    let kind = r.kind.as_deref().unwrap_or("Secret");
+    if !group.is_empty() || kind != "Secret" {
+        return Err(format!("certificateRef {group}/{kind} {} is not a Secret", r.name));
     }
-    None
+    let target_ns = r.namespace.as_deref().unwrap_or(ns);
+    if target_ns != ns && !grant_allows(world, GATEWAY_GROUP, "Gateway", ns, "", "Secret", target_ns, &r.name) {
+        return Err(format!("Secret {target_ns}/{} is in another namespace and no ReferenceGrant allows it", r.name));
+    }
+    let secret = match world.get(&ObjKey::new("Secret", target_ns, &r.name)).map(|s| &s.manifest.object) {
+        Some(Object::Secret(s)) => s,
+        _ => return Err(format!("Secret {target_ns}/{} does not exist", r.name)),
+    };
+    let value = |key: &str| -> Result<Vec<u8>, String> {
+        let v = secret_value(secret, key).ok_or_else(|| format!("Secret {target_ns}/{} has no {key}", r.name))??;
+        if !String::from_utf8_lossy(&v).contains("-----BEGIN ") {
+            return Err(format!("Secret {target_ns}/{} {key} is not PEM", r.name));
+        }
+        Ok(v)
+    };
+    Ok(Some(Arc::new(CertificatePem { chain: value("tls.crt")?, key: value("tls.key")? })))
 }
 
 /// Whether a ReferenceGrant in `to_ns` lets objects of `from` refer to the target.
