@@ -21,6 +21,59 @@ pub enum Command {
     Test(TestArgs),
     /// Check scenarios and manifests without running anything.
     Check(CheckArgs),
+    /// Explain how the embedded gateway routes one request for a scenario.
+    Explain(ExplainArgs),
+    /// Serve a scenario on the embedded gateway in the foreground, to try by hand.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The scenario directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The request URL, as a probe would write it.
+    #[arg(long)]
+    pub url: String,
+    /// The request method.
+    #[arg(long, short = 'X', default_value = "GET")]
+    pub method: String,
+    /// A request header, `Name: value` (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// The Gateway (`namespace/name`, or a name in the scenario namespace); by
+    /// default the scenario's only Gateway, else the lab Gateway.
+    #[arg(long)]
+    pub gateway: Option<String>,
+    /// Explain the state after this step (1-based) of a scenario with steps;
+    /// by default the state before the first step.
+    #[arg(long, value_name = "N")]
+    pub step: Option<usize>,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The scenario directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Loopback port for Gateway listeners on port 80 (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Loopback port for Gateway listeners on port 443 (0: any free port).
+    #[arg(long, default_value_t = 8443)]
+    pub https_port: u16,
+    /// Serve the state after this step (1-based) of a scenario with steps.
+    #[arg(long, value_name = "N")]
+    pub step: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

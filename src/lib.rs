@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod diag;
 pub mod embedded;
+pub mod explain;
 pub mod manifest;
 pub mod model;
 pub mod probe;

@@ -10,13 +10,16 @@ fn main() {
     let cli = Cli::parse();
     let code = match &cli.command {
         Command::Check(args) => commands::check::run(args),
-        Command::Test(args) => {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            rt.block_on(commands::test::run(args))
-        }
+        Command::Test(args) => runtime().block_on(commands::test::run(args)),
+        Command::Explain(args) => runtime().block_on(commands::explain::run(args)),
+        Command::Serve(args) => runtime().block_on(commands::serve::run(args)),
     };
     std::process::exit(code);
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }

@@ -1,4 +1,48 @@
 //! One module per subcommand; each returns the process exit code.
 
 pub mod check;
+pub mod explain;
+pub mod serve;
 pub mod test;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::embedded::EmbeddedTarget;
+use crate::embedded::tls::LabCa;
+use crate::exit;
+use crate::run::{self, Deployment};
+use crate::scenario::{self, Scenario};
+
+/// Reads one scenario; bad input is printed and becomes exit code 2.
+pub fn load_one(dir: &Path) -> Result<Scenario, i32> {
+    scenario::load(dir).map_err(|e| {
+        eprintln!("{e}");
+        exit::BAD_INPUT
+    })
+}
+
+/// A scenario brought up on a fresh embedded gateway, in the state before its
+/// first step or, with `step`, after that step (1-based).
+pub async fn embedded_deployment(
+    scenario: &Scenario,
+    fixed_ports: BTreeMap<u16, u16>,
+    step: Option<usize>,
+) -> Result<(EmbeddedTarget, Deployment), String> {
+    if let Some(n) = step
+        && (n == 0 || n > scenario.steps.len() || scenario.steps[0].name.is_none())
+    {
+        return Err(format!("--step {n}: the scenario has {} step(s) (steps are counted from 1)", if scenario.steps[0].name.is_none() { 0 } else { scenario.steps.len() }));
+    }
+    let ca = Arc::new(LabCa::new().map_err(|e| format!("cannot make the lab certificate authority: {e}"))?);
+    let mut target = EmbeddedTarget::start(ca, fixed_ports).await.map_err(|e| e.to_string())?;
+    let run_id = run::new_run_id();
+    let mut deployment = Deployment::new(scenario, run::scenario_namespace(&scenario.name));
+    deployment.bring_up(&mut target, scenario, &run_id).await?;
+    for s in scenario.steps.iter().take(step.unwrap_or(0)) {
+        deployment.delete_files(&mut target, &s.delete).await?;
+        deployment.apply_files(&mut target, &s.apply, &run_id).await?;
+    }
+    Ok((target, deployment))
+}

@@ -16,6 +16,7 @@ use super::request::{RequestHead, modify_headers};
 
 /// The spec's precedence of one matching candidate, most important first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Precedence {
     /// (characters of a matching non-wildcard hostname, characters of a matching hostname)
     pub hostname: (usize, usize),
@@ -31,6 +32,43 @@ pub struct Precedence {
 }
 
 impl Precedence {
+    /// Why `self` ranks below `winner`: the first criterion of the spec's order
+    /// on which they differ.
+    pub fn lost_to(&self, winner: &Self) -> String {
+        if self.hostname != winner.hostname {
+            let (a, b) = (self.hostname, winner.hostname);
+            if a.0 != b.0 {
+                return format!("less specific hostname (non-wildcard characters {} < {})", a.0, b.0);
+            }
+            return format!("less specific hostname (characters {} < {})", a.1, b.1);
+        }
+        if self.exact_path != winner.exact_path {
+            return "the winner's path match is Exact".into();
+        }
+        if self.prefix_len != winner.prefix_len {
+            return format!("shorter path prefix ({} < {} characters)", self.prefix_len, winner.prefix_len);
+        }
+        if self.method != winner.method {
+            return "the winner also matches the method".into();
+        }
+        if self.headers != winner.headers {
+            return format!("fewer header matches ({} < {})", self.headers, winner.headers);
+        }
+        if self.query != winner.query {
+            return format!("fewer query parameter matches ({} < {})", self.query, winner.query);
+        }
+        if self.created != winner.created {
+            return format!("newer route (created #{} after #{})", self.created, winner.created);
+        }
+        if self.route != winner.route {
+            return format!("{} sorts after {} (namespace/name)", self.route, winner.route);
+        }
+        if self.rule != winner.rule {
+            return format!("later rule of the same route ({} after {})", self.rule, winner.rule);
+        }
+        format!("later match of the same rule ({} after {})", self.match_index, winner.match_index)
+    }
+
     /// `Less` means `self` wins.
     fn rank(&self, other: &Self) -> Ordering {
         other

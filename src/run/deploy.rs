@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use crate::manifest::Manifest;
 use crate::scenario::Scenario;
-use crate::target::{EchoBackend, Target};
+use crate::model::lab;
+use crate::target::{EchoBackend, GatewayRef, Target};
 
 /// What one scenario has on a target right now.
 pub struct Deployment {
@@ -117,6 +118,25 @@ impl Deployment {
             }
         }
         Ok(())
+    }
+
+    /// The Gateway a probe (or `gwlab explain`) goes to: `namespace/name`, a bare
+    /// name in the scenario namespace, or by default the only Gateway the
+    /// scenario defines, else the lab Gateway.
+    pub fn gateway(&self, spec: Option<&str>) -> GatewayRef {
+        match spec {
+            Some(g) => match g.split_once('/') {
+                Some((ns, name)) => GatewayRef { namespace: ns.into(), name: name.into() },
+                None => GatewayRef { namespace: self.namespace.clone(), name: g.into() },
+            },
+            None => {
+                let own: Vec<&Manifest> = self.files.iter().flatten().filter(|m| m.kind == "Gateway").collect();
+                match own.as_slice() {
+                    [only] => GatewayRef { namespace: only.namespace.clone().unwrap_or_default(), name: only.name.clone() },
+                    _ => GatewayRef { namespace: lab::GATEWAY_NAMESPACE.into(), name: lab::GATEWAY_NAME.into() },
+                }
+            }
+        }
     }
 
     /// Deletes what was applied (newest first), then the namespaces this run

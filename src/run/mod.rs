@@ -8,14 +8,14 @@ pub use deploy::Deployment;
 
 use std::time::Instant;
 
-use crate::manifest::Manifest;
+
 use crate::model::lab;
 use crate::model::world::ObjKey;
 use crate::probe;
 use crate::report::human::Console;
 use crate::report::{CheckKind, CheckReport, ScenarioReport, Verdict};
 use crate::scenario::{Condition, Probe, Scenario, Step};
-use crate::target::{GatewayRef, Target};
+use crate::target::Target;
 
 /// A short random id that tells one run's objects from another's.
 pub fn new_run_id() -> String {
@@ -239,40 +239,6 @@ impl Runner<'_> {
         }
     }
 
-    fn gateway_for(&self, ctx: &Ctx<'_>, p: &Probe) -> GatewayRef {
-        match &p.gateway {
-            Some(g) => match g.split_once('/') {
-                Some((ns, name)) => GatewayRef {
-                    namespace: ns.into(),
-                    name: name.into(),
-                },
-                None => GatewayRef {
-                    namespace: ctx.deployment.namespace.clone(),
-                    name: g.clone(),
-                },
-            },
-            None => {
-                let own: Vec<&Manifest> = ctx
-                    .deployment
-                    .files
-                    .iter()
-                    .flatten()
-                    .filter(|m| m.kind == "Gateway")
-                    .collect();
-                match own.as_slice() {
-                    [only] => GatewayRef {
-                        namespace: only.namespace.clone().unwrap_or_default(),
-                        name: only.name.clone(),
-                    },
-                    _ => GatewayRef {
-                        namespace: lab::GATEWAY_NAMESPACE.into(),
-                        name: lab::GATEWAY_NAME.into(),
-                    },
-                }
-            }
-        }
-    }
-
     async fn check_probe<T: Target>(
         &self,
         target: &T,
@@ -281,7 +247,7 @@ impl Runner<'_> {
         step: &Step,
     ) -> CheckReport {
         let t0 = Instant::now();
-        let gw = self.gateway_for(ctx, p);
+        let gw = ctx.deployment.gateway(p.gateway.as_deref());
         let at = format!("at {}:{}", ctx.scenario.file.display(), p.line);
         let addr = match target.gateway_address(&gw, p.port()).await {
             Ok(a) => a,

@@ -1,0 +1,68 @@
+//! `gwlab explain DIR --url URL`: how the embedded gateway routes that request.
+
+use crate::cli::{ExplainArgs, OutputFormat};
+use crate::exit;
+use crate::explain;
+use crate::model::request::RequestHead;
+
+/// The request a probe with this URL, method and headers would send.
+fn request(args: &ExplainArgs) -> Result<(RequestHead, u16), String> {
+    let url = url::Url::parse(&args.url).map_err(|e| format!("--url {}: {e}", args.url))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("--url {}: give an http:// or https:// URL with a host", args.url));
+    }
+    let host = url.host_str().unwrap_or_default();
+    let host = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let mut headers = vec![("host".to_string(), host.clone())];
+    for h in &args.headers {
+        let (name, value) = h.split_once(':').ok_or_else(|| format!("-H {h:?}: write headers as 'Name: value'"))?;
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let head = RequestHead {
+        method: args.method.to_ascii_uppercase(),
+        scheme: url.scheme().into(),
+        host,
+        path: url.path().into(),
+        query: url.query().map(String::from),
+        headers,
+    };
+    Ok((head, url.port_or_known_default().unwrap_or(80)))
+}
+
+pub async fn run(args: &ExplainArgs) -> i32 {
+    let (head, port) = match request(args) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let scenario = match super::load_one(&args.dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let (target, deployment) = match super::embedded_deployment(&scenario, Default::default(), args.step).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let gw = deployment.gateway(args.gateway.as_deref());
+    match explain::explain(target.compiled(), &gw, port, head) {
+        Ok(e) => {
+            match args.output {
+                OutputFormat::Text => print!("{}", explain::render_text(&e)),
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&e).expect("explanations serialise")),
+            }
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        }
+    }
+}
