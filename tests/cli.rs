@@ -340,3 +340,164 @@ fn unknown_target_is_a_usage_error() {
     let o = gwlab(&["test", "--target", "elsewhere", &repo("scenarios")]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn the_gateway_feature_scenarios_pass() {
+    // Scenario Gateways, listener hostnames, allowedRoutes, conflicts and
+    // ReferenceGrant fields, each as a scenario run through the binary.
+    let o = gwlab(&["test", &repo("tests/scenarios")]);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    for name in [
+        "listener-hostnames",
+        "allowed-routes",
+        "listener-conflicts",
+        "grant-fields",
+    ] {
+        assert!(all.contains(&format!("PASS {name}")), "{name}: {all}");
+    }
+}
+
+#[test]
+fn explain_says_which_match_won_and_why_the_others_lost() {
+    let o = gwlab(&[
+        "explain",
+        &repo("scenarios/precedence"),
+        "--url",
+        "http://www.example.com/api/users",
+        "-H",
+        "X-Beta: true",
+    ]);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert!(all.contains("listener: http"), "{all}");
+    assert!(
+        all.lines()
+            .any(|l| l.contains("WON") && l.contains("/a-api rule 3")),
+        "{all}"
+    );
+    assert!(all.contains("fewer header matches (0 < 1)"), "{all}");
+    assert!(all.contains("less specific hostname"), "{all}");
+    assert!(
+        all.contains("answered by echo backend") && all.contains("/beta"),
+        "{all}"
+    );
+    assert!(all.contains("route attachment:"), "{all}");
+}
+
+#[test]
+fn explain_json_gives_the_redirect_and_the_attachment() {
+    let o = gwlab(&[
+        "explain",
+        &repo("scenarios/redirect"),
+        "--url",
+        "http://imprun.dev/docs",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(v["outcome"]["status"], 301);
+    assert_eq!(v["outcome"]["location"], "http://portal.imprun.dev/docs");
+    assert_eq!(v["candidates"][0]["verdict"], "won");
+    assert_eq!(
+        v["attachments"][0]["route"],
+        "imprun-system/imprun-root-redirect"
+    );
+    assert!(
+        v["attachments"][0]["accepted"]
+            .as_str()
+            .unwrap()
+            .starts_with("True")
+    );
+}
+
+#[test]
+fn explain_steps_show_the_state_after_that_step() {
+    let after = |step: &str| {
+        let o = gwlab(&[
+            "explain",
+            &repo("scenarios/cross-namespace"),
+            "--url",
+            "http://portal.example.com/api",
+            "--step",
+            step,
+            "-o",
+            "json",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["outcome"]["summary"].as_str().unwrap().to_string()
+    };
+    assert!(
+        after("1").contains("answered by echo backend gwlab-shared/shared-api"),
+        "{}",
+        after("1")
+    );
+    assert!(after("2").contains("RefNotPermitted"), "{}", after("2"));
+    let o = gwlab(&[
+        "explain",
+        &repo("scenarios/cross-namespace"),
+        "--url",
+        "http://portal.example.com/",
+        "--step",
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+#[test]
+fn serve_answers_until_interrupted() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gwlab"))
+        .args([
+            "serve",
+            &repo("scenarios/path-routing"),
+            "--port",
+            "0",
+            "--https-port",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut curl = None;
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        seen.push(line.clone());
+        if line.contains("curl") && line.contains("http://") {
+            curl = Some(line);
+            break;
+        }
+    }
+    let curl = curl.unwrap_or_else(|| panic!("no curl line in {seen:?}"));
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("HTTPRoute") && l.contains("Accepted True")),
+        "{seen:?}"
+    );
+    // `curl -sv --resolve app.example.com:PORT:127.0.0.1 http://app.example.com:PORT/`
+    let resolve = curl
+        .split_whitespace()
+        .find(|w| w.starts_with("app.example.com:"))
+        .unwrap();
+    let port = resolve.split(':').nth(1).unwrap();
+    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    s.write_all(b"GET /api/x HTTP/1.1\r\nHost: app.example.com\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"service\":\"backend-api\""), "{answer}");
+
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap();
+    assert_eq!(code.code(), Some(0));
+    assert!(lines.any(|l| l.unwrap() == "stopped"));
+}

@@ -9,7 +9,10 @@ use crate::model::request::RequestHead;
 fn request(args: &ExplainArgs) -> Result<(RequestHead, u16), String> {
     let url = url::Url::parse(&args.url).map_err(|e| format!("--url {}: {e}", args.url))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("--url {}: give an http:// or https:// URL with a host", args.url));
+        return Err(format!(
+            "--url {}: give an http:// or https:// URL with a host",
+            args.url
+        ));
     }
     let host = url.host_str().unwrap_or_default();
     let host = match url.port() {
@@ -18,7 +21,9 @@ fn request(args: &ExplainArgs) -> Result<(RequestHead, u16), String> {
     };
     let mut headers = vec![("host".to_string(), host.clone())];
     for h in &args.headers {
-        let (name, value) = h.split_once(':').ok_or_else(|| format!("-H {h:?}: write headers as 'Name: value'"))?;
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| format!("-H {h:?}: write headers as 'Name: value'"))?;
         headers.push((name.trim().to_string(), value.trim().to_string()));
     }
     let head = RequestHead {
@@ -44,19 +49,23 @@ pub async fn run(args: &ExplainArgs) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let (target, deployment) = match super::embedded_deployment(&scenario, Default::default(), args.step).await {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::BAD_INPUT;
-        }
-    };
+    let (target, deployment) =
+        match super::embedded_deployment(&scenario, Default::default(), args.step).await {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::BAD_INPUT;
+            }
+        };
     let gw = deployment.gateway(args.gateway.as_deref());
     match explain::explain(target.compiled(), &gw, port, head) {
         Ok(e) => {
             match args.output {
                 OutputFormat::Text => print!("{}", explain::render_text(&e)),
-                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&e).expect("explanations serialise")),
+                OutputFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&e).expect("explanations serialise")
+                ),
             }
             exit::OK
         }

@@ -33,16 +33,29 @@ pub async fn embedded_deployment(
     if let Some(n) = step
         && (n == 0 || n > scenario.steps.len() || scenario.steps[0].name.is_none())
     {
-        return Err(format!("--step {n}: the scenario has {} step(s) (steps are counted from 1)", if scenario.steps[0].name.is_none() { 0 } else { scenario.steps.len() }));
+        return Err(format!(
+            "--step {n}: the scenario has {} step(s) (steps are counted from 1)",
+            if scenario.steps[0].name.is_none() {
+                0
+            } else {
+                scenario.steps.len()
+            }
+        ));
     }
-    let ca = Arc::new(LabCa::new().map_err(|e| format!("cannot make the lab certificate authority: {e}"))?);
-    let mut target = EmbeddedTarget::start(ca, fixed_ports).await.map_err(|e| e.to_string())?;
+    let ca = Arc::new(
+        LabCa::new().map_err(|e| format!("cannot make the lab certificate authority: {e}"))?,
+    );
+    let mut target = EmbeddedTarget::start(ca, fixed_ports)
+        .await
+        .map_err(|e| e.to_string())?;
     let run_id = run::new_run_id();
     let mut deployment = Deployment::new(scenario, run::scenario_namespace(&scenario.name));
     deployment.bring_up(&mut target, scenario, &run_id).await?;
     for s in scenario.steps.iter().take(step.unwrap_or(0)) {
         deployment.delete_files(&mut target, &s.delete).await?;
-        deployment.apply_files(&mut target, &s.apply, &run_id).await?;
+        deployment
+            .apply_files(&mut target, &s.apply, &run_id)
+            .await?;
     }
     Ok((target, deployment))
 }

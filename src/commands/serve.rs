@@ -21,12 +21,18 @@ pub async fn run(args: &ServeArgs) -> i32 {
             return exit::FAILED;
         }
     };
-    println!("gwlab serve: scenario {} on the embedded gateway, namespace {} (Ctrl-C stops)", scenario.name, deployment.namespace);
+    println!(
+        "gwlab serve: scenario {} on the embedded gateway, namespace {} (Ctrl-C stops)",
+        scenario.name, deployment.namespace
+    );
     println!("listeners:");
     let sockets = target.sockets();
     for (key, addr, protocol) in &sockets {
         let scheme = if protocol == "HTTPS" { "https" } else { "http" };
-        println!("  Gateway {}/{} port {:<5} {:<5} → {scheme}://{addr}", key.namespace, key.gateway, key.port, protocol);
+        println!(
+            "  Gateway {}/{} port {:<5} {:<5} → {scheme}://{addr}",
+            key.namespace, key.gateway, key.port, protocol
+        );
     }
     println!("routes:");
     let mut example = None;
@@ -35,9 +41,18 @@ pub async fn run(args: &ServeArgs) -> i32 {
             continue;
         }
         for p in &st.parents {
-            let accepted = find(&p.conditions, "Accepted").map(|c| format!("{} ({})", c.status, c.reason)).unwrap_or_default();
-            let section = p.section_name.as_ref().map(|s| format!("/{s}")).unwrap_or_default();
-            println!("  HTTPRoute {}/{} → {}{section}: Accepted {accepted}", key.namespace, key.name, p.parent);
+            let accepted = find(&p.conditions, "Accepted")
+                .map(|c| format!("{} ({})", c.status, c.reason))
+                .unwrap_or_default();
+            let section = p
+                .section_name
+                .as_ref()
+                .map(|s| format!("/{s}"))
+                .unwrap_or_default();
+            println!(
+                "  HTTPRoute {}/{} → {}{section}: Accepted {accepted}",
+                key.namespace, key.name, p.parent
+            );
         }
         if example.is_none() {
             example = deployment
@@ -53,7 +68,11 @@ pub async fn run(args: &ServeArgs) -> i32 {
     let host = example.unwrap_or_else(|| "example.com".into());
     println!("try:");
     for (key, addr, protocol) in &sockets {
-        let (scheme, insecure) = if protocol == "HTTPS" { ("https", " -k") } else { ("http", "") };
+        let (scheme, insecure) = if protocol == "HTTPS" {
+            ("https", " -k")
+        } else {
+            ("http", "")
+        };
         println!(
             "  curl -sv{insecure} --resolve {host}:{port}:{ip} {scheme}://{host}:{port}/   # Gateway {}/{} port {}",
             key.namespace,

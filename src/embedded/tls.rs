@@ -119,7 +119,10 @@ pub struct PortResolver {
 
 impl ResolvesServerCert for PortResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let name = hello.server_name().unwrap_or("localhost").to_ascii_lowercase();
+        let name = hello
+            .server_name()
+            .unwrap_or("localhost")
+            .to_ascii_lowercase();
         let compiled = self.state.read().expect("state lock").clone();
         let listener = compiled
             .gateway(&self.key.namespace, &self.key.gateway)
@@ -132,11 +135,13 @@ impl ResolvesServerCert for PortResolver {
 }
 
 pub fn server_config(resolver: PortResolver) -> rustls::ServerConfig {
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default TLS versions")
-        .with_no_client_auth()
-        .with_cert_resolver(Arc::new(resolver));
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("ring supports the default TLS versions")
+    .with_no_client_auth()
+    .with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     config
 }

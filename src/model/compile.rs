@@ -462,7 +462,11 @@ fn secret_value(s: &crate::manifest::SecretInfo, key: &str) -> Option<Result<Vec
     }
     let v = s.data.get(key)?;
     let compact: String = v.chars().filter(|c| !c.is_whitespace()).collect();
-    Some(base64::engine::general_purpose::STANDARD.decode(compact).map_err(|e| format!("data.{key} is not base64: {e}")))
+    Some(
+        base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .map_err(|e| format!("data.{key} is not base64: {e}")),
+    )
 }
 
 /// The certificate of an HTTPS listener, or why it does not resolve. The lab
@@ -473,8 +477,13 @@ fn listener_certificate(
     meta: &crate::manifest::meta::ObjectMeta,
     l: &Listener,
 ) -> Result<Option<Arc<CertificatePem>>, String> {
-    let Some(tls) = l.tls.as_ref() else { return Ok(None) };
-    if meta.annotations.contains_key(super::lab::GENERATED_CERT_ANNOTATION) {
+    let Some(tls) = l.tls.as_ref() else {
+        return Ok(None);
+    };
+    if meta
+        .annotations
+        .contains_key(super::lab::GENERATED_CERT_ANNOTATION)
+    {
         return Ok(None);
     }
     // Several refs may be given; the first serves (one certificate per listener here).
@@ -484,24 +493,48 @@ fn listener_certificate(
     let group = r.group.as_deref().unwrap_or("");
     let kind = r.kind.as_deref().unwrap_or("Secret");
     if !group.is_empty() || kind != "Secret" {
-        return Err(format!("certificateRef {group}/{kind} {} is not a Secret", r.name));
+        return Err(format!(
+            "certificateRef {group}/{kind} {} is not a Secret",
+            r.name
+        ));
     }
     let target_ns = r.namespace.as_deref().unwrap_or(ns);
-    if target_ns != ns && !grant_allows(world, GATEWAY_GROUP, "Gateway", ns, "", "Secret", target_ns, &r.name) {
-        return Err(format!("Secret {target_ns}/{} is in another namespace and no ReferenceGrant allows it", r.name));
+    if target_ns != ns
+        && !grant_allows(
+            world,
+            GATEWAY_GROUP,
+            "Gateway",
+            ns,
+            "",
+            "Secret",
+            target_ns,
+            &r.name,
+        )
+    {
+        return Err(format!(
+            "Secret {target_ns}/{} is in another namespace and no ReferenceGrant allows it",
+            r.name
+        ));
     }
-    let secret = match world.get(&ObjKey::new("Secret", target_ns, &r.name)).map(|s| &s.manifest.object) {
+    let secret = match world
+        .get(&ObjKey::new("Secret", target_ns, &r.name))
+        .map(|s| &s.manifest.object)
+    {
         Some(Object::Secret(s)) => s,
         _ => return Err(format!("Secret {target_ns}/{} does not exist", r.name)),
     };
     let value = |key: &str| -> Result<Vec<u8>, String> {
-        let v = secret_value(secret, key).ok_or_else(|| format!("Secret {target_ns}/{} has no {key}", r.name))??;
+        let v = secret_value(secret, key)
+            .ok_or_else(|| format!("Secret {target_ns}/{} has no {key}", r.name))??;
         if !String::from_utf8_lossy(&v).contains("-----BEGIN ") {
             return Err(format!("Secret {target_ns}/{} {key} is not PEM", r.name));
         }
         Ok(v)
     };
-    Ok(Some(Arc::new(CertificatePem { chain: value("tls.crt")?, key: value("tls.key")? })))
+    Ok(Some(Arc::new(CertificatePem {
+        chain: value("tls.crt")?,
+        key: value("tls.key")?,
+    })))
 }
 
 /// Whether a ReferenceGrant in `to_ns` lets objects of `from` refer to the target.

@@ -38,7 +38,10 @@ impl Precedence {
         if self.hostname != winner.hostname {
             let (a, b) = (self.hostname, winner.hostname);
             if a.0 != b.0 {
-                return format!("less specific hostname (non-wildcard characters {} < {})", a.0, b.0);
+                return format!(
+                    "less specific hostname (non-wildcard characters {} < {})",
+                    a.0, b.0
+                );
             }
             return format!("less specific hostname (characters {} < {})", a.1, b.1);
         }
@@ -46,27 +49,48 @@ impl Precedence {
             return "the winner's path match is Exact".into();
         }
         if self.prefix_len != winner.prefix_len {
-            return format!("shorter path prefix ({} < {} characters)", self.prefix_len, winner.prefix_len);
+            return format!(
+                "shorter path prefix ({} < {} characters)",
+                self.prefix_len, winner.prefix_len
+            );
         }
         if self.method != winner.method {
             return "the winner also matches the method".into();
         }
         if self.headers != winner.headers {
-            return format!("fewer header matches ({} < {})", self.headers, winner.headers);
+            return format!(
+                "fewer header matches ({} < {})",
+                self.headers, winner.headers
+            );
         }
         if self.query != winner.query {
-            return format!("fewer query parameter matches ({} < {})", self.query, winner.query);
+            return format!(
+                "fewer query parameter matches ({} < {})",
+                self.query, winner.query
+            );
         }
         if self.created != winner.created {
-            return format!("newer route (created #{} after #{})", self.created, winner.created);
+            return format!(
+                "newer route (created #{} after #{})",
+                self.created, winner.created
+            );
         }
         if self.route != winner.route {
-            return format!("{} sorts after {} (namespace/name)", self.route, winner.route);
+            return format!(
+                "{} sorts after {} (namespace/name)",
+                self.route, winner.route
+            );
         }
         if self.rule != winner.rule {
-            return format!("later rule of the same route ({} after {})", self.rule, winner.rule);
+            return format!(
+                "later rule of the same route ({} after {})",
+                self.rule, winner.rule
+            );
         }
-        format!("later match of the same rule ({} after {})", self.match_index, winner.match_index)
+        format!(
+            "later match of the same rule ({} after {})",
+            self.match_index, winner.match_index
+        )
     }
 
     /// `Less` means `self` wins.

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use crate::manifest::Manifest;
-use crate::scenario::Scenario;
 use crate::model::lab;
+use crate::scenario::Scenario;
 use crate::target::{EchoBackend, GatewayRef, Target};
 
 /// What one scenario has on a target right now.
@@ -126,14 +126,31 @@ impl Deployment {
     pub fn gateway(&self, spec: Option<&str>) -> GatewayRef {
         match spec {
             Some(g) => match g.split_once('/') {
-                Some((ns, name)) => GatewayRef { namespace: ns.into(), name: name.into() },
-                None => GatewayRef { namespace: self.namespace.clone(), name: g.into() },
+                Some((ns, name)) => GatewayRef {
+                    namespace: ns.into(),
+                    name: name.into(),
+                },
+                None => GatewayRef {
+                    namespace: self.namespace.clone(),
+                    name: g.into(),
+                },
             },
             None => {
-                let own: Vec<&Manifest> = self.files.iter().flatten().filter(|m| m.kind == "Gateway").collect();
+                let own: Vec<&Manifest> = self
+                    .files
+                    .iter()
+                    .flatten()
+                    .filter(|m| m.kind == "Gateway")
+                    .collect();
                 match own.as_slice() {
-                    [only] => GatewayRef { namespace: only.namespace.clone().unwrap_or_default(), name: only.name.clone() },
-                    _ => GatewayRef { namespace: lab::GATEWAY_NAMESPACE.into(), name: lab::GATEWAY_NAME.into() },
+                    [only] => GatewayRef {
+                        namespace: only.namespace.clone().unwrap_or_default(),
+                        name: only.name.clone(),
+                    },
+                    _ => GatewayRef {
+                        namespace: lab::GATEWAY_NAMESPACE.into(),
+                        name: lab::GATEWAY_NAME.into(),
+                    },
                 }
             }
         }

@@ -8,7 +8,6 @@ pub use deploy::Deployment;
 
 use std::time::Instant;
 
-
 use crate::model::lab;
 use crate::model::world::ObjKey;
 use crate::probe;
