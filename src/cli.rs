@@ -25,6 +25,23 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Serve a scenario on the embedded gateway in the foreground, to try by hand.
     Serve(ServeArgs),
+    /// Convert Ingress objects (Kong and ingress-nginx annotations) to HTTPRoutes.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateArgs {
+    /// Manifest files, or directories of them (*.yaml, *.yml), holding Ingress
+    /// objects and the KongPlugins and Services they use.
+    #[arg(required = true, value_name = "FILE|DIR")]
+    pub paths: Vec<PathBuf>,
+    /// Write one `<ingress>.yaml` per Ingress into this directory instead of printing.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Also write a gwlab scenario (routes.yaml and scenario.yaml) into this
+    /// directory, whose probes state what the original Ingress did.
+    #[arg(long, value_name = "DIR")]
+    pub scenario: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

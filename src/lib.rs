@@ -7,6 +7,7 @@ pub mod diag;
 pub mod embedded;
 pub mod explain;
 pub mod manifest;
+pub mod migrate;
 pub mod model;
 pub mod probe;
 pub mod report;

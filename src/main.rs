@@ -13,6 +13,7 @@ fn main() {
         Command::Test(args) => runtime().block_on(commands::test::run(args)),
         Command::Explain(args) => runtime().block_on(commands::explain::run(args)),
         Command::Serve(args) => runtime().block_on(commands::serve::run(args)),
+        Command::Migrate(args) => commands::migrate::run(args),
     };
     std::process::exit(code);
 }

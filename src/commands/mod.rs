@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod explain;
+pub mod migrate;
 pub mod serve;
 pub mod test;
 

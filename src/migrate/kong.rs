@@ -1,0 +1,355 @@
+//! Kong Ingress Controller annotations (`konghq.com/*`) and KongPlugins.
+
+use super::input::{Ingress, KongPlugin};
+use super::output::{HeaderOps, NameValue, PathModifier};
+use super::{Converted, Inputs, PathKind, gateway_status, redirect_to};
+
+type Warn<'a> = &'a mut dyn FnMut(Option<&str>, String);
+
+/// Annotations with no Gateway API equivalent, and what to use instead if anything.
+const NO_EQUIVALENT: &[(&str, &str)] = &[
+    (
+        "konghq.com/host-header",
+        "a URLRewrite hostname changes the Host header instead; check the intent",
+    ),
+    (
+        "konghq.com/path",
+        "a URLRewrite ReplacePrefixMatch may express it",
+    ),
+    (
+        "konghq.com/regex-priority",
+        "Gateway API precedence is fixed by the spec",
+    ),
+    (
+        "konghq.com/override",
+        "KongIngress overrides are deprecated; move them to annotations first",
+    ),
+    (
+        "konghq.com/connect-timeout",
+        "rules[].timeouts.backendRequest is the nearest",
+    ),
+    (
+        "konghq.com/read-timeout",
+        "rules[].timeouts.backendRequest is the nearest",
+    ),
+    (
+        "konghq.com/write-timeout",
+        "rules[].timeouts.backendRequest is the nearest",
+    ),
+    ("konghq.com/retries", ""),
+    ("konghq.com/snis", ""),
+    ("konghq.com/request-buffering", ""),
+    ("konghq.com/response-buffering", ""),
+    (
+        "konghq.com/client-cert",
+        "use a BackendTLSPolicy (experimental)",
+    ),
+    ("konghq.com/tags", ""),
+];
+
+pub fn apply(ing: &Ingress, inputs: &Inputs, c: &mut Converted, warn: Warn<'_>) {
+    for (key, value) in &ing.metadata.annotations {
+        let Some(name) = key.strip_prefix("konghq.com/") else {
+            continue;
+        };
+        let a = Some(key.as_str());
+        match name {
+            "plugins" => {
+                for plugin_name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let found = inputs
+                        .plugins
+                        .iter()
+                        .find(|p| {
+                            p.metadata.name == plugin_name
+                                && p.metadata.namespace == ing.metadata.namespace
+                        })
+                        .or_else(|| {
+                            inputs
+                                .cluster_plugins
+                                .iter()
+                                .find(|p| p.metadata.name == plugin_name)
+                        });
+                    match found {
+                        None => warn(
+                            a,
+                            format!(
+                                "KongPlugin {plugin_name} is not among the inputs; give its manifest to convert it"
+                            ),
+                        ),
+                        Some(p) if p.disabled => warn(
+                            a,
+                            format!("KongPlugin {plugin_name} is disabled; nothing converted"),
+                        ),
+                        Some(p) => plugin(p, c, a, warn),
+                    }
+                }
+            }
+            "strip-path" => {
+                if value.trim().eq_ignore_ascii_case("true") {
+                    for d in &mut c.drafts {
+                        d.rewrite = Some(match d.kind {
+                            PathKind::Prefix => PathModifier::prefix("/"),
+                            PathKind::Exact => PathModifier::full("/"),
+                        });
+                    }
+                }
+            }
+            "protocols" => {
+                let protocols: Vec<String> = value
+                    .split(',')
+                    .map(|s| s.trim().to_ascii_lowercase())
+                    .collect();
+                let http = protocols.iter().any(|p| p == "http");
+                let https = protocols.iter().any(|p| p == "https");
+                if !http && !https {
+                    warn(
+                        a,
+                        format!(
+                            "protocols {value}: only http and https are converted (GRPCRoute and TLSRoute are separate kinds)"
+                        ),
+                    );
+                    continue;
+                }
+                for d in &mut c.drafts {
+                    d.http = http;
+                    d.https = https;
+                }
+                if !http {
+                    let code = ing
+                        .metadata
+                        .annotations
+                        .get("konghq.com/https-redirect-status-code");
+                    if code.is_none() {
+                        warn(a, "Kong answers plain http on an https-only route with 426 Upgrade Required; the HTTPRoute is simply not attached to the http listener (404)".into());
+                    }
+                }
+            }
+            "https-redirect-status-code" => {
+                let Ok(code) = value.trim().parse::<u16>() else {
+                    warn(a, format!("`{value}` is not a status code"));
+                    continue;
+                };
+                let https_only = ing
+                    .metadata
+                    .annotations
+                    .get("konghq.com/protocols")
+                    .is_some_and(|p| !p.split(',').any(|s| s.trim().eq_ignore_ascii_case("http")));
+                if !https_only {
+                    warn(a, "Kong redirects only on routes whose konghq.com/protocols is https alone; nothing converted".into());
+                    continue;
+                }
+                let (gw, differs) = gateway_status(code);
+                if differs {
+                    warn(
+                        a,
+                        format!(
+                            "Gateway API redirects with 301 or 302 only; {code} becomes {gw} (the scenario expects Kong's {code})"
+                        ),
+                    );
+                }
+                for d in &mut c.drafts {
+                    d.http = false;
+                    d.https = true;
+                    d.https_redirect = Some(gw);
+                    if differs {
+                        d.original.redirect_status = Some(code);
+                    }
+                }
+            }
+            "methods" => {
+                let methods: Vec<String> = value
+                    .split(',')
+                    .map(|m| m.trim().to_ascii_uppercase())
+                    .filter(|m| !m.is_empty())
+                    .collect();
+                for d in &mut c.drafts {
+                    d.methods = methods.clone();
+                }
+            }
+            "preserve-host" => {
+                if value.trim().eq_ignore_ascii_case("false") {
+                    warn(a, "Gateway API forwards the Host header unchanged; to send the upstream's host add a URLRewrite hostname".into());
+                }
+            }
+            "strip-path-disabled" | "ingress.class" => {}
+            other => {
+                let hint = NO_EQUIVALENT
+                    .iter()
+                    .find(|(k, _)| k.strip_prefix("konghq.com/") == Some(other))
+                    .map(|(_, h)| *h)
+                    .unwrap_or("");
+                let hint = if hint.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({hint})")
+                };
+                warn(
+                    a,
+                    format!("no Gateway API equivalent; not carried over{hint}"),
+                );
+            }
+        }
+    }
+}
+
+fn headers(config: &serde_json::Value, section: &str) -> Vec<String> {
+    config
+        .pointer(&format!("/{section}/headers"))
+        .and_then(|h| h.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn pairs(list: &[String]) -> Vec<NameValue> {
+    list.iter()
+        .filter_map(|h| h.split_once(':'))
+        .map(|(n, v)| NameValue {
+            name: n.trim().to_string(),
+            value: v.trim().to_string(),
+        })
+        .collect()
+}
+
+fn plugin(p: &KongPlugin, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
+    let name = &p.metadata.name;
+    let cfg = &p.config;
+    match p.plugin.as_str() {
+        "redirect" => {
+            let Some(location) = cfg.get("location").and_then(|l| l.as_str()) else {
+                warn(
+                    a,
+                    format!("KongPlugin {name} (redirect) has no config.location"),
+                );
+                return;
+            };
+            let code = cfg
+                .get("status_code")
+                .and_then(|s| s.as_u64())
+                .unwrap_or(301) as u16;
+            let keep = cfg
+                .get("keep_incoming_path")
+                .and_then(|k| k.as_bool())
+                .unwrap_or(false);
+            let r = match redirect_to(location, code, keep) {
+                Ok(r) => r,
+                Err(e) => {
+                    warn(a, format!("KongPlugin {name}: {e}"));
+                    return;
+                }
+            };
+            let (_, differs) = gateway_status(code);
+            if differs {
+                warn(
+                    a,
+                    format!(
+                        "KongPlugin {name}: Gateway API redirects with 301 or 302 only; {code} becomes {} (the scenario expects Kong's {code})",
+                        r.status_code
+                    ),
+                );
+            }
+            if !keep {
+                warn(
+                    a,
+                    format!(
+                        "KongPlugin {name}: Kong sends every request to exactly {location} (the request's path is dropped); the HTTPRoute does the same with ReplaceFullPath {}",
+                        r.path
+                            .as_ref()
+                            .and_then(|p| p.replace_full_path.clone())
+                            .unwrap_or_default()
+                    ),
+                );
+            }
+            for d in &mut c.drafts {
+                d.redirect = Some(r.clone());
+                if differs {
+                    d.original.redirect_status = Some(code);
+                }
+            }
+        }
+        "request-transformer" | "response-transformer" => {
+            let request = p.plugin == "request-transformer";
+            let mut ops = HeaderOps::default();
+            let mut conditional = Vec::new();
+            for h in pairs(&headers(cfg, "add")) {
+                warn(
+                    a,
+                    format!(
+                        "KongPlugin {name}: Kong adds {} only when the {} lacks it; the HTTPRoute's `set` also overwrites a value already there (the scenario expects Kong's behaviour)",
+                        h.name,
+                        if request { "request" } else { "response" }
+                    ),
+                );
+                conditional.push((h.name.clone(), h.value.clone(), true));
+                ops.set.push(h);
+            }
+            for h in pairs(&headers(cfg, "replace")) {
+                warn(
+                    a,
+                    format!(
+                        "KongPlugin {name}: Kong replaces {} only when present; the HTTPRoute's `set` also adds it when absent (the scenario expects Kong's behaviour)",
+                        h.name
+                    ),
+                );
+                conditional.push((h.name.clone(), h.value.clone(), false));
+                ops.set.push(h);
+            }
+            ops.add.extend(pairs(&headers(cfg, "append")));
+            ops.remove.extend(headers(cfg, "remove"));
+            for section in ["rename"] {
+                if !headers(cfg, section).is_empty() {
+                    warn(
+                        a,
+                        format!(
+                            "KongPlugin {name}: {section}.headers has no Gateway API equivalent"
+                        ),
+                    );
+                }
+            }
+            for section in ["add", "append", "remove", "replace", "rename"] {
+                for what in ["querystring", "body", "json", "json_types"] {
+                    if cfg
+                        .pointer(&format!("/{section}/{what}"))
+                        .and_then(|v| v.as_array())
+                        .is_some_and(|a| !a.is_empty())
+                    {
+                        warn(
+                            a,
+                            format!(
+                                "KongPlugin {name}: {section}.{what} has no Gateway API equivalent"
+                            ),
+                        );
+                    }
+                }
+            }
+            if cfg.pointer("/replace/uri").is_some() || cfg.get("http_method").is_some() {
+                warn(
+                    a,
+                    format!("KongPlugin {name}: replace.uri / http_method are not converted"),
+                );
+            }
+            for d in &mut c.drafts {
+                let target = if request {
+                    &mut d.request_headers
+                } else {
+                    &mut d.response_headers
+                };
+                target.set.extend(ops.set.clone());
+                target.add.extend(ops.add.clone());
+                target.remove.extend(ops.remove.clone());
+                if request {
+                    d.original.conditional_headers.extend(conditional.clone());
+                }
+            }
+        }
+        other => warn(
+            a,
+            format!(
+                "KongPlugin {name} (plugin {other}) has no Gateway API equivalent; not carried over"
+            ),
+        ),
+    }
+}

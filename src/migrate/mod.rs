@@ -1,0 +1,590 @@
+//! `gwlab migrate`: Ingress objects with Kong and ingress-nginx annotations to
+//! Gateway API HTTPRoutes for the lab Gateway, every annotation either
+//! translated or reported, plus a scenario whose probes state what the original
+//! Ingress did.
+
+pub mod input;
+mod kong;
+mod nginx;
+pub mod output;
+pub mod scenario;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use input::{Ingress, KongPlugin, Service};
+use output::{
+    BackendRef, Filter, HeaderOps, Match, NameValue, ParentRef, PathMatch, PathModifier, Redirect,
+    Rewrite, Route, Rule, Spec,
+};
+
+use crate::manifest::Manifest;
+use crate::model::lab;
+
+/// Something the converter could not carry over exactly.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Warning {
+    /// `Ingress namespace/name`.
+    pub object: String,
+    pub annotation: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.annotation {
+            Some(a) => write!(f, "{}: {a}: {}", self.object, self.message),
+            None => write!(f, "{}: {}", self.object, self.message),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    Exact,
+    Prefix,
+}
+
+/// What the original Ingress does where the generated route does otherwise
+/// (the differences the converter knows of); probes assert the original.
+#[derive(Debug, Clone, Default)]
+pub struct Original {
+    /// The status of the original's redirect when Gateway API cannot express it.
+    pub redirect_status: Option<u16>,
+    /// Kong request-transformer `add`/`replace` semantics: (header, value, only_if_absent).
+    pub conditional_headers: Vec<(String, String, bool)>,
+}
+
+/// One path of one Ingress rule, becoming one HTTPRoute rule.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub host: Option<String>,
+    pub kind: PathKind,
+    pub path: String,
+    pub backends: Vec<BackendRef>,
+    /// Canary-by-header: requests with this header go to that backend instead.
+    pub header_canary: Option<(NameValue, BackendRef)>,
+    pub methods: Vec<String>,
+    pub redirect: Option<Redirect>,
+    pub rewrite: Option<PathModifier>,
+    pub request_headers: HeaderOps,
+    pub response_headers: HeaderOps,
+    /// Served on the http listener; false for https-only routes.
+    pub http: bool,
+    pub https: bool,
+    /// http requests are redirected to https with this status.
+    pub https_redirect: Option<u16>,
+    pub original: Original,
+}
+
+/// One converted Ingress.
+#[derive(Debug, Clone)]
+pub struct Converted {
+    pub name: String,
+    pub namespace: Option<String>,
+    pub drafts: Vec<Draft>,
+    pub is_canary: bool,
+    pub canary_weight: Option<u32>,
+    pub canary_header: Option<NameValue>,
+}
+
+#[derive(Debug, Default)]
+pub struct Migration {
+    /// Per Ingress (by name): the routes written for it.
+    pub routes: Vec<(String, Vec<Route>)>,
+    pub warnings: Vec<Warning>,
+    pub converted: Vec<Converted>,
+    /// Gateway API features the generated routes need beyond core.
+    pub features: BTreeSet<String>,
+}
+
+/// Features the lab's Kong (KIC 3.4, expressions router) lacks, from gwlab's table.
+pub const KONG_UNSUPPORTED: &[&str] = &[
+    "HTTPRouteSchemeRedirect",
+    "HTTPRoutePortRedirect",
+    "HTTPRoutePathRedirect",
+    "HTTPRouteRequestMirror",
+];
+
+pub struct Inputs {
+    pub ingresses: Vec<Ingress>,
+    pub plugins: Vec<KongPlugin>,
+    pub cluster_plugins: Vec<KongPlugin>,
+    pub services: Vec<Service>,
+    pub ignored: Vec<String>,
+}
+
+/// Sorts parsed manifests into what migrate reads.
+pub fn inputs(manifests: &[Manifest]) -> Result<Inputs, String> {
+    let mut i = Inputs {
+        ingresses: vec![],
+        plugins: vec![],
+        cluster_plugins: vec![],
+        services: vec![],
+        ignored: vec![],
+    };
+    for m in manifests {
+        let at = || format!("{}:{}: {}", m.file.display(), m.line, m.display_name());
+        match (m.api_version.as_str(), m.kind.as_str()) {
+            ("networking.k8s.io/v1", "Ingress") => i
+                .ingresses
+                .push(serde_json::from_value(m.raw.clone()).map_err(|e| format!("{}: {e}", at()))?),
+            (_, "KongPlugin") => i
+                .plugins
+                .push(serde_json::from_value(m.raw.clone()).map_err(|e| format!("{}: {e}", at()))?),
+            (_, "KongClusterPlugin") => i
+                .cluster_plugins
+                .push(serde_json::from_value(m.raw.clone()).map_err(|e| format!("{}: {e}", at()))?),
+            ("v1", "Service") => i
+                .services
+                .push(serde_json::from_value(m.raw.clone()).map_err(|e| format!("{}: {e}", at()))?),
+            ("networking.k8s.io/v1beta1" | "extensions/v1beta1", "Ingress") => {
+                return Err(format!(
+                    "{}: Ingress {} is gone since Kubernetes 1.22; convert it to networking.k8s.io/v1 first",
+                    at(),
+                    m.api_version
+                ));
+            }
+            _ => i.ignored.push(m.display_name()),
+        }
+    }
+    Ok(i)
+}
+
+fn object_name(ing: &Ingress) -> String {
+    match &ing.metadata.namespace {
+        Some(ns) => format!("Ingress {ns}/{}", ing.metadata.name),
+        None => format!("Ingress {}", ing.metadata.name),
+    }
+}
+
+/// Converts every Ingress of `inputs`.
+pub fn migrate(inputs: &Inputs) -> Migration {
+    let mut m = Migration::default();
+    let mut converted = Vec::new();
+    for ing in &inputs.ingresses {
+        let mut warn = |annotation: Option<&str>, message: String| {
+            m.warnings.push(Warning {
+                object: object_name(ing),
+                annotation: annotation.map(String::from),
+                message,
+            });
+        };
+        let mut c = convert_rules(ing, inputs, &mut warn);
+        kong::apply(ing, inputs, &mut c, &mut warn);
+        nginx::apply(ing, &mut c, &mut warn);
+        for a in ing.metadata.annotations.keys() {
+            if !(a.starts_with("konghq.com/")
+                || a.starts_with("nginx.ingress.kubernetes.io/")
+                || a.starts_with("ingress.kubernetes.io/")
+                || a == "kubernetes.io/ingress.class"
+                || a.starts_with("kubectl.kubernetes.io/"))
+            {
+                warn(
+                    Some(a),
+                    "not a Kong or ingress-nginx annotation; not carried over".into(),
+                );
+            }
+        }
+        converted.push(c);
+    }
+    merge_canaries(&mut converted, &mut m.warnings);
+    for c in &converted {
+        if c.is_canary {
+            continue;
+        }
+        m.routes
+            .push((c.name.clone(), build_routes(c, &mut m.features)));
+    }
+    m.converted = converted;
+    m.warnings.sort();
+    m.warnings.dedup();
+    m
+}
+
+fn service_port(
+    svc: &input::ServiceBackend,
+    ns: Option<&str>,
+    inputs: &Inputs,
+    warn: &mut dyn FnMut(Option<&str>, String),
+) -> u16 {
+    let port = svc.port.clone().unwrap_or_default();
+    if let Some(n) = port.number {
+        return n;
+    }
+    if let Some(name) = &port.name {
+        let found = inputs
+            .services
+            .iter()
+            .filter(|s| s.metadata.name == svc.name && s.metadata.namespace.as_deref() == ns)
+            .flat_map(|s| &s.spec.ports)
+            .find(|p| p.name.as_deref() == Some(name.as_str()));
+        if let Some(p) = found {
+            return p.port;
+        }
+        warn(
+            None,
+            format!(
+                "backend {} uses the named port `{name}`, which a backendRef cannot; give the Service manifest too, or fix the port number (80 assumed)",
+                svc.name
+            ),
+        );
+    } else {
+        warn(
+            None,
+            format!("backend {} has no port; 80 assumed", svc.name),
+        );
+    }
+    80
+}
+
+fn convert_rules(
+    ing: &Ingress,
+    inputs: &Inputs,
+    warn: &mut dyn FnMut(Option<&str>, String),
+) -> Converted {
+    let ns = ing.metadata.namespace.clone();
+    let backend = |b: &input::IngressBackend,
+                   warn: &mut dyn FnMut(Option<&str>, String)|
+     -> Option<BackendRef> {
+        match &b.service {
+            Some(s) => Some(BackendRef {
+                name: s.name.clone(),
+                namespace: None,
+                port: service_port(s, ns.as_deref(), inputs, warn),
+                weight: None,
+            }),
+            None => {
+                warn(
+                    None,
+                    "a `resource` backend has no Gateway API equivalent; that path is left out"
+                        .into(),
+                );
+                None
+            }
+        }
+    };
+    let mut drafts = Vec::new();
+    for rule in &ing.spec.rules {
+        let host = rule.host.clone();
+        if let Some(h) = &host
+            && let Err(why) = crate::model::hostname::validate(h)
+        {
+            warn(
+                None,
+                format!("host `{h}` is not a valid HTTPRoute hostname ({why})"),
+            );
+        }
+        for p in rule.http.iter().flat_map(|h| &h.paths) {
+            let Some(b) = backend(&p.backend, warn) else {
+                continue;
+            };
+            let path = p.path.clone().unwrap_or_else(|| "/".into());
+            let kind = match p.path_type.as_deref().unwrap_or("ImplementationSpecific") {
+                "Exact" => PathKind::Exact,
+                "Prefix" => PathKind::Prefix,
+                other => {
+                    warn(
+                        None,
+                        format!(
+                            "path {path} has pathType {other}: treated as PathPrefix (Kong reads it as a regular-expression-capable prefix, ingress-nginx as a prefix)"
+                        ),
+                    );
+                    PathKind::Prefix
+                }
+            };
+            drafts.push(Draft::new(host.clone(), kind, path, b));
+        }
+    }
+    if let Some(db) = &ing.spec.default_backend
+        && let Some(b) = backend(db, warn)
+    {
+        drafts.push(Draft::new(None, PathKind::Prefix, "/".into(), b));
+    }
+    for t in &ing.spec.tls {
+        if let Some(secret) = &t.secret_name {
+            warn(
+                None,
+                format!(
+                    "TLS for {} is served by the lab Gateway's https listener; on a real Gateway add an HTTPS listener with certificateRefs: [{{name: {secret}}}]",
+                    t.hosts.join(", ")
+                ),
+            );
+        }
+    }
+    Converted {
+        name: ing.metadata.name.clone(),
+        namespace: ns,
+        drafts,
+        is_canary: false,
+        canary_weight: None,
+        canary_header: None,
+    }
+}
+
+impl Draft {
+    /// Kong and ingress-nginx both serve every Ingress host on http and https
+    /// (https with a default certificate where the Ingress names none).
+    fn new(host: Option<String>, kind: PathKind, path: String, backend: BackendRef) -> Self {
+        Draft {
+            host,
+            kind,
+            path,
+            backends: vec![backend],
+            header_canary: None,
+            methods: Vec::new(),
+            redirect: None,
+            rewrite: None,
+            request_headers: HeaderOps::default(),
+            response_headers: HeaderOps::default(),
+            http: true,
+            https: true,
+            https_redirect: None,
+            original: Original::default(),
+        }
+    }
+}
+
+/// Canary Ingresses (ingress-nginx `canary: "true"`) join the main Ingress of
+/// the same host and path: as a weighted backend, or as a header-matched rule.
+fn merge_canaries(converted: &mut [Converted], warnings: &mut Vec<Warning>) {
+    let canaries: Vec<Converted> = converted.iter().filter(|c| c.is_canary).cloned().collect();
+    for canary in canaries {
+        for cd in &canary.drafts {
+            let main = converted
+                .iter_mut()
+                .filter(|c| !c.is_canary && c.namespace == canary.namespace)
+                .flat_map(|c| c.drafts.iter_mut())
+                .find(|d| d.host == cd.host && d.path == cd.path && d.kind == cd.kind);
+            let Some(main) = main else {
+                warnings.push(Warning {
+                    object: format!("Ingress {}", canary.name),
+                    annotation: Some("nginx.ingress.kubernetes.io/canary".into()),
+                    message: format!(
+                        "no main Ingress serves host {} path {}; the canary is left out",
+                        cd.host.as_deref().unwrap_or("*"),
+                        cd.path
+                    ),
+                });
+                continue;
+            };
+            let canary_backend = cd.backends[0].clone();
+            if let Some(h) = &canary.canary_header {
+                main.header_canary = Some((h.clone(), canary_backend.clone()));
+            }
+            if let Some(w) = canary.canary_weight {
+                let w = w.min(100);
+                for b in &mut main.backends {
+                    b.weight = Some(100 - w);
+                }
+                main.backends.push(BackendRef {
+                    weight: Some(w),
+                    ..canary_backend
+                });
+            }
+        }
+    }
+}
+
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string()
+}
+
+fn parent(section: &str) -> ParentRef {
+    ParentRef {
+        name: lab::GATEWAY_NAME.into(),
+        namespace: lab::GATEWAY_NAMESPACE.into(),
+        section_name: section.into(),
+    }
+}
+
+fn path_match(d: &Draft) -> PathMatch {
+    PathMatch {
+        type_: if d.kind == PathKind::Exact {
+            "Exact"
+        } else {
+            "PathPrefix"
+        },
+        value: d.path.clone(),
+    }
+}
+
+fn rules_for(d: &Draft, features: &mut BTreeSet<String>) -> Vec<Rule> {
+    let mut filters = Vec::new();
+    if !d.request_headers.is_empty() {
+        filters.push(Filter::request_headers(d.request_headers.clone()));
+    }
+    if !d.response_headers.is_empty() {
+        features.insert("HTTPRouteResponseHeaderModification".into());
+        filters.push(Filter::response_headers(d.response_headers.clone()));
+    }
+    if let Some(r) = &d.redirect {
+        if r.scheme.is_some() {
+            features.insert("HTTPRouteSchemeRedirect".into());
+        }
+        if r.port.is_some() {
+            features.insert("HTTPRoutePortRedirect".into());
+        }
+        if r.path.is_some() {
+            features.insert("HTTPRoutePathRedirect".into());
+        }
+        filters.push(Filter::redirect(r.clone()));
+    } else if let Some(p) = &d.rewrite {
+        features.insert("HTTPRoutePathRewrite".into());
+        filters.push(Filter::rewrite(Rewrite {
+            hostname: None,
+            path: Some(p.clone()),
+        }));
+    }
+    let backends = if d.redirect.is_some() {
+        Vec::new()
+    } else {
+        d.backends.clone()
+    };
+    let methods: Vec<Option<String>> = if d.methods.is_empty() {
+        vec![None]
+    } else {
+        d.methods.iter().cloned().map(Some).collect()
+    };
+    if !d.methods.is_empty() {
+        features.insert("HTTPRouteMethodMatching".into());
+    }
+    let matches = |headers: Vec<NameValue>| -> Vec<Match> {
+        methods
+            .iter()
+            .map(|m| Match {
+                path: path_match(d),
+                headers: headers.clone(),
+                method: m.clone(),
+            })
+            .collect()
+    };
+    let mut rules = Vec::new();
+    if let Some((h, b)) = &d.header_canary {
+        rules.push(Rule {
+            matches: matches(vec![h.clone()]),
+            filters: filters.clone(),
+            backend_refs: vec![BackendRef {
+                weight: None,
+                ..b.clone()
+            }],
+        });
+    }
+    rules.push(Rule {
+        matches: matches(vec![]),
+        filters,
+        backend_refs: backends,
+    });
+    rules
+}
+
+/// One HTTPRoute per host (and one for the default backend), plus an http →
+/// https redirect route where the Ingress asked for one.
+fn build_routes(c: &Converted, features: &mut BTreeSet<String>) -> Vec<Route> {
+    let mut by_host: BTreeMap<Option<String>, Vec<&Draft>> = BTreeMap::new();
+    for d in &c.drafts {
+        by_host.entry(d.host.clone()).or_default().push(d);
+    }
+    let single = by_host.len() == 1;
+    let mut routes = Vec::new();
+    let mut redirect_hosts: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+    for (host, drafts) in &by_host {
+        let name = match host {
+            _ if single => c.name.clone(),
+            Some(h) => format!("{}-{}", c.name, slug(h)),
+            None => format!("{}-default", c.name),
+        };
+        let http = drafts.iter().any(|d| d.http);
+        let https = drafts.iter().any(|d| d.https);
+        let mut parent_refs = Vec::new();
+        if http {
+            parent_refs.push(parent("http"));
+        }
+        if https {
+            parent_refs.push(parent("https"));
+        }
+        for d in drafts {
+            if let (Some(code), Some(h)) = (d.https_redirect, &d.host) {
+                redirect_hosts.entry(code).or_default().push(h.clone());
+            }
+        }
+        routes.push(Route {
+            api_version: "gateway.networking.k8s.io/v1",
+            kind: "HTTPRoute",
+            metadata: output::Meta {
+                name,
+                namespace: c.namespace.clone(),
+            },
+            spec: Spec {
+                parent_refs,
+                hostnames: host.iter().cloned().collect(),
+                rules: drafts.iter().flat_map(|d| rules_for(d, features)).collect(),
+            },
+        });
+    }
+    for (code, mut hosts) in redirect_hosts {
+        hosts.sort();
+        hosts.dedup();
+        features.insert("HTTPRouteSchemeRedirect".into());
+        routes.push(Route {
+            api_version: "gateway.networking.k8s.io/v1",
+            kind: "HTTPRoute",
+            metadata: output::Meta {
+                name: format!("{}-https-redirect", c.name),
+                namespace: c.namespace.clone(),
+            },
+            spec: Spec {
+                parent_refs: vec![parent("http")],
+                hostnames: hosts,
+                rules: vec![Rule {
+                    matches: vec![Match {
+                        path: PathMatch {
+                            type_: "PathPrefix",
+                            value: "/".into(),
+                        },
+                        headers: vec![],
+                        method: None,
+                    }],
+                    filters: vec![Filter::redirect(Redirect {
+                        scheme: Some("https".into()),
+                        status_code: code,
+                        ..Default::default()
+                    })],
+                    backend_refs: vec![],
+                }],
+            },
+        });
+    }
+    routes
+}
+
+/// Gateway API allows only 301 and 302: the nearest, and whether it differs.
+pub fn gateway_status(code: u16) -> (u16, bool) {
+    match code {
+        301 | 302 => (code, false),
+        308 => (301, true),
+        _ => (302, true),
+    }
+}
+
+/// Splits an absolute URL into the parts a RequestRedirect can set.
+pub fn redirect_to(url: &str, status: u16, keep_path: bool) -> Result<Redirect, String> {
+    let u = url::Url::parse(url).map_err(|e| format!("`{url}` is not an absolute URL: {e}"))?;
+    let (status_code, _) = gateway_status(status);
+    Ok(Redirect {
+        scheme: Some(u.scheme().to_string()),
+        hostname: u.host_str().map(String::from),
+        port: u.port(),
+        path: (!keep_path).then(|| PathModifier::full(u.path())),
+        status_code,
+    })
+}

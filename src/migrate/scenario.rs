@@ -1,0 +1,277 @@
+//! The scenario `gwlab migrate --scenario` writes: the generated routes, echo
+//! backends named like the Ingress's Services, and probes that state what the
+//! original Ingress did, per the Kong and ingress-nginx documentation.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::output::{Redirect, Route};
+use super::{Converted, Draft, Migration, PathKind};
+use crate::scenario::types::{BackendRequestExpect, ExpectSpec, RedirectExpect, RequestSpec};
+
+#[derive(Debug, Serialize)]
+pub struct ScenarioOut {
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+    pub backends: Vec<BackendOut>,
+    pub conditions: Vec<ConditionOut>,
+    pub probes: Vec<ProbeOut>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BackendOut {
+    pub name: String,
+    pub port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConditionOut {
+    pub resource: String,
+    #[serde(rename = "type")]
+    pub type_: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProbeOut {
+    pub name: String,
+    pub request: RequestSpec,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samples: Option<u32>,
+    pub expect: ExpectSpec,
+}
+
+const ANY_HOST: &str = "migrated.example.com";
+
+fn sample_path(d: &Draft) -> String {
+    match d.kind {
+        PathKind::Exact => d.path.clone(),
+        PathKind::Prefix => format!("{}/sample", d.path.trim_end_matches('/')),
+    }
+}
+
+fn host(d: &Draft) -> String {
+    match &d.host {
+        Some(h) => h.replacen("*.", "www.", 1),
+        None => ANY_HOST.into(),
+    }
+}
+
+fn request(scheme: &str, d: &Draft, path: &str) -> RequestSpec {
+    RequestSpec {
+        url: format!("{scheme}://{}{path}", host(d)),
+        method: d.methods.first().cloned(),
+        headers: BTreeMap::new(),
+        body: None,
+        tls: None,
+    }
+}
+
+fn redirect_expect(r: &Redirect, scheme: &str, d: &Draft, path: &str) -> RedirectExpect {
+    let out_scheme = r.scheme.clone().unwrap_or_else(|| scheme.into());
+    RedirectExpect {
+        port: Some(
+            r.port
+                .unwrap_or(if out_scheme == "https" { 443 } else { 80 }),
+        ),
+        scheme: Some(out_scheme),
+        host: Some(r.hostname.clone().unwrap_or_else(|| host(d))),
+        path: Some(
+            r.path
+                .as_ref()
+                .and_then(|p| p.replace_full_path.clone())
+                .unwrap_or_else(|| path.into()),
+        ),
+    }
+}
+
+/// The path the backend sees, per the original's rewrite semantics.
+fn backend_path(d: &Draft, path: &str) -> String {
+    match &d.rewrite {
+        None => path.into(),
+        Some(m) => match (&m.replace_full_path, &m.replace_prefix_match) {
+            (Some(full), _) => full.clone(),
+            (None, Some(prefix)) => crate::model::path::replace_prefix(path, &d.path, prefix),
+            (None, None) => path.into(),
+        },
+    }
+}
+
+fn probes_for(c: &Converted, d: &Draft, out: &mut Vec<ProbeOut>) {
+    let path = sample_path(d);
+    let scheme = if d.http { "http" } else { "https" };
+    let what = format!("{} {}{}", c.name, host(d), d.path);
+    if let Some(code) = d.https_redirect {
+        out.push(ProbeOut {
+            name: format!("{what}: http is redirected to https"),
+            request: request("http", d, &path),
+            samples: None,
+            expect: ExpectSpec {
+                status: Some(d.original.redirect_status.unwrap_or(code)),
+                redirect: Some(RedirectExpect {
+                    scheme: Some("https".into()),
+                    host: Some(host(d)),
+                    port: Some(443),
+                    path: Some(path.clone()),
+                }),
+                ..Default::default()
+            },
+        });
+    }
+    if let Some(r) = &d.redirect {
+        out.push(ProbeOut {
+            name: format!("{what}: redirected"),
+            request: request(scheme, d, &path),
+            samples: None,
+            expect: ExpectSpec {
+                status: Some(d.original.redirect_status.unwrap_or(r.status_code)),
+                redirect: Some(redirect_expect(r, scheme, d, &path)),
+                ..Default::default()
+            },
+        });
+        return;
+    }
+    if let Some((h, b)) = &d.header_canary {
+        let mut req = request(scheme, d, &path);
+        req.headers.insert(h.name.clone(), h.value.clone());
+        out.push(ProbeOut {
+            name: format!("{what}: {}: {} goes to the canary", h.name, h.value),
+            request: req,
+            samples: None,
+            expect: ExpectSpec {
+                status: Some(200),
+                backend: Some(b.name.clone()),
+                ..Default::default()
+            },
+        });
+    }
+    if d.backends.len() > 1 {
+        let split = d
+            .backends
+            .iter()
+            .map(|b| (b.name.clone(), b.weight.unwrap_or(1)))
+            .collect();
+        out.push(ProbeOut {
+            name: format!("{what}: weighted split"),
+            request: request(scheme, d, &path),
+            samples: Some(400),
+            expect: ExpectSpec {
+                status: Some(200),
+                split: Some(split),
+                ..Default::default()
+            },
+        });
+        return;
+    }
+    let mut req = request(scheme, d, &path);
+    let mut br = BackendRequestExpect {
+        path: Some(backend_path(d, &path)),
+        ..Default::default()
+    };
+    for h in &d.request_headers.set {
+        let conditional = d
+            .original
+            .conditional_headers
+            .iter()
+            .find(|(n, _, _)| n.eq_ignore_ascii_case(&h.name));
+        match conditional {
+            // Kong `add`: only when absent, so a value the client sends stays.
+            Some((_, _, true)) => {
+                req.headers.insert(h.name.clone(), "from-client".into());
+                br.headers.insert(h.name.clone(), "from-client".into());
+            }
+            // Kong `replace`: only when present, so an absent header stays absent.
+            Some((_, _, false)) => br.headers_absent.push(h.name.clone()),
+            None => {
+                br.headers.insert(h.name.clone(), h.value.clone());
+            }
+        }
+    }
+    for h in &d.request_headers.add {
+        br.headers.insert(h.name.clone(), h.value.clone());
+    }
+    for name in &d.request_headers.remove {
+        req.headers.insert(name.clone(), "to-be-removed".into());
+        br.headers_absent.push(name.clone());
+    }
+    let mut expect = ExpectSpec {
+        status: Some(200),
+        backend: Some(d.backends[0].name.clone()),
+        backend_request: Some(br),
+        ..Default::default()
+    };
+    for h in d.response_headers.set.iter().chain(&d.response_headers.add) {
+        expect.headers.insert(h.name.clone(), h.value.clone());
+    }
+    if !d.response_headers.remove.is_empty() {
+        let set: Vec<String> = d
+            .response_headers
+            .remove
+            .iter()
+            .map(|n| format!("{n}:from-backend"))
+            .collect();
+        req.headers
+            .insert("X-Echo-Set-Header".into(), set.join(","));
+        expect
+            .headers_absent
+            .extend(d.response_headers.remove.iter().cloned());
+    }
+    out.push(ProbeOut {
+        name: format!("{what}: served by {}", d.backends[0].name),
+        request: req,
+        samples: None,
+        expect,
+    });
+}
+
+pub fn build(m: &Migration, name: &str) -> ScenarioOut {
+    let mut backends: Vec<BackendOut> = Vec::new();
+    let mut probes = Vec::new();
+    for c in &m.converted {
+        for d in &c.drafts {
+            let refs = d
+                .backends
+                .iter()
+                .chain(d.header_canary.iter().map(|(_, b)| b));
+            for b in refs {
+                let out = BackendOut {
+                    name: b.name.clone(),
+                    port: b.port,
+                    namespace: c.namespace.clone(),
+                };
+                if !backends
+                    .iter()
+                    .any(|x| x.name == out.name && x.namespace == out.namespace)
+                {
+                    backends.push(out);
+                }
+            }
+            if !c.is_canary {
+                probes_for(c, d, &mut probes);
+            }
+        }
+    }
+    let conditions = m
+        .routes
+        .iter()
+        .flat_map(|(_, routes)| routes)
+        .map(|r: &Route| ConditionOut {
+            resource: format!("HTTPRoute/{}", r.metadata.name),
+            type_: "Accepted".into(),
+        })
+        .collect();
+    ScenarioOut {
+        name: name.into(),
+        description: "Written by `gwlab migrate`: the probes state what the original Ingress did (Kong and ingress-nginx semantics); they run against the generated HTTPRoutes.".into(),
+        tags: vec!["migrated".into()],
+        features: m.features.iter().cloned().collect(),
+        backends,
+        conditions,
+        probes,
+    }
+}

@@ -1,0 +1,154 @@
+//! `gwlab migrate` golden tests: each directory of tests/migrate holds an
+//! `input.yaml`, the HTTPRoutes expected (`expected.yaml`) and the warnings and
+//! notes expected (`expected.txt`). The scenario written for each case must pass
+//! on the embedded gateway, except where the converter reports a known
+//! difference ("the scenario expects ..."): there it must fail, on the original's
+//! expectation. `GWLAB_BLESS=1 cargo test --test migrate` rewrites the goldens.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn gwlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gwlab"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("gwlab runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn messages(stderr: &[u8]) -> String {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter(|l| l.starts_with("warning:") || l.starts_with("note:"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn golden(path: &Path, actual: &str) {
+    if std::env::var_os("GWLAB_BLESS").is_some() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|_| panic!("{} is missing (GWLAB_BLESS=1 writes it)", path.display()));
+    assert_eq!(
+        actual,
+        expected,
+        "{} differs from the output",
+        path.display()
+    );
+}
+
+fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/migrate");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("input.yaml").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn every_annotation_case_matches_its_golden_files() {
+    let cases = cases();
+    assert!(cases.len() >= 18, "one case per annotation family");
+    for dir in cases {
+        let input = dir.join("input.yaml");
+        let o = gwlab(&["migrate", input.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}: {}", dir.display(), text(&o));
+        golden(
+            &dir.join("expected.yaml"),
+            &String::from_utf8_lossy(&o.stdout),
+        );
+        golden(&dir.join("expected.txt"), &messages(&o.stderr));
+    }
+}
+
+#[test]
+fn generated_scenarios_pass_unless_a_difference_is_reported() {
+    for dir in cases() {
+        let out = tempfile::tempdir().unwrap();
+        let scenario = out.path().join("scenario");
+        let o = gwlab(&[
+            "migrate",
+            dir.join("input.yaml").to_str().unwrap(),
+            "--scenario",
+            scenario.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let differs = String::from_utf8_lossy(&o.stderr).contains("the scenario expects");
+        let t = gwlab(&["test", scenario.to_str().unwrap()]);
+        if differs {
+            assert_eq!(
+                t.status.code(),
+                Some(1),
+                "{}: the original's expectation must fail on the route: {}",
+                dir.display(),
+                text(&t)
+            );
+        } else {
+            assert_eq!(t.status.code(), Some(0), "{}: {}", dir.display(), text(&t));
+        }
+    }
+}
+
+#[test]
+fn the_seed_example_is_what_migrate_writes_and_says_what_kong_lacks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed-migration");
+    let out = tempfile::tempdir().unwrap();
+    let scenario = out.path().join("after");
+    let o = gwlab(&[
+        "migrate",
+        root.join("before").to_str().unwrap(),
+        "--scenario",
+        scenario.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Kong sends every request to exactly https://portal.imprun.dev"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Kong KIC 3.4 (the lab's gateway) does not support HTTPRoutePathRedirect, HTTPRouteSchemeRedirect"), "{stderr}");
+
+    let routes = std::fs::read_to_string(scenario.join("routes.yaml")).unwrap();
+    assert!(
+        routes.contains("scheme: https")
+            && routes.contains("replaceFullPath: /")
+            && routes.contains("statusCode: 301"),
+        "{routes}"
+    );
+    for file in ["routes.yaml", "scenario.yaml"] {
+        let written = std::fs::read_to_string(scenario.join(file))
+            .unwrap()
+            .replace("name: after", "name: seed-migration");
+        golden(&root.join("after").join(file), &written);
+    }
+    let t = gwlab(&["test", root.join("after").to_str().unwrap()]);
+    assert_eq!(t.status.code(), Some(0), "{}", text(&t));
+}
+
+#[test]
+fn unreadable_input_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("x.yaml"),
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: a\n",
+    )
+    .unwrap();
+    let o = gwlab(&["migrate", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("x.yaml:"), "{}", text(&o));
+    let o = gwlab(&["migrate", "/nonexistent/ingress.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+}
