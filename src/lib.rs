@@ -2,6 +2,7 @@
 //! reference gateway that implements Gateway API v1.2 HTTPRoute semantics.
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod diag;
 pub mod embedded;

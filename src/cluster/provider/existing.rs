@@ -1,0 +1,52 @@
+//! An existing cluster: any kubeconfig context (`--kubeconfig`, `--context`,
+//! `KUBECONFIG`). Nothing is created or deleted; real clusters have their own
+//! load balancers, so MetalLB is not installed unless asked for.
+
+use std::path::PathBuf;
+
+use super::{LabSpec, Provider, ProviderInfo, Provisioned};
+use crate::cluster::ClusterError;
+
+pub struct Existing {
+    pub kubeconfig: PathBuf,
+    pub context: Option<String>,
+}
+
+/// The kubeconfig kubectl would use: `--kubeconfig`, else the first file of
+/// `KUBECONFIG`, else `~/.kube/config`.
+pub fn default_kubeconfig(flag: Option<PathBuf>) -> PathBuf {
+    if let Some(p) = flag {
+        return p;
+    }
+    if let Some(k) = std::env::var_os("KUBECONFIG").filter(|k| !k.is_empty())
+        && let Some(first) = std::env::split_paths(&k).next()
+    {
+        return first;
+    }
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".kube").join("config")
+}
+
+impl Provider for Existing {
+    fn name(&self) -> &'static str {
+        "existing"
+    }
+
+    fn info(&self) -> ProviderInfo {
+        ProviderInfo { metallb_by_default: false }
+    }
+
+    async fn provision(&self, _lab: &LabSpec) -> Result<Provisioned, ClusterError> {
+        let text = std::fs::read_to_string(&self.kubeconfig).map_err(|e| ClusterError::Provider(format!("cannot read the kubeconfig {}: {e}; give one with --kubeconfig or KUBECONFIG", self.kubeconfig.display())))?;
+        if let Some(ctx) = &self.context
+            && !text.contains(&format!("name: {ctx}"))
+        {
+            return Err(ClusterError::Provider(format!("the kubeconfig {} has no context {ctx}", self.kubeconfig.display())));
+        }
+        let api = text.lines().find_map(|l| l.trim().strip_prefix("server: ")).unwrap_or_default().to_string();
+        Ok(Provisioned { kubeconfig: self.kubeconfig.clone(), context: self.context.clone(), api, network: None, http_port: None, https_port: None })
+    }
+
+    async fn delete(&self, _lab: &LabSpec) -> Result<Vec<String>, ClusterError> {
+        Ok(Vec::new())
+    }
+}

@@ -1,0 +1,147 @@
+//! kind: the `kind` binary creates the cluster from a generated config whose
+//! extraPortMappings map host ports to the proxy's NodePorts.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use super::{HTTP_NODE_PORT, HTTPS_NODE_PORT, LabSpec, Provider, ProviderInfo, Provisioned};
+use crate::cluster::ClusterError;
+use crate::cluster::docker::free_port;
+
+pub const KIND_VERSION: &str = "v0.31.0";
+
+pub struct Kind {
+    /// The `kind` binary (found on PATH by default).
+    pub binary: PathBuf,
+    /// `kindest/node:...@sha256:...`, from the lock.
+    pub node_image: String,
+}
+
+pub fn cluster_name(lab: &str) -> String {
+    format!("gwlab-{lab}")
+}
+
+/// The kind cluster configuration gwlab uses.
+pub fn config(lab: &str, node_image: &str, http_port: u16, https_port: u16) -> String {
+    format!(
+        "kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+name: {name}
+networking:
+  apiServerAddress: 127.0.0.1
+nodes:
+  - role: control-plane
+    image: {node_image}
+    labels:
+      gwlab.dev/lab: {lab}
+    extraPortMappings:
+      - {{containerPort: {HTTP_NODE_PORT}, hostPort: {http_port}, listenAddress: 127.0.0.1, protocol: TCP}}
+      - {{containerPort: {HTTPS_NODE_PORT}, hostPort: {https_port}, listenAddress: 127.0.0.1, protocol: TCP}}
+",
+        name = cluster_name(lab)
+    )
+}
+
+impl Kind {
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<String, ClusterError> {
+        use std::io::Write;
+        let mut cmd = Command::new(&self.binary);
+        cmd.args(args).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| {
+            ClusterError::Provider(if e.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "the `kind` binary was not found ({}); install kind {KIND_VERSION} (https://kind.sigs.k8s.io/docs/user/quick-start/#installation, e.g. `go install sigs.k8s.io/kind@{KIND_VERSION}`), or use the default provider: `gwlab up --provider k3s`",
+                    self.binary.display()
+                )
+            } else {
+                format!("cannot run {}: {e}", self.binary.display())
+            })
+        })?;
+        if let Some(input) = stdin {
+            child.stdin.take().expect("piped stdin").write_all(input.as_bytes()).map_err(|e| ClusterError::Provider(e.to_string()))?;
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().map_err(|e| ClusterError::Provider(e.to_string()))?;
+        if !out.status.success() {
+            return Err(ClusterError::Provider(format!("`kind {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim())));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn exists(&self, lab: &str) -> Result<bool, ClusterError> {
+        Ok(self.run(&["get", "clusters"], None)?.lines().any(|l| l.trim() == cluster_name(lab)))
+    }
+}
+
+impl Provider for Kind {
+    fn name(&self) -> &'static str {
+        "kind"
+    }
+
+    fn info(&self) -> ProviderInfo {
+        ProviderInfo { metallb_by_default: true }
+    }
+
+    async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, ClusterError> {
+        let kubeconfig = lab.state_dir.join("kubeconfig");
+        std::fs::create_dir_all(&lab.state_dir).map_err(|e| ClusterError::Provider(format!("{}: {e}", lab.state_dir.display())))?;
+        let name = cluster_name(&lab.name);
+        let kc = kubeconfig.display().to_string();
+        if !self.exists(&lab.name)? {
+            let http = if lab.http_port == 0 { free_port()? } else { lab.http_port };
+            let https = if lab.https_port == 0 { free_port()? } else { lab.https_port };
+            self.run(&["create", "cluster", "--name", &name, "--kubeconfig", &kc, "--config", "-"], Some(&config(&lab.name, &self.node_image, http, https)))?;
+        } else {
+            let text = self.run(&["get", "kubeconfig", "--name", &name], None)?;
+            crate::cluster::state::write_private(&kubeconfig, text.as_bytes())?;
+        }
+        // Read the mapped ports back from the node, as kind created it.
+        let inspect = Command::new("docker")
+            .args(["port", &format!("{name}-control-plane")])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let mapped = |node_port: u16| {
+            inspect
+                .lines()
+                .find(|l| l.starts_with(&format!("{node_port}/tcp")))
+                .and_then(|l| l.rsplit(':').next())
+                .and_then(|p| p.trim().parse().ok())
+        };
+        let text = std::fs::read_to_string(&kubeconfig).unwrap_or_default();
+        let api = text.lines().find_map(|l| l.trim().strip_prefix("server: ")).unwrap_or_default().to_string();
+        Ok(Provisioned { kubeconfig, context: Some(format!("kind-{name}")), api, network: Some("kind".into()), http_port: mapped(HTTP_NODE_PORT), https_port: mapped(HTTPS_NODE_PORT) })
+    }
+
+    async fn delete(&self, lab: &LabSpec) -> Result<Vec<String>, ClusterError> {
+        if !self.exists(&lab.name)? {
+            return Ok(vec![]);
+        }
+        let name = cluster_name(&lab.name);
+        self.run(&["delete", "cluster", "--name", &name], None)?;
+        Ok(vec![format!("kind cluster {name}")])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_maps_host_ports_to_the_proxy_node_ports() {
+        let c = config("lab1", "kindest/node:v1.32.11@sha256:abc", 8080, 8443);
+        assert!(c.contains("name: gwlab-lab1"));
+        assert!(c.contains("image: kindest/node:v1.32.11@sha256:abc"));
+        assert!(c.contains("{containerPort: 30080, hostPort: 8080, listenAddress: 127.0.0.1, protocol: TCP}"));
+        assert!(c.contains("{containerPort: 30443, hostPort: 8443, listenAddress: 127.0.0.1, protocol: TCP}"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_kind_binary_says_how_to_get_it() {
+        let k = Kind { binary: PathBuf::from("/nonexistent/kind"), node_image: "x".into() };
+        let lab = LabSpec { name: "t".into(), state_dir: std::env::temp_dir().join("gwlab-kind-test"), http_port: 0, https_port: 0, images_dir: PathBuf::new() };
+        let err = k.provision(&lab).await.unwrap_err().to_string();
+        assert!(err.contains("install kind v0.31.0"), "{err}");
+        assert!(err.contains("--provider k3s"), "{err}");
+    }
+}
