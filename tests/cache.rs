@@ -1,0 +1,156 @@
+//! Downloads into the cache, checked by sha256, from a local HTTP server (tests
+//! never reach the internet): the lock's sums against the upstream files in
+//! ../shared/upstream, a mirror in the upstream layout, and a tampered file.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use gwlab::cluster::cache::{Cache, CacheError, sha256_hex};
+use gwlab::cluster::lock::Lock;
+
+/// Serves files under `root` over plain HTTP on loopback; returns the base URL.
+fn serve(root: PathBuf) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            // Drain the headers.
+            let mut h = String::new();
+            while reader.read_line(&mut h).is_ok_and(|n| n > 2) {
+                h.clear();
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
+            let resp = match std::fs::read(root.join(&path)) {
+                Ok(body) => {
+                    let mut r = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).into_bytes();
+                    r.extend(body);
+                    r
+                }
+                Err(_) => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+            };
+            let _ = stream.write_all(&resp);
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn upstream() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/upstream");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("SKIP: ../shared/upstream is not beside the checkout");
+        None
+    }
+}
+
+/// The shared/upstream folder a locked file lives in.
+fn upstream_copy(root: &Path, repo: &str, tag: &str, file: &str) -> PathBuf {
+    let folder = match repo {
+        "kubernetes-sigs/gateway-api" => format!("gateway-api-{tag}"),
+        "metallb/metallb" => format!("metallb-{tag}"),
+        "Kong/kubernetes-configuration" => format!("kong-kubernetes-configuration-{tag}"),
+        other => panic!("unexpected repo {other}"),
+    };
+    root.join(folder).join(file)
+}
+
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+#[test]
+fn the_lock_sums_equal_the_upstream_sha256sums() {
+    let Some(root) = upstream() else { return };
+    let lock = Lock::builtin();
+    for f in &lock.files {
+        let copy = upstream_copy(&root, &f.repo, &f.tag, f.file_name());
+        let sums = std::fs::read_to_string(copy.parent().unwrap().join("SHA256SUMS")).unwrap();
+        let line = sums.lines().find(|l| l.ends_with(&format!("  {}", f.file_name()))).unwrap_or_else(|| panic!("{} not in SHA256SUMS", f.file_name()));
+        assert_eq!(line.split_whitespace().next().unwrap(), f.sha256, "{}", f.file_name());
+        let bytes = std::fs::read(&copy).unwrap();
+        assert_eq!(bytes.len() as u64, f.size, "{}", f.file_name());
+        assert_eq!(sha256_hex(&bytes), f.sha256);
+    }
+}
+
+#[tokio::test]
+async fn a_mirror_in_the_upstream_layout_fills_the_cache() {
+    let Some(root) = upstream() else { return };
+    let lock = Lock::builtin();
+    // <mirror>/<owner>/<repo>/<tag>/<path>, as an air-gapped mirror keeps it.
+    let mirror_root = tempfile::tempdir().unwrap();
+    for f in &lock.files {
+        let dest = mirror_root.path().join(&f.repo).join(&f.tag).join(&f.path);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(upstream_copy(&root, &f.repo, &f.tag, f.file_name()), dest).unwrap();
+    }
+    let mirror = serve(mirror_root.path().to_path_buf());
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(cache_dir.path().to_path_buf(), Some(format!("{mirror}/")));
+    let c = client();
+    for f in &lock.files {
+        assert!(!cache.verify(f).unwrap());
+        let bytes = cache.get(&c, f).await.unwrap();
+        assert_eq!(sha256_hex(&bytes), f.sha256);
+        assert!(cache.verify(f).unwrap(), "{} is cached", f.file_name());
+    }
+    // Once cached, nothing is fetched: a cache with a dead mirror still answers.
+    let offline = Cache::new(cache_dir.path().to_path_buf(), Some("http://127.0.0.1:9".into()));
+    for f in &lock.files {
+        offline.get(&c, f).await.expect("served from the cache");
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_file_is_an_error_naming_both_sums_and_is_not_kept() {
+    let lock = Lock::builtin();
+    let f = lock.files_of("metallb").next().unwrap().clone();
+    let mirror_root = tempfile::tempdir().unwrap();
+    let dest = mirror_root.path().join(&f.repo).join(&f.tag).join(&f.path);
+    std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+    let evil = b"apiVersion: v1\nkind: Namespace\nmetadata: {name: evil}\n";
+    std::fs::write(&dest, evil).unwrap();
+    let mirror = serve(mirror_root.path().to_path_buf());
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(cache_dir.path().to_path_buf(), Some(mirror));
+    let err = cache.get(&client(), &f).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, CacheError::Mismatch { .. }), "{text}");
+    assert!(text.contains("metallb-native.yaml"), "{text}");
+    assert!(text.contains(&f.sha256) && text.contains(&sha256_hex(evil)), "both sums: {text}");
+    assert!(!cache.path(&f).exists(), "nothing kept");
+    let leftovers: Vec<_> = walk(cache_dir.path());
+    assert!(leftovers.is_empty(), "the cache stays clean: {leftovers:?}");
+}
+
+#[tokio::test]
+async fn a_missing_file_on_the_mirror_names_the_url() {
+    let lock = Lock::builtin();
+    let f = lock.files_of("crds").next().unwrap().clone();
+    let mirror = serve(tempfile::tempdir().unwrap().keep());
+    let cache = Cache::new(tempfile::tempdir().unwrap().keep(), Some(mirror.clone()));
+    let text = cache.get(&client(), &f).await.unwrap_err().to_string();
+    assert!(text.contains("HTTP 404") && text.contains(&mirror) && text.contains(&f.path), "{text}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
