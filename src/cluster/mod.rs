@@ -2,12 +2,16 @@
 //! kubeconfig), the pinned upstream files, and the addons (Gateway API CRDs,
 //! MetalLB, Kong).
 
+pub mod addons;
+pub mod apply;
 pub mod cache;
+pub mod certs;
 pub mod docker;
 pub mod lock;
 pub mod metallb;
 pub mod provider;
 pub mod state;
+pub mod wait;
 
 /// The label every object gwlab creates carries.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "gwlab");

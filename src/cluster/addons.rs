@@ -1,0 +1,179 @@
+//! The addons, in order: Gateway API CRDs, MetalLB (with a pool from the
+//! Docker network), Kong. Each applies its manifests server-side and, unless
+//! asked not to, waits for its readiness with watches.
+
+use std::time::Duration;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Client;
+use kube::api::Api;
+
+use super::apply::{apply, describe};
+use super::docker::NetworkInfo;
+use super::{ClusterError, metallb, wait};
+
+pub const BUNDLE_VERSION: &str = "gateway.networking.k8s.io/bundle-version";
+pub const CHANNEL: &str = "gateway.networking.k8s.io/channel";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Addon {
+    Crds,
+    Metallb,
+    Kong,
+}
+
+impl Addon {
+    pub fn parse_list(s: &str) -> Result<Vec<Addon>, String> {
+        let mut out = Vec::new();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            out.push(match part {
+                "crds" => Addon::Crds,
+                "metallb" => Addon::Metallb,
+                "kong" => Addon::Kong,
+                other => return Err(format!("unknown addon `{other}`; choose from crds, metallb, kong")),
+            });
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Addon::Crds => "crds",
+            Addon::Metallb => "metallb",
+            Addon::Kong => "kong",
+        }
+    }
+}
+
+/// How to install.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub lab: String,
+    /// Wait for readiness (false: `--no-wait`).
+    pub wait: bool,
+    /// Replace CRDs of another bundle version or channel.
+    pub force: bool,
+    pub timeout: Duration,
+}
+
+fn annotation<'a>(obj: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    obj.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(|v| v.as_str())
+}
+
+/// Refuses to overwrite Gateway API CRDs of another bundle version or channel
+/// (unless `force`), naming what is installed and what gwlab would install.
+pub async fn check_installed_crds(client: &Client, docs: &[serde_json::Value], force: bool) -> Result<(), ClusterError> {
+    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let mut conflicts = Vec::new();
+    for doc in docs {
+        let name = doc.pointer("/metadata/name").and_then(|n| n.as_str()).unwrap_or_default();
+        let Some(existing) = api.get_opt(name).await.map_err(|e| ClusterError::Kube(format!("cannot read CustomResourceDefinition {name}: {e}")))? else { continue };
+        let annotations = existing.metadata.annotations.unwrap_or_default();
+        let have = (annotations.get(BUNDLE_VERSION).cloned().unwrap_or_else(|| "none".into()), annotations.get(CHANNEL).cloned().unwrap_or_else(|| "none".into()));
+        let want = (annotation(doc, BUNDLE_VERSION).unwrap_or("none").to_string(), annotation(doc, CHANNEL).unwrap_or("none").to_string());
+        if have != want {
+            conflicts.push(format!("{name}: installed {} ({} channel), gwlab installs {} ({} channel)", have.0, have.1, want.0, want.1));
+        }
+    }
+    if conflicts.is_empty() || force {
+        return Ok(());
+    }
+    Err(ClusterError::Kube(format!(
+        "Gateway API CRDs of another version or channel are installed:\n  {}\nreplacing them can break the Gateway controllers that rely on them; re-run with --force to replace them, or use a cluster without them",
+        conflicts.join("\n  ")
+    )))
+}
+
+/// Applies objects in order; with `wait`, each CRD among them is awaited
+/// `Established` before the objects after it that may need it.
+pub async fn apply_in_order(client: &Client, docs: &[serde_json::Value], opts: &Options) -> Result<(), ClusterError> {
+    for doc in docs {
+        apply(client, &opts.lab, doc.clone()).await?;
+    }
+    if opts.wait {
+        for doc in docs.iter().filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition")) {
+            let name = doc.pointer("/metadata/name").and_then(|n| n.as_str()).unwrap_or_default();
+            wait::crd_established(client, name, opts.timeout).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Gateway API CRDs: checked against what is installed, applied, awaited Established.
+pub async fn install_crds(client: &Client, docs: &[serde_json::Value], opts: &Options) -> Result<(), ClusterError> {
+    check_installed_crds(client, docs, opts.force).await?;
+    apply_in_order(client, docs, opts).await
+}
+
+/// MetalLB: the native manifest, the controller Available, then the pool —
+/// retried while the controller's webhook is not serving yet.
+pub async fn install_metallb(client: &Client, manifest: &[serde_json::Value], network: &NetworkInfo, opts: &Options) -> Result<Vec<String>, ClusterError> {
+    let (crds, rest): (Vec<_>, Vec<_>) = manifest.iter().cloned().partition(|d| d.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition"));
+    let ns: Vec<_> = rest.iter().filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("Namespace")).cloned().collect();
+    let others: Vec<_> = rest.iter().filter(|d| d.get("kind").and_then(|k| k.as_str()) != Some("Namespace")).cloned().collect();
+    apply_in_order(client, &ns, opts).await?;
+    apply_in_order(client, &crds, &Options { wait: true, ..opts.clone() }).await?;
+    apply_in_order(client, &others, opts).await?;
+    let addresses = metallb::pool(network.subnet, network.gateway, &network.in_use, 8).map_err(ClusterError::Kube)?;
+    if opts.wait {
+        wait::deployment_available(client, "metallb-system", "controller", opts.timeout).await?;
+    }
+    let deadline = tokio::time::Instant::now() + opts.timeout;
+    let mut pause = Duration::from_millis(500);
+    for obj in metallb::pool_manifests(&addresses) {
+        loop {
+            match apply(client, &opts.lab, obj.clone()).await {
+                Ok(()) => break,
+                // Pools are validated by the controller's webhook, which serves a
+                // little after the controller is Available (metallb#1540).
+                Err(e) if e.to_string().contains("webhook") && tokio::time::Instant::now() + pause < deadline => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => return Err(ClusterError::Kube(format!("{e} (MetalLB's webhook may still be starting; re-run `gwlab up`)"))),
+            }
+        }
+    }
+    Ok(addresses)
+}
+
+/// Kong: its CRDs (Established before KIC starts, or it exits), gwlab's Kong
+/// manifests with the lab certificate, then the controller and the Gateway.
+/// Returns the Gateway's addresses (empty with `--no-wait`).
+pub async fn install_kong(client: &Client, crds: &[serde_json::Value], manifests: &[serde_json::Value], tls_secret: serde_json::Value, opts: &Options) -> Result<Vec<String>, ClusterError> {
+    apply_in_order(client, crds, &Options { wait: true, ..opts.clone() }).await?;
+    let (ns, rest): (Vec<_>, Vec<_>) = manifests.iter().cloned().partition(|d| d.get("kind").and_then(|k| k.as_str()) == Some("Namespace"));
+    apply_in_order(client, &ns, opts).await?;
+    apply(client, &opts.lab, tls_secret).await?;
+    apply_in_order(client, &rest, opts).await?;
+    if !opts.wait {
+        return Ok(Vec::new());
+    }
+    wait::deployment_available(client, "kong-system", "kong", opts.timeout).await?;
+    wait::gateway_class_accepted(client, "kong", opts.timeout).await?;
+    wait::gateway_programmed(client, "kong-system", "kong", opts.timeout).await
+}
+
+/// The objects of gwlab's Kong manifests, built into the binary.
+pub fn kong_manifests() -> Vec<serde_json::Value> {
+    super::apply::documents(include_str!("../../manifests/kong/kong.yaml"), "manifests/kong/kong.yaml").expect("gwlab's Kong manifests are valid")
+}
+
+/// `Kind ns/name` of each object, in order (for messages and tests).
+pub fn names(docs: &[serde_json::Value]) -> Vec<String> {
+    docs.iter().map(describe).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addons_parse_in_install_order() {
+        assert_eq!(Addon::parse_list("kong,crds").unwrap(), vec![Addon::Crds, Addon::Kong]);
+        assert!(Addon::parse_list("crds,nginx").unwrap_err().contains("nginx"));
+    }
+}
