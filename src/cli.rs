@@ -27,6 +27,99 @@ pub enum Command {
     Serve(ServeArgs),
     /// Convert Ingress objects (Kong and ingress-nginx annotations) to HTTPRoutes.
     Migrate(MigrateArgs),
+    /// Create the lab: a cluster, the Gateway API CRDs, MetalLB and Kong.
+    Up(UpArgs),
+    /// Delete the lab's cluster, network and containers (only what gwlab created).
+    Down(LabArgs),
+    /// Show the lab: provider, addons, the Gateway and how probes reach it.
+    Status(StatusArgs),
+    /// Fill the download cache and pull every image, for an offline `gwlab up`.
+    Pull(PullArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// k3s in Docker (needs only a Docker engine).
+    K3s,
+    /// kind (needs the `kind` binary).
+    Kind,
+    /// An existing cluster from a kubeconfig context.
+    Existing,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LabArgs {
+    /// The lab's name; several labs can live side by side.
+    #[arg(long, default_value = "gwlab", env = "GWLAB_NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub lab: LabArgs,
+    /// Where the cluster comes from.
+    #[arg(long, value_enum, default_value_t = ProviderKind::K3s)]
+    pub provider: ProviderKind,
+    /// The kubeconfig of an existing cluster (also KUBECONFIG).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context of an existing cluster.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Addons to install, comma-separated: crds, metallb, kong (default: all;
+    /// on an existing cluster all but metallb).
+    #[arg(long, value_name = "LIST")]
+    pub addons: Option<String>,
+    /// Apply everything and return without waiting for readiness.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Replace Gateway API CRDs of another bundle version or channel.
+    #[arg(long)]
+    pub force: bool,
+    /// Fetch the pinned files from a mirror keeping the upstream layout
+    /// (`<mirror>/<owner>/<repo>/<tag>/<path>`).
+    #[arg(long, value_name = "URL", env = "GWLAB_MIRROR")]
+    pub mirror: Option<String>,
+    /// Also merge the lab's kubeconfig into your kubeconfig.
+    #[arg(long)]
+    pub merge_kubeconfig: bool,
+    /// Host port (127.0.0.1) for the Gateway's port 80 (0: a free port).
+    #[arg(long, default_value_t = 0)]
+    pub http_port: u16,
+    /// Host port (127.0.0.1) for the Gateway's port 443 (0: a free port).
+    #[arg(long, default_value_t = 0)]
+    pub https_port: u16,
+    /// How long each readiness wait may take.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Print only failures.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::scenario::duration::parse(s)
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub lab: LabArgs,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PullArgs {
+    /// Which provider's node image to pull too.
+    #[arg(long, value_enum, default_value_t = ProviderKind::K3s)]
+    pub provider: ProviderKind,
+    /// Fetch the pinned files from a mirror keeping the upstream layout.
+    #[arg(long, value_name = "URL", env = "GWLAB_MIRROR")]
+    pub mirror: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

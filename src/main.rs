@@ -14,6 +14,10 @@ fn main() {
         Command::Explain(args) => runtime().block_on(commands::explain::run(args)),
         Command::Serve(args) => runtime().block_on(commands::serve::run(args)),
         Command::Migrate(args) => commands::migrate::run(args),
+        Command::Up(args) => runtime().block_on(commands::up::run(args)),
+        Command::Down(args) => runtime().block_on(commands::down::run(args)),
+        Command::Status(args) => runtime().block_on(commands::status::run(args)),
+        Command::Pull(args) => runtime().block_on(commands::pull::run(args)),
     };
     std::process::exit(code);
 }

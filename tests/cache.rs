@@ -26,14 +26,26 @@ fn serve(root: PathBuf) -> String {
             while reader.read_line(&mut h).is_ok_and(|n| n > 2) {
                 h.clear();
             }
-            let path = line.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
+            let path = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/')
+                .to_string();
             let resp = match std::fs::read(root.join(&path)) {
                 Ok(body) => {
-                    let mut r = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).into_bytes();
+                    let mut r = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
                     r.extend(body);
                     r
                 }
-                Err(_) => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+                Err(_) => {
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_vec()
+                }
             };
             let _ = stream.write_all(&resp);
         }
@@ -74,8 +86,16 @@ fn the_lock_sums_equal_the_upstream_sha256sums() {
     for f in &lock.files {
         let copy = upstream_copy(&root, &f.repo, &f.tag, f.file_name());
         let sums = std::fs::read_to_string(copy.parent().unwrap().join("SHA256SUMS")).unwrap();
-        let line = sums.lines().find(|l| l.ends_with(&format!("  {}", f.file_name()))).unwrap_or_else(|| panic!("{} not in SHA256SUMS", f.file_name()));
-        assert_eq!(line.split_whitespace().next().unwrap(), f.sha256, "{}", f.file_name());
+        let line = sums
+            .lines()
+            .find(|l| l.ends_with(&format!("  {}", f.file_name())))
+            .unwrap_or_else(|| panic!("{} not in SHA256SUMS", f.file_name()));
+        assert_eq!(
+            line.split_whitespace().next().unwrap(),
+            f.sha256,
+            "{}",
+            f.file_name()
+        );
         let bytes = std::fs::read(&copy).unwrap();
         assert_eq!(bytes.len() as u64, f.size, "{}", f.file_name());
         assert_eq!(sha256_hex(&bytes), f.sha256);
@@ -104,7 +124,10 @@ async fn a_mirror_in_the_upstream_layout_fills_the_cache() {
         assert!(cache.verify(f).unwrap(), "{} is cached", f.file_name());
     }
     // Once cached, nothing is fetched: a cache with a dead mirror still answers.
-    let offline = Cache::new(cache_dir.path().to_path_buf(), Some("http://127.0.0.1:9".into()));
+    let offline = Cache::new(
+        cache_dir.path().to_path_buf(),
+        Some("http://127.0.0.1:9".into()),
+    );
     for f in &lock.files {
         offline.get(&c, f).await.expect("served from the cache");
     }
@@ -126,7 +149,10 @@ async fn a_tampered_file_is_an_error_naming_both_sums_and_is_not_kept() {
     let text = err.to_string();
     assert!(matches!(err, CacheError::Mismatch { .. }), "{text}");
     assert!(text.contains("metallb-native.yaml"), "{text}");
-    assert!(text.contains(&f.sha256) && text.contains(&sha256_hex(evil)), "both sums: {text}");
+    assert!(
+        text.contains(&f.sha256) && text.contains(&sha256_hex(evil)),
+        "both sums: {text}"
+    );
     assert!(!cache.path(&f).exists(), "nothing kept");
     let leftovers: Vec<_> = walk(cache_dir.path());
     assert!(leftovers.is_empty(), "the cache stays clean: {leftovers:?}");
@@ -139,7 +165,10 @@ async fn a_missing_file_on_the_mirror_names_the_url() {
     let mirror = serve(tempfile::tempdir().unwrap().keep());
     let cache = Cache::new(tempfile::tempdir().unwrap().keep(), Some(mirror.clone()));
     let text = cache.get(&client(), &f).await.unwrap_err().to_string();
-    assert!(text.contains("HTTP 404") && text.contains(&mirror) && text.contains(&f.path), "{text}");
+    assert!(
+        text.contains("HTTP 404") && text.contains(&mirror) && text.contains(&f.path),
+        "{text}"
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

@@ -16,7 +16,11 @@ use gwlab::cluster::provider::{LabSpec, Provider};
 const IMAGE: &str = "gwlab-test-busybox:1";
 
 fn docker_cli(args: &[&str]) -> bool {
-    Command::new("docker").args(args).output().map(|o| o.status.success()).unwrap_or(false)
+    Command::new("docker")
+        .args(args)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
 }
 
 /// Builds the test image once; `None` (with the reason printed) when it cannot.
@@ -27,14 +31,21 @@ fn test_image() -> Option<&'static str> {
             eprintln!("SKIP: no Docker engine answers `docker info`");
             return false;
         }
-        let busybox = ["/bin/busybox", "/usr/bin/busybox"].into_iter().map(PathBuf::from).find(|p| p.is_file());
+        let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file());
         let Some(busybox) = busybox else {
             eprintln!("SKIP: no static busybox (apt-get install busybox-static)");
             return false;
         };
         let dir = tempfile::tempdir().unwrap();
         std::fs::copy(&busybox, dir.path().join("busybox")).unwrap();
-        std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\nCOPY busybox /busybox\nENTRYPOINT [\"/busybox\"]\n").unwrap();
+        std::fs::write(
+            dir.path().join("Dockerfile"),
+            "FROM scratch\nCOPY busybox /busybox\nENTRYPOINT [\"/busybox\"]\n",
+        )
+        .unwrap();
         let built = docker_cli(&["build", "-q", "-t", IMAGE, dir.path().to_str().unwrap()]);
         if !built {
             eprintln!("SKIP: `docker build` of a FROM scratch image failed");
@@ -55,7 +66,16 @@ impl Drop for Leftovers {
     fn drop(&mut self) {
         let filter = format!("label=gwlab.dev/lab={}", self.0);
         let ids = |args: &[&str]| -> Vec<String> {
-            Command::new("docker").args(args).output().map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().map(String::from).collect()).unwrap_or_default()
+            Command::new("docker")
+                .args(args)
+                .output()
+                .map(|o| {
+                    String::from_utf8_lossy(&o.stdout)
+                        .split_whitespace()
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default()
         };
         for c in ids(&["ps", "-aq", "--filter", &filter]) {
             docker_cli(&["rm", "-f", &c]);
@@ -67,7 +87,13 @@ impl Drop for Leftovers {
 }
 
 fn lab_spec(name: &str, state: &Path) -> LabSpec {
-    LabSpec { name: name.into(), state_dir: state.to_path_buf(), http_port: 0, https_port: 0, images_dir: state.join("no-images") }
+    LabSpec {
+        name: name.into(),
+        state_dir: state.to_path_buf(),
+        http_port: 0,
+        https_port: 0,
+        images_dir: state.join("no-images"),
+    }
 }
 
 #[tokio::test]
@@ -79,14 +105,30 @@ async fn networks_containers_and_ports_are_labelled_and_cleaned_up_alone() {
     let net = format!("gwlab-{lab}");
 
     let n = docker::ensure_network(&d, &net, &lab).await.unwrap();
-    assert_eq!(n.labels.get("app.kubernetes.io/managed-by").map(String::as_str), Some("gwlab"));
-    assert_eq!(docker::ensure_network(&d, &net, &lab).await.unwrap().subnet, n.subnet, "re-running reuses the network");
+    assert_eq!(
+        n.labels
+            .get("app.kubernetes.io/managed-by")
+            .map(String::as_str),
+        Some("gwlab")
+    );
+    assert_eq!(
+        docker::ensure_network(&d, &net, &lab).await.unwrap().subnet,
+        n.subnet,
+        "re-running reuses the network"
+    );
 
     let port = docker::free_port().unwrap();
     let spec = ContainerSpec {
         name: format!("gwlab-{lab}-web"),
         image: image.into(),
-        cmd: vec!["httpd".into(), "-f".into(), "-p".into(), "8080".into(), "-h".into(), "/".into()],
+        cmd: vec![
+            "httpd".into(),
+            "-f".into(),
+            "-p".into(),
+            "8080".into(),
+            "-h".into(),
+            "/".into(),
+        ],
         network: net.clone(),
         ports: vec![(8080, port)],
         ..Default::default()
@@ -114,12 +156,32 @@ async fn networks_containers_and_ports_are_labelled_and_cleaned_up_alone() {
 
     // An unlabelled look-alike on the same network must survive cleanup.
     let lookalike = format!("gwlab-{lab}-lookalike");
-    assert!(docker_cli(&["run", "-d", "--name", &lookalike, "--network", &net, image, "sleep", "300"]));
+    assert!(docker_cli(&[
+        "run",
+        "-d",
+        "--name",
+        &lookalike,
+        "--network",
+        &net,
+        image,
+        "sleep",
+        "300"
+    ]));
     let err = docker::remove_lab(&d, &lab).await;
     // The network cannot go while the look-alike is attached: said, not hidden.
-    assert!(err.as_ref().is_err_and(|e| e.to_string().contains("is something else attached")), "{err:?}");
-    assert!(docker::container(&d, &spec.name).await.unwrap().is_none(), "the labelled container is gone");
-    assert!(docker::container(&d, &lookalike).await.unwrap().is_some(), "the unlabelled one survives");
+    assert!(
+        err.as_ref()
+            .is_err_and(|e| e.to_string().contains("is something else attached")),
+        "{err:?}"
+    );
+    assert!(
+        docker::container(&d, &spec.name).await.unwrap().is_none(),
+        "the labelled container is gone"
+    );
+    assert!(
+        docker::container(&d, &lookalike).await.unwrap().is_some(),
+        "the unlabelled one survives"
+    );
     assert!(docker_cli(&["rm", "-f", &lookalike]));
     let removed = docker::remove_lab(&d, &lab).await.unwrap();
     assert_eq!(removed, vec![format!("network {net}")]);
@@ -135,10 +197,19 @@ async fn someone_elses_network_is_not_adopted() {
     let lab = lab_name();
     let net = format!("gwlab-{lab}");
     assert!(docker_cli(&["network", "create", &net]));
-    let err = docker::ensure_network(&d, &net, &lab).await.unwrap_err().to_string();
+    let err = docker::ensure_network(&d, &net, &lab)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("was not created by gwlab"), "{err}");
-    assert!(docker::remove_lab(&d, &lab).await.unwrap().is_empty(), "nothing of the lab to remove");
-    assert!(docker::network(&d, &net).await.unwrap().is_some(), "the foreign network is untouched");
+    assert!(
+        docker::remove_lab(&d, &lab).await.unwrap().is_empty(),
+        "nothing of the lab to remove"
+    );
+    assert!(
+        docker::network(&d, &net).await.unwrap().is_some(),
+        "the foreign network is untouched"
+    );
     assert!(docker_cli(&["network", "rm", &net]));
 }
 
@@ -153,11 +224,45 @@ async fn the_metallb_pool_comes_from_the_real_network_and_avoids_its_addresses()
     let third = 100 + fastrand::u8(..100);
     let subnet = format!("10.{third}.7.0/24");
     let gateway = format!("10.{third}.7.254");
-    assert!(docker_cli(&["network", "create", "--subnet", &subnet, "--gateway", &gateway, "--label", "app.kubernetes.io/managed-by=gwlab", "--label", &format!("gwlab.dev/lab={lab}"), &net]));
+    assert!(docker_cli(&[
+        "network",
+        "create",
+        "--subnet",
+        &subnet,
+        "--gateway",
+        &gateway,
+        "--label",
+        "app.kubernetes.io/managed-by=gwlab",
+        "--label",
+        &format!("gwlab.dev/lab={lab}"),
+        &net
+    ]));
     let taken = format!("10.{third}.7.252");
-    let spec = ContainerSpec { name: format!("gwlab-{lab}-node"), image: image.into(), cmd: vec!["sleep".into(), "300".into()], network: net.clone(), ..Default::default() };
+    let spec = ContainerSpec {
+        name: format!("gwlab-{lab}-node"),
+        image: image.into(),
+        cmd: vec!["sleep".into(), "300".into()],
+        network: net.clone(),
+        ..Default::default()
+    };
     docker::run(&d, &spec, &lab).await.unwrap();
-    assert!(docker_cli(&["run", "-d", "--name", &format!("gwlab-{lab}-fixed"), "--label", "app.kubernetes.io/managed-by=gwlab", "--label", &format!("gwlab.dev/lab={lab}"), "--network", &net, "--ip", &taken, image, "sleep", "300"]));
+    assert!(docker_cli(&[
+        "run",
+        "-d",
+        "--name",
+        &format!("gwlab-{lab}-fixed"),
+        "--label",
+        "app.kubernetes.io/managed-by=gwlab",
+        "--label",
+        &format!("gwlab.dev/lab={lab}"),
+        "--network",
+        &net,
+        "--ip",
+        &taken,
+        image,
+        "sleep",
+        "300"
+    ]));
 
     let info = docker::network(&d, &net).await.unwrap().unwrap();
     assert_eq!(info.subnet, subnet.parse().unwrap());
@@ -165,8 +270,17 @@ async fn the_metallb_pool_comes_from_the_real_network_and_avoids_its_addresses()
     assert!(info.in_use.contains(&taken.parse().unwrap()));
     let pool = metallb::pool(info.subnet, info.gateway, &info.in_use, 8).unwrap();
     let joined = pool.join(",");
-    assert!(!joined.contains(&gateway) && !joined.contains(&taken), "{joined}");
-    assert_eq!(pool, vec![format!("10.{third}.7.245-10.{third}.7.251"), format!("10.{third}.7.253/32")]);
+    assert!(
+        !joined.contains(&gateway) && !joined.contains(&taken),
+        "{joined}"
+    );
+    assert_eq!(
+        pool,
+        vec![
+            format!("10.{third}.7.245-10.{third}.7.251"),
+            format!("10.{third}.7.253/32")
+        ]
+    );
     docker::remove_lab(&d, &lab).await.unwrap();
 }
 
@@ -178,10 +292,29 @@ async fn k3s_without_its_image_says_to_pull_and_leaves_nothing() {
     let d = docker::connect().await.unwrap();
     let lab = lab_name();
     let state = tempfile::tempdir().unwrap();
-    let k3s = K3s { docker: d.clone(), image: "rancher/k3s:v0.0.0-gwlab-absent".into(), start_timeout: std::time::Duration::from_secs(5) };
-    let err = k3s.provision(&lab_spec(&lab, state.path())).await.unwrap_err().to_string();
+    let k3s = K3s {
+        docker: d.clone(),
+        image: "rancher/k3s:v0.0.0-gwlab-absent".into(),
+        start_timeout: std::time::Duration::from_secs(5),
+    };
+    let err = k3s
+        .provision(&lab_spec(&lab, state.path()))
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("gwlab pull"), "{err}");
-    assert!(docker::network(&d, &format!("gwlab-{lab}")).await.unwrap().is_none(), "no network left behind");
-    assert!(docker::container(&d, &format!("gwlab-{lab}-server")).await.unwrap().is_none());
+    assert!(
+        docker::network(&d, &format!("gwlab-{lab}"))
+            .await
+            .unwrap()
+            .is_none(),
+        "no network left behind"
+    );
+    assert!(
+        docker::container(&d, &format!("gwlab-{lab}-server"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(!state.path().join("kubeconfig").exists());
 }

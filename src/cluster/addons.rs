@@ -31,7 +31,11 @@ impl Addon {
                 "crds" => Addon::Crds,
                 "metallb" => Addon::Metallb,
                 "kong" => Addon::Kong,
-                other => return Err(format!("unknown addon `{other}`; choose from crds, metallb, kong")),
+                other => {
+                    return Err(format!(
+                        "unknown addon `{other}`; choose from crds, metallb, kong"
+                    ));
+                }
             });
         }
         out.sort();
@@ -60,22 +64,53 @@ pub struct Options {
 }
 
 fn annotation<'a>(obj: &'a serde_json::Value, key: &str) -> Option<&'a str> {
-    obj.pointer("/metadata/annotations").and_then(|a| a.get(key)).and_then(|v| v.as_str())
+    obj.pointer("/metadata/annotations")
+        .and_then(|a| a.get(key))
+        .and_then(|v| v.as_str())
 }
 
 /// Refuses to overwrite Gateway API CRDs of another bundle version or channel
 /// (unless `force`), naming what is installed and what gwlab would install.
-pub async fn check_installed_crds(client: &Client, docs: &[serde_json::Value], force: bool) -> Result<(), ClusterError> {
+pub async fn check_installed_crds(
+    client: &Client,
+    docs: &[serde_json::Value],
+    force: bool,
+) -> Result<(), ClusterError> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let mut conflicts = Vec::new();
     for doc in docs {
-        let name = doc.pointer("/metadata/name").and_then(|n| n.as_str()).unwrap_or_default();
-        let Some(existing) = api.get_opt(name).await.map_err(|e| ClusterError::Kube(format!("cannot read CustomResourceDefinition {name}: {e}")))? else { continue };
+        let name = doc
+            .pointer("/metadata/name")
+            .and_then(|n| n.as_str())
+            .unwrap_or_default();
+        let Some(existing) = api.get_opt(name).await.map_err(|e| {
+            ClusterError::Kube(format!("cannot read CustomResourceDefinition {name}: {e}"))
+        })?
+        else {
+            continue;
+        };
         let annotations = existing.metadata.annotations.unwrap_or_default();
-        let have = (annotations.get(BUNDLE_VERSION).cloned().unwrap_or_else(|| "none".into()), annotations.get(CHANNEL).cloned().unwrap_or_else(|| "none".into()));
-        let want = (annotation(doc, BUNDLE_VERSION).unwrap_or("none").to_string(), annotation(doc, CHANNEL).unwrap_or("none").to_string());
+        let have = (
+            annotations
+                .get(BUNDLE_VERSION)
+                .cloned()
+                .unwrap_or_else(|| "none".into()),
+            annotations
+                .get(CHANNEL)
+                .cloned()
+                .unwrap_or_else(|| "none".into()),
+        );
+        let want = (
+            annotation(doc, BUNDLE_VERSION)
+                .unwrap_or("none")
+                .to_string(),
+            annotation(doc, CHANNEL).unwrap_or("none").to_string(),
+        );
         if have != want {
-            conflicts.push(format!("{name}: installed {} ({} channel), gwlab installs {} ({} channel)", have.0, have.1, want.0, want.1));
+            conflicts.push(format!(
+                "{name}: installed {} ({} channel), gwlab installs {} ({} channel)",
+                have.0, have.1, want.0, want.1
+            ));
         }
     }
     if conflicts.is_empty() || force {
@@ -89,13 +124,23 @@ pub async fn check_installed_crds(client: &Client, docs: &[serde_json::Value], f
 
 /// Applies objects in order; with `wait`, each CRD among them is awaited
 /// `Established` before the objects after it that may need it.
-pub async fn apply_in_order(client: &Client, docs: &[serde_json::Value], opts: &Options) -> Result<(), ClusterError> {
+pub async fn apply_in_order(
+    client: &Client,
+    docs: &[serde_json::Value],
+    opts: &Options,
+) -> Result<(), ClusterError> {
     for doc in docs {
         apply(client, &opts.lab, doc.clone()).await?;
     }
     if opts.wait {
-        for doc in docs.iter().filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition")) {
-            let name = doc.pointer("/metadata/name").and_then(|n| n.as_str()).unwrap_or_default();
+        for doc in docs
+            .iter()
+            .filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition"))
+        {
+            let name = doc
+                .pointer("/metadata/name")
+                .and_then(|n| n.as_str())
+                .unwrap_or_default();
             wait::crd_established(client, name, opts.timeout).await?;
         }
     }
@@ -103,21 +148,50 @@ pub async fn apply_in_order(client: &Client, docs: &[serde_json::Value], opts: &
 }
 
 /// Gateway API CRDs: checked against what is installed, applied, awaited Established.
-pub async fn install_crds(client: &Client, docs: &[serde_json::Value], opts: &Options) -> Result<(), ClusterError> {
+pub async fn install_crds(
+    client: &Client,
+    docs: &[serde_json::Value],
+    opts: &Options,
+) -> Result<(), ClusterError> {
     check_installed_crds(client, docs, opts.force).await?;
     apply_in_order(client, docs, opts).await
 }
 
 /// MetalLB: the native manifest, the controller Available, then the pool —
 /// retried while the controller's webhook is not serving yet.
-pub async fn install_metallb(client: &Client, manifest: &[serde_json::Value], network: &NetworkInfo, opts: &Options) -> Result<Vec<String>, ClusterError> {
-    let (crds, rest): (Vec<_>, Vec<_>) = manifest.iter().cloned().partition(|d| d.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition"));
-    let ns: Vec<_> = rest.iter().filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("Namespace")).cloned().collect();
-    let others: Vec<_> = rest.iter().filter(|d| d.get("kind").and_then(|k| k.as_str()) != Some("Namespace")).cloned().collect();
+pub async fn install_metallb(
+    client: &Client,
+    manifest: &[serde_json::Value],
+    network: &NetworkInfo,
+    opts: &Options,
+) -> Result<Vec<String>, ClusterError> {
+    let (crds, rest): (Vec<_>, Vec<_>) = manifest
+        .iter()
+        .cloned()
+        .partition(|d| d.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition"));
+    let ns: Vec<_> = rest
+        .iter()
+        .filter(|d| d.get("kind").and_then(|k| k.as_str()) == Some("Namespace"))
+        .cloned()
+        .collect();
+    let others: Vec<_> = rest
+        .iter()
+        .filter(|d| d.get("kind").and_then(|k| k.as_str()) != Some("Namespace"))
+        .cloned()
+        .collect();
     apply_in_order(client, &ns, opts).await?;
-    apply_in_order(client, &crds, &Options { wait: true, ..opts.clone() }).await?;
+    apply_in_order(
+        client,
+        &crds,
+        &Options {
+            wait: true,
+            ..opts.clone()
+        },
+    )
+    .await?;
     apply_in_order(client, &others, opts).await?;
-    let addresses = metallb::pool(network.subnet, network.gateway, &network.in_use, 8).map_err(ClusterError::Kube)?;
+    let addresses = metallb::pool(network.subnet, network.gateway, &network.in_use, 8)
+        .map_err(ClusterError::Kube)?;
     if opts.wait {
         wait::deployment_available(client, "metallb-system", "controller", opts.timeout).await?;
     }
@@ -129,11 +203,18 @@ pub async fn install_metallb(client: &Client, manifest: &[serde_json::Value], ne
                 Ok(()) => break,
                 // Pools are validated by the controller's webhook, which serves a
                 // little after the controller is Available (metallb#1540).
-                Err(e) if e.to_string().contains("webhook") && tokio::time::Instant::now() + pause < deadline => {
+                Err(e)
+                    if e.to_string().contains("webhook")
+                        && tokio::time::Instant::now() + pause < deadline =>
+                {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(5));
                 }
-                Err(e) => return Err(ClusterError::Kube(format!("{e} (MetalLB's webhook may still be starting; re-run `gwlab up`)"))),
+                Err(e) => {
+                    return Err(ClusterError::Kube(format!(
+                        "{e} (MetalLB's webhook may still be starting; re-run `gwlab up`)"
+                    )));
+                }
             }
         }
     }
@@ -143,9 +224,26 @@ pub async fn install_metallb(client: &Client, manifest: &[serde_json::Value], ne
 /// Kong: its CRDs (Established before KIC starts, or it exits), gwlab's Kong
 /// manifests with the lab certificate, then the controller and the Gateway.
 /// Returns the Gateway's addresses (empty with `--no-wait`).
-pub async fn install_kong(client: &Client, crds: &[serde_json::Value], manifests: &[serde_json::Value], tls_secret: serde_json::Value, opts: &Options) -> Result<Vec<String>, ClusterError> {
-    apply_in_order(client, crds, &Options { wait: true, ..opts.clone() }).await?;
-    let (ns, rest): (Vec<_>, Vec<_>) = manifests.iter().cloned().partition(|d| d.get("kind").and_then(|k| k.as_str()) == Some("Namespace"));
+pub async fn install_kong(
+    client: &Client,
+    crds: &[serde_json::Value],
+    manifests: &[serde_json::Value],
+    tls_secret: serde_json::Value,
+    opts: &Options,
+) -> Result<Vec<String>, ClusterError> {
+    apply_in_order(
+        client,
+        crds,
+        &Options {
+            wait: true,
+            ..opts.clone()
+        },
+    )
+    .await?;
+    let (ns, rest): (Vec<_>, Vec<_>) = manifests
+        .iter()
+        .cloned()
+        .partition(|d| d.get("kind").and_then(|k| k.as_str()) == Some("Namespace"));
     apply_in_order(client, &ns, opts).await?;
     apply(client, &opts.lab, tls_secret).await?;
     apply_in_order(client, &rest, opts).await?;
@@ -159,7 +257,11 @@ pub async fn install_kong(client: &Client, crds: &[serde_json::Value], manifests
 
 /// The objects of gwlab's Kong manifests, built into the binary.
 pub fn kong_manifests() -> Vec<serde_json::Value> {
-    super::apply::documents(include_str!("../../manifests/kong/kong.yaml"), "manifests/kong/kong.yaml").expect("gwlab's Kong manifests are valid")
+    super::apply::documents(
+        include_str!("../../manifests/kong/kong.yaml"),
+        "manifests/kong/kong.yaml",
+    )
+    .expect("gwlab's Kong manifests are valid")
 }
 
 /// `Kind ns/name` of each object, in order (for messages and tests).
@@ -173,7 +275,14 @@ mod tests {
 
     #[test]
     fn addons_parse_in_install_order() {
-        assert_eq!(Addon::parse_list("kong,crds").unwrap(), vec![Addon::Crds, Addon::Kong]);
-        assert!(Addon::parse_list("crds,nginx").unwrap_err().contains("nginx"));
+        assert_eq!(
+            Addon::parse_list("kong,crds").unwrap(),
+            vec![Addon::Crds, Addon::Kong]
+        );
+        assert!(
+            Addon::parse_list("crds,nginx")
+                .unwrap_err()
+                .contains("nginx")
+        );
     }
 }

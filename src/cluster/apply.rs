@@ -2,7 +2,9 @@
 //! validation), every object labelled as gwlab's, in the order given.
 
 use kube::Client;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, ValidationDirective};
+use kube::api::{
+    Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, ValidationDirective,
+};
 
 use super::{ClusterError, LAB_LABEL, MANAGED_BY};
 
@@ -18,36 +20,96 @@ const KINDS: &[(&str, &str, &str, bool)] = &[
     ("v1", "Service", "services", true),
     ("apps/v1", "Deployment", "deployments", true),
     ("apps/v1", "DaemonSet", "daemonsets", true),
-    ("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", false),
-    ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", false),
+    (
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRole",
+        "clusterroles",
+        false,
+    ),
+    (
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        false,
+    ),
     ("rbac.authorization.k8s.io/v1", "Role", "roles", true),
-    ("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", true),
-    ("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", false),
-    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "validatingwebhookconfigurations", false),
-    ("metallb.io/v1beta1", "IPAddressPool", "ipaddresspools", true),
-    ("metallb.io/v1beta1", "L2Advertisement", "l2advertisements", true),
-    ("gateway.networking.k8s.io/v1", "GatewayClass", "gatewayclasses", false),
+    (
+        "rbac.authorization.k8s.io/v1",
+        "RoleBinding",
+        "rolebindings",
+        true,
+    ),
+    (
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        false,
+    ),
+    (
+        "metallb.io/v1beta1",
+        "IPAddressPool",
+        "ipaddresspools",
+        true,
+    ),
+    (
+        "metallb.io/v1beta1",
+        "L2Advertisement",
+        "l2advertisements",
+        true,
+    ),
+    (
+        "gateway.networking.k8s.io/v1",
+        "GatewayClass",
+        "gatewayclasses",
+        false,
+    ),
     ("gateway.networking.k8s.io/v1", "Gateway", "gateways", true),
-    ("gateway.networking.k8s.io/v1", "HTTPRoute", "httproutes", true),
-    ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant", "referencegrants", true),
+    (
+        "gateway.networking.k8s.io/v1",
+        "HTTPRoute",
+        "httproutes",
+        true,
+    ),
+    (
+        "gateway.networking.k8s.io/v1beta1",
+        "ReferenceGrant",
+        "referencegrants",
+        true,
+    ),
 ];
 
 /// The API resource of a kind gwlab installs.
 pub fn resource(api_version: &str, kind: &str) -> Option<(ApiResource, bool)> {
-    let (_, _, plural, namespaced) = KINDS.iter().find(|(v, k, _, _)| *v == api_version && *k == kind)?;
+    let (_, _, plural, namespaced) = KINDS
+        .iter()
+        .find(|(v, k, _, _)| *v == api_version && *k == kind)?;
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     let gvk = GroupVersionKind::gvk(group, version, kind);
     Some((ApiResource::from_gvk_with_plural(&gvk, plural), *namespaced))
 }
 
 pub fn params() -> PatchParams {
-    PatchParams { field_manager: Some(FIELD_MANAGER.into()), force: true, field_validation: Some(ValidationDirective::Strict), ..Default::default() }
+    PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        force: true,
+        field_validation: Some(ValidationDirective::Strict),
+        ..Default::default()
+    }
 }
 
 /// `Kind namespace/name` of a manifest, for messages.
 pub fn describe(obj: &serde_json::Value) -> String {
     let kind = obj.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
-    let name = obj.pointer("/metadata/name").and_then(|n| n.as_str()).unwrap_or("?");
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("?");
     match obj.pointer("/metadata/namespace").and_then(|n| n.as_str()) {
         Some(ns) => format!("{kind} {ns}/{name}"),
         None => format!("{kind} {name}"),
@@ -55,25 +117,56 @@ pub fn describe(obj: &serde_json::Value) -> String {
 }
 
 /// Applies one object as gwlab's (labelled with the lab).
-pub async fn apply(client: &Client, lab: &str, mut obj: serde_json::Value) -> Result<(), ClusterError> {
+pub async fn apply(
+    client: &Client,
+    lab: &str,
+    mut obj: serde_json::Value,
+) -> Result<(), ClusterError> {
     let what = describe(&obj);
-    let api_version = obj.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-    let kind = obj.get("kind").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-    let (ar, namespaced) = resource(&api_version, &kind).ok_or_else(|| ClusterError::Kube(format!("{what}: gwlab does not install {api_version} {kind}")))?;
-    let name = obj.pointer("/metadata/name").and_then(|n| n.as_str()).unwrap_or_default().to_string();
-    let meta = obj.get_mut("metadata").and_then(|m| m.as_object_mut()).ok_or_else(|| ClusterError::Kube(format!("{what} has no metadata")))?;
-    let labels = meta.entry("labels").or_insert_with(|| serde_json::json!({}));
+    let api_version = obj
+        .get("apiVersion")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let kind = obj
+        .get("kind")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let (ar, namespaced) = resource(&api_version, &kind).ok_or_else(|| {
+        ClusterError::Kube(format!(
+            "{what}: gwlab does not install {api_version} {kind}"
+        ))
+    })?;
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(|n| n.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let meta = obj
+        .get_mut("metadata")
+        .and_then(|m| m.as_object_mut())
+        .ok_or_else(|| ClusterError::Kube(format!("{what} has no metadata")))?;
+    let labels = meta
+        .entry("labels")
+        .or_insert_with(|| serde_json::json!({}));
     if let Some(l) = labels.as_object_mut() {
         l.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
         l.insert(LAB_LABEL.into(), lab.into());
     }
     let api: Api<DynamicObject> = if namespaced {
-        let ns = obj.pointer("/metadata/namespace").and_then(|n| n.as_str()).unwrap_or("default").to_string();
+        let ns = obj
+            .pointer("/metadata/namespace")
+            .and_then(|n| n.as_str())
+            .unwrap_or("default")
+            .to_string();
         Api::namespaced_with(client.clone(), &ns, &ar)
     } else {
         Api::all_with(client.clone(), &ar)
     };
-    api.patch(&name, &params(), &Patch::Apply(&obj)).await.map_err(|e| ClusterError::Kube(format!("cannot apply {what}: {e}")))?;
+    api.patch(&name, &params(), &Patch::Apply(&obj))
+        .await
+        .map_err(|e| ClusterError::Kube(format!("cannot apply {what}: {e}")))?;
     Ok(())
 }
 
@@ -81,7 +174,8 @@ pub async fn apply(client: &Client, lab: &str, mut obj: serde_json::Value) -> Re
 pub fn documents(text: &str, source: &str) -> Result<Vec<serde_json::Value>, ClusterError> {
     let mut out = Vec::new();
     for doc in crate::yaml::split_documents(text) {
-        let v = crate::yaml::parse_value(std::path::Path::new(source), &doc).map_err(|d| ClusterError::Kube(d.to_string()))?;
+        let v = crate::yaml::parse_value(std::path::Path::new(source), &doc)
+            .map_err(|d| ClusterError::Kube(d.to_string()))?;
         if !v.is_null() {
             out.push(v);
         }
@@ -96,9 +190,16 @@ mod tests {
     #[test]
     fn known_kinds_resolve_with_their_scope() {
         let (ar, namespaced) = resource("apps/v1", "Deployment").unwrap();
-        assert_eq!((ar.group.as_str(), ar.plural.as_str(), namespaced), ("apps", "deployments", true));
-        let (ar, namespaced) = resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").unwrap();
-        assert_eq!((ar.plural.as_str(), namespaced), ("customresourcedefinitions", false));
+        assert_eq!(
+            (ar.group.as_str(), ar.plural.as_str(), namespaced),
+            ("apps", "deployments", true)
+        );
+        let (ar, namespaced) =
+            resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").unwrap();
+        assert_eq!(
+            (ar.plural.as_str(), namespaced),
+            ("customresourcedefinitions", false)
+        );
         assert!(resource("example.com/v1", "Thing").is_none());
     }
 }

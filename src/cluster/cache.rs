@@ -9,9 +9,22 @@ use super::lock::LockedFile;
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     #[error("cannot download {file} from {url}: {message}")]
-    Download { file: String, url: String, message: String },
-    #[error("{file} from {url} does not match the lock: sha256 {actual} ({actual_size} bytes), expected {expected} ({expected_size} bytes); nothing was kept")]
-    Mismatch { file: String, url: String, expected: String, actual: String, expected_size: u64, actual_size: u64 },
+    Download {
+        file: String,
+        url: String,
+        message: String,
+    },
+    #[error(
+        "{file} from {url} does not match the lock: sha256 {actual} ({actual_size} bytes), expected {expected} ({expected_size} bytes); nothing was kept"
+    )]
+    Mismatch {
+        file: String,
+        url: String,
+        expected: String,
+        actual: String,
+        expected_size: u64,
+        actual_size: u64,
+    },
     #[error("cache {path}: {message}")]
     Io { path: String, message: String },
 }
@@ -21,7 +34,9 @@ pub fn default_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
         return PathBuf::from(d).join("gwlab");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
     home.join(".cache").join("gwlab")
 }
 
@@ -44,7 +59,11 @@ impl Cache {
 
     /// The cache path of a locked file.
     pub fn path(&self, f: &LockedFile) -> PathBuf {
-        self.dir.join("files").join(&f.repo).join(&f.tag).join(&f.path)
+        self.dir
+            .join("files")
+            .join(&f.repo)
+            .join(&f.tag)
+            .join(&f.path)
     }
 
     fn source(&self, f: &LockedFile) -> String {
@@ -60,24 +79,43 @@ impl Cache {
         match std::fs::read(&path) {
             Ok(bytes) => Ok(bytes.len() as u64 == f.size && sha256_hex(&bytes) == f.sha256),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(CacheError::Io { path: path.display().to_string(), message: e.to_string() }),
+            Err(e) => Err(CacheError::Io {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            }),
         }
     }
 
     /// The file's bytes: from the cache when they match, else downloaded,
     /// checked, and only then stored.
-    pub async fn get(&self, client: &reqwest::Client, f: &LockedFile) -> Result<Vec<u8>, CacheError> {
+    pub async fn get(
+        &self,
+        client: &reqwest::Client,
+        f: &LockedFile,
+    ) -> Result<Vec<u8>, CacheError> {
         let path = self.path(f);
         if self.verify(f)? {
             return std::fs::read(&path).map_err(|e| io(&path, e));
         }
         let url = self.source(f);
-        let download = |message: String| CacheError::Download { file: f.file_name().into(), url: url.clone(), message };
-        let resp = client.get(&url).send().await.map_err(|e| download(e.to_string()))?;
+        let download = |message: String| CacheError::Download {
+            file: f.file_name().into(),
+            url: url.clone(),
+            message,
+        };
+        let resp = client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| download(e.to_string()))?;
         if !resp.status().is_success() {
             return Err(download(format!("HTTP {}", resp.status())));
         }
-        let bytes = resp.bytes().await.map_err(|e| download(e.to_string()))?.to_vec();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| download(e.to_string()))?
+            .to_vec();
         let actual = sha256_hex(&bytes);
         if actual != f.sha256 || bytes.len() as u64 != f.size {
             // A stale copy of the same name must not survive either.
@@ -97,7 +135,10 @@ impl Cache {
 }
 
 fn io(path: &Path, e: std::io::Error) -> CacheError {
-    CacheError::Io { path: path.display().to_string(), message: e.to_string() }
+    CacheError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
 }
 
 /// Writes through a temporary file in the same directory, so a reader never
@@ -105,7 +146,11 @@ fn io(path: &Path, e: std::io::Error) -> CacheError {
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
     let dir = path.parent().expect("cache paths have a parent");
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    let tmp = dir.join(format!(".{}.part-{}", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.part-{}",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
     std::fs::write(&tmp, bytes).map_err(|e| io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
@@ -117,6 +162,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
 mod tests {
     #[test]
     fn sha256_of_known_input() {
-        assert_eq!(super::sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            super::sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

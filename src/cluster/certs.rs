@@ -12,18 +12,33 @@ use super::state::write_private;
 pub const SECRET_NAME: &str = "kong-lab-tls";
 
 /// Names the lab certificate covers: the hostnames scenarios use most.
-pub const NAMES: &[&str] = &["localhost", "example.com", "*.example.com", "imprun.dev", "*.imprun.dev"];
+pub const NAMES: &[&str] = &[
+    "localhost",
+    "example.com",
+    "*.example.com",
+    "imprun.dev",
+    "*.imprun.dev",
+];
 
 /// The TLS Secret, from `state_dir` (created there on first use, key 0600).
 pub fn lab_tls_secret(state_dir: &Path) -> Result<serde_json::Value, ClusterError> {
     let cert_path = state_dir.join("lab-tls.crt");
     let key_path = state_dir.join("lab-tls.key");
-    let (cert, key) = match (std::fs::read_to_string(&cert_path), std::fs::read_to_string(&key_path)) {
+    let (cert, key) = match (
+        std::fs::read_to_string(&cert_path),
+        std::fs::read_to_string(&key_path),
+    ) {
         (Ok(c), Ok(k)) => (c, k),
         _ => {
-            let err = |e: rcgen::Error| ClusterError::Provider(format!("cannot make the lab certificate: {e}"));
-            let mut params = CertificateParams::new(NAMES.iter().map(|s| s.to_string()).collect::<Vec<_>>()).map_err(err)?;
-            params.distinguished_name.push(DnType::CommonName, "gwlab lab gateway");
+            let err = |e: rcgen::Error| {
+                ClusterError::Provider(format!("cannot make the lab certificate: {e}"))
+            };
+            let mut params =
+                CertificateParams::new(NAMES.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                    .map_err(err)?;
+            params
+                .distinguished_name
+                .push(DnType::CommonName, "gwlab lab gateway");
             let key = KeyPair::generate().map_err(err)?;
             let cert = params.self_signed(&key).map_err(err)?;
             write_private(&cert_path, cert.pem().as_bytes())?;
@@ -51,7 +66,10 @@ mod tests {
         let b = super::lab_tls_secret(dir.path()).unwrap();
         assert_eq!(a, b, "re-running `gwlab up` keeps the certificate");
         assert_eq!(a["type"], "kubernetes.io/tls");
-        let mode = std::fs::metadata(dir.path().join("lab-tls.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("lab-tls.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }

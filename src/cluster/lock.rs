@@ -49,7 +49,13 @@ impl LockedImage {
 impl LockedFile {
     /// Where a mirror that keeps the upstream layout serves this file.
     pub fn mirror_url(&self, mirror: &str) -> String {
-        format!("{}/{}/{}/{}", mirror.trim_end_matches('/'), self.repo, self.tag, self.path)
+        format!(
+            "{}/{}/{}/{}",
+            mirror.trim_end_matches('/'),
+            self.repo,
+            self.tag,
+            self.path
+        )
     }
 
     /// The file name, for messages.
@@ -69,7 +75,10 @@ impl Lock {
     }
 
     pub fn image(&self, name: &str) -> &LockedImage {
-        self.images.iter().find(|i| i.name == name).unwrap_or_else(|| panic!("image {name} is in the lock"))
+        self.images
+            .iter()
+            .find(|i| i.name == name)
+            .unwrap_or_else(|| panic!("image {name} is in the lock"))
     }
 }
 
@@ -80,15 +89,37 @@ mod tests {
     #[test]
     fn the_lock_pins_every_addon_file_with_a_consistent_url() {
         let lock = Lock::builtin();
-        assert_eq!(lock.files_of("crds").count(), 5, "the five standard-channel CRDs");
+        assert_eq!(
+            lock.files_of("crds").count(),
+            5,
+            "the five standard-channel CRDs"
+        );
         assert_eq!(lock.files_of("metallb").count(), 1);
-        assert_eq!(lock.files_of("kong").count(), 12, "the Kong CRDs KIC 3.4 needs");
+        assert_eq!(
+            lock.files_of("kong").count(),
+            12,
+            "the Kong CRDs KIC 3.4 needs"
+        );
         for f in &lock.files {
-            assert_eq!(f.url, format!("https://raw.githubusercontent.com/{}/{}/{}", f.repo, f.tag, f.path));
+            assert_eq!(
+                f.url,
+                format!(
+                    "https://raw.githubusercontent.com/{}/{}/{}",
+                    f.repo, f.tag, f.path
+                )
+            );
             assert_eq!(f.sha256.len(), 64);
             assert!(f.size > 0);
         }
-        for name in ["k3s", "kind-node", "kong", "kong-ingress-controller", "metallb-controller", "metallb-speaker", "echo-basic"] {
+        for name in [
+            "k3s",
+            "kind-node",
+            "kong",
+            "kong-ingress-controller",
+            "metallb-controller",
+            "metallb-speaker",
+            "echo-basic",
+        ] {
             let i = lock.image(name);
             assert!(i.image.contains(':'), "{name} is pinned by tag");
         }
@@ -99,6 +130,9 @@ mod tests {
     fn mirror_urls_keep_the_upstream_layout() {
         let lock = Lock::builtin();
         let f = lock.files_of("metallb").next().unwrap();
-        assert_eq!(f.mirror_url("http://m.local/gh/"), "http://m.local/gh/metallb/metallb/v0.15.3/config/manifests/metallb-native.yaml");
+        assert_eq!(
+            f.mirror_url("http://m.local/gh/"),
+            "http://m.local/gh/metallb/metallb/v0.15.3/config/manifests/metallb-native.yaml"
+        );
     }
 }

@@ -14,17 +14,36 @@ pub struct Subnet {
 impl std::str::FromStr for Subnet {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (addr, prefix) = s.split_once('/').ok_or_else(|| format!("`{s}` is not a CIDR"))?;
-        let addr: Ipv4Addr = addr.parse().map_err(|_| format!("`{s}` is not an IPv4 CIDR"))?;
-        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32).ok_or_else(|| format!("`{s}` has no valid prefix length"))?;
-        let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
-        Ok(Subnet { network: Ipv4Addr::from(u32::from(addr) & mask), prefix })
+        let (addr, prefix) = s
+            .split_once('/')
+            .ok_or_else(|| format!("`{s}` is not a CIDR"))?;
+        let addr: Ipv4Addr = addr
+            .parse()
+            .map_err(|_| format!("`{s}` is not an IPv4 CIDR"))?;
+        let prefix: u8 = prefix
+            .parse()
+            .ok()
+            .filter(|p| *p <= 32)
+            .ok_or_else(|| format!("`{s}` has no valid prefix length"))?;
+        let mask = if prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - prefix)
+        };
+        Ok(Subnet {
+            network: Ipv4Addr::from(u32::from(addr) & mask),
+            prefix,
+        })
     }
 }
 
 impl Subnet {
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) };
+        let mask = if self.prefix == 0 {
+            0
+        } else {
+            u32::MAX << (32 - self.prefix)
+        };
         u32::from(ip) & mask == u32::from(self.network)
     }
 
@@ -36,9 +55,17 @@ impl Subnet {
 /// `size` addresses from the top of `subnet` (below the broadcast address),
 /// skipping `gateway` and `in_use`, as MetalLB `spec.addresses` entries
 /// (`a-b` for each run of consecutive addresses, `a/32` for a lone one).
-pub fn pool(subnet: Subnet, gateway: Option<Ipv4Addr>, in_use: &[Ipv4Addr], size: u32) -> Result<Vec<String>, String> {
+pub fn pool(
+    subnet: Subnet,
+    gateway: Option<Ipv4Addr>,
+    in_use: &[Ipv4Addr],
+    size: u32,
+) -> Result<Vec<String>, String> {
     if subnet.prefix > 28 {
-        return Err(format!("the Docker network {}/{} is too small for a load-balancer pool (at most /28)", subnet.network, subnet.prefix));
+        return Err(format!(
+            "the Docker network {}/{} is too small for a load-balancer pool (at most /28)",
+            subnet.network, subnet.prefix
+        ));
     }
     let lowest = u32::from(subnet.network) + 1;
     let mut picked = Vec::new();
@@ -53,10 +80,21 @@ pub fn pool(subnet: Subnet, gateway: Option<Ipv4Addr>, in_use: &[Ipv4Addr], size
         ip -= 1;
     }
     if picked.len() < size as usize {
-        return Err(format!("only {} free addresses at the top of {}/{}; {size} are needed", picked.len(), subnet.network, subnet.prefix));
+        return Err(format!(
+            "only {} free addresses at the top of {}/{}; {size} are needed",
+            picked.len(),
+            subnet.network,
+            subnet.prefix
+        ));
     }
     picked.sort_unstable();
-    let range = |a: u32, b: u32| if a == b { format!("{}/32", Ipv4Addr::from(a)) } else { format!("{}-{}", Ipv4Addr::from(a), Ipv4Addr::from(b)) };
+    let range = |a: u32, b: u32| {
+        if a == b {
+            format!("{}/32", Ipv4Addr::from(a))
+        } else {
+            format!("{}-{}", Ipv4Addr::from(a), Ipv4Addr::from(b))
+        }
+    };
     let mut ranges = Vec::new();
     let mut start = picked[0];
     let mut prev = picked[0];
@@ -100,7 +138,10 @@ mod tests {
     #[test]
     fn top_of_a_16_skips_broadcast() {
         let s: Subnet = "172.18.0.0/16".parse().unwrap();
-        assert_eq!(pool(s, Some(ip("172.18.0.1")), &[], 8).unwrap(), vec!["172.18.255.247-172.18.255.254"]);
+        assert_eq!(
+            pool(s, Some(ip("172.18.0.1")), &[], 8).unwrap(),
+            vec!["172.18.255.247-172.18.255.254"]
+        );
     }
 
     #[test]
@@ -118,7 +159,11 @@ mod tests {
         assert!(pool("10.0.0.0/29".parse().unwrap(), None, &[], 2).is_err());
         let s: Subnet = "10.0.0.0/27".parse().unwrap();
         let used: Vec<Ipv4Addr> = (20..31).map(|i| ip(&format!("10.0.0.{i}"))).collect();
-        assert!(pool(s, None, &used, 4).unwrap_err().contains("free addresses"));
+        assert!(
+            pool(s, None, &used, 4)
+                .unwrap_err()
+                .contains("free addresses")
+        );
     }
 
     #[test]

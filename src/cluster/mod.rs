@@ -11,6 +11,7 @@ pub mod lock;
 pub mod metallb;
 pub mod provider;
 pub mod state;
+pub mod steps;
 pub mod wait;
 
 /// The label every object gwlab creates carries.

@@ -11,7 +11,11 @@ use super::ClusterError;
 pub fn dir(lab: &str) -> PathBuf {
     let base = match std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
         Some(d) => PathBuf::from(d),
-        None => std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir).join(".local").join("state"),
+        None => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir)
+            .join(".local")
+            .join("state"),
     };
     base.join("gwlab").join(lab)
 }
@@ -41,7 +45,9 @@ impl LabState {
     pub fn load(lab: &str) -> Result<Option<LabState>, ClusterError> {
         let path = Self::path(lab);
         match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| ClusterError::Provider(format!("{}: {e}", path.display()))),
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| ClusterError::Provider(format!("{}: {e}", path.display()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(ClusterError::Provider(format!("{}: {e}", path.display()))),
         }
@@ -49,7 +55,12 @@ impl LabState {
 
     pub fn save(&self) -> Result<(), ClusterError> {
         let path = Self::path(&self.name);
-        write_private(&path, serde_json::to_string_pretty(self).expect("state serialises").as_bytes())
+        write_private(
+            &path,
+            serde_json::to_string_pretty(self)
+                .expect("state serialises")
+                .as_bytes(),
+        )
     }
 }
 
@@ -57,13 +68,21 @@ impl LabState {
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ClusterError> {
     use std::io::Write;
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let io = |e: std::io::Error| ClusterError::Provider(format!("cannot write {}: {e}", path.display()));
+    let io =
+        |e: std::io::Error| ClusterError::Provider(format!("cannot write {}: {e}", path.display()));
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(io)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
     // An existing file keeps its mode on open: set it.
-    f.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(io)?;
     f.write_all(bytes).map_err(io)
 }
 
@@ -103,7 +122,10 @@ mod tests {
         std::fs::write(&p, "old").unwrap();
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
         write_private(&p, b"new").unwrap();
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
     }
 }

@@ -14,7 +14,11 @@ use super::apply::resource;
 
 /// `Type=Status (Reason)` of each condition in `status.conditions`.
 pub fn conditions_text(status: Option<&serde_json::Value>) -> String {
-    let list = status.and_then(|s| s.get("conditions")).and_then(|c| c.as_array()).cloned().unwrap_or_default();
+    let list = status
+        .and_then(|s| s.get("conditions"))
+        .and_then(|c| c.as_array())
+        .cloned()
+        .unwrap_or_default();
     if list.is_empty() {
         return "no conditions yet".into();
     }
@@ -22,7 +26,11 @@ pub fn conditions_text(status: Option<&serde_json::Value>) -> String {
         .map(|c| {
             let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
             let msg = s("message");
-            if msg.is_empty() { format!("{}={} ({})", s("type"), s("status"), s("reason")) } else { format!("{}={} ({}: {msg})", s("type"), s("status"), s("reason")) }
+            if msg.is_empty() {
+                format!("{}={} ({})", s("type"), s("status"), s("reason"))
+            } else {
+                format!("{}={} ({}: {msg})", s("type"), s("status"), s("reason"))
+            }
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -33,61 +41,169 @@ pub fn has_true(status: Option<&serde_json::Value>, type_: &str) -> bool {
     status
         .and_then(|s| s.get("conditions"))
         .and_then(|c| c.as_array())
-        .is_some_and(|list| list.iter().any(|c| c.get("type").and_then(|t| t.as_str()) == Some(type_) && c.get("status").and_then(|s| s.as_str()) == Some("True")))
+        .is_some_and(|list| {
+            list.iter().any(|c| {
+                c.get("type").and_then(|t| t.as_str()) == Some(type_)
+                    && c.get("status").and_then(|s| s.as_str()) == Some("True")
+            })
+        })
 }
 
-async fn bounded<T>(what: &str, timeout: Duration, fut: impl std::future::Future<Output = Result<Option<T>, kube::runtime::wait::Error>>, last: impl std::future::Future<Output = String>) -> Result<T, ClusterError> {
+async fn bounded<T>(
+    what: &str,
+    timeout: Duration,
+    fut: impl std::future::Future<Output = Result<Option<T>, kube::runtime::wait::Error>>,
+    last: impl std::future::Future<Output = String>,
+) -> Result<T, ClusterError> {
     match tokio::time::timeout(timeout, fut).await {
         Ok(Ok(Some(obj))) => Ok(obj),
-        Ok(Ok(None)) => Err(ClusterError::Kube(format!("{what} was deleted while gwlab waited for it"))),
+        Ok(Ok(None)) => Err(ClusterError::Kube(format!(
+            "{what} was deleted while gwlab waited for it"
+        ))),
         Ok(Err(e)) => Err(ClusterError::Kube(format!("watching {what}: {e}"))),
-        Err(_) => Err(ClusterError::Kube(format!("{what} not ready after {}s: {}", timeout.as_secs(), last.await))),
+        Err(_) => Err(ClusterError::Kube(format!(
+            "{what} not ready after {}s: {}",
+            timeout.as_secs(),
+            last.await
+        ))),
     }
 }
 
-pub async fn crd_established(client: &Client, name: &str, timeout: Duration) -> Result<(), ClusterError> {
+pub async fn crd_established(
+    client: &Client,
+    name: &str,
+    timeout: Duration,
+) -> Result<(), ClusterError> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let last = async {
-        api.get_opt(name).await.ok().flatten().and_then(|c| c.status).map(|s| serde_json::to_value(s).ok()).flatten().map(|s| conditions_text(Some(&s))).unwrap_or_else(|| "not found".into())
+        api.get_opt(name)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|c| c.status)
+            .and_then(|s| serde_json::to_value(s).ok())
+            .map(|s| conditions_text(Some(&s)))
+            .unwrap_or_else(|| "not found".into())
     };
-    bounded(&format!("CustomResourceDefinition {name}"), timeout, await_condition(api.clone(), name, conditions::is_crd_established()), last).await.map(|_| ())
+    bounded(
+        &format!("CustomResourceDefinition {name}"),
+        timeout,
+        await_condition(api.clone(), name, conditions::is_crd_established()),
+        last,
+    )
+    .await
+    .map(|_| ())
 }
 
-pub async fn deployment_available(client: &Client, namespace: &str, name: &str, timeout: Duration) -> Result<(), ClusterError> {
+pub async fn deployment_available(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    timeout: Duration,
+) -> Result<(), ClusterError> {
     let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    let available = |d: Option<&Deployment>| d.and_then(|d| d.status.as_ref()).and_then(|s| s.conditions.as_ref()).is_some_and(|c| c.iter().any(|c| c.type_ == "Available" && c.status == "True"));
-    let last = async {
-        api.get_opt(name).await.ok().flatten().and_then(|d| d.status).and_then(|s| serde_json::to_value(s).ok()).map(|s| conditions_text(Some(&s))).unwrap_or_else(|| "not found".into())
+    let available = |d: Option<&Deployment>| {
+        d.and_then(|d| d.status.as_ref())
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| {
+                c.iter()
+                    .any(|c| c.type_ == "Available" && c.status == "True")
+            })
     };
-    bounded(&format!("Deployment {namespace}/{name}"), timeout, await_condition(api.clone(), name, available), last).await.map(|_| ())
+    let last = async {
+        api.get_opt(name)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|d| d.status)
+            .and_then(|s| serde_json::to_value(s).ok())
+            .map(|s| conditions_text(Some(&s)))
+            .unwrap_or_else(|| "not found".into())
+    };
+    bounded(
+        &format!("Deployment {namespace}/{name}"),
+        timeout,
+        await_condition(api.clone(), name, available),
+        last,
+    )
+    .await
+    .map(|_| ())
 }
 
 fn gateway_api(client: &Client, kind: &str, namespace: Option<&str>) -> Api<DynamicObject> {
-    let (ar, _): (ApiResource, bool) = resource("gateway.networking.k8s.io/v1", kind).expect("Gateway API kinds are known");
+    let (ar, _): (ApiResource, bool) =
+        resource("gateway.networking.k8s.io/v1", kind).expect("Gateway API kinds are known");
     match namespace {
         Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
         None => Api::all_with(client.clone(), &ar),
     }
 }
 
-async fn wait_dynamic(api: Api<DynamicObject>, what: String, name: &str, timeout: Duration, ready: impl Fn(&DynamicObject) -> bool) -> Result<DynamicObject, ClusterError> {
+async fn wait_dynamic(
+    api: Api<DynamicObject>,
+    what: String,
+    name: &str,
+    timeout: Duration,
+    ready: impl Fn(&DynamicObject) -> bool,
+) -> Result<DynamicObject, ClusterError> {
     let cond = |o: Option<&DynamicObject>| o.is_some_and(&ready);
-    let last = async { api.get_opt(name).await.ok().flatten().map(|o| conditions_text(o.data.get("status"))).unwrap_or_else(|| "not found".into()) };
-    bounded(&what, timeout, await_condition(api.clone(), name, cond), last).await
+    let last = async {
+        api.get_opt(name)
+            .await
+            .ok()
+            .flatten()
+            .map(|o| conditions_text(o.data.get("status")))
+            .unwrap_or_else(|| "not found".into())
+    };
+    bounded(
+        &what,
+        timeout,
+        await_condition(api.clone(), name, cond),
+        last,
+    )
+    .await
 }
 
-pub async fn gateway_class_accepted(client: &Client, name: &str, timeout: Duration) -> Result<(), ClusterError> {
+pub async fn gateway_class_accepted(
+    client: &Client,
+    name: &str,
+    timeout: Duration,
+) -> Result<(), ClusterError> {
     let api = gateway_api(client, "GatewayClass", None);
-    wait_dynamic(api, format!("GatewayClass {name}"), name, timeout, |o| has_true(o.data.get("status"), "Accepted")).await.map(|_| ())
+    wait_dynamic(api, format!("GatewayClass {name}"), name, timeout, |o| {
+        has_true(o.data.get("status"), "Accepted")
+    })
+    .await
+    .map(|_| ())
 }
 
 /// Waits for `Programmed=True` and an address; returns the addresses.
-pub async fn gateway_programmed(client: &Client, namespace: &str, name: &str, timeout: Duration) -> Result<Vec<String>, ClusterError> {
+pub async fn gateway_programmed(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    timeout: Duration,
+) -> Result<Vec<String>, ClusterError> {
     let api = gateway_api(client, "Gateway", Some(namespace));
     let addresses = |o: &DynamicObject| -> Vec<String> {
-        o.data.pointer("/status/addresses").and_then(|a| a.as_array()).map(|a| a.iter().filter_map(|x| x.get("value")?.as_str().map(String::from)).collect()).unwrap_or_default()
+        o.data
+            .pointer("/status/addresses")
+            .and_then(|a| a.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.get("value")?.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
     };
-    let gw = wait_dynamic(api, format!("Gateway {namespace}/{name}"), name, timeout, |o| has_true(o.data.get("status"), "Programmed") && !addresses(o).is_empty()).await?;
+    let gw = wait_dynamic(
+        api,
+        format!("Gateway {namespace}/{name}"),
+        name,
+        timeout,
+        |o| has_true(o.data.get("status"), "Programmed") && !addresses(o).is_empty(),
+    )
+    .await?;
     Ok(addresses(&gw))
 }
 
@@ -98,7 +214,10 @@ mod tests {
     #[test]
     fn conditions_render_for_messages() {
         let s = serde_json::json!({"conditions": [{"type": "Programmed", "status": "Unknown", "reason": "Pending", "message": "Waiting for controller"}]});
-        assert_eq!(conditions_text(Some(&s)), "Programmed=Unknown (Pending: Waiting for controller)");
+        assert_eq!(
+            conditions_text(Some(&s)),
+            "Programmed=Unknown (Pending: Waiting for controller)"
+        );
         assert!(!has_true(Some(&s), "Programmed"));
         assert_eq!(conditions_text(None), "no conditions yet");
     }

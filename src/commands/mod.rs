@@ -1,10 +1,15 @@
 //! One module per subcommand; each returns the process exit code.
 
 pub mod check;
+pub mod down;
 pub mod explain;
+pub mod lab;
 pub mod migrate;
+pub mod pull;
 pub mod serve;
+pub mod status;
 pub mod test;
+pub mod up;
 
 use std::collections::BTreeMap;
 use std::path::Path;

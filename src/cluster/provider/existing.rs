@@ -23,7 +23,11 @@ pub fn default_kubeconfig(flag: Option<PathBuf>) -> PathBuf {
     {
         return first;
     }
-    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".kube").join("config")
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join(".kube")
+        .join("config")
 }
 
 impl Provider for Existing {
@@ -32,18 +36,39 @@ impl Provider for Existing {
     }
 
     fn info(&self) -> ProviderInfo {
-        ProviderInfo { metallb_by_default: false }
+        ProviderInfo {
+            metallb_by_default: false,
+        }
     }
 
     async fn provision(&self, _lab: &LabSpec) -> Result<Provisioned, ClusterError> {
-        let text = std::fs::read_to_string(&self.kubeconfig).map_err(|e| ClusterError::Provider(format!("cannot read the kubeconfig {}: {e}; give one with --kubeconfig or KUBECONFIG", self.kubeconfig.display())))?;
+        let text = std::fs::read_to_string(&self.kubeconfig).map_err(|e| {
+            ClusterError::Provider(format!(
+                "cannot read the kubeconfig {}: {e}; give one with --kubeconfig or KUBECONFIG",
+                self.kubeconfig.display()
+            ))
+        })?;
         if let Some(ctx) = &self.context
             && !text.contains(&format!("name: {ctx}"))
         {
-            return Err(ClusterError::Provider(format!("the kubeconfig {} has no context {ctx}", self.kubeconfig.display())));
+            return Err(ClusterError::Provider(format!(
+                "the kubeconfig {} has no context {ctx}",
+                self.kubeconfig.display()
+            )));
         }
-        let api = text.lines().find_map(|l| l.trim().strip_prefix("server: ")).unwrap_or_default().to_string();
-        Ok(Provisioned { kubeconfig: self.kubeconfig.clone(), context: self.context.clone(), api, network: None, http_port: None, https_port: None })
+        let api = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("server: "))
+            .unwrap_or_default()
+            .to_string();
+        Ok(Provisioned {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            api,
+            network: None,
+            http_port: None,
+            https_port: None,
+        })
     }
 
     async fn delete(&self, _lab: &LabSpec) -> Result<Vec<String>, ClusterError> {

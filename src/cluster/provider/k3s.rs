@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use bollard::Docker;
 
-use super::{HTTP_NODE_PORT, HTTPS_NODE_PORT, LabSpec, Provider, ProviderInfo, Provisioned, network_name};
+use super::{
+    HTTP_NODE_PORT, HTTPS_NODE_PORT, LabSpec, Provider, ProviderInfo, Provisioned, network_name,
+};
 use crate::cluster::docker::{self, ContainerSpec};
 use crate::cluster::state::{rewrite_server, write_private};
 use crate::cluster::{ClusterError, LAB_LABEL, MANAGED_BY};
@@ -27,7 +29,13 @@ pub fn container_name(lab: &str) -> String {
 }
 
 /// The server container, as k3d runs it (PINS.md §4).
-pub fn server_spec(image: &str, lab: &LabSpec, api_port: u16, http_port: u16, https_port: u16) -> ContainerSpec {
+pub fn server_spec(
+    image: &str,
+    lab: &LabSpec,
+    api_port: u16,
+    http_port: u16,
+    https_port: u16,
+) -> ContainerSpec {
     let mut binds = Vec::new();
     if lab.images_dir.is_dir() {
         binds.push(format!("{}:{AIRGAP_IMAGES}:ro", lab.images_dir.display()));
@@ -35,13 +43,22 @@ pub fn server_spec(image: &str, lab: &LabSpec, api_port: u16, http_port: u16, ht
     ContainerSpec {
         name: container_name(&lab.name),
         image: image.into(),
-        cmd: vec!["server".into(), "--disable=traefik".into(), "--disable=servicelb".into(), "--tls-san=127.0.0.1".into()],
+        cmd: vec![
+            "server".into(),
+            "--disable=traefik".into(),
+            "--disable=servicelb".into(),
+            "--tls-san=127.0.0.1".into(),
+        ],
         env: vec![],
         network: network_name(&lab.name),
         privileged: true,
         tmpfs: vec!["/run".into(), "/var/run".into()],
         binds,
-        ports: vec![(API_PORT, api_port), (HTTP_NODE_PORT, http_port), (HTTPS_NODE_PORT, https_port)],
+        ports: vec![
+            (API_PORT, api_port),
+            (HTTP_NODE_PORT, http_port),
+            (HTTPS_NODE_PORT, https_port),
+        ],
     }
 }
 
@@ -55,7 +72,9 @@ impl Provider for K3s {
     }
 
     fn info(&self) -> ProviderInfo {
-        ProviderInfo { metallb_by_default: true }
+        ProviderInfo {
+            metallb_by_default: true,
+        }
     }
 
     async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, ClusterError> {
@@ -72,28 +91,51 @@ impl Provider for K3s {
         let existing = docker::container(&self.docker, &name).await?;
         let state = match existing {
             Some(c) => {
-                let ours = c.labels.get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1) && c.labels.get(LAB_LABEL) == Some(&lab.name);
+                let ours = c.labels.get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1)
+                    && c.labels.get(LAB_LABEL) == Some(&lab.name);
                 if !ours {
-                    return Err(ClusterError::Provider(format!("a container named {name} exists and was not created by gwlab; remove it or choose another --name")));
+                    return Err(ClusterError::Provider(format!(
+                        "a container named {name} exists and was not created by gwlab; remove it or choose another --name"
+                    )));
                 }
                 if !c.running {
-                    self.docker.start_container(&name, None).await.map_err(|e| ClusterError::Docker(format!("cannot start {name}: {e}")))?;
+                    self.docker
+                        .start_container(&name, None)
+                        .await
+                        .map_err(|e| ClusterError::Docker(format!("cannot start {name}: {e}")))?;
                 }
                 c
             }
             None => {
-                let spec = server_spec(&self.image, lab, docker::free_port()?, port_or_free(lab.http_port)?, port_or_free(lab.https_port)?);
+                let spec = server_spec(
+                    &self.image,
+                    lab,
+                    docker::free_port()?,
+                    port_or_free(lab.http_port)?,
+                    port_or_free(lab.https_port)?,
+                );
                 docker::run(&self.docker, &spec, &lab.name).await?;
-                docker::container(&self.docker, &name).await?.ok_or_else(|| ClusterError::Docker(format!("{name} vanished after start")))?
+                docker::container(&self.docker, &name)
+                    .await?
+                    .ok_or_else(|| ClusterError::Docker(format!("{name} vanished after start")))?
             }
         };
         let host_port = |c: u16| state.ports.iter().find(|(cp, _)| *cp == c).map(|(_, h)| *h);
-        let api_port = host_port(API_PORT).ok_or_else(|| ClusterError::Provider(format!("{name} does not publish the API port {API_PORT}")))?;
+        let api_port = host_port(API_PORT).ok_or_else(|| {
+            ClusterError::Provider(format!("{name} does not publish the API port {API_PORT}"))
+        })?;
         let raw = self.wait_for_kubeconfig(&name).await?;
         let api = format!("https://127.0.0.1:{api_port}");
         let kubeconfig = lab.state_dir.join("kubeconfig");
         write_private(&kubeconfig, rewrite_server(&raw, &api).as_bytes())?;
-        Ok(Provisioned { kubeconfig, context: None, api, network: Some(network), http_port: host_port(HTTP_NODE_PORT), https_port: host_port(HTTPS_NODE_PORT) })
+        Ok(Provisioned {
+            kubeconfig,
+            context: None,
+            api,
+            network: Some(network),
+            http_port: host_port(HTTP_NODE_PORT),
+            https_port: host_port(HTTPS_NODE_PORT),
+        })
     }
 
     async fn delete(&self, lab: &LabSpec) -> Result<Vec<String>, ClusterError> {
@@ -107,7 +149,9 @@ impl K3s {
         let start = Instant::now();
         let mut pause = Duration::from_millis(200);
         loop {
-            match docker::exec_output(&self.docker, container, &["cat", KUBECONFIG_IN_CONTAINER]).await {
+            match docker::exec_output(&self.docker, container, &["cat", KUBECONFIG_IN_CONTAINER])
+                .await
+            {
                 Ok(text) if text.contains("server:") => return Ok(text),
                 Ok(_) | Err(_) if start.elapsed() < self.start_timeout => {}
                 Ok(_) | Err(_) => {

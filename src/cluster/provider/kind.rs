@@ -15,6 +15,9 @@ pub struct Kind {
     pub binary: PathBuf,
     /// `kindest/node:...@sha256:...`, from the lock.
     pub node_image: String,
+    /// Images to load into the node when they are on the local engine (what
+    /// `gwlab pull` fetched), so the cluster needs no registry.
+    pub preload: Vec<String>,
 }
 
 pub fn cluster_name(lab: &str) -> String {
@@ -46,7 +49,10 @@ impl Kind {
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<String, ClusterError> {
         use std::io::Write;
         let mut cmd = Command::new(&self.binary);
-        cmd.args(args).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        cmd.args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         let mut child = cmd.spawn().map_err(|e| {
             ClusterError::Provider(if e.kind() == std::io::ErrorKind::NotFound {
                 format!(
@@ -58,18 +64,32 @@ impl Kind {
             })
         })?;
         if let Some(input) = stdin {
-            child.stdin.take().expect("piped stdin").write_all(input.as_bytes()).map_err(|e| ClusterError::Provider(e.to_string()))?;
+            child
+                .stdin
+                .take()
+                .expect("piped stdin")
+                .write_all(input.as_bytes())
+                .map_err(|e| ClusterError::Provider(e.to_string()))?;
         }
         drop(child.stdin.take());
-        let out = child.wait_with_output().map_err(|e| ClusterError::Provider(e.to_string()))?;
+        let out = child
+            .wait_with_output()
+            .map_err(|e| ClusterError::Provider(e.to_string()))?;
         if !out.status.success() {
-            return Err(ClusterError::Provider(format!("`kind {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim())));
+            return Err(ClusterError::Provider(format!(
+                "`kind {}` failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     fn exists(&self, lab: &str) -> Result<bool, ClusterError> {
-        Ok(self.run(&["get", "clusters"], None)?.lines().any(|l| l.trim() == cluster_name(lab)))
+        Ok(self
+            .run(&["get", "clusters"], None)?
+            .lines()
+            .any(|l| l.trim() == cluster_name(lab)))
     }
 }
 
@@ -79,21 +99,53 @@ impl Provider for Kind {
     }
 
     fn info(&self) -> ProviderInfo {
-        ProviderInfo { metallb_by_default: true }
+        ProviderInfo {
+            metallb_by_default: true,
+        }
     }
 
     async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, ClusterError> {
         let kubeconfig = lab.state_dir.join("kubeconfig");
-        std::fs::create_dir_all(&lab.state_dir).map_err(|e| ClusterError::Provider(format!("{}: {e}", lab.state_dir.display())))?;
+        std::fs::create_dir_all(&lab.state_dir)
+            .map_err(|e| ClusterError::Provider(format!("{}: {e}", lab.state_dir.display())))?;
         let name = cluster_name(&lab.name);
         let kc = kubeconfig.display().to_string();
         if !self.exists(&lab.name)? {
-            let http = if lab.http_port == 0 { free_port()? } else { lab.http_port };
-            let https = if lab.https_port == 0 { free_port()? } else { lab.https_port };
-            self.run(&["create", "cluster", "--name", &name, "--kubeconfig", &kc, "--config", "-"], Some(&config(&lab.name, &self.node_image, http, https)))?;
+            let http = if lab.http_port == 0 {
+                free_port()?
+            } else {
+                lab.http_port
+            };
+            let https = if lab.https_port == 0 {
+                free_port()?
+            } else {
+                lab.https_port
+            };
+            self.run(
+                &[
+                    "create",
+                    "cluster",
+                    "--name",
+                    &name,
+                    "--kubeconfig",
+                    &kc,
+                    "--config",
+                    "-",
+                ],
+                Some(&config(&lab.name, &self.node_image, http, https)),
+            )?;
         } else {
             let text = self.run(&["get", "kubeconfig", "--name", &name], None)?;
             crate::cluster::state::write_private(&kubeconfig, text.as_bytes())?;
+        }
+        for image in &self.preload {
+            let local = Command::new("docker")
+                .args(["image", "inspect", image])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if local {
+                self.run(&["load", "docker-image", image, "--name", &name], None)?;
+            }
         }
         // Read the mapped ports back from the node, as kind created it.
         let inspect = Command::new("docker")
@@ -109,8 +161,19 @@ impl Provider for Kind {
                 .and_then(|p| p.trim().parse().ok())
         };
         let text = std::fs::read_to_string(&kubeconfig).unwrap_or_default();
-        let api = text.lines().find_map(|l| l.trim().strip_prefix("server: ")).unwrap_or_default().to_string();
-        Ok(Provisioned { kubeconfig, context: Some(format!("kind-{name}")), api, network: Some("kind".into()), http_port: mapped(HTTP_NODE_PORT), https_port: mapped(HTTPS_NODE_PORT) })
+        let api = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("server: "))
+            .unwrap_or_default()
+            .to_string();
+        Ok(Provisioned {
+            kubeconfig,
+            context: Some(format!("kind-{name}")),
+            api,
+            network: Some("kind".into()),
+            http_port: mapped(HTTP_NODE_PORT),
+            https_port: mapped(HTTPS_NODE_PORT),
+        })
     }
 
     async fn delete(&self, lab: &LabSpec) -> Result<Vec<String>, ClusterError> {
@@ -132,14 +195,28 @@ mod tests {
         let c = config("lab1", "kindest/node:v1.32.11@sha256:abc", 8080, 8443);
         assert!(c.contains("name: gwlab-lab1"));
         assert!(c.contains("image: kindest/node:v1.32.11@sha256:abc"));
-        assert!(c.contains("{containerPort: 30080, hostPort: 8080, listenAddress: 127.0.0.1, protocol: TCP}"));
-        assert!(c.contains("{containerPort: 30443, hostPort: 8443, listenAddress: 127.0.0.1, protocol: TCP}"));
+        assert!(c.contains(
+            "{containerPort: 30080, hostPort: 8080, listenAddress: 127.0.0.1, protocol: TCP}"
+        ));
+        assert!(c.contains(
+            "{containerPort: 30443, hostPort: 8443, listenAddress: 127.0.0.1, protocol: TCP}"
+        ));
     }
 
     #[tokio::test]
     async fn a_missing_kind_binary_says_how_to_get_it() {
-        let k = Kind { binary: PathBuf::from("/nonexistent/kind"), node_image: "x".into() };
-        let lab = LabSpec { name: "t".into(), state_dir: std::env::temp_dir().join("gwlab-kind-test"), http_port: 0, https_port: 0, images_dir: PathBuf::new() };
+        let k = Kind {
+            binary: PathBuf::from("/nonexistent/kind"),
+            node_image: "x".into(),
+            preload: vec![],
+        };
+        let lab = LabSpec {
+            name: "t".into(),
+            state_dir: std::env::temp_dir().join("gwlab-kind-test"),
+            http_port: 0,
+            https_port: 0,
+            images_dir: PathBuf::new(),
+        };
         let err = k.provision(&lab).await.unwrap_err().to_string();
         assert!(err.contains("install kind v0.31.0"), "{err}");
         assert!(err.contains("--provider k3s"), "{err}");

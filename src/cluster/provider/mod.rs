@@ -64,5 +64,9 @@ pub trait Provider {
 
 /// The name of a lab's Docker network: `gwlab` for the default lab.
 pub fn network_name(lab: &str) -> String {
-    if lab == "gwlab" { "gwlab".into() } else { format!("gwlab-{lab}") }
+    if lab == "gwlab" {
+        "gwlab".into()
+    } else {
+        format!("gwlab-{lab}")
+    }
 }

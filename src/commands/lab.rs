@@ -1,0 +1,93 @@
+//! What `up`, `down`, `status` and `pull` share: the lab's places, providers
+//! and a client for its cluster.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::cli::ProviderKind;
+use crate::cluster::lock::Lock;
+use crate::cluster::provider::LabSpec;
+use crate::cluster::{ClusterError, cache, state};
+
+pub fn lab_spec(name: &str, http_port: u16, https_port: u16) -> LabSpec {
+    LabSpec {
+        name: name.into(),
+        state_dir: state::dir(name),
+        http_port,
+        https_port,
+        images_dir: images_dir(),
+    }
+}
+
+/// Where `gwlab pull` leaves image archives that k3s imports at start.
+pub fn images_dir() -> PathBuf {
+    cache::default_dir().join("images").join("k3s")
+}
+
+pub fn provider_name(p: ProviderKind) -> &'static str {
+    match p {
+        ProviderKind::K3s => "k3s",
+        ProviderKind::Kind => "kind",
+        ProviderKind::Existing => "existing",
+    }
+}
+
+/// The node image a provider runs, from the lock.
+pub fn node_image(p: ProviderKind, lock: &Lock) -> Option<String> {
+    match p {
+        ProviderKind::K3s => Some(lock.image("k3s").reference()),
+        ProviderKind::Kind => Some(lock.image("kind-node").reference()),
+        ProviderKind::Existing => None,
+    }
+}
+
+/// A client for a kubeconfig (and context), as kubectl would build it.
+pub async fn kube_client(
+    kubeconfig: &Path,
+    context: Option<&str>,
+) -> Result<kube::Client, ClusterError> {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| {
+        ClusterError::Kube(format!(
+            "cannot read the kubeconfig {}: {e}",
+            kubeconfig.display()
+        ))
+    })?;
+    let opts = kube::config::KubeConfigOptions {
+        context: context.map(String::from),
+        ..Default::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(kc, &opts)
+        .await
+        .map_err(|e| ClusterError::Kube(format!("kubeconfig {}: {e}", kubeconfig.display())))?;
+    kube::Client::try_from(config).map_err(|e| ClusterError::Kube(e.to_string()))
+}
+
+/// Waits until the API server answers (k3s serves a little after it writes
+/// its kubeconfig); returns its version.
+pub async fn api_ready(client: &kube::Client, timeout: Duration) -> Result<String, ClusterError> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match client.apiserver_version().await {
+            Ok(v) => return Ok(v.git_version),
+            Err(e) if start.elapsed() + pause > timeout => {
+                return Err(ClusterError::Kube(format!(
+                    "the API server does not answer after {}s: {e}",
+                    timeout.as_secs()
+                )));
+            }
+            Err(_) => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+/// A client for downloads: no proxy surprises, a bounded time.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("an HTTP client")
+}

@@ -1,0 +1,212 @@
+//! `gwlab status`: the lab as it is now. Text for people, `-o json` as data.
+
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Api, DynamicObject};
+use serde::Serialize;
+
+use super::lab::kube_client;
+use crate::cli::{OutputFormat, StatusArgs};
+use crate::cluster::addons::{BUNDLE_VERSION, CHANNEL};
+use crate::cluster::apply::resource;
+use crate::cluster::state::{self, LabState};
+use crate::cluster::wait::{conditions_text, has_true};
+use crate::exit;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub lab: LabState,
+    pub kubernetes: Option<String>,
+    pub error: Option<String>,
+    pub gateway_api_crds: Option<String>,
+    pub metallb_ready: Option<bool>,
+    pub kong_ready: Option<bool>,
+    pub gateway_class: Option<String>,
+    pub gateway: Option<String>,
+    pub gateway_addresses: Vec<String>,
+    /// How probes reach the Gateway.
+    pub reach: Option<String>,
+}
+
+async fn deployment_ready(client: &kube::Client, ns: &str, name: &str) -> Option<bool> {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), ns);
+    let d = api.get_opt(name).await.ok()??;
+    Some(d.status.and_then(|s| s.conditions).is_some_and(|c| {
+        c.iter()
+            .any(|c| c.type_ == "Available" && c.status == "True")
+    }))
+}
+
+async fn collect(lab: LabState) -> Status {
+    let mut st = Status {
+        lab,
+        kubernetes: None,
+        error: None,
+        gateway_api_crds: None,
+        metallb_ready: None,
+        kong_ready: None,
+        gateway_class: None,
+        gateway: None,
+        gateway_addresses: vec![],
+        reach: None,
+    };
+    let client = match kube_client(&st.lab.kubeconfig, st.lab.context.as_deref()).await {
+        Ok(c) => c,
+        Err(e) => {
+            st.error = Some(e.to_string());
+            return st;
+        }
+    };
+    match tokio::time::timeout(Duration::from_secs(5), client.apiserver_version()).await {
+        Ok(Ok(v)) => st.kubernetes = Some(v.git_version),
+        Ok(Err(e)) => {
+            st.error = Some(format!(
+                "the API server at {} does not answer: {e}",
+                st.lab.api
+            ));
+            return st;
+        }
+        Err(_) => {
+            st.error = Some(format!(
+                "the API server at {} does not answer within 5s",
+                st.lab.api
+            ));
+            return st;
+        }
+    }
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    if let Ok(Some(crd)) = crds.get_opt("gateways.gateway.networking.k8s.io").await {
+        let a = crd.metadata.annotations.unwrap_or_default();
+        st.gateway_api_crds = Some(format!(
+            "{} ({} channel)",
+            a.get(BUNDLE_VERSION)
+                .map(String::as_str)
+                .unwrap_or("unknown version"),
+            a.get(CHANNEL).map(String::as_str).unwrap_or("unknown")
+        ));
+    }
+    st.metallb_ready = deployment_ready(&client, "metallb-system", "controller").await;
+    st.kong_ready = deployment_ready(&client, "kong-system", "kong").await;
+    if st.gateway_api_crds.is_some() {
+        let (ar, _) = resource("gateway.networking.k8s.io/v1", "GatewayClass").expect("known kind");
+        if let Ok(Some(gc)) = Api::<DynamicObject>::all_with(client.clone(), &ar)
+            .get_opt("kong")
+            .await
+        {
+            st.gateway_class = Some(conditions_text(gc.data.get("status")));
+        }
+        let (ar, _) = resource("gateway.networking.k8s.io/v1", "Gateway").expect("known kind");
+        if let Ok(Some(gw)) =
+            Api::<DynamicObject>::namespaced_with(client.clone(), "kong-system", &ar)
+                .get_opt("kong")
+                .await
+        {
+            let status = gw.data.get("status");
+            st.gateway = Some(conditions_text(status));
+            st.gateway_addresses = gw
+                .data
+                .pointer("/status/addresses")
+                .and_then(|a| a.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.get("value")?.as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if has_true(status, "Programmed") {
+                st.reach = Some(
+                    super::up::reach_line(
+                        &st.gateway_addresses,
+                        st.lab.http_port,
+                        st.lab.https_port,
+                    )
+                    .await,
+                );
+            }
+        }
+    }
+    st
+}
+
+fn yes_no(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "ready",
+        Some(false) => "not ready",
+        None => "not installed",
+    }
+}
+
+pub async fn run(args: &StatusArgs) -> i32 {
+    let lab = match LabState::load(&args.lab.name) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            eprintln!(
+                "no lab named {} (nothing in {}); create it with `gwlab up --name {}`",
+                args.lab.name,
+                state::dir(&args.lab.name).display(),
+                args.lab.name
+            );
+            return exit::FAILED;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::FAILED;
+        }
+    };
+    let st = collect(lab).await;
+    match args.output {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&st).expect("status serialises")
+        ),
+        OutputFormat::Text => {
+            println!("lab:        {} ({})", st.lab.name, st.lab.provider);
+            println!(
+                "kubeconfig: {}{}",
+                st.lab.kubeconfig.display(),
+                st.lab
+                    .context
+                    .as_ref()
+                    .map(|c| format!(" (context {c})"))
+                    .unwrap_or_default()
+            );
+            println!(
+                "api server: {} {}",
+                st.lab.api,
+                st.kubernetes.as_deref().unwrap_or("(not answering)")
+            );
+            if let Some(e) = &st.error {
+                println!("error:      {e}");
+            }
+            println!("addons:     {}", st.lab.addons.join(", "));
+            println!(
+                "  Gateway API CRDs: {}",
+                st.gateway_api_crds.as_deref().unwrap_or("not installed")
+            );
+            println!("  MetalLB:          {}", yes_no(st.metallb_ready));
+            println!("  Kong:             {}", yes_no(st.kong_ready));
+            println!(
+                "GatewayClass kong:  {}",
+                st.gateway_class.as_deref().unwrap_or("absent")
+            );
+            println!(
+                "Gateway kong-system/kong: {}",
+                st.gateway.as_deref().unwrap_or("absent")
+            );
+            if !st.gateway_addresses.is_empty() {
+                println!("  addresses: {}", st.gateway_addresses.join(", "));
+            }
+            if let Some(r) = &st.reach {
+                println!("{r}");
+            }
+        }
+    }
+    if st.error.is_some() {
+        exit::FAILED
+    } else {
+        exit::OK
+    }
+}

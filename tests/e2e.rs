@@ -1,0 +1,60 @@
+//! The full lab with real upstream images: `gwlab up`, the Gateway Programmed
+//! and reachable, the scenarios, `gwlab down` leaving nothing. It needs the
+//! images (network access, or `gwlab pull` beforehand), so it runs only with
+//! GWLAB_E2E=1 (as the GitHub Actions workflow does).
+
+use std::process::Command;
+
+fn gwlab(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gwlab"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("gwlab runs")
+}
+
+#[test]
+fn up_test_down() {
+    if std::env::var_os("GWLAB_E2E").is_none() {
+        eprintln!("SKIP: set GWLAB_E2E=1 to create a real lab (needs the upstream images)");
+        return;
+    }
+    let name = "e2e";
+    let up = gwlab(&["up", "--name", name, "--timeout", "10m"]);
+    let down = || gwlab(&["down", "--name", name]);
+    if !up.status.success() {
+        let _ = down();
+        panic!("gwlab up failed:\n{}", String::from_utf8_lossy(&up.stderr));
+    }
+    let status = gwlab(&["status", "--name", name, "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let gateway = v["gateway"].as_str().unwrap_or_default().to_string();
+    let reach = v["reach"].as_str().unwrap_or_default().to_string();
+    let test = gwlab(&["test", concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios")]);
+    let down = down();
+    assert!(gateway.contains("Programmed=True"), "{gateway}");
+    assert!(
+        !reach.is_empty(),
+        "status says how probes reach the Gateway"
+    );
+    assert!(
+        test.status.success(),
+        "{}",
+        String::from_utf8_lossy(&test.stdout)
+    );
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    let left = Command::new("docker")
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=gwlab.dev/lab={name}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "down leaves no container");
+}
