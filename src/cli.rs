@@ -35,6 +35,23 @@ pub enum Command {
     Status(StatusArgs),
     /// Fill the download cache and pull every image, for an offline `gwlab up`.
     Pull(PullArgs),
+    /// Delete everything of one test run, by its run label.
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CleanArgs {
+    /// The run id that `gwlab test` printed.
+    #[arg(long)]
+    pub run: String,
+    #[command(flatten)]
+    pub lab: LabArgs,
+    /// A kubeconfig (else the lab's, else KUBECONFIG or ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context.
+    #[arg(long)]
+    pub context: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
@@ -190,6 +207,8 @@ pub struct ServeArgs {
 pub enum TargetKind {
     /// gwlab's reference gateway on loopback: no cluster, no Docker.
     Embedded,
+    /// The cluster of `gwlab up` (or --kubeconfig/--context).
+    Cluster,
 }
 
 #[derive(Debug, clap::Args)]
@@ -197,9 +216,34 @@ pub struct TestArgs {
     /// Scenario directories, or directories searched for scenario.yaml.
     #[arg(required = true, value_name = "DIR")]
     pub paths: Vec<PathBuf>,
-    /// Where to run.
-    #[arg(long, value_enum, default_value_t = TargetKind::Embedded, env = "GWLAB_TARGET")]
-    pub target: TargetKind,
+    /// Where to run: `embedded` unless --kubeconfig or --context names a cluster.
+    #[arg(long, value_enum, env = "GWLAB_TARGET")]
+    pub target: Option<TargetKind>,
+    /// The lab whose cluster `--target cluster` uses.
+    #[arg(long, default_value = "gwlab", env = "GWLAB_NAME")]
+    pub name: String,
+    /// A kubeconfig for `--target cluster` (else the lab's, else KUBECONFIG or ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context for `--target cluster`.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Send probes to HOST:PORT (HTTP) and HTTPS_PORT instead of the Gateway's
+    /// address, e.g. a `kubectl port-forward`.
+    #[arg(long, value_name = "HOST:PORT[,HTTPS_PORT]")]
+    pub gateway_address: Option<crate::target::cluster::GatewayAddress>,
+    /// Run up to N scenarios side by side (never two that could see each other's traffic).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub parallel: usize,
+    /// Run a deterministic share of the scenarios: I of N (1-based), for CI sharding.
+    #[arg(long, value_name = "I/N", value_parser = crate::run::plan::parse_shard)]
+    pub shard: Option<(u32, u32)>,
+    /// Leave every scenario's objects in place.
+    #[arg(long)]
+    pub keep: bool,
+    /// Where diagnostics bundles of failed scenarios go (cluster target).
+    #[arg(long, default_value = "gwlab-diagnostics", value_name = "DIR")]
+    pub diagnostics: PathBuf,
     /// Run only scenarios with one of these tags (repeatable).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,

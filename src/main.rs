@@ -18,6 +18,7 @@ fn main() {
         Command::Down(args) => runtime().block_on(commands::down::run(args)),
         Command::Status(args) => runtime().block_on(commands::status::run(args)),
         Command::Pull(args) => runtime().block_on(commands::pull::run(args)),
+        Command::Clean(args) => runtime().block_on(commands::clean::run(args)),
     };
     std::process::exit(code);
 }

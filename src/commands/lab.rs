@@ -91,3 +91,30 @@ pub fn http_client() -> reqwest::Client {
         .build()
         .expect("an HTTP client")
 }
+
+/// The cluster a command works on, as kubectl would choose it: `--kubeconfig`
+/// / `--context` when given; else the lab's own kubeconfig when the lab
+/// exists; else KUBECONFIG or ~/.kube/config. The lab state comes along when
+/// the lab's cluster is the one used (for its host ports and certificate).
+pub async fn cluster_client(
+    kubeconfig: Option<PathBuf>,
+    context: Option<String>,
+    lab: &str,
+) -> Result<(kube::Client, Option<state::LabState>), ClusterError> {
+    if kubeconfig.is_some() || context.is_some() {
+        let path = crate::cluster::provider::existing::default_kubeconfig(kubeconfig);
+        return Ok((kube_client(&path, context.as_deref()).await?, None));
+    }
+    if let Some(st) = state::LabState::load(lab)? {
+        let client = kube_client(&st.kubeconfig, st.context.as_deref()).await?;
+        return Ok((client, Some(st)));
+    }
+    let path = crate::cluster::provider::existing::default_kubeconfig(None);
+    if !path.exists() {
+        return Err(ClusterError::Kube(format!(
+            "no cluster: there is no lab named {lab} (create one with `gwlab up`) and no kubeconfig at {}; give --kubeconfig/--context",
+            path.display()
+        )));
+    }
+    Ok((kube_client(&path, None).await?, None))
+}

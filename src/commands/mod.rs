@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 pub mod check;
+pub mod clean;
 pub mod down;
 pub mod explain;
 pub mod lab;

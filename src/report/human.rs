@@ -77,6 +77,12 @@ pub fn scenario_lines(s: &ScenarioReport) -> Vec<String> {
         ));
     }
     out.push(first);
+    if let Some(d) = &s.diagnosis {
+        for l in &d.lines {
+            out.push(format!("     ! {l}"));
+        }
+        out.push(format!("     diagnostics: {}", d.bundle.display()));
+    }
     for c in s.failures() {
         let step = c
             .step

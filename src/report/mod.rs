@@ -65,6 +65,9 @@ pub struct ScenarioReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing_features: Vec<String>,
     pub checks: Vec<CheckReport>,
+    /// For failed scenarios on a cluster: the diagnostics bundle and its most telling lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<crate::target::Diagnosis>,
 }
 
 impl CheckReport {

@@ -3,10 +3,16 @@
 
 pub mod conditions;
 pub mod deploy;
+pub mod plan;
+pub mod schedule;
 
 pub use deploy::Deployment;
 
-use std::time::Instant;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::model::lab;
 use crate::model::world::ObjKey;
@@ -48,6 +54,20 @@ pub struct Runner<'a> {
     /// Retry failed probes until their timeout (targets whose routing converges
     /// asynchronously); settled targets answer finally on the first try.
     pub retry_probes: bool,
+    /// Set on Ctrl-C: remaining steps are skipped, cleanup still runs.
+    pub cancel: Arc<AtomicBool>,
+    /// Namespaces this run created and has not deleted yet (for a second Ctrl-C).
+    pub created: Arc<Mutex<BTreeSet<String>>>,
+    /// Where diagnostics bundles of failed scenarios go (`None`: not written).
+    pub diagnostics: Option<PathBuf>,
+    /// Leave everything in place after each scenario (`--keep`).
+    pub keep: bool,
+}
+
+impl Runner<'_> {
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
 }
 
 struct Ctx<'s> {
@@ -78,6 +98,7 @@ impl Runner<'_> {
                 namespace: None,
                 duration: start.elapsed(),
                 missing_features: missing,
+                diagnosis: None,
                 checks: Vec::new(),
             };
         }
@@ -101,6 +122,15 @@ impl Runner<'_> {
             )),
             Ok(()) => {
                 for step in &scenario.steps {
+                    if self.cancelled() {
+                        ctx.checks.push(CheckReport::setup_failure(
+                            "interrupted".into(),
+                            step.name.clone(),
+                            Duration::ZERO,
+                            "interrupted (Ctrl-C) before this step".into(),
+                        ));
+                        break;
+                    }
                     self.console.progress(format!(
                         "{}: {}",
                         scenario.name,
@@ -112,8 +142,50 @@ impl Runner<'_> {
                 }
             }
         }
+        self.created
+            .lock()
+            .expect("created namespaces")
+            .extend(ctx.deployment.created_namespaces.iter().cloned());
+        let failed = ctx.checks.iter().any(|c| !c.passed);
+        let diagnosis = match (&self.diagnostics, failed) {
+            (Some(dir), true) => {
+                let dir = dir.join(&self.run_id).join(&scenario.name);
+                let objects: Vec<_> = ctx.deployment.applied.clone();
+                let mut namespaces = ctx.deployment.created_namespaces.clone();
+                namespaces.extend(objects.iter().filter_map(|m| m.namespace.clone()));
+                namespaces.sort();
+                namespaces.dedup();
+                target.diagnose(&objects, &namespaces, &dir).await
+            }
+            _ => None,
+        };
+        if self.keep {
+            return ScenarioReport {
+                name: scenario.name.clone(),
+                dir: scenario.dir.display().to_string(),
+                verdict: if failed {
+                    Verdict::Failed
+                } else {
+                    Verdict::Passed
+                },
+                namespace: Some(namespace),
+                duration: start.elapsed(),
+                missing_features: Vec::new(),
+                checks: ctx.checks,
+                diagnosis,
+            };
+        }
         let t0 = Instant::now();
+        let created_here = ctx.deployment.created_namespaces.clone();
         let mut problems = ctx.deployment.tear_down(target).await;
+        {
+            let mut created = self.created.lock().expect("created namespaces");
+            for ns in &created_here {
+                if !problems.iter().any(|p| p.contains(ns.as_str())) {
+                    created.remove(ns);
+                }
+            }
+        }
         if !problems.is_empty() {
             problems.push(format!("objects of this run carry the labels app.kubernetes.io/managed-by=gwlab and gwlab.dev/run={}", self.run_id));
             ctx.checks.push(CheckReport {
@@ -139,6 +211,7 @@ impl Runner<'_> {
             namespace: Some(namespace),
             duration: start.elapsed(),
             missing_features: Vec::new(),
+            diagnosis,
             checks: ctx.checks,
         }
     }
@@ -167,6 +240,9 @@ impl Runner<'_> {
             ctx.checks.push(report);
         }
         for p in &step.probes {
+            if self.cancelled() {
+                break;
+            }
             self.console
                 .progress(format!("{}: {}", ctx.scenario.name, p.name));
             let report = self.check_probe(target, ctx, p, step).await;

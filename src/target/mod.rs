@@ -2,6 +2,8 @@
 //! wait on their status, and give the socket address behind a Gateway listener.
 //! Targets never judge expectations; the runner does.
 
+pub mod cluster;
+
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -100,4 +102,24 @@ pub trait Target {
 
     /// Deletes a namespace this run created, with everything in it.
     async fn delete_namespace(&mut self, namespace: &str) -> Result<(), TargetError>;
+
+    /// After a failure, before cleanup: writes what explains it under `dir`
+    /// and returns the few lines that tell the most. Targets whose state is
+    /// all in the report already (the embedded one) have nothing to add.
+    async fn diagnose(
+        &self,
+        objects: &[Manifest],
+        namespaces: &[String],
+        dir: &std::path::Path,
+    ) -> Option<Diagnosis> {
+        let _ = (objects, namespaces, dir);
+        None
+    }
+}
+
+/// A diagnostics bundle and its most telling lines.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnosis {
+    pub bundle: std::path::PathBuf,
+    pub lines: Vec<String>,
 }

@@ -1,0 +1,200 @@
+//! Which scenarios may run side by side (SCENARIO_FORMAT.md, "Namespaces"): not
+//! two whose routes on one Gateway share a hostname (or where either has a
+//! catch-all route there), nor two that write the same explicit namespace.
+//! And `--shard I/N`: a deterministic share of a scenario set.
+
+use std::collections::BTreeSet;
+
+use crate::manifest::Object;
+use crate::model::hostname;
+use crate::model::lab;
+use crate::scenario::Scenario;
+
+/// What a scenario occupies that others could see.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// (Gateway `namespace/name`, hostname or `None` for a catch-all route).
+    pub routes: BTreeSet<(String, Option<String>)>,
+    /// Namespaces named explicitly (not the scenario's own).
+    pub namespaces: BTreeSet<String>,
+}
+
+pub fn footprint(s: &Scenario) -> Footprint {
+    let mut f = Footprint::default();
+    for b in &s.backends {
+        if let Some(ns) = &b.namespace {
+            f.namespaces.insert(ns.clone());
+        }
+    }
+    for m in s.all_objects() {
+        if let Some(ns) = &m.namespace {
+            f.namespaces.insert(ns.clone());
+        }
+        let Object::HttpRoute(r) = &m.object else {
+            continue;
+        };
+        for p in &r.spec.parent_refs {
+            // A Gateway in the scenario's own namespace is the scenario's alone.
+            let gw_ns = match (&p.value.namespace, &m.namespace) {
+                (Some(ns), _) | (None, Some(ns)) => ns.clone(),
+                (None, None) => continue,
+            };
+            let gateway = format!("{gw_ns}/{}", p.value.name);
+            if r.spec.hostnames.is_empty() {
+                f.routes.insert((gateway.clone(), None));
+            }
+            for h in &r.spec.hostnames {
+                f.routes.insert((gateway.clone(), Some(h.clone())));
+            }
+        }
+    }
+    // The lab's own namespace is shared by everyone; writing into it is not.
+    f.namespaces.remove(lab::GATEWAY_NAMESPACE);
+    f
+}
+
+/// Why two scenarios must not overlap, if they must not.
+pub fn conflict(a: &Footprint, b: &Footprint) -> Option<String> {
+    if let Some(ns) = a.namespaces.intersection(&b.namespaces).next() {
+        return Some(format!("both write namespace {ns}"));
+    }
+    for (ga, ha) in &a.routes {
+        for (gb, hb) in &b.routes {
+            if ga != gb {
+                continue;
+            }
+            match (ha, hb) {
+                (None, _) | (_, None) => {
+                    return Some(format!("a route without hostnames on Gateway {ga}"));
+                }
+                (Some(x), Some(y)) if overlap(x, y) => {
+                    return Some(format!("hostnames {x} and {y} on Gateway {ga}"));
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+fn overlap(a: &str, b: &str) -> bool {
+    hostname::intersect(Some(a), b).is_some()
+}
+
+/// `--shard I/N` (I from 1): parsed and checked.
+pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}`: write I/N, e.g. 1/3"))?;
+    let (i, n): (u32, u32) = (
+        i.parse().map_err(|_| format!("`{i}` is not a number"))?,
+        n.parse().map_err(|_| format!("`{n}` is not a number"))?,
+    );
+    if n == 0 || i == 0 || i > n {
+        return Err(format!("`{s}`: I must be 1 to N"));
+    }
+    Ok((i, n))
+}
+
+/// Whether a scenario belongs to shard `i` of `n`: by a hash of its name, so a
+/// scenario stays in its shard when others are added or removed.
+pub fn in_shard(name: &str, i: u32, n: u32) -> bool {
+    // FNV-1a: stable across runs, platforms and Rust versions.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h % n as u64 == (i - 1) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(routes: &[(&str, Option<&str>)], namespaces: &[&str]) -> Footprint {
+        Footprint {
+            routes: routes
+                .iter()
+                .map(|(g, h)| (g.to_string(), h.map(String::from)))
+                .collect(),
+            namespaces: namespaces.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn shared_hostnames_on_one_gateway_conflict() {
+        let a = fp(&[("kong-system/kong", Some("a.example.com"))], &[]);
+        let b = fp(&[("kong-system/kong", Some("*.example.com"))], &[]);
+        let c = fp(&[("kong-system/kong", Some("b.example.org"))], &[]);
+        let d = fp(&[("other/gw", Some("a.example.com"))], &[]);
+        assert!(
+            conflict(&a, &b)
+                .unwrap()
+                .contains("a.example.com and *.example.com")
+        );
+        assert_eq!(conflict(&a, &c), None);
+        assert_eq!(conflict(&a, &d), None, "another Gateway");
+    }
+
+    #[test]
+    fn catch_all_routes_and_shared_namespaces_conflict() {
+        let all = fp(&[("kong-system/kong", None)], &[]);
+        let a = fp(&[("kong-system/kong", Some("a.example.com"))], &[]);
+        assert!(conflict(&all, &a).unwrap().contains("without hostnames"));
+        let n1 = fp(&[], &["shared"]);
+        let n2 = fp(&[], &["shared", "x"]);
+        assert!(conflict(&n1, &n2).unwrap().contains("shared"));
+    }
+
+    #[test]
+    fn repository_scenarios_footprints() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let load = |n: &str| crate::scenario::load(&dir.join(n)).unwrap();
+        let redirect = footprint(&load("redirect"));
+        assert!(
+            redirect
+                .routes
+                .contains(&("kong-system/kong".into(), Some("imprun.dev".into())))
+        );
+        assert!(redirect.namespaces.contains("imprun-system"));
+        let canary = footprint(&load("canary"));
+        assert_eq!(
+            canary.routes,
+            [(
+                "kong-system/kong".to_string(),
+                Some("canary.example.com".to_string())
+            )]
+            .into()
+        );
+        assert!(
+            canary.namespaces.is_empty(),
+            "the scenario's own namespace is not shared"
+        );
+        assert_eq!(conflict(&redirect, &canary), None);
+        let cross = footprint(&load("cross-namespace"));
+        assert_eq!(conflict(&redirect, &cross), None);
+        assert!(
+            conflict(&cross, &cross).is_some(),
+            "a scenario with explicit namespaces never overlaps a copy of itself"
+        );
+    }
+
+    #[test]
+    fn shards_are_stable_and_cover_every_scenario_once() {
+        let names: Vec<String> = (0..200).map(|i| format!("scenario-{i}")).collect();
+        for n in 1..5 {
+            for name in &names {
+                let owners: Vec<u32> = (1..=n).filter(|i| in_shard(name, *i, n)).collect();
+                assert_eq!(owners.len(), 1, "{name} in exactly one of {n} shards");
+            }
+        }
+        assert!(in_shard("redirect", 2, 3) == in_shard("redirect", 2, 3));
+        let first: Vec<bool> = names.iter().map(|s| in_shard(s, 1, 3)).collect();
+        assert!(first.iter().filter(|b| **b).count() > 40, "a fair share");
+        assert_eq!(parse_shard("2/3").unwrap(), (2, 3));
+        assert!(
+            parse_shard("0/3").is_err() && parse_shard("4/3").is_err() && parse_shard("x").is_err()
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! An object's status as the API server returns it, in the model's terms, so
+//! the runner judges cluster conditions exactly as it judges the embedded ones.
+
+use serde_json::Value;
+
+use crate::model::status::{Condition, ListenerStatus, ObjectStatus, ParentStatus};
+
+fn conditions(list: Option<&Value>) -> Vec<Condition> {
+    list.and_then(|l| l.as_array())
+        .map(|l| {
+            l.iter()
+                .map(|c| {
+                    let s = |k: &str| {
+                        c.get(k)
+                            .and_then(|v| v.as_str())
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    Condition {
+                        type_: s("type"),
+                        status: s("status"),
+                        reason: s("reason"),
+                        message: s("message"),
+                        observed_generation: c
+                            .get("observedGeneration")
+                            .and_then(|g| g.as_u64())
+                            .unwrap_or(0),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The status of `obj` (a whole object as JSON).
+pub fn object_status(obj: &Value) -> ObjectStatus {
+    let generation = obj
+        .pointer("/metadata/generation")
+        .and_then(|g| g.as_u64())
+        .unwrap_or(0);
+    let namespace = obj
+        .pointer("/metadata/namespace")
+        .and_then(|n| n.as_str())
+        .unwrap_or_default();
+    let status = obj.get("status");
+    let parents = status
+        .and_then(|s| s.get("parents"))
+        .and_then(|p| p.as_array())
+        .map(|list| {
+            list.iter()
+                .map(|p| {
+                    let r = &p["parentRef"];
+                    let ns = r
+                        .get("namespace")
+                        .and_then(|n| n.as_str())
+                        .unwrap_or(namespace);
+                    ParentStatus {
+                        parent: format!(
+                            "{ns}/{}",
+                            r.get("name").and_then(|n| n.as_str()).unwrap_or_default()
+                        ),
+                        section_name: r
+                            .get("sectionName")
+                            .and_then(|s| s.as_str())
+                            .map(String::from),
+                        port: r.get("port").and_then(|p| p.as_u64()).map(|p| p as u16),
+                        controller_name: p
+                            .get("controllerName")
+                            .and_then(|c| c.as_str())
+                            .unwrap_or_default()
+                            .into(),
+                        conditions: conditions(p.get("conditions")),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let listeners = status
+        .and_then(|s| s.get("listeners"))
+        .and_then(|l| l.as_array())
+        .map(|list| {
+            list.iter()
+                .map(|l| ListenerStatus {
+                    name: l
+                        .get("name")
+                        .and_then(|n| n.as_str())
+                        .unwrap_or_default()
+                        .into(),
+                    attached_routes: l
+                        .get("attachedRoutes")
+                        .and_then(|a| a.as_u64())
+                        .unwrap_or(0) as u32,
+                    supported_kinds: l
+                        .get("supportedKinds")
+                        .and_then(|k| k.as_array())
+                        .map(|k| {
+                            k.iter()
+                                .filter_map(|k| k.get("kind")?.as_str().map(String::from))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    conditions: conditions(l.get("conditions")),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // v1.1 lists feature names; v1.2 lists objects with a name.
+    let supported_features = status
+        .and_then(|s| s.get("supportedFeatures"))
+        .and_then(|f| f.as_array())
+        .map(|list| {
+            list.iter()
+                .filter_map(|f| {
+                    f.as_str()
+                        .or_else(|| f.get("name").and_then(|n| n.as_str()))
+                        .map(String::from)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ObjectStatus {
+        generation,
+        conditions: conditions(status.and_then(|s| s.get("conditions"))),
+        parents,
+        listeners,
+        supported_features,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn route_parents_name_their_gateway_with_its_namespace() {
+        let route = json!({"metadata": {"name": "r", "namespace": "app", "generation": 3},
+            "status": {"parents": [
+                {"parentRef": {"name": "kong", "namespace": "kong-system", "sectionName": "http"}, "controllerName": "konghq.com/kic-gateway-controller",
+                 "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted", "observedGeneration": 3}]},
+                {"parentRef": {"name": "own"}, "controllerName": "c", "conditions": []}]}});
+        let st = object_status(&route);
+        assert_eq!(st.generation, 3);
+        assert_eq!(st.parents[0].parent, "kong-system/kong");
+        assert_eq!(st.parents[0].section_name.as_deref(), Some("http"));
+        assert_eq!(st.parents[0].conditions[0].observed_generation, 3);
+        assert_eq!(
+            st.parents[1].parent, "app/own",
+            "a parentRef without namespace is the route's"
+        );
+    }
+
+    #[test]
+    fn gateway_listeners_and_class_features() {
+        let gw = json!({"metadata": {"generation": 1}, "status": {"conditions": [{"type": "Programmed", "status": "True", "reason": "Programmed", "observedGeneration": 1}],
+            "listeners": [{"name": "http", "attachedRoutes": 2, "supportedKinds": [{"kind": "HTTPRoute"}], "conditions": []}]}});
+        let st = object_status(&gw);
+        assert_eq!(st.listeners[0].attached_routes, 2);
+        assert_eq!(st.listeners[0].supported_kinds, vec!["HTTPRoute"]);
+        let class = json!({"metadata": {}, "status": {"supportedFeatures": [{"name": "HTTPRoute"}, "Gateway"]}});
+        assert_eq!(
+            object_status(&class).supported_features,
+            vec!["HTTPRoute", "Gateway"]
+        );
+    }
+}
