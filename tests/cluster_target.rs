@@ -332,7 +332,9 @@ async fn cancellation_skips_the_steps_but_not_the_cleanup() {
         report
             .checks
             .iter()
-            .any(|c| c.failure.iter().any(|f| f.contains("interrupted")))
+            .any(|c| c.failure.iter().any(|f| f.contains("interrupted"))),
+        "{:#?}",
+        report.checks
     );
     assert!(
         !report.checks.iter().any(|c| c.name == "app answers"),

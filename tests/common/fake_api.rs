@@ -197,6 +197,17 @@ fn handle(state: &Shared, s: &Seen) -> Option<(StatusCode, Value, bool)> {
     }
 }
 
+/// `/api/v1/<plural>`, `/api/v1/namespaces/<ns>/<plural>`, `/apis/<g>/<v>/...`
+/// alike: a collection has an odd number of segments after the version.
+fn is_collection(path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let after_version = match segments.first() {
+        Some(&"api") => segments.len().saturating_sub(2),
+        _ => segments.len().saturating_sub(3),
+    };
+    after_version % 2 == 1
+}
+
 /// A kube client backed by the fake, and the fake's state.
 pub fn fake() -> (Client, Shared) {
     let state: Shared = Arc::new(Mutex::new(State {
