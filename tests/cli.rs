@@ -319,6 +319,11 @@ fn unsupported_features_skip_unless_required() {
         "{}",
         text(&o)
     );
+    assert!(
+        text(&o).contains("features: 0 scenario(s) ran; unsupported on the embedded target: "),
+        "the run ends with a feature line: {}",
+        text(&o)
+    );
     let o = gwlab(&["test", "--require-features", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }

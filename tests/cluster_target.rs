@@ -418,3 +418,97 @@ async fn probes_go_to_the_gateway_address_with_host_from_the_url() {
         .await;
     assert_eq!(report.verdict, Verdict::Passed, "{:#?}", report.checks);
 }
+
+#[tokio::test]
+async fn clean_deletes_exactly_what_the_run_labelled() {
+    let (client, state) = fake_api::fake();
+    fake_api::seed_lab(&state);
+    let route = |ns: &str, name: &str, run: Option<&str>| {
+        let mut labels = serde_json::json!({});
+        if let Some(r) = run {
+            labels =
+                serde_json::json!({"app.kubernetes.io/managed-by": "gwlab", "gwlab.dev/run": r});
+        }
+        (
+            format!("/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes/{name}"),
+            serde_json::json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": name, "namespace": ns, "labels": labels}, "spec": {}}),
+        )
+    };
+    for (path, obj) in [
+        route("kong-system", "ours", Some("run42")),
+        route("kong-system", "users", None),
+        route("kong-system", "other-run", Some("run99")),
+    ] {
+        fake_api::seed(&state, &path, obj);
+    }
+    fake_api::seed(
+        &state,
+        "/api/v1/namespaces/gwlab-x-abcde",
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gwlab-x-abcde", "labels": {"app.kubernetes.io/managed-by": "gwlab", "gwlab.dev/run": "run42"}}}),
+    );
+    let (deleted, failed) = gwlab::commands::clean::clean_run(&client, "run42").await;
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(
+        deleted,
+        vec!["HTTPRoute kong-system/ours", "Namespace gwlab-x-abcde"]
+    );
+    let left: Vec<String> = state.lock().unwrap().objects.keys().cloned().collect();
+    assert!(
+        left.iter().any(|k| k.ends_with("/httproutes/users"))
+            && left.iter().any(|k| k.ends_with("/httproutes/other-run")),
+        "{left:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_lab_gateway_falls_back_to_the_mapped_host_ports() {
+    let (client, state) = fake_api::fake();
+    fake_api::seed_lab(&state);
+    // An address that does not answer (nothing listens on 127.0.0.3:80).
+    let mut gw = state.lock().unwrap().objects["/apis/gateway.networking.k8s.io/v1/namespaces/kong-system/gateways/kong"].clone();
+    gw["status"]["addresses"] = serde_json::json!([{"value": "127.0.0.3"}]);
+    fake_api::seed(
+        &state,
+        "/apis/gateway.networking.k8s.io/v1/namespaces/kong-system/gateways/kong",
+        gw,
+    );
+    let lab = gwlab::cluster::state::LabState {
+        name: "t".into(),
+        provider: "k3s".into(),
+        kubeconfig: "/dev/null".into(),
+        context: None,
+        api: String::new(),
+        network: None,
+        http_port: Some(18080),
+        https_port: Some(18443),
+        addons: vec![],
+    };
+    let t = ClusterTarget::new(
+        client,
+        Some(lab),
+        None,
+        "echo".into(),
+        Duration::from_secs(1),
+    );
+    use gwlab::target::{GatewayRef, Target};
+    let gw = GatewayRef {
+        namespace: "kong-system".into(),
+        name: "kong".into(),
+    };
+    assert_eq!(
+        t.gateway_address(&gw, 80).await.unwrap(),
+        "127.0.0.1:18080".parse().unwrap()
+    );
+    assert_eq!(
+        t.gateway_address(&gw, 443).await.unwrap(),
+        "127.0.0.1:18443".parse().unwrap()
+    );
+    // An address that answers is used as it is.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    assert_eq!(
+        t.gateway_address(&gw, port).await.unwrap().port(),
+        port,
+        "a listener port other than 80/443 goes to the address itself"
+    );
+}

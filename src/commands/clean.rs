@@ -1,5 +1,6 @@
 //! `gwlab clean --run <id>`: delete everything that one test run labelled
-//! (`gwlab.dev/run=<id>`), namespaces first, then labelled objects elsewhere.
+//! (`gwlab.dev/run=<id>`): labelled objects wherever they are, then the
+//! run's namespaces.
 
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
 
@@ -35,12 +36,30 @@ pub async fn run(args: &CleanArgs) -> i32 {
             return exit::BAD_INPUT;
         }
     };
+    let (deleted, failed) = clean_run(&client, &args.run).await;
+    for d in &deleted {
+        println!("deleted {d}");
+    }
+    for f in &failed {
+        eprintln!("error: {f}");
+    }
+    let deleted = deleted.len();
+    println!("{deleted} object(s) of run {} deleted", args.run);
+    if failed.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILED
+    }
+}
+
+/// Deletes every object labelled with the run, namespaces last; returns what
+/// was deleted and what could not be.
+pub async fn clean_run(client: &kube::Client, run: &str) -> (Vec<String>, Vec<String>) {
     let selector = ListParams::default().labels(&format!(
-        "{RUN_LABEL}={},app.kubernetes.io/managed-by=gwlab",
-        args.run
+        "{RUN_LABEL}={run},app.kubernetes.io/managed-by=gwlab"
     ));
-    let mut deleted = 0;
-    let mut failed = 0;
+    let mut deleted = Vec::new();
+    let mut failed = Vec::new();
     for (api_version, kind) in KINDS {
         let (ar, _) = resource(api_version, kind).expect("known kinds");
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
@@ -49,8 +68,7 @@ pub async fn run(args: &CleanArgs) -> i32 {
             // A kind the cluster does not serve has nothing of the run.
             Err(kube::Error::Api(s)) if s.code == 404 => continue,
             Err(e) => {
-                eprintln!("error: cannot list {kind}: {e}");
-                failed += 1;
+                failed.push(format!("cannot list {kind}: {e}"));
                 continue;
             }
         };
@@ -61,21 +79,15 @@ pub async fn run(args: &CleanArgs) -> i32 {
                 Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
                 None => Api::all_with(client.clone(), &ar),
             };
+            let what = format!(
+                "{kind} {}{name}",
+                ns.map(|n| format!("{n}/")).unwrap_or_default()
+            );
             match api.delete(&name, &DeleteParams::background()).await {
-                Ok(_) => {
-                    deleted += 1;
-                    println!(
-                        "deleted {kind} {}{name}",
-                        ns.map(|n| format!("{n}/")).unwrap_or_default()
-                    );
-                }
-                Err(e) => {
-                    failed += 1;
-                    eprintln!("error: cannot delete {kind} {name}: {e}");
-                }
+                Ok(_) => deleted.push(what),
+                Err(e) => failed.push(format!("cannot delete {what}: {e}")),
             }
         }
     }
-    println!("{deleted} object(s) of run {} deleted", args.run);
-    if failed > 0 { exit::FAILED } else { exit::OK }
+    (deleted, failed)
 }

@@ -149,10 +149,24 @@ fn handle(state: &Shared, s: &Seen) -> Option<(StatusCode, Value, bool)> {
             let name = query_value(&s.query, "fieldSelector")
                 .and_then(|f| f.strip_prefix("metadata.name=").map(String::from));
             let labels = query_value(&s.query, "labelSelector");
+            // A list across namespaces (`/apis/g/v/<plural>`) sees every namespace's.
+            let across = |k: &str| -> bool {
+                let Some((base, plural)) = s.path.rsplit_once('/') else {
+                    return false;
+                };
+                k.strip_prefix(&format!("{base}/namespaces/"))
+                    .and_then(|rest| rest.split_once('/'))
+                    .is_some_and(|(_, r)| {
+                        r.strip_prefix(&format!("{plural}/"))
+                            .is_some_and(|n| !n.contains('/'))
+                    })
+            };
             let items: Vec<Value> = st
                 .objects
                 .iter()
-                .filter(|(k, _)| k.starts_with(&prefix) && !k[prefix.len()..].contains('/'))
+                .filter(|(k, _)| {
+                    (k.starts_with(&prefix) && !k[prefix.len()..].contains('/')) || across(k)
+                })
                 .filter(|(k, _)| name.as_ref().is_none_or(|n| k[prefix.len()..] == **n))
                 .filter(|(_, v)| {
                     labels.as_ref().is_none_or(|sel| {
