@@ -114,15 +114,23 @@ pub fn summary(report: &RunReport) -> String {
         report.count(Verdict::Unsupported),
         report.duration.as_secs_f64()
     );
-    let missing: std::collections::BTreeSet<&str> = report
+    let unsupported: Vec<String> = report
         .scenarios
         .iter()
-        .flat_map(|s| s.missing_features.iter().map(String::as_str))
+        .filter(|s| s.verdict == Verdict::Unsupported)
+        .map(|s| format!("{} (needs {})", s.name, s.missing_features.join(", ")))
         .collect();
-    if !missing.is_empty() {
+    if !unsupported.is_empty() {
+        let ran = report.scenarios.len() - unsupported.len();
+        let failing = if report.require_features {
+            " (failing the run: --require-features)"
+        } else {
+            ""
+        };
         s.push_str(&format!(
-            " (features the target lacks: {})",
-            missing.into_iter().collect::<Vec<_>>().join(", ")
+            "\nfeatures: {ran} scenario(s) ran; unsupported on the {} target{failing}: {}",
+            report.target,
+            unsupported.join(", ")
         ));
     }
     s
