@@ -37,6 +37,26 @@ pub enum Command {
     Pull(PullArgs),
     /// Delete everything of one test run, by its run label.
     Clean(CleanArgs),
+    /// Find and explain what keeps the lab's Gateway from working.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub lab: LabArgs,
+    /// Check any cluster through a kubeconfig (else the lab's).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// The provider whose needs to check (default: the lab's, else k3s).
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderKind>,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 #[derive(Debug, clap::Args)]

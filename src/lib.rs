@@ -5,6 +5,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod diag;
+pub mod doctor;
 pub mod embedded;
 pub mod explain;
 pub mod manifest;

@@ -19,6 +19,7 @@ fn main() {
         Command::Status(args) => runtime().block_on(commands::status::run(args)),
         Command::Pull(args) => runtime().block_on(commands::pull::run(args)),
         Command::Clean(args) => runtime().block_on(commands::clean::run(args)),
+        Command::Doctor(args) => runtime().block_on(commands::doctor::run(args)),
     };
     std::process::exit(code);
 }

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod clean;
+pub mod doctor;
 pub mod down;
 pub mod explain;
 pub mod lab;

@@ -253,7 +253,10 @@ pub fn fake() -> (Client, Shared) {
 
 fn handle_request(state: &Shared, s: &Seen) -> Option<Response<Body>> {
     let (code, value, events) = handle(state, s)?;
-    let body = if events {
+    let body = if let Value::String(text) = &value {
+        // Pod logs are plain text.
+        text.clone().into_bytes()
+    } else if events {
         value
             .as_array()
             .unwrap()

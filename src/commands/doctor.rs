@@ -1,0 +1,66 @@
+//! `gwlab doctor`: the machine, then the cluster; findings root cause first.
+
+use serde::Serialize;
+
+use super::lab::{cluster_client, provider_name};
+use crate::cli::{DoctorArgs, OutputFormat};
+use crate::cluster::cache::{Cache, default_dir};
+use crate::cluster::lock::Lock;
+use crate::cluster::state::LabState;
+use crate::doctor::{self, Finding, Layer};
+use crate::exit;
+
+#[derive(Serialize)]
+struct Report {
+    healthy: bool,
+    checks: Vec<String>,
+    findings: Vec<Finding>,
+}
+
+pub async fn run(args: &DoctorArgs) -> i32 {
+    let lab = LabState::load(&args.lab.name)
+        .ok()
+        .flatten()
+        .filter(|_| args.kubeconfig.is_none() && args.context.is_none());
+    let provider = match (args.provider, &lab) {
+        (Some(p), _) => provider_name(p).to_string(),
+        (None, Some(l)) => l.provider.clone(),
+        (None, None) if args.kubeconfig.is_some() || args.context.is_some() => "existing".into(),
+        (None, None) => "k3s".into(),
+    };
+    let lock = Lock::builtin();
+    let cache = Cache::new(default_dir(), None);
+    let (mut findings, mut checks, network) = doctor::machine::check(&doctor::machine::Inputs {
+        provider: &provider,
+        lab: lab.as_ref(),
+        cache: &cache,
+        lock: &lock,
+    })
+    .await;
+    match cluster_client(args.kubeconfig.clone(), args.context.clone(), &args.lab.name).await {
+        Err(e) => findings.push(Finding::new("no-cluster", Layer::Cluster, "no cluster to check").evidence(e.to_string()).fix(format!("create the lab with `gwlab up --name {}`, or point at a cluster with --kubeconfig/--context", args.lab.name))),
+        Ok((client, _)) => match doctor::cluster::gather(&client).await {
+            Err(e) => findings.push(Finding::new("cluster-unreachable", Layer::Cluster, "the cluster does not answer").evidence(e).fix("is it running? `gwlab status` shows the lab; `docker ps` its container")),
+            Ok(facts) => {
+                let (f, c) = doctor::cluster::analyze(&facts, network.as_ref());
+                findings.extend(f);
+                checks.extend(c);
+            }
+        },
+    }
+    let findings = doctor::order(findings);
+    let healthy = findings.is_empty();
+    match args.output {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&Report {
+                healthy,
+                checks,
+                findings
+            })
+            .expect("reports serialise")
+        ),
+        OutputFormat::Text => print!("{}", doctor::render_text(&findings, &checks)),
+    }
+    if healthy { exit::OK } else { exit::FAILED }
+}
