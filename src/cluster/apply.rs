@@ -116,55 +116,61 @@ pub fn describe(obj: &serde_json::Value) -> String {
     }
 }
 
+/// What names an object: apiVersion, kind, name and namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+}
+
+pub fn identity(obj: &serde_json::Value) -> Identity {
+    let text = |p: &str| obj.pointer(p).and_then(|v| v.as_str()).map(String::from);
+    Identity {
+        api_version: text("/apiVersion").unwrap_or_default(),
+        kind: text("/kind").unwrap_or_default(),
+        name: text("/metadata/name").unwrap_or_default(),
+        namespace: text("/metadata/namespace"),
+    }
+}
+
+/// The object with these labels added to its metadata.
+pub fn with_labels(mut obj: serde_json::Value, labels: &[(&str, &str)]) -> serde_json::Value {
+    if let Some(meta) = obj.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        let existing = meta
+            .entry("labels")
+            .or_insert_with(|| serde_json::json!({}));
+        if let Some(l) = existing.as_object_mut() {
+            for (k, v) in labels {
+                l.insert((*k).into(), (*v).into());
+            }
+        }
+    }
+    obj
+}
+
 /// Applies one object as gwlab's (labelled with the lab).
-pub async fn apply(
-    client: &Client,
-    lab: &str,
-    mut obj: serde_json::Value,
-) -> Result<(), ClusterError> {
+pub async fn apply(client: &Client, lab: &str, obj: serde_json::Value) -> Result<(), ClusterError> {
     let what = describe(&obj);
-    let api_version = obj
-        .get("apiVersion")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string();
-    let kind = obj
-        .get("kind")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_string();
-    let (ar, namespaced) = resource(&api_version, &kind).ok_or_else(|| {
+    let id = identity(&obj);
+    let (ar, namespaced) = resource(&id.api_version, &id.kind).ok_or_else(|| {
         ClusterError::Kube(format!(
-            "{what}: gwlab does not install {api_version} {kind}"
+            "{what}: gwlab does not install {} {}",
+            id.api_version, id.kind
         ))
     })?;
-    let name = obj
-        .pointer("/metadata/name")
-        .and_then(|n| n.as_str())
-        .unwrap_or_default()
-        .to_string();
-    let meta = obj
-        .get_mut("metadata")
-        .and_then(|m| m.as_object_mut())
-        .ok_or_else(|| ClusterError::Kube(format!("{what} has no metadata")))?;
-    let labels = meta
-        .entry("labels")
-        .or_insert_with(|| serde_json::json!({}));
-    if let Some(l) = labels.as_object_mut() {
-        l.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
-        l.insert(LAB_LABEL.into(), lab.into());
-    }
+    let obj = with_labels(obj, &[MANAGED_BY, (LAB_LABEL, lab)]);
     let api: Api<DynamicObject> = if namespaced {
-        let ns = obj
-            .pointer("/metadata/namespace")
-            .and_then(|n| n.as_str())
-            .unwrap_or("default")
-            .to_string();
-        Api::namespaced_with(client.clone(), &ns, &ar)
+        Api::namespaced_with(
+            client.clone(),
+            id.namespace.as_deref().unwrap_or("default"),
+            &ar,
+        )
     } else {
         Api::all_with(client.clone(), &ar)
     };
-    api.patch(&name, &params(), &Patch::Apply(&obj))
+    api.patch(&id.name, &params(), &Patch::Apply(&obj))
         .await
         .map_err(|e| ClusterError::Kube(format!("cannot apply {what}: {e}")))?;
     Ok(())

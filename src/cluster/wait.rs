@@ -36,6 +36,19 @@ pub fn conditions_text(status: Option<&serde_json::Value>) -> String {
         .join(", ")
 }
 
+/// The `status.addresses[].value` of a Gateway (as JSON).
+pub fn gateway_addresses(gateway: &serde_json::Value) -> Vec<String> {
+    gateway
+        .pointer("/status/addresses")
+        .and_then(|a| a.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.get("value")?.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Whether `status.conditions` has `type` with status True.
 pub fn has_true(status: Option<&serde_json::Value>, type_: &str) -> bool {
     status
@@ -185,26 +198,15 @@ pub async fn gateway_programmed(
     timeout: Duration,
 ) -> Result<Vec<String>, ClusterError> {
     let api = gateway_api(client, "Gateway", Some(namespace));
-    let addresses = |o: &DynamicObject| -> Vec<String> {
-        o.data
-            .pointer("/status/addresses")
-            .and_then(|a| a.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.get("value")?.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let gw = wait_dynamic(
         api,
         format!("Gateway {namespace}/{name}"),
         name,
         timeout,
-        |o| has_true(o.data.get("status"), "Programmed") && !addresses(o).is_empty(),
+        |o| has_true(o.data.get("status"), "Programmed") && !gateway_addresses(&o.data).is_empty(),
     )
     .await?;
-    Ok(addresses(&gw))
+    Ok(gateway_addresses(&gw.data))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::cli::{OutputFormat, StatusArgs};
 use crate::cluster::addons::{BUNDLE_VERSION, CHANNEL};
 use crate::cluster::apply::resource;
 use crate::cluster::state::{self, LabState};
-use crate::cluster::wait::{conditions_text, has_true};
+use crate::cluster::wait::{conditions_text, gateway_addresses, has_true};
 use crate::exit;
 
 #[derive(Debug, Serialize)]
@@ -106,16 +106,7 @@ async fn collect(lab: LabState) -> Status {
         {
             let status = gw.data.get("status");
             st.gateway = Some(conditions_text(status));
-            st.gateway_addresses = gw
-                .data
-                .pointer("/status/addresses")
-                .and_then(|a| a.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.get("value")?.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
+            st.gateway_addresses = gateway_addresses(&gw.data);
             if has_true(status, "Programmed") {
                 st.reach = Some(
                     super::up::reach_line(

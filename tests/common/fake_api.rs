@@ -190,11 +190,7 @@ fn handle(state: &Shared, s: &Seen) -> Option<(StatusCode, Value, bool)> {
                     Some((StatusCode::OK, Value::Array(events), true))
                 };
             }
-            if name.is_some()
-                || labels.is_some()
-                || st.objects.keys().any(|k| k.starts_with(&prefix))
-                || s.path.ends_with('s')
-            {
+            if is_collection(&s.path) {
                 return Some((
                     StatusCode::OK,
                     json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": st.next_uid.to_string()}, "items": items}),

@@ -22,7 +22,7 @@ use rustls::pki_types::CertificateDer;
 
 use super::{EchoBackend, GatewayRef, Target, TargetError};
 use crate::cluster::MANAGED_BY;
-use crate::cluster::apply::{params, resource};
+use crate::cluster::apply::{identity, params, resource, with_labels};
 use crate::cluster::state::LabState;
 use crate::manifest::Manifest;
 use crate::model::lab;
@@ -82,17 +82,8 @@ pub struct ClusterTarget {
     resources: Mutex<HashMap<(String, String), (ApiResource, bool)>>,
 }
 
-fn labelled(mut obj: serde_json::Value, run_id: &str) -> serde_json::Value {
-    if let Some(meta) = obj.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-        let labels = meta
-            .entry("labels")
-            .or_insert_with(|| serde_json::json!({}));
-        if let Some(l) = labels.as_object_mut() {
-            l.insert(MANAGED_BY.0.into(), MANAGED_BY.1.into());
-            l.insert(RUN_LABEL.into(), run_id.into());
-        }
-    }
-    obj
+fn labelled(obj: serde_json::Value, run_id: &str) -> serde_json::Value {
+    with_labels(obj, &[MANAGED_BY, (RUN_LABEL, run_id)])
 }
 
 async fn resolve(host: &str, port: u16) -> Result<SocketAddr, TargetError> {
@@ -178,31 +169,13 @@ impl ClusterTarget {
     }
 
     async fn apply_value(&self, obj: serde_json::Value, what: &str) -> Result<(), String> {
-        let api_version = obj
-            .get("apiVersion")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string();
-        let kind = obj
-            .get("kind")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string();
-        let name = obj
-            .pointer("/metadata/name")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string();
-        let ns = obj
-            .pointer("/metadata/namespace")
-            .and_then(|v| v.as_str())
-            .map(String::from);
+        let id = identity(&obj);
         let (ar, namespaced) = self
-            .resource(&api_version, &kind)
+            .resource(&id.api_version, &id.kind)
             .await
             .map_err(|e| e.to_string())?;
-        self.api(&ar, namespaced, ns.as_deref())
-            .patch(&name, &params(), &Patch::Apply(&obj))
+        self.api(&ar, namespaced, id.namespace.as_deref())
+            .patch(&id.name, &params(), &Patch::Apply(&obj))
             .await
             .map_err(|e| format!("{what}: {e}"))?;
         Ok(())
@@ -251,16 +224,7 @@ impl ClusterTarget {
         gw: &DynamicObject,
         port: u16,
     ) -> Result<Option<SocketAddr>, TargetError> {
-        let addresses: Vec<String> = gw
-            .data
-            .pointer("/status/addresses")
-            .and_then(|a| a.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.get("value")?.as_str().map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let addresses = crate::cluster::wait::gateway_addresses(&gw.data);
         for a in &addresses {
             if let Ok(addr) = resolve(a, port).await
                 && let Ok(Ok(_)) = tokio::time::timeout(
