@@ -506,3 +506,70 @@ fn serve_answers_until_interrupted() {
     assert_eq!(code.code(), Some(0));
     assert!(lines.any(|l| l.unwrap() == "stopped"));
 }
+
+#[test]
+fn parallel_runs_report_in_the_scenarios_order() {
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("r.json");
+    let o = gwlab(&[
+        "test",
+        &repo("scenarios"),
+        "--parallel",
+        "4",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let names: Vec<&str> = v["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(
+        names, sorted,
+        "the report keeps the scenarios' order whatever finished first"
+    );
+}
+
+#[test]
+fn shards_split_the_scenarios_between_them() {
+    let names = |shard: &str| -> Vec<String> {
+        let out = tempfile::tempdir().unwrap();
+        let json = out.path().join("r.json");
+        let o = gwlab(&[
+            "test",
+            &repo("scenarios"),
+            "--shard",
+            shard,
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        v["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (a, b) = (names("1/2"), names("2/2"));
+    assert!(
+        a.iter().all(|n| !b.contains(n)),
+        "no scenario in both shards"
+    );
+    assert_eq!(a.len() + b.len(), 11, "{a:?} {b:?}");
+    assert_eq!(names("1/2"), a, "the same shard twice is the same set");
+    assert_eq!(
+        gwlab(&["test", &repo("scenarios"), "--shard", "3/2"])
+            .status
+            .code(),
+        Some(2)
+    );
+}

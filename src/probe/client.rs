@@ -117,8 +117,11 @@ impl PinnedClient {
         let is_ip = url
             .host()
             .is_some_and(|h| !matches!(h, url::Host::Domain(_)));
+        // Always our own TLS configuration: reqwest's default would load the
+        // platform's root store for every client, which costs more than a probe.
+        builder = builder
+            .tls_backend_preconfigured(tls_config(verify && url.scheme() == "https", anchor)?);
         if url.scheme() == "https" {
-            builder = builder.tls_backend_preconfigured(tls_config(verify, anchor)?);
             if is_ip {
                 wire_url
                     .set_ip_host(addr.ip())
