@@ -358,6 +358,7 @@ fn the_gateway_feature_scenarios_pass() {
         "allowed-routes",
         "listener-conflicts",
         "grant-fields",
+        "rule-timeouts",
     ] {
         assert!(all.contains(&format!("PASS {name}")), "{name}: {all}");
     }
