@@ -8,7 +8,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::Client;
 use kube::api::Api;
 
-use super::apply::{apply, describe};
+use super::apply::apply;
 use super::docker::NetworkInfo;
 use super::{ClusterError, metallb, wait};
 
@@ -262,11 +262,6 @@ pub fn kong_manifests() -> Vec<serde_json::Value> {
         "manifests/kong/kong.yaml",
     )
     .expect("gwlab's Kong manifests are valid")
-}
-
-/// `Kind ns/name` of each object, in order (for messages and tests).
-pub fn names(docs: &[serde_json::Value]) -> Vec<String> {
-    docs.iter().map(describe).collect()
 }
 
 #[cfg(test)]

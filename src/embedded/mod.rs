@@ -58,10 +58,6 @@ impl EmbeddedTarget {
         &self.compiled
     }
 
-    pub fn ca(&self) -> &Arc<LabCa> {
-        &self.ca
-    }
-
     /// Every socket served: Gateway listener port → loopback address.
     pub fn sockets(&self) -> Vec<(PortKey, SocketAddr, String)> {
         self.servers

@@ -51,10 +51,6 @@ impl LabCa {
         self.issuer.der().clone()
     }
 
-    pub fn ca_pem(&self) -> String {
-        self.issuer.pem()
-    }
-
     /// A certificate for `name`, minted on first use and kept.
     pub fn leaf(&self, name: &str) -> Result<Arc<CertifiedKey>, String> {
         let mut leaves = self.leaves.lock().expect("leaf cache lock");
