@@ -41,6 +41,7 @@ impl EmbeddedTarget {
         for m in lab::objects() {
             world.apply(m);
         }
+        world.next_batch();
         let compiled = Arc::new(compile::compile(&world));
         let mut t = EmbeddedTarget {
             world,
@@ -146,6 +147,10 @@ impl Target for EmbeddedTarget {
             port: b.port,
         });
         self.reconcile().await
+    }
+
+    fn begin_batch(&mut self) {
+        self.world.next_batch();
     }
 
     async fn apply(&mut self, object: &Manifest, _run_id: &str) -> Result<(), TargetError> {

@@ -267,7 +267,7 @@ fn compile_gateways(world: &World, owned: &[String], out: &mut Compiled) -> Gate
             let (certificate, certs) = if l.protocol == "HTTPS" {
                 match listener_certificate(world, &ns, &gw.metadata, l) {
                     Ok(c) => (c, None),
-                    Err(why) => (None, Some(why)),
+                    Err(problem) => (None, Some(problem)),
                 }
             } else {
                 (None, None)
@@ -302,23 +302,26 @@ fn compile_gateways(world: &World, owned: &[String], out: &mut Compiled) -> Gate
                     generation,
                 )),
             }
-            let kinds_ok = kinds.is_ok();
-            match (&certs, &kinds) {
-                (Some(msg), _) => conditions.push(Condition::new(
+            match (&certs, kinds.invalid.is_empty()) {
+                (Some((reason, msg)), _) => conditions.push(Condition::new(
                     "ResolvedRefs",
                     false,
-                    "InvalidCertificateRef",
+                    reason,
                     msg.clone(),
                     generation,
                 )),
-                (None, Err(msg)) => conditions.push(Condition::new(
+                (None, false) => conditions.push(Condition::new(
                     "ResolvedRefs",
                     false,
                     "InvalidRouteKinds",
-                    msg.clone(),
+                    format!(
+                        "route kinds not supported on {}: {}",
+                        l.protocol,
+                        kinds.invalid.join(", ")
+                    ),
                     generation,
                 )),
-                (None, Ok(_)) => conditions.push(Condition::new(
+                (None, true) => conditions.push(Condition::new(
                     "ResolvedRefs",
                     true,
                     "ResolvedRefs",
@@ -326,7 +329,8 @@ fn compile_gateways(world: &World, owned: &[String], out: &mut Compiled) -> Gate
                     generation,
                 )),
             }
-            let programmed = supported && conflict.is_none() && certs.is_none() && kinds_ok;
+            let programmed =
+                supported && conflict.is_none() && certs.is_none() && !kinds.valid.is_empty();
             conditions.push(if programmed {
                 Condition::new("Programmed", true, "Programmed", "", generation)
             } else {
@@ -341,7 +345,7 @@ fn compile_gateways(world: &World, owned: &[String], out: &mut Compiled) -> Gate
             statuses.push(ListenerStatus {
                 name: l.name.clone(),
                 attached_routes: 0,
-                supported_kinds: kinds.clone().unwrap_or_default(),
+                supported_kinds: kinds.valid.clone(),
                 conditions,
             });
             tables.push(ListenerWork {
@@ -420,31 +424,45 @@ fn conflict_reason(l: &Listener, all: &[&Listener]) -> Option<String> {
     None
 }
 
-/// The route kinds a listener accepts, or why its `allowedRoutes.kinds` are invalid.
-fn route_kinds(l: &Listener) -> Result<Vec<String>, String> {
-    let defaults = vec!["HTTPRoute".to_string(), "GRPCRoute".to_string()];
-    let Some(kinds) = l.allowed_routes.as_ref().and_then(|a| a.kinds.as_ref()) else {
-        return Ok(defaults);
+/// The route kinds a listener admits: the valid ones of `allowedRoutes.kinds`,
+/// or, when none are given, those of its protocol; and the invalid ones named.
+struct RouteKinds {
+    valid: Vec<String>,
+    invalid: Vec<String>,
+}
+
+fn route_kinds(l: &Listener) -> RouteKinds {
+    let for_protocol: &[&str] = match l.protocol.as_str() {
+        "HTTP" | "HTTPS" => &["HTTPRoute", "GRPCRoute"],
+        "TLS" => &["TLSRoute"],
+        "TCP" => &["TCPRoute"],
+        "UDP" => &["UDPRoute"],
+        _ => &[],
     };
-    let mut ok = Vec::new();
-    let mut bad = Vec::new();
+    let Some(kinds) = l
+        .allowed_routes
+        .as_ref()
+        .and_then(|a| a.kinds.as_ref())
+        .filter(|k| !k.is_empty())
+    else {
+        return RouteKinds {
+            valid: for_protocol.iter().map(|k| k.to_string()).collect(),
+            invalid: vec![],
+        };
+    };
+    let mut out = RouteKinds {
+        valid: vec![],
+        invalid: vec![],
+    };
     for k in kinds {
         let group = k.group.as_deref().unwrap_or(GATEWAY_GROUP);
-        if group == GATEWAY_GROUP && defaults.contains(&k.kind) {
-            ok.push(k.kind.clone());
+        if group == GATEWAY_GROUP && for_protocol.contains(&k.kind.as_str()) {
+            out.valid.push(k.kind.clone());
         } else {
-            bad.push(format!("{group}/{}", k.kind));
+            out.invalid.push(format!("{group}/{}", k.kind));
         }
     }
-    if bad.is_empty() {
-        Ok(ok)
-    } else {
-        Err(format!(
-            "route kinds not supported on {}: {}",
-            l.protocol,
-            bad.join(", ")
-        ))
-    }
+    out
 }
 
 /// PEM text of a certificate chain and its private key, from a `kubernetes.io/tls` Secret.
@@ -469,14 +487,16 @@ fn secret_value(s: &crate::manifest::SecretInfo, key: &str) -> Option<Result<Vec
     )
 }
 
-/// The certificate of an HTTPS listener, or why it does not resolve. The lab
-/// Gateway's certificate is made by gwlab, so it needs no Secret.
+/// The certificate of an HTTPS listener, or why it does not resolve (a
+/// condition reason and a message). The lab Gateway's certificate is made by
+/// gwlab, so it needs no Secret.
 fn listener_certificate(
     world: &World,
     ns: &str,
     meta: &crate::manifest::meta::ObjectMeta,
     l: &Listener,
-) -> Result<Option<Arc<CertificatePem>>, String> {
+) -> Result<Option<Arc<CertificatePem>>, (&'static str, String)> {
+    let invalid = |m: String| ("InvalidCertificateRef", m);
     let Some(tls) = l.tls.as_ref() else {
         return Ok(None);
     };
@@ -488,15 +508,15 @@ fn listener_certificate(
     }
     // Several refs may be given; the first serves (one certificate per listener here).
     let Some(r) = tls.certificate_refs.first() else {
-        return Err("the listener has no certificateRefs".into());
+        return Err(invalid("the listener has no certificateRefs".into()));
     };
     let group = r.group.as_deref().unwrap_or("");
     let kind = r.kind.as_deref().unwrap_or("Secret");
     if !group.is_empty() || kind != "Secret" {
-        return Err(format!(
+        return Err(invalid(format!(
             "certificateRef {group}/{kind} {} is not a Secret",
             r.name
-        ));
+        )));
     }
     let target_ns = r.namespace.as_deref().unwrap_or(ns);
     if target_ns != ns
@@ -511,9 +531,13 @@ fn listener_certificate(
             &r.name,
         )
     {
-        return Err(format!(
-            "Secret {target_ns}/{} is in another namespace and no ReferenceGrant allows it",
-            r.name
+        // The spec: InvalidCertificateRef only for references that are allowed.
+        return Err((
+            "RefNotPermitted",
+            format!(
+                "Secret {target_ns}/{} is in another namespace and no ReferenceGrant allows it",
+                r.name
+            ),
         ));
     }
     let secret = match world
@@ -521,7 +545,12 @@ fn listener_certificate(
         .map(|s| &s.manifest.object)
     {
         Some(Object::Secret(s)) => s,
-        _ => return Err(format!("Secret {target_ns}/{} does not exist", r.name)),
+        _ => {
+            return Err(invalid(format!(
+                "Secret {target_ns}/{} does not exist",
+                r.name
+            )));
+        }
     };
     let value = |key: &str| -> Result<Vec<u8>, String> {
         let v = secret_value(secret, key)
@@ -532,8 +561,8 @@ fn listener_certificate(
         Ok(v)
     };
     Ok(Some(Arc::new(CertificatePem {
-        chain: value("tls.crt")?,
-        key: value("tls.key")?,
+        chain: value("tls.crt").map_err(invalid)?,
+        key: value("tls.key").map_err(invalid)?,
     })))
 }
 
@@ -737,7 +766,10 @@ fn attach(
         .into_iter()
         .filter(|&i| {
             namespace_allowed(world, &listeners[i].spec, gw_ns, route_ns)
-                && route_kinds(&listeners[i].spec).is_ok_and(|k| k.iter().any(|k| k == "HTTPRoute"))
+                && route_kinds(&listeners[i].spec)
+                    .valid
+                    .iter()
+                    .any(|k| k == "HTTPRoute")
         })
         .collect();
     if allowed.is_empty() {

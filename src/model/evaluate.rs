@@ -218,7 +218,9 @@ fn check_match(entry: &Entry, req: &RequestHead) -> Option<String> {
         return Some(format!("method {} is not {method}", req.method));
     }
     for (name, value) in &m.headers {
-        if !req.header_values(name).any(|v| v == value) {
+        // A header sent several times matches as its values joined with `,`.
+        let values: Vec<&str> = req.header_values(name).collect();
+        if values.is_empty() || values.join(",") != *value {
             return Some(format!("header {name}: {value} is missing"));
         }
     }
@@ -332,7 +334,16 @@ fn apply_rule(
     req: &RequestHead,
 ) -> (Outcome, Vec<String>) {
     let mut request = req.clone();
-    let mut response_headers = Vec::new();
+    // Response header changes apply to whatever the rule answers, redirects
+    // included, wherever the filter is listed.
+    let response_headers: Vec<HeaderOps> = rule
+        .filters
+        .iter()
+        .filter_map(|f| match f {
+            Filter::ResponseHeaders(ops) => Some(ops.clone()),
+            _ => None,
+        })
+        .collect();
     let mut mirrors = Vec::new();
     let mut applied = Vec::new();
     for f in &rule.filters {
@@ -341,10 +352,7 @@ fn apply_rule(
                 modify_headers(&mut request.headers, &ops.set, &ops.add, &ops.remove);
                 applied.push("RequestHeaderModifier".to_string());
             }
-            Filter::ResponseHeaders(ops) => {
-                response_headers.push(ops.clone());
-                applied.push("ResponseHeaderModifier".to_string());
-            }
+            Filter::ResponseHeaders(_) => applied.push("ResponseHeaderModifier".to_string()),
             Filter::Rewrite { hostname, path } => {
                 if let Some(h) = hostname {
                     request.host = h.clone();

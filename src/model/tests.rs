@@ -17,6 +17,7 @@ fn world(yaml: &str, echo: &[&str]) -> World {
     for m in lab::objects() {
         w.apply(m);
     }
+    w.next_batch();
     for name in echo {
         let (ns, name) = name.split_once('/').unwrap_or((NS, name));
         w.add_echo(EchoService {
@@ -172,6 +173,7 @@ fn ties_go_to_the_oldest_route_then_alphabetical_then_rule_order() {
         ),
         &["old", "new", "first", "second"],
     );
+    w.next_batch();
     apply(
         &mut w,
         &route(
@@ -199,23 +201,23 @@ fn ties_go_to_the_oldest_route_then_alphabetical_then_rule_order() {
 }
 
 #[test]
-fn same_age_routes_tie_break_alphabetically() {
-    // Two routes in one world with the same creation order cannot happen; two
-    // namespaces with the same name order show `namespace/name` ordering instead.
-    let mut w = world("", &["b/svc-b", "a/svc-a"]);
+fn equally_old_routes_tie_break_by_namespace_and_name() {
     let make = |ns: &str, svc: &str| {
         format!(
             "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r, namespace: {ns}}}\nspec:\n  parentRefs: [{{name: kong, namespace: kong-system}}]\n  rules:\n  - backendRefs: [{{name: {svc}, port: 8080}}]\n"
         )
     };
+    // Applied together (within a second on a cluster), the routes are equally old: a/r sorts first.
+    let mut w = world("", &["b/svc-b", "a/svc-a"]);
     apply(&mut w, &make("b", "svc-b"));
     apply(&mut w, &make("a", "svc-a"));
-    let c = compile(&w);
-    assert_eq!(
-        lab_answer(&c, &get("x", "/")),
-        "svc-b",
-        "older first, whatever the name"
-    );
+    assert_eq!(lab_answer(&compile(&w), &get("x", "/")), "svc-a");
+    // A batch apart, the older one wins whatever its name.
+    let mut w = world("", &["b/svc-b", "a/svc-a"]);
+    apply(&mut w, &make("b", "svc-b"));
+    w.next_batch();
+    apply(&mut w, &make("a", "svc-a"));
+    assert_eq!(lab_answer(&compile(&w), &get("x", "/")), "svc-b");
 }
 
 #[test]
@@ -787,5 +789,93 @@ fn the_lab_class_is_accepted_with_its_features() {
         st.supported_features
             .iter()
             .any(|f| f == "HTTPRouteSchemeRedirect")
+    );
+}
+
+#[test]
+fn a_certificate_in_another_namespace_without_a_grant_is_ref_not_permitted() {
+    let gw = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g}\nspec:\n  gatewayClassName: kong\n  listeners:\n  - name: s\n    protocol: HTTPS\n    port: 443\n    tls: {certificateRefs: [{name: cert, namespace: certs}]}\n";
+    let c = compile(&world(gw, &[]));
+    let st = c.status.get(&ObjKey::new("Gateway", NS, "g")).unwrap();
+    let rr = find(&st.listeners[0].conditions, "ResolvedRefs").unwrap();
+    assert_eq!(
+        (rr.status.as_str(), rr.reason.as_str()),
+        ("False", "RefNotPermitted"),
+        "InvalidCertificateRef is only for allowed references"
+    );
+}
+
+#[test]
+fn allowed_route_kinds_keep_the_valid_ones_and_follow_the_protocol() {
+    let gw = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g}\nspec:\n  gatewayClassName: kong\n  listeners:\n  - name: mixed\n    protocol: HTTP\n    port: 80\n    allowedRoutes: {kinds: [{kind: Foo}, {kind: HTTPRoute}]}\n  - {name: tcp, protocol: TCP, port: 9000}\n---\n";
+    let yaml = format!(
+        "{gw}{}{}",
+        gw_route(
+            "on-mixed",
+            NS,
+            "{name: g, sectionName: mixed}",
+            "a.example.com"
+        ),
+        gw_route("on-tcp", NS, "{name: g, sectionName: tcp}", "a.example.com")
+    );
+    let c = compile(&world(&yaml, &["svc"]));
+    let st = c.status.get(&ObjKey::new("Gateway", NS, "g")).unwrap();
+    let mixed = st.listeners.iter().find(|l| l.name == "mixed").unwrap();
+    assert_eq!(
+        mixed.supported_kinds,
+        vec!["HTTPRoute"],
+        "the valid kinds are listed"
+    );
+    assert_eq!(
+        find(&mixed.conditions, "ResolvedRefs").unwrap().reason,
+        "InvalidRouteKinds"
+    );
+    assert_eq!(
+        parent_condition(&c, NS, "on-mixed").0,
+        "True",
+        "an HTTPRoute still attaches"
+    );
+    let tcp = st.listeners.iter().find(|l| l.name == "tcp").unwrap();
+    assert_eq!(tcp.supported_kinds, vec!["TCPRoute"]);
+    assert_eq!(
+        parent_condition(&c, NS, "on-tcp").1,
+        "NotAllowedByListeners",
+        "a TCP listener takes no HTTPRoute"
+    );
+}
+
+#[test]
+fn response_headers_apply_to_redirects_wherever_the_filter_is_listed() {
+    let yaml = route(
+        "r",
+        "  rules:\n  - filters:\n    - {type: RequestRedirect, requestRedirect: {hostname: b.example.com}}\n    - {type: ResponseHeaderModifier, responseHeaderModifier: {add: [{name: X-A, value: '1'}]}}",
+    );
+    let c = compile(&world(&yaml, &[]));
+    let gw = c.gateway("kong-system", "kong").unwrap();
+    match evaluate(gw, 80, &get("a.example.com", "/")).outcome {
+        Outcome::Redirect {
+            response_headers, ..
+        } => assert_eq!(
+            response_headers[0].add,
+            vec![("X-A".to_string(), "1".to_string())]
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_repeated_request_header_matches_as_its_joined_values() {
+    let yaml = route(
+        "r",
+        "  rules:\n  - matches: [{headers: [{name: x-v, value: 'a,b'}]}]\n    backendRefs: [{name: joined, port: 8080}]\n  - matches: [{headers: [{name: x-v, value: a}]}]\n    backendRefs: [{name: single, port: 8080}]",
+    );
+    let c = compile(&world(&yaml, &["joined", "single"]));
+    assert_eq!(
+        lab_answer(&c, &req("GET", "x", "/", &[("X-V", "a"), ("x-v", "b")])),
+        "joined"
+    );
+    assert_eq!(
+        lab_answer(&c, &req("GET", "x", "/", &[("X-V", "a")])),
+        "single"
     );
 }

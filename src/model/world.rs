@@ -38,7 +38,8 @@ pub struct Stored {
     pub manifest: Manifest,
     /// Bumped whenever the spec changes, as `metadata.generation` is.
     pub generation: u64,
-    /// Creation order: stands in for `metadata.creationTimestamp`.
+    /// Creation time, in apply batches: stands in for `metadata.creationTimestamp`,
+    /// whose one-second resolution makes objects applied together equally old.
     pub created: u64,
 }
 
@@ -54,7 +55,7 @@ pub struct EchoService {
 pub struct World {
     objects: BTreeMap<ObjKey, Stored>,
     echo: BTreeMap<(String, String), EchoService>,
-    next_created: u64,
+    batch: u64,
 }
 
 impl World {
@@ -75,18 +76,23 @@ impl World {
                 existing.manifest = manifest;
             }
             None => {
-                self.next_created += 1;
                 self.objects.insert(
                     key.clone(),
                     Stored {
                         manifest,
                         generation: 1,
-                        created: self.next_created,
+                        created: self.batch,
                     },
                 );
             }
         }
         key
+    }
+
+    /// Objects created from now on are newer than those before (as if a
+    /// second had passed); objects of one batch are equally old.
+    pub fn next_batch(&mut self) {
+        self.batch += 1;
     }
 
     pub fn delete(&mut self, key: &ObjKey) -> bool {

@@ -83,6 +83,25 @@ fn tls_config(
     Ok(config)
 }
 
+/// The port written in a URL's authority, if any (`http://a:80/` gives 80).
+pub fn written_port(raw: &str) -> Option<u16> {
+    let rest = raw.split_once("://").map(|(_, r)| r)?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority
+        .rsplit_once('@')
+        .map(|(_, h)| h)
+        .unwrap_or(authority);
+    let after_host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split_once(']')?.1,
+        None => host_port
+            .split_once(':')
+            .map(|(_, p)| p)
+            .map(|p| &host_port[host_port.len() - p.len() - 1..])
+            .unwrap_or(""),
+    };
+    after_host.strip_prefix(':')?.parse().ok()
+}
+
 /// A client for one probe: requests to `url` go to `addr`. Clones share connections.
 #[derive(Clone)]
 pub struct PinnedClient {
@@ -94,14 +113,17 @@ pub struct PinnedClient {
 }
 
 impl PinnedClient {
+    /// `raw` is the URL as written: a port written there goes into `Host`,
+    /// even a default one (which the parsed `url` drops).
     pub fn new(
+        raw: &str,
         url: &url::Url,
         addr: SocketAddr,
         verify: bool,
         anchor: Option<CertificateDer<'static>>,
     ) -> Result<Self, String> {
         let host = url.host_str().ok_or("the URL has no host")?.to_string();
-        let host_header = match url.port() {
+        let host_header = match written_port(raw) {
             Some(p) => format!("{host}:{p}"),
             None => host.clone(),
         };
@@ -176,6 +198,22 @@ impl PinnedClient {
             .collect();
         let body = resp.text().await.map_err(|e| describe(&e))?;
         Ok(Observation::new(status, headers, body))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn written_ports_are_read_from_the_url_text() {
+        assert_eq!(super::written_port("http://a.example.com:80/x"), Some(80));
+        assert_eq!(
+            super::written_port("https://a.example.com:8443"),
+            Some(8443)
+        );
+        assert_eq!(super::written_port("http://a.example.com/x:9"), None);
+        assert_eq!(super::written_port("http://[::1]:8080/"), Some(8080));
+        assert_eq!(super::written_port("http://[::1]/"), None);
+        assert_eq!(super::written_port("http://user:pw@a.example.com/"), None);
     }
 }
 

@@ -54,7 +54,7 @@ pub async fn run(
 ) -> ProbeResult {
     let start = Instant::now();
     let verify = probe.request.tls.is_some_and(|t| t.verify);
-    let client = match PinnedClient::new(&probe.url, addr, verify, anchor) {
+    let client = match PinnedClient::new(&probe.request.url, &probe.url, addr, verify, anchor) {
         Ok(c) => c,
         Err(e) => return failed_early(e, start),
     };

@@ -88,6 +88,7 @@ impl Deployment {
         files: &[usize],
         run_id: &str,
     ) -> Result<(), String> {
+        target.begin_batch();
         for &ix in files {
             for m in self.files[ix].clone() {
                 target

@@ -75,6 +75,11 @@ pub trait Target {
         run_id: &str,
     ) -> Result<(), TargetError>;
 
+    /// Marks the start of a batch of applies (a scenario's initial manifests,
+    /// one step's files): objects created in one batch count as equally old,
+    /// as they would within a second on a cluster.
+    fn begin_batch(&mut self) {}
+
     /// Creates or updates one object (its namespace already resolved).
     async fn apply(&mut self, object: &Manifest, run_id: &str) -> Result<(), TargetError>;
 
