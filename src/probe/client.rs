@@ -201,6 +201,17 @@ impl PinnedClient {
     }
 }
 
+fn describe(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -215,15 +226,4 @@ mod tests {
         assert_eq!(super::written_port("http://[::1]/"), None);
         assert_eq!(super::written_port("http://user:pw@a.example.com/"), None);
     }
-}
-
-fn describe(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
 }
