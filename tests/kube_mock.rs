@@ -320,3 +320,39 @@ async fn the_metallb_pool_is_retried_while_the_webhook_is_not_serving() {
         "the namespace first"
     );
 }
+
+#[tokio::test]
+async fn the_exclude_from_load_balancers_label_is_removed_from_lab_nodes() {
+    let (client, seen) = mock(Box::new(|s, _| {
+        if s.method == "GET" {
+            Reply::Json(
+                StatusCode::OK,
+                json!({"apiVersion": "v1", "kind": "NodeList", "metadata": {}, "items": [
+                {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "gwlab-lab-control-plane", "labels": {"node.kubernetes.io/exclude-from-external-load-balancers": ""}}}]}),
+            )
+        } else {
+            // The node as the API server returns it after the merge patch.
+            Reply::Json(
+                StatusCode::OK,
+                json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "gwlab-lab-control-plane", "labels": {}}}),
+            )
+        }
+    }));
+    let changed = addons::allow_load_balancers_on_nodes(&client)
+        .await
+        .unwrap();
+    assert_eq!(changed, vec!["gwlab-lab-control-plane"]);
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen[0]
+            .query
+            .contains("labelSelector=node.kubernetes.io%2Fexclude-from-external-load-balancers"),
+        "{}",
+        seen[0].query
+    );
+    assert_eq!(seen[1].method, "PATCH");
+    assert_eq!(
+        seen[1].body.as_ref().unwrap()["metadata"]["labels"]["node.kubernetes.io/exclude-from-external-load-balancers"],
+        serde_json::Value::Null
+    );
+}

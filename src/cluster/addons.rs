@@ -255,6 +255,32 @@ pub async fn install_kong(
     wait::gateway_programmed(client, "kong-system", "kong", opts.timeout).await
 }
 
+/// The label kubeadm puts on control-plane nodes, which MetalLB honours by
+/// announcing nothing from them (kind#3506): a one-node lab would be unreachable.
+pub const EXCLUDE_LB_LABEL: &str = "node.kubernetes.io/exclude-from-external-load-balancers";
+
+/// Removes [`EXCLUDE_LB_LABEL`] from the nodes of a cluster gwlab created
+/// (never an existing one); returns the nodes changed.
+pub async fn allow_load_balancers_on_nodes(client: &Client) -> Result<Vec<String>, ClusterError> {
+    use k8s_openapi::api::core::v1::Node;
+    use kube::api::{ListParams, Patch, PatchParams};
+    let api: Api<Node> = Api::all(client.clone());
+    let nodes = api
+        .list(&ListParams::default().labels(EXCLUDE_LB_LABEL))
+        .await
+        .map_err(|e| ClusterError::Kube(format!("cannot list nodes: {e}")))?;
+    let mut changed = Vec::new();
+    for n in nodes {
+        let name = n.metadata.name.unwrap_or_default();
+        let patch = serde_json::json!({"metadata": {"labels": {EXCLUDE_LB_LABEL: null}}});
+        api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .map_err(|e| ClusterError::Kube(format!("cannot relabel node {name}: {e}")))?;
+        changed.push(name);
+    }
+    Ok(changed)
+}
+
 /// The objects of gwlab's Kong manifests, built into the binary.
 pub fn kong_manifests() -> Vec<serde_json::Value> {
     super::apply::documents(

@@ -86,18 +86,81 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ClusterError> {
     f.write_all(bytes).map_err(io)
 }
 
-/// Replaces the server of every cluster in a kubeconfig (k3s writes
-/// `https://127.0.0.1:6443`; the published port differs).
-pub fn rewrite_server(kubeconfig: &str, server: &str) -> String {
-    kubeconfig
-        .lines()
-        .map(|l| match l.trim_start().strip_prefix("server:") {
-            Some(_) => format!("{}server: {server}", &l[..l.len() - l.trim_start().len()]),
-            None => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-        + "\n"
+/// The lab's kubeconfig from the one k3s writes: the server rewritten to the
+/// published port (k3s says `https://127.0.0.1:6443`), and k3s's `default`
+/// cluster, user and context renamed `gwlab-<lab>` so that merging it into a
+/// user's kubeconfig never collides with another `default`.
+pub fn lab_kubeconfig(raw: &str, server: &str, lab: &str) -> Result<String, ClusterError> {
+    let mut kc = kube::config::Kubeconfig::from_yaml(raw).map_err(|e| {
+        ClusterError::Provider(format!("k3s wrote a kubeconfig gwlab cannot read: {e}"))
+    })?;
+    let name = format!("gwlab-{lab}");
+    let rename = |n: &mut String| {
+        if n == "default" {
+            *n = name.clone();
+        }
+    };
+    for c in &mut kc.clusters {
+        rename(&mut c.name);
+        if let Some(cluster) = c.cluster.as_mut() {
+            cluster.server = Some(server.to_string());
+        }
+    }
+    for a in &mut kc.auth_infos {
+        rename(&mut a.name);
+    }
+    for c in &mut kc.contexts {
+        rename(&mut c.name);
+        if let Some(ctx) = c.context.as_mut() {
+            rename(&mut ctx.cluster);
+            if let Some(u) = ctx.user.as_mut() {
+                rename(u);
+            }
+        }
+    }
+    if let Some(c) = kc.current_context.as_mut() {
+        rename(c);
+    }
+    serde_saphyr::to_string(&kc)
+        .map_err(|e| ClusterError::Provider(format!("cannot write the lab's kubeconfig: {e}")))
+}
+
+/// Merges the kubeconfig at `lab` into the one at `target`: earlier entries
+/// of the lab's names are replaced, the lab's context becomes current. A
+/// target gwlab cannot read stops the merge rather than being replaced.
+/// Returns the current context.
+pub fn merge_kubeconfig(lab: &Path, target: &Path) -> Result<String, ClusterError> {
+    use kube::config::Kubeconfig;
+    let lab = Kubeconfig::read_from(lab).map_err(|e| ClusterError::Kube(e.to_string()))?;
+    let mut mine = match std::fs::read_to_string(target) {
+        Ok(text) => Kubeconfig::from_yaml(&text).map_err(|e| {
+            ClusterError::Kube(format!(
+                "{} cannot be read ({e}); it was left as it is",
+                target.display()
+            ))
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Kubeconfig::default(),
+        Err(e) => {
+            return Err(ClusterError::Kube(format!(
+                "cannot read {}: {e}; it was left as it is",
+                target.display()
+            )));
+        }
+    };
+    let clusters: Vec<String> = lab.clusters.iter().map(|c| c.name.clone()).collect();
+    let users: Vec<String> = lab.auth_infos.iter().map(|a| a.name.clone()).collect();
+    let contexts: Vec<String> = lab.contexts.iter().map(|c| c.name.clone()).collect();
+    mine.clusters.retain(|c| !clusters.contains(&c.name));
+    mine.auth_infos.retain(|a| !users.contains(&a.name));
+    mine.contexts.retain(|c| !contexts.contains(&c.name));
+    let current = lab.current_context.clone();
+    let mut merged = mine
+        .merge(lab)
+        .map_err(|e| ClusterError::Kube(e.to_string()))?;
+    merged.current_context = current.or(merged.current_context);
+    let text = serde_saphyr::to_string(&merged).map_err(|e| ClusterError::Kube(e.to_string()))?;
+    write_private(target, text.as_bytes())?;
+    Ok(merged.current_context.unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -105,12 +168,80 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kubeconfig_server_is_rewritten_and_nothing_else() {
-        let k = "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: QUJD\n    server: https://127.0.0.1:6443\n  name: default\n";
-        let out = rewrite_server(k, "https://127.0.0.1:41234");
-        assert!(out.contains("    server: https://127.0.0.1:41234\n"));
-        assert!(out.contains("certificate-authority-data: QUJD"));
-        assert!(!out.contains("6443"));
+    fn k3s_kubeconfig_gets_the_published_port_and_the_labs_names() {
+        let k = "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: QUJD\n    server: https://127.0.0.1:6443\n  name: default\ncontexts:\n- context:\n    cluster: default\n    user: default\n  name: default\ncurrent-context: default\nkind: Config\nusers:\n- name: default\n  user:\n    client-certificate-data: Q0VSVA==\n    client-key-data: S0VZ\n";
+        let out = lab_kubeconfig(k, "https://127.0.0.1:41234", "lab1").unwrap();
+        let kc = kube::config::Kubeconfig::from_yaml(&out).unwrap();
+        assert_eq!(kc.clusters[0].name, "gwlab-lab1");
+        assert_eq!(
+            kc.clusters[0].cluster.as_ref().unwrap().server.as_deref(),
+            Some("https://127.0.0.1:41234")
+        );
+        assert_eq!(
+            kc.contexts[0].context.as_ref().unwrap().user.as_deref(),
+            Some("gwlab-lab1")
+        );
+        assert_eq!(kc.current_context.as_deref(), Some("gwlab-lab1"));
+        assert_eq!(kc.auth_infos[0].name, "gwlab-lab1");
+        assert!(out.contains("QUJD"), "credentials are kept: {out}");
+    }
+
+    const KC: &str = "apiVersion: v1\nkind: Config\nclusters:\n- name: NAME\n  cluster: {server: SERVER}\ncontexts:\n- name: NAME\n  context: {cluster: NAME, user: NAME}\nusers:\n- name: NAME\n  user: {token: TOKEN}\ncurrent-context: NAME\n";
+
+    fn kc(name: &str, server: &str, token: &str) -> String {
+        KC.replace("NAME", name)
+            .replace("SERVER", server)
+            .replace("TOKEN", token)
+    }
+
+    #[test]
+    fn merging_replaces_the_labs_old_entries_and_keeps_the_users() {
+        let dir = tempfile::tempdir().unwrap();
+        let (lab, user) = (dir.path().join("lab"), dir.path().join("config"));
+        std::fs::write(&lab, kc("gwlab-lab1", "https://127.0.0.1:2", "new")).unwrap();
+        let mut mine =
+            kube::config::Kubeconfig::from_yaml(&kc("work", "https://work.example:6443", "w"))
+                .unwrap();
+        mine = mine
+            .merge(
+                kube::config::Kubeconfig::from_yaml(&kc(
+                    "gwlab-lab1",
+                    "https://127.0.0.1:1",
+                    "old",
+                ))
+                .unwrap(),
+            )
+            .unwrap();
+        std::fs::write(&user, serde_saphyr::to_string(&mine).unwrap()).unwrap();
+        assert_eq!(merge_kubeconfig(&lab, &user).unwrap(), "gwlab-lab1");
+        let merged = kube::config::Kubeconfig::read_from(&user).unwrap();
+        let names: Vec<&str> = merged.clusters.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["work", "gwlab-lab1"]);
+        let lab_cluster = merged
+            .clusters
+            .iter()
+            .find(|c| c.name == "gwlab-lab1")
+            .unwrap();
+        assert_eq!(
+            lab_cluster.cluster.as_ref().unwrap().server.as_deref(),
+            Some("https://127.0.0.1:2"),
+            "the new lab replaces the old entry"
+        );
+        assert_eq!(merged.auth_infos.len(), 2);
+    }
+
+    #[test]
+    fn an_unreadable_user_kubeconfig_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let (lab, user) = (dir.path().join("lab"), dir.path().join("config"));
+        std::fs::write(&lab, kc("gwlab-lab1", "https://127.0.0.1:2", "new")).unwrap();
+        std::fs::write(&user, "clusters: [this is: not, a kubeconfig\n").unwrap();
+        let err = merge_kubeconfig(&lab, &user).unwrap_err().to_string();
+        assert!(err.contains("left as it is"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&user).unwrap(),
+            "clusters: [this is: not, a kubeconfig\n"
+        );
     }
 
     #[test]

@@ -69,33 +69,40 @@ pub async fn run(args: &PullArgs) -> i32 {
             }
         }
     }
-    if args.provider == ProviderKind::K3s && failed == 0 {
-        // k3s imports every archive in its images directory when it starts.
-        let in_cluster: Vec<String> = wanted
-            .iter()
-            .filter(|i| !i.addon.starts_with("provider-"))
-            .map(|i| i.reference())
-            .collect();
+    if args.provider == ProviderKind::K3s {
+        // k3s imports every archive in its images directory when it starts; one
+        // archive per image, so that one that cannot be saved loses no other.
         let dir = images_dir();
-        let path = dir.join("gwlab-images.tar");
-        let result = async {
-            std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-            let refs: Vec<&str> = in_cluster.iter().map(String::as_str).collect();
-            let mut out = std::fs::File::create(&path).map_err(|e| e.to_string())?;
-            let mut stream = docker.export_images(&refs);
-            while let Some(chunk) = stream.next().await {
-                std::io::Write::write_all(&mut out, &chunk.map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?;
-            }
-            Ok::<(), String>(())
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            eprintln!("error: cannot create {}: {e}", dir.display());
+            return exit::FAILED;
         }
-        .await;
-        match result {
-            Ok(()) => println!("ok    {} (k3s imports it at start)", path.display()),
-            Err(e) => {
-                failed += 1;
-                let _ = std::fs::remove_file(&path);
-                eprintln!("error: cannot save the images to {}: {e}", path.display());
+        for image in wanted.iter().filter(|i| !i.addon.starts_with("provider-")) {
+            let reference = image.reference();
+            if !docker::image_present(&docker, &reference)
+                .await
+                .unwrap_or(false)
+            {
+                continue;
+            }
+            let path = dir.join(format!("{}.tar", image.name));
+            let result = async {
+                let mut out = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+                let mut stream = docker.export_images(&[reference.as_str()]);
+                while let Some(chunk) = stream.next().await {
+                    std::io::Write::write_all(&mut out, &chunk.map_err(|e| e.to_string())?)
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok::<(), String>(())
+            }
+            .await;
+            match result {
+                Ok(()) => println!("ok    {} (k3s imports it at start)", path.display()),
+                Err(e) => {
+                    failed += 1;
+                    let _ = std::fs::remove_file(&path);
+                    eprintln!("error: cannot save {reference} to {}: {e}", path.display());
+                }
             }
         }
     }

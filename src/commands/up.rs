@@ -176,6 +176,10 @@ async fn up(
                     .ok_or_else(|| {
                         ClusterError::Docker(format!("Docker network {network_name} not found"))
                     })?;
+                if args.provider == ProviderKind::Kind {
+                    // kind's node carries kubeadm's exclude-from-load-balancers label.
+                    addons::allow_load_balancers_on_nodes(&client).await?;
+                }
                 let pool = steps
                     .run(
                         "Installing MetalLB v0.15.3",
@@ -251,18 +255,11 @@ pub async fn reach_line(
 /// Merges the lab's kubeconfig into the user's (KUBECONFIG's first file or
 /// ~/.kube/config), saying so.
 fn merge_kubeconfig(p: &Provisioned) -> Result<(), ClusterError> {
-    use kube::config::Kubeconfig;
     let target = default_kubeconfig(None);
-    let lab =
-        Kubeconfig::read_from(&p.kubeconfig).map_err(|e| ClusterError::Kube(e.to_string()))?;
-    let merged = match Kubeconfig::read_from(&target) {
-        Ok(mine) => mine
-            .merge(lab)
-            .map_err(|e| ClusterError::Kube(e.to_string()))?,
-        Err(_) => lab,
-    };
-    let text = serde_saphyr::to_string(&merged).map_err(|e| ClusterError::Kube(e.to_string()))?;
-    crate::cluster::state::write_private(&target, text.as_bytes())?;
-    eprintln!("merged the lab's kubeconfig into {}", target.display());
+    let current = crate::cluster::state::merge_kubeconfig(&p.kubeconfig, &target)?;
+    eprintln!(
+        "merged the lab's kubeconfig into {}; current context: {current}",
+        target.display()
+    );
     Ok(())
 }

@@ -9,7 +9,7 @@ use super::{
     HTTP_NODE_PORT, HTTPS_NODE_PORT, LabSpec, Provider, ProviderInfo, Provisioned, network_name,
 };
 use crate::cluster::docker::{self, ContainerSpec};
-use crate::cluster::state::{rewrite_server, write_private};
+use crate::cluster::state::{lab_kubeconfig, write_private};
 use crate::cluster::{ClusterError, LAB_LABEL, MANAGED_BY};
 
 const API_PORT: u16 = 6443;
@@ -127,10 +127,13 @@ impl Provider for K3s {
         let raw = self.wait_for_kubeconfig(&name).await?;
         let api = format!("https://127.0.0.1:{api_port}");
         let kubeconfig = lab.state_dir.join("kubeconfig");
-        write_private(&kubeconfig, rewrite_server(&raw, &api).as_bytes())?;
+        write_private(
+            &kubeconfig,
+            lab_kubeconfig(&raw, &api, &lab.name)?.as_bytes(),
+        )?;
         Ok(Provisioned {
             kubeconfig,
-            context: None,
+            context: Some(format!("gwlab-{}", lab.name)),
             api,
             network: Some(network),
             http_port: host_port(HTTP_NODE_PORT),

@@ -143,8 +143,12 @@ impl Provider for Kind {
                 .args(["image", "inspect", image])
                 .output()
                 .is_ok_and(|o| o.status.success());
-            if local {
-                self.run(&["load", "docker-image", image, "--name", &name], None)?;
+            // A failed load (e.g. Docker's containerd image store, kind#3795) is not
+            // fatal: the node can still pull the image where it has network access.
+            if local
+                && let Err(e) = self.run(&["load", "docker-image", image, "--name", &name], None)
+            {
+                eprintln!("warning: cannot load {image} into the kind node: {e}");
             }
         }
         // Read the mapped ports back from the node, as kind created it.
