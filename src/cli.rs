@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(
     name = "gwlab",
     version,
-    about = "Prove that Gateway API routes really work: scenarios of manifests, conditions and HTTP probes, run on gwlab's embedded reference gateway"
+    about = "Prove that Gateway API routes really work: scenarios of manifests, conditions and HTTP probes, on gwlab's embedded reference gateway or on a real cluster (the lab of `gwlab up`, or any kubeconfig)"
 )]
 pub struct Cli {
     #[command(subcommand)]
