@@ -27,6 +27,22 @@ pub fn judge(
             ));
         };
         if let Some(n) = spec.attached_routes {
+            // The count has no generation of its own: trust it once the
+            // Gateway's conditions have seen the current spec.
+            let seen = status
+                .conditions
+                .iter()
+                .chain(l.conditions.iter())
+                .map(|c| c.observed_generation)
+                .max();
+            if let Some(g) = seen
+                && g < status.generation
+            {
+                return Err(format!(
+                    "the Gateway's status is for generation {g}, the Gateway is at {}",
+                    status.generation
+                ));
+            }
             return if l.attached_routes == n {
                 Ok(())
             } else {
@@ -327,5 +343,21 @@ mod tests {
             )
             .is_err()
         );
+        // A count from an older generation of the Gateway is not trusted.
+        let stale = ObjectStatus {
+            generation: 2,
+            ..st.clone()
+        };
+        let err = judge(
+            &cond("Gateway", |s| {
+                s.listener = Some("http".into());
+                s.type_ = None;
+                s.attached_routes = Some(2)
+            }),
+            "",
+            Some(&stale),
+        )
+        .unwrap_err();
+        assert!(err.contains("generation 1"), "{err}");
     }
 }
