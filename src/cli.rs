@@ -45,12 +45,8 @@ pub enum Command {
 pub struct DoctorArgs {
     #[command(flatten)]
     pub lab: LabArgs,
-    /// Check any cluster through a kubeconfig (else the lab's).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context.
-    #[arg(long)]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// The provider whose needs to check (default: the lab's, else k3s).
     #[arg(long, value_enum)]
     pub provider: Option<ProviderKind>,
@@ -66,12 +62,8 @@ pub struct CleanArgs {
     pub run: String,
     #[command(flatten)]
     pub lab: LabArgs,
-    /// A kubeconfig (else the lab's, else KUBECONFIG or ~/.kube/config).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context.
-    #[arg(long)]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
@@ -83,6 +75,24 @@ pub enum ProviderKind {
     Kind,
     /// An existing cluster from a kubeconfig context.
     Existing,
+}
+
+/// Which cluster, as kubectl chooses it.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ClusterArgs {
+    /// A kubeconfig instead of the lab's (else KUBECONFIG, else ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context.
+    #[arg(long)]
+    pub context: Option<String>,
+}
+
+impl ClusterArgs {
+    /// Whether the user named a cluster explicitly.
+    pub fn given(&self) -> bool {
+        self.kubeconfig.is_some() || self.context.is_some()
+    }
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -99,12 +109,8 @@ pub struct UpArgs {
     /// Where the cluster comes from.
     #[arg(long, value_enum, default_value_t = ProviderKind::K3s)]
     pub provider: ProviderKind,
-    /// The kubeconfig of an existing cluster (also KUBECONFIG).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context of an existing cluster.
-    #[arg(long)]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// Addons to install, comma-separated: crds, metallb, kong (default: all;
     /// on an existing cluster all but metallb).
     #[arg(long, value_name = "LIST")]
@@ -242,12 +248,8 @@ pub struct TestArgs {
     /// The lab whose cluster `--target cluster` uses.
     #[arg(long, default_value = "gwlab", env = "GWLAB_NAME")]
     pub name: String,
-    /// A kubeconfig for `--target cluster` (else the lab's, else KUBECONFIG or ~/.kube/config).
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    /// The kubeconfig context for `--target cluster`.
-    #[arg(long)]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// Send probes to HOST:PORT (HTTP) and HTTPS_PORT instead of the Gateway's
     /// address, e.g. a `kubectl port-forward`.
     #[arg(long, value_name = "HOST:PORT[,HTTPS_PORT]")]

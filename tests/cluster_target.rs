@@ -475,12 +475,14 @@ async fn the_lab_gateway_falls_back_to_the_mapped_host_ports() {
     let lab = gwlab::cluster::state::LabState {
         name: "t".into(),
         provider: "k3s".into(),
-        kubeconfig: "/dev/null".into(),
-        context: None,
-        api: String::new(),
-        network: None,
-        http_port: Some(18080),
-        https_port: Some(18443),
+        cluster: gwlab::cluster::provider::Provisioned {
+            kubeconfig: "/dev/null".into(),
+            context: None,
+            api: String::new(),
+            network: None,
+            http_port: Some(18080),
+            https_port: Some(18443),
+        },
         addons: vec![],
     };
     let t = ClusterTarget::new(

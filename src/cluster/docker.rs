@@ -214,6 +214,11 @@ pub async fn remove_lab(docker: &Docker, lab: &str) -> Result<Vec<String>, Clust
     Ok(removed)
 }
 
+/// `port`, or a free one when it is 0.
+pub fn port_or_free(port: u16) -> Result<u16, ClusterError> {
+    if port == 0 { free_port() } else { Ok(port) }
+}
+
 /// A free TCP port on 127.0.0.1, for publishing.
 pub fn free_port() -> Result<u16, ClusterError> {
     let l = std::net::TcpListener::bind(("127.0.0.1", 0))

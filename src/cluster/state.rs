@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::ClusterError;
+use super::provider::Provisioned;
 
 /// The state directory of a lab.
 pub fn dir(lab: &str) -> PathBuf {
@@ -25,15 +26,9 @@ pub fn dir(lab: &str) -> PathBuf {
 pub struct LabState {
     pub name: String,
     pub provider: String,
-    pub kubeconfig: PathBuf,
-    pub context: Option<String>,
-    /// The API server as the kubeconfig names it.
-    pub api: String,
-    /// The Docker network of the nodes (for the MetalLB pool), if any.
-    pub network: Option<String>,
-    /// Host ports mapped to the Kong proxy's NodePorts for 80 and 443.
-    pub http_port: Option<u16>,
-    pub https_port: Option<u16>,
+    /// What the provider made: kubeconfig, API server, network, host ports.
+    #[serde(flatten)]
+    pub cluster: Provisioned,
     pub addons: Vec<String>,
 }
 
@@ -125,6 +120,27 @@ pub fn lab_kubeconfig(raw: &str, server: &str, lab: &str) -> Result<String, Clus
         .map_err(|e| ClusterError::Provider(format!("cannot write the lab's kubeconfig: {e}")))
 }
 
+/// The API server a kubeconfig's context (its current one by default) points at.
+pub fn server_of(kubeconfig: &str, context: Option<&str>) -> Option<String> {
+    let kc = kube::config::Kubeconfig::from_yaml(kubeconfig).ok()?;
+    let ctx = context.map(String::from).or(kc.current_context.clone())?;
+    let cluster = kc
+        .contexts
+        .iter()
+        .find(|c| c.name == ctx)?
+        .context
+        .as_ref()?
+        .cluster
+        .clone();
+    kc.clusters
+        .iter()
+        .find(|c| c.name == cluster)?
+        .cluster
+        .as_ref()?
+        .server
+        .clone()
+}
+
 /// Merges the kubeconfig at `lab` into the one at `target`: earlier entries
 /// of the lab's names are replaced, the lab's context becomes current. A
 /// target gwlab cannot read stops the merge rather than being replaced.
@@ -192,6 +208,27 @@ mod tests {
         KC.replace("NAME", name)
             .replace("SERVER", server)
             .replace("TOKEN", token)
+    }
+
+    #[test]
+    fn the_server_is_the_chosen_contexts() {
+        let two = format!(
+            "{}---\n{}",
+            kc("a", "https://a.example:6443", "x"),
+            kc("b", "https://b.example:6443", "y")
+        );
+        let merged = kube::config::Kubeconfig::from_yaml(&two).unwrap();
+        let text = serde_saphyr::to_string(&merged).unwrap();
+        assert_eq!(
+            server_of(&text, None).as_deref(),
+            Some("https://a.example:6443"),
+            "the current context's"
+        );
+        assert_eq!(
+            server_of(&text, Some("b")).as_deref(),
+            Some("https://b.example:6443")
+        );
+        assert_eq!(server_of(&text, Some("c")), None);
     }
 
     #[test]

@@ -24,8 +24,8 @@ const KINDS: &[(&str, &str)] = &[
 
 pub async fn run(args: &CleanArgs) -> i32 {
     let (client, _) = match super::lab::cluster_client(
-        args.kubeconfig.clone(),
-        args.context.clone(),
+        args.cluster.kubeconfig.clone(),
+        args.cluster.context.clone(),
         &args.lab.name,
     )
     .await

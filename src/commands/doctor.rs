@@ -21,11 +21,11 @@ pub async fn run(args: &DoctorArgs) -> i32 {
     let lab = LabState::load(&args.lab.name)
         .ok()
         .flatten()
-        .filter(|_| args.kubeconfig.is_none() && args.context.is_none());
+        .filter(|_| !args.cluster.given());
     let provider = match (args.provider, &lab) {
         (Some(p), _) => provider_name(p).to_string(),
         (None, Some(l)) => l.provider.clone(),
-        (None, None) if args.kubeconfig.is_some() || args.context.is_some() => "existing".into(),
+        (None, None) if args.cluster.given() => "existing".into(),
         (None, None) => "k3s".into(),
     };
     let lock = Lock::builtin();
@@ -37,7 +37,7 @@ pub async fn run(args: &DoctorArgs) -> i32 {
         lock: &lock,
     })
     .await;
-    match cluster_client(args.kubeconfig.clone(), args.context.clone(), &args.lab.name).await {
+    match cluster_client(args.cluster.kubeconfig.clone(), args.cluster.context.clone(), &args.lab.name).await {
         Err(e) => findings.push(Finding::new("no-cluster", Layer::Cluster, "no cluster to check").evidence(e.to_string()).fix(format!("create the lab with `gwlab up --name {}`, or point at a cluster with --kubeconfig/--context", args.lab.name))),
         Ok((client, _)) => match doctor::cluster::gather(&client).await {
             Err(e) => findings.push(Finding::new("cluster-unreachable", Layer::Cluster, "the cluster does not answer").evidence(e).fix("is it running? `gwlab status` shows the lab; `docker ps` its container")),

@@ -106,7 +106,7 @@ pub async fn cluster_client(
         return Ok((kube_client(&path, context.as_deref()).await?, None));
     }
     if let Some(st) = state::LabState::load(lab)? {
-        let client = kube_client(&st.kubeconfig, st.context.as_deref()).await?;
+        let client = kube_client(&st.cluster.kubeconfig, st.cluster.context.as_deref()).await?;
         return Ok((client, Some(st)));
     }
     let path = crate::cluster::provider::existing::default_kubeconfig(None);

@@ -53,7 +53,12 @@ async fn collect(lab: LabState) -> Status {
         gateway_addresses: vec![],
         reach: None,
     };
-    let client = match kube_client(&st.lab.kubeconfig, st.lab.context.as_deref()).await {
+    let client = match kube_client(
+        &st.lab.cluster.kubeconfig,
+        st.lab.cluster.context.as_deref(),
+    )
+    .await
+    {
         Ok(c) => c,
         Err(e) => {
             st.error = Some(e.to_string());
@@ -65,14 +70,14 @@ async fn collect(lab: LabState) -> Status {
         Ok(Err(e)) => {
             st.error = Some(format!(
                 "the API server at {} does not answer: {e}",
-                st.lab.api
+                st.lab.cluster.api
             ));
             return st;
         }
         Err(_) => {
             st.error = Some(format!(
                 "the API server at {} does not answer within 5s",
-                st.lab.api
+                st.lab.cluster.api
             ));
             return st;
         }
@@ -111,8 +116,8 @@ async fn collect(lab: LabState) -> Status {
                 st.reach = Some(
                     super::up::reach_line(
                         &st.gateway_addresses,
-                        st.lab.http_port,
-                        st.lab.https_port,
+                        st.lab.cluster.http_port,
+                        st.lab.cluster.https_port,
                     )
                     .await,
                 );
@@ -157,8 +162,9 @@ pub async fn run(args: &StatusArgs) -> i32 {
             println!("lab:        {} ({})", st.lab.name, st.lab.provider);
             println!(
                 "kubeconfig: {}{}",
-                st.lab.kubeconfig.display(),
+                st.lab.cluster.kubeconfig.display(),
                 st.lab
+                    .cluster
                     .context
                     .as_ref()
                     .map(|c| format!(" (context {c})"))
@@ -166,7 +172,7 @@ pub async fn run(args: &StatusArgs) -> i32 {
             );
             println!(
                 "api server: {} {}",
-                st.lab.api,
+                st.lab.cluster.api,
                 st.kubernetes.as_deref().unwrap_or("(not answering)")
             );
             if let Some(e) = &st.error {

@@ -24,13 +24,11 @@ pub async fn run(args: &TestArgs) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let kind = args
-        .target
-        .unwrap_or(if args.kubeconfig.is_some() || args.context.is_some() {
-            TargetKind::Cluster
-        } else {
-            TargetKind::Embedded
-        });
+    let kind = args.target.unwrap_or(if args.cluster.given() {
+        TargetKind::Cluster
+    } else {
+        TargetKind::Embedded
+    });
     let console = Console::new(args.quiet);
     let run_id = run::new_run_id();
     let runner = Runner {
@@ -63,8 +61,8 @@ pub async fn run(args: &TestArgs) -> i32 {
         }
         TargetKind::Cluster => {
             let (client, lab) = match super::lab::cluster_client(
-                args.kubeconfig.clone(),
-                args.context.clone(),
+                args.cluster.kubeconfig.clone(),
+                args.cluster.context.clone(),
                 &args.name,
             )
             .await
@@ -76,7 +74,7 @@ pub async fn run(args: &TestArgs) -> i32 {
                 }
             };
             let place = match &lab {
-                Some(l) => format!("lab {} ({}, {})", l.name, l.provider, l.api),
+                Some(l) => format!("lab {} ({}, {})", l.name, l.provider, l.cluster.api),
                 None => "the kubeconfig's cluster".to_string(),
             };
             console.line(&format!(

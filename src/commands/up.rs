@@ -30,9 +30,7 @@ pub async fn run(args: &UpArgs) -> i32 {
         None if args.provider == ProviderKind::Existing => vec![Addon::Crds, Addon::Kong],
         None => vec![Addon::Crds, Addon::Metallb, Addon::Kong],
     };
-    if args.provider != ProviderKind::Existing
-        && (args.kubeconfig.is_some() || args.context.is_some())
-    {
+    if args.provider != ProviderKind::Existing && (args.cluster.given()) {
         eprintln!(
             "error: --kubeconfig and --context choose an existing cluster: add --provider existing"
         );
@@ -91,8 +89,8 @@ async fn provision(args: &UpArgs, lock: &Lock) -> Result<Provisioned, ClusterErr
         }
         ProviderKind::Existing => {
             Existing {
-                kubeconfig: default_kubeconfig(args.kubeconfig.clone()),
-                context: args.context.clone(),
+                kubeconfig: default_kubeconfig(args.cluster.kubeconfig.clone()),
+                context: args.cluster.context.clone(),
             }
             .provision(&spec)
             .await
@@ -116,12 +114,7 @@ async fn up(
     let mut state = LabState {
         name: name.clone(),
         provider: provider_name(args.provider).into(),
-        kubeconfig: provisioned.kubeconfig.clone(),
-        context: provisioned.context.clone(),
-        api: provisioned.api.clone(),
-        network: provisioned.network.clone(),
-        http_port: provisioned.http_port,
-        https_port: provisioned.https_port,
+        cluster: provisioned.clone(),
         addons: Vec::new(),
     };
     state.save()?;

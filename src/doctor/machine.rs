@@ -89,7 +89,7 @@ pub async fn check(i: &Inputs<'_>) -> (Vec<Finding>, Vec<String>, Option<Network
                 }
             }
             if let Some(lab) = i.lab {
-                if let Some(name) = &lab.network {
+                if let Some(name) = &lab.cluster.network {
                     network = docker::network(&d, name).await.ok().flatten();
                 }
                 let container = format!("gwlab-{}-server", lab.name);
@@ -98,7 +98,10 @@ pub async fn check(i: &Inputs<'_>) -> (Vec<Finding>, Vec<String>, Option<Network
                     .ok()
                     .flatten()
                     .is_some_and(|c| c.running);
-                for port in [lab.http_port, lab.https_port].into_iter().flatten() {
+                for port in [lab.cluster.http_port, lab.cluster.https_port]
+                    .into_iter()
+                    .flatten()
+                {
                     checks.push(format!("host port {port} for the Gateway"));
                     if !running && std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
                         out.push(Finding::new("host-port-taken", Layer::Machine, format!("host port {port}, which the lab maps to the Gateway, is taken by another program")).evidence(format!("127.0.0.1:{port} cannot be bound and the lab's container {container} is not running")).fix(format!("stop what listens on {port}, or recreate the lab with other ports: `gwlab down --name {0}` then `gwlab up --name {0} --http-port P --https-port P`", lab.name)));

@@ -56,11 +56,8 @@ impl Provider for Existing {
                 self.kubeconfig.display()
             )));
         }
-        let api = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("server: "))
-            .unwrap_or_default()
-            .to_string();
+        let api =
+            crate::cluster::state::server_of(&text, self.context.as_deref()).unwrap_or_default();
         Ok(Provisioned {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),

@@ -62,10 +62,6 @@ pub fn server_spec(
     }
 }
 
-fn port_or_free(p: u16) -> Result<u16, ClusterError> {
-    if p == 0 { docker::free_port() } else { Ok(p) }
-}
-
 impl Provider for K3s {
     fn name(&self) -> &'static str {
         "k3s"
@@ -111,8 +107,8 @@ impl Provider for K3s {
                     &self.image,
                     lab,
                     docker::free_port()?,
-                    port_or_free(lab.http_port)?,
-                    port_or_free(lab.https_port)?,
+                    docker::port_or_free(lab.http_port)?,
+                    docker::port_or_free(lab.https_port)?,
                 );
                 docker::run(&self.docker, &spec, &lab.name).await?;
                 docker::container(&self.docker, &name)

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use super::{HTTP_NODE_PORT, HTTPS_NODE_PORT, LabSpec, Provider, ProviderInfo, Provisioned};
 use crate::cluster::ClusterError;
-use crate::cluster::docker::free_port;
+use crate::cluster::docker::port_or_free;
 
 pub const KIND_VERSION: &str = "v0.31.0";
 
@@ -111,16 +111,8 @@ impl Provider for Kind {
         let name = cluster_name(&lab.name);
         let kc = kubeconfig.display().to_string();
         if !self.exists(&lab.name)? {
-            let http = if lab.http_port == 0 {
-                free_port()?
-            } else {
-                lab.http_port
-            };
-            let https = if lab.https_port == 0 {
-                free_port()?
-            } else {
-                lab.https_port
-            };
+            let http = port_or_free(lab.http_port)?;
+            let https = port_or_free(lab.https_port)?;
             self.run(
                 &[
                     "create",
@@ -165,11 +157,7 @@ impl Provider for Kind {
                 .and_then(|p| p.trim().parse().ok())
         };
         let text = std::fs::read_to_string(&kubeconfig).unwrap_or_default();
-        let api = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("server: "))
-            .unwrap_or_default()
-            .to_string();
+        let api = crate::cluster::state::server_of(&text, None).unwrap_or_default();
         Ok(Provisioned {
             kubeconfig,
             context: Some(format!("kind-{name}")),

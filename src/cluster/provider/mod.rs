@@ -27,13 +27,16 @@ pub struct LabSpec {
 }
 
 /// A cluster whose API server answers, short of any addon.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Provisioned {
     pub kubeconfig: PathBuf,
     pub context: Option<String>,
+    /// The API server as the kubeconfig names it.
     pub api: String,
     /// The Docker network of the nodes, for the MetalLB pool.
     pub network: Option<String>,
+    /// Host ports mapped to the Kong proxy's NodePorts for 80 and 443.
     pub http_port: Option<u16>,
     pub https_port: Option<u16>,
 }

@@ -237,8 +237,8 @@ impl ClusterTarget {
             }
         }
         let mapped = self.lab.as_ref().and_then(|l| match port {
-            80 => l.http_port,
-            443 => l.https_port,
+            80 => l.cluster.http_port,
+            443 => l.cluster.https_port,
             _ => None,
         });
         match mapped {
