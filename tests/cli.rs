@@ -2,24 +2,11 @@
 //! scenarios, reports, broken input and exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "common/bin.rs"]
+mod bin;
 
-fn gwlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gwlab"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("GWLAB_TARGET")
-        .output()
-        .expect("gwlab runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use bin::{gwlab, text};
+use std::process::Command;
 
 fn repo(p: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

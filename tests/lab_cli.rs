@@ -2,6 +2,10 @@
 //! do without upstream images: the failure paths must be clear and leave
 //! nothing behind.
 
+#[path = "common/bin.rs"]
+mod bin;
+
+use bin::text;
 use std::process::{Command, Output};
 
 fn gwlab(args: &[&str], dirs: &tempfile::TempDir, path: Option<&str>) -> Output {
@@ -16,14 +20,6 @@ fn gwlab(args: &[&str], dirs: &tempfile::TempDir, path: Option<&str>) -> Output 
         cmd.env("PATH", p);
     }
     cmd.output().expect("gwlab runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn docker_ok() -> bool {

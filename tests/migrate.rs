@@ -6,23 +6,10 @@
 //! expectation. `GWLAB_BLESS=1 cargo test --test migrate` rewrites the goldens.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+#[path = "common/bin.rs"]
+mod bin;
 
-fn gwlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gwlab"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("gwlab runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use bin::{gwlab, text};
 
 fn messages(stderr: &[u8]) -> String {
     String::from_utf8_lossy(stderr)

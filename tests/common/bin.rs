@@ -1,0 +1,26 @@
+//! Running the `gwlab` binary from integration tests.
+
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+/// `gwlab ARGS`, plain output, no environment defaults leaking in.
+pub fn gwlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gwlab"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("GWLAB_TARGET")
+        .env_remove("GWLAB_NAME")
+        .env_remove("GWLAB_MIRROR")
+        .output()
+        .expect("gwlab runs")
+}
+
+/// Standard output and standard error, together.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
