@@ -253,7 +253,7 @@ pub struct TestArgs {
     /// Send probes to HOST:PORT (HTTP) and HTTPS_PORT instead of the Gateway's
     /// address, e.g. a `kubectl port-forward`.
     #[arg(long, value_name = "HOST:PORT[,HTTPS_PORT]")]
-    pub gateway_address: Option<crate::target::cluster::GatewayAddress>,
+    pub gateway_address: Option<crate::targets::cluster::GatewayAddress>,
     /// Run up to N scenarios side by side (never two that could see each other's traffic).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub parallel: usize,

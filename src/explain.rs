@@ -8,7 +8,7 @@ use crate::model::compile::{BackendTarget, Compiled};
 use crate::model::evaluate::{self, Outcome};
 use crate::model::request::RequestHead;
 use crate::model::status::find;
-use crate::target::GatewayRef;
+use crate::targets::GatewayRef;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

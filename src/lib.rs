@@ -2,12 +2,13 @@
 //! reference gateway that implements Gateway API v1.2 HTTPRoute semantics.
 
 pub mod cli;
-pub mod cluster;
 pub mod commands;
 pub mod diag;
 pub mod doctor;
-pub mod embedded;
 pub mod explain;
+pub mod kinds;
+pub mod kong;
+pub mod lab;
 pub mod manifest;
 pub mod migrate;
 pub mod model;
@@ -15,7 +16,7 @@ pub mod probe;
 pub mod report;
 pub mod run;
 pub mod scenario;
-pub mod target;
+pub mod targets;
 pub mod yaml;
 
 /// Exit codes: 0 success, 1 failed scenarios, 2 bad input or usage.

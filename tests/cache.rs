@@ -6,8 +6,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
-use gwlab::cluster::cache::{Cache, CacheError, sha256_hex};
-use gwlab::cluster::lock::Lock;
+use gwlab::lab::cache::{Cache, CacheError, sha256_hex};
+use gwlab::lab::lock::Lock;
 
 /// Serves files under `root` over plain HTTP on loopback; returns the base URL.
 fn serve(root: PathBuf) -> String {

@@ -17,7 +17,7 @@ use gwlab::model::request::RequestHead;
 use gwlab::report::Verdict;
 use gwlab::report::human::Console;
 use gwlab::run::Runner;
-use gwlab::target::cluster::{ClusterTarget, GatewayAddress};
+use gwlab::targets::cluster::{ClusterTarget, GatewayAddress};
 
 /// An HTTP server answering every request as echo backend `service` would.
 fn stand_in_gateway(service: &'static str) -> u16 {
@@ -59,7 +59,7 @@ fn stand_in_gateway(service: &'static str) -> u16 {
                         query,
                         headers: vec![],
                     };
-                    let answer = gwlab::embedded::echo::respond(&req, "stand-in", service);
+                    let answer = gwlab::targets::embedded::echo::respond(&req, "stand-in", service);
                     let head = format!(
                         "HTTP/1.1 {} OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
                         answer.status,
@@ -472,10 +472,10 @@ async fn the_lab_gateway_falls_back_to_the_mapped_host_ports() {
         "/apis/gateway.networking.k8s.io/v1/namespaces/kong-system/gateways/kong",
         gw,
     );
-    let lab = gwlab::cluster::state::LabState {
+    let lab = gwlab::lab::state::LabState {
         name: "t".into(),
         provider: "k3s".into(),
-        cluster: gwlab::cluster::provider::Provisioned {
+        cluster: gwlab::lab::providers::Provisioned {
             kubeconfig: "/dev/null".into(),
             context: None,
             api: String::new(),
@@ -492,7 +492,7 @@ async fn the_lab_gateway_falls_back_to_the_mapped_host_ports() {
         "echo".into(),
         Duration::from_secs(1),
     );
-    use gwlab::target::{GatewayRef, Target};
+    use gwlab::targets::{GatewayRef, Target};
     let gw = GatewayRef {
         namespace: "kong-system".into(),
         name: "kong".into(),

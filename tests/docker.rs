@@ -8,10 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use gwlab::cluster::docker::{self, ContainerSpec};
-use gwlab::cluster::metallb;
-use gwlab::cluster::provider::k3s::K3s;
-use gwlab::cluster::provider::{LabSpec, Provider};
+use gwlab::lab::docker::{self, ContainerSpec};
+use gwlab::lab::metallb;
+use gwlab::lab::providers::k3s::K3s;
+use gwlab::lab::providers::{LabSpec, Provider};
 
 const IMAGE: &str = "gwlab-test-busybox:1";
 

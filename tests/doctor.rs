@@ -14,7 +14,7 @@ const GW: &str = "/apis/gateway.networking.k8s.io/v1";
 
 /// gwlab's own Kong Deployment, as `gwlab up` applies it, running.
 fn kong_deployment() -> Value {
-    let mut d = gwlab::cluster::addons::kong_manifests()
+    let mut d = gwlab::lab::addons::kong_manifests()
         .into_iter()
         .find(|d| d["kind"] == "Deployment")
         .unwrap();
@@ -148,8 +148,8 @@ fn route(
                {"type": a, "status": a_status, "reason": a_reason, "message": "msg"}, {"type": r, "status": r_status, "reason": r_reason, "message": "msg"}]}]}})
 }
 
-fn network() -> gwlab::cluster::docker::NetworkInfo {
-    gwlab::cluster::docker::NetworkInfo {
+fn network() -> gwlab::lab::docker::NetworkInfo {
+    gwlab::lab::docker::NetworkInfo {
         name: "gwlab".into(),
         subnet: "172.18.0.0/16".parse().unwrap(),
         gateway: Some("172.18.0.1".parse().unwrap()),
@@ -441,8 +441,8 @@ async fn machine_checks_on_this_engine() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let lock = gwlab::cluster::lock::Lock::builtin();
-    let cache = gwlab::cluster::cache::Cache::new(dir.path().to_path_buf(), None);
+    let lock = gwlab::lab::lock::Lock::builtin();
+    let cache = gwlab::lab::cache::Cache::new(dir.path().to_path_buf(), None);
     // A corrupt cached file is named with both sums.
     let f = lock.files_of("metallb").next().unwrap();
     std::fs::create_dir_all(cache.path(f).parent().unwrap()).unwrap();
@@ -465,7 +465,7 @@ async fn machine_checks_on_this_engine() {
         .expect("the tampered file is found");
     assert!(
         corrupt.evidence[0].contains(&f.sha256)
-            && corrupt.evidence[0].contains(&gwlab::cluster::cache::sha256_hex(b"tampered"))
+            && corrupt.evidence[0].contains(&gwlab::lab::cache::sha256_hex(b"tampered"))
     );
     // No registry here: the lab's images are missing, and doctor says how to get them.
     if let Some(images) = findings.iter().find(|f| f.id == "images-missing") {

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use gwlab::embedded::EmbeddedTarget;
-use gwlab::embedded::tls::LabCa;
 use gwlab::manifest::parse_text;
 use gwlab::run::deploy::resolve_namespace;
-use gwlab::target::{GatewayRef, Target};
+use gwlab::targets::embedded::EmbeddedTarget;
+use gwlab::targets::embedded::tls::LabCa;
+use gwlab::targets::{GatewayRef, Target};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use gwlab::cluster::addons::kong_manifests;
-use gwlab::cluster::lock::Lock;
-use gwlab::cluster::provider::{HTTP_NODE_PORT, HTTPS_NODE_PORT};
+use gwlab::kong::{HTTP_NODE_PORT, HTTPS_NODE_PORT};
+use gwlab::lab::addons::kong_manifests;
+use gwlab::lab::lock::Lock;
 use serde_json::Value;
 
 fn find<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
@@ -296,7 +296,7 @@ fn the_lab_gateway_matches_the_scenario_format() {
     );
     assert_eq!(
         l("https")["tls"]["certificateRefs"][0]["name"],
-        gwlab::cluster::certs::SECRET_NAME
+        gwlab::lab::certs::SECRET_NAME
     );
     for name in ["http", "https"] {
         assert_eq!(l(name)["allowedRoutes"]["namespaces"]["from"], "All");

@@ -5,9 +5,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use gwlab::cluster::addons::{self, Options};
-use gwlab::cluster::docker::NetworkInfo;
-use gwlab::cluster::wait;
+use gwlab::lab::addons::{self, Options};
+use gwlab::lab::docker::NetworkInfo;
+use gwlab::lab::wait;
 use http::{Request, Response, StatusCode};
 use kube::Client;
 use kube::client::Body;

@@ -5,25 +5,12 @@
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
 
 use crate::cli::CleanArgs;
-use crate::cluster::apply::resource;
 use crate::exit;
-use crate::target::cluster::RUN_LABEL;
-
-/// Kinds scenarios put outside their own namespaces.
-const KINDS: &[(&str, &str)] = &[
-    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
-    ("gateway.networking.k8s.io/v1", "Gateway"),
-    ("gateway.networking.k8s.io/v1", "GatewayClass"),
-    ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
-    ("v1", "Service"),
-    ("v1", "Secret"),
-    ("v1", "ConfigMap"),
-    ("apps/v1", "Deployment"),
-    ("v1", "Namespace"),
-];
+use crate::kinds::KINDS;
+use crate::targets::cluster::RUN_LABEL;
 
 pub async fn run(args: &CleanArgs) -> i32 {
-    let (client, _) = match super::lab::cluster_client(
+    let (client, _) = match crate::lab::client::cluster_client(
         args.cluster.kubeconfig.clone(),
         args.cluster.context.clone(),
         &args.lab.name,
@@ -60,8 +47,11 @@ pub async fn clean_run(client: &kube::Client, run: &str) -> (Vec<String>, Vec<St
     ));
     let mut deleted = Vec::new();
     let mut failed = Vec::new();
-    for (api_version, kind) in KINDS {
-        let (ar, _) = resource(api_version, kind).expect("known kinds");
+    // Newest kinds first, namespaces last: what lives in a namespace goes
+    // before the namespace does.
+    for info in KINDS.iter().rev().filter(|k| k.cleanable) {
+        let kind = info.kind;
+        let (ar, _) = info.api_resource();
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
         let list = match api.list(&selector).await {
             Ok(l) => l,

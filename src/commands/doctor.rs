@@ -2,13 +2,13 @@
 
 use serde::Serialize;
 
-use super::lab::{cluster_client, provider_name};
 use crate::cli::{DoctorArgs, OutputFormat};
-use crate::cluster::cache::{Cache, default_dir};
-use crate::cluster::lock::Lock;
-use crate::cluster::state::LabState;
 use crate::doctor::{self, Finding, Layer};
 use crate::exit;
+use crate::lab::cache::{Cache, default_dir};
+use crate::lab::client::{cluster_client, provider_name};
+use crate::lab::lock::Lock;
+use crate::lab::state::LabState;
 
 #[derive(Serialize)]
 struct Report {

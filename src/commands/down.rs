@@ -1,15 +1,15 @@
 //! `gwlab down`: delete what gwlab created for the lab (by label), partial
 //! state included, and nothing else.
 
-use super::lab::{lab_spec, node_image};
 use crate::cli::LabArgs;
-use crate::cluster::docker;
-use crate::cluster::lock::Lock;
-use crate::cluster::provider::Provider;
-use crate::cluster::provider::k3s::K3s;
-use crate::cluster::provider::kind::Kind;
-use crate::cluster::state::{self, LabState};
 use crate::exit;
+use crate::lab::client::{lab_spec, node_image};
+use crate::lab::docker;
+use crate::lab::lock::Lock;
+use crate::lab::providers::Provider;
+use crate::lab::providers::k3s::K3s;
+use crate::lab::providers::kind::Kind;
+use crate::lab::state::{self, LabState};
 
 pub async fn run(args: &LabArgs) -> i32 {
     let name = &args.name;

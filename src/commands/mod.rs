@@ -5,7 +5,6 @@ pub mod clean;
 pub mod doctor;
 pub mod down;
 pub mod explain;
-pub mod lab;
 pub mod migrate;
 pub mod pull;
 pub mod serve;
@@ -17,11 +16,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::embedded::EmbeddedTarget;
-use crate::embedded::tls::LabCa;
 use crate::exit;
 use crate::run::{self, Deployment};
 use crate::scenario::{self, Scenario};
+use crate::targets::embedded::EmbeddedTarget;
+use crate::targets::embedded::tls::LabCa;
 
 /// Reads one scenario; bad input is printed and becomes exit code 2.
 pub fn load_one(dir: &Path) -> Result<Scenario, i32> {

@@ -4,12 +4,12 @@
 
 use futures_util::StreamExt;
 
-use super::lab::{http_client, images_dir};
 use crate::cli::{ProviderKind, PullArgs};
-use crate::cluster::cache::{Cache, default_dir};
-use crate::cluster::docker;
-use crate::cluster::lock::Lock;
 use crate::exit;
+use crate::lab::cache::{Cache, default_dir};
+use crate::lab::client::{http_client, images_dir};
+use crate::lab::docker;
+use crate::lab::lock::Lock;
 
 pub async fn run(args: &PullArgs) -> i32 {
     let lock = Lock::builtin();

@@ -7,13 +7,13 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{Api, DynamicObject};
 use serde::Serialize;
 
-use super::lab::kube_client;
 use crate::cli::{OutputFormat, StatusArgs};
-use crate::cluster::addons::{BUNDLE_VERSION, CHANNEL};
-use crate::cluster::apply::resource;
-use crate::cluster::state::{self, LabState};
-use crate::cluster::wait::{conditions_text, gateway_addresses, has_true};
 use crate::exit;
+use crate::lab::addons::{BUNDLE_VERSION, CHANNEL};
+use crate::lab::apply::resource;
+use crate::lab::client::kube_client;
+use crate::lab::state::{self, LabState};
+use crate::lab::wait::{conditions_text, gateway_addresses, has_true};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -9,15 +9,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::cli::{TargetKind, TestArgs};
-use crate::cluster::lock::Lock;
-use crate::embedded::EmbeddedTarget;
-use crate::embedded::tls::LabCa;
 use crate::exit;
+use crate::lab::lock::Lock;
 use crate::report::human::Console;
 use crate::report::{RunReport, ScenarioReport, junit};
 use crate::run::{self, Runner, plan, schedule};
 use crate::scenario::{self, Scenario};
-use crate::target::cluster::ClusterTarget;
+use crate::targets::cluster::ClusterTarget;
+use crate::targets::embedded::EmbeddedTarget;
+use crate::targets::embedded::tls::LabCa;
 
 pub async fn run(args: &TestArgs) -> i32 {
     let scenarios = match load_all(args) {
@@ -60,7 +60,7 @@ pub async fn run(args: &TestArgs) -> i32 {
             .await
         }
         TargetKind::Cluster => {
-            let (client, lab) = match super::lab::cluster_client(
+            let (client, lab) = match crate::lab::client::cluster_client(
                 args.cluster.kubeconfig.clone(),
                 args.cluster.context.clone(),
                 &args.name,

@@ -2,20 +2,22 @@
 
 use std::time::Duration;
 
-use super::lab::{api_ready, http_client, kube_client, lab_spec, node_image, provider_name};
 use crate::cli::{ProviderKind, UpArgs};
-use crate::cluster::addons::{self, Addon, Options};
-use crate::cluster::apply::documents;
-use crate::cluster::cache::{Cache, default_dir};
-use crate::cluster::lock::Lock;
-use crate::cluster::provider::existing::{Existing, default_kubeconfig};
-use crate::cluster::provider::k3s::K3s;
-use crate::cluster::provider::kind::Kind;
-use crate::cluster::provider::{Provider, Provisioned};
-use crate::cluster::state::LabState;
-use crate::cluster::steps::Steps;
-use crate::cluster::{ClusterError, certs, docker};
 use crate::exit;
+use crate::lab::addons::{self, Addon, Options};
+use crate::lab::apply::documents;
+use crate::lab::cache::{Cache, default_dir};
+use crate::lab::client::{
+    api_ready, http_client, kube_client, lab_spec, node_image, provider_name,
+};
+use crate::lab::lock::Lock;
+use crate::lab::providers::existing::{Existing, default_kubeconfig};
+use crate::lab::providers::k3s::K3s;
+use crate::lab::providers::kind::Kind;
+use crate::lab::providers::{Provider, Provisioned};
+use crate::lab::state::LabState;
+use crate::lab::steps::Steps;
+use crate::lab::{ClusterError, certs, docker};
 
 pub async fn run(args: &UpArgs) -> i32 {
     let lock = Lock::builtin();
@@ -210,7 +212,7 @@ async fn up(
 }
 
 fn state_dir(name: &str) -> std::path::PathBuf {
-    crate::cluster::state::dir(name)
+    crate::lab::state::dir(name)
 }
 
 /// How probes reach the Gateway: its (MetalLB) address when it answers a TCP
@@ -249,7 +251,7 @@ pub async fn reach_line(
 /// ~/.kube/config), saying so.
 fn merge_kubeconfig(p: &Provisioned) -> Result<(), ClusterError> {
     let target = default_kubeconfig(None);
-    let current = crate::cluster::state::merge_kubeconfig(&p.kubeconfig, &target)?;
+    let current = crate::lab::state::merge_kubeconfig(&p.kubeconfig, &target)?;
     eprintln!(
         "merged the lab's kubeconfig into {}; current context: {current}",
         target.display()

@@ -12,10 +12,10 @@ use kube::api::{Api, DynamicObject, ListParams, LogParams};
 use serde_json::Value;
 
 use super::{Finding, Layer};
-use crate::cluster::addons::{BUNDLE_VERSION, CHANNEL};
-use crate::cluster::apply::resource;
-use crate::cluster::metallb::Subnet;
-use crate::cluster::wait::{conditions_text, has_true};
+use crate::lab::addons::{BUNDLE_VERSION, CHANNEL};
+use crate::lab::apply::resource;
+use crate::lab::metallb::Subnet;
+use crate::lab::wait::{conditions_text, has_true};
 
 /// Feature gates of KIC 3.4 (PINS.md §2 f).
 pub const KIC_GATES: &[&str] = &[
@@ -315,7 +315,7 @@ pub fn pool_collisions(
 /// Judges the facts. `network` is the lab's Docker network, when known.
 pub fn analyze(
     f: &Facts,
-    network: Option<&crate::cluster::docker::NetworkInfo>,
+    network: Option<&crate::lab::docker::NetworkInfo>,
 ) -> (Vec<Finding>, Vec<String>) {
     let mut out = Vec::new();
     let mut checks = vec![format!(

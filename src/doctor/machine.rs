@@ -3,10 +3,10 @@
 //! ports, and the download cache against its sums.
 
 use super::{Finding, Layer};
-use crate::cluster::cache::Cache;
-use crate::cluster::docker::{self, NetworkInfo};
-use crate::cluster::lock::Lock;
-use crate::cluster::state::LabState;
+use crate::lab::cache::Cache;
+use crate::lab::docker::{self, NetworkInfo};
+use crate::lab::lock::Lock;
+use crate::lab::state::LabState;
 
 pub struct Inputs<'a> {
     /// `k3s`, `kind` or `existing`: which images and binaries matter.
@@ -131,7 +131,7 @@ pub async fn check(i: &Inputs<'_>) -> (Vec<Finding>, Vec<String>, Option<Network
         }
         if !i.cache.verify(f).unwrap_or(false) {
             let actual = std::fs::read(&path)
-                .map(|b| crate::cluster::cache::sha256_hex(&b))
+                .map(|b| crate::lab::cache::sha256_hex(&b))
                 .unwrap_or_default();
             out.push(
                 Finding::new(

@@ -54,20 +54,7 @@ impl Manifest {
     }
 }
 
-pub fn is_cluster_scoped(kind: &str) -> bool {
-    matches!(
-        kind,
-        "Namespace"
-            | "GatewayClass"
-            | "ClusterRole"
-            | "ClusterRoleBinding"
-            | "CustomResourceDefinition"
-            | "IngressClass"
-            | "KongClusterPlugin"
-            | "PersistentVolume"
-            | "StorageClass"
-    )
-}
+pub use crate::kinds::is_cluster_scoped;
 
 /// The typed content of a manifest, for the kinds gwlab gives meaning to.
 #[derive(Debug, Clone)]

@@ -18,7 +18,7 @@ use output::{
 };
 
 use crate::manifest::Manifest;
-use crate::model::lab;
+use crate::model::lab_gateway;
 
 /// Something the converter could not carry over exactly.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -401,8 +401,8 @@ fn slug(s: &str) -> String {
 
 fn parent(section: &str) -> ParentRef {
     ParentRef {
-        name: lab::GATEWAY_NAME.into(),
-        namespace: lab::GATEWAY_NAMESPACE.into(),
+        name: lab_gateway::GATEWAY_NAME.into(),
+        namespace: lab_gateway::GATEWAY_NAMESPACE.into(),
         section_name: section.into(),
     }
 }

@@ -13,7 +13,7 @@ use crate::manifest::gateway_api::*;
 use crate::manifest::{GATEWAY_GROUP, Object};
 
 /// The controller the embedded gateway acts as: the lab GatewayClass's.
-pub const CONTROLLER_NAME: &str = "konghq.com/kic-gateway-controller";
+pub use crate::kong::CONTROLLER_NAME;
 
 /// What the embedded gateway supports, as GatewayClass `status.supportedFeatures`:
 /// every standard-channel HTTPRoute feature of Gateway API v1.2.
@@ -502,7 +502,7 @@ fn listener_certificate(
     };
     if meta
         .annotations
-        .contains_key(super::lab::GENERATED_CERT_ANNOTATION)
+        .contains_key(super::lab_gateway::GENERATED_CERT_ANNOTATION)
     {
         return Ok(None);
     }

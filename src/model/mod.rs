@@ -4,7 +4,7 @@
 pub mod compile;
 pub mod evaluate;
 pub mod hostname;
-pub mod lab;
+pub mod lab_gateway;
 pub mod path;
 pub mod request;
 pub mod status;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::compile::{Compiled, compile};
 use super::evaluate::{Outcome, evaluate, pick_backend};
-use super::lab;
+use super::lab_gateway;
 use super::request::RequestHead;
 use super::status::find;
 use super::world::{EchoService, ObjKey, World};
@@ -14,7 +14,7 @@ const NS: &str = "app";
 
 fn world(yaml: &str, echo: &[&str]) -> World {
     let mut w = World::default();
-    for m in lab::objects() {
+    for m in lab_gateway::objects() {
         w.apply(m);
     }
     w.next_batch();
@@ -85,7 +85,12 @@ fn answer(c: &Compiled, gw: (&str, &str), port: u16, r: &RequestHead) -> String 
 }
 
 fn lab_answer(c: &Compiled, r: &RequestHead) -> String {
-    answer(c, (lab::GATEWAY_NAMESPACE, lab::GATEWAY_NAME), 80, r)
+    answer(
+        c,
+        (lab_gateway::GATEWAY_NAMESPACE, lab_gateway::GATEWAY_NAME),
+        80,
+        r,
+    )
 }
 
 fn route_condition(c: &Compiled, name: &str, ty: &str) -> (String, String) {
@@ -782,7 +787,7 @@ fn the_lab_class_is_accepted_with_its_features() {
     let c = compile(&world("", &[]));
     let st = c
         .status
-        .get(&ObjKey::new("GatewayClass", "", lab::CLASS_NAME))
+        .get(&ObjKey::new("GatewayClass", "", lab_gateway::CLASS_NAME))
         .unwrap();
     assert_eq!(find(&st.conditions, "Accepted").unwrap().status, "True");
     assert!(

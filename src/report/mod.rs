@@ -67,7 +67,7 @@ pub struct ScenarioReport {
     pub checks: Vec<CheckReport>,
     /// For failed scenarios on a cluster: the diagnostics bundle and its most telling lines.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub diagnosis: Option<crate::target::Diagnosis>,
+    pub diagnosis: Option<crate::targets::Diagnosis>,
 }
 
 impl CheckReport {

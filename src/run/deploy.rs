@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 
 use crate::manifest::Manifest;
-use crate::model::lab;
+use crate::model::lab_gateway;
 use crate::scenario::Scenario;
-use crate::target::{EchoBackend, GatewayRef, Target};
+use crate::targets::{EchoBackend, GatewayRef, Target};
 
 /// What one scenario has on a target right now.
 pub struct Deployment {
@@ -149,8 +149,8 @@ impl Deployment {
                         name: only.name.clone(),
                     },
                     _ => GatewayRef {
-                        namespace: lab::GATEWAY_NAMESPACE.into(),
-                        name: lab::GATEWAY_NAME.into(),
+                        namespace: lab_gateway::GATEWAY_NAMESPACE.into(),
+                        name: lab_gateway::GATEWAY_NAME.into(),
                     },
                 }
             }

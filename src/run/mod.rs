@@ -14,13 +14,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::model::lab;
+use crate::model::lab_gateway;
 use crate::model::world::ObjKey;
 use crate::probe;
 use crate::report::human::Console;
 use crate::report::{CheckKind, CheckReport, ScenarioReport, Verdict};
 use crate::scenario::{Condition, Probe, Scenario, Step};
-use crate::target::Target;
+use crate::targets::Target;
 
 /// A short random id that tells one run's objects from another's.
 pub fn new_run_id() -> String {
@@ -267,8 +267,8 @@ impl Runner<'_> {
         {
             return m.namespace.clone().unwrap_or_default();
         }
-        if c.kind == "Gateway" && c.name == lab::GATEWAY_NAME {
-            return lab::GATEWAY_NAMESPACE.into();
+        if c.kind == "Gateway" && c.name == lab_gateway::GATEWAY_NAME {
+            return lab_gateway::GATEWAY_NAMESPACE.into();
         }
         ctx.deployment.namespace.clone()
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::manifest::Object;
 use crate::model::hostname;
-use crate::model::lab;
+use crate::model::lab_gateway;
 use crate::scenario::Scenario;
 
 /// What a scenario occupies that others could see.
@@ -49,7 +49,7 @@ pub fn footprint(s: &Scenario) -> Footprint {
         }
     }
     // The lab's own namespace is shared by everyone; writing into it is not.
-    f.namespaces.remove(lab::GATEWAY_NAMESPACE);
+    f.namespaces.remove(lab_gateway::GATEWAY_NAMESPACE);
     f
 }
 

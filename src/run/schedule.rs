@@ -9,7 +9,7 @@ use futures_util::stream::FuturesUnordered;
 use super::{Runner, plan};
 use crate::report::{CheckReport, ScenarioReport, Verdict};
 use crate::scenario::Scenario;
-use crate::target::{Target, TargetError};
+use crate::targets::{Target, TargetError};
 
 /// Runs `scenarios`, each on a target from `make`, at most `parallel` at once.
 pub async fn run_all<T, F, Fut>(

@@ -299,8 +299,8 @@ fn check_condition_object(
     manifests: &[ManifestFile],
     problems: &mut Vec<Diagnostic>,
 ) {
-    let lab = (c.kind == "Gateway" && c.name == crate::model::lab::GATEWAY_NAME)
-        || (c.kind == "GatewayClass" && c.name == crate::model::lab::CLASS_NAME);
+    let lab = (c.kind == "Gateway" && c.name == crate::model::lab_gateway::GATEWAY_NAME)
+        || (c.kind == "GatewayClass" && c.name == crate::model::lab_gateway::CLASS_NAME);
     let defined = manifests
         .iter()
         .flat_map(|m| &m.objects)

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::ClusterError;
-use super::provider::Provisioned;
+use super::providers::Provisioned;
 
 /// The state directory of a lab.
 pub fn dir(lab: &str) -> PathBuf {

@@ -6,7 +6,7 @@
 pub mod backends;
 mod diagnostics;
 pub mod features;
-pub mod status;
+pub mod read_status;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
@@ -21,11 +21,11 @@ use kube::{Client, ResourceExt};
 use rustls::pki_types::CertificateDer;
 
 use super::{EchoBackend, GatewayRef, Target, TargetError};
-use crate::cluster::MANAGED_BY;
-use crate::cluster::apply::{identity, params, resource, with_labels};
-use crate::cluster::state::LabState;
+use crate::lab::MANAGED_BY;
+use crate::lab::apply::{identity, params, resource, with_labels};
+use crate::lab::state::LabState;
 use crate::manifest::Manifest;
-use crate::model::lab;
+use crate::model::lab_gateway;
 use crate::model::status::ObjectStatus;
 use crate::model::world::ObjKey;
 
@@ -224,7 +224,7 @@ impl ClusterTarget {
         gw: &DynamicObject,
         port: u16,
     ) -> Result<Option<SocketAddr>, TargetError> {
-        let addresses = crate::cluster::wait::gateway_addresses(&gw.data);
+        let addresses = crate::lab::wait::gateway_addresses(&gw.data);
         for a in &addresses {
             if let Ok(addr) = resolve(a, port).await
                 && let Ok(Ok(_)) = tokio::time::timeout(
@@ -252,7 +252,8 @@ impl ClusterTarget {
 
     /// The implementation's version, from its controller image tag.
     async fn controller_version(&self) -> Option<String> {
-        let api: Api<Deployment> = Api::namespaced(self.client.clone(), lab::GATEWAY_NAMESPACE);
+        let api: Api<Deployment> =
+            Api::namespaced(self.client.clone(), lab_gateway::GATEWAY_NAMESPACE);
         let d = api.get_opt("kong").await.ok()??;
         d.spec?
             .template
@@ -279,19 +280,22 @@ impl Target for ClusterTarget {
 
     async fn supported_features(&self) -> Result<BTreeSet<String>, TargetError> {
         let api = self
-            .api_for_key(&ObjKey::new("GatewayClass", "", lab::CLASS_NAME))
+            .api_for_key(&ObjKey::new("GatewayClass", "", lab_gateway::CLASS_NAME))
             .await?;
-        let class = api.get_opt(lab::CLASS_NAME).await.map_err(|e| {
-            TargetError::Start(format!("cannot read GatewayClass {}: {e}", lab::CLASS_NAME))
+        let class = api.get_opt(lab_gateway::CLASS_NAME).await.map_err(|e| {
+            TargetError::Start(format!(
+                "cannot read GatewayClass {}: {e}",
+                lab_gateway::CLASS_NAME
+            ))
         })?;
         let Some(class) = class else {
             return Err(TargetError::Start(format!(
                 "GatewayClass {} does not exist on this cluster; create the lab with `gwlab up`",
-                lab::CLASS_NAME
+                lab_gateway::CLASS_NAME
             )));
         };
         let json = serde_json::to_value(&class).unwrap_or_default();
-        let reported = status::object_status(&json).supported_features;
+        let reported = read_status::object_status(&json).supported_features;
         if !reported.is_empty() {
             return Ok(reported.into_iter().collect());
         }
@@ -338,7 +342,7 @@ impl Target for ClusterTarget {
         self.apply_value(s, &format!("echo Service {}/{}", b.namespace, b.name))
             .await
             .map_err(TargetError::Start)?;
-        crate::cluster::wait::deployment_available(
+        crate::lab::wait::deployment_available(
             &self.client,
             &b.namespace,
             &b.name,
@@ -375,7 +379,7 @@ impl Target for ClusterTarget {
         let api = self.api_for_key(key).await?;
         let cond = |o: Option<&DynamicObject>| {
             o.is_some_and(|o| {
-                holds(&status::object_status(
+                holds(&read_status::object_status(
                     &serde_json::to_value(o).unwrap_or_default(),
                 ))
             })
@@ -386,7 +390,7 @@ impl Target for ClusterTarget {
             .get_opt(&key.name)
             .await
             .map_err(|e| TargetError::Start(format!("cannot read {key}: {e}")))?;
-        Ok(obj.map(|o| status::object_status(&serde_json::to_value(o).unwrap_or_default())))
+        Ok(obj.map(|o| read_status::object_status(&serde_json::to_value(o).unwrap_or_default())))
     }
 
     async fn gateway_address(
@@ -412,8 +416,8 @@ impl Target for ClusterTarget {
             .await
             .map_err(|e| TargetError::Start(format!("cannot read Gateway {gateway}: {e}")))?
             .ok_or_else(|| TargetError::NoGateway(gateway.to_string()))?;
-        let is_lab =
-            gateway.namespace == lab::GATEWAY_NAMESPACE && gateway.name == lab::GATEWAY_NAME;
+        let is_lab = gateway.namespace == lab_gateway::GATEWAY_NAMESPACE
+            && gateway.name == lab_gateway::GATEWAY_NAME;
         let addr = if is_lab {
             self.lab_address(&gw, port).await?
         } else {
@@ -436,7 +440,7 @@ impl Target for ClusterTarget {
     fn trust_anchor(&self) -> Option<CertificateDer<'static>> {
         use rustls::pki_types::pem::PemObject;
         let lab = self.lab.as_ref()?;
-        let pem = std::fs::read(crate::cluster::state::dir(&lab.name).join("lab-tls.crt")).ok()?;
+        let pem = std::fs::read(crate::lab::state::dir(&lab.name).join("lab-tls.crt")).ok()?;
         CertificateDer::from_pem_slice(&pem).ok()
     }
 

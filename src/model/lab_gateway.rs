@@ -1,4 +1,4 @@
-//! The lab stack every target provides (SCENARIO_FORMAT.md, "The lab gateway"):
+//! The lab stack every target provides (docs/scenario-format.md, "The lab gateway"):
 //! GatewayClass `kong` and Gateway `kong-system/kong` with listeners `http` (80)
 //! and `https` (443).
 
@@ -6,9 +6,7 @@ use std::path::Path;
 
 use crate::manifest::{self, Manifest};
 
-pub const GATEWAY_NAMESPACE: &str = "kong-system";
-pub const GATEWAY_NAME: &str = "kong";
-pub const CLASS_NAME: &str = "kong";
+pub use crate::kong::{CLASS_NAME, GATEWAY_NAME, NAMESPACE as GATEWAY_NAMESPACE};
 
 /// Marks a Gateway whose HTTPS certificate gwlab makes itself.
 pub const GENERATED_CERT_ANNOTATION: &str = "gwlab.dev/generated-certificate";

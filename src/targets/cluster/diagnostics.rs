@@ -9,10 +9,10 @@ use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams, LogParams};
 
 use super::ClusterTarget;
-use super::status::object_status;
+use super::read_status::object_status;
 use crate::manifest::Manifest;
-use crate::model::lab;
-use crate::target::Diagnosis;
+use crate::model::lab_gateway;
+use crate::targets::Diagnosis;
 
 const LOG_LINES: i64 = 200;
 
@@ -106,7 +106,7 @@ impl ClusterTarget {
         }
         let _ = std::fs::write(dir.join("events.txt"), events);
 
-        let pods: Api<Pod> = Api::namespaced(self.client.clone(), lab::GATEWAY_NAMESPACE);
+        let pods: Api<Pod> = Api::namespaced(self.client.clone(), lab_gateway::GATEWAY_NAMESPACE);
         if let Ok(list) = pods.list(&ListParams::default().labels("app=kong")).await
             && let Some(pod) = list.items.first()
         {
@@ -135,7 +135,7 @@ impl ClusterTarget {
             }
             let path = format!(
                 "/api/v1/namespaces/{}/pods/{name}:8100/proxy/status",
-                lab::GATEWAY_NAMESPACE
+                lab_gateway::GATEWAY_NAMESPACE
             );
             if let Ok(req) = http::Request::get(path).body(Vec::new())
                 && let Ok(text) = self.client.request_text(req).await

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::{LabSpec, Provider, ProviderInfo, Provisioned};
-use crate::cluster::ClusterError;
+use crate::lab::ClusterError;
 
 pub struct Existing {
     pub kubeconfig: PathBuf,
@@ -56,8 +56,7 @@ impl Provider for Existing {
                 self.kubeconfig.display()
             )));
         }
-        let api =
-            crate::cluster::state::server_of(&text, self.context.as_deref()).unwrap_or_default();
+        let api = crate::lab::state::server_of(&text, self.context.as_deref()).unwrap_or_default();
         Ok(Provisioned {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),

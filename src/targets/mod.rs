@@ -3,6 +3,7 @@
 //! Targets never judge expectations; the runner does.
 
 pub mod cluster;
+pub mod embedded;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;

@@ -2,97 +2,13 @@
 //! validation), every object labelled as gwlab's, in the order given.
 
 use kube::Client;
-use kube::api::{
-    Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, ValidationDirective,
-};
+use kube::api::{Api, DynamicObject, Patch, PatchParams, ValidationDirective};
 
 use super::{ClusterError, LAB_LABEL, MANAGED_BY};
 
 pub const FIELD_MANAGER: &str = "gwlab";
 
-/// The kinds gwlab installs, so no discovery round-trip is needed before each
-/// apply: (apiVersion, kind, plural, namespaced).
-const KINDS: &[(&str, &str, &str, bool)] = &[
-    ("v1", "Namespace", "namespaces", false),
-    ("v1", "ServiceAccount", "serviceaccounts", true),
-    ("v1", "ConfigMap", "configmaps", true),
-    ("v1", "Secret", "secrets", true),
-    ("v1", "Service", "services", true),
-    ("apps/v1", "Deployment", "deployments", true),
-    ("apps/v1", "DaemonSet", "daemonsets", true),
-    (
-        "rbac.authorization.k8s.io/v1",
-        "ClusterRole",
-        "clusterroles",
-        false,
-    ),
-    (
-        "rbac.authorization.k8s.io/v1",
-        "ClusterRoleBinding",
-        "clusterrolebindings",
-        false,
-    ),
-    ("rbac.authorization.k8s.io/v1", "Role", "roles", true),
-    (
-        "rbac.authorization.k8s.io/v1",
-        "RoleBinding",
-        "rolebindings",
-        true,
-    ),
-    (
-        "apiextensions.k8s.io/v1",
-        "CustomResourceDefinition",
-        "customresourcedefinitions",
-        false,
-    ),
-    (
-        "admissionregistration.k8s.io/v1",
-        "ValidatingWebhookConfiguration",
-        "validatingwebhookconfigurations",
-        false,
-    ),
-    (
-        "metallb.io/v1beta1",
-        "IPAddressPool",
-        "ipaddresspools",
-        true,
-    ),
-    (
-        "metallb.io/v1beta1",
-        "L2Advertisement",
-        "l2advertisements",
-        true,
-    ),
-    (
-        "gateway.networking.k8s.io/v1",
-        "GatewayClass",
-        "gatewayclasses",
-        false,
-    ),
-    ("gateway.networking.k8s.io/v1", "Gateway", "gateways", true),
-    (
-        "gateway.networking.k8s.io/v1",
-        "HTTPRoute",
-        "httproutes",
-        true,
-    ),
-    (
-        "gateway.networking.k8s.io/v1beta1",
-        "ReferenceGrant",
-        "referencegrants",
-        true,
-    ),
-];
-
-/// The API resource of a kind gwlab installs.
-pub fn resource(api_version: &str, kind: &str) -> Option<(ApiResource, bool)> {
-    let (_, _, plural, namespaced) = KINDS
-        .iter()
-        .find(|(v, k, _, _)| *v == api_version && *k == kind)?;
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    let gvk = GroupVersionKind::gvk(group, version, kind);
-    Some((ApiResource::from_gvk_with_plural(&gvk, plural), *namespaced))
-}
+pub use crate::kinds::resource;
 
 pub fn params() -> PatchParams {
     PatchParams {
@@ -187,25 +103,4 @@ pub fn documents(text: &str, source: &str) -> Result<Vec<serde_json::Value>, Clu
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn known_kinds_resolve_with_their_scope() {
-        let (ar, namespaced) = resource("apps/v1", "Deployment").unwrap();
-        assert_eq!(
-            (ar.group.as_str(), ar.plural.as_str(), namespaced),
-            ("apps", "deployments", true)
-        );
-        let (ar, namespaced) =
-            resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").unwrap();
-        assert_eq!(
-            (ar.plural.as_str(), namespaced),
-            ("customresourcedefinitions", false)
-        );
-        assert!(resource("example.com/v1", "Thing").is_none());
-    }
 }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::cli::ProviderKind;
-use crate::cluster::lock::Lock;
-use crate::cluster::provider::LabSpec;
-use crate::cluster::{ClusterError, cache, state};
+use crate::lab::lock::Lock;
+use crate::lab::providers::LabSpec;
+use crate::lab::{ClusterError, cache, state};
 
 pub fn lab_spec(name: &str, http_port: u16, https_port: u16) -> LabSpec {
     LabSpec {
@@ -102,14 +102,14 @@ pub async fn cluster_client(
     lab: &str,
 ) -> Result<(kube::Client, Option<state::LabState>), ClusterError> {
     if kubeconfig.is_some() || context.is_some() {
-        let path = crate::cluster::provider::existing::default_kubeconfig(kubeconfig);
+        let path = crate::lab::providers::existing::default_kubeconfig(kubeconfig);
         return Ok((kube_client(&path, context.as_deref()).await?, None));
     }
     if let Some(st) = state::LabState::load(lab)? {
         let client = kube_client(&st.cluster.kubeconfig, st.cluster.context.as_deref()).await?;
         return Ok((client, Some(st)));
     }
-    let path = crate::cluster::provider::existing::default_kubeconfig(None);
+    let path = crate::lab::providers::existing::default_kubeconfig(None);
     if !path.exists() {
         return Err(ClusterError::Kube(format!(
             "no cluster: there is no lab named {lab} (create one with `gwlab up`) and no kubeconfig at {}; give --kubeconfig/--context",

@@ -14,10 +14,10 @@ use rustls::pki_types::CertificateDer;
 
 use crate::manifest::Manifest;
 use crate::model::compile::{self, Compiled, SUPPORTED_FEATURES};
-use crate::model::lab;
+use crate::model::lab_gateway;
 use crate::model::status::ObjectStatus;
 use crate::model::world::{EchoService, ObjKey, World};
-use crate::target::{EchoBackend, GatewayRef, Target, TargetError};
+use crate::targets::{EchoBackend, GatewayRef, Target, TargetError};
 use server::{PortKey, PortServer, SharedState};
 use tls::LabCa;
 
@@ -38,7 +38,7 @@ impl EmbeddedTarget {
         fixed_ports: BTreeMap<u16, u16>,
     ) -> Result<Self, TargetError> {
         let mut world = World::default();
-        for m in lab::objects() {
+        for m in lab_gateway::objects() {
             world.apply(m);
         }
         world.next_batch();

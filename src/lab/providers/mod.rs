@@ -10,10 +10,6 @@ use std::path::PathBuf;
 
 use super::ClusterError;
 
-/// The Kong proxy's fixed NodePorts, which host ports map to.
-pub const HTTP_NODE_PORT: u16 = 30080;
-pub const HTTPS_NODE_PORT: u16 = 30443;
-
 /// A lab as the user asked for it.
 #[derive(Debug, Clone)]
 pub struct LabSpec {

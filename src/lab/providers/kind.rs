@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::{HTTP_NODE_PORT, HTTPS_NODE_PORT, LabSpec, Provider, ProviderInfo, Provisioned};
-use crate::cluster::ClusterError;
-use crate::cluster::docker::port_or_free;
+use super::{LabSpec, Provider, ProviderInfo, Provisioned};
+use crate::kong::{HTTP_NODE_PORT, HTTPS_NODE_PORT};
+use crate::lab::ClusterError;
+use crate::lab::docker::port_or_free;
 
 pub const KIND_VERSION: &str = "v0.31.0";
 
@@ -128,7 +129,7 @@ impl Provider for Kind {
             )?;
         } else {
             let text = self.run(&["get", "kubeconfig", "--name", &name], None)?;
-            crate::cluster::state::write_private(&kubeconfig, text.as_bytes())?;
+            crate::lab::state::write_private(&kubeconfig, text.as_bytes())?;
         }
         for image in &self.preload {
             let local = Command::new("docker")
@@ -157,7 +158,7 @@ impl Provider for Kind {
                 .and_then(|p| p.trim().parse().ok())
         };
         let text = std::fs::read_to_string(&kubeconfig).unwrap_or_default();
-        let api = crate::cluster::state::server_of(&text, None).unwrap_or_default();
+        let api = crate::lab::state::server_of(&text, None).unwrap_or_default();
         Ok(Provisioned {
             kubeconfig,
             context: Some(format!("kind-{name}")),

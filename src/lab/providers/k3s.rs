@@ -5,12 +5,11 @@ use std::time::{Duration, Instant};
 
 use bollard::Docker;
 
-use super::{
-    HTTP_NODE_PORT, HTTPS_NODE_PORT, LabSpec, Provider, ProviderInfo, Provisioned, network_name,
-};
-use crate::cluster::docker::{self, ContainerSpec};
-use crate::cluster::state::{lab_kubeconfig, write_private};
-use crate::cluster::{ClusterError, LAB_LABEL, MANAGED_BY};
+use super::{LabSpec, Provider, ProviderInfo, Provisioned, network_name};
+use crate::kong::{HTTP_NODE_PORT, HTTPS_NODE_PORT};
+use crate::lab::docker::{self, ContainerSpec};
+use crate::lab::state::{lab_kubeconfig, write_private};
+use crate::lab::{ClusterError, LAB_LABEL, MANAGED_BY};
 
 const API_PORT: u16 = 6443;
 const KUBECONFIG_IN_CONTAINER: &str = "/etc/rancher/k3s/k3s.yaml";

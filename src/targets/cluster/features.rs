@@ -1,0 +1,44 @@
+//! Which Gateway API features a cluster's implementation supports: what its
+//! GatewayClass reports in `status.supportedFeatures`, or, where that is empty,
+//! gwlab's own table keyed by the class's controller name and the
+//! controller's version.
+
+use std::collections::BTreeSet;
+
+use crate::kong;
+
+/// Core features every conformant implementation has.
+pub const CORE: &[&str] = &["Gateway", "HTTPRoute", "ReferenceGrant"];
+
+/// The features of an implementation, from its controller name and version
+/// (the controller image's tag), when its GatewayClass reports none; with a
+/// sentence saying where they come from.
+pub fn builtin(controller: &str, version: Option<&str>) -> (BTreeSet<String>, String) {
+    let mut set: BTreeSet<String> = CORE.iter().map(|s| s.to_string()).collect();
+    if controller == kong::CONTROLLER_NAME {
+        let (extended, source) = kong::features(version);
+        set.extend(extended);
+        (set, source)
+    } else {
+        (
+            set,
+            format!("core features only: gwlab has no table for {controller}"),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kong_gets_its_table_and_others_core_only() {
+        let (set, source) = builtin(kong::CONTROLLER_NAME, Some("3.4.0"));
+        assert!(set.contains("HTTPRoutePathRewrite") && set.contains("HTTPRoute"));
+        assert!(!set.contains("HTTPRouteSchemeRedirect"));
+        assert!(source.contains("3.4.0"));
+        let (other, source) = builtin("example.com/gateway", None);
+        assert_eq!(other.len(), CORE.len());
+        assert!(source.contains("example.com/gateway"));
+    }
+}
