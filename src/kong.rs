@@ -57,6 +57,25 @@ pub fn image_version(image: &str) -> Option<&str> {
     (!tag.contains('/')).then_some(tag)
 }
 
+/// The version of the lab's Kong Ingress Controller, from its image tag
+/// (`None` when the lab's Deployment is not there or names no version).
+pub async fn controller_version(client: &kube::Client) -> Result<Option<String>, kube::Error> {
+    use k8s_openapi::api::apps::v1::Deployment;
+    let api: kube::Api<Deployment> = kube::Api::namespaced(client.clone(), NAMESPACE);
+    let Some(d) = api.get_opt(DEPLOYMENT).await? else {
+        return Ok(None);
+    };
+    Ok(d.spec
+        .and_then(|s| s.template.spec)
+        .and_then(|s| {
+            s.containers
+                .into_iter()
+                .filter_map(|c| c.image)
+                .find(|i| is_controller_image(i))
+        })
+        .and_then(|i| image_version(&i).map(String::from)))
+}
+
 /// Kong Ingress Controller 3.4 with the expressions router: the extended
 /// features its Gateway API v1.2.1 conformance report claims. Redirects are
 /// missing: Kong 3.8 has no redirect plugin for KIC to program them with.

@@ -1,6 +1,7 @@
 //! gwlab: a Gateway API lab and end-to-end test harness, with an embedded
 //! reference gateway that implements Gateway API v1.2 HTTPRoute semantics.
 
+pub mod api_error;
 pub mod cli;
 pub mod commands;
 pub mod diag;
@@ -12,6 +13,7 @@ pub mod lab;
 pub mod manifest;
 pub mod migrate;
 pub mod model;
+pub mod ownership;
 pub mod probe;
 pub mod report;
 pub mod run;

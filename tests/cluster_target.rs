@@ -17,6 +17,7 @@ use gwlab::model::request::RequestHead;
 use gwlab::report::Verdict;
 use gwlab::report::human::Console;
 use gwlab::run::Runner;
+use gwlab::targets::Target;
 use gwlab::targets::cluster::{ClusterTarget, GatewayAddress};
 
 /// An HTTP server answering every request as echo backend `service` would.
@@ -112,6 +113,7 @@ fn runner<'a>(console: &'a Console, diagnostics: Option<&Path>) -> Runner<'a> {
         created: Arc::new(Mutex::new(BTreeSet::new())),
         diagnostics: diagnostics.map(Path::to_path_buf),
         keep: false,
+        features: BTreeSet::new(),
     }
 }
 
@@ -365,9 +367,10 @@ async fn missing_features_make_the_scenario_unsupported_without_touching_the_clu
     );
     let (_dir, s) = scenario(&[("route.yaml", ROUTE), ("scenario.yaml", &scenario_text)]);
     let console = Console::new(true);
-    let report = runner(&console, None)
-        .run_scenario(&mut target(client.clone(), 9), &s)
-        .await;
+    let mut t = target(client.clone(), 9);
+    let mut r = runner(&console, None);
+    r.features = t.supported_features().await.unwrap();
+    let report = r.run_scenario(&mut t, &s).await;
     assert_eq!(report.verdict, Verdict::Unsupported);
     assert_eq!(
         report.missing_features,
@@ -395,9 +398,10 @@ async fn missing_features_make_the_scenario_unsupported_without_touching_the_clu
         "/apis/gateway.networking.k8s.io/v1/gatewayclasses/kong",
         class,
     );
-    let report = runner(&console, None)
-        .run_scenario(&mut target(client, 9), &s)
-        .await;
+    let mut t = target(client, 9);
+    let mut r = runner(&console, None);
+    r.features = t.supported_features().await.unwrap();
+    let report = r.run_scenario(&mut t, &s).await;
     assert_eq!(report.missing_features, vec!["HTTPRoutePathRewrite"]);
 }
 

@@ -17,6 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::exit;
+use crate::run::deploy::DeployError;
 use crate::run::{self, Deployment};
 use crate::scenario::{self, Scenario};
 use crate::targets::embedded::EmbeddedTarget;
@@ -36,25 +37,23 @@ pub async fn embedded_deployment(
     scenario: &Scenario,
     fixed_ports: BTreeMap<u16, u16>,
     step: Option<usize>,
-) -> Result<(EmbeddedTarget, Deployment), String> {
+) -> Result<(EmbeddedTarget, Deployment), DeployError> {
     if let Some(n) = step
         && (n == 0 || n > scenario.steps.len() || scenario.steps[0].name.is_none())
     {
-        return Err(format!(
-            "--step {n}: the scenario has {} step(s) (steps are counted from 1)",
-            if scenario.steps[0].name.is_none() {
+        return Err(DeployError::NoSuchStep {
+            asked: n,
+            steps: if scenario.steps[0].name.is_none() {
                 0
             } else {
                 scenario.steps.len()
-            }
-        ));
+            },
+        });
     }
-    let ca = Arc::new(
-        LabCa::new().map_err(|e| format!("cannot make the lab certificate authority: {e}"))?,
-    );
+    let ca = Arc::new(LabCa::new().map_err(DeployError::Ca)?);
     let mut target = EmbeddedTarget::start(ca, fixed_ports)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(DeployError::Start)?;
     let run_id = run::new_run_id();
     let mut deployment = Deployment::new(scenario, run::scenario_namespace(&scenario.name));
     deployment.bring_up(&mut target, scenario, &run_id).await?;

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use crate::cli::{TargetKind, TestArgs};
 use crate::exit;
 use crate::lab::lock::Lock;
+use crate::lab::state::{self, LabState};
+use crate::model::compile::SUPPORTED_FEATURES;
+use crate::ownership::RunRecord;
 use crate::report::human::Console;
 use crate::report::{RunReport, ScenarioReport, junit};
 use crate::run::{self, Runner, plan, schedule};
@@ -18,20 +21,17 @@ use crate::scenario::{self, Scenario};
 use crate::targets::cluster::ClusterTarget;
 use crate::targets::embedded::EmbeddedTarget;
 use crate::targets::embedded::tls::LabCa;
+use crate::targets::{Target, TargetError};
 
 pub async fn run(args: &TestArgs) -> i32 {
     let scenarios = match load_all(args) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let kind = args.target.unwrap_or(if args.cluster.given() {
-        TargetKind::Cluster
-    } else {
-        TargetKind::Embedded
-    });
+    let (kind, why) = choose_target(args);
     let console = Console::new(args.quiet);
     let run_id = run::new_run_id();
-    let runner = Runner {
+    let mut runner = Runner {
         run_id: run_id.clone(),
         console: &console,
         retry_probes: kind == TargetKind::Cluster,
@@ -39,65 +39,22 @@ pub async fn run(args: &TestArgs) -> i32 {
         created: Arc::new(Mutex::new(BTreeSet::new())),
         diagnostics: (kind == TargetKind::Cluster).then(|| args.diagnostics.clone()),
         keep: args.keep,
+        features: BTreeSet::new(),
     };
     let start = Instant::now();
     let reports = match kind {
         TargetKind::Embedded => {
-            console.line(&format!("target: embedded (gwlab's reference gateway, Gateway API v1.2 semantics, on 127.0.0.1), run {run_id}, {} scenarios", scenarios.len()));
-            let ca = match LabCa::new() {
-                Ok(ca) => Arc::new(ca),
-                Err(e) => {
-                    eprintln!("error: cannot make the lab certificate authority: {e}");
-                    return exit::FAILED;
-                }
-            };
-            // A fresh gateway per scenario: nothing leaks from one to the next.
-            let make = || EmbeddedTarget::start(ca.clone(), Default::default());
-            interruptible(
-                &runner,
-                schedule::run_all(&runner, &scenarios, args.parallel, make),
-            )
-            .await
+            console.line(&format!("target: embedded ({why}: gwlab's reference gateway, Gateway API v1.2 semantics, on 127.0.0.1), run {run_id}, {} scenarios", scenarios.len()));
+            runner.features = SUPPORTED_FEATURES.iter().map(|f| f.to_string()).collect();
+            match run_embedded(&runner, &scenarios, args).await {
+                Ok(r) => r,
+                Err(code) => return code,
+            }
         }
-        TargetKind::Cluster => {
-            let (client, lab) = match crate::lab::client::cluster_client(
-                args.cluster.kubeconfig.clone(),
-                args.cluster.context.clone(),
-                &args.name,
-            )
-            .await
-            {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return exit::BAD_INPUT;
-                }
-            };
-            let place = match &lab {
-                Some(l) => format!("lab {} ({}, {})", l.name, l.provider, l.cluster.api),
-                None => "the kubeconfig's cluster".to_string(),
-            };
-            console.line(&format!(
-                "target: cluster ({place}), run {run_id}, {} scenarios",
-                scenarios.len()
-            ));
-            let echo = Lock::builtin().image("echo-basic").reference();
-            let make = || {
-                let t = ClusterTarget::new(
-                    client.clone(),
-                    lab.clone(),
-                    args.gateway_address.clone(),
-                    echo.clone(),
-                    Duration::from_secs(180),
-                );
-                async move { Ok(t) }
-            };
-            interruptible(
-                &runner,
-                schedule::run_all(&runner, &scenarios, args.parallel, make),
-            )
-            .await
-        }
+        TargetKind::Cluster => match run_cluster(&mut runner, &scenarios, args, &why).await {
+            Ok(r) => r,
+            Err(code) => return code,
+        },
     };
     finish(
         args,
@@ -114,6 +71,108 @@ pub async fn run(args: &TestArgs) -> i32 {
             require_features: args.require_features,
         },
     )
+}
+
+/// Which target a run uses, and why: `--target`, then `GWLAB_TARGET`, then
+/// `--kubeconfig`/`--context`, then the lab of `--name` when `gwlab up` made
+/// it, else the embedded gateway.
+pub fn choose_target(args: &TestArgs) -> (TargetKind, String) {
+    if let Some(t) = args.target {
+        return (t, "--target".into());
+    }
+    match std::env::var("GWLAB_TARGET").as_deref() {
+        Ok("cluster") => return (TargetKind::Cluster, "GWLAB_TARGET".into()),
+        Ok("embedded") => return (TargetKind::Embedded, "GWLAB_TARGET".into()),
+        _ => {}
+    }
+    if args.cluster.given() {
+        return (TargetKind::Cluster, "--kubeconfig/--context".into());
+    }
+    if LabState::path(&args.name).exists() {
+        return (
+            TargetKind::Cluster,
+            format!("lab {}, from `gwlab up`", args.name),
+        );
+    }
+    (TargetKind::Embedded, "no lab is up".into())
+}
+
+async fn run_embedded(
+    runner: &Runner<'_>,
+    scenarios: &[Scenario],
+    args: &TestArgs,
+) -> Result<Vec<ScenarioReport>, i32> {
+    let ca = match LabCa::new() {
+        Ok(ca) => Arc::new(ca),
+        Err(e) => {
+            eprintln!("error: cannot make the lab certificate authority: {e}");
+            return Err(exit::FAILED);
+        }
+    };
+    // A fresh gateway per scenario: nothing leaks from one to the next.
+    let make = || EmbeddedTarget::start(ca.clone(), Default::default());
+    Ok(interruptible(
+        runner,
+        schedule::run_all(runner, scenarios, args.parallel, make),
+    )
+    .await)
+}
+
+async fn run_cluster(
+    runner: &mut Runner<'_>,
+    scenarios: &[Scenario],
+    args: &TestArgs,
+    why: &str,
+) -> Result<Vec<ScenarioReport>, i32> {
+    let (client, lab) = crate::lab::client::cluster_client(
+        args.cluster.kubeconfig.clone(),
+        args.cluster.context.clone(),
+        &args.name,
+    )
+    .await
+    .map_err(|e| {
+        eprintln!("error: {e}");
+        exit::BAD_INPUT
+    })?;
+    let place = match &lab {
+        Some(l) => format!("lab {} ({}, {})", l.name, l.provider, l.cluster.api),
+        None => "the kubeconfig's cluster".to_string(),
+    };
+    runner.console.line(&format!(
+        "target: cluster ({why}: {place}), run {}, {} scenarios",
+        runner.run_id,
+        scenarios.len()
+    ));
+    let echo = Lock::builtin().image("echo-basic").reference();
+    let record = Arc::new(RunRecord::new(state::run_record(&runner.run_id)));
+    let make = || {
+        let t = ClusterTarget::new(
+            client.clone(),
+            lab.clone(),
+            args.gateway_address.clone(),
+            echo.clone(),
+            Duration::from_secs(180),
+        )
+        .recording(record.clone());
+        async move { Ok(t) }
+    };
+    if scenarios.iter().any(|s| !s.features.is_empty()) {
+        // Read once for the run; a failure to read is an error, never "unsupported".
+        let probe = make().await.map_err(|e: TargetError| {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        })?;
+        runner.features = probe.supported_features().await.map_err(|e| {
+            eprintln!("error: cannot tell which Gateway API features the cluster supports: {e}");
+            exit::BAD_INPUT
+        })?;
+    }
+    let runner: &Runner<'_> = runner;
+    Ok(interruptible(
+        runner,
+        schedule::run_all(runner, scenarios, args.parallel, make),
+    )
+    .await)
 }
 
 /// Awaits the run; the first Ctrl-C asks the runner to stop after cleanup, a

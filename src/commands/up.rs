@@ -17,7 +17,7 @@ use crate::lab::providers::kind::Kind;
 use crate::lab::providers::{Provider, Provisioned};
 use crate::lab::state::LabState;
 use crate::lab::steps::Steps;
-use crate::lab::{ClusterError, certs, docker};
+use crate::lab::{LabError, certs, docker};
 
 pub async fn run(args: &UpArgs) -> i32 {
     let lock = Lock::builtin();
@@ -62,7 +62,7 @@ pub async fn run(args: &UpArgs) -> i32 {
     }
 }
 
-async fn provision(args: &UpArgs, lock: &Lock) -> Result<Provisioned, ClusterError> {
+async fn provision(args: &UpArgs, lock: &Lock) -> Result<Provisioned, LabError> {
     let spec = lab_spec(&args.lab.name, args.http_port, args.https_port);
     match args.provider {
         ProviderKind::K3s => {
@@ -100,12 +100,7 @@ async fn provision(args: &UpArgs, lock: &Lock) -> Result<Provisioned, ClusterErr
     }
 }
 
-async fn up(
-    args: &UpArgs,
-    lock: &Lock,
-    addons: &[Addon],
-    steps: &Steps,
-) -> Result<(), ClusterError> {
+async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Result<(), LabError> {
     let name = &args.lab.name;
     let provisioned = steps
         .run(
@@ -141,7 +136,7 @@ async fn up(
                 let bytes = cache.get(&http, f).await?;
                 docs.extend(documents(&String::from_utf8_lossy(&bytes), f.file_name())?);
             }
-            Ok::<_, ClusterError>(docs)
+            Ok::<_, LabError>(docs)
         }
     };
     let opts = Options {
@@ -164,12 +159,12 @@ async fn up(
             }
             Addon::Metallb => {
                 let docs = fetch("metallb").await?;
-                let network_name = provisioned.network.clone().ok_or_else(|| ClusterError::Provider("MetalLB needs the Docker network of the nodes; this provider has none (drop metallb from --addons)".into()))?;
+                let network_name = provisioned.network.clone().ok_or_else(|| LabError::Refused("MetalLB needs the Docker network of the nodes; this provider has none (drop metallb from --addons)".into()))?;
                 let docker = docker::connect().await?;
                 let network = docker::network(&docker, &network_name)
                     .await?
                     .ok_or_else(|| {
-                        ClusterError::Docker(format!("Docker network {network_name} not found"))
+                        LabError::Refused(format!("Docker network {network_name} not found"))
                     })?;
                 if args.provider == ProviderKind::Kind {
                     // kind's node carries kubeadm's exclude-from-load-balancers label.
@@ -249,7 +244,7 @@ pub async fn reach_line(
 
 /// Merges the lab's kubeconfig into the user's (KUBECONFIG's first file or
 /// ~/.kube/config), saying so.
-fn merge_kubeconfig(p: &Provisioned) -> Result<(), ClusterError> {
+fn merge_kubeconfig(p: &Provisioned) -> Result<(), LabError> {
     let target = default_kubeconfig(None);
     let current = crate::lab::state::merge_kubeconfig(&p.kubeconfig, &target)?;
     eprintln!(

@@ -10,7 +10,7 @@ use kube::api::Api;
 
 use super::apply::apply;
 use super::docker::NetworkInfo;
-use super::{ClusterError, metallb, wait};
+use super::{LabError, metallb, wait};
 
 pub const BUNDLE_VERSION: &str = "gateway.networking.k8s.io/bundle-version";
 pub const CHANNEL: &str = "gateway.networking.k8s.io/channel";
@@ -75,7 +75,7 @@ pub async fn check_installed_crds(
     client: &Client,
     docs: &[serde_json::Value],
     force: bool,
-) -> Result<(), ClusterError> {
+) -> Result<(), LabError> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let mut conflicts = Vec::new();
     for doc in docs {
@@ -83,9 +83,9 @@ pub async fn check_installed_crds(
             .pointer("/metadata/name")
             .and_then(|n| n.as_str())
             .unwrap_or_default();
-        let Some(existing) = api.get_opt(name).await.map_err(|e| {
-            ClusterError::Kube(format!("cannot read CustomResourceDefinition {name}: {e}"))
-        })?
+        let Some(existing) = api.get_opt(name).await.map_err(LabError::kube(format!(
+            "cannot read CustomResourceDefinition {name}"
+        )))?
         else {
             continue;
         };
@@ -116,7 +116,7 @@ pub async fn check_installed_crds(
     if conflicts.is_empty() || force {
         return Ok(());
     }
-    Err(ClusterError::Kube(format!(
+    Err(LabError::Refused(format!(
         "Gateway API CRDs of another version or channel are installed:\n  {}\nreplacing them can break the Gateway controllers that rely on them; re-run with --force to replace them, or use a cluster without them",
         conflicts.join("\n  ")
     )))
@@ -128,7 +128,7 @@ pub async fn apply_in_order(
     client: &Client,
     docs: &[serde_json::Value],
     opts: &Options,
-) -> Result<(), ClusterError> {
+) -> Result<(), LabError> {
     for doc in docs {
         apply(client, &opts.lab, doc.clone()).await?;
     }
@@ -152,7 +152,7 @@ pub async fn install_crds(
     client: &Client,
     docs: &[serde_json::Value],
     opts: &Options,
-) -> Result<(), ClusterError> {
+) -> Result<(), LabError> {
     check_installed_crds(client, docs, opts.force).await?;
     apply_in_order(client, docs, opts).await
 }
@@ -164,7 +164,7 @@ pub async fn install_metallb(
     manifest: &[serde_json::Value],
     network: &NetworkInfo,
     opts: &Options,
-) -> Result<Vec<String>, ClusterError> {
+) -> Result<Vec<String>, LabError> {
     let (crds, rest): (Vec<_>, Vec<_>) = manifest
         .iter()
         .cloned()
@@ -191,34 +191,50 @@ pub async fn install_metallb(
     .await?;
     apply_in_order(client, &others, opts).await?;
     let addresses = metallb::pool(network.subnet, network.gateway, &network.in_use, 8)
-        .map_err(ClusterError::Kube)?;
+        .map_err(|e| LabError::Refused(e.to_string()))?;
+    // Pools are validated by the controller's webhook, which serves a little
+    // after the controller is Available (metallb#1540): wait for its
+    // Service to have a ready endpoint rather than for errors to stop.
     if opts.wait {
-        wait::deployment_available(client, "metallb-system", "controller", opts.timeout).await?;
+        wait::deployment_available(client, metallb::NAMESPACE, "controller", opts.timeout).await?;
+        wait::service_has_ready_endpoint(
+            client,
+            metallb::NAMESPACE,
+            metallb::WEBHOOK_SERVICE,
+            opts.timeout,
+        )
+        .await?;
     }
     let deadline = tokio::time::Instant::now() + opts.timeout;
-    let mut pause = Duration::from_millis(500);
     for obj in metallb::pool_manifests(&addresses) {
-        loop {
-            match apply(client, &opts.lab, obj.clone()).await {
-                Ok(()) => break,
-                // Pools are validated by the controller's webhook, which serves a
-                // little after the controller is Available (metallb#1540).
-                Err(e)
-                    if e.to_string().contains("webhook")
-                        && tokio::time::Instant::now() + pause < deadline =>
-                {
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_secs(5));
-                }
-                Err(e) => {
-                    return Err(ClusterError::Kube(format!(
-                        "{e} (MetalLB's webhook may still be starting; re-run `gwlab up`)"
-                    )));
-                }
-            }
-        }
+        apply_through_webhook(client, &opts.lab, obj, deadline).await?;
     }
     Ok(addresses)
+}
+
+/// Applies an object that a webhook validates, retrying while the API server
+/// cannot reach the webhook (it answers 500 InternalError then, by code).
+async fn apply_through_webhook(
+    client: &Client,
+    lab: &str,
+    obj: serde_json::Value,
+    deadline: tokio::time::Instant,
+) -> Result<(), LabError> {
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match apply(client, lab, obj.clone()).await {
+            Err(LabError::Kube { source, .. })
+                if matches!(&*source, kube::Error::Api(s) if s.code == 500) =>
+            {
+                if tokio::time::Instant::now() + pause >= deadline {
+                    return Err(LabError::WebhookNotReady { source });
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Kong: its CRDs (Established before KIC starts, or it exits), gwlab's Kong
@@ -230,7 +246,7 @@ pub async fn install_kong(
     manifests: &[serde_json::Value],
     tls_secret: serde_json::Value,
     opts: &Options,
-) -> Result<Vec<String>, ClusterError> {
+) -> Result<Vec<String>, LabError> {
     apply_in_order(
         client,
         crds,
@@ -261,21 +277,21 @@ pub const EXCLUDE_LB_LABEL: &str = "node.kubernetes.io/exclude-from-external-loa
 
 /// Removes [`EXCLUDE_LB_LABEL`] from the nodes of a cluster gwlab created
 /// (never an existing one); returns the nodes changed.
-pub async fn allow_load_balancers_on_nodes(client: &Client) -> Result<Vec<String>, ClusterError> {
+pub async fn allow_load_balancers_on_nodes(client: &Client) -> Result<Vec<String>, LabError> {
     use k8s_openapi::api::core::v1::Node;
     use kube::api::{ListParams, Patch, PatchParams};
     let api: Api<Node> = Api::all(client.clone());
     let nodes = api
         .list(&ListParams::default().labels(EXCLUDE_LB_LABEL))
         .await
-        .map_err(|e| ClusterError::Kube(format!("cannot list nodes: {e}")))?;
+        .map_err(LabError::kube("cannot list nodes"))?;
     let mut changed = Vec::new();
     for n in nodes {
         let name = n.metadata.name.unwrap_or_default();
         let patch = serde_json::json!({"metadata": {"labels": {EXCLUDE_LB_LABEL: null}}});
         api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
             .await
-            .map_err(|e| ClusterError::Kube(format!("cannot relabel node {name}: {e}")))?;
+            .map_err(LabError::kube(format!("cannot relabel node {name}")))?;
         changed.push(name);
     }
     Ok(changed)

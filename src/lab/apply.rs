@@ -4,7 +4,7 @@
 use kube::Client;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, ValidationDirective};
 
-use super::{ClusterError, LAB_LABEL, MANAGED_BY};
+use super::{LAB_LABEL, LabError, MANAGED_BY};
 
 pub const FIELD_MANAGER: &str = "gwlab";
 
@@ -67,11 +67,11 @@ pub fn with_labels(mut obj: serde_json::Value, labels: &[(&str, &str)]) -> serde
 }
 
 /// Applies one object as gwlab's (labelled with the lab).
-pub async fn apply(client: &Client, lab: &str, obj: serde_json::Value) -> Result<(), ClusterError> {
+pub async fn apply(client: &Client, lab: &str, obj: serde_json::Value) -> Result<(), LabError> {
     let what = describe(&obj);
     let id = identity(&obj);
     let (ar, namespaced) = resource(&id.api_version, &id.kind).ok_or_else(|| {
-        ClusterError::Kube(format!(
+        LabError::Refused(format!(
             "{what}: gwlab does not install {} {}",
             id.api_version, id.kind
         ))
@@ -88,16 +88,16 @@ pub async fn apply(client: &Client, lab: &str, obj: serde_json::Value) -> Result
     };
     api.patch(&id.name, &params(), &Patch::Apply(&obj))
         .await
-        .map_err(|e| ClusterError::Kube(format!("cannot apply {what}: {e}")))?;
+        .map_err(LabError::kube(format!("cannot apply {what}")))?;
     Ok(())
 }
 
 /// Parses a multi-document manifest into objects (empty documents dropped).
-pub fn documents(text: &str, source: &str) -> Result<Vec<serde_json::Value>, ClusterError> {
+pub fn documents(text: &str, source: &str) -> Result<Vec<serde_json::Value>, LabError> {
     let mut out = Vec::new();
     for doc in crate::yaml::split_documents(text) {
         let v = crate::yaml::parse_value(std::path::Path::new(source), &doc)
-            .map_err(|d| ClusterError::Kube(d.to_string()))?;
+            .map_err(|d| LabError::Refused(d.to_string()))?;
         if !v.is_null() {
             out.push(v);
         }

@@ -8,11 +8,18 @@ use super::lock::LockedFile;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
-    #[error("cannot download {file} from {url}: {message}")]
+    #[error("cannot download {file} from {url}: {source}")]
     Download {
         file: String,
         url: String,
-        message: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("cannot download {file} from {url}: HTTP {status}")]
+    Status {
+        file: String,
+        url: String,
+        status: reqwest::StatusCode,
     },
     #[error(
         "{file} from {url} does not match the lock: sha256 {actual} ({actual_size} bytes), expected {expected} ({expected_size} bytes); nothing was kept"
@@ -25,8 +32,12 @@ pub enum CacheError {
         expected_size: u64,
         actual_size: u64,
     },
-    #[error("cache {path}: {message}")]
-    Io { path: String, message: String },
+    #[error("cache {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Where the cache lives: `$XDG_CACHE_HOME/gwlab`, else `~/.cache/gwlab`.
@@ -79,10 +90,7 @@ impl Cache {
         match std::fs::read(&path) {
             Ok(bytes) => Ok(bytes.len() as u64 == f.size && sha256_hex(&bytes) == f.sha256),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(CacheError::Io {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            }),
+            Err(e) => Err(io(&path, e)),
         }
     }
 
@@ -98,24 +106,20 @@ impl Cache {
             return std::fs::read(&path).map_err(|e| io(&path, e));
         }
         let url = self.source(f);
-        let download = |message: String| CacheError::Download {
+        let download = |source: reqwest::Error| CacheError::Download {
             file: f.file_name().into(),
             url: url.clone(),
-            message,
+            source,
         };
-        let resp = client
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| download(e.to_string()))?;
+        let resp = client.get(&url).send().await.map_err(download)?;
         if !resp.status().is_success() {
-            return Err(download(format!("HTTP {}", resp.status())));
+            return Err(CacheError::Status {
+                file: f.file_name().into(),
+                url: url.clone(),
+                status: resp.status(),
+            });
         }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| download(e.to_string()))?
-            .to_vec();
+        let bytes = resp.bytes().await.map_err(download)?.to_vec();
         let actual = sha256_hex(&bytes);
         if actual != f.sha256 || bytes.len() as u64 != f.size {
             // A stale copy of the same name must not survive either.
@@ -134,10 +138,10 @@ impl Cache {
     }
 }
 
-fn io(path: &Path, e: std::io::Error) -> CacheError {
+fn io(path: &Path, source: std::io::Error) -> CacheError {
     CacheError::Io {
         path: path.display().to_string(),
-        message: e.to_string(),
+        source,
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use base64::Engine;
 use rcgen::{CertificateParams, DnType, KeyPair};
 
-use super::ClusterError;
+use super::LabError;
 use super::state::write_private;
 
 pub const SECRET_NAME: &str = "kong-lab-tls";
@@ -21,7 +21,7 @@ pub const NAMES: &[&str] = &[
 ];
 
 /// The TLS Secret, from `state_dir` (created there on first use, key 0600).
-pub fn lab_tls_secret(state_dir: &Path) -> Result<serde_json::Value, ClusterError> {
+pub fn lab_tls_secret(state_dir: &Path) -> Result<serde_json::Value, LabError> {
     let cert_path = state_dir.join("lab-tls.crt");
     let key_path = state_dir.join("lab-tls.key");
     let (cert, key) = match (
@@ -30,16 +30,16 @@ pub fn lab_tls_secret(state_dir: &Path) -> Result<serde_json::Value, ClusterErro
     ) {
         (Ok(c), Ok(k)) => (c, k),
         _ => {
-            let err = |e: rcgen::Error| {
-                ClusterError::Provider(format!("cannot make the lab certificate: {e}"))
-            };
+            let err = LabError::data::<rcgen::Error>("cannot make the lab certificate");
             let mut params =
                 CertificateParams::new(NAMES.iter().map(|s| s.to_string()).collect::<Vec<_>>())
                     .map_err(err)?;
+            let err = LabError::data::<rcgen::Error>("cannot make the lab certificate");
             params
                 .distinguished_name
                 .push(DnType::CommonName, "gwlab lab gateway");
             let key = KeyPair::generate().map_err(err)?;
+            let err = LabError::data::<rcgen::Error>("cannot make the lab certificate");
             let cert = params.self_signed(&key).map_err(err)?;
             write_private(&cert_path, cert.pem().as_bytes())?;
             write_private(&key_path, key.serialize_pem().as_bytes())?;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::cli::ProviderKind;
 use crate::lab::lock::Lock;
 use crate::lab::providers::LabSpec;
-use crate::lab::{ClusterError, cache, state};
+use crate::lab::{LabError, cache, state};
 
 pub fn lab_spec(name: &str, http_port: u16, https_port: u16) -> LabSpec {
     LabSpec {
@@ -45,36 +45,40 @@ pub fn node_image(p: ProviderKind, lock: &Lock) -> Option<String> {
 pub async fn kube_client(
     kubeconfig: &Path,
     context: Option<&str>,
-) -> Result<kube::Client, ClusterError> {
-    let kc = kube::config::Kubeconfig::read_from(kubeconfig).map_err(|e| {
-        ClusterError::Kube(format!(
-            "cannot read the kubeconfig {}: {e}",
-            kubeconfig.display()
-        ))
-    })?;
+) -> Result<kube::Client, LabError> {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig).map_err(LabError::kubeconfig(
+        format!("cannot read the kubeconfig {}", kubeconfig.display()),
+    ))?;
     let opts = kube::config::KubeConfigOptions {
         context: context.map(String::from),
         ..Default::default()
     };
     let config = kube::Config::from_custom_kubeconfig(kc, &opts)
         .await
-        .map_err(|e| ClusterError::Kube(format!("kubeconfig {}: {e}", kubeconfig.display())))?;
-    kube::Client::try_from(config).map_err(|e| ClusterError::Kube(e.to_string()))
+        .map_err(LabError::kubeconfig(format!(
+            "kubeconfig {}",
+            kubeconfig.display()
+        )))?;
+    kube::Client::try_from(config).map_err(LabError::kube(format!(
+        "cannot make a client for the kubeconfig {}",
+        kubeconfig.display()
+    )))
 }
 
 /// Waits until the API server answers (k3s serves a little after it writes
 /// its kubeconfig); returns its version.
-pub async fn api_ready(client: &kube::Client, timeout: Duration) -> Result<String, ClusterError> {
+pub async fn api_ready(client: &kube::Client, timeout: Duration) -> Result<String, LabError> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(250);
     loop {
         match client.apiserver_version().await {
             Ok(v) => return Ok(v.git_version),
             Err(e) if start.elapsed() + pause > timeout => {
-                return Err(ClusterError::Kube(format!(
-                    "the API server does not answer after {}s: {e}",
-                    timeout.as_secs()
-                )));
+                return Err(LabError::NoAnswer {
+                    what: "the API server".into(),
+                    secs: timeout.as_secs(),
+                    source: Box::new(e),
+                });
             }
             Err(_) => {
                 tokio::time::sleep(pause).await;
@@ -100,7 +104,7 @@ pub async fn cluster_client(
     kubeconfig: Option<PathBuf>,
     context: Option<String>,
     lab: &str,
-) -> Result<(kube::Client, Option<state::LabState>), ClusterError> {
+) -> Result<(kube::Client, Option<state::LabState>), LabError> {
     if kubeconfig.is_some() || context.is_some() {
         let path = crate::lab::providers::existing::default_kubeconfig(kubeconfig);
         return Ok((kube_client(&path, context.as_deref()).await?, None));
@@ -111,7 +115,7 @@ pub async fn cluster_client(
     }
     let path = crate::lab::providers::existing::default_kubeconfig(None);
     if !path.exists() {
-        return Err(ClusterError::Kube(format!(
+        return Err(LabError::Refused(format!(
             "no cluster: there is no lab named {lab} (create one with `gwlab up`) and no kubeconfig at {}; give --kubeconfig/--context",
             path.display()
         )));

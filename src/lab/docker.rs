@@ -11,19 +11,20 @@ use bollard::query_parameters::{
 };
 
 use super::metallb::Subnet;
-use super::{ClusterError, LAB_LABEL, MANAGED_BY};
+use super::{LAB_LABEL, LabError, MANAGED_BY};
 
 /// Connects to the engine `DOCKER_HOST` names (else the local socket), with
 /// the API version negotiated, so older engines work too.
-pub async fn connect() -> Result<Docker, ClusterError> {
+pub async fn connect() -> Result<Docker, LabError> {
     let place =
         std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into());
-    let docker = Docker::connect_with_local_defaults().map_err(|e| ClusterError::Docker(format!("cannot connect to the Docker engine at {place}: {e}; is Docker running? (gwlab reads DOCKER_HOST, not Docker contexts)")))?;
-    let docker = docker.negotiate_version().await.map_err(|e| {
-        ClusterError::Docker(format!(
-            "the Docker engine at {place} does not answer: {e}; is Docker running?"
-        ))
-    })?;
+    let docker = Docker::connect_with_local_defaults().map_err(LabError::docker(format!("cannot connect to the Docker engine at {place} (is Docker running? gwlab reads DOCKER_HOST, not Docker contexts)")))?;
+    let docker = docker
+        .negotiate_version()
+        .await
+        .map_err(LabError::docker(format!(
+            "the Docker engine at {place} does not answer (is Docker running?)"
+        )))?;
     Ok(docker)
 }
 
@@ -56,7 +57,7 @@ pub struct NetworkInfo {
     pub labels: HashMap<String, String>,
 }
 
-fn info(n: NetworkInspect) -> Result<NetworkInfo, ClusterError> {
+fn info(n: NetworkInspect) -> Result<NetworkInfo, LabError> {
     let name = n.name.clone().unwrap_or_default();
     let config = n.ipam.and_then(|i| i.config).unwrap_or_default();
     let v4 = config
@@ -66,13 +67,10 @@ fn info(n: NetworkInspect) -> Result<NetworkInfo, ClusterError> {
                 .as_deref()
                 .is_some_and(|s| s.parse::<Subnet>().is_ok())
         })
-        .ok_or_else(|| ClusterError::Docker(format!("Docker network {name} has no IPv4 subnet")))?;
-    let subnet: Subnet = v4
-        .subnet
-        .as_deref()
-        .unwrap_or_default()
-        .parse()
-        .map_err(ClusterError::Docker)?;
+        .ok_or_else(|| LabError::Refused(format!("Docker network {name} has no IPv4 subnet")))?;
+    let subnet: Subnet = v4.subnet.as_deref().unwrap_or_default().parse().map_err(
+        |e: super::metallb::NotCidr| LabError::Refused(format!("Docker network {name}: {e}")),
+    )?;
     let in_use = n
         .containers
         .unwrap_or_default()
@@ -99,13 +97,13 @@ fn not_found(e: &bollard::errors::Error) -> bool {
     )
 }
 
-pub async fn network(docker: &Docker, name: &str) -> Result<Option<NetworkInfo>, ClusterError> {
+pub async fn network(docker: &Docker, name: &str) -> Result<Option<NetworkInfo>, LabError> {
     match docker.inspect_network(name, None).await {
         Ok(n) => info(n).map(Some),
         Err(e) if not_found(&e) => Ok(None),
-        Err(e) => Err(ClusterError::Docker(format!(
-            "cannot inspect network {name}: {e}"
-        ))),
+        Err(e) => Err(LabError::docker(format!("cannot inspect network {name}"))(
+            e,
+        )),
     }
 }
 
@@ -115,11 +113,11 @@ pub async fn ensure_network(
     docker: &Docker,
     name: &str,
     lab: &str,
-) -> Result<NetworkInfo, ClusterError> {
+) -> Result<NetworkInfo, LabError> {
     if let Some(n) = network(docker, name).await? {
         let ours = labels(lab).iter().all(|(k, v)| n.labels.get(k) == Some(v));
         if !ours {
-            return Err(ClusterError::Docker(format!(
+            return Err(LabError::Refused(format!(
                 "a Docker network named {name} exists and was not created by gwlab for lab {lab}; remove it yourself, or choose another lab with --name"
             )));
         }
@@ -134,25 +132,23 @@ pub async fn ensure_network(
     docker
         .create_network(req)
         .await
-        .map_err(|e| ClusterError::Docker(format!("cannot create network {name}: {e}")))?;
+        .map_err(LabError::docker(format!("cannot create network {name}")))?;
     network(docker, name)
         .await?
-        .ok_or_else(|| ClusterError::Docker(format!("network {name} vanished after creation")))
+        .ok_or_else(|| LabError::Refused(format!("network {name} vanished after creation")))
 }
 
-pub async fn image_present(docker: &Docker, image: &str) -> Result<bool, ClusterError> {
+pub async fn image_present(docker: &Docker, image: &str) -> Result<bool, LabError> {
     match docker.inspect_image(image).await {
         Ok(_) => Ok(true),
         Err(e) if not_found(&e) => Ok(false),
-        Err(e) => Err(ClusterError::Docker(format!(
-            "cannot inspect image {image}: {e}"
-        ))),
+        Err(e) => Err(LabError::docker(format!("cannot inspect image {image}"))(e)),
     }
 }
 
 /// Removes the containers, then the networks, that carry this lab's labels.
 /// Returns what was removed. Objects without both labels are never touched.
-pub async fn remove_lab(docker: &Docker, lab: &str) -> Result<Vec<String>, ClusterError> {
+pub async fn remove_lab(docker: &Docker, lab: &str) -> Result<Vec<String>, LabError> {
     let mut removed = Vec::new();
     let filters = label_filter(lab);
     let containers = docker
@@ -163,7 +159,7 @@ pub async fn remove_lab(docker: &Docker, lab: &str) -> Result<Vec<String>, Clust
                 .build(),
         ))
         .await
-        .map_err(|e| ClusterError::Docker(format!("cannot list containers: {e}")))?;
+        .map_err(LabError::docker("cannot list containers"))?;
     for c in containers {
         let id = c.id.unwrap_or_default();
         let name = c
@@ -185,9 +181,9 @@ pub async fn remove_lab(docker: &Docker, lab: &str) -> Result<Vec<String>, Clust
             Ok(()) => removed.push(format!("container {}", name.trim_start_matches('/'))),
             Err(e) if not_found(&e) => {}
             Err(e) => {
-                return Err(ClusterError::Docker(format!(
-                    "cannot remove container {name}: {e}"
-                )));
+                return Err(LabError::docker(format!("cannot remove container {name}"))(
+                    e,
+                ));
             }
         }
     }
@@ -198,16 +194,16 @@ pub async fn remove_lab(docker: &Docker, lab: &str) -> Result<Vec<String>, Clust
                 .build(),
         ))
         .await
-        .map_err(|e| ClusterError::Docker(format!("cannot list networks: {e}")))?;
+        .map_err(LabError::docker("cannot list networks"))?;
     for n in networks {
         let name = n.name.unwrap_or_default();
         match docker.remove_network(&name).await {
             Ok(()) => removed.push(format!("network {name}")),
             Err(e) if not_found(&e) => {}
             Err(e) => {
-                return Err(ClusterError::Docker(format!(
-                    "cannot remove network {name} (is something else attached to it?): {e}"
-                )));
+                return Err(LabError::docker(format!(
+                    "cannot remove network {name} (is something else attached to it?)"
+                ))(e));
             }
         }
     }
@@ -215,16 +211,16 @@ pub async fn remove_lab(docker: &Docker, lab: &str) -> Result<Vec<String>, Clust
 }
 
 /// `port`, or a free one when it is 0.
-pub fn port_or_free(port: u16) -> Result<u16, ClusterError> {
+pub fn port_or_free(port: u16) -> Result<u16, LabError> {
     if port == 0 { free_port() } else { Ok(port) }
 }
 
 /// A free TCP port on 127.0.0.1, for publishing.
-pub fn free_port() -> Result<u16, ClusterError> {
+pub fn free_port() -> Result<u16, LabError> {
     let l = std::net::TcpListener::bind(("127.0.0.1", 0))
-        .map_err(|e| ClusterError::Docker(format!("no free port on 127.0.0.1: {e}")))?;
+        .map_err(LabError::io("no free port on 127.0.0.1"))?;
     Ok(l.local_addr()
-        .map_err(|e| ClusterError::Docker(e.to_string()))?
+        .map_err(LabError::io("no free port on 127.0.0.1"))?
         .port())
 }
 
@@ -253,10 +249,7 @@ pub struct ContainerState {
     pub labels: HashMap<String, String>,
 }
 
-pub async fn container(
-    docker: &Docker,
-    name: &str,
-) -> Result<Option<ContainerState>, ClusterError> {
+pub async fn container(docker: &Docker, name: &str) -> Result<Option<ContainerState>, LabError> {
     match docker.inspect_container(name, None).await {
         Ok(c) => {
             let running = c.state.as_ref().and_then(|s| s.running).unwrap_or(false);
@@ -282,15 +275,13 @@ pub async fn container(
             }))
         }
         Err(e) if not_found(&e) => Ok(None),
-        Err(e) => Err(ClusterError::Docker(format!(
-            "cannot inspect container {name}: {e}"
-        ))),
+        Err(e) => Err(LabError::docker(format!("cannot inspect container {name}"))(e)),
     }
 }
 
 /// Creates and starts a labelled container. On a failed start the container is
 /// removed again, so nothing half-made is left.
-pub async fn run(docker: &Docker, spec: &ContainerSpec, lab: &str) -> Result<(), ClusterError> {
+pub async fn run(docker: &Docker, spec: &ContainerSpec, lab: &str) -> Result<(), LabError> {
     use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
     use bollard::query_parameters::CreateContainerOptionsBuilder;
     let port_bindings: HashMap<String, Option<Vec<PortBinding>>> = spec
@@ -337,7 +328,10 @@ pub async fn run(docker: &Docker, spec: &ContainerSpec, lab: &str) -> Result<(),
             body,
         )
         .await
-        .map_err(|e| ClusterError::Docker(format!("cannot create container {}: {e}", spec.name)))?;
+        .map_err(LabError::docker(format!(
+            "cannot create container {}",
+            spec.name
+        )))?;
     if let Err(e) = docker.start_container(&spec.name, None).await {
         let _ = docker
             .remove_container(
@@ -350,10 +344,10 @@ pub async fn run(docker: &Docker, spec: &ContainerSpec, lab: &str) -> Result<(),
                 ),
             )
             .await;
-        return Err(ClusterError::Docker(format!(
-            "cannot start container {}: {e}",
+        return Err(LabError::docker(format!(
+            "cannot start container {}",
             spec.name
-        )));
+        ))(e));
     }
     Ok(())
 }
@@ -364,7 +358,7 @@ pub async fn exec_output(
     docker: &Docker,
     container: &str,
     cmd: &[&str],
-) -> Result<String, ClusterError> {
+) -> Result<String, LabError> {
     use bollard::exec::{CreateExecOptions, StartExecResults};
     use futures_util::StreamExt;
     let exec = docker
@@ -378,17 +372,17 @@ pub async fn exec_output(
             },
         )
         .await
-        .map_err(|e| ClusterError::Docker(format!("cannot exec in {container}: {e}")))?;
+        .map_err(LabError::docker(format!("cannot exec in {container}")))?;
     let mut stdout = String::new();
     let mut stderr = String::new();
     if let StartExecResults::Attached { mut output, .. } =
         docker
             .start_exec(&exec.id, None)
             .await
-            .map_err(|e| ClusterError::Docker(format!("cannot exec in {container}: {e}")))?
+            .map_err(LabError::docker(format!("cannot exec in {container}")))?
     {
         while let Some(chunk) = output.next().await {
-            match chunk.map_err(|e| ClusterError::Docker(e.to_string()))? {
+            match chunk.map_err(LabError::docker(format!("cannot exec in {container}")))? {
                 bollard::container::LogOutput::StdOut { message } => {
                     stdout.push_str(&String::from_utf8_lossy(&message))
                 }
@@ -406,7 +400,7 @@ pub async fn exec_output(
         .and_then(|i| i.exit_code)
         .unwrap_or(0);
     if code != 0 {
-        return Err(ClusterError::Docker(format!(
+        return Err(LabError::Refused(format!(
             "`{}` in {container} exited {code}: {}",
             cmd.join(" "),
             stderr.trim()

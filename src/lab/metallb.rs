@@ -4,6 +4,11 @@
 
 use std::net::Ipv4Addr;
 
+/// Where MetalLB's native manifest installs it.
+pub const NAMESPACE: &str = "metallb-system";
+/// The Service in front of the controller's admission webhook.
+pub const WEBHOOK_SERVICE: &str = "metallb-webhook-service";
+
 /// An IPv4 subnet as Docker reports it (`172.18.0.0/16`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subnet {
@@ -11,20 +16,34 @@ pub struct Subnet {
     pub prefix: u8,
 }
 
+/// A subnet that does not read as IPv4 CIDR.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an IPv4 CIDR (address/prefix length)")]
+pub struct NotCidr(pub String);
+
+/// Why no pool fits a network.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PoolError {
+    #[error(
+        "the Docker network {network}/{prefix} is too small for a load-balancer pool (at most /28)"
+    )]
+    TooSmall { network: Ipv4Addr, prefix: u8 },
+    #[error("only {free} free addresses at the top of {network}/{prefix}; {needed} are needed")]
+    Full {
+        free: usize,
+        needed: u32,
+        network: Ipv4Addr,
+        prefix: u8,
+    },
+}
+
 impl std::str::FromStr for Subnet {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (addr, prefix) = s
-            .split_once('/')
-            .ok_or_else(|| format!("`{s}` is not a CIDR"))?;
-        let addr: Ipv4Addr = addr
-            .parse()
-            .map_err(|_| format!("`{s}` is not an IPv4 CIDR"))?;
-        let prefix: u8 = prefix
-            .parse()
-            .ok()
-            .filter(|p| *p <= 32)
-            .ok_or_else(|| format!("`{s}` has no valid prefix length"))?;
+    type Err = NotCidr;
+    fn from_str(s: &str) -> Result<Self, NotCidr> {
+        let bad = || NotCidr(s.to_string());
+        let (addr, prefix) = s.split_once('/').ok_or_else(bad)?;
+        let addr: Ipv4Addr = addr.parse().map_err(|_| bad())?;
+        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32).ok_or_else(bad)?;
         let mask = if prefix == 0 {
             0
         } else {
@@ -60,12 +79,12 @@ pub fn pool(
     gateway: Option<Ipv4Addr>,
     in_use: &[Ipv4Addr],
     size: u32,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, PoolError> {
     if subnet.prefix > 28 {
-        return Err(format!(
-            "the Docker network {}/{} is too small for a load-balancer pool (at most /28)",
-            subnet.network, subnet.prefix
-        ));
+        return Err(PoolError::TooSmall {
+            network: subnet.network,
+            prefix: subnet.prefix,
+        });
     }
     let lowest = u32::from(subnet.network) + 1;
     let mut picked = Vec::new();
@@ -80,12 +99,12 @@ pub fn pool(
         ip -= 1;
     }
     if picked.len() < size as usize {
-        return Err(format!(
-            "only {} free addresses at the top of {}/{}; {size} are needed",
-            picked.len(),
-            subnet.network,
-            subnet.prefix
-        ));
+        return Err(PoolError::Full {
+            free: picked.len(),
+            needed: size,
+            network: subnet.network,
+            prefix: subnet.prefix,
+        });
     }
     picked.sort_unstable();
     let range = |a: u32, b: u32| {
@@ -115,13 +134,13 @@ pub fn pool_manifests(addresses: &[String]) -> Vec<serde_json::Value> {
         serde_json::json!({
             "apiVersion": "metallb.io/v1beta1",
             "kind": "IPAddressPool",
-            "metadata": {"name": "gwlab", "namespace": "metallb-system", "labels": {super::MANAGED_BY.0: super::MANAGED_BY.1}},
+            "metadata": {"name": "gwlab", "namespace": NAMESPACE, "labels": {super::MANAGED_BY.0: super::MANAGED_BY.1}},
             "spec": {"addresses": addresses},
         }),
         serde_json::json!({
             "apiVersion": "metallb.io/v1beta1",
             "kind": "L2Advertisement",
-            "metadata": {"name": "gwlab", "namespace": "metallb-system", "labels": {super::MANAGED_BY.0: super::MANAGED_BY.1}},
+            "metadata": {"name": "gwlab", "namespace": NAMESPACE, "labels": {super::MANAGED_BY.0: super::MANAGED_BY.1}},
             "spec": {"ipAddressPools": ["gwlab"]},
         }),
     ]
@@ -159,11 +178,10 @@ mod tests {
         assert!(pool("10.0.0.0/29".parse().unwrap(), None, &[], 2).is_err());
         let s: Subnet = "10.0.0.0/27".parse().unwrap();
         let used: Vec<Ipv4Addr> = (20..31).map(|i| ip(&format!("10.0.0.{i}"))).collect();
-        assert!(
-            pool(s, None, &used, 4)
-                .unwrap_err()
-                .contains("free addresses")
-        );
+        assert!(matches!(
+            pool(s, None, &used, 4),
+            Err(PoolError::Full { needed: 4, .. })
+        ));
     }
 
     #[test]

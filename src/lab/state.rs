@@ -5,20 +5,28 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::ClusterError;
+use super::LabError;
 use super::providers::Provisioned;
 
-/// The state directory of a lab.
-pub fn dir(lab: &str) -> PathBuf {
-    let base = match std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
+fn base() -> PathBuf {
+    match std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
         Some(d) => PathBuf::from(d),
         None => std::env::var_os("HOME")
             .map(PathBuf::from)
             .unwrap_or_else(std::env::temp_dir)
             .join(".local")
             .join("state"),
-    };
-    base.join("gwlab").join(lab)
+    }
+}
+
+/// The state directory of a lab.
+pub fn dir(lab: &str) -> PathBuf {
+    base().join("gwlab").join(lab)
+}
+
+/// Where a test run records the objects it created (see `ownership::RunRecord`).
+pub fn run_record(run: &str) -> PathBuf {
+    base().join("gwlab-runs").join(format!("{run}.json"))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,18 +45,18 @@ impl LabState {
         dir(lab).join("lab.json")
     }
 
-    pub fn load(lab: &str) -> Result<Option<LabState>, ClusterError> {
+    pub fn load(lab: &str) -> Result<Option<LabState>, LabError> {
         let path = Self::path(lab);
         match std::fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text)
                 .map(Some)
-                .map_err(|e| ClusterError::Provider(format!("{}: {e}", path.display()))),
+                .map_err(LabError::data(path.display().to_string())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(ClusterError::Provider(format!("{}: {e}", path.display()))),
+            Err(e) => Err(LabError::io(path.display().to_string())(e)),
         }
     }
 
-    pub fn save(&self) -> Result<(), ClusterError> {
+    pub fn save(&self) -> Result<(), LabError> {
         let path = Self::path(&self.name);
         write_private(
             &path,
@@ -60,11 +68,10 @@ impl LabState {
 }
 
 /// Writes a file readable by its owner only (kubeconfigs hold credentials).
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ClusterError> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), LabError> {
     use std::io::Write;
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let io =
-        |e: std::io::Error| ClusterError::Provider(format!("cannot write {}: {e}", path.display()));
+    let io = |e: std::io::Error| LabError::io(format!("cannot write {}", path.display()))(e);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io)?;
     }
@@ -85,10 +92,10 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), ClusterError> {
 /// published port (k3s says `https://127.0.0.1:6443`), and k3s's `default`
 /// cluster, user and context renamed `gwlab-<lab>` so that merging it into a
 /// user's kubeconfig never collides with another `default`.
-pub fn lab_kubeconfig(raw: &str, server: &str, lab: &str) -> Result<String, ClusterError> {
-    let mut kc = kube::config::Kubeconfig::from_yaml(raw).map_err(|e| {
-        ClusterError::Provider(format!("k3s wrote a kubeconfig gwlab cannot read: {e}"))
-    })?;
+pub fn lab_kubeconfig(raw: &str, server: &str, lab: &str) -> Result<String, LabError> {
+    let mut kc = kube::config::Kubeconfig::from_yaml(raw).map_err(LabError::kubeconfig(
+        "k3s wrote a kubeconfig gwlab cannot read",
+    ))?;
     let name = format!("gwlab-{lab}");
     let rename = |n: &mut String| {
         if n == "default" {
@@ -116,8 +123,7 @@ pub fn lab_kubeconfig(raw: &str, server: &str, lab: &str) -> Result<String, Clus
     if let Some(c) = kc.current_context.as_mut() {
         rename(c);
     }
-    serde_saphyr::to_string(&kc)
-        .map_err(|e| ClusterError::Provider(format!("cannot write the lab's kubeconfig: {e}")))
+    serde_saphyr::to_string(&kc).map_err(LabError::data("cannot write the lab's kubeconfig"))
 }
 
 /// The API server a kubeconfig's context (its current one by default) points at.
@@ -145,22 +151,23 @@ pub fn server_of(kubeconfig: &str, context: Option<&str>) -> Option<String> {
 /// of the lab's names are replaced, the lab's context becomes current. A
 /// target gwlab cannot read stops the merge rather than being replaced.
 /// Returns the current context.
-pub fn merge_kubeconfig(lab: &Path, target: &Path) -> Result<String, ClusterError> {
+pub fn merge_kubeconfig(lab: &Path, target: &Path) -> Result<String, LabError> {
     use kube::config::Kubeconfig;
-    let lab = Kubeconfig::read_from(lab).map_err(|e| ClusterError::Kube(e.to_string()))?;
+    let lab = Kubeconfig::read_from(lab).map_err(LabError::kubeconfig(format!(
+        "cannot read {}",
+        lab.display()
+    )))?;
     let mut mine = match std::fs::read_to_string(target) {
-        Ok(text) => Kubeconfig::from_yaml(&text).map_err(|e| {
-            ClusterError::Kube(format!(
-                "{} cannot be read ({e}); it was left as it is",
-                target.display()
-            ))
-        })?,
+        Ok(text) => Kubeconfig::from_yaml(&text).map_err(LabError::kubeconfig(format!(
+            "{} cannot be read; it was left as it is",
+            target.display()
+        )))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Kubeconfig::default(),
         Err(e) => {
-            return Err(ClusterError::Kube(format!(
-                "cannot read {}: {e}; it was left as it is",
+            return Err(LabError::io(format!(
+                "cannot read {}; it was left as it is",
                 target.display()
-            )));
+            ))(e));
         }
     };
     let clusters: Vec<String> = lab.clusters.iter().map(|c| c.name.clone()).collect();
@@ -172,9 +179,10 @@ pub fn merge_kubeconfig(lab: &Path, target: &Path) -> Result<String, ClusterErro
     let current = lab.current_context.clone();
     let mut merged = mine
         .merge(lab)
-        .map_err(|e| ClusterError::Kube(e.to_string()))?;
+        .map_err(LabError::kubeconfig("cannot merge the kubeconfigs"))?;
     merged.current_context = current.or(merged.current_context);
-    let text = serde_saphyr::to_string(&merged).map_err(|e| ClusterError::Kube(e.to_string()))?;
+    let text = serde_saphyr::to_string(&merged)
+        .map_err(LabError::data("cannot write the merged kubeconfig"))?;
     write_private(target, text.as_bytes())?;
     Ok(merged.current_context.unwrap_or_default())
 }

@@ -9,7 +9,7 @@ use kube::Client;
 use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::wait::{await_condition, conditions};
 
-use super::ClusterError;
+use super::LabError;
 use super::apply::resource;
 
 /// `Type=Status (Reason)` of each condition in `status.conditions`.
@@ -67,18 +67,21 @@ async fn bounded<T>(
     timeout: Duration,
     fut: impl std::future::Future<Output = Result<Option<T>, kube::runtime::wait::Error>>,
     last: impl std::future::Future<Output = String>,
-) -> Result<T, ClusterError> {
+) -> Result<T, LabError> {
     match tokio::time::timeout(timeout, fut).await {
         Ok(Ok(Some(obj))) => Ok(obj),
-        Ok(Ok(None)) => Err(ClusterError::Kube(format!(
+        Ok(Ok(None)) => Err(LabError::Refused(format!(
             "{what} was deleted while gwlab waited for it"
         ))),
-        Ok(Err(e)) => Err(ClusterError::Kube(format!("watching {what}: {e}"))),
-        Err(_) => Err(ClusterError::Kube(format!(
-            "{what} not ready after {}s: {}",
-            timeout.as_secs(),
-            last.await
-        ))),
+        Ok(Err(source)) => Err(LabError::Watch {
+            what: what.into(),
+            source: Box::new(source),
+        }),
+        Err(_) => Err(LabError::Timeout {
+            what: what.into(),
+            secs: timeout.as_secs(),
+            last: last.await,
+        }),
     }
 }
 
@@ -86,7 +89,7 @@ pub async fn crd_established(
     client: &Client,
     name: &str,
     timeout: Duration,
-) -> Result<(), ClusterError> {
+) -> Result<(), LabError> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let last = async {
         api.get_opt(name)
@@ -113,7 +116,7 @@ pub async fn deployment_available(
     namespace: &str,
     name: &str,
     timeout: Duration,
-) -> Result<(), ClusterError> {
+) -> Result<(), LabError> {
     let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
     let available = |d: Option<&Deployment>| {
         d.and_then(|d| d.status.as_ref())
@@ -143,6 +146,50 @@ pub async fn deployment_available(
     .map(|_| ())
 }
 
+/// Waits until a Service has a ready endpoint in one of its EndpointSlices.
+pub async fn service_has_ready_endpoint(
+    client: &Client,
+    namespace: &str,
+    service: &str,
+    timeout: Duration,
+) -> Result<(), LabError> {
+    use k8s_openapi::api::discovery::v1::EndpointSlice;
+    use kube::runtime::{WatchStreamExt, watcher};
+    let api: Api<EndpointSlice> = Api::namespaced(client.clone(), namespace);
+    let selector = format!("kubernetes.io/service-name={service}");
+    let ready = |s: &EndpointSlice| {
+        s.endpoints
+            .iter()
+            .any(|e| e.conditions.as_ref().and_then(|c| c.ready) == Some(true))
+    };
+    let stream = watcher(api, watcher::Config::default().labels(&selector)).applied_objects();
+    let found = async {
+        futures_util::pin_mut!(stream);
+        use futures_util::StreamExt;
+        while let Some(slice) = stream.next().await {
+            match slice {
+                Ok(s) if ready(&s) => return Ok(()),
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(LabError::Watch {
+                        what: format!("the endpoints of Service {namespace}/{service}"),
+                        source: Box::new(kube::runtime::wait::Error::ProbeFailed(e)),
+                    });
+                }
+            }
+        }
+        Ok(())
+    };
+    match tokio::time::timeout(timeout, found).await {
+        Ok(r) => r,
+        Err(_) => Err(LabError::Timeout {
+            what: format!("Service {namespace}/{service}"),
+            secs: timeout.as_secs(),
+            last: "no ready endpoint".into(),
+        }),
+    }
+}
+
 fn gateway_api(client: &Client, kind: &str, namespace: Option<&str>) -> Api<DynamicObject> {
     let (ar, _): (ApiResource, bool) =
         resource("gateway.networking.k8s.io/v1", kind).expect("Gateway API kinds are known");
@@ -158,7 +205,7 @@ async fn wait_dynamic(
     name: &str,
     timeout: Duration,
     ready: impl Fn(&DynamicObject) -> bool,
-) -> Result<DynamicObject, ClusterError> {
+) -> Result<DynamicObject, LabError> {
     let cond = |o: Option<&DynamicObject>| o.is_some_and(&ready);
     let last = async {
         api.get_opt(name)
@@ -181,7 +228,7 @@ pub async fn gateway_class_accepted(
     client: &Client,
     name: &str,
     timeout: Duration,
-) -> Result<(), ClusterError> {
+) -> Result<(), LabError> {
     let api = gateway_api(client, "GatewayClass", None);
     wait_dynamic(api, format!("GatewayClass {name}"), name, timeout, |o| {
         has_true(o.data.get("status"), "Accepted")
@@ -196,7 +243,7 @@ pub async fn gateway_programmed(
     namespace: &str,
     name: &str,
     timeout: Duration,
-) -> Result<Vec<String>, ClusterError> {
+) -> Result<Vec<String>, LabError> {
     let api = gateway_api(client, "Gateway", Some(namespace));
     let gw = wait_dynamic(
         api,

@@ -1,30 +1,49 @@
-//! Whether a status satisfies a scenario condition (SCENARIO_FORMAT.md,
+//! Whether a status satisfies a scenario condition (the scenario format,
 //! "Conditions"): per parent for routes, per listener for Gateways, and never
 //! on a status older than the object's generation.
 
 use crate::model::status::{Condition as StatusCondition, ObjectStatus};
 use crate::scenario::{Condition, ConditionStatus};
 
+/// What was found instead of the condition a scenario expects: a verdict's
+/// explanation, not an error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unmet(pub String);
+
+impl std::ops::Deref for Unmet {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<&str> for Unmet {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 /// `Ok` when the condition holds, else what was found instead.
 pub fn judge(
     cond: &Condition,
     route_namespace: &str,
     status: Option<&ObjectStatus>,
-) -> Result<(), String> {
+) -> Result<(), Unmet> {
     let Some(status) = status else {
-        return Err(format!(
+        return Err(Unmet(format!(
             "{} has no status (does the object exist, and is it handled by this gateway?)",
             cond.spec.resource
-        ));
+        )));
     };
     let spec = &cond.spec;
     if let Some(listener) = &spec.listener {
         let Some(l) = status.listeners.iter().find(|l| l.name == *listener) else {
             let names: Vec<&str> = status.listeners.iter().map(|l| l.name.as_str()).collect();
-            return Err(format!(
+            return Err(Unmet(format!(
                 "no listener named {listener} in the status (listeners: {})",
                 names.join(", ")
-            ));
+            )));
         };
         if let Some(n) = spec.attached_routes {
             // The count has no generation of its own: trust it once the
@@ -38,15 +57,15 @@ pub fn judge(
             if let Some(g) = seen
                 && g < status.generation
             {
-                return Err(format!(
+                return Err(Unmet(format!(
                     "the Gateway's status is for generation {g}, the Gateway is at {}",
                     status.generation
-                ));
+                )));
             }
             return if l.attached_routes == n {
                 Ok(())
             } else {
-                Err(format!("attachedRoutes is {}", l.attached_routes))
+                Err(Unmet(format!("attachedRoutes is {}", l.attached_routes)))
             };
         }
         return holds(spec, &l.conditions, status.generation);
@@ -70,10 +89,10 @@ pub fn judge(
             })
             .collect();
         if parents.is_empty() {
-            return Err(match &wanted_parent {
+            return Err(Unmet(match &wanted_parent {
                 Some(w) => format!("no status entry for parent {w}{}", spec.parent_section.as_ref().map(|s| format!(" section {s}")).unwrap_or_default()),
                 None => "the route has no parent status entries (no parentRef to a Gateway of this gateway's class)".into(),
-            });
+            }));
         }
         let mut problems = Vec::new();
         for p in parents {
@@ -89,7 +108,7 @@ pub fn judge(
         return if problems.is_empty() {
             Ok(())
         } else {
-            Err(problems.join("; "))
+            Err(Unmet(problems.join("; ")))
         };
     }
     holds(spec, &status.conditions, status.generation)
@@ -99,32 +118,32 @@ fn holds(
     spec: &crate::scenario::ConditionSpec,
     conditions: &[StatusCondition],
     generation: u64,
-) -> Result<(), String> {
+) -> Result<(), Unmet> {
     let ty = spec.type_.as_deref().unwrap_or_default();
     let want = spec.status.unwrap_or(ConditionStatus::True).as_str();
     let Some(c) = conditions.iter().find(|c| c.type_ == ty) else {
         let have: Vec<String> = conditions.iter().map(describe).collect();
-        return Err(format!(
+        return Err(Unmet(format!(
             "no {ty} condition (conditions: {})",
             if have.is_empty() {
                 "none".into()
             } else {
                 have.join(", ")
             }
-        ));
+        )));
     };
     if c.observed_generation < generation {
-        return Err(format!(
+        return Err(Unmet(format!(
             "{} is for generation {}, the object is at {generation}",
             describe(c),
             c.observed_generation
-        ));
+        )));
     }
     let reason_ok = spec.reason.as_ref().is_none_or(|r| *r == c.reason);
     if c.status == want && reason_ok {
         Ok(())
     } else {
-        Err(describe(c))
+        Err(Unmet(describe(c)))
     }
 }
 

@@ -6,7 +6,57 @@ use std::collections::BTreeSet;
 use crate::manifest::Manifest;
 use crate::model::lab_gateway;
 use crate::scenario::Scenario;
-use crate::targets::{EchoBackend, GatewayRef, Target};
+use crate::targets::{EchoBackend, GatewayRef, Target, TargetError};
+
+/// What stopped a scenario's setup or a step, with the target's error as source.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error("namespace {namespace}: {source}")]
+    Namespace {
+        namespace: String,
+        #[source]
+        source: TargetError,
+    },
+    #[error("backend {namespace}/{name}: {source}")]
+    Backend {
+        namespace: String,
+        name: String,
+        #[source]
+        source: TargetError,
+    },
+    #[error("apply {object}: {source}")]
+    Apply {
+        object: String,
+        #[source]
+        source: TargetError,
+    },
+    #[error("delete {object}: {source}")]
+    Delete {
+        object: String,
+        #[source]
+        source: TargetError,
+    },
+    /// An object the scenario would write belongs to someone else; nothing was written.
+    #[error("nothing was applied: {0}")]
+    NotOurs(#[source] TargetError),
+    #[error("--step {asked}: the scenario has {steps} step(s) (steps are counted from 1)")]
+    NoSuchStep { asked: usize, steps: usize },
+    #[error("cannot start the embedded gateway: {0}")]
+    Start(#[source] TargetError),
+    #[error("cannot make the lab certificate authority: {0}")]
+    Ca(#[source] rcgen::Error),
+}
+
+/// One object or namespace cleanup could not remove.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {source}")]
+pub struct Leftover {
+    pub what: String,
+    /// Set for a namespace this run created and could not delete.
+    pub namespace: Option<String>,
+    #[source]
+    pub source: TargetError,
+}
 
 /// What one scenario has on a target right now.
 pub struct Deployment {
@@ -46,7 +96,13 @@ impl Deployment {
         target: &mut T,
         scenario: &Scenario,
         run_id: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), DeployError> {
+        let backends = self.backends(scenario);
+        let initial: Vec<Manifest> = self.objects_of(&scenario.initial);
+        target
+            .preflight(&initial, &backends)
+            .await
+            .map_err(DeployError::NotOurs)?;
         let mut namespaces = vec![self.namespace.clone()];
         namespaces.extend(scenario.backends.iter().filter_map(|b| b.namespace.clone()));
         namespaces.extend(
@@ -61,24 +117,62 @@ impl Deployment {
             match target.ensure_namespace(&ns, run_id).await {
                 Ok(true) => self.created_namespaces.push(ns),
                 Ok(false) => {}
-                Err(e) => return Err(format!("namespace {ns}: {e}")),
+                Err(source) => {
+                    return Err(DeployError::Namespace {
+                        namespace: ns,
+                        source,
+                    });
+                }
             }
         }
-        for b in &scenario.backends {
-            let backend = EchoBackend {
+        for b in &backends {
+            target
+                .deploy_backend(b, run_id)
+                .await
+                .map_err(|source| DeployError::Backend {
+                    namespace: b.namespace.clone(),
+                    name: b.name.clone(),
+                    source,
+                })?;
+        }
+        self.apply_files(target, &scenario.initial, run_id).await
+    }
+
+    /// The scenario's echo backends, namespaces resolved.
+    fn backends(&self, scenario: &Scenario) -> Vec<EchoBackend> {
+        scenario
+            .backends
+            .iter()
+            .map(|b| EchoBackend {
                 namespace: b
                     .namespace
                     .clone()
                     .unwrap_or_else(|| self.namespace.clone()),
                 name: b.name.clone(),
                 port: b.port,
-            };
-            target
-                .deploy_backend(&backend, run_id)
-                .await
-                .map_err(|e| format!("backend {}/{}: {e}", backend.namespace, backend.name))?;
-        }
-        self.apply_files(target, &scenario.initial, run_id).await
+            })
+            .collect()
+    }
+
+    /// Every object of these manifest files.
+    fn objects_of(&self, files: &[usize]) -> Vec<Manifest> {
+        files
+            .iter()
+            .flat_map(|&ix| self.files[ix].clone())
+            .collect()
+    }
+
+    /// Refuses, before any write, objects of these files that exist and are
+    /// not this run's.
+    pub async fn preflight<T: Target>(
+        &self,
+        target: &T,
+        files: &[usize],
+    ) -> Result<(), DeployError> {
+        target
+            .preflight(&self.objects_of(files), &[])
+            .await
+            .map_err(DeployError::NotOurs)
     }
 
     /// Applies every object of these manifest files, in order.
@@ -87,16 +181,20 @@ impl Deployment {
         target: &mut T,
         files: &[usize],
         run_id: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), DeployError> {
         target.begin_batch();
-        for &ix in files {
-            for m in self.files[ix].clone() {
-                target
-                    .apply(&m, run_id)
-                    .await
-                    .map_err(|e| format!("apply {}: {e}", m.display_name()))?;
-                self.applied.push(m);
-            }
+        for m in self.objects_of(files) {
+            target
+                .apply(&m, run_id)
+                .await
+                .map_err(|source| match source {
+                    e @ TargetError::NotOurs { .. } => DeployError::NotOurs(e),
+                    source => DeployError::Apply {
+                        object: m.display_name(),
+                        source,
+                    },
+                })?;
+            self.applied.push(m);
         }
         Ok(())
     }
@@ -106,13 +204,16 @@ impl Deployment {
         &mut self,
         target: &mut T,
         files: &[usize],
-    ) -> Result<(), String> {
+    ) -> Result<(), DeployError> {
         for &ix in files {
             for m in self.files[ix].clone().iter().rev() {
                 target
                     .delete(m)
                     .await
-                    .map_err(|e| format!("delete {}: {e}", m.display_name()))?;
+                    .map_err(|source| DeployError::Delete {
+                        object: m.display_name(),
+                        source,
+                    })?;
                 self.applied.retain(|a| {
                     !(a.kind == m.kind && a.name == m.name && a.namespace == m.namespace)
                 });
@@ -159,19 +260,27 @@ impl Deployment {
 
     /// Deletes what was applied (newest first), then the namespaces this run
     /// created. Returns what could not be removed.
-    pub async fn tear_down<T: Target>(&mut self, target: &mut T) -> Vec<String> {
-        let mut problems = Vec::new();
+    pub async fn tear_down<T: Target>(&mut self, target: &mut T) -> Vec<Leftover> {
+        let mut left = Vec::new();
         for m in std::mem::take(&mut self.applied).iter().rev() {
-            if let Err(e) = target.delete(m).await {
-                problems.push(format!("{}: {e}", m.display_name()));
+            if let Err(source) = target.delete(m).await {
+                left.push(Leftover {
+                    what: m.display_name(),
+                    namespace: None,
+                    source,
+                });
             }
         }
         for ns in std::mem::take(&mut self.created_namespaces).iter().rev() {
-            if let Err(e) = target.delete_namespace(ns).await {
-                problems.push(format!("namespace {ns}: {e}"));
+            if let Err(source) = target.delete_namespace(ns).await {
+                left.push(Leftover {
+                    what: format!("namespace {ns}"),
+                    namespace: Some(ns.clone()),
+                    source,
+                });
             }
         }
-        problems
+        left
     }
 }
 

@@ -62,6 +62,8 @@ pub struct Runner<'a> {
     pub diagnostics: Option<PathBuf>,
     /// Leave everything in place after each scenario (`--keep`).
     pub keep: bool,
+    /// The target's Gateway API features, read once before the run.
+    pub features: BTreeSet<String>,
 }
 
 impl Runner<'_> {
@@ -76,6 +78,33 @@ struct Ctx<'s> {
     checks: Vec<CheckReport>,
 }
 
+impl Ctx<'_> {
+    fn failed(&self) -> bool {
+        self.checks.iter().any(|c| !c.passed)
+    }
+
+    fn report(
+        &self,
+        start: Instant,
+        diagnosis: Option<crate::targets::Diagnosis>,
+    ) -> ScenarioReport {
+        ScenarioReport {
+            name: self.scenario.name.clone(),
+            dir: self.scenario.dir.display().to_string(),
+            verdict: if self.failed() {
+                Verdict::Failed
+            } else {
+                Verdict::Passed
+            },
+            namespace: Some(self.deployment.namespace.clone()),
+            duration: start.elapsed(),
+            missing_features: Vec::new(),
+            diagnosis,
+            checks: self.checks.clone(),
+        }
+    }
+}
+
 impl Runner<'_> {
     pub async fn run_scenario<T: Target>(
         &self,
@@ -83,11 +112,10 @@ impl Runner<'_> {
         scenario: &Scenario,
     ) -> ScenarioReport {
         let start = Instant::now();
-        let supported = target.supported_features().await.unwrap_or_default();
         let missing: Vec<String> = scenario
             .features
             .iter()
-            .filter(|f| !supported.contains(*f))
+            .filter(|f| !self.features.contains(*f))
             .cloned()
             .collect();
         if !missing.is_empty() {
@@ -105,133 +133,121 @@ impl Runner<'_> {
         let namespace = scenario_namespace(&scenario.name);
         let mut ctx = Ctx {
             scenario,
-            deployment: Deployment::new(scenario, namespace.clone()),
+            deployment: Deployment::new(scenario, namespace),
             checks: Vec::new(),
         };
-        let t0 = Instant::now();
-        match ctx
-            .deployment
-            .bring_up(target, scenario, &self.run_id)
-            .await
-        {
-            Err(why) => ctx.checks.push(CheckReport::setup_failure(
-                "setup".into(),
-                None,
-                t0.elapsed(),
-                why,
-            )),
-            Ok(()) => {
-                for step in &scenario.steps {
-                    if self.cancelled() {
-                        ctx.checks.push(CheckReport::setup_failure(
-                            "interrupted".into(),
-                            step.name.clone(),
-                            Duration::ZERO,
-                            "interrupted (Ctrl-C) before this step".into(),
-                        ));
-                        break;
-                    }
-                    self.console.progress(format!(
-                        "{}: {}",
-                        scenario.name,
-                        step.name.as_deref().unwrap_or("checking")
-                    ));
-                    if !self.run_step(target, &mut ctx, step).await {
-                        break;
-                    }
-                }
-            }
-        }
+        self.run_steps(target, &mut ctx).await;
         self.created
             .lock()
             .expect("created namespaces")
             .extend(ctx.deployment.created_namespaces.iter().cloned());
-        let failed = ctx.checks.iter().any(|c| !c.passed);
-        let diagnosis = match (&self.diagnostics, failed) {
-            (Some(dir), true) => {
-                let dir = dir.join(&self.run_id).join(&scenario.name);
-                let objects: Vec<_> = ctx.deployment.applied.clone();
-                let mut namespaces = ctx.deployment.created_namespaces.clone();
-                namespaces.extend(objects.iter().filter_map(|m| m.namespace.clone()));
-                namespaces.sort();
-                namespaces.dedup();
-                target.diagnose(&objects, &namespaces, &dir).await
-            }
+        let diagnosis = match (&self.diagnostics, ctx.failed()) {
+            (Some(dir), true) => self.diagnose(target, &ctx, dir).await,
             _ => None,
         };
-        if self.keep {
-            return ScenarioReport {
-                name: scenario.name.clone(),
-                dir: scenario.dir.display().to_string(),
-                verdict: if failed {
-                    Verdict::Failed
-                } else {
-                    Verdict::Passed
-                },
-                namespace: Some(namespace),
-                duration: start.elapsed(),
-                missing_features: Vec::new(),
-                checks: ctx.checks,
-                diagnosis,
-            };
+        if !self.keep {
+            self.clean_up(target, &mut ctx).await;
         }
+        ctx.report(start, diagnosis)
+    }
+
+    /// Brings the scenario up, then runs its steps until one cannot be applied.
+    async fn run_steps<T: Target>(&self, target: &mut T, ctx: &mut Ctx<'_>) {
+        let t0 = Instant::now();
+        let scenario = ctx.scenario;
+        if let Err(why) = ctx
+            .deployment
+            .bring_up(target, scenario, &self.run_id)
+            .await
+        {
+            ctx.checks.push(CheckReport::setup_failure(
+                "setup".into(),
+                None,
+                t0.elapsed(),
+                why.to_string(),
+            ));
+            return;
+        }
+        for step in &scenario.steps {
+            if self.cancelled() {
+                ctx.checks.push(CheckReport::setup_failure(
+                    "interrupted".into(),
+                    step.name.clone(),
+                    Duration::ZERO,
+                    "interrupted (Ctrl-C) before this step".into(),
+                ));
+                break;
+            }
+            self.console.progress(format!(
+                "{}: {}",
+                scenario.name,
+                step.name.as_deref().unwrap_or("checking")
+            ));
+            if !self.run_step(target, ctx, step).await {
+                break;
+            }
+        }
+    }
+
+    async fn diagnose<T: Target>(
+        &self,
+        target: &T,
+        ctx: &Ctx<'_>,
+        dir: &std::path::Path,
+    ) -> Option<crate::targets::Diagnosis> {
+        let dir = dir.join(&self.run_id).join(&ctx.scenario.name);
+        let objects: Vec<_> = ctx.deployment.applied.clone();
+        let mut namespaces = ctx.deployment.created_namespaces.clone();
+        namespaces.extend(objects.iter().filter_map(|m| m.namespace.clone()));
+        namespaces.sort();
+        namespaces.dedup();
+        target.diagnose(&objects, &namespaces, &dir).await
+    }
+
+    /// Deletes what the scenario created; what stays is a failed cleanup check.
+    async fn clean_up<T: Target>(&self, target: &mut T, ctx: &mut Ctx<'_>) {
         let t0 = Instant::now();
         let created_here = ctx.deployment.created_namespaces.clone();
-        let mut problems = ctx.deployment.tear_down(target).await;
+        let left = ctx.deployment.tear_down(target).await;
         {
             let mut created = self.created.lock().expect("created namespaces");
             for ns in &created_here {
-                if !problems.iter().any(|p| p.contains(ns.as_str())) {
+                if !left.iter().any(|l| l.namespace.as_ref() == Some(ns)) {
                     created.remove(ns);
                 }
             }
         }
-        if !problems.is_empty() {
-            problems.push(format!("objects of this run carry the labels app.kubernetes.io/managed-by=gwlab and gwlab.dev/run={}", self.run_id));
-            ctx.checks.push(CheckReport {
-                kind: CheckKind::Cleanup,
-                name: "cleanup".into(),
-                step: None,
-                passed: false,
-                duration: t0.elapsed(),
-                failure: problems,
-                detail: None,
-            });
+        if left.is_empty() {
+            return;
         }
-
-        let verdict = if ctx.checks.iter().all(|c| c.passed) {
-            Verdict::Passed
-        } else {
-            Verdict::Failed
-        };
-        ScenarioReport {
-            name: scenario.name.clone(),
-            dir: scenario.dir.display().to_string(),
-            verdict,
-            namespace: Some(namespace),
-            duration: start.elapsed(),
-            missing_features: Vec::new(),
-            diagnosis,
-            checks: ctx.checks,
-        }
+        let mut failure: Vec<String> = left.iter().map(|l| l.to_string()).collect();
+        failure.push(format!("objects of this run carry the labels app.kubernetes.io/managed-by=gwlab and gwlab.dev/run={}; `gwlab clean --run {}` removes them", self.run_id, self.run_id));
+        ctx.checks.push(CheckReport {
+            kind: CheckKind::Cleanup,
+            name: "cleanup".into(),
+            step: None,
+            passed: false,
+            duration: t0.elapsed(),
+            failure,
+            detail: None,
+        });
     }
 
     async fn run_step<T: Target>(&self, target: &mut T, ctx: &mut Ctx<'_>, step: &Step) -> bool {
         let t0 = Instant::now();
-        let changed = match ctx.deployment.delete_files(target, &step.delete).await {
-            Ok(()) => {
-                ctx.deployment
-                    .apply_files(target, &step.apply, &self.run_id)
-                    .await
-            }
-            Err(e) => Err(e),
+        let changed = async {
+            ctx.deployment.preflight(target, &step.apply).await?;
+            ctx.deployment.delete_files(target, &step.delete).await?;
+            ctx.deployment
+                .apply_files(target, &step.apply, &self.run_id)
+                .await
         };
-        if let Err(why) = changed {
+        if let Err(why) = changed.await {
             ctx.checks.push(CheckReport::setup_failure(
                 "step".into(),
                 step.name.clone(),
                 t0.elapsed(),
-                why,
+                why.to_string(),
             ));
             return false;
         }

@@ -15,21 +15,82 @@ use crate::manifest::Manifest;
 use crate::model::status::ObjectStatus;
 use crate::model::world::ObjKey;
 
+/// What can go wrong on a target. Callers act on the variant (an object that
+/// is not this run's, a missing Gateway, an interruption), never on the text.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
-    #[error("cannot start the target: {0}")]
-    Start(String),
-    #[error("{file}:{line}: cannot apply {object}: {message}")]
+    /// A Kubernetes API call failed.
+    #[error("{what}: {}", crate::api_error::sentence(source))]
+    Kube {
+        what: String,
+        #[source]
+        source: Box<kube::Error>,
+    },
+    /// The API server does not serve a kind a manifest uses.
+    #[error(
+        "the cluster does not serve {api_version} {kind}: {}",
+        crate::api_error::sentence(source)
+    )]
+    NotServed {
+        api_version: String,
+        kind: String,
+        #[source]
+        source: Box<kube::Error>,
+    },
+    /// One manifest object could not be applied.
+    #[error("{file}:{line}: cannot apply {object}: {source}")]
     Apply {
         file: String,
         line: u64,
         object: String,
-        message: String,
+        #[source]
+        source: Box<TargetError>,
     },
+    /// An object the run would write exists and is not the run's own.
+    #[error(
+        "{object} already exists and was not created by this run ({owner}); gwlab changes and deletes only what it created: remove or rename it, or run the scenario against another cluster"
+    )]
+    NotOurs { object: String, owner: String },
+    /// A socket could not be opened or a name not resolved.
+    #[error("{what}: {source}")]
+    Network {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{host} has no address")]
+    NoAddress { host: String },
+    #[error(transparent)]
+    Lab(#[from] crate::lab::LabError),
+    #[error("watching {what}: {source}")]
+    Watch {
+        what: String,
+        #[source]
+        source: Box<kube::runtime::wait::Error>,
+    },
+    #[error("{what} still exists {secs}s after its deletion (a finalizer?)")]
+    DeleteTimeout { what: String, secs: u64 },
+    /// The cluster's features cannot be known without the GatewayClass.
+    #[error(
+        "GatewayClass {0} does not exist on this cluster: gwlab cannot tell which Gateway API features it supports; create the lab with `gwlab up` (or `gwlab up --provider existing --addons crds,kong` on this cluster)"
+    )]
+    NoGatewayClass(String),
     #[error("Gateway {0} does not exist on this target")]
     NoGateway(String),
     #[error("Gateway {gateway} has no programmed listener on port {port}")]
     NoListener { gateway: String, port: u16 },
+    #[error("interrupted (Ctrl-C)")]
+    Interrupted,
+}
+
+impl TargetError {
+    pub fn kube(what: impl Into<String>) -> impl FnOnce(kube::Error) -> TargetError {
+        let what = what.into();
+        move |source| TargetError::Kube {
+            what,
+            source: Box::new(source),
+        }
+    }
 }
 
 /// A Gateway, by namespace and name.
@@ -68,6 +129,18 @@ pub trait Target {
         namespace: &str,
         run_id: &str,
     ) -> Result<bool, TargetError>;
+
+    /// Before any write of a scenario or a step: refuses objects that exist
+    /// and were not created by this run, so that nothing of someone else's is
+    /// changed. Targets that hold only the run's own objects accept all.
+    async fn preflight(
+        &self,
+        objects: &[Manifest],
+        backends: &[EchoBackend],
+    ) -> Result<(), TargetError> {
+        let _ = (objects, backends);
+        Ok(())
+    }
 
     /// Deploys an echo backend and returns once it can answer.
     async fn deploy_backend(

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::{LabSpec, Provider, ProviderInfo, Provisioned};
-use crate::lab::ClusterError;
+use crate::lab::LabError;
 
 pub struct Existing {
     pub kubeconfig: PathBuf,
@@ -41,17 +41,15 @@ impl Provider for Existing {
         }
     }
 
-    async fn provision(&self, _lab: &LabSpec) -> Result<Provisioned, ClusterError> {
-        let text = std::fs::read_to_string(&self.kubeconfig).map_err(|e| {
-            ClusterError::Provider(format!(
-                "cannot read the kubeconfig {}: {e}; give one with --kubeconfig or KUBECONFIG",
-                self.kubeconfig.display()
-            ))
-        })?;
+    async fn provision(&self, _lab: &LabSpec) -> Result<Provisioned, LabError> {
+        let text = std::fs::read_to_string(&self.kubeconfig).map_err(LabError::io(format!(
+            "cannot read the kubeconfig {} (give one with --kubeconfig or KUBECONFIG)",
+            self.kubeconfig.display()
+        )))?;
         if let Some(ctx) = &self.context
             && !text.contains(&format!("name: {ctx}"))
         {
-            return Err(ClusterError::Provider(format!(
+            return Err(LabError::Refused(format!(
                 "the kubeconfig {} has no context {ctx}",
                 self.kubeconfig.display()
             )));
@@ -67,7 +65,7 @@ impl Provider for Existing {
         })
     }
 
-    async fn delete(&self, _lab: &LabSpec) -> Result<Vec<String>, ClusterError> {
+    async fn delete(&self, _lab: &LabSpec) -> Result<Vec<String>, LabError> {
         Ok(Vec::new())
     }
 }

@@ -9,7 +9,7 @@ use super::{LabSpec, Provider, ProviderInfo, Provisioned, network_name};
 use crate::kong::{HTTP_NODE_PORT, HTTPS_NODE_PORT};
 use crate::lab::docker::{self, ContainerSpec};
 use crate::lab::state::{lab_kubeconfig, write_private};
-use crate::lab::{ClusterError, LAB_LABEL, MANAGED_BY};
+use crate::lab::{LAB_LABEL, LabError, MANAGED_BY};
 
 const API_PORT: u16 = 6443;
 const KUBECONFIG_IN_CONTAINER: &str = "/etc/rancher/k3s/k3s.yaml";
@@ -72,10 +72,10 @@ impl Provider for K3s {
         }
     }
 
-    async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, ClusterError> {
+    async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, LabError> {
         // Checked before anything is created, so a missing image leaves nothing behind.
         if !docker::image_present(&self.docker, &self.image).await? {
-            return Err(ClusterError::Provider(format!(
+            return Err(LabError::Refused(format!(
                 "the image {} is not on this Docker engine; run `gwlab pull` where there is network access (it pulls every image of the lab), then `gwlab up` again",
                 self.image
             )));
@@ -89,7 +89,7 @@ impl Provider for K3s {
                 let ours = c.labels.get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1)
                     && c.labels.get(LAB_LABEL) == Some(&lab.name);
                 if !ours {
-                    return Err(ClusterError::Provider(format!(
+                    return Err(LabError::Refused(format!(
                         "a container named {name} exists and was not created by gwlab; remove it or choose another --name"
                     )));
                 }
@@ -97,7 +97,7 @@ impl Provider for K3s {
                     self.docker
                         .start_container(&name, None)
                         .await
-                        .map_err(|e| ClusterError::Docker(format!("cannot start {name}: {e}")))?;
+                        .map_err(LabError::docker(format!("cannot start {name}")))?;
                 }
                 c
             }
@@ -112,12 +112,12 @@ impl Provider for K3s {
                 docker::run(&self.docker, &spec, &lab.name).await?;
                 docker::container(&self.docker, &name)
                     .await?
-                    .ok_or_else(|| ClusterError::Docker(format!("{name} vanished after start")))?
+                    .ok_or_else(|| LabError::Refused(format!("{name} vanished after start")))?
             }
         };
         let host_port = |c: u16| state.ports.iter().find(|(cp, _)| *cp == c).map(|(_, h)| *h);
         let api_port = host_port(API_PORT).ok_or_else(|| {
-            ClusterError::Provider(format!("{name} does not publish the API port {API_PORT}"))
+            LabError::Refused(format!("{name} does not publish the API port {API_PORT}"))
         })?;
         let raw = self.wait_for_kubeconfig(&name).await?;
         let api = format!("https://127.0.0.1:{api_port}");
@@ -136,14 +136,14 @@ impl Provider for K3s {
         })
     }
 
-    async fn delete(&self, lab: &LabSpec) -> Result<Vec<String>, ClusterError> {
+    async fn delete(&self, lab: &LabSpec) -> Result<Vec<String>, LabError> {
         docker::remove_lab(&self.docker, &lab.name).await
     }
 }
 
 impl K3s {
     /// k3s writes its kubeconfig once the API server has its certificates.
-    async fn wait_for_kubeconfig(&self, container: &str) -> Result<String, ClusterError> {
+    async fn wait_for_kubeconfig(&self, container: &str) -> Result<String, LabError> {
         let start = Instant::now();
         let mut pause = Duration::from_millis(200);
         loop {
@@ -153,10 +153,11 @@ impl K3s {
                 Ok(text) if text.contains("server:") => return Ok(text),
                 Ok(_) | Err(_) if start.elapsed() < self.start_timeout => {}
                 Ok(_) | Err(_) => {
-                    return Err(ClusterError::Provider(format!(
-                        "k3s did not write {KUBECONFIG_IN_CONTAINER} within {}s; see `docker logs {container}`",
-                        self.start_timeout.as_secs()
-                    )));
+                    return Err(LabError::Timeout {
+                        what: format!("k3s's kubeconfig {KUBECONFIG_IN_CONTAINER}"),
+                        secs: self.start_timeout.as_secs(),
+                        last: format!("not written yet; see `docker logs {container}`"),
+                    });
                 }
             }
             tokio::time::sleep(pause).await;

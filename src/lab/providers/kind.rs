@@ -6,7 +6,7 @@ use std::process::Command;
 
 use super::{LabSpec, Provider, ProviderInfo, Provisioned};
 use crate::kong::{HTTP_NODE_PORT, HTTPS_NODE_PORT};
-use crate::lab::ClusterError;
+use crate::lab::LabError;
 use crate::lab::docker::port_or_free;
 
 pub const KIND_VERSION: &str = "v0.31.0";
@@ -47,7 +47,7 @@ nodes:
 }
 
 impl Kind {
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<String, ClusterError> {
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<String, LabError> {
         use std::io::Write;
         let mut cmd = Command::new(&self.binary);
         cmd.args(args)
@@ -55,14 +55,14 @@ impl Kind {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         let mut child = cmd.spawn().map_err(|e| {
-            ClusterError::Provider(if e.kind() == std::io::ErrorKind::NotFound {
-                format!(
+            if e.kind() == std::io::ErrorKind::NotFound {
+                LabError::Refused(format!(
                     "the `kind` binary was not found ({}); install kind {KIND_VERSION} (https://kind.sigs.k8s.io/docs/user/quick-start/#installation, e.g. `go install sigs.k8s.io/kind@{KIND_VERSION}`), or use the default provider: `gwlab up --provider k3s`",
                     self.binary.display()
-                )
+                ))
             } else {
-                format!("cannot run {}: {e}", self.binary.display())
-            })
+                LabError::io(format!("cannot run {}", self.binary.display()))(e)
+            }
         })?;
         if let Some(input) = stdin {
             child
@@ -70,14 +70,15 @@ impl Kind {
                 .take()
                 .expect("piped stdin")
                 .write_all(input.as_bytes())
-                .map_err(|e| ClusterError::Provider(e.to_string()))?;
+                .map_err(LabError::io("cannot write to kind's standard input"))?;
         }
         drop(child.stdin.take());
-        let out = child
-            .wait_with_output()
-            .map_err(|e| ClusterError::Provider(e.to_string()))?;
+        let out = child.wait_with_output().map_err(LabError::io(format!(
+            "cannot run {}",
+            self.binary.display()
+        )))?;
         if !out.status.success() {
-            return Err(ClusterError::Provider(format!(
+            return Err(LabError::Refused(format!(
                 "`kind {}` failed: {}",
                 args.join(" "),
                 String::from_utf8_lossy(&out.stderr).trim()
@@ -86,7 +87,7 @@ impl Kind {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    fn exists(&self, lab: &str) -> Result<bool, ClusterError> {
+    fn exists(&self, lab: &str) -> Result<bool, LabError> {
         Ok(self
             .run(&["get", "clusters"], None)?
             .lines()
@@ -105,10 +106,10 @@ impl Provider for Kind {
         }
     }
 
-    async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, ClusterError> {
+    async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, LabError> {
         let kubeconfig = lab.state_dir.join("kubeconfig");
         std::fs::create_dir_all(&lab.state_dir)
-            .map_err(|e| ClusterError::Provider(format!("{}: {e}", lab.state_dir.display())))?;
+            .map_err(LabError::io(lab.state_dir.display().to_string()))?;
         let name = cluster_name(&lab.name);
         let kc = kubeconfig.display().to_string();
         if !self.exists(&lab.name)? {
@@ -169,7 +170,7 @@ impl Provider for Kind {
         })
     }
 
-    async fn delete(&self, lab: &LabSpec) -> Result<Vec<String>, ClusterError> {
+    async fn delete(&self, lab: &LabSpec) -> Result<Vec<String>, LabError> {
         if !self.exists(&lab.name)? {
             return Ok(vec![]);
         }

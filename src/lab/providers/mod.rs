@@ -8,7 +8,7 @@ pub mod kind;
 
 use std::path::PathBuf;
 
-use super::ClusterError;
+use super::LabError;
 
 /// A lab as the user asked for it.
 #[derive(Debug, Clone)]
@@ -54,11 +54,11 @@ pub trait Provider {
     /// Creates (or, re-run, reuses) the cluster's nodes and writes the lab's
     /// kubeconfig; returns once the API server's address is known, just short
     /// of installing anything in the cluster.
-    async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, ClusterError>;
+    async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, LabError>;
 
     /// Deletes what this provider created for the lab (partial state
     /// included) and nothing else; returns what was deleted.
-    async fn delete(&self, lab: &LabSpec) -> Result<Vec<String>, ClusterError>;
+    async fn delete(&self, lab: &LabSpec) -> Result<Vec<String>, LabError>;
 }
 
 /// The name of a lab's Docker network: `gwlab` for the default lab.

@@ -5,7 +5,42 @@
 
 use std::collections::BTreeSet;
 
+use kube::api::DynamicObject;
+
+use super::read_status;
 use crate::kong;
+use crate::targets::TargetError;
+
+/// The features of the implementation behind a GatewayClass, with a sentence
+/// saying where they come from. A failed read is an error, never "nothing
+/// supported".
+pub async fn of_class(
+    client: &kube::Client,
+    class: &DynamicObject,
+) -> Result<(BTreeSet<String>, String), TargetError> {
+    let json = serde_json::to_value(class).unwrap_or_default();
+    let reported = read_status::object_status(&json).supported_features;
+    if !reported.is_empty() {
+        let source = "the GatewayClass's status.supportedFeatures".to_string();
+        return Ok((reported.into_iter().collect(), source));
+    }
+    let controller = json
+        .pointer("/spec/controllerName")
+        .and_then(|c| c.as_str())
+        .unwrap_or_default();
+    let version = if controller == kong::CONTROLLER_NAME {
+        kong::controller_version(client)
+            .await
+            .map_err(TargetError::kube(format!(
+                "cannot read the Kong Ingress Controller Deployment {}/{}",
+                kong::NAMESPACE,
+                kong::DEPLOYMENT
+            )))?
+    } else {
+        None
+    };
+    Ok(builtin(controller, version.as_deref()))
+}
 
 /// Core features every conformant implementation has.
 pub const CORE: &[&str] = &["Gateway", "HTTPRoute", "ReferenceGrant"];

@@ -107,11 +107,12 @@ impl EmbeddedTarget {
             });
             let server = server::start(key.clone(), protocol, bind, self.state.clone(), tls)
                 .await
-                .map_err(|e| {
-                    TargetError::Start(format!(
-                        "cannot listen on {bind} for Gateway {}/{} port {}: {e}",
+                .map_err(|source| TargetError::Network {
+                    what: format!(
+                        "cannot listen on {bind} for Gateway {}/{} port {}",
                         key.namespace, key.gateway, key.port
-                    ))
+                    ),
+                    source,
                 })?;
             self.servers.insert(key, server);
         }

@@ -1,0 +1,222 @@
+//! The cluster target's API calls: kinds resolved from gwlab's table or by
+//! discovery, objects applied only when they are this run's, and deletions
+//! limited to what this run created, by UID.
+
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams,
+    Preconditions, ValidationDirective,
+};
+use kube::runtime::wait::{await_condition, conditions};
+
+use super::ClusterTarget;
+use crate::api_error::is_not_found;
+use crate::lab::apply::{FIELD_MANAGER, identity};
+use crate::ownership::{Created, describe_owner};
+use crate::targets::TargetError;
+
+/// Server-side apply as gwlab's field manager, never forcing: an object the
+/// run owns has no other manager of its spec.
+fn params() -> PatchParams {
+    PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        force: false,
+        field_validation: Some(ValidationDirective::Strict),
+        ..Default::default()
+    }
+}
+
+impl ClusterTarget {
+    /// The API resource of a kind: gwlab's table, else the API server's discovery.
+    pub(super) async fn resource(
+        &self,
+        api_version: &str,
+        kind: &str,
+    ) -> Result<(ApiResource, bool), TargetError> {
+        if let Some(r) = crate::kinds::resource(api_version, kind) {
+            return Ok(r);
+        }
+        let key = (api_version.to_string(), kind.to_string());
+        if let Some(r) = self.resources.lock().expect("resource cache").get(&key) {
+            return Ok(r.clone());
+        }
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let gvk = GroupVersionKind::gvk(group, version, kind);
+        let (ar, caps) = kube::discovery::pinned_kind(&self.client, &gvk)
+            .await
+            .map_err(|source| TargetError::NotServed {
+                api_version: api_version.into(),
+                kind: kind.into(),
+                source: Box::new(source),
+            })?;
+        let namespaced = caps.scope == kube::discovery::Scope::Namespaced;
+        self.resources
+            .lock()
+            .expect("resource cache")
+            .insert(key, (ar.clone(), namespaced));
+        Ok((ar, namespaced))
+    }
+
+    pub(super) fn api(
+        &self,
+        ar: &ApiResource,
+        namespaced: bool,
+        namespace: Option<&str>,
+    ) -> Api<DynamicObject> {
+        match (namespaced, namespace) {
+            (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, ar),
+            _ => Api::all_with(self.client.clone(), ar),
+        }
+    }
+
+    /// The UID this run created an object under, if it did.
+    fn created_uid(
+        &self,
+        api_version: &str,
+        kind: &str,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Option<String> {
+        self.created
+            .lock()
+            .expect("created objects")
+            .iter()
+            .find(|c| c.same_object(api_version, kind, ns, name))
+            .map(|c| c.uid.clone())
+    }
+
+    /// Refuses an object that exists and was not created by this run.
+    pub(super) async fn check_ours(&self, obj: &serde_json::Value) -> Result<(), TargetError> {
+        let id = identity(obj);
+        let (ar, namespaced) = self.resource(&id.api_version, &id.kind).await?;
+        let api = self.api(&ar, namespaced, id.namespace.as_deref());
+        let what = crate::lab::apply::describe(obj);
+        let Some(existing) = api
+            .get_opt(&id.name)
+            .await
+            .map_err(TargetError::kube(format!("cannot read {what}")))?
+        else {
+            return Ok(());
+        };
+        let ours = self
+            .created_uid(&id.api_version, &id.kind, id.namespace.as_deref(), &id.name)
+            .is_some_and(|uid| existing.metadata.uid.as_deref() == Some(uid.as_str()));
+        if ours {
+            Ok(())
+        } else {
+            Err(TargetError::NotOurs {
+                object: what,
+                owner: describe_owner(&existing),
+            })
+        }
+    }
+
+    /// Applies an object the run owns or creates, recording what it creates.
+    pub(super) async fn apply_value(&self, obj: serde_json::Value) -> Result<(), TargetError> {
+        self.check_ours(&obj).await?;
+        let id = identity(&obj);
+        let (ar, namespaced) = self.resource(&id.api_version, &id.kind).await?;
+        let applied = self
+            .api(&ar, namespaced, id.namespace.as_deref())
+            .patch(&id.name, &params(), &Patch::Apply(&obj))
+            .await
+            .map_err(TargetError::kube(format!(
+                "cannot apply {}",
+                crate::lab::apply::describe(&obj)
+            )))?;
+        let known = self
+            .created_uid(&id.api_version, &id.kind, id.namespace.as_deref(), &id.name)
+            .is_some();
+        if !known && let Some(c) = Created::of(&id.api_version, &id.kind, &applied) {
+            self.record(c);
+        }
+        Ok(())
+    }
+
+    fn record(&self, c: Created) {
+        if let Some(log) = &self.record_to {
+            log.add(&c);
+        }
+        self.created.lock().expect("created objects").push(c);
+    }
+
+    /// Deletes an object this run created (by UID: a namesake someone else
+    /// made in the meantime is left alone) and, with `wait`, returns once it is
+    /// gone. Objects the run did not create are not touched.
+    pub(super) async fn delete_created(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        wait: bool,
+    ) -> Result<(), TargetError> {
+        let Some(uid) = self.created_uid(api_version, kind, namespace, name) else {
+            return Ok(());
+        };
+        let (ar, namespaced) = self.resource(api_version, kind).await?;
+        let api = self.api(&ar, namespaced, namespace);
+        let what = format!(
+            "{kind} {}{name}",
+            namespace.map(|n| format!("{n}/")).unwrap_or_default()
+        );
+        let dp = DeleteParams {
+            preconditions: Some(Preconditions {
+                uid: Some(uid.clone()),
+                resource_version: None,
+            }),
+            ..DeleteParams::background()
+        };
+        match api.delete(name, &dp).await {
+            Ok(_) => {}
+            // Gone already, or replaced by someone else's object of the same name.
+            Err(e)
+                if is_not_found(&e)
+                    || crate::api_error::fault(&e) == crate::api_error::Fault::Conflict =>
+            {
+                self.forget(&uid);
+                return Ok(());
+            }
+            Err(e) => return Err(TargetError::kube(format!("cannot delete {what}"))(e)),
+        }
+        if wait {
+            self.await_gone(api, name, &uid, &what).await?;
+        }
+        self.forget(&uid);
+        Ok(())
+    }
+
+    fn forget(&self, uid: &str) {
+        self.created
+            .lock()
+            .expect("created objects")
+            .retain(|c| c.uid != uid);
+        if let Some(log) = &self.record_to {
+            log.remove(uid);
+        }
+    }
+
+    async fn await_gone(
+        &self,
+        api: Api<DynamicObject>,
+        name: &str,
+        uid: &str,
+        what: &str,
+    ) -> Result<(), TargetError> {
+        match tokio::time::timeout(
+            self.wait_timeout,
+            await_condition(api, name, conditions::is_deleted(uid)),
+        )
+        .await
+        {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(source)) => Err(TargetError::Watch {
+                what: format!("the deletion of {what}"),
+                source: Box::new(source),
+            }),
+            Err(_) => Err(TargetError::DeleteTimeout {
+                what: what.to_string(),
+                secs: self.wait_timeout.as_secs(),
+            }),
+        }
+    }
+}
