@@ -30,7 +30,7 @@ pub enum Command {
     /// Create the lab: a cluster, the Gateway API CRDs, MetalLB and Kong.
     Up(UpArgs),
     /// Delete the lab's cluster, network and containers (only what gwlab created).
-    Down(LabArgs),
+    Down(DownArgs),
     /// Show the lab: provider, addons, the Gateway and how probes reach it.
     Status(StatusArgs),
     /// Fill the download cache and pull every image, for an offline `gwlab up`.
@@ -66,16 +66,7 @@ pub struct CleanArgs {
     pub cluster: ClusterArgs,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
-    /// k3s in Docker (needs only a Docker engine).
-    K3s,
-    /// kind (needs the `kind` binary).
-    Kind,
-    /// An existing cluster from a kubeconfig context.
-    Existing,
-}
+pub use crate::lab::providers::ProviderKind;
 
 /// Which cluster, as kubectl chooses it.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -93,6 +84,16 @@ impl ClusterArgs {
     pub fn given(&self) -> bool {
         self.kubeconfig.is_some() || self.context.is_some()
     }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub lab: LabArgs,
+    /// On an existing cluster, also delete the Gateway API and Kong CRDs gwlab
+    /// installed (and with them every object of their kinds).
+    #[arg(long)]
+    pub crds: bool,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -121,6 +122,11 @@ pub struct UpArgs {
     /// Replace Gateway API CRDs of another bundle version or channel.
     #[arg(long)]
     pub force: bool,
+    /// Take over objects gwlab would write that exist and belong to someone
+    /// else (it names each and its owner); without it, `up` changes nothing
+    /// of others and stops.
+    #[arg(long)]
+    pub adopt: bool,
     /// Fetch the pinned files from a mirror keeping the upstream layout
     /// (`<mirror>/<owner>/<repo>/<tag>/<path>`).
     #[arg(long, value_name = "URL", env = "GWLAB_MIRROR")]

@@ -166,6 +166,128 @@ pub enum RecordError {
     },
 }
 
+/// What deleting recorded objects did.
+#[derive(Debug, Default)]
+pub struct Removal {
+    pub deleted: Vec<String>,
+    /// Left in place, with the reason.
+    pub kept: Vec<String>,
+    pub failed: Vec<String>,
+}
+
+/// Deletes the recorded objects, newest first, each by UID (an object of the
+/// same name that someone else made since is left alone). CRDs are kept
+/// unless `crds`; a namespace is kept while it holds objects that are not in
+/// the record.
+pub async fn delete_recorded(client: &kube::Client, objects: &[Created], crds: bool) -> Removal {
+    let mut out = Removal::default();
+    for c in objects.iter().rev() {
+        if c.kind == "CustomResourceDefinition" && !crds {
+            out.kept
+                .push(format!("{} (CRDs stay unless --crds)", c.display()));
+            continue;
+        }
+        if c.kind == "Namespace" {
+            match others_in_namespace(client, &c.name, objects).await {
+                Ok(others) if !others.is_empty() => {
+                    out.kept.push(format!(
+                        "{} (it holds objects gwlab did not create: {})",
+                        c.display(),
+                        others.join(", ")
+                    ));
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    out.failed.push(format!(
+                        "cannot look into {}: {}",
+                        c.display(),
+                        crate::api_error::sentence(&e)
+                    ));
+                    continue;
+                }
+            }
+        }
+        match delete_one(client, c).await {
+            Ok(true) => out.deleted.push(c.display()),
+            Ok(false) => out.kept.push(format!(
+                "{} (gone, or replaced by someone else's object)",
+                c.display()
+            )),
+            Err(e) => out.failed.push(format!(
+                "cannot delete {}: {}",
+                c.display(),
+                crate::api_error::sentence(&e)
+            )),
+        }
+    }
+    out
+}
+
+/// Deletes one recorded object; `false` when it is gone or is not the one recorded.
+async fn delete_one(client: &kube::Client, c: &Created) -> Result<bool, kube::Error> {
+    use kube::api::{Api, DeleteParams, Preconditions};
+    let Some((ar, namespaced)) = crate::kinds::resource(&c.api_version, &c.kind) else {
+        return Ok(false);
+    };
+    let api: Api<DynamicObject> = match (&c.namespace, namespaced) {
+        (Some(ns), true) => Api::namespaced_with(client.clone(), ns, &ar),
+        _ => Api::all_with(client.clone(), &ar),
+    };
+    let dp = DeleteParams {
+        preconditions: Some(Preconditions {
+            uid: Some(c.uid.clone()),
+            resource_version: None,
+        }),
+        ..DeleteParams::background()
+    };
+    match api.delete(&c.name, &dp).await {
+        Ok(_) => Ok(true),
+        Err(e) => match crate::api_error::fault(&e) {
+            crate::api_error::Fault::NotFound | crate::api_error::Fault::Conflict => Ok(false),
+            _ => Err(e),
+        },
+    }
+}
+
+/// Objects in a namespace that are neither recorded nor made by Kubernetes
+/// itself for every namespace (its root CA ConfigMap, default ServiceAccount)
+/// nor owned by another object.
+async fn others_in_namespace(
+    client: &kube::Client,
+    namespace: &str,
+    recorded: &[Created],
+) -> Result<Vec<String>, kube::Error> {
+    use kube::api::{Api, ListParams};
+    let mut others = Vec::new();
+    for info in crate::kinds::KINDS.iter().filter(|k| k.namespaced) {
+        let (ar, _) = info.api_resource();
+        let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ar);
+        let list = match api.list(&ListParams::default()).await {
+            Ok(l) => l,
+            Err(e) if crate::api_error::is_not_found(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        for o in list {
+            let name = o.metadata.name.clone().unwrap_or_default();
+            let uid = o.metadata.uid.clone().unwrap_or_default();
+            let automatic = matches!(
+                (info.kind, name.as_str()),
+                ("ConfigMap", "kube-root-ca.crt") | ("ServiceAccount", "default")
+            );
+            let owned = o
+                .metadata
+                .owner_references
+                .as_ref()
+                .is_some_and(|r| !r.is_empty());
+            if !automatic && !owned && !recorded.iter().any(|c| c.uid == uid) {
+                others.push(format!("{} {name}", info.kind));
+            }
+        }
+    }
+    Ok(others)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

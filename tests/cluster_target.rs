@@ -424,47 +424,6 @@ async fn probes_go_to_the_gateway_address_with_host_from_the_url() {
 }
 
 #[tokio::test]
-async fn clean_deletes_exactly_what_the_run_labelled() {
-    let (client, state) = fake_api::fake();
-    fake_api::seed_lab(&state);
-    let route = |ns: &str, name: &str, run: Option<&str>| {
-        let mut labels = serde_json::json!({});
-        if let Some(r) = run {
-            labels =
-                serde_json::json!({"app.kubernetes.io/managed-by": "gwlab", "gwlab.dev/run": r});
-        }
-        (
-            format!("/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes/{name}"),
-            serde_json::json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {"name": name, "namespace": ns, "labels": labels}, "spec": {}}),
-        )
-    };
-    for (path, obj) in [
-        route("kong-system", "ours", Some("run42")),
-        route("kong-system", "users", None),
-        route("kong-system", "other-run", Some("run99")),
-    ] {
-        fake_api::seed(&state, &path, obj);
-    }
-    fake_api::seed(
-        &state,
-        "/api/v1/namespaces/gwlab-x-abcde",
-        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gwlab-x-abcde", "labels": {"app.kubernetes.io/managed-by": "gwlab", "gwlab.dev/run": "run42"}}}),
-    );
-    let (deleted, failed) = gwlab::commands::clean::clean_run(&client, "run42").await;
-    assert!(failed.is_empty(), "{failed:?}");
-    assert_eq!(
-        deleted,
-        vec!["HTTPRoute kong-system/ours", "Namespace gwlab-x-abcde"]
-    );
-    let left: Vec<String> = state.lock().unwrap().objects.keys().cloned().collect();
-    assert!(
-        left.iter().any(|k| k.ends_with("/httproutes/users"))
-            && left.iter().any(|k| k.ends_with("/httproutes/other-run")),
-        "{left:?}"
-    );
-}
-
-#[tokio::test]
 async fn the_lab_gateway_falls_back_to_the_mapped_host_ports() {
     let (client, state) = fake_api::fake();
     fake_api::seed_lab(&state);
@@ -478,7 +437,7 @@ async fn the_lab_gateway_falls_back_to_the_mapped_host_ports() {
     );
     let lab = gwlab::lab::state::LabState {
         name: "t".into(),
-        provider: "k3s".into(),
+        provider: gwlab::lab::providers::ProviderKind::K3s,
         cluster: gwlab::lab::providers::Provisioned {
             kubeconfig: "/dev/null".into(),
             context: None,
@@ -488,6 +447,8 @@ async fn the_lab_gateway_falls_back_to_the_mapped_host_ports() {
             https_port: Some(18443),
         },
         addons: vec![],
+        created: vec![],
+        adopted: vec![],
     };
     let t = ClusterTarget::new(
         client,

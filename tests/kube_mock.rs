@@ -96,6 +96,7 @@ fn crd_docs() -> Vec<Value> {
 
 fn opts(wait: bool, force: bool) -> Options {
     Options {
+        ledger: Default::default(),
         lab: "lab1".into(),
         wait,
         force,

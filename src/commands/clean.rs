@@ -1,12 +1,14 @@
-//! `gwlab clean --run <id>`: delete everything that one test run labelled
-//! (`gwlab.dev/run=<id>`): labelled objects wherever they are, then the
-//! run's namespaces.
+//! `gwlab clean --run <id>`: delete what one test run created and left
+//! behind (after a second Ctrl-C or a crash). The run recorded the UID of
+//! every object it created; only those are deleted. Objects that merely
+//! carry the run's labels are named and left alone: labels can be copied.
 
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams};
+use kube::api::{Api, DynamicObject, ListParams};
 
 use crate::cli::CleanArgs;
 use crate::exit;
 use crate::kinds::KINDS;
+use crate::ownership::{Created, Removal, RunRecord, delete_recorded};
 use crate::targets::cluster::RUN_LABEL;
 
 pub async fn run(args: &CleanArgs) -> i32 {
@@ -23,61 +25,87 @@ pub async fn run(args: &CleanArgs) -> i32 {
             return exit::BAD_INPUT;
         }
     };
-    let (deleted, failed) = clean_run(&client, &args.run).await;
-    for d in &deleted {
+    let path = crate::lab::state::run_record(&args.run);
+    let recorded = match RunRecord::read(&path) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let outcome = clean_run(&client, &args.run, &recorded).await;
+    for d in &outcome.removal.deleted {
         println!("deleted {d}");
     }
-    for f in &failed {
+    for k in &outcome.removal.kept {
+        println!("kept {k}");
+    }
+    for u in &outcome.unrecorded {
+        println!(
+            "left alone {u}: it carries the run's labels, but the run did not record creating it"
+        );
+    }
+    for f in &outcome.removal.failed {
         eprintln!("error: {f}");
     }
-    let deleted = deleted.len();
-    println!("{deleted} object(s) of run {} deleted", args.run);
-    if failed.is_empty() {
-        exit::OK
-    } else {
-        exit::FAILED
+    println!(
+        "{} object(s) of run {} deleted",
+        outcome.removal.deleted.len(),
+        args.run
+    );
+    if !outcome.removal.failed.is_empty() {
+        return exit::FAILED;
     }
+    let _ = std::fs::remove_file(&path);
+    exit::OK
 }
 
-/// Deletes every object labelled with the run, namespaces last; returns what
-/// was deleted and what could not be.
-pub async fn clean_run(client: &kube::Client, run: &str) -> (Vec<String>, Vec<String>) {
+/// What `clean` did: the recorded objects it deleted (or kept), and the
+/// objects labelled with the run that it did not touch.
+#[derive(Debug, Default)]
+pub struct CleanOutcome {
+    pub removal: Removal,
+    pub unrecorded: Vec<String>,
+}
+
+/// Deletes the objects the run recorded creating, namespaces last, and lists
+/// the labelled objects it leaves alone.
+pub async fn clean_run(client: &kube::Client, run: &str, recorded: &[Created]) -> CleanOutcome {
+    let removal = delete_recorded(client, recorded, false).await;
+    let mut unrecorded = Vec::new();
     let selector = ListParams::default().labels(&format!(
         "{RUN_LABEL}={run},app.kubernetes.io/managed-by=gwlab"
     ));
-    let mut deleted = Vec::new();
-    let mut failed = Vec::new();
-    // Newest kinds first, namespaces last: what lives in a namespace goes
-    // before the namespace does.
-    for info in KINDS.iter().rev().filter(|k| k.cleanable) {
-        let kind = info.kind;
+    for info in KINDS.iter().filter(|k| k.cleanable) {
         let (ar, _) = info.api_resource();
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
         let list = match api.list(&selector).await {
             Ok(l) => l,
             // A kind the cluster does not serve has nothing of the run.
-            Err(kube::Error::Api(s)) if s.code == 404 => continue,
+            Err(e) if crate::api_error::is_not_found(&e) => continue,
             Err(e) => {
-                failed.push(format!("cannot list {kind}: {e}"));
+                unrecorded.push(format!(
+                    "{}s (cannot list them: {})",
+                    info.kind,
+                    crate::api_error::sentence(&e)
+                ));
                 continue;
             }
         };
         for obj in list {
-            let name = obj.metadata.name.clone().unwrap_or_default();
-            let ns = obj.metadata.namespace.clone();
-            let api: Api<DynamicObject> = match &ns {
-                Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
-                None => Api::all_with(client.clone(), &ar),
-            };
-            let what = format!(
-                "{kind} {}{name}",
-                ns.map(|n| format!("{n}/")).unwrap_or_default()
-            );
-            match api.delete(&name, &DeleteParams::background()).await {
-                Ok(_) => deleted.push(what),
-                Err(e) => failed.push(format!("cannot delete {what}: {e}")),
+            let uid = obj.metadata.uid.clone().unwrap_or_default();
+            if recorded.iter().any(|c| c.uid == uid) {
+                continue;
             }
+            let name = obj.metadata.name.clone().unwrap_or_default();
+            unrecorded.push(match &obj.metadata.namespace {
+                Some(ns) => format!("{} {ns}/{name}", info.kind),
+                None => format!("{} {name}", info.kind),
+            });
         }
     }
-    (deleted, failed)
+    CleanOutcome {
+        removal,
+        unrecorded,
+    }
 }

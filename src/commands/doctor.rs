@@ -6,7 +6,7 @@ use crate::cli::{DoctorArgs, OutputFormat};
 use crate::doctor::{self, Finding, Layer};
 use crate::exit;
 use crate::lab::cache::{Cache, default_dir};
-use crate::lab::client::{cluster_client, provider_name};
+use crate::lab::client::cluster_client;
 use crate::lab::lock::Lock;
 use crate::lab::state::LabState;
 
@@ -23,8 +23,8 @@ pub async fn run(args: &DoctorArgs) -> i32 {
         .flatten()
         .filter(|_| !args.cluster.given());
     let provider = match (args.provider, &lab) {
-        (Some(p), _) => provider_name(p).to_string(),
-        (None, Some(l)) => l.provider.clone(),
+        (Some(p), _) => p.as_str().to_string(),
+        (None, Some(l)) => l.provider.as_str().to_string(),
         (None, None) if args.cluster.given() => "existing".into(),
         (None, None) => "k3s".into(),
     };

@@ -1,20 +1,19 @@
-//! `gwlab down`: delete what gwlab created for the lab (by label), partial
-//! state included, and nothing else.
+//! `gwlab down`: delete what gwlab created for the lab, partial state
+//! included, and nothing else. A cluster gwlab created (k3s, kind) goes as a
+//! whole; on an existing cluster only the objects `up` recorded creating go,
+//! by UID, newest first, CRDs only with `--crds`.
 
-use crate::cli::LabArgs;
+use crate::cli::DownArgs;
 use crate::exit;
-use crate::lab::client::{lab_spec, node_image};
-use crate::lab::docker;
+use crate::lab::LabError;
+use crate::lab::client::{kube_client, lab_spec};
 use crate::lab::lock::Lock;
-use crate::lab::providers::Provider;
-use crate::lab::providers::k3s::K3s;
-use crate::lab::providers::kind::Kind;
+use crate::lab::providers::{Choice, LabProvider, ProviderKind};
 use crate::lab::state::{self, LabState};
+use crate::ownership::{Removal, delete_recorded};
 
-pub async fn run(args: &LabArgs) -> i32 {
-    let name = &args.name;
-    let lock = Lock::builtin();
-    let spec = lab_spec(name, 0, 0);
+pub async fn run(args: &DownArgs) -> i32 {
+    let name = &args.lab.name;
     let st = match LabState::load(name) {
         Ok(s) => s,
         Err(e) => {
@@ -22,65 +21,83 @@ pub async fn run(args: &LabArgs) -> i32 {
             return exit::FAILED;
         }
     };
-    let provider = st.as_ref().map(|s| s.provider.as_str()).unwrap_or("k3s");
-    let removed = match provider {
-        "kind" => {
-            Kind {
-                binary: "kind".into(),
-                node_image: node_image(crate::cli::ProviderKind::Kind, &lock).unwrap_or_default(),
-                preload: vec![],
-            }
-            .delete(&spec)
-            .await
-        }
-        "existing" => {
-            eprintln!(
-                "lab {name} uses an existing cluster: gwlab leaves the cluster as it is (its objects carry app.kubernetes.io/managed-by=gwlab)"
-            );
-            Ok(Vec::new())
-        }
-        // k3s, or no state at all: whatever carries the lab's labels.
-        _ => match docker::connect().await {
-            Ok(d) => {
-                K3s {
-                    docker: d,
-                    image: String::new(),
-                    start_timeout: Default::default(),
-                }
-                .delete(&spec)
-                .await
-            }
-            Err(e) if st.is_none() => {
-                eprintln!(
-                    "no lab named {name} (no state in {}), and Docker is not reachable: {e}",
-                    state::dir(name).display()
-                );
-                return exit::OK;
-            }
-            Err(e) => Err(e),
-        },
+    let removed = match &st {
+        Some(s) if s.provider == ProviderKind::Existing => down_existing(s, args.crds).await,
+        _ => down_provider(name, st.as_ref().map(|s| s.provider)).await,
     };
-    match removed {
-        Ok(removed) => {
-            for r in &removed {
-                println!("deleted {r}");
-            }
-            let dir = state::dir(name);
-            if dir.exists() {
-                if let Err(e) = std::fs::remove_dir_all(&dir) {
-                    eprintln!("error: cannot remove {}: {e}", dir.display());
-                    return exit::FAILED;
-                }
-                println!("deleted {}", dir.display());
-            }
-            if removed.is_empty() && st.is_none() {
-                println!("no lab named {name}: nothing to delete");
-            }
-            exit::OK
+    let removal = match removed {
+        Ok(r) => r,
+        Err(e) if st.is_none() => {
+            eprintln!(
+                "no lab named {name} (no state in {}), and Docker is not reachable: {e}",
+                state::dir(name).display()
+            );
+            return exit::OK;
         }
         Err(e) => {
             eprintln!("error: {e}");
-            exit::FAILED
+            return exit::FAILED;
         }
+    };
+    report(name, &removal, st.is_none())
+}
+
+fn report(name: &str, removal: &Removal, no_state: bool) -> i32 {
+    for d in &removal.deleted {
+        println!("deleted {d}");
     }
+    for k in &removal.kept {
+        println!("kept {k}");
+    }
+    for f in &removal.failed {
+        eprintln!("error: {f}");
+    }
+    if !removal.failed.is_empty() {
+        eprintln!("the lab's state is kept so that `gwlab down --name {name}` can try again");
+        return exit::FAILED;
+    }
+    let dir = state::dir(name);
+    if dir.exists() {
+        if let Err(e) = std::fs::remove_dir_all(&dir) {
+            eprintln!("error: cannot remove {}: {e}", dir.display());
+            return exit::FAILED;
+        }
+        println!("deleted {}", dir.display());
+    }
+    if removal.deleted.is_empty() && no_state {
+        println!("no lab named {name}: nothing to delete");
+    }
+    exit::OK
+}
+
+/// A cluster gwlab made: the provider removes it with everything in it.
+async fn down_provider(name: &str, kind: Option<ProviderKind>) -> Result<Removal, LabError> {
+    let lock = Lock::builtin();
+    let provider = LabProvider::choose(Choice {
+        // No state at all: whatever carries the lab's labels on Docker.
+        kind: kind.unwrap_or(ProviderKind::K3s),
+        lock: &lock,
+        kubeconfig: None,
+        context: None,
+        start_timeout: Default::default(),
+    })
+    .await?;
+    let deleted = provider.delete(&lab_spec(name, 0, 0)).await?;
+    Ok(Removal {
+        deleted,
+        ..Default::default()
+    })
+}
+
+/// An existing cluster: only what `up` recorded creating; adopted objects stay.
+async fn down_existing(st: &LabState, crds: bool) -> Result<Removal, LabError> {
+    let client = kube_client(&st.cluster.kubeconfig, st.cluster.context.as_deref()).await?;
+    let mut removal = delete_recorded(&client, &st.created, crds).await;
+    for a in &st.adopted {
+        removal.kept.push(format!(
+            "{} (it existed before gwlab adopted it)",
+            a.display()
+        ));
+    }
+    Ok(removal)
 }

@@ -1,20 +1,17 @@
 //! `gwlab up`: provider, then the addons in order, each a step with its time.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{ProviderKind, UpArgs};
+use crate::cli::UpArgs;
 use crate::exit;
 use crate::lab::addons::{self, Addon, Options};
-use crate::lab::apply::documents;
+use crate::lab::apply::{Ledger, documents, foreign};
 use crate::lab::cache::{Cache, default_dir};
-use crate::lab::client::{
-    api_ready, http_client, kube_client, lab_spec, node_image, provider_name,
-};
+use crate::lab::client::{api_ready, http_client, kube_client, lab_spec};
 use crate::lab::lock::Lock;
-use crate::lab::providers::existing::{Existing, default_kubeconfig};
-use crate::lab::providers::k3s::K3s;
-use crate::lab::providers::kind::Kind;
-use crate::lab::providers::{Provider, Provisioned};
+use crate::lab::providers::existing::default_kubeconfig;
+use crate::lab::providers::{Choice, LabProvider, ProviderKind, Provisioned};
 use crate::lab::state::LabState;
 use crate::lab::steps::Steps;
 use crate::lab::{LabError, certs, docker};
@@ -42,7 +39,7 @@ pub async fn run(args: &UpArgs) -> i32 {
     steps.note(&format!(
         "Creating lab \"{}\" ({}, addons: {})",
         args.lab.name,
-        provider_name(args.provider),
+        args.provider,
         addons
             .iter()
             .map(|a| a.as_str())
@@ -51,6 +48,10 @@ pub async fn run(args: &UpArgs) -> i32 {
     ));
     match up(args, &lock, &addons, &steps).await {
         Ok(()) => exit::OK,
+        Err(e @ LabError::NotOurs { .. }) => {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        }
         Err(e) => {
             eprintln!("error: {e}");
             eprintln!(
@@ -62,57 +63,102 @@ pub async fn run(args: &UpArgs) -> i32 {
     }
 }
 
-async fn provision(args: &UpArgs, lock: &Lock) -> Result<Provisioned, LabError> {
-    let spec = lab_spec(&args.lab.name, args.http_port, args.https_port);
-    match args.provider {
-        ProviderKind::K3s => {
-            let docker = docker::connect().await?;
-            K3s {
-                docker,
-                image: node_image(args.provider, lock).expect("k3s has a node image"),
-                start_timeout: args.timeout,
+/// The files and objects of each addon, fetched (and checked) before
+/// anything is written, so that a missing file or someone else's object
+/// stops `up` with the cluster untouched.
+struct Manifests {
+    crds: Vec<serde_json::Value>,
+    metallb: Vec<serde_json::Value>,
+    kong_crds: Vec<serde_json::Value>,
+    kong: Vec<serde_json::Value>,
+    tls_secret: Option<serde_json::Value>,
+}
+
+impl Manifests {
+    async fn fetch(args: &UpArgs, lock: &Lock, addons: &[Addon]) -> Result<Manifests, LabError> {
+        let cache = Cache::new(default_dir(), args.mirror.clone());
+        let http = http_client();
+        let fetch = |addon: &'static str| {
+            let cache = cache.clone();
+            let http = http.clone();
+            let files: Vec<_> = lock.files_of(addon).cloned().collect();
+            async move {
+                let mut docs = Vec::new();
+                for f in &files {
+                    let bytes = cache.get(&http, f).await?;
+                    docs.extend(documents(&String::from_utf8_lossy(&bytes), f.file_name())?);
+                }
+                Ok::<_, LabError>(docs)
             }
-            .provision(&spec)
-            .await
-        }
-        ProviderKind::Kind => {
-            Kind {
-                binary: "kind".into(),
-                node_image: node_image(args.provider, lock).expect("kind has a node image"),
-                preload: lock
-                    .images
-                    .iter()
-                    .filter(|i| !i.addon.starts_with("provider-"))
-                    .map(|i| i.reference())
-                    .collect(),
-            }
-            .provision(&spec)
-            .await
-        }
-        ProviderKind::Existing => {
-            Existing {
-                kubeconfig: default_kubeconfig(args.cluster.kubeconfig.clone()),
-                context: args.cluster.context.clone(),
-            }
-            .provision(&spec)
-            .await
-        }
+        };
+        let has = |a: Addon| addons.contains(&a);
+        Ok(Manifests {
+            crds: if has(Addon::Crds) {
+                fetch("crds").await?
+            } else {
+                vec![]
+            },
+            metallb: if has(Addon::Metallb) {
+                fetch("metallb").await?
+            } else {
+                vec![]
+            },
+            kong_crds: if has(Addon::Kong) {
+                fetch("kong").await?
+            } else {
+                vec![]
+            },
+            kong: if has(Addon::Kong) {
+                addons::kong_manifests()
+            } else {
+                vec![]
+            },
+            tls_secret: if has(Addon::Kong) {
+                Some(certs::lab_tls_secret(&state_dir(&args.lab.name))?)
+            } else {
+                None
+            },
+        })
+    }
+
+    /// Every object `up` would write but the Gateway API CRDs, which are
+    /// checked by bundle version instead.
+    fn owned_objects(&self) -> Vec<serde_json::Value> {
+        let mut all: Vec<serde_json::Value> = self.metallb.clone();
+        all.extend(self.kong_crds.iter().cloned());
+        all.extend(self.kong.iter().cloned());
+        all.extend(self.tls_secret.iter().cloned());
+        all
     }
 }
 
 async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Result<(), LabError> {
     let name = &args.lab.name;
+    let provider = LabProvider::choose(Choice {
+        kind: args.provider,
+        lock,
+        kubeconfig: args.cluster.kubeconfig.clone(),
+        context: args.cluster.context.clone(),
+        start_timeout: args.timeout,
+    });
+    let spec = lab_spec(name, args.http_port, args.https_port);
     let provisioned = steps
         .run(
-            &format!("Creating the cluster ({})", provider_name(args.provider)),
-            provision(args, lock),
+            &format!("Creating the cluster ({})", args.provider),
+            async { provider.await?.provision(&spec).await },
         )
         .await?;
+    let previous = LabState::load(name)?;
     let mut state = LabState {
         name: name.clone(),
-        provider: provider_name(args.provider).into(),
+        provider: args.provider,
         cluster: provisioned.clone(),
         addons: Vec::new(),
+        created: previous
+            .as_ref()
+            .map(|p| p.created.clone())
+            .unwrap_or_default(),
+        adopted: previous.map(|p| p.adopted).unwrap_or_default(),
     };
     state.save()?;
     let client = kube_client(&provisioned.kubeconfig, provisioned.context.as_deref()).await?;
@@ -123,76 +169,43 @@ async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Resu
         )
         .await?;
     steps.note(&format!("   Kubernetes {version} at {}", provisioned.api));
-
-    let cache = Cache::new(default_dir(), args.mirror.clone());
-    let http = http_client();
-    let fetch = |addon: &'static str| {
-        let cache = cache.clone();
-        let http = http.clone();
-        let files: Vec<_> = lock.files_of(addon).cloned().collect();
-        async move {
-            let mut docs = Vec::new();
-            for f in &files {
-                let bytes = cache.get(&http, f).await?;
-                docs.extend(documents(&String::from_utf8_lossy(&bytes), f.file_name())?);
-            }
-            Ok::<_, LabError>(docs)
+    let manifests = Manifests::fetch(args, lock, addons).await?;
+    let ledger = Arc::new(Ledger::new(state.created.clone(), args.adopt));
+    let foreign = foreign(&client, &ledger, &manifests.owned_objects()).await?;
+    if !foreign.is_empty() {
+        if !args.adopt {
+            return Err(LabError::NotOurs { objects: foreign });
         }
-    };
+        for f in &foreign {
+            steps.note(&format!(
+                "   adopting {f}: gwlab's manifest replaces the fields it sets"
+            ));
+        }
+    }
     let opts = Options {
         lab: name.clone(),
+        ledger: ledger.clone(),
         wait: !args.no_wait,
         force: args.force,
         timeout: args.timeout,
     };
-    let mut addresses = Vec::new();
-    for addon in addons {
-        match addon {
-            Addon::Crds => {
-                let docs = fetch("crds").await?;
-                steps
-                    .run(
-                        "Installing the Gateway API CRDs v1.2.1 (standard)",
-                        addons::install_crds(&client, &docs, &opts),
-                    )
-                    .await?;
-            }
-            Addon::Metallb => {
-                let docs = fetch("metallb").await?;
-                let network_name = provisioned.network.clone().ok_or_else(|| LabError::Refused("MetalLB needs the Docker network of the nodes; this provider has none (drop metallb from --addons)".into()))?;
-                let docker = docker::connect().await?;
-                let network = docker::network(&docker, &network_name)
-                    .await?
-                    .ok_or_else(|| {
-                        LabError::Refused(format!("Docker network {network_name} not found"))
-                    })?;
-                if args.provider == ProviderKind::Kind {
-                    // kind's node carries kubeadm's exclude-from-load-balancers label.
-                    addons::allow_load_balancers_on_nodes(&client).await?;
-                }
-                let pool = steps
-                    .run(
-                        "Installing MetalLB v0.15.3",
-                        addons::install_metallb(&client, &docs, &network, &opts),
-                    )
-                    .await?;
-                steps.note(&format!("   address pool {}", pool.join(", ")));
-            }
-            Addon::Kong => {
-                let crds = fetch("kong").await?;
-                let secret = certs::lab_tls_secret(&state_dir(name))?;
-                let manifests = addons::kong_manifests();
-                addresses = steps
-                    .run(
-                        "Installing Kong 3.8 and the Kong Ingress Controller 3.4",
-                        addons::install_kong(&client, &crds, &manifests, secret, &opts),
-                    )
-                    .await?;
-            }
-        }
-        state.addons.push(addon.as_str().into());
-        state.save()?;
-    }
+    let result = install(
+        args,
+        &client,
+        &provisioned,
+        addons,
+        &manifests,
+        &opts,
+        steps,
+        &mut state,
+    )
+    .await;
+    // What was created is recorded even when a later step failed, so that
+    // `down` can remove it.
+    state.created = ledger.created();
+    state.adopted.extend(ledger.adopted());
+    state.save()?;
+    let addresses = result?;
     if args.merge_kubeconfig {
         merge_kubeconfig(&provisioned)?;
     }
@@ -204,6 +217,73 @@ async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Resu
         steps.note(&reach_line(&addresses, provisioned.http_port, provisioned.https_port).await);
     }
     Ok(())
+}
+
+/// The addons in order; returns the lab Gateway's addresses.
+#[allow(clippy::too_many_arguments)]
+async fn install(
+    args: &UpArgs,
+    client: &kube::Client,
+    provisioned: &Provisioned,
+    addons: &[Addon],
+    m: &Manifests,
+    opts: &Options,
+    steps: &Steps,
+    state: &mut LabState,
+) -> Result<Vec<String>, LabError> {
+    let mut addresses = Vec::new();
+    for addon in addons {
+        match addon {
+            Addon::Crds => {
+                steps
+                    .run(
+                        "Installing the Gateway API CRDs v1.2.1 (standard)",
+                        addons::install_crds(client, &m.crds, opts),
+                    )
+                    .await?;
+            }
+            Addon::Metallb => {
+                let network = lab_network(provisioned).await?;
+                if args.provider == ProviderKind::Kind {
+                    // kind's node carries kubeadm's exclude-from-load-balancers label.
+                    addons::allow_load_balancers_on_nodes(client).await?;
+                }
+                let pool = steps
+                    .run(
+                        "Installing MetalLB v0.15.3",
+                        addons::install_metallb(client, &m.metallb, &network, opts),
+                    )
+                    .await?;
+                steps.note(&format!("   address pool {}", pool.join(", ")));
+            }
+            Addon::Kong => {
+                let secret = m.tls_secret.clone().expect("fetched with the kong addon");
+                addresses = steps
+                    .run(
+                        &format!(
+                            "Installing Kong {} and the Kong Ingress Controller {}",
+                            crate::kong::KONG_VERSION,
+                            crate::kong::KIC_VERSION
+                        ),
+                        addons::install_kong(client, &m.kong_crds, &m.kong, secret, opts),
+                    )
+                    .await?;
+            }
+        }
+        state.addons.push(addon.as_str().into());
+        state.created = opts.ledger.created();
+        state.save()?;
+    }
+    Ok(addresses)
+}
+
+/// The Docker network of the lab's nodes, for the MetalLB pool.
+async fn lab_network(p: &Provisioned) -> Result<docker::NetworkInfo, LabError> {
+    let network_name = p.network.clone().ok_or_else(|| LabError::Refused("MetalLB needs the Docker network of the nodes; this provider has none (drop metallb from --addons)".into()))?;
+    let docker = docker::connect().await?;
+    docker::network(&docker, &network_name)
+        .await?
+        .ok_or_else(|| LabError::Refused(format!("Docker network {network_name} not found")))
 }
 
 fn state_dir(name: &str) -> std::path::PathBuf {

@@ -4,11 +4,10 @@
 
 use std::time::Duration;
 
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
 use kube::api::Api;
 
-use super::apply::apply;
+use super::apply::{Ledger, apply, apply_as, existing};
 use super::docker::NetworkInfo;
 use super::{LabError, metallb, wait};
 
@@ -56,6 +55,8 @@ impl Addon {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub lab: String,
+    /// What the lab owns, and whether others' objects may be taken over.
+    pub ledger: std::sync::Arc<Ledger>,
     /// Wait for readiness (false: `--no-wait`).
     pub wait: bool,
     /// Replace CRDs of another bundle version or channel.
@@ -69,52 +70,45 @@ fn annotation<'a>(obj: &'a serde_json::Value, key: &str) -> Option<&'a str> {
         .and_then(|v| v.as_str())
 }
 
-/// Refuses to overwrite Gateway API CRDs of another bundle version or channel
-/// (unless `force`), naming what is installed and what gwlab would install.
-pub async fn check_installed_crds(
+fn bundle(obj: &serde_json::Value) -> (String, String) {
+    (
+        annotation(obj, BUNDLE_VERSION)
+            .unwrap_or("none")
+            .to_string(),
+        annotation(obj, CHANNEL).unwrap_or("none").to_string(),
+    )
+}
+
+/// Which of the Gateway API CRDs to apply: new ones and the lab's own.
+/// Someone else's CRDs of the same bundle are used as they are; of another
+/// bundle version or channel they stop the install (unless `force`, which
+/// replaces them), naming what is installed and what gwlab would install.
+pub async fn crds_to_apply(
     client: &Client,
     docs: &[serde_json::Value],
-    force: bool,
-) -> Result<(), LabError> {
-    let api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    opts: &Options,
+) -> Result<Vec<serde_json::Value>, LabError> {
+    let mut apply = Vec::new();
     let mut conflicts = Vec::new();
     for doc in docs {
-        let name = doc
-            .pointer("/metadata/name")
-            .and_then(|n| n.as_str())
-            .unwrap_or_default();
-        let Some(existing) = api.get_opt(name).await.map_err(LabError::kube(format!(
-            "cannot read CustomResourceDefinition {name}"
-        )))?
-        else {
+        let Some(existing) = existing(client, doc).await? else {
+            apply.push(doc.clone());
             continue;
         };
-        let annotations = existing.metadata.annotations.unwrap_or_default();
-        let have = (
-            annotations
-                .get(BUNDLE_VERSION)
-                .cloned()
-                .unwrap_or_else(|| "none".into()),
-            annotations
-                .get(CHANNEL)
-                .cloned()
-                .unwrap_or_else(|| "none".into()),
-        );
-        let want = (
-            annotation(doc, BUNDLE_VERSION)
-                .unwrap_or("none")
-                .to_string(),
-            annotation(doc, CHANNEL).unwrap_or("none").to_string(),
-        );
-        if have != want {
+        let installed = serde_json::to_value(&existing).unwrap_or_default();
+        let (have, want) = (bundle(&installed), bundle(doc));
+        if opts.ledger.is_ours(&existing) || (have != want && opts.force) {
+            apply.push(doc.clone());
+        } else if have != want {
+            let name = existing.metadata.name.clone().unwrap_or_default();
             conflicts.push(format!(
                 "{name}: installed {} ({} channel), gwlab installs {} ({} channel)",
                 have.0, have.1, want.0, want.1
             ));
         }
     }
-    if conflicts.is_empty() || force {
-        return Ok(());
+    if conflicts.is_empty() {
+        return Ok(apply);
     }
     Err(LabError::Refused(format!(
         "Gateway API CRDs of another version or channel are installed:\n  {}\nreplacing them can break the Gateway controllers that rely on them; re-run with --force to replace them, or use a cluster without them",
@@ -130,7 +124,10 @@ pub async fn apply_in_order(
     opts: &Options,
 ) -> Result<(), LabError> {
     for doc in docs {
-        apply(client, &opts.lab, doc.clone()).await?;
+        // CRDs reaching here with --force replace another bundle's knowingly.
+        let crd = doc.get("kind").and_then(|k| k.as_str()) == Some("CustomResourceDefinition");
+        let take_over = opts.ledger.adopt || (crd && opts.force);
+        apply_as(client, &opts.lab, &opts.ledger, doc.clone(), take_over).await?;
     }
     if opts.wait {
         for doc in docs
@@ -153,8 +150,8 @@ pub async fn install_crds(
     docs: &[serde_json::Value],
     opts: &Options,
 ) -> Result<(), LabError> {
-    check_installed_crds(client, docs, opts.force).await?;
-    apply_in_order(client, docs, opts).await
+    let docs = crds_to_apply(client, docs, opts).await?;
+    apply_in_order(client, &docs, opts).await
 }
 
 /// MetalLB: the native manifest, the controller Available, then the pool —
@@ -207,7 +204,7 @@ pub async fn install_metallb(
     }
     let deadline = tokio::time::Instant::now() + opts.timeout;
     for obj in metallb::pool_manifests(&addresses) {
-        apply_through_webhook(client, &opts.lab, obj, deadline).await?;
+        apply_through_webhook(client, &opts.lab, &opts.ledger, obj, deadline).await?;
     }
     Ok(addresses)
 }
@@ -217,14 +214,14 @@ pub async fn install_metallb(
 async fn apply_through_webhook(
     client: &Client,
     lab: &str,
+    ledger: &Ledger,
     obj: serde_json::Value,
     deadline: tokio::time::Instant,
 ) -> Result<(), LabError> {
     let mut pause = Duration::from_millis(250);
     loop {
-        match apply(client, lab, obj.clone()).await {
-            Err(LabError::Kube { source, .. })
-                if matches!(&*source, kube::Error::Api(s) if s.code == 500) =>
+        match apply(client, lab, ledger, obj.clone()).await {
+            Err(LabError::Kube { source, .. }) if matches!(&*source, kube::Error::Api(s) if s.code == 500) =>
             {
                 if tokio::time::Instant::now() + pause >= deadline {
                     return Err(LabError::WebhookNotReady { source });
@@ -261,7 +258,7 @@ pub async fn install_kong(
         .cloned()
         .partition(|d| d.get("kind").and_then(|k| k.as_str()) == Some("Namespace"));
     apply_in_order(client, &ns, opts).await?;
-    apply(client, &opts.lab, tls_secret).await?;
+    apply(client, &opts.lab, &opts.ledger, tls_secret).await?;
     apply_in_order(client, &rest, opts).await?;
     if !opts.wait {
         return Ok(Vec::new());

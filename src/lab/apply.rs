@@ -1,19 +1,25 @@
 //! Server-side apply of plain manifests (field manager `gwlab`, strict field
-//! validation), every object labelled as gwlab's, in the order given.
+//! validation), every object labelled as gwlab's, in the order given, and
+//! only over objects the lab owns: others' objects are named, not changed.
+
+use std::sync::Mutex;
 
 use kube::Client;
 use kube::api::{Api, DynamicObject, Patch, PatchParams, ValidationDirective};
 
 use super::{LAB_LABEL, LabError, MANAGED_BY};
+use crate::ownership::{Created, describe_owner};
 
 pub const FIELD_MANAGER: &str = "gwlab";
 
 pub use crate::kinds::resource;
 
+/// Server-side apply as gwlab, never forcing over another field manager
+/// (callers set `force` only when adopting knowingly).
 pub fn params() -> PatchParams {
     PatchParams {
         field_manager: Some(FIELD_MANAGER.into()),
-        force: true,
+        force: false,
         field_validation: Some(ValidationDirective::Strict),
         ..Default::default()
     }
@@ -66,18 +72,76 @@ pub fn with_labels(mut obj: serde_json::Value, labels: &[(&str, &str)]) -> serde
     obj
 }
 
-/// Applies one object as gwlab's (labelled with the lab).
-pub async fn apply(client: &Client, lab: &str, obj: serde_json::Value) -> Result<(), LabError> {
-    let what = describe(&obj);
-    let id = identity(&obj);
+/// The lab's ledger while `up` writes: what earlier runs of `up` created
+/// (from the lab state), what this one creates, and whether objects of
+/// others may be taken over (`--adopt`).
+#[derive(Debug, Default)]
+pub struct Ledger {
+    known: Vec<Created>,
+    pub adopt: bool,
+    created: Mutex<Vec<Created>>,
+    adopted: Mutex<Vec<Created>>,
+}
+
+impl Ledger {
+    pub fn new(known: Vec<Created>, adopt: bool) -> Ledger {
+        Ledger {
+            known,
+            adopt,
+            ..Default::default()
+        }
+    }
+
+    /// Whether `existing` is an object gwlab created for this lab.
+    pub fn is_ours(&self, existing: &DynamicObject) -> bool {
+        let uid = existing.metadata.uid.as_deref();
+        self.known
+            .iter()
+            .chain(self.created.lock().expect("ledger").iter())
+            .chain(self.adopted.lock().expect("ledger").iter())
+            .any(|c| Some(c.uid.as_str()) == uid)
+    }
+
+    /// Everything gwlab now holds for the lab: what it created, oldest first.
+    pub fn created(&self) -> Vec<Created> {
+        let mut all = self.known.clone();
+        for c in self.created.lock().expect("ledger").iter() {
+            if !all.iter().any(|k| k.uid == c.uid) {
+                all.push(c.clone());
+            }
+        }
+        all
+    }
+
+    /// Objects taken over with `--adopt` (kept by `gwlab down`).
+    pub fn adopted(&self) -> Vec<Created> {
+        self.adopted.lock().expect("ledger").clone()
+    }
+}
+
+/// An object `up` would write that someone else owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Foreign {
+    pub object: String,
+    pub owner: String,
+}
+
+impl std::fmt::Display for Foreign {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.object, self.owner)
+    }
+}
+
+fn api_for(client: &Client, obj: &serde_json::Value) -> Result<Api<DynamicObject>, LabError> {
+    let what = describe(obj);
+    let id = identity(obj);
     let (ar, namespaced) = resource(&id.api_version, &id.kind).ok_or_else(|| {
         LabError::Refused(format!(
             "{what}: gwlab does not install {} {}",
             id.api_version, id.kind
         ))
     })?;
-    let obj = with_labels(obj, &[MANAGED_BY, (LAB_LABEL, lab)]);
-    let api: Api<DynamicObject> = if namespaced {
+    Ok(if namespaced {
         Api::namespaced_with(
             client.clone(),
             id.namespace.as_deref().unwrap_or("default"),
@@ -85,10 +149,95 @@ pub async fn apply(client: &Client, lab: &str, obj: serde_json::Value) -> Result
         )
     } else {
         Api::all_with(client.clone(), &ar)
+    })
+}
+
+/// The object as it is on the cluster, if it exists (a kind the cluster does
+/// not serve yet, as before its CRD, has no objects).
+pub async fn existing(
+    client: &Client,
+    obj: &serde_json::Value,
+) -> Result<Option<DynamicObject>, LabError> {
+    let api = api_for(client, obj)?;
+    match api.get(&identity(obj).name).await {
+        Ok(o) => Ok(Some(o)),
+        Err(e) if crate::api_error::is_not_found(&e) => Ok(None),
+        Err(e) => Err(LabError::kube(format!("cannot read {}", describe(obj)))(e)),
+    }
+}
+
+/// The objects among `docs` that exist and are not the lab's, read before
+/// anything is written.
+pub async fn foreign(
+    client: &Client,
+    ledger: &Ledger,
+    docs: &[serde_json::Value],
+) -> Result<Vec<Foreign>, LabError> {
+    let mut out = Vec::new();
+    for doc in docs {
+        if let Some(o) = existing(client, doc).await?
+            && !ledger.is_ours(&o)
+        {
+            out.push(Foreign {
+                object: describe(doc),
+                owner: describe_owner(&o),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Applies one object as gwlab's (labelled with the lab): created and
+/// recorded when it is new, updated when the lab owns it, taken over only
+/// with `--adopt`, and otherwise refused without a write.
+pub async fn apply(
+    client: &Client,
+    lab: &str,
+    ledger: &Ledger,
+    obj: serde_json::Value,
+) -> Result<(), LabError> {
+    apply_as(client, lab, ledger, obj, ledger.adopt).await
+}
+
+/// [`apply`], taking over another owner's object when `take_over`.
+pub async fn apply_as(
+    client: &Client,
+    lab: &str,
+    ledger: &Ledger,
+    obj: serde_json::Value,
+    take_over: bool,
+) -> Result<(), LabError> {
+    let what = describe(&obj);
+    let id = identity(&obj);
+    let before = existing(client, &obj).await?;
+    let adopting = match &before {
+        Some(o) if !ledger.is_ours(o) => {
+            if !take_over {
+                return Err(LabError::NotOurs {
+                    objects: vec![Foreign {
+                        object: what,
+                        owner: describe_owner(o),
+                    }],
+                });
+            }
+            true
+        }
+        _ => false,
     };
-    api.patch(&id.name, &params(), &Patch::Apply(&obj))
+    let obj = with_labels(obj, &[MANAGED_BY, (LAB_LABEL, lab)]);
+    let mut pp = params();
+    pp.force = adopting;
+    let after = api_for(client, &obj)?
+        .patch(&id.name, &pp, &Patch::Apply(&obj))
         .await
         .map_err(LabError::kube(format!("cannot apply {what}")))?;
+    if let Some(c) = Created::of(&id.api_version, &id.kind, &after) {
+        match (&before, adopting) {
+            (None, _) => ledger.created.lock().expect("ledger").push(c),
+            (Some(_), true) => ledger.adopted.lock().expect("ledger").push(c),
+            (Some(_), false) => {}
+        }
+    }
     Ok(())
 }
 

@@ -4,8 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::cli::ProviderKind;
-use crate::lab::lock::Lock;
 use crate::lab::providers::LabSpec;
 use crate::lab::{LabError, cache, state};
 
@@ -22,23 +20,6 @@ pub fn lab_spec(name: &str, http_port: u16, https_port: u16) -> LabSpec {
 /// Where `gwlab pull` leaves image archives that k3s imports at start.
 pub fn images_dir() -> PathBuf {
     cache::default_dir().join("images").join("k3s")
-}
-
-pub fn provider_name(p: ProviderKind) -> &'static str {
-    match p {
-        ProviderKind::K3s => "k3s",
-        ProviderKind::Kind => "kind",
-        ProviderKind::Existing => "existing",
-    }
-}
-
-/// The node image a provider runs, from the lock.
-pub fn node_image(p: ProviderKind, lock: &Lock) -> Option<String> {
-    match p {
-        ProviderKind::K3s => Some(lock.image("k3s").reference()),
-        ProviderKind::Kind => Some(lock.image("kind-node").reference()),
-        ProviderKind::Existing => None,
-    }
 }
 
 /// A client for a kubeconfig (and context), as kubectl would build it.

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::LabError;
-use super::providers::Provisioned;
+use super::providers::{ProviderKind, Provisioned};
+use crate::ownership::Created;
 
 fn base() -> PathBuf {
     match std::env::var_os("XDG_STATE_HOME").filter(|d| !d.is_empty()) {
@@ -33,11 +34,18 @@ pub fn run_record(run: &str) -> PathBuf {
 #[serde(rename_all = "camelCase")]
 pub struct LabState {
     pub name: String,
-    pub provider: String,
+    pub provider: ProviderKind,
     /// What the provider made: kubeconfig, API server, network, host ports.
     #[serde(flatten)]
     pub cluster: Provisioned,
     pub addons: Vec<String>,
+    /// The objects `up` created in the cluster, oldest first: the only ones
+    /// `down` deletes on a cluster gwlab did not create.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created: Vec<Created>,
+    /// Objects taken over with `--adopt`: they existed before, so `down` keeps them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adopted: Vec<Created>,
 }
 
 impl LabState {

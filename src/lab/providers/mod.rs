@@ -7,8 +7,126 @@ pub mod k3s;
 pub mod kind;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::LabError;
+use super::lock::Lock;
+
+/// Which provider a lab uses; recorded in the lab's state.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// k3s in Docker (needs only a Docker engine).
+    K3s,
+    /// kind (needs the `kind` binary).
+    Kind,
+    /// An existing cluster from a kubeconfig context.
+    Existing,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::K3s => "k3s",
+            ProviderKind::Kind => "kind",
+            ProviderKind::Existing => "existing",
+        }
+    }
+
+    /// The node image the provider runs, from the lock.
+    pub fn node_image(self, lock: &Lock) -> Option<String> {
+        match self {
+            ProviderKind::K3s => Some(lock.image("k3s").reference()),
+            ProviderKind::Kind => Some(lock.image("kind-node").reference()),
+            ProviderKind::Existing => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The provider of a lab, chosen in one place for `up` and `down`.
+pub enum LabProvider {
+    K3s(k3s::K3s),
+    Kind(kind::Kind),
+    Existing(existing::Existing),
+}
+
+/// What choosing a provider needs to know.
+pub struct Choice<'a> {
+    pub kind: ProviderKind,
+    pub lock: &'a Lock,
+    /// `--kubeconfig` / `--context` (the existing provider).
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    pub start_timeout: Duration,
+}
+
+impl LabProvider {
+    pub async fn choose(c: Choice<'_>) -> Result<LabProvider, LabError> {
+        let image = c.kind.node_image(c.lock).unwrap_or_default();
+        Ok(match c.kind {
+            ProviderKind::K3s => LabProvider::K3s(k3s::K3s {
+                docker: super::docker::connect().await?,
+                image,
+                start_timeout: c.start_timeout,
+            }),
+            ProviderKind::Kind => LabProvider::Kind(kind::Kind {
+                binary: "kind".into(),
+                node_image: image,
+                preload: c
+                    .lock
+                    .images
+                    .iter()
+                    .filter(|i| !i.addon.starts_with("provider-"))
+                    .map(|i| i.reference())
+                    .collect(),
+            }),
+            ProviderKind::Existing => LabProvider::Existing(existing::Existing {
+                kubeconfig: existing::default_kubeconfig(c.kubeconfig),
+                context: c.context,
+            }),
+        })
+    }
+
+    pub fn kind(&self) -> ProviderKind {
+        match self {
+            LabProvider::K3s(_) => ProviderKind::K3s,
+            LabProvider::Kind(_) => ProviderKind::Kind,
+            LabProvider::Existing(_) => ProviderKind::Existing,
+        }
+    }
+
+    pub fn info(&self) -> ProviderInfo {
+        match self {
+            LabProvider::K3s(p) => p.info(),
+            LabProvider::Kind(p) => p.info(),
+            LabProvider::Existing(p) => p.info(),
+        }
+    }
+
+    pub async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, LabError> {
+        match self {
+            LabProvider::K3s(p) => p.provision(lab).await,
+            LabProvider::Kind(p) => p.provision(lab).await,
+            LabProvider::Existing(p) => p.provision(lab).await,
+        }
+    }
+
+    pub async fn delete(&self, lab: &LabSpec) -> Result<Vec<String>, LabError> {
+        match self {
+            LabProvider::K3s(p) => p.delete(lab).await,
+            LabProvider::Kind(p) => p.delete(lab).await,
+            LabProvider::Existing(p) => p.delete(lab).await,
+        }
+    }
+}
 
 /// A lab as the user asked for it.
 #[derive(Debug, Clone)]
