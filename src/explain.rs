@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use crate::model::compile::{BackendTarget, Compiled};
-use crate::model::evaluate::{self, Outcome};
+use crate::model::compile::{Backend, BackendTarget, Compiled};
+use crate::model::evaluate::{self, Evaluation, Forward, Outcome};
 use crate::model::request::RequestHead;
 use crate::model::status::find;
 use crate::targets::GatewayRef;
@@ -75,23 +75,45 @@ fn condition_text(c: Option<&crate::model::status::Condition>) -> String {
     }
 }
 
+/// The Gateway asked about is not one the target compiled.
+#[derive(Debug, thiserror::Error)]
+#[error("Gateway {gateway} is not in the scenario (nor the lab Gateway kong-system/kong)")]
+pub struct UnknownGateway {
+    pub gateway: String,
+}
+
 pub fn explain(
     compiled: &Compiled,
     gw: &GatewayRef,
     port: u16,
     req: RequestHead,
-) -> Result<Explanation, String> {
-    let table = compiled.gateway(&gw.namespace, &gw.name).ok_or_else(|| {
-        format!("Gateway {gw} is not in the scenario (nor the lab Gateway kong-system/kong)")
-    })?;
+) -> Result<Explanation, UnknownGateway> {
+    let table = compiled
+        .gateway(&gw.namespace, &gw.name)
+        .ok_or_else(|| UnknownGateway {
+            gateway: gw.to_string(),
+        })?;
     let ev = evaluate::evaluate(table, port, &req);
-    let winner = ev.winner.map(|i| ev.candidates[i].precedence.clone());
-    let candidates = ev
-        .candidates
+    Ok(Explanation {
+        request: req,
+        gateway: gw.to_string(),
+        port,
+        listener: ev.listener.clone(),
+        candidates: candidate_views(&ev),
+        filters: ev.filters_applied.clone(),
+        outcome: outcome_view(&ev.outcome),
+        attachments: attachments(compiled),
+    })
+}
+
+/// Every candidate with its verdict: won, lost (and to what), or no match (and why).
+fn candidate_views(ev: &Evaluation) -> Vec<CandidateView> {
+    let winner = ev.winner.map(|i| &ev.candidates[i].precedence);
+    ev.candidates
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let (verdict, why) = match (&c.mismatch, &winner) {
+            let (verdict, why) = match (&c.mismatch, winner) {
                 (Some(m), _) => ("no match", m.clone()),
                 (None, Some(_)) if Some(i) == ev.winner => (
                     "won",
@@ -109,92 +131,89 @@ pub fn explain(
                 precedence: c.precedence.clone(),
             }
         })
-        .collect();
-    let outcome = match &ev.outcome {
-        Outcome::NotFound { why } => OutcomeView {
-            status: Some(404),
-            summary: format!("404: {why}"),
-            location: None,
-            backends: vec![],
-            forwarded: None,
-        },
-        Outcome::ServerError { why } => OutcomeView {
-            status: Some(500),
-            summary: format!("500: {why}"),
-            location: None,
-            backends: vec![],
-            forwarded: None,
-        },
+        .collect()
+}
+
+fn outcome_view(outcome: &Outcome) -> OutcomeView {
+    let answered = |status: u16, summary: String, location: Option<String>| OutcomeView {
+        status: Some(status),
+        summary,
+        location,
+        backends: vec![],
+        forwarded: None,
+    };
+    match outcome {
+        Outcome::NotFound { why } => answered(404, format!("404: {why}"), None),
+        Outcome::ServerError { why } => answered(500, format!("500: {why}"), None),
         Outcome::Redirect {
             status, location, ..
-        } => OutcomeView {
-            status: Some(*status),
-            summary: format!("{status} redirect to {location}"),
-            location: Some(location.clone()),
-            backends: vec![],
-            forwarded: None,
-        },
-        Outcome::Forward(f) => {
-            let total: u32 = f.backends.iter().map(|b| b.weight).sum();
-            let backends: Vec<BackendShare> = f
-                .backends
-                .iter()
-                .map(|b| BackendShare {
-                    backend: b.display.clone(),
-                    weight: b.weight,
-                    percent: if total == 0 {
-                        0.0
-                    } else {
-                        100.0 * b.weight as f64 / total as f64
-                    },
-                    result: match &b.target {
-                        _ if b.weight == 0 => "no traffic (weight 0)".into(),
-                        BackendTarget::Echo { namespace, name } => {
-                            format!("answered by echo backend {namespace}/{name}")
-                        }
-                        BackendTarget::NoEndpoints { namespace, name } => format!(
-                            "503: Service {namespace}/{name} has no echo backend behind it here"
-                        ),
-                        BackendTarget::Invalid { reason, message } => {
-                            format!("500: {reason}: {message}")
-                        }
-                    },
-                })
-                .collect();
-            let all_echo = f
-                .backends
-                .iter()
-                .filter(|b| b.weight > 0)
-                .all(|b| matches!(b.target, BackendTarget::Echo { .. }));
-            let summary = if backends.iter().filter(|b| b.weight > 0).count() == 1 {
-                let b = backends
-                    .iter()
-                    .find(|b| b.weight > 0)
-                    .expect("one backend with weight");
-                format!("forwarded to {}: {}", b.backend, b.result)
-            } else {
-                format!(
-                    "forwarded to one of {} backends by weight{}",
-                    backends.iter().filter(|b| b.weight > 0).count(),
-                    if all_echo { "" } else { " (some shares fail)" }
-                )
-            };
-            OutcomeView {
-                status: None,
-                summary,
-                location: None,
-                backends,
-                forwarded: Some(f.request.clone()),
-            }
-        }
+        } => answered(
+            *status,
+            format!("{status} redirect to {location}"),
+            Some(location.clone()),
+        ),
+        Outcome::Forward(f) => forward_view(f),
+    }
+}
+
+fn forward_view(f: &Forward) -> OutcomeView {
+    let total: u32 = f.backends.iter().map(|b| b.weight).sum();
+    let backends: Vec<BackendShare> = f.backends.iter().map(|b| share(b, total)).collect();
+    let all_echo = f
+        .backends
+        .iter()
+        .filter(|b| b.weight > 0)
+        .all(|b| matches!(b.target, BackendTarget::Echo { .. }));
+    let with_traffic: Vec<&BackendShare> = backends.iter().filter(|b| b.weight > 0).collect();
+    let summary = match with_traffic[..] {
+        [b] => format!("forwarded to {}: {}", b.backend, b.result),
+        _ => format!(
+            "forwarded to one of {} backends by weight{}",
+            with_traffic.len(),
+            if all_echo { "" } else { " (some shares fail)" }
+        ),
     };
-    let mut attachments = Vec::new();
+    OutcomeView {
+        status: None,
+        summary,
+        location: None,
+        backends,
+        forwarded: Some(f.request.clone()),
+    }
+}
+
+/// One backend's share of the traffic and what that share gets.
+fn share(b: &Backend, total: u32) -> BackendShare {
+    BackendShare {
+        backend: b.display.clone(),
+        weight: b.weight,
+        percent: if total == 0 {
+            0.0
+        } else {
+            100.0 * b.weight as f64 / total as f64
+        },
+        result: match &b.target {
+            _ if b.weight == 0 => "no traffic (weight 0)".into(),
+            BackendTarget::Echo { namespace, name } => {
+                format!("answered by echo backend {namespace}/{name}")
+            }
+            BackendTarget::NoEndpoints { namespace, name } => {
+                format!("503: Service {namespace}/{name} has no echo backend behind it here")
+            }
+            BackendTarget::Invalid { reason, message } => format!("500: {reason}: {message}"),
+        },
+    }
+}
+
+/// How every HTTPRoute attached to each of its parents.
+fn attachments(compiled: &Compiled) -> Vec<Attachment> {
+    let mut out = Vec::new();
     for (key, st) in &compiled.status {
         if key.kind != "HTTPRoute" {
             continue;
         }
         for p in &st.parents {
-            attachments.push(Attachment {
+            out.push(Attachment {
                 route: format!("{}/{}", key.namespace, key.name),
                 parent: p.parent.clone(),
                 section: p.section_name.clone(),
@@ -203,16 +222,7 @@ pub fn explain(
             });
         }
     }
-    Ok(Explanation {
-        request: req,
-        gateway: gw.to_string(),
-        port,
-        listener: ev.listener.clone(),
-        candidates,
-        filters: ev.filters_applied.clone(),
-        outcome,
-        attachments,
-    })
+    out
 }
 
 pub fn render_text(e: &Explanation) -> String {
@@ -233,53 +243,66 @@ pub fn render_text(e: &Explanation) -> String {
             .as_deref()
             .unwrap_or("none accepts this host on this port")
     ));
-    if e.candidates.is_empty() {
-        out.push("candidates: none (no route is attached to this listener)".into());
-    } else {
-        out.push("candidates, in precedence order:".into());
-        for c in &e.candidates {
-            let p = &c.precedence;
-            let traits = format!(
-                "hostname {}/{}, {}, method {}, headers {}, query {}, age #{}",
-                p.hostname.0,
-                p.hostname.1,
-                if p.exact_path {
-                    "Exact path".to_string()
-                } else {
-                    format!("prefix {} chars", p.prefix_len)
-                },
-                if p.method { "yes" } else { "no" },
-                p.headers,
-                p.query,
-                p.created
-            );
-            out.push(format!(
-                "  {:<8} {} rule {} match {}: {}",
-                c.verdict.to_uppercase(),
-                c.route,
-                c.rule,
-                c.match_index,
-                c.why
-            ));
-            out.push(format!("           ({traits})"));
-        }
-    }
+    render_candidates(&e.candidates, &mut out);
     if !e.filters.is_empty() {
         out.push("filters, in order:".into());
         for f in &e.filters {
             out.push(format!("  {f}"));
         }
     }
-    out.push(format!("outcome:  {}", e.outcome.summary));
-    if e.outcome.backends.len() > 1 || e.outcome.backends.iter().any(|b| b.weight != 1) {
-        for b in &e.outcome.backends {
+    render_outcome(&e.outcome, &mut out);
+    render_attachments(&e.attachments, &mut out);
+    out.join("\n") + "\n"
+}
+
+fn render_candidates(candidates: &[CandidateView], out: &mut Vec<String>) {
+    if candidates.is_empty() {
+        out.push("candidates: none (no route is attached to this listener)".into());
+        return;
+    }
+    out.push("candidates, in precedence order:".into());
+    for c in candidates {
+        out.push(format!(
+            "  {:<8} {} rule {} match {}: {}",
+            c.verdict.to_uppercase(),
+            c.route,
+            c.rule,
+            c.match_index,
+            c.why
+        ));
+        out.push(format!("           ({})", traits(&c.precedence)));
+    }
+}
+
+/// What a candidate's precedence rests on, in the spec's order.
+fn traits(p: &evaluate::Precedence) -> String {
+    format!(
+        "hostname {}/{}, {}, method {}, headers {}, query {}, age #{}",
+        p.hostname.0,
+        p.hostname.1,
+        if p.exact_path {
+            "Exact path".to_string()
+        } else {
+            format!("prefix {} chars", p.prefix_len)
+        },
+        if p.method { "yes" } else { "no" },
+        p.headers,
+        p.query,
+        p.created
+    )
+}
+
+fn render_outcome(o: &OutcomeView, out: &mut Vec<String>) {
+    out.push(format!("outcome:  {}", o.summary));
+    if o.backends.len() > 1 || o.backends.iter().any(|b| b.weight != 1) {
+        for b in &o.backends {
             out.push(format!(
                 "  {:>5.1}%  {} (weight {}): {}",
                 b.percent, b.backend, b.weight, b.result
             ));
         }
     }
-    if let Some(f) = &e.outcome.forwarded {
+    if let Some(f) = &o.forwarded {
         out.push(format!(
             "forwarded request: {} {}{} host {}",
             f.method,
@@ -291,19 +314,188 @@ pub fn render_text(e: &Explanation) -> String {
             f.host
         ));
     }
-    if !e.attachments.is_empty() {
-        out.push("route attachment:".into());
-        for a in &e.attachments {
-            let section = a
-                .section
-                .as_ref()
-                .map(|s| format!(" section {s}"))
-                .unwrap_or_default();
-            out.push(format!(
-                "  {} → {}{section}: Accepted {}, ResolvedRefs {}",
-                a.route, a.parent, a.accepted, a.resolved_refs
-            ));
+}
+
+fn render_attachments(attachments: &[Attachment], out: &mut Vec<String>) {
+    if attachments.is_empty() {
+        return;
+    }
+    out.push("route attachment:".into());
+    for a in attachments {
+        let section = a
+            .section
+            .as_ref()
+            .map(|s| format!(" section {s}"))
+            .unwrap_or_default();
+        out.push(format!(
+            "  {} → {}{section}: Accepted {}, ResolvedRefs {}",
+            a.route, a.parent, a.accepted, a.resolved_refs
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend(name: &str, weight: u32, target: BackendTarget) -> Backend {
+        Backend {
+            display: format!("app/{name}:80"),
+            weight,
+            target,
+            filters: vec![],
         }
     }
-    out.join("\n") + "\n"
+
+    fn echo(name: &str) -> BackendTarget {
+        BackendTarget::Echo {
+            namespace: "app".into(),
+            name: name.into(),
+        }
+    }
+
+    fn request() -> RequestHead {
+        RequestHead {
+            method: "GET".into(),
+            scheme: "http".into(),
+            host: "a.example.com".into(),
+            path: "/".into(),
+            query: Some("x=1".into()),
+            headers: vec![],
+        }
+    }
+
+    fn forward(backends: Vec<Backend>) -> OutcomeView {
+        outcome_view(&Outcome::Forward(Box::new(Forward {
+            request: request(),
+            backends,
+            response_headers: vec![],
+            mirrors: vec![],
+            matched_path: "/".into(),
+            request_timeout: None,
+            backend_timeout: None,
+        })))
+    }
+
+    #[test]
+    fn shares_say_what_each_part_of_the_traffic_gets() {
+        let v = forward(vec![
+            backend("a", 3, echo("a")),
+            backend(
+                "b",
+                1,
+                BackendTarget::NoEndpoints {
+                    namespace: "app".into(),
+                    name: "b".into(),
+                },
+            ),
+            backend("c", 0, echo("c")),
+        ]);
+        let results: Vec<(f64, &str)> = v
+            .backends
+            .iter()
+            .map(|b| (b.percent, b.result.as_str()))
+            .collect();
+        assert_eq!(
+            results,
+            [
+                (75.0, "answered by echo backend app/a"),
+                (
+                    25.0,
+                    "503: Service app/b has no echo backend behind it here"
+                ),
+                (0.0, "no traffic (weight 0)"),
+            ]
+        );
+        assert_eq!(
+            v.summary,
+            "forwarded to one of 2 backends by weight (some shares fail)"
+        );
+        assert_eq!(v.status, None);
+        assert_eq!(v.forwarded, Some(request()));
+    }
+
+    #[test]
+    fn one_backend_with_traffic_is_named_in_the_summary() {
+        let invalid = BackendTarget::Invalid {
+            reason: "BackendNotFound".into(),
+            message: "Service app/x not found".into(),
+        };
+        let v = forward(vec![backend("x", 1, invalid), backend("y", 0, echo("y"))]);
+        assert_eq!(
+            v.summary,
+            "forwarded to app/x:80: 500: BackendNotFound: Service app/x not found"
+        );
+        let none = forward(vec![backend("z", 0, echo("z"))]);
+        assert_eq!(
+            (none.backends[0].percent, none.summary.as_str()),
+            (0.0, "forwarded to one of 0 backends by weight")
+        );
+    }
+
+    #[test]
+    fn answers_without_backends_carry_their_status() {
+        let v = outcome_view(&Outcome::Redirect {
+            status: 301,
+            location: "https://a.example.com/".into(),
+            response_headers: vec![],
+        });
+        assert_eq!(
+            (v.status, v.summary.as_str()),
+            (Some(301), "301 redirect to https://a.example.com/")
+        );
+        assert_eq!(v.location.as_deref(), Some("https://a.example.com/"));
+        let v = outcome_view(&Outcome::NotFound {
+            why: "no route".into(),
+        });
+        assert_eq!((v.status, v.summary.as_str()), (Some(404), "404: no route"));
+        let v = outcome_view(&Outcome::ServerError { why: "bad".into() });
+        assert_eq!((v.status, v.summary.as_str()), (Some(500), "500: bad"));
+    }
+
+    #[test]
+    fn an_unknown_gateway_is_an_error_naming_it() {
+        let gw = GatewayRef {
+            namespace: "ns".into(),
+            name: "missing".into(),
+        };
+        let e = explain(&Compiled::default(), &gw, 80, request()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Gateway ns/missing is not in the scenario (nor the lab Gateway kong-system/kong)"
+        );
+    }
+
+    #[test]
+    fn text_rendering_lists_the_forwarded_request_and_weighted_shares() {
+        let e = Explanation {
+            request: request(),
+            gateway: "ns/gw".into(),
+            port: 80,
+            listener: None,
+            candidates: vec![],
+            filters: vec!["RequestHeaderModifier".into()],
+            outcome: forward(vec![backend("a", 2, echo("a"))]),
+            attachments: vec![Attachment {
+                route: "app/r".into(),
+                parent: "ns/gw".into(),
+                section: Some("http".into()),
+                accepted: "True (Accepted)".into(),
+                resolved_refs: "True (ResolvedRefs)".into(),
+            }],
+        };
+        let text = render_text(&e);
+        let expected = "request:  GET http://a.example.com/?x=1 (Gateway ns/gw, port 80)
+listener: none accepts this host on this port
+candidates: none (no route is attached to this listener)
+filters, in order:
+  RequestHeaderModifier
+outcome:  forwarded to app/a:80: answered by echo backend app/a
+  100.0%  app/a:80 (weight 2): answered by echo backend app/a
+forwarded request: GET /?x=1 host a.example.com
+route attachment:
+  app/r → ns/gw section http: Accepted True (Accepted), ResolvedRefs True (ResolvedRefs)
+";
+        assert_eq!(text, expected);
+    }
 }

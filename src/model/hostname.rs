@@ -1,34 +1,49 @@
 //! Hostnames as Gateway API defines them: exact names and `*.` wildcards, their
 //! matching, the listener/route intersection, and specificity for precedence.
 
+/// Why a hostname is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostnameError {
+    #[error("must be 1 to 253 characters")]
+    Length,
+    #[error("a wildcard must be the whole first label, as in `*.example.com`")]
+    Wildcard,
+    #[error("IP addresses are not allowed")]
+    IpAddress,
+    #[error(
+        "label `{0}` must be lower-case letters, digits and `-`, not starting or ending with `-`"
+    )]
+    Label(String),
+}
+
 /// Checks a hostname the way the CRDs do: RFC 1123 labels, an optional leading
 /// `*.` label, no IP address, lower case.
-pub fn validate(h: &str) -> Result<(), String> {
+pub fn validate(h: &str) -> Result<(), HostnameError> {
     if h.is_empty() || h.len() > 253 {
-        return Err("must be 1 to 253 characters".into());
+        return Err(HostnameError::Length);
     }
     let body = h.strip_prefix("*.").unwrap_or(h);
     if body.contains('*') {
-        return Err("a wildcard must be the whole first label, as in `*.example.com`".into());
+        return Err(HostnameError::Wildcard);
     }
     if body.parse::<std::net::Ipv4Addr>().is_ok() || h.contains(':') {
-        return Err("IP addresses are not allowed".into());
+        return Err(HostnameError::IpAddress);
     }
-    for label in body.split('.') {
-        let ok = !label.is_empty()
-            && label.len() <= 63
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !label.starts_with('-')
-            && !label.ends_with('-');
-        if !ok {
-            return Err(format!(
-                "label `{label}` must be lower-case letters, digits and `-`, not starting or ending with `-`"
-            ));
-        }
+    match body.split('.').find(|label| !valid_label(label)) {
+        Some(label) => Err(HostnameError::Label(label.to_string())),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// An RFC 1123 label, lower case.
+fn valid_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
 }
 
 pub fn is_wildcard(h: &str) -> bool {
@@ -167,6 +182,24 @@ mod tests {
         assert!(validate("10.0.0.1").is_err());
         assert!(validate("Example.com").is_err());
         assert!(validate("-a.com").is_err());
+    }
+
+    #[test]
+    fn validation_errors_say_what_is_wrong() {
+        let text = |h: &str| validate(h).unwrap_err().to_string();
+        assert_eq!(text(""), "must be 1 to 253 characters");
+        assert_eq!(validate(&"a".repeat(254)), Err(HostnameError::Length));
+        assert_eq!(
+            text("a.*.com"),
+            "a wildcard must be the whole first label, as in `*.example.com`"
+        );
+        assert_eq!(text("10.0.0.1"), "IP addresses are not allowed");
+        assert_eq!(text("::1"), "IP addresses are not allowed");
+        assert_eq!(
+            text("ok.Bad-.com"),
+            "label `Bad-` must be lower-case letters, digits and `-`, not starting or ending with `-`"
+        );
+        assert_eq!(validate("a..b"), Err(HostnameError::Label(String::new())));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The lab stack every target provides (docs/scenario-format.md, "The lab gateway"):
+//! The lab stack every target provides (the scenario format, section "The lab gateway"):
 //! GatewayClass `kong` and Gateway `kong-system/kong` with listeners `http` (80)
 //! and `https` (443).
 

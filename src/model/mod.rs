@@ -12,4 +12,6 @@ pub mod timeouts;
 pub mod world;
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;

@@ -30,6 +30,22 @@ impl Condition {
             observed_generation: generation,
         }
     }
+
+    /// `type_` True, with `type_` as its reason and no message, when `ok`;
+    /// else False for `reason` and `message`.
+    pub fn holds_or(
+        type_: &str,
+        ok: bool,
+        reason: &str,
+        message: impl Into<String>,
+        generation: u64,
+    ) -> Self {
+        if ok {
+            Condition::new(type_, true, type_, "", generation)
+        } else {
+            Condition::new(type_, false, reason, message, generation)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,4 +85,20 @@ pub struct ObjectStatus {
 
 pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
     conditions.iter().find(|c| c.type_ == type_)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_condition_that_holds_has_its_type_as_reason_and_no_message() {
+        let c = Condition::holds_or("Programmed", true, "Invalid", "broken", 4);
+        assert_eq!(c, Condition::new("Programmed", true, "Programmed", "", 4));
+        let c = Condition::holds_or("Programmed", false, "Invalid", "broken", 4);
+        assert_eq!(
+            c,
+            Condition::new("Programmed", false, "Invalid", "broken", 4)
+        );
+    }
 }

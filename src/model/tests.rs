@@ -1,16 +1,12 @@
 //! Spec rules, each checked through real objects: YAML in, status and routing out.
 
-use std::path::Path;
-
 use super::compile::{Compiled, compile};
 use super::evaluate::{Outcome, evaluate, pick_backend};
 use super::lab_gateway;
 use super::request::RequestHead;
 use super::status::find;
+use super::test_support::{NS, apply};
 use super::world::{EchoService, ObjKey, World};
-use crate::manifest::parse_text;
-
-const NS: &str = "app";
 
 fn world(yaml: &str, echo: &[&str]) -> World {
     let mut w = World::default();
@@ -28,15 +24,6 @@ fn world(yaml: &str, echo: &[&str]) -> World {
     }
     apply(&mut w, yaml);
     w
-}
-
-fn apply(w: &mut World, yaml: &str) {
-    for mut m in parse_text(Path::new("t.yaml"), yaml).unwrap_or_else(|e| panic!("{e:?}")) {
-        if m.namespace.is_none() && !m.is_cluster_scoped() {
-            m.namespace = Some(NS.into());
-        }
-        w.apply(m);
-    }
 }
 
 fn route(name: &str, spec: &str) -> String {

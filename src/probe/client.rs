@@ -11,6 +11,37 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use super::observe::Observation;
 
+/// Why a probe's client cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{0}")]
+    Protocols(#[source] rustls::Error),
+    #[error("tls.verify: true, but this target has no lab CA to verify against")]
+    NoLabCa,
+    #[error("the lab CA is not usable: {0}")]
+    LabCa(#[source] rustls::Error),
+    #[error("the URL has no host")]
+    NoHost,
+    #[error("cannot set the port")]
+    SetPort,
+    #[error("cannot set the address")]
+    SetAddress,
+    #[error("cannot build the HTTP client: {0}")]
+    Build(#[source] reqwest::Error),
+}
+
+/// Why a request got no response.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("{0}")]
+    Method(#[source] http::method::InvalidMethod),
+    /// Displayed with every underlying cause, as `error: cause: cause...`.
+    #[error("{}", describe(.0))]
+    Transport(#[source] reqwest::Error),
+    #[error("request task failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
+}
+
 /// Accepts any certificate (the lab's is self-made), still checking handshake signatures.
 #[derive(Debug)]
 struct AcceptAnyCertificate(Arc<rustls::crypto::CryptoProvider>);
@@ -60,18 +91,15 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 fn tls_config(
     verify: bool,
     anchor: Option<CertificateDer<'static>>,
-) -> Result<rustls::ClientConfig, String> {
+) -> Result<rustls::ClientConfig, ClientError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
+        .map_err(ClientError::Protocols)?;
     let mut config = if verify {
         let mut roots = rustls::RootCertStore::empty();
-        let anchor =
-            anchor.ok_or("tls.verify: true, but this target has no lab CA to verify against")?;
-        roots
-            .add(anchor)
-            .map_err(|e| format!("the lab CA is not usable: {e}"))?;
+        let anchor = anchor.ok_or(ClientError::NoLabCa)?;
+        roots.add(anchor).map_err(ClientError::LabCa)?;
         builder.with_root_certificates(roots).with_no_client_auth()
     } else {
         builder
@@ -121,8 +149,8 @@ impl PinnedClient {
         addr: SocketAddr,
         verify: bool,
         anchor: Option<CertificateDer<'static>>,
-    ) -> Result<Self, String> {
-        let host = url.host_str().ok_or("the URL has no host")?.to_string();
+    ) -> Result<Self, ClientError> {
+        let host = url.host_str().ok_or(ClientError::NoHost)?.to_string();
         let host_header = match written_port(raw) {
             Some(p) => format!("{host}:{p}"),
             None => host.clone(),
@@ -130,7 +158,7 @@ impl PinnedClient {
         let mut wire_url = url.clone();
         wire_url
             .set_port(Some(addr.port()))
-            .map_err(|_| "cannot set the port")?;
+            .map_err(|()| ClientError::SetPort)?;
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -147,7 +175,7 @@ impl PinnedClient {
             if is_ip {
                 wire_url
                     .set_ip_host(addr.ip())
-                    .map_err(|_| "cannot set the address")?;
+                    .map_err(|()| ClientError::SetAddress)?;
             } else {
                 // SNI comes from the URL host; DNS for it is pinned to the target.
                 builder = builder.resolve(&host, addr);
@@ -155,11 +183,9 @@ impl PinnedClient {
         } else {
             wire_url
                 .set_ip_host(addr.ip())
-                .map_err(|_| "cannot set the address")?;
+                .map_err(|()| ClientError::SetAddress)?;
         }
-        let client = builder
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let client = builder.build().map_err(ClientError::Build)?;
         Ok(PinnedClient {
             client,
             wire_url,
@@ -172,8 +198,8 @@ impl PinnedClient {
         method: &str,
         headers: &std::collections::BTreeMap<String, String>,
         body: Option<&str>,
-    ) -> Result<Observation, String> {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+    ) -> Result<Observation, SendError> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(SendError::Method)?;
         let mut req = self
             .client
             .request(method, self.wire_url.clone())
@@ -184,7 +210,7 @@ impl PinnedClient {
         if let Some(b) = body {
             req = req.body(b.to_string());
         }
-        let resp = req.send().await.map_err(|e| describe(&e))?;
+        let resp = req.send().await.map_err(SendError::Transport)?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -196,11 +222,12 @@ impl PinnedClient {
                 )
             })
             .collect();
-        let body = resp.text().await.map_err(|e| describe(&e))?;
+        let body = resp.text().await.map_err(SendError::Transport)?;
         Ok(Observation::new(status, headers, body))
     }
 }
 
+/// An error with its chain of causes, `: `-separated.
 fn describe(e: &reqwest::Error) -> String {
     let mut s = e.to_string();
     let mut src = std::error::Error::source(e);
@@ -214,16 +241,59 @@ fn describe(e: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn addr() -> SocketAddr {
+        "127.0.0.1:9".parse().unwrap()
+    }
+
+    #[test]
+    fn clients_that_cannot_be_made_say_why() {
+        let no_host = url::Url::parse("unix:/run/x").unwrap();
+        let e = PinnedClient::new("unix:/run/x", &no_host, addr(), false, None)
+            .err()
+            .expect("no host");
+        assert!(matches!(e, ClientError::NoHost));
+        assert_eq!(e.to_string(), "the URL has no host");
+        let https = url::Url::parse("https://a.example.com/").unwrap();
+        let e = PinnedClient::new(https.as_str(), &https, addr(), true, None)
+            .err()
+            .expect("no lab CA");
+        assert_eq!(
+            e.to_string(),
+            "tls.verify: true, but this target has no lab CA to verify against"
+        );
+        let e = tls_config(true, Some(CertificateDer::from(vec![1, 2, 3])))
+            .expect_err("not a certificate");
+        assert!(
+            e.to_string().starts_with("the lab CA is not usable: "),
+            "{e}"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+    }
+
+    #[tokio::test]
+    async fn an_invalid_method_fails_before_sending() {
+        let u = url::Url::parse("http://a.example.com/").unwrap();
+        let c = PinnedClient::new(u.as_str(), &u, addr(), false, None).unwrap();
+        let e = c
+            .send("BAD METHOD", &Default::default(), None)
+            .await
+            .expect_err("invalid method");
+        assert!(matches!(e, SendError::Method(_)));
+        assert_eq!(e.to_string(), "invalid HTTP method");
+    }
+
     #[test]
     fn written_ports_are_read_from_the_url_text() {
-        assert_eq!(super::written_port("http://a.example.com:80/x"), Some(80));
+        assert_eq!(written_port("http://a.example.com:80/x"), Some(80));
         assert_eq!(
             super::written_port("https://a.example.com:8443"),
             Some(8443)
         );
-        assert_eq!(super::written_port("http://a.example.com/x:9"), None);
-        assert_eq!(super::written_port("http://[::1]:8080/"), Some(8080));
-        assert_eq!(super::written_port("http://[::1]/"), None);
-        assert_eq!(super::written_port("http://user:pw@a.example.com/"), None);
+        assert_eq!(written_port("http://a.example.com/x:9"), None);
+        assert_eq!(written_port("http://[::1]:8080/"), Some(8080));
+        assert_eq!(written_port("http://[::1]/"), None);
+        assert_eq!(written_port("http://user:pw@a.example.com/"), None);
     }
 }

@@ -1,9 +1,12 @@
 //! Comparing one response with a probe's `expect`, field by field.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
-use super::observe::Observation;
+use super::observe::{EchoSeen, Observation};
 use crate::scenario::ExpectSpec;
+use crate::scenario::types::{BackendRequestExpect, RedirectExpect};
 
 /// One expectation that did not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,184 +36,208 @@ fn show(v: Option<&str>) -> String {
 /// Every expectation of `expect` that `obs` breaks, except `split` (judged over a
 /// whole sample). `request_url` resolves a relative Location.
 pub fn check(expect: &ExpectSpec, obs: &Observation, request_url: &url::Url) -> Vec<Mismatch> {
-    let mut out = Vec::new();
-    let mut miss = |field: &str, expected: String, actual: String| {
-        out.push(Mismatch {
-            field: field.into(),
-            expected,
-            actual,
-        })
-    };
-
+    let mut out = Misses::default();
     if let Some(s) = expect.status
         && s != obs.status
     {
-        miss("status", s.to_string(), obs.status.to_string());
+        out.miss("status", s.to_string(), obs.status.to_string());
     }
-    for (name, want) in &expect.headers {
-        let got = obs.header(name);
-        if got.as_deref() != Some(want.as_str()) {
-            miss(
-                &format!("headers.{name}"),
-                format!("{want:?}"),
-                show(got.as_deref()),
-            );
-        }
-    }
-    for name in &expect.headers_absent {
-        if let Some(got) = obs.header(name) {
-            miss(
-                &format!("headersAbsent.{name}"),
-                "no such header".into(),
-                format!("{got:?}"),
-            );
-        }
-    }
+    out.headers("headers", &expect.headers, |n| obs.header(n));
+    out.headers_absent("headersAbsent", &expect.headers_absent, |n| obs.header(n));
     if let Some(needle) = &expect.body_contains
         && !obs.body.contains(needle.as_str())
     {
         let snippet: String = obs.body.chars().take(120).collect();
-        miss(
+        out.miss(
             "bodyContains",
             format!("{needle:?}"),
             format!("body {snippet:?}"),
         );
     }
     if let Some(r) = &expect.redirect {
-        match obs.header("location") {
-            None => miss("redirect", "a Location header".into(), "none".into()),
-            Some(loc) => match request_url.join(&loc) {
-                Err(e) => miss(
-                    "redirect",
-                    "a valid Location".into(),
-                    format!("{loc:?} ({e})"),
-                ),
-                Ok(u) => {
-                    if let Some(s) = &r.scheme
-                        && s != u.scheme()
-                    {
-                        miss(
-                            "redirect.scheme",
-                            s.clone(),
-                            format!("{} (Location {loc})", u.scheme()),
-                        );
-                    }
-                    if let Some(h) = &r.host
-                        && !u.host_str().is_some_and(|got| got.eq_ignore_ascii_case(h))
-                    {
-                        miss(
-                            "redirect.host",
-                            h.clone(),
-                            format!("{} (Location {loc})", u.host_str().unwrap_or("")),
-                        );
-                    }
-                    if let Some(p) = r.port {
-                        // A default port equals an absent one.
-                        let got = u.port_or_known_default();
-                        if got != Some(p) {
-                            miss(
-                                "redirect.port",
-                                p.to_string(),
-                                format!(
-                                    "{} (Location {loc})",
-                                    got.map(|p| p.to_string()).unwrap_or_else(|| "none".into())
-                                ),
-                            );
-                        }
-                    }
-                    if let Some(p) = &r.path
-                        && p != u.path()
-                    {
-                        miss(
-                            "redirect.path",
-                            p.clone(),
-                            format!("{} (Location {loc})", u.path()),
-                        );
-                    }
-                }
-            },
-        }
+        out.redirect(r, obs, request_url);
     }
-    let needs_echo =
-        expect.backend.is_some() || expect.namespace.is_some() || expect.backend_request.is_some();
-    if needs_echo {
-        match &obs.echo {
-            None => miss(
-                "backend",
-                "an answer from an echo backend".into(),
-                format!("status {} without echo JSON", obs.status),
-            ),
-            Some(echo) => {
-                if let Some(b) = &expect.backend
-                    && *b != echo.service
-                {
-                    miss("backend", b.clone(), echo.service.clone());
-                }
-                if let Some(ns) = &expect.namespace
-                    && *ns != echo.namespace
-                {
-                    miss("namespace", ns.clone(), echo.namespace.clone());
-                }
-                if let Some(br) = &expect.backend_request {
-                    if let Some(p) = &br.path
-                        && *p != echo.path
-                    {
-                        miss("backendRequest.path", p.clone(), echo.path.clone());
-                    }
-                    for (k, v) in br.query.iter().flatten() {
-                        let got = echo
-                            .query
-                            .iter()
-                            .find(|(n, _)| n == k)
-                            .map(|(_, v)| v.as_str());
-                        if got != Some(v.as_str()) {
-                            miss(
-                                &format!("backendRequest.query.{k}"),
-                                format!("{v:?}"),
-                                show(got),
-                            );
-                        }
-                    }
-                    if let Some(h) = &br.host
-                        && !h.eq_ignore_ascii_case(&echo.host)
-                    {
-                        miss("backendRequest.host", h.clone(), echo.host.clone());
-                    }
-                    if let Some(m) = &br.method
-                        && *m != echo.method
-                    {
-                        miss("backendRequest.method", m.clone(), echo.method.clone());
-                    }
-                    for (name, want) in &br.headers {
-                        let got = echo.header(name);
-                        if got.as_deref() != Some(want.as_str()) {
-                            miss(
-                                &format!("backendRequest.headers.{name}"),
-                                format!("{want:?}"),
-                                show(got.as_deref()),
-                            );
-                        }
-                    }
-                    for name in &br.headers_absent {
-                        if let Some(got) = echo.header(name) {
-                            miss(
-                                &format!("backendRequest.headersAbsent.{name}"),
-                                "no such header".into(),
-                                format!("{got:?}"),
-                            );
-                        }
-                    }
-                }
+    out.echo(expect, obs);
+    out.0
+}
+
+/// The mismatches found so far, in the order the expectations are checked.
+#[derive(Default)]
+struct Misses(Vec<Mismatch>);
+
+impl Misses {
+    fn miss(&mut self, field: &str, expected: String, actual: String) {
+        self.0.push(Mismatch {
+            field: field.into(),
+            expected,
+            actual,
+        })
+    }
+
+    /// Headers expected with these values; `prefix` names the field.
+    fn headers(
+        &mut self,
+        prefix: &str,
+        expected: &BTreeMap<String, String>,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) {
+        for (name, want) in expected {
+            let got = lookup(name);
+            if got.as_deref() != Some(want.as_str()) {
+                self.miss(
+                    &format!("{prefix}.{name}"),
+                    format!("{want:?}"),
+                    show(got.as_deref()),
+                );
             }
         }
     }
-    out
+
+    /// Headers expected absent; `prefix` names the field.
+    fn headers_absent(
+        &mut self,
+        prefix: &str,
+        names: &[String],
+        lookup: impl Fn(&str) -> Option<String>,
+    ) {
+        for name in names {
+            if let Some(got) = lookup(name) {
+                self.miss(
+                    &format!("{prefix}.{name}"),
+                    "no such header".into(),
+                    format!("{got:?}"),
+                );
+            }
+        }
+    }
+
+    fn redirect(&mut self, r: &RedirectExpect, obs: &Observation, request_url: &url::Url) {
+        let Some(loc) = obs.header("location") else {
+            self.miss("redirect", "a Location header".into(), "none".into());
+            return;
+        };
+        match request_url.join(&loc) {
+            Err(e) => self.miss(
+                "redirect",
+                "a valid Location".into(),
+                format!("{loc:?} ({e})"),
+            ),
+            Ok(u) => self.location(r, &loc, &u),
+        }
+    }
+
+    /// Each part of a redirect's Location `loc`, resolved as `u`.
+    fn location(&mut self, r: &RedirectExpect, loc: &str, u: &url::Url) {
+        let exact = |a: &str, b: &str| a == b;
+        self.location_part("redirect.scheme", &r.scheme, Some(u.scheme()), loc, exact);
+        let host = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        self.location_part("redirect.host", &r.host, u.host_str(), loc, host);
+        if let Some(p) = r.port {
+            // A default port equals an absent one.
+            let got = u.port_or_known_default();
+            if got != Some(p) {
+                self.miss(
+                    "redirect.port",
+                    p.to_string(),
+                    format!(
+                        "{} (Location {loc})",
+                        got.map(|p| p.to_string()).unwrap_or_else(|| "none".into())
+                    ),
+                );
+            }
+        }
+        self.location_part("redirect.path", &r.path, Some(u.path()), loc, exact);
+    }
+
+    /// One part of the Location, when one is expected: `same` compares it with `got`.
+    fn location_part(
+        &mut self,
+        field: &str,
+        want: &Option<String>,
+        got: Option<&str>,
+        loc: &str,
+        same: impl Fn(&str, &str) -> bool,
+    ) {
+        if let Some(w) = want
+            && !got.is_some_and(|g| same(w, g))
+        {
+            let got = got.unwrap_or("");
+            self.miss(field, w.clone(), format!("{got} (Location {loc})"));
+        }
+    }
+
+    /// The expectations answered by the echo JSON: backend, namespace, backendRequest.
+    fn echo(&mut self, expect: &ExpectSpec, obs: &Observation) {
+        let needs_echo = expect.backend.is_some()
+            || expect.namespace.is_some()
+            || expect.backend_request.is_some();
+        if !needs_echo {
+            return;
+        }
+        let Some(echo) = &obs.echo else {
+            self.miss(
+                "backend",
+                "an answer from an echo backend".into(),
+                format!("status {} without echo JSON", obs.status),
+            );
+            return;
+        };
+        if let Some(b) = &expect.backend
+            && *b != echo.service
+        {
+            self.miss("backend", b.clone(), echo.service.clone());
+        }
+        if let Some(ns) = &expect.namespace
+            && *ns != echo.namespace
+        {
+            self.miss("namespace", ns.clone(), echo.namespace.clone());
+        }
+        if let Some(br) = &expect.backend_request {
+            self.backend_request(br, echo);
+        }
+    }
+
+    /// The request as the backend saw it.
+    fn backend_request(&mut self, br: &BackendRequestExpect, echo: &EchoSeen) {
+        if let Some(p) = &br.path
+            && *p != echo.path
+        {
+            self.miss("backendRequest.path", p.clone(), echo.path.clone());
+        }
+        for (k, v) in br.query.iter().flatten() {
+            let got = echo
+                .query
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.as_str());
+            if got != Some(v.as_str()) {
+                self.miss(
+                    &format!("backendRequest.query.{k}"),
+                    format!("{v:?}"),
+                    show(got),
+                );
+            }
+        }
+        if let Some(h) = &br.host
+            && !h.eq_ignore_ascii_case(&echo.host)
+        {
+            self.miss("backendRequest.host", h.clone(), echo.host.clone());
+        }
+        if let Some(m) = &br.method
+            && *m != echo.method
+        {
+            self.miss("backendRequest.method", m.clone(), echo.method.clone());
+        }
+        self.headers("backendRequest.headers", &br.headers, |n| echo.header(n));
+        self.headers_absent("backendRequest.headersAbsent", &br.headers_absent, |n| {
+            echo.header(n)
+        });
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::types::{BackendRequestExpect, RedirectExpect};
 
     fn url() -> url::Url {
         url::Url::parse("http://imprun.dev/docs").unwrap()
@@ -303,6 +330,62 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(check(&e2, &obs, &url())[0].actual, "app-v1");
+    }
+
+    #[test]
+    fn a_redirect_without_location_is_one_mismatch() {
+        let e = ExpectSpec {
+            redirect: Some(RedirectExpect::default()),
+            ..Default::default()
+        };
+        let m = check(&e, &Observation::new(302, vec![], String::new()), &url());
+        assert_eq!(
+            m,
+            [Mismatch {
+                field: "redirect".into(),
+                expected: "a Location header".into(),
+                actual: "none".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn backend_request_mismatches_come_field_by_field_in_order() {
+        let body = r#"{"path":"/p?a=1","host":"h.example.com","method":"GET","proto":"HTTP/1.1","headers":{"X-Gone":["still"]},"namespace":"ns","service":"s","pod":"p"}"#;
+        let obs = Observation::new(200, vec![], body.into());
+        let mut br = BackendRequestExpect {
+            path: Some("/q".into()),
+            query: Some([("a".to_string(), "2".to_string())].into()),
+            host: Some("H.EXAMPLE.COM".into()),
+            method: Some("POST".into()),
+            ..Default::default()
+        };
+        br.headers.insert("x-new".into(), "1".into());
+        br.headers_absent.push("x-gone".into());
+        let e = ExpectSpec {
+            namespace: Some("other".into()),
+            backend_request: Some(br),
+            ..Default::default()
+        };
+        let m = check(&e, &obs, &url());
+        let fields: Vec<&str> = m.iter().map(|m| m.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "namespace",
+                "backendRequest.path",
+                "backendRequest.query.a",
+                "backendRequest.method",
+                "backendRequest.headers.x-new",
+                "backendRequest.headersAbsent.x-gone",
+            ]
+        );
+        assert_eq!(
+            (m[2].expected.as_str(), m[2].actual.as_str()),
+            ("\"2\"", "\"1\"")
+        );
+        assert_eq!(m[4].actual, "nothing");
+        assert_eq!(m[5].actual, "\"still\"");
     }
 
     #[test]

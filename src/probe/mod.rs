@@ -14,7 +14,7 @@ use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 
 use crate::scenario::{CONSECUTIVE_PASSES, Probe};
-use client::PinnedClient;
+use client::{ClientError, PinnedClient, SendError};
 use expect::Mismatch;
 use observe::Observation;
 use split::SplitVerdict;
@@ -110,14 +110,35 @@ pub async fn run(
     }
 }
 
-fn failed_early(error: String, start: Instant) -> ProbeResult {
+impl ProbeResult {
+    /// The result of one try of `requests` requests, before the split is judged.
+    fn of_try(
+        requests: u32,
+        mismatches: Vec<Mismatch>,
+        error: Option<String>,
+        last: Option<Observation>,
+    ) -> Self {
+        ProbeResult {
+            passed: mismatches.is_empty() && error.is_none(),
+            attempts: 1,
+            requests,
+            elapsed: Duration::ZERO,
+            mismatches,
+            error,
+            last,
+            split: None,
+        }
+    }
+}
+
+fn failed_early(error: ClientError, start: Instant) -> ProbeResult {
     ProbeResult {
         passed: false,
         attempts: 0,
         requests: 0,
         elapsed: start.elapsed(),
         mismatches: vec![],
-        error: Some(error),
+        error: Some(error.to_string()),
         last: None,
         split: None,
     }
@@ -131,27 +152,9 @@ async fn one(client: &PinnedClient, probe: &Probe) -> ProbeResult {
     {
         Ok(obs) => {
             let mismatches = expect::check(&probe.expect, &obs, &probe.url);
-            ProbeResult {
-                passed: mismatches.is_empty(),
-                attempts: 1,
-                requests: 1,
-                elapsed: Duration::ZERO,
-                mismatches,
-                error: None,
-                last: Some(obs),
-                split: None,
-            }
+            ProbeResult::of_try(1, mismatches, None, Some(obs))
         }
-        Err(e) => ProbeResult {
-            passed: false,
-            attempts: 1,
-            requests: 1,
-            elapsed: Duration::ZERO,
-            mismatches: vec![],
-            error: Some(e),
-            last: None,
-            split: None,
-        },
+        Err(e) => ProbeResult::of_try(1, vec![], Some(e.to_string()), None),
     }
 }
 
@@ -162,12 +165,43 @@ async fn sample_split(
     probe: &Probe,
     weights: &BTreeMap<String, u32>,
 ) -> (u32, ProbeResult) {
-    use tokio::task::JoinSet;
-    let total = probe.samples;
     let mut counts: BTreeMap<String, u32> = BTreeMap::new();
     let mut first_bad: Option<ProbeResult> = None;
     let mut last = None;
     let mut sent = 0;
+    for res in send_sample(client, probe).await {
+        sent += 1;
+        let (mismatches, error, obs) = match res {
+            Ok(obs) => {
+                *counts.entry(answered_by(&obs)).or_default() += 1;
+                (
+                    expect::check(&probe.expect, &obs, &probe.url),
+                    None,
+                    Some(obs),
+                )
+            }
+            Err(e) => (vec![], Some(e.to_string()), None),
+        };
+        let bad = !mismatches.is_empty() || error.is_some();
+        if bad && first_bad.is_none() {
+            first_bad = Some(ProbeResult::of_try(sent, mismatches, error, obs.clone()));
+        }
+        if obs.is_some() {
+            last = obs;
+        }
+    }
+    let verdict = split::judge(weights, &counts);
+    let mut result = first_bad.unwrap_or(ProbeResult::of_try(sent, vec![], None, last));
+    result.passed = result.passed && verdict.passed;
+    result.split = Some(verdict);
+    (sent, result)
+}
+
+/// Sends `probe.samples` requests, [`SPLIT_CONCURRENCY`] at a time, and returns
+/// what each got, in the order they completed.
+async fn send_sample(client: &PinnedClient, probe: &Probe) -> Vec<Result<Observation, SendError>> {
+    use tokio::task::JoinSet;
+    let total = probe.samples;
     let mut set = JoinSet::new();
     let mut launched = 0;
     let mut results = Vec::with_capacity(total as usize);
@@ -180,63 +214,49 @@ async fn sample_split(
             launched += 1;
         }
         if let Some(res) = set.join_next().await {
-            results.push(res.unwrap_or_else(|e| Err(format!("request task failed: {e}"))));
+            results.push(res.unwrap_or_else(|e| Err(SendError::Task(e))));
         }
     }
-    for res in results {
-        sent += 1;
-        match res {
-            Ok(obs) => {
-                let mismatches = expect::check(&probe.expect, &obs, &probe.url);
-                if let Some(echo) = &obs.echo {
-                    *counts.entry(echo.service.clone()).or_default() += 1;
-                } else {
-                    *counts
-                        .entry(format!("(status {} without echo JSON)", obs.status))
-                        .or_default() += 1;
-                }
-                if !mismatches.is_empty() && first_bad.is_none() {
-                    first_bad = Some(ProbeResult {
-                        passed: false,
-                        attempts: 1,
-                        requests: sent,
-                        elapsed: Duration::ZERO,
-                        mismatches,
-                        error: None,
-                        last: Some(obs.clone()),
-                        split: None,
-                    });
-                }
-                last = Some(obs);
-            }
-            Err(e) => {
-                if first_bad.is_none() {
-                    first_bad = Some(ProbeResult {
-                        passed: false,
-                        attempts: 1,
-                        requests: sent,
-                        elapsed: Duration::ZERO,
-                        mismatches: vec![],
-                        error: Some(e),
-                        last: None,
-                        split: None,
-                    });
-                }
-            }
-        }
+    results
+}
+
+/// Which backend an answer counts for: its echo Service, or its status when
+/// no echo backend answered.
+fn answered_by(obs: &Observation) -> String {
+    match &obs.echo {
+        Some(echo) => echo.service.clone(),
+        None => format!("(status {} without echo JSON)", obs.status),
     }
-    let verdict = split::judge(weights, &counts);
-    let mut result = first_bad.unwrap_or(ProbeResult {
-        passed: true,
-        attempts: 1,
-        requests: sent,
-        elapsed: Duration::ZERO,
-        mismatches: vec![],
-        error: None,
-        last,
-        split: None,
-    });
-    result.passed = result.passed && verdict.passed;
-    result.split = Some(verdict);
-    (sent, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_try_passes_without_mismatch_or_error() {
+        assert!(ProbeResult::of_try(3, vec![], None, None).passed);
+        assert!(!ProbeResult::of_try(1, vec![], Some("refused".into()), None).passed);
+        let m = Mismatch {
+            field: "status".into(),
+            expected: "200".into(),
+            actual: "404".into(),
+        };
+        let r = ProbeResult::of_try(2, vec![m], None, None);
+        assert!(!r.passed);
+        assert_eq!((r.attempts, r.requests), (1, 2));
+    }
+
+    #[test]
+    fn answers_count_for_their_echo_service_or_their_status() {
+        let echo = r#"{"path":"/","host":"h","method":"GET","proto":"HTTP/1.1","headers":{},"namespace":"ns","service":"app-v2","pod":"p"}"#;
+        assert_eq!(
+            answered_by(&Observation::new(200, vec![], echo.into())),
+            "app-v2"
+        );
+        assert_eq!(
+            answered_by(&Observation::new(503, vec![], "no".into())),
+            "(status 503 without echo JSON)"
+        );
+    }
 }

@@ -6,13 +6,16 @@ use std::cmp::Ordering;
 
 use serde::Serialize;
 
+mod apply;
+
 use super::compile::{
     Backend, BackendTarget, Entry, Filter, GatewayTable, HeaderOps, ListenerTable, PathKind,
-    PathRewrite, Rule,
+    PathRewrite,
 };
 use super::hostname;
 use super::path;
 use super::request::{RequestHead, modify_headers};
+use apply::apply_rule;
 
 /// The spec's precedence of one matching candidate, most important first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -249,51 +252,7 @@ pub fn evaluate(gw: &GatewayTable, port: u16, req: &RequestHead) -> Evaluation {
             },
         };
     };
-    let mut candidates: Vec<(Candidate, &Entry)> = listener
-        .entries
-        .iter()
-        .map(|e| {
-            let hostname = matching_hostname(e, listener, &host);
-            let mismatch = match hostname {
-                None => Some(format!(
-                    "host {host} matches none of {}",
-                    e.hostnames.join(", ")
-                )),
-                Some(_) => check_match(e, req),
-            };
-            let precedence = Precedence {
-                hostname: hostname.unwrap_or((0, 0)),
-                exact_path: e.m.path_kind == PathKind::Exact,
-                prefix_len: if e.m.path_kind == PathKind::Prefix {
-                    e.m.path.len()
-                } else {
-                    0
-                },
-                method: e.m.method.is_some(),
-                headers: e.m.headers.len(),
-                query: e.m.query.len(),
-                created: e.route.created,
-                route: format!("{}/{}", e.route.namespace, e.route.name),
-                rule: e.rule_index,
-                match_index: e.match_index,
-            };
-            let c = Candidate {
-                route: precedence.route.clone(),
-                rule: e.rule_index,
-                match_index: e.match_index,
-                mismatch,
-                precedence,
-            };
-            (c, e)
-        })
-        .collect();
-    candidates.sort_by(|(a, _), (b, _)| {
-        a.mismatch
-            .is_some()
-            .cmp(&b.mismatch.is_some())
-            .then(a.precedence.rank(&b.precedence))
-    });
-
+    let candidates = ranked_candidates(listener, &host, req);
     let winner = candidates
         .first()
         .filter(|(c, _)| c.mismatch.is_none())
@@ -319,112 +278,63 @@ pub fn evaluate(gw: &GatewayTable, port: u16, req: &RequestHead) -> Evaluation {
     }
 }
 
-fn rewrite_path(rewrite: &PathRewrite, entry: &Entry, path: &str) -> String {
-    match rewrite {
-        PathRewrite::Full(p) => p.clone(),
-        PathRewrite::Prefix(p) => path::replace_prefix(path, &entry.m.path, p),
+/// Every entry of the listener as a candidate for the request: the matching
+/// ones first, each group in precedence order.
+fn ranked_candidates<'a>(
+    listener: &'a ListenerTable,
+    host: &str,
+    req: &RequestHead,
+) -> Vec<(Candidate, &'a Entry)> {
+    let mut candidates: Vec<(Candidate, &Entry)> = listener
+        .entries
+        .iter()
+        .map(|e| (candidate(e, listener, host, req), e))
+        .collect();
+    candidates.sort_by(|(a, _), (b, _)| {
+        a.mismatch
+            .is_some()
+            .cmp(&b.mismatch.is_some())
+            .then(a.precedence.rank(&b.precedence))
+    });
+    candidates
+}
+
+fn candidate(e: &Entry, listener: &ListenerTable, host: &str, req: &RequestHead) -> Candidate {
+    let hostname = matching_hostname(e, listener, host);
+    let mismatch = match hostname {
+        None => Some(format!(
+            "host {host} matches none of {}",
+            e.hostnames.join(", ")
+        )),
+        Some(_) => check_match(e, req),
+    };
+    let precedence = precedence(e, hostname.unwrap_or((0, 0)));
+    Candidate {
+        route: precedence.route.clone(),
+        rule: e.rule_index,
+        match_index: e.match_index,
+        mismatch,
+        precedence,
     }
 }
 
-/// Applies one rule's filters in order.
-fn apply_rule(
-    entry: &Entry,
-    rule: &Rule,
-    listener_port: u16,
-    req: &RequestHead,
-) -> (Outcome, Vec<String>) {
-    let mut request = req.clone();
-    // Response header changes apply to whatever the rule answers, redirects
-    // included, wherever the filter is listed.
-    let response_headers: Vec<HeaderOps> = rule
-        .filters
-        .iter()
-        .filter_map(|f| match f {
-            Filter::ResponseHeaders(ops) => Some(ops.clone()),
-            _ => None,
-        })
-        .collect();
-    let mut mirrors = Vec::new();
-    let mut applied = Vec::new();
-    for f in &rule.filters {
-        match f {
-            Filter::RequestHeaders(ops) => {
-                modify_headers(&mut request.headers, &ops.set, &ops.add, &ops.remove);
-                applied.push("RequestHeaderModifier".to_string());
-            }
-            Filter::ResponseHeaders(_) => applied.push("ResponseHeaderModifier".to_string()),
-            Filter::Rewrite { hostname, path } => {
-                if let Some(h) = hostname {
-                    request.host = h.clone();
-                }
-                if let Some(p) = path {
-                    request.path = rewrite_path(p, entry, &request.path);
-                }
-                applied.push(format!(
-                    "URLRewrite → host {} path {}",
-                    request.host, request.path
-                ));
-            }
-            Filter::Redirect {
-                scheme,
-                hostname,
-                port,
-                path,
-                status,
-            } => {
-                let location = redirect_location(
-                    req,
-                    listener_port,
-                    scheme.as_deref(),
-                    hostname.as_deref(),
-                    *port,
-                    path.as_ref().map(|p| rewrite_path(p, entry, &req.path)),
-                );
-                applied.push(format!("RequestRedirect → {status} {location}"));
-                return (
-                    Outcome::Redirect {
-                        status: *status,
-                        location,
-                        response_headers,
-                    },
-                    applied,
-                );
-            }
-            Filter::Mirror(b) => {
-                mirrors.push(b.clone());
-                applied.push(format!("RequestMirror → {}", b.display));
-            }
-            Filter::Extension(what) => {
-                applied.push(format!("ExtensionRef {what}"));
-                return (
-                    Outcome::ServerError {
-                        why: format!(
-                            "ExtensionRef filter {what} is not supported by the embedded gateway"
-                        ),
-                    },
-                    applied,
-                );
-            }
-        }
-    }
-    if rule.backends.iter().all(|b| b.weight == 0) {
-        let why = if rule.backends.is_empty() {
-            "the rule has no backendRefs"
+fn precedence(e: &Entry, hostname: (usize, usize)) -> Precedence {
+    Precedence {
+        hostname,
+        exact_path: e.m.path_kind == PathKind::Exact,
+        prefix_len: if e.m.path_kind == PathKind::Prefix {
+            e.m.path.len()
         } else {
-            "every backendRef has weight 0"
-        };
-        return (Outcome::ServerError { why: why.into() }, applied);
+            0
+        },
+        method: e.m.method.is_some(),
+        headers: e.m.headers.len(),
+        query: e.m.query.len(),
+        created: e.route.created,
+        route: format!("{}/{}", e.route.namespace, e.route.name),
+        rule: e.rule_index,
+        match_index: e.match_index,
     }
-    let forward = Forward {
-        request,
-        backends: rule.backends.clone(),
-        response_headers,
-        mirrors,
-        matched_path: entry.m.path.clone(),
-        request_timeout: rule.request_timeout,
-        backend_timeout: rule.backend_timeout,
-    };
-    (Outcome::Forward(Box::new(forward)), applied)
 }
 
 /// The Location of a RequestRedirect. The port is the redirect's own, else the
