@@ -23,12 +23,12 @@ use crate::manifest::GATEWAY_GROUP;
 #[derive(Debug, thiserror::Error)]
 pub enum GatherError {
     #[error("the API server does not answer: {0}")]
-    Version(#[source] kube::Error),
+    Version(#[source] Box<kube::Error>),
     #[error("cannot list {what}: {source}")]
     List {
         what: String,
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
     #[error("gwlab has no table entry for {api_version} {kind}")]
     UnknownKind {
@@ -52,11 +52,14 @@ pub struct Kic {
     pub feature_gates: Option<String>,
 }
 
+/// A Gateway API CRD: (name, bundle version, channel).
+pub type Crd = (String, Option<String>, Option<String>);
+
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     pub version: Option<String>,
-    /// (name, bundle version, channel) of gateway.networking.k8s.io CRDs.
-    pub crds: Vec<(String, Option<String>, Option<String>)>,
+    /// The gateway.networking.k8s.io CRDs.
+    pub crds: Vec<Crd>,
     pub classes: Vec<Value>,
     pub gateways: Vec<Value>,
     pub kics: Vec<Kic>,
@@ -85,7 +88,7 @@ fn served<T>(listed: Result<Vec<T>, kube::Error>, what: &str) -> Result<Vec<T>, 
         Err(e) if not_served(&e) => Ok(Vec::new()),
         Err(source) => Err(GatherError::List {
             what: what.into(),
-            source,
+            source: Box::new(source),
         }),
     }
 }
@@ -141,7 +144,7 @@ pub async fn gather(client: &Client) -> Result<Facts, GatherError> {
     let version = client
         .apiserver_version()
         .await
-        .map_err(GatherError::Version)?;
+        .map_err(|e| GatherError::Version(Box::new(e)))?;
     let gw = "gateway.networking.k8s.io/v1";
     let mut f = Facts {
         version: Some(version.git_version),
@@ -163,10 +166,8 @@ pub async fn gather(client: &Client) -> Result<Facts, GatherError> {
     Ok(f)
 }
 
-/// (name, bundle version, channel) of the Gateway API CRDs.
-async fn gateway_crds(
-    client: &Client,
-) -> Result<Vec<(String, Option<String>, Option<String>)>, GatherError> {
+/// The Gateway API CRDs.
+async fn gateway_crds(client: &Client) -> Result<Vec<Crd>, GatherError> {
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
     let list = list_served(&crds, &ListParams::default(), "CustomResourceDefinitions").await?;
     Ok(list

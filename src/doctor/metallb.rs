@@ -127,11 +127,12 @@ mod tests {
 
     #[test]
     fn ranges_and_cidrs_collide_with_the_gateway_and_addresses_in_use() {
-        let gw = Some(Ipv4Addr::new(172, 18, 0, 1));
+        let gateway = Ipv4Addr::new(172, 18, 0, 1);
+        let gw = Some(gateway);
         let in_use = [Ipv4Addr::new(172, 18, 255, 250)];
         let pools = ["172.18.255.247-172.18.255.254".to_string()];
         assert_eq!(pool_collisions(&pools, gw, &in_use), in_use.to_vec());
         let cidr = ["172.18.0.0/24".to_string(), "not an address".to_string()];
-        assert_eq!(pool_collisions(&cidr, gw, &in_use), vec![gw.unwrap()]);
+        assert_eq!(pool_collisions(&cidr, gw, &in_use), vec![gateway]);
     }
 }
