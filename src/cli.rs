@@ -148,7 +148,9 @@ pub struct UpArgs {
     pub quiet: bool,
 }
 
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+fn parse_duration(
+    s: &str,
+) -> Result<std::time::Duration, crate::scenario::duration::DurationError> {
     crate::scenario::duration::parse(s)
 }
 

@@ -40,7 +40,7 @@ pub async fn run(args: &DoctorArgs) -> i32 {
     match cluster_client(args.cluster.kubeconfig.clone(), args.cluster.context.clone(), &args.lab.name).await {
         Err(e) => findings.push(Finding::new("no-cluster", Layer::Cluster, "no cluster to check").evidence(e.to_string()).fix(format!("create the lab with `gwlab up --name {}`, or point at a cluster with --kubeconfig/--context", args.lab.name))),
         Ok((client, _)) => match doctor::cluster::gather(&client).await {
-            Err(e) => findings.push(Finding::new("cluster-unreachable", Layer::Cluster, "the cluster does not answer").evidence(e).fix("is it running? `gwlab status` shows the lab; `docker ps` its container")),
+            Err(e) => findings.push(Finding::new("cluster-unreachable", Layer::Cluster, "the cluster does not answer").evidence(e.to_string()).fix("is it running? `gwlab status` shows the lab; `docker ps` its container")),
             Ok(facts) => {
                 let (f, c) = doctor::cluster::analyze(&facts, network.as_ref());
                 findings.extend(f);

@@ -4,7 +4,12 @@
 //! functions, so every check can be tested on a state built for it.
 
 pub mod cluster;
+mod crds;
+pub mod facts;
+mod gateway;
+mod kic;
 pub mod machine;
+mod metallb;
 pub mod routes;
 
 use serde::Serialize;

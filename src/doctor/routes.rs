@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::cluster::Facts;
+use super::facts::Facts;
 use super::{Finding, Layer};
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {

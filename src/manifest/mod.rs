@@ -122,22 +122,8 @@ pub fn parse_text(path: &Path, text: &str) -> Result<Vec<Manifest>, Vec<Diagnost
 
 fn parse_document(path: &Path, doc: &yaml::Document<'_>) -> Result<Manifest, Vec<Diagnostic>> {
     let raw = yaml::parse_value(path, doc).map_err(|d| vec![d])?;
-    if !raw.is_object() {
-        return Err(vec![Diagnostic::new(
-            path,
-            Some(doc.first_line),
-            "a manifest document must be a mapping with apiVersion, kind and metadata",
-        )]);
-    }
-    let head: Head = serde_json::from_value(raw.clone())
-        .map_err(|e| vec![Diagnostic::new(path, Some(doc.first_line), e.to_string())])?;
     let at = Some(doc.first_line);
-    let api_version = head.api_version.ok_or_else(|| {
-        vec![Diagnostic::new(path, at, "the object has no apiVersion").field("apiVersion")]
-    })?;
-    let kind = head
-        .kind
-        .ok_or_else(|| vec![Diagnostic::new(path, at, "the object has no kind").field("kind")])?;
+    let (api_version, kind, meta_value) = head(path, at, &raw)?;
     let (group, version) = match api_version.split_once('/') {
         Some((g, v)) => (g, v),
         None => ("", api_version.as_str()),
@@ -150,39 +136,8 @@ fn parse_document(path: &Path, doc: &yaml::Document<'_>) -> Result<Manifest, Vec
         ("", "Secret") if version == "v1" => Object::Secret(secret_info(&raw)),
         _ => Object::Other,
     };
-
-    // Metadata is checked for every kind: `lables:` must not pass.
-    let meta_value = head.metadata.unwrap_or(serde_json::Value::Null);
-    let meta: ObjectMeta = match &object {
-        Object::HttpRoute(r) => r.metadata.clone(),
-        Object::Gateway(g) => g.metadata.clone(),
-        Object::GatewayClass(g) => g.metadata.clone(),
-        Object::ReferenceGrant(g) => g.metadata.clone(),
-        _ => serde_json::from_value(meta_value).map_err(|e| {
-            vec![
-                Diagnostic::new(path, at, format!("invalid metadata: {e}"))
-                    .field("metadata")
-                    .hint("metadata takes name, namespace, labels and annotations"),
-            ]
-        })?,
-    };
-    let name = meta.name.clone().ok_or_else(|| {
-        vec![
-            Diagnostic::new(path, at, format!("the {kind} has no metadata.name"))
-                .field("metadata.name")
-                .hint("gwlab applies manifests as written and needs a name to track and delete each object"),
-        ]
-    })?;
-    if is_cluster_scoped(&kind) && meta.namespace.is_some() {
-        return Err(vec![
-            Diagnostic::new(
-                path,
-                at,
-                format!("a {kind} is cluster-scoped and takes no namespace"),
-            )
-            .field("metadata.namespace"),
-        ]);
-    }
+    let meta = metadata(path, at, &object, meta_value)?;
+    let name = named(path, at, &kind, &meta)?;
 
     let manifest = Manifest {
         file: path.to_path_buf(),
@@ -201,6 +156,84 @@ fn parse_document(path: &Path, doc: &yaml::Document<'_>) -> Result<Manifest, Vec
     } else {
         Err(problems)
     }
+}
+
+/// A document's apiVersion, kind and metadata (as written), each required
+/// but the metadata.
+fn head(
+    path: &Path,
+    at: Option<u64>,
+    raw: &serde_json::Value,
+) -> Result<(String, String, serde_json::Value), Vec<Diagnostic>> {
+    if !raw.is_object() {
+        return Err(vec![Diagnostic::new(
+            path,
+            at,
+            "a manifest document must be a mapping with apiVersion, kind and metadata",
+        )]);
+    }
+    let head: Head = serde_json::from_value(raw.clone())
+        .map_err(|e| vec![Diagnostic::new(path, at, e.to_string())])?;
+    let api_version = head.api_version.ok_or_else(|| {
+        vec![Diagnostic::new(path, at, "the object has no apiVersion").field("apiVersion")]
+    })?;
+    let kind = head
+        .kind
+        .ok_or_else(|| vec![Diagnostic::new(path, at, "the object has no kind").field("kind")])?;
+    Ok((
+        api_version,
+        kind,
+        head.metadata.unwrap_or(serde_json::Value::Null),
+    ))
+}
+
+/// The object's metadata, checked for every kind: `lables:` must not pass.
+fn metadata(
+    path: &Path,
+    at: Option<u64>,
+    object: &Object,
+    meta_value: serde_json::Value,
+) -> Result<ObjectMeta, Vec<Diagnostic>> {
+    Ok(match object {
+        Object::HttpRoute(r) => r.metadata.clone(),
+        Object::Gateway(g) => g.metadata.clone(),
+        Object::GatewayClass(g) => g.metadata.clone(),
+        Object::ReferenceGrant(g) => g.metadata.clone(),
+        _ => serde_json::from_value(meta_value).map_err(|e| {
+            vec![
+                Diagnostic::new(path, at, format!("invalid metadata: {e}"))
+                    .field("metadata")
+                    .hint("metadata takes name, namespace, labels and annotations"),
+            ]
+        })?,
+    })
+}
+
+/// The object's name; and no namespace on a cluster-scoped kind.
+fn named(
+    path: &Path,
+    at: Option<u64>,
+    kind: &str,
+    meta: &ObjectMeta,
+) -> Result<String, Vec<Diagnostic>> {
+    let name = meta.name.clone().ok_or_else(|| {
+        vec![
+            Diagnostic::new(path, at, format!("the {kind} has no metadata.name"))
+                .field("metadata.name")
+                .hint("gwlab applies manifests as written and needs a name to track and delete each object"),
+        ]
+    })?;
+    if is_cluster_scoped(kind) && meta.namespace.is_some() {
+        return Err(vec![
+            Diagnostic::new(
+                path,
+                at,
+                format!("a {kind} is cluster-scoped and takes no namespace"),
+            )
+            .field("metadata.namespace"),
+        ]);
+    }
+    Ok(name)
 }
 
 fn parse_gateway_api(

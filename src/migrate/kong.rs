@@ -2,9 +2,7 @@
 
 use super::input::{Ingress, KongPlugin};
 use super::output::{HeaderOps, NameValue, PathModifier};
-use super::{Converted, Inputs, PathKind, gateway_status, redirect_to};
-
-type Warn<'a> = &'a mut dyn FnMut(Option<&str>, String);
+use super::{Converted, Inputs, PathKind, Warn, gateway_status, redirect_to};
 
 /// Annotations with no Gateway API equivalent, and what to use instead if anything.
 const NO_EQUIVALENT: &[(&str, &str)] = &[
@@ -54,108 +52,14 @@ pub fn apply(ing: &Ingress, inputs: &Inputs, c: &mut Converted, warn: Warn<'_>) 
         };
         let a = Some(key.as_str());
         match name {
-            "plugins" => {
-                for plugin_name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    let found = inputs
-                        .plugins
-                        .iter()
-                        .find(|p| {
-                            p.metadata.name == plugin_name
-                                && p.metadata.namespace == ing.metadata.namespace
-                        })
-                        .or_else(|| {
-                            inputs
-                                .cluster_plugins
-                                .iter()
-                                .find(|p| p.metadata.name == plugin_name)
-                        });
-                    match found {
-                        None => warn(
-                            a,
-                            format!(
-                                "KongPlugin {plugin_name} is not among the inputs; give its manifest to convert it"
-                            ),
-                        ),
-                        Some(p) if p.disabled => warn(
-                            a,
-                            format!("KongPlugin {plugin_name} is disabled; nothing converted"),
-                        ),
-                        Some(p) => plugin(p, c, a, warn),
-                    }
-                }
-            }
+            "plugins" => plugins(ing, inputs, value, c, a, warn),
             "strip-path" => {
                 if value.trim().eq_ignore_ascii_case("true") {
-                    for d in &mut c.drafts {
-                        d.rewrite = Some(match d.kind {
-                            PathKind::Prefix => PathModifier::prefix("/"),
-                            PathKind::Exact => PathModifier::full("/"),
-                        });
-                    }
+                    strip_path(c);
                 }
             }
-            "protocols" => {
-                let protocols: Vec<String> = value
-                    .split(',')
-                    .map(|s| s.trim().to_ascii_lowercase())
-                    .collect();
-                let http = protocols.iter().any(|p| p == "http");
-                let https = protocols.iter().any(|p| p == "https");
-                if !http && !https {
-                    warn(
-                        a,
-                        format!(
-                            "protocols {value}: only http and https are converted (GRPCRoute and TLSRoute are separate kinds)"
-                        ),
-                    );
-                    continue;
-                }
-                for d in &mut c.drafts {
-                    d.http = http;
-                    d.https = https;
-                }
-                if !http {
-                    let code = ing
-                        .metadata
-                        .annotations
-                        .get("konghq.com/https-redirect-status-code");
-                    if code.is_none() {
-                        warn(a, "Kong answers plain http on an https-only route with 426 Upgrade Required; the HTTPRoute is simply not attached to the http listener (404)".into());
-                    }
-                }
-            }
-            "https-redirect-status-code" => {
-                let Ok(code) = value.trim().parse::<u16>() else {
-                    warn(a, format!("`{value}` is not a status code"));
-                    continue;
-                };
-                let https_only = ing
-                    .metadata
-                    .annotations
-                    .get("konghq.com/protocols")
-                    .is_some_and(|p| !p.split(',').any(|s| s.trim().eq_ignore_ascii_case("http")));
-                if !https_only {
-                    warn(a, "Kong redirects only on routes whose konghq.com/protocols is https alone; nothing converted".into());
-                    continue;
-                }
-                let (gw, differs) = gateway_status(code);
-                if differs {
-                    warn(
-                        a,
-                        format!(
-                            "Gateway API redirects with 301 or 302 only; {code} becomes {gw} (the scenario expects Kong's {code})"
-                        ),
-                    );
-                }
-                for d in &mut c.drafts {
-                    d.http = false;
-                    d.https = true;
-                    d.https_redirect = Some(gw);
-                    if differs {
-                        d.original.redirect_status = Some(code);
-                    }
-                }
-            }
+            "protocols" => protocols(ing, value, c, a, warn),
+            "https-redirect-status-code" => https_redirect(ing, value, c, a, warn),
             "methods" => {
                 let methods: Vec<String> = value
                     .split(',')
@@ -172,22 +76,134 @@ pub fn apply(ing: &Ingress, inputs: &Inputs, c: &mut Converted, warn: Warn<'_>) 
                 }
             }
             "strip-path-disabled" | "ingress.class" => {}
-            other => {
-                let hint = NO_EQUIVALENT
+            other => warn(
+                a,
+                format!("no Gateway API equivalent; not carried over{}", hint(other)),
+            ),
+        }
+    }
+}
+
+/// What to use instead of an annotation without equivalent, as ` (…)`, if anything.
+fn hint(name: &str) -> String {
+    NO_EQUIVALENT
+        .iter()
+        .find(|(k, _)| k.strip_prefix("konghq.com/") == Some(name))
+        .map(|(_, h)| *h)
+        .filter(|h| !h.is_empty())
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default()
+}
+
+/// `konghq.com/plugins`: each KongPlugin (of the Ingress's namespace) or
+/// KongClusterPlugin named, converted.
+fn plugins(
+    ing: &Ingress,
+    inputs: &Inputs,
+    value: &str,
+    c: &mut Converted,
+    a: Option<&str>,
+    warn: Warn<'_>,
+) {
+    for plugin_name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let found = inputs
+            .plugins
+            .iter()
+            .find(|p| {
+                p.metadata.name == plugin_name && p.metadata.namespace == ing.metadata.namespace
+            })
+            .or_else(|| {
+                inputs
+                    .cluster_plugins
                     .iter()
-                    .find(|(k, _)| k.strip_prefix("konghq.com/") == Some(other))
-                    .map(|(_, h)| *h)
-                    .unwrap_or("");
-                let hint = if hint.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({hint})")
-                };
-                warn(
-                    a,
-                    format!("no Gateway API equivalent; not carried over{hint}"),
-                );
-            }
+                    .find(|p| p.metadata.name == plugin_name)
+            });
+        match found {
+            None => warn(
+                a,
+                format!(
+                    "KongPlugin {plugin_name} is not among the inputs; give its manifest to convert it"
+                ),
+            ),
+            Some(p) if p.disabled => warn(
+                a,
+                format!("KongPlugin {plugin_name} is disabled; nothing converted"),
+            ),
+            Some(p) => plugin(p, c, a, warn),
+        }
+    }
+}
+
+fn strip_path(c: &mut Converted) {
+    for d in &mut c.drafts {
+        d.rewrite = Some(match d.kind {
+            PathKind::Prefix => PathModifier::prefix("/"),
+            PathKind::Exact => PathModifier::full("/"),
+        });
+    }
+}
+
+/// `konghq.com/protocols`: which of the http and https listeners serve the routes.
+fn protocols(ing: &Ingress, value: &str, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
+    let protocols: Vec<String> = value
+        .split(',')
+        .map(|s| s.trim().to_ascii_lowercase())
+        .collect();
+    let http = protocols.iter().any(|p| p == "http");
+    let https = protocols.iter().any(|p| p == "https");
+    if !http && !https {
+        warn(
+            a,
+            format!(
+                "protocols {value}: only http and https are converted (GRPCRoute and TLSRoute are separate kinds)"
+            ),
+        );
+        return;
+    }
+    for d in &mut c.drafts {
+        d.http = http;
+        d.https = https;
+    }
+    let code = ing
+        .metadata
+        .annotations
+        .get("konghq.com/https-redirect-status-code");
+    if !http && code.is_none() {
+        warn(a, "Kong answers plain http on an https-only route with 426 Upgrade Required; the HTTPRoute is simply not attached to the http listener (404)".into());
+    }
+}
+
+/// `konghq.com/https-redirect-status-code`: Kong redirects http to https on
+/// https-only routes.
+fn https_redirect(ing: &Ingress, value: &str, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
+    let Ok(code) = value.trim().parse::<u16>() else {
+        warn(a, format!("`{value}` is not a status code"));
+        return;
+    };
+    let https_only = ing
+        .metadata
+        .annotations
+        .get("konghq.com/protocols")
+        .is_some_and(|p| !p.split(',').any(|s| s.trim().eq_ignore_ascii_case("http")));
+    if !https_only {
+        warn(a, "Kong redirects only on routes whose konghq.com/protocols is https alone; nothing converted".into());
+        return;
+    }
+    let (gw, differs) = gateway_status(code);
+    if differs {
+        warn(
+            a,
+            format!(
+                "Gateway API redirects with 301 or 302 only; {code} becomes {gw} (the scenario expects Kong's {code})"
+            ),
+        );
+    }
+    for d in &mut c.drafts {
+        d.http = false;
+        d.https = true;
+        d.https_redirect = Some(gw);
+        if differs {
+            d.original.redirect_status = Some(code);
         }
     }
 }
@@ -215,141 +231,161 @@ fn pairs(list: &[String]) -> Vec<NameValue> {
 }
 
 fn plugin(p: &KongPlugin, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
-    let name = &p.metadata.name;
-    let cfg = &p.config;
     match p.plugin.as_str() {
-        "redirect" => {
-            let Some(location) = cfg.get("location").and_then(|l| l.as_str()) else {
-                warn(
-                    a,
-                    format!("KongPlugin {name} (redirect) has no config.location"),
-                );
-                return;
-            };
-            let code = cfg
-                .get("status_code")
-                .and_then(|s| s.as_u64())
-                .unwrap_or(301) as u16;
-            let keep = cfg
-                .get("keep_incoming_path")
-                .and_then(|k| k.as_bool())
-                .unwrap_or(false);
-            let r = match redirect_to(location, code, keep) {
-                Ok(r) => r,
-                Err(e) => {
-                    warn(a, format!("KongPlugin {name}: {e}"));
-                    return;
-                }
-            };
-            let (_, differs) = gateway_status(code);
-            if differs {
-                warn(
-                    a,
-                    format!(
-                        "KongPlugin {name}: Gateway API redirects with 301 or 302 only; {code} becomes {} (the scenario expects Kong's {code})",
-                        r.status_code
-                    ),
-                );
-            }
-            if !keep {
-                warn(
-                    a,
-                    format!(
-                        "KongPlugin {name}: Kong sends every request to exactly {location} (the request's path is dropped); the HTTPRoute does the same with ReplaceFullPath {}",
-                        r.path
-                            .as_ref()
-                            .and_then(|p| p.replace_full_path.clone())
-                            .unwrap_or_default()
-                    ),
-                );
-            }
-            for d in &mut c.drafts {
-                d.redirect = Some(r.clone());
-                if differs {
-                    d.original.redirect_status = Some(code);
-                }
-            }
-        }
-        "request-transformer" | "response-transformer" => {
-            let request = p.plugin == "request-transformer";
-            let mut ops = HeaderOps::default();
-            let mut conditional = Vec::new();
-            for h in pairs(&headers(cfg, "add")) {
-                warn(
-                    a,
-                    format!(
-                        "KongPlugin {name}: Kong adds {} only when the {} lacks it; the HTTPRoute's `set` also overwrites a value already there (the scenario expects Kong's behaviour)",
-                        h.name,
-                        if request { "request" } else { "response" }
-                    ),
-                );
-                conditional.push((h.name.clone(), h.value.clone(), true));
-                ops.set.push(h);
-            }
-            for h in pairs(&headers(cfg, "replace")) {
-                warn(
-                    a,
-                    format!(
-                        "KongPlugin {name}: Kong replaces {} only when present; the HTTPRoute's `set` also adds it when absent (the scenario expects Kong's behaviour)",
-                        h.name
-                    ),
-                );
-                conditional.push((h.name.clone(), h.value.clone(), false));
-                ops.set.push(h);
-            }
-            ops.add.extend(pairs(&headers(cfg, "append")));
-            ops.remove.extend(headers(cfg, "remove"));
-            for section in ["rename"] {
-                if !headers(cfg, section).is_empty() {
-                    warn(
-                        a,
-                        format!(
-                            "KongPlugin {name}: {section}.headers has no Gateway API equivalent"
-                        ),
-                    );
-                }
-            }
-            for section in ["add", "append", "remove", "replace", "rename"] {
-                for what in ["querystring", "body", "json", "json_types"] {
-                    if cfg
-                        .pointer(&format!("/{section}/{what}"))
-                        .and_then(|v| v.as_array())
-                        .is_some_and(|a| !a.is_empty())
-                    {
-                        warn(
-                            a,
-                            format!(
-                                "KongPlugin {name}: {section}.{what} has no Gateway API equivalent"
-                            ),
-                        );
-                    }
-                }
-            }
-            if cfg.pointer("/replace/uri").is_some() || cfg.get("http_method").is_some() {
-                warn(
-                    a,
-                    format!("KongPlugin {name}: replace.uri / http_method are not converted"),
-                );
-            }
-            for d in &mut c.drafts {
-                let target = if request {
-                    &mut d.request_headers
-                } else {
-                    &mut d.response_headers
-                };
-                target.set.extend(ops.set.clone());
-                target.add.extend(ops.add.clone());
-                target.remove.extend(ops.remove.clone());
-                if request {
-                    d.original.conditional_headers.extend(conditional.clone());
-                }
-            }
-        }
+        "redirect" => redirect_plugin(p, c, a, warn),
+        "request-transformer" | "response-transformer" => transformer(p, c, a, warn),
         other => warn(
             a,
             format!(
-                "KongPlugin {name} (plugin {other}) has no Gateway API equivalent; not carried over"
+                "KongPlugin {} (plugin {other}) has no Gateway API equivalent; not carried over",
+                p.metadata.name
             ),
         ),
+    }
+}
+
+/// The `redirect` plugin: every request to `config.location`.
+fn redirect_plugin(p: &KongPlugin, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
+    let name = &p.metadata.name;
+    let cfg = &p.config;
+    let Some(location) = cfg.get("location").and_then(|l| l.as_str()) else {
+        warn(
+            a,
+            format!("KongPlugin {name} (redirect) has no config.location"),
+        );
+        return;
+    };
+    let code = cfg
+        .get("status_code")
+        .and_then(|s| s.as_u64())
+        .unwrap_or(301) as u16;
+    let keep = cfg
+        .get("keep_incoming_path")
+        .and_then(|k| k.as_bool())
+        .unwrap_or(false);
+    let r = match redirect_to(location, code, keep) {
+        Ok(r) => r,
+        Err(e) => {
+            warn(a, format!("KongPlugin {name}: {e}"));
+            return;
+        }
+    };
+    let (_, differs) = gateway_status(code);
+    if differs {
+        warn(
+            a,
+            format!(
+                "KongPlugin {name}: Gateway API redirects with 301 or 302 only; {code} becomes {} (the scenario expects Kong's {code})",
+                r.status_code
+            ),
+        );
+    }
+    if !keep {
+        warn(
+            a,
+            format!(
+                "KongPlugin {name}: Kong sends every request to exactly {location} (the request's path is dropped); the HTTPRoute does the same with ReplaceFullPath {}",
+                r.path
+                    .as_ref()
+                    .and_then(|p| p.replace_full_path.clone())
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    for d in &mut c.drafts {
+        d.redirect = Some(r.clone());
+        if differs {
+            d.original.redirect_status = Some(code);
+        }
+    }
+}
+
+/// The request- and response-transformer plugins: their header operations.
+fn transformer(p: &KongPlugin, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
+    let request = p.plugin == "request-transformer";
+    let (ops, conditional) = transformer_headers(p, request, a, warn);
+    warn_unconverted(p, a, warn);
+    for d in &mut c.drafts {
+        let target = if request {
+            &mut d.request_headers
+        } else {
+            &mut d.response_headers
+        };
+        target.set.extend(ops.set.clone());
+        target.add.extend(ops.add.clone());
+        target.remove.extend(ops.remove.clone());
+        if request {
+            d.original.conditional_headers.extend(conditional.clone());
+        }
+    }
+}
+
+/// A transformer's header operations, and Kong's conditional `add` and
+/// `replace` as (header, value, only_if_absent).
+fn transformer_headers(
+    p: &KongPlugin,
+    request: bool,
+    a: Option<&str>,
+    warn: Warn<'_>,
+) -> (HeaderOps, Vec<(String, String, bool)>) {
+    let (name, cfg) = (&p.metadata.name, &p.config);
+    let mut ops = HeaderOps::default();
+    let mut conditional = Vec::new();
+    for h in pairs(&headers(cfg, "add")) {
+        warn(
+            a,
+            format!(
+                "KongPlugin {name}: Kong adds {} only when the {} lacks it; the HTTPRoute's `set` also overwrites a value already there (the scenario expects Kong's behaviour)",
+                h.name,
+                if request { "request" } else { "response" }
+            ),
+        );
+        conditional.push((h.name.clone(), h.value.clone(), true));
+        ops.set.push(h);
+    }
+    for h in pairs(&headers(cfg, "replace")) {
+        warn(
+            a,
+            format!(
+                "KongPlugin {name}: Kong replaces {} only when present; the HTTPRoute's `set` also adds it when absent (the scenario expects Kong's behaviour)",
+                h.name
+            ),
+        );
+        conditional.push((h.name.clone(), h.value.clone(), false));
+        ops.set.push(h);
+    }
+    ops.add.extend(pairs(&headers(cfg, "append")));
+    ops.remove.extend(headers(cfg, "remove"));
+    (ops, conditional)
+}
+
+/// What a transformer does besides headers, which has no Gateway API equivalent.
+fn warn_unconverted(p: &KongPlugin, a: Option<&str>, warn: Warn<'_>) {
+    let (name, cfg) = (&p.metadata.name, &p.config);
+    if !headers(cfg, "rename").is_empty() {
+        warn(
+            a,
+            format!("KongPlugin {name}: rename.headers has no Gateway API equivalent"),
+        );
+    }
+    for section in ["add", "append", "remove", "replace", "rename"] {
+        for what in ["querystring", "body", "json", "json_types"] {
+            if cfg
+                .pointer(&format!("/{section}/{what}"))
+                .and_then(|v| v.as_array())
+                .is_some_and(|a| !a.is_empty())
+            {
+                warn(
+                    a,
+                    format!("KongPlugin {name}: {section}.{what} has no Gateway API equivalent"),
+                );
+            }
+        }
+    }
+    if cfg.pointer("/replace/uri").is_some() || cfg.get("http_method").is_some() {
+        warn(
+            a,
+            format!("KongPlugin {name}: replace.uri / http_method are not converted"),
+        );
     }
 }

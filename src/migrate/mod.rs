@@ -7,18 +7,18 @@ pub mod input;
 mod kong;
 mod nginx;
 pub mod output;
+mod routes;
 pub mod scenario;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use input::{Ingress, KongPlugin, Service};
-use output::{
-    BackendRef, Filter, HeaderOps, Match, NameValue, ParentRef, PathMatch, PathModifier, Redirect,
-    Rewrite, Route, Rule, Spec,
-};
+use output::{BackendRef, HeaderOps, NameValue, PathModifier, Redirect, Route};
 
 use crate::manifest::Manifest;
-use crate::model::lab_gateway;
+
+/// Reports what the converter could not carry over: (annotation, message).
+type Warn<'a> = &'a mut dyn FnMut(Option<&str>, String);
 
 /// Something the converter could not carry over exactly.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -113,8 +113,24 @@ pub struct Inputs {
     pub ignored: Vec<String>,
 }
 
+/// Why the manifests cannot be read as migrate's inputs.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{at}: {source}")]
+    Malformed {
+        /// `file:line: Kind/name`.
+        at: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "{at}: Ingress {api_version} is gone since Kubernetes 1.22; convert it to networking.k8s.io/v1 first"
+    )]
+    RemovedIngress { at: String, api_version: String },
+}
+
 /// Sorts parsed manifests into what migrate reads.
-pub fn inputs(manifests: &[Manifest]) -> Result<Inputs, String> {
+pub fn inputs(manifests: &[Manifest]) -> Result<Inputs, InputError> {
     let mut i = Inputs {
         ingresses: vec![],
         plugins: vec![],
@@ -123,31 +139,32 @@ pub fn inputs(manifests: &[Manifest]) -> Result<Inputs, String> {
         ignored: vec![],
     };
     for m in manifests {
-        let at = || format!("{}:{}: {}", m.file.display(), m.line, m.display_name());
         match (m.api_version.as_str(), m.kind.as_str()) {
-            ("networking.k8s.io/v1", "Ingress") => i
-                .ingresses
-                .push(serde_json::from_value(m.raw.clone()).map_err(|e| format!("{}: {e}", at()))?),
-            (_, "KongPlugin") => i
-                .plugins
-                .push(serde_json::from_value(m.raw.clone()).map_err(|e| format!("{}: {e}", at()))?),
-            (_, "KongClusterPlugin") => i
-                .cluster_plugins
-                .push(serde_json::from_value(m.raw.clone()).map_err(|e| format!("{}: {e}", at()))?),
-            ("v1", "Service") => i
-                .services
-                .push(serde_json::from_value(m.raw.clone()).map_err(|e| format!("{}: {e}", at()))?),
+            ("networking.k8s.io/v1", "Ingress") => i.ingresses.push(typed(m)?),
+            (_, "KongPlugin") => i.plugins.push(typed(m)?),
+            (_, "KongClusterPlugin") => i.cluster_plugins.push(typed(m)?),
+            ("v1", "Service") => i.services.push(typed(m)?),
             ("networking.k8s.io/v1beta1" | "extensions/v1beta1", "Ingress") => {
-                return Err(format!(
-                    "{}: Ingress {} is gone since Kubernetes 1.22; convert it to networking.k8s.io/v1 first",
-                    at(),
-                    m.api_version
-                ));
+                return Err(InputError::RemovedIngress {
+                    at: at(m),
+                    api_version: m.api_version.clone(),
+                });
             }
             _ => i.ignored.push(m.display_name()),
         }
     }
     Ok(i)
+}
+
+/// Where a manifest is, for messages: `file:line: Kind/name`.
+fn at(m: &Manifest) -> String {
+    format!("{}:{}: {}", m.file.display(), m.line, m.display_name())
+}
+
+/// A manifest read as one of migrate's input types.
+fn typed<T: serde::de::DeserializeOwned>(m: &Manifest) -> Result<T, InputError> {
+    serde_json::from_value(m.raw.clone())
+        .map_err(|source| InputError::Malformed { at: at(m), source })
 }
 
 fn object_name(ing: &Ingress) -> String {
@@ -193,7 +210,7 @@ pub fn migrate(inputs: &Inputs) -> Migration {
             continue;
         }
         m.routes
-            .push((c.name.clone(), build_routes(c, &mut m.features)));
+            .push((c.name.clone(), routes::build_routes(c, &mut m.features)));
     }
     m.converted = converted;
     m.warnings.sort();
@@ -205,7 +222,7 @@ fn service_port(
     svc: &input::ServiceBackend,
     ns: Option<&str>,
     inputs: &Inputs,
-    warn: &mut dyn FnMut(Option<&str>, String),
+    warn: Warn<'_>,
 ) -> u16 {
     let port = svc.port.clone().unwrap_or_default();
     if let Some(n) = port.number {
@@ -237,69 +254,97 @@ fn service_port(
     80
 }
 
-fn convert_rules(
-    ing: &Ingress,
-    inputs: &Inputs,
-    warn: &mut dyn FnMut(Option<&str>, String),
-) -> Converted {
-    let ns = ing.metadata.namespace.clone();
-    let backend = |b: &input::IngressBackend,
-                   warn: &mut dyn FnMut(Option<&str>, String)|
-     -> Option<BackendRef> {
-        match &b.service {
-            Some(s) => Some(BackendRef {
-                name: s.name.clone(),
-                namespace: None,
-                port: service_port(s, ns.as_deref(), inputs, warn),
-                weight: None,
-            }),
-            None => {
-                warn(
-                    None,
-                    "a `resource` backend has no Gateway API equivalent; that path is left out"
-                        .into(),
-                );
-                None
-            }
-        }
-    };
+/// The drafts of an Ingress's rules and default backend.
+fn convert_rules(ing: &Ingress, inputs: &Inputs, warn: Warn<'_>) -> Converted {
+    let ns = ing.metadata.namespace.as_deref();
     let mut drafts = Vec::new();
     for rule in &ing.spec.rules {
-        let host = rule.host.clone();
-        if let Some(h) = &host
-            && let Err(why) = crate::model::hostname::validate(h)
-        {
-            warn(
-                None,
-                format!("host `{h}` is not a valid HTTPRoute hostname ({why})"),
-            );
-        }
-        for p in rule.http.iter().flat_map(|h| &h.paths) {
-            let Some(b) = backend(&p.backend, warn) else {
-                continue;
-            };
-            let path = p.path.clone().unwrap_or_else(|| "/".into());
-            let kind = match p.path_type.as_deref().unwrap_or("ImplementationSpecific") {
-                "Exact" => PathKind::Exact,
-                "Prefix" => PathKind::Prefix,
-                other => {
-                    warn(
-                        None,
-                        format!(
-                            "path {path} has pathType {other}: treated as PathPrefix (Kong reads it as a regular-expression-capable prefix, ingress-nginx as a prefix)"
-                        ),
-                    );
-                    PathKind::Prefix
-                }
-            };
-            drafts.push(Draft::new(host.clone(), kind, path, b));
-        }
+        rule_drafts(rule, ns, inputs, &mut drafts, warn);
     }
     if let Some(db) = &ing.spec.default_backend
-        && let Some(b) = backend(db, warn)
+        && let Some(b) = backend(db, ns, inputs, warn)
     {
         drafts.push(Draft::new(None, PathKind::Prefix, "/".into(), b));
     }
+    warn_tls(ing, warn);
+    Converted {
+        name: ing.metadata.name.clone(),
+        namespace: ing.metadata.namespace.clone(),
+        drafts,
+        is_canary: false,
+        canary_weight: None,
+        canary_header: None,
+    }
+}
+
+/// One draft per path of an Ingress rule.
+fn rule_drafts(
+    rule: &input::IngressRule,
+    ns: Option<&str>,
+    inputs: &Inputs,
+    drafts: &mut Vec<Draft>,
+    warn: Warn<'_>,
+) {
+    let host = rule.host.clone();
+    if let Some(h) = &host
+        && let Err(why) = crate::model::hostname::validate(h)
+    {
+        warn(
+            None,
+            format!("host `{h}` is not a valid HTTPRoute hostname ({why})"),
+        );
+    }
+    for p in rule.http.iter().flat_map(|h| &h.paths) {
+        let Some(b) = backend(&p.backend, ns, inputs, warn) else {
+            continue;
+        };
+        let path = p.path.clone().unwrap_or_else(|| "/".into());
+        let kind = path_kind(p.path_type.as_deref(), &path, warn);
+        drafts.push(Draft::new(host.clone(), kind, path, b));
+    }
+}
+
+/// An Ingress backend as a backendRef; a `resource` backend has none.
+fn backend(
+    b: &input::IngressBackend,
+    ns: Option<&str>,
+    inputs: &Inputs,
+    warn: Warn<'_>,
+) -> Option<BackendRef> {
+    let Some(s) = &b.service else {
+        warn(
+            None,
+            "a `resource` backend has no Gateway API equivalent; that path is left out".into(),
+        );
+        return None;
+    };
+    Some(BackendRef {
+        name: s.name.clone(),
+        namespace: None,
+        port: service_port(s, ns, inputs, warn),
+        weight: None,
+    })
+}
+
+/// An Ingress pathType as a path match kind: anything but Exact is a prefix.
+fn path_kind(path_type: Option<&str>, path: &str, warn: Warn<'_>) -> PathKind {
+    match path_type.unwrap_or("ImplementationSpecific") {
+        "Exact" => PathKind::Exact,
+        "Prefix" => PathKind::Prefix,
+        other => {
+            warn(
+                None,
+                format!(
+                    "path {path} has pathType {other}: treated as PathPrefix (Kong reads it as a regular-expression-capable prefix, ingress-nginx as a prefix)"
+                ),
+            );
+            PathKind::Prefix
+        }
+    }
+}
+
+/// TLS sections are served by the lab Gateway's https listener.
+fn warn_tls(ing: &Ingress, warn: Warn<'_>) {
     for t in &ing.spec.tls {
         if let Some(secret) = &t.secret_name {
             warn(
@@ -310,14 +355,6 @@ fn convert_rules(
                 ),
             );
         }
-    }
-    Converted {
-        name: ing.metadata.name.clone(),
-        namespace: ns,
-        drafts,
-        is_canary: false,
-        canary_weight: None,
-        canary_header: None,
     }
 }
 
@@ -385,188 +422,6 @@ fn merge_canaries(converted: &mut [Converted], warnings: &mut Vec<Warning>) {
     }
 }
 
-fn slug(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect::<String>()
-        .trim_matches('-')
-        .to_string()
-}
-
-fn parent(section: &str) -> ParentRef {
-    ParentRef {
-        name: lab_gateway::GATEWAY_NAME.into(),
-        namespace: lab_gateway::GATEWAY_NAMESPACE.into(),
-        section_name: section.into(),
-    }
-}
-
-fn path_match(d: &Draft) -> PathMatch {
-    PathMatch {
-        type_: if d.kind == PathKind::Exact {
-            "Exact"
-        } else {
-            "PathPrefix"
-        },
-        value: d.path.clone(),
-    }
-}
-
-fn rules_for(d: &Draft, features: &mut BTreeSet<String>) -> Vec<Rule> {
-    let mut filters = Vec::new();
-    if !d.request_headers.is_empty() {
-        filters.push(Filter::request_headers(d.request_headers.clone()));
-    }
-    if !d.response_headers.is_empty() {
-        features.insert("HTTPRouteResponseHeaderModification".into());
-        filters.push(Filter::response_headers(d.response_headers.clone()));
-    }
-    if let Some(r) = &d.redirect {
-        if r.scheme.is_some() {
-            features.insert("HTTPRouteSchemeRedirect".into());
-        }
-        if r.port.is_some() {
-            features.insert("HTTPRoutePortRedirect".into());
-        }
-        if r.path.is_some() {
-            features.insert("HTTPRoutePathRedirect".into());
-        }
-        filters.push(Filter::redirect(r.clone()));
-    } else if let Some(p) = &d.rewrite {
-        features.insert("HTTPRoutePathRewrite".into());
-        filters.push(Filter::rewrite(Rewrite {
-            hostname: None,
-            path: Some(p.clone()),
-        }));
-    }
-    let backends = if d.redirect.is_some() {
-        Vec::new()
-    } else {
-        d.backends.clone()
-    };
-    let methods: Vec<Option<String>> = if d.methods.is_empty() {
-        vec![None]
-    } else {
-        d.methods.iter().cloned().map(Some).collect()
-    };
-    if !d.methods.is_empty() {
-        features.insert("HTTPRouteMethodMatching".into());
-    }
-    let matches = |headers: Vec<NameValue>| -> Vec<Match> {
-        methods
-            .iter()
-            .map(|m| Match {
-                path: path_match(d),
-                headers: headers.clone(),
-                method: m.clone(),
-            })
-            .collect()
-    };
-    let mut rules = Vec::new();
-    if let Some((h, b)) = &d.header_canary {
-        rules.push(Rule {
-            matches: matches(vec![h.clone()]),
-            filters: filters.clone(),
-            backend_refs: vec![BackendRef {
-                weight: None,
-                ..b.clone()
-            }],
-        });
-    }
-    rules.push(Rule {
-        matches: matches(vec![]),
-        filters,
-        backend_refs: backends,
-    });
-    rules
-}
-
-/// One HTTPRoute per host (and one for the default backend), plus an http →
-/// https redirect route where the Ingress asked for one.
-fn build_routes(c: &Converted, features: &mut BTreeSet<String>) -> Vec<Route> {
-    let mut by_host: BTreeMap<Option<String>, Vec<&Draft>> = BTreeMap::new();
-    for d in &c.drafts {
-        by_host.entry(d.host.clone()).or_default().push(d);
-    }
-    let single = by_host.len() == 1;
-    let mut routes = Vec::new();
-    let mut redirect_hosts: BTreeMap<u16, Vec<String>> = BTreeMap::new();
-    for (host, drafts) in &by_host {
-        let name = match host {
-            _ if single => c.name.clone(),
-            Some(h) => format!("{}-{}", c.name, slug(h)),
-            None => format!("{}-default", c.name),
-        };
-        let http = drafts.iter().any(|d| d.http);
-        let https = drafts.iter().any(|d| d.https);
-        let mut parent_refs = Vec::new();
-        if http {
-            parent_refs.push(parent("http"));
-        }
-        if https {
-            parent_refs.push(parent("https"));
-        }
-        for d in drafts {
-            if let (Some(code), Some(h)) = (d.https_redirect, &d.host) {
-                redirect_hosts.entry(code).or_default().push(h.clone());
-            }
-        }
-        routes.push(Route {
-            api_version: "gateway.networking.k8s.io/v1",
-            kind: "HTTPRoute",
-            metadata: output::Meta {
-                name,
-                namespace: c.namespace.clone(),
-            },
-            spec: Spec {
-                parent_refs,
-                hostnames: host.iter().cloned().collect(),
-                rules: drafts.iter().flat_map(|d| rules_for(d, features)).collect(),
-            },
-        });
-    }
-    for (code, mut hosts) in redirect_hosts {
-        hosts.sort();
-        hosts.dedup();
-        features.insert("HTTPRouteSchemeRedirect".into());
-        routes.push(Route {
-            api_version: "gateway.networking.k8s.io/v1",
-            kind: "HTTPRoute",
-            metadata: output::Meta {
-                name: format!("{}-https-redirect", c.name),
-                namespace: c.namespace.clone(),
-            },
-            spec: Spec {
-                parent_refs: vec![parent("http")],
-                hostnames: hosts,
-                rules: vec![Rule {
-                    matches: vec![Match {
-                        path: PathMatch {
-                            type_: "PathPrefix",
-                            value: "/".into(),
-                        },
-                        headers: vec![],
-                        method: None,
-                    }],
-                    filters: vec![Filter::redirect(Redirect {
-                        scheme: Some("https".into()),
-                        status_code: code,
-                        ..Default::default()
-                    })],
-                    backend_refs: vec![],
-                }],
-            },
-        });
-    }
-    routes
-}
-
 /// Gateway API allows only 301 and 302: the nearest, and whether it differs.
 pub fn gateway_status(code: u16) -> (u16, bool) {
     match code {
@@ -576,9 +431,21 @@ pub fn gateway_status(code: u16) -> (u16, bool) {
     }
 }
 
+/// A redirect target that is not an absolute URL.
+#[derive(Debug, thiserror::Error)]
+#[error("`{url}` is not an absolute URL: {source}")]
+pub struct NotAbsoluteUrl {
+    pub url: String,
+    #[source]
+    pub source: url::ParseError,
+}
+
 /// Splits an absolute URL into the parts a RequestRedirect can set.
-pub fn redirect_to(url: &str, status: u16, keep_path: bool) -> Result<Redirect, String> {
-    let u = url::Url::parse(url).map_err(|e| format!("`{url}` is not an absolute URL: {e}"))?;
+pub fn redirect_to(url: &str, status: u16, keep_path: bool) -> Result<Redirect, NotAbsoluteUrl> {
+    let u = url::Url::parse(url).map_err(|source| NotAbsoluteUrl {
+        url: url.into(),
+        source,
+    })?;
     let (status_code, _) = gateway_status(status);
     Ok(Redirect {
         scheme: Some(u.scheme().to_string()),

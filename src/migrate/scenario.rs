@@ -107,21 +107,7 @@ fn probes_for(c: &Converted, d: &Draft, out: &mut Vec<ProbeOut>) {
     let scheme = if d.http { "http" } else { "https" };
     let what = format!("{} {}{}", c.name, host(d), d.path);
     if let Some(code) = d.https_redirect {
-        out.push(ProbeOut {
-            name: format!("{what}: http is redirected to https"),
-            request: request("http", d, &path),
-            samples: None,
-            expect: ExpectSpec {
-                status: Some(d.original.redirect_status.unwrap_or(code)),
-                redirect: Some(RedirectExpect {
-                    scheme: Some("https".into()),
-                    host: Some(host(d)),
-                    port: Some(443),
-                    path: Some(path.clone()),
-                }),
-                ..Default::default()
-            },
-        });
+        out.push(https_redirect_probe(&what, d, &path, code));
     }
     if let Some(r) = &d.redirect {
         out.push(ProbeOut {
@@ -151,26 +137,87 @@ fn probes_for(c: &Converted, d: &Draft, out: &mut Vec<ProbeOut>) {
         });
     }
     if d.backends.len() > 1 {
-        let split = d
-            .backends
-            .iter()
-            .map(|b| (b.name.clone(), b.weight.unwrap_or(1)))
-            .collect();
-        out.push(ProbeOut {
-            name: format!("{what}: weighted split"),
-            request: request(scheme, d, &path),
-            samples: Some(400),
-            expect: ExpectSpec {
-                status: Some(200),
-                split: Some(split),
-                ..Default::default()
-            },
-        });
-        return;
+        out.push(split_probe(&what, d, request(scheme, d, &path)));
+    } else {
+        out.push(served_probe(&what, d, request(scheme, d, &path), &path));
     }
-    let mut req = request(scheme, d, &path);
+}
+
+fn https_redirect_probe(what: &str, d: &Draft, path: &str, code: u16) -> ProbeOut {
+    ProbeOut {
+        name: format!("{what}: http is redirected to https"),
+        request: request("http", d, path),
+        samples: None,
+        expect: ExpectSpec {
+            status: Some(d.original.redirect_status.unwrap_or(code)),
+            redirect: Some(RedirectExpect {
+                scheme: Some("https".into()),
+                host: Some(host(d)),
+                port: Some(443),
+                path: Some(path.into()),
+            }),
+            ..Default::default()
+        },
+    }
+}
+
+fn split_probe(what: &str, d: &Draft, request: RequestSpec) -> ProbeOut {
+    let split = d
+        .backends
+        .iter()
+        .map(|b| (b.name.clone(), b.weight.unwrap_or(1)))
+        .collect();
+    ProbeOut {
+        name: format!("{what}: weighted split"),
+        request,
+        samples: Some(400),
+        expect: ExpectSpec {
+            status: Some(200),
+            split: Some(split),
+            ..Default::default()
+        },
+    }
+}
+
+/// The request reaches the one backend with the original's path rewrite and
+/// header changes, and the response carries the original's header changes.
+fn served_probe(what: &str, d: &Draft, mut req: RequestSpec, path: &str) -> ProbeOut {
+    let br = backend_request(d, &mut req, path);
+    let mut expect = ExpectSpec {
+        status: Some(200),
+        backend: Some(d.backends[0].name.clone()),
+        backend_request: Some(br),
+        ..Default::default()
+    };
+    for h in d.response_headers.set.iter().chain(&d.response_headers.add) {
+        expect.headers.insert(h.name.clone(), h.value.clone());
+    }
+    if !d.response_headers.remove.is_empty() {
+        let set: Vec<String> = d
+            .response_headers
+            .remove
+            .iter()
+            .map(|n| format!("{n}:from-backend"))
+            .collect();
+        req.headers
+            .insert("X-Echo-Set-Header".into(), set.join(","));
+        expect
+            .headers_absent
+            .extend(d.response_headers.remove.iter().cloned());
+    }
+    ProbeOut {
+        name: format!("{what}: served by {}", d.backends[0].name),
+        request: req,
+        samples: None,
+        expect,
+    }
+}
+
+/// What the backend must see, per the original's request header semantics;
+/// adds to `req` the headers the client must send for that to show.
+fn backend_request(d: &Draft, req: &mut RequestSpec, path: &str) -> BackendRequestExpect {
     let mut br = BackendRequestExpect {
-        path: Some(backend_path(d, &path)),
+        path: Some(backend_path(d, path)),
         ..Default::default()
     };
     for h in &d.request_headers.set {
@@ -199,34 +246,7 @@ fn probes_for(c: &Converted, d: &Draft, out: &mut Vec<ProbeOut>) {
         req.headers.insert(name.clone(), "to-be-removed".into());
         br.headers_absent.push(name.clone());
     }
-    let mut expect = ExpectSpec {
-        status: Some(200),
-        backend: Some(d.backends[0].name.clone()),
-        backend_request: Some(br),
-        ..Default::default()
-    };
-    for h in d.response_headers.set.iter().chain(&d.response_headers.add) {
-        expect.headers.insert(h.name.clone(), h.value.clone());
-    }
-    if !d.response_headers.remove.is_empty() {
-        let set: Vec<String> = d
-            .response_headers
-            .remove
-            .iter()
-            .map(|n| format!("{n}:from-backend"))
-            .collect();
-        req.headers
-            .insert("X-Echo-Set-Header".into(), set.join(","));
-        expect
-            .headers_absent
-            .extend(d.response_headers.remove.iter().cloned());
-    }
-    out.push(ProbeOut {
-        name: format!("{what}: served by {}", d.backends[0].name),
-        request: req,
-        samples: None,
-        expect,
-    });
+    br
 }
 
 pub fn build(m: &Migration, name: &str) -> ScenarioOut {

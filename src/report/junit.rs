@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{RunReport, Verdict};
+use super::{CheckReport, RunReport, ScenarioReport, Verdict};
 
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -26,93 +26,102 @@ pub fn render(report: &RunReport) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let tests: usize = report.scenarios.iter().map(|s| s.checks.len().max(1)).sum();
     let failures: usize = report.scenarios.iter().map(|s| s.failures().count()).sum();
-    let skipped: usize = report
-        .scenarios
-        .iter()
-        .filter(|s| s.verdict == Verdict::Unsupported)
-        .map(|s| s.checks.len().max(1))
-        .sum();
+    let skipped: usize = report.scenarios.iter().map(skipped).sum();
     let _ = writeln!(
         x,
         "<testsuites name=\"gwlab\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{:.3}\">",
         report.duration.as_secs_f64()
     );
     for s in &report.scenarios {
-        let name = escape(&s.name);
-        let count = s.checks.len().max(1);
-        let fails = s.failures().count();
-        let skip = if s.verdict == Verdict::Unsupported {
-            count
-        } else {
-            0
-        };
-        let _ = writeln!(
-            x,
-            "  <testsuite name=\"{name}\" tests=\"{count}\" failures=\"{fails}\" errors=\"0\" skipped=\"{skip}\" time=\"{:.3}\">",
-            s.duration.as_secs_f64()
-        );
-        let _ = writeln!(x, "    <properties>");
-        let _ = writeln!(
-            x,
-            "      <property name=\"target\" value=\"{}\"/>",
-            escape(&report.target)
-        );
-        let _ = writeln!(
-            x,
-            "      <property name=\"dir\" value=\"{}\"/>",
-            escape(&s.dir)
-        );
-        if let Some(ns) = &s.namespace {
-            let _ = writeln!(
-                x,
-                "      <property name=\"namespace\" value=\"{}\"/>",
-                escape(ns)
-            );
-        }
-        let _ = writeln!(x, "    </properties>");
-        if s.verdict == Verdict::Unsupported && s.checks.is_empty() {
-            let msg = format!(
-                "unsupported: the target lacks {}",
-                s.missing_features.join(", ")
-            );
-            let _ = writeln!(
-                x,
-                "    <testcase classname=\"{name}\" name=\"scenario\" time=\"0\">\n      <skipped message=\"{}\"/>\n    </testcase>",
-                escape(&msg)
-            );
-            continue;
-        }
-        for c in &s.checks {
-            let case = match &c.step {
-                Some(step) => format!("{}: {}: {}", step, kind(c.kind), c.name),
-                None => format!("{}: {}", kind(c.kind), c.name),
-            };
-            let _ = write!(
-                x,
-                "    <testcase classname=\"{name}\" name=\"{}\" time=\"{:.3}\"",
-                escape(&case),
-                c.duration.as_secs_f64()
-            );
-            if c.passed {
-                let _ = writeln!(x, "/>");
-            } else {
-                let first = c
-                    .failure
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "failed".into());
-                let _ = writeln!(
-                    x,
-                    ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
-                    escape(&first),
-                    escape(&c.failure.join("\n"))
-                );
-            }
-        }
-        let _ = writeln!(x, "  </testsuite>");
+        testsuite(&mut x, &report.target, s);
     }
     x.push_str("</testsuites>\n");
     x
+}
+
+/// How many of a scenario's testcases are skipped: all of an unsupported one's.
+fn skipped(s: &ScenarioReport) -> usize {
+    if s.verdict == Verdict::Unsupported {
+        s.checks.len().max(1)
+    } else {
+        0
+    }
+}
+
+/// One scenario's testsuite.
+fn testsuite(x: &mut String, target: &str, s: &ScenarioReport) {
+    let name = escape(&s.name);
+    let _ = writeln!(
+        x,
+        "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" time=\"{:.3}\">",
+        s.checks.len().max(1),
+        s.failures().count(),
+        skipped(s),
+        s.duration.as_secs_f64()
+    );
+    properties(x, target, s);
+    if s.verdict == Verdict::Unsupported && s.checks.is_empty() {
+        let msg = format!(
+            "unsupported: the target lacks {}",
+            s.missing_features.join(", ")
+        );
+        let _ = writeln!(
+            x,
+            "    <testcase classname=\"{name}\" name=\"scenario\" time=\"0\">\n      <skipped message=\"{}\"/>\n    </testcase>",
+            escape(&msg)
+        );
+        return;
+    }
+    for c in &s.checks {
+        testcase(x, &name, c);
+    }
+    let _ = writeln!(x, "  </testsuite>");
+}
+
+fn properties(x: &mut String, target: &str, s: &ScenarioReport) {
+    let _ = writeln!(x, "    <properties>");
+    let mut property = |name: &str, value: &str| {
+        let _ = writeln!(
+            x,
+            "      <property name=\"{name}\" value=\"{}\"/>",
+            escape(value)
+        );
+    };
+    property("target", target);
+    property("dir", &s.dir);
+    if let Some(ns) = &s.namespace {
+        property("namespace", ns);
+    }
+    let _ = writeln!(x, "    </properties>");
+}
+
+/// One check's testcase; `classname` is the escaped scenario name.
+fn testcase(x: &mut String, classname: &str, c: &CheckReport) {
+    let case = match &c.step {
+        Some(step) => format!("{}: {}: {}", step, kind(c.kind), c.name),
+        None => format!("{}: {}", kind(c.kind), c.name),
+    };
+    let _ = write!(
+        x,
+        "    <testcase classname=\"{classname}\" name=\"{}\" time=\"{:.3}\"",
+        escape(&case),
+        c.duration.as_secs_f64()
+    );
+    if c.passed {
+        let _ = writeln!(x, "/>");
+        return;
+    }
+    let first = c
+        .failure
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "failed".into());
+    let _ = writeln!(
+        x,
+        ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
+        escape(&first),
+        escape(&c.failure.join("\n"))
+    );
 }
 
 fn kind(k: super::CheckKind) -> &'static str {

@@ -4,26 +4,46 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+/// Why a text is not a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("empty duration")]
+    Empty,
+    #[error("`{0}` has no unit: write e.g. `30s`, `500ms` or `2m`")]
+    NoUnit(String),
+    #[error("`{0}` is not a duration: write e.g. `30s`, `500ms` or `2m`")]
+    NotADuration(String),
+    #[error("`{text}`: number too large")]
+    TooLarge {
+        text: String,
+        #[source]
+        source: std::num::ParseIntError,
+    },
+    #[error("`{text}`: unknown unit `{unit}` (use ms, s, m or h)")]
+    UnknownUnit { text: String, unit: String },
+}
+
 /// Parses `500ms`, `30s`, `2m`, `1h`, or a sequence of those (`1m30s`).
-pub fn parse(text: &str) -> Result<Duration, String> {
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
     let s = text.trim();
     if s.is_empty() {
-        return Err("empty duration".into());
+        return Err(DurationError::Empty);
     }
     let mut total = Duration::ZERO;
     let mut rest = s;
     while !rest.is_empty() {
         let digits = rest
             .find(|c: char| !c.is_ascii_digit())
-            .ok_or_else(|| format!("`{text}` has no unit: write e.g. `30s`, `500ms` or `2m`"))?;
+            .ok_or_else(|| DurationError::NoUnit(text.into()))?;
         if digits == 0 {
-            return Err(format!(
-                "`{text}` is not a duration: write e.g. `30s`, `500ms` or `2m`"
-            ));
+            return Err(DurationError::NotADuration(text.into()));
         }
         let n: u64 = rest[..digits]
             .parse()
-            .map_err(|_| format!("`{text}`: number too large"))?;
+            .map_err(|source| DurationError::TooLarge {
+                text: text.into(),
+                source,
+            })?;
         rest = &rest[digits..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit())
@@ -35,9 +55,10 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             "m" => Duration::from_secs(n * 60),
             "h" => Duration::from_secs(n * 3600),
             _ => {
-                return Err(format!(
-                    "`{text}`: unknown unit `{unit}` (use ms, s, m or h)"
-                ));
+                return Err(DurationError::UnknownUnit {
+                    text: text.into(),
+                    unit: unit.into(),
+                });
             }
         };
         total += part;
@@ -75,8 +96,13 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_duration() {
-        assert!(parse("30").unwrap_err().contains("no unit"));
-        assert!(parse("3x").unwrap_err().contains("unknown unit"));
+        assert!(parse("30").unwrap_err().to_string().contains("no unit"));
+        assert!(
+            parse("3x")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown unit")
+        );
         assert!(parse("s").is_err());
         assert!(parse("").is_err());
     }

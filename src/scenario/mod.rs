@@ -1,7 +1,8 @@
 //! Scenarios: a directory with `scenario.yaml` and manifests, read and checked
-//! against the format (SCENARIO_FORMAT.md) into plain types the runner uses.
+//! against the scenario format into plain types the runner uses.
 
 pub mod duration;
+mod items;
 mod load;
 pub mod types;
 

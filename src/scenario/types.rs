@@ -1,4 +1,4 @@
-//! `scenario.yaml` as written, field for field (see SCENARIO_FORMAT.md).
+//! `scenario.yaml` as written, field for field, as the scenario format defines it.
 //! Unknown fields are rejected by serde so that typos are errors.
 
 use std::collections::BTreeMap;

@@ -1,0 +1,206 @@
+//! The HTTPRoutes written for a converted Ingress: one per host (and one for
+//! the default backend), each draft a rule (two with a header canary), plus an
+//! http → https redirect route where the Ingress asked for one.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::output::{
+    self, BackendRef, Filter, Match, NameValue, ParentRef, PathMatch, Redirect, Rewrite, Route,
+    Rule, Spec,
+};
+use super::{Converted, Draft, PathKind};
+use crate::model::lab_gateway;
+
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string()
+}
+
+fn parent(section: &str) -> ParentRef {
+    ParentRef {
+        name: lab_gateway::GATEWAY_NAME.into(),
+        namespace: lab_gateway::GATEWAY_NAMESPACE.into(),
+        section_name: section.into(),
+    }
+}
+
+fn path_match(d: &Draft) -> PathMatch {
+    PathMatch {
+        type_: if d.kind == PathKind::Exact {
+            "Exact"
+        } else {
+            "PathPrefix"
+        },
+        value: d.path.clone(),
+    }
+}
+
+/// A draft's filters, noting the features they need.
+fn filters_for(d: &Draft, features: &mut BTreeSet<String>) -> Vec<Filter> {
+    let mut filters = Vec::new();
+    if !d.request_headers.is_empty() {
+        filters.push(Filter::request_headers(d.request_headers.clone()));
+    }
+    if !d.response_headers.is_empty() {
+        features.insert("HTTPRouteResponseHeaderModification".into());
+        filters.push(Filter::response_headers(d.response_headers.clone()));
+    }
+    if let Some(r) = &d.redirect {
+        if r.scheme.is_some() {
+            features.insert("HTTPRouteSchemeRedirect".into());
+        }
+        if r.port.is_some() {
+            features.insert("HTTPRoutePortRedirect".into());
+        }
+        if r.path.is_some() {
+            features.insert("HTTPRoutePathRedirect".into());
+        }
+        filters.push(Filter::redirect(r.clone()));
+    } else if let Some(p) = &d.rewrite {
+        features.insert("HTTPRoutePathRewrite".into());
+        filters.push(Filter::rewrite(Rewrite {
+            hostname: None,
+            path: Some(p.clone()),
+        }));
+    }
+    filters
+}
+
+/// A draft's rule, preceded by its header canary's rule when it has one.
+fn rules_for(d: &Draft, features: &mut BTreeSet<String>) -> Vec<Rule> {
+    let filters = filters_for(d, features);
+    let backends = if d.redirect.is_some() {
+        Vec::new()
+    } else {
+        d.backends.clone()
+    };
+    let methods: Vec<Option<String>> = if d.methods.is_empty() {
+        vec![None]
+    } else {
+        d.methods.iter().cloned().map(Some).collect()
+    };
+    if !d.methods.is_empty() {
+        features.insert("HTTPRouteMethodMatching".into());
+    }
+    let matches = |headers: Vec<NameValue>| -> Vec<Match> {
+        methods
+            .iter()
+            .map(|m| Match {
+                path: path_match(d),
+                headers: headers.clone(),
+                method: m.clone(),
+            })
+            .collect()
+    };
+    let mut rules = Vec::new();
+    if let Some((h, b)) = &d.header_canary {
+        rules.push(Rule {
+            matches: matches(vec![h.clone()]),
+            filters: filters.clone(),
+            backend_refs: vec![BackendRef {
+                weight: None,
+                ..b.clone()
+            }],
+        });
+    }
+    rules.push(Rule {
+        matches: matches(vec![]),
+        filters,
+        backend_refs: backends,
+    });
+    rules
+}
+
+/// One HTTPRoute per host (and one for the default backend), plus an http →
+/// https redirect route where the Ingress asked for one.
+pub(super) fn build_routes(c: &Converted, features: &mut BTreeSet<String>) -> Vec<Route> {
+    let mut by_host: BTreeMap<Option<String>, Vec<&Draft>> = BTreeMap::new();
+    for d in &c.drafts {
+        by_host.entry(d.host.clone()).or_default().push(d);
+    }
+    let single = by_host.len() == 1;
+    let mut routes = Vec::new();
+    let mut redirect_hosts: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+    for (host, drafts) in &by_host {
+        let name = match host {
+            _ if single => c.name.clone(),
+            Some(h) => format!("{}-{}", c.name, slug(h)),
+            None => format!("{}-default", c.name),
+        };
+        let http = drafts.iter().any(|d| d.http);
+        let https = drafts.iter().any(|d| d.https);
+        let mut parent_refs = Vec::new();
+        if http {
+            parent_refs.push(parent("http"));
+        }
+        if https {
+            parent_refs.push(parent("https"));
+        }
+        for d in drafts {
+            if let (Some(code), Some(h)) = (d.https_redirect, &d.host) {
+                redirect_hosts.entry(code).or_default().push(h.clone());
+            }
+        }
+        routes.push(Route {
+            api_version: "gateway.networking.k8s.io/v1",
+            kind: "HTTPRoute",
+            metadata: output::Meta {
+                name,
+                namespace: c.namespace.clone(),
+            },
+            spec: Spec {
+                parent_refs,
+                hostnames: host.iter().cloned().collect(),
+                rules: drafts.iter().flat_map(|d| rules_for(d, features)).collect(),
+            },
+        });
+    }
+    for (code, mut hosts) in redirect_hosts {
+        hosts.sort();
+        hosts.dedup();
+        features.insert("HTTPRouteSchemeRedirect".into());
+        routes.push(https_redirect_route(c, code, hosts));
+    }
+    routes
+}
+
+/// The route that redirects http requests for `hosts` to https with `code`.
+fn https_redirect_route(c: &Converted, code: u16, hosts: Vec<String>) -> Route {
+    Route {
+        api_version: "gateway.networking.k8s.io/v1",
+        kind: "HTTPRoute",
+        metadata: output::Meta {
+            name: format!("{}-https-redirect", c.name),
+            namespace: c.namespace.clone(),
+        },
+        spec: Spec {
+            parent_refs: vec![parent("http")],
+            hostnames: hosts,
+            rules: vec![Rule {
+                matches: vec![Match {
+                    path: PathMatch {
+                        type_: "PathPrefix",
+                        value: "/".into(),
+                    },
+                    headers: vec![],
+                    method: None,
+                }],
+                filters: vec![Filter::redirect(Redirect {
+                    scheme: Some("https".into()),
+                    status_code: code,
+                    ..Default::default()
+                })],
+                backend_refs: vec![],
+            }],
+        },
+    }
+}
