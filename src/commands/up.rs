@@ -170,7 +170,11 @@ async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Resu
         .await?;
     steps.note(&format!("   Kubernetes {version} at {}", provisioned.api));
     let manifests = Manifests::fetch(args, lock, addons).await?;
-    let ledger = Arc::new(Ledger::new(state.created.clone(), args.adopt));
+    let ledger = Arc::new(Ledger::new(
+        state.created.clone(),
+        state.adopted.clone(),
+        args.adopt,
+    ));
     let foreign = foreign(&client, &ledger, &manifests.owned_objects()).await?;
     if !foreign.is_empty() {
         if !args.adopt {
@@ -203,7 +207,7 @@ async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Resu
     // What was created is recorded even when a later step failed, so that
     // `down` can remove it.
     state.created = ledger.created();
-    state.adopted.extend(ledger.adopted());
+    state.adopted = ledger.adopted();
     state.save()?;
     let addresses = result?;
     if args.merge_kubeconfig {

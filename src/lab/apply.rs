@@ -84,10 +84,12 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    pub fn new(known: Vec<Created>, adopt: bool) -> Ledger {
+    /// A ledger from the lab state: what `up` created and adopted before.
+    pub fn new(known: Vec<Created>, adopted: Vec<Created>, adopt: bool) -> Ledger {
         Ledger {
             known,
             adopt,
+            adopted: Mutex::new(adopted),
             ..Default::default()
         }
     }
@@ -113,7 +115,7 @@ impl Ledger {
         all
     }
 
-    /// Objects taken over with `--adopt` (kept by `gwlab down`).
+    /// Objects taken over with `--adopt`, now and before (kept by `gwlab down`).
     pub fn adopted(&self) -> Vec<Created> {
         self.adopted.lock().expect("ledger").clone()
     }
@@ -166,15 +168,20 @@ pub async fn existing(
     }
 }
 
+fn is_namespace(obj: &serde_json::Value) -> bool {
+    obj.get("kind").and_then(|k| k.as_str()) == Some("Namespace")
+}
+
 /// The objects among `docs` that exist and are not the lab's, read before
-/// anything is written.
+/// anything is written. Existing namespaces are not among them: gwlab puts
+/// its objects in them and leaves them as they are.
 pub async fn foreign(
     client: &Client,
     ledger: &Ledger,
     docs: &[serde_json::Value],
 ) -> Result<Vec<Foreign>, LabError> {
     let mut out = Vec::new();
-    for doc in docs {
+    for doc in docs.iter().filter(|d| !is_namespace(d)) {
         if let Some(o) = existing(client, doc).await?
             && !ledger.is_ours(&o)
         {
@@ -210,6 +217,13 @@ pub async fn apply_as(
     let what = describe(&obj);
     let id = identity(&obj);
     let before = existing(client, &obj).await?;
+    if let Some(o) = &before
+        && is_namespace(&obj)
+        && !ledger.is_ours(o)
+    {
+        // Someone's namespace is used as it is, never relabelled or deleted.
+        return Ok(());
+    }
     let adopting = match &before {
         Some(o) if !ledger.is_ours(o) => {
             if !take_over {
@@ -234,7 +248,12 @@ pub async fn apply_as(
     if let Some(c) = Created::of(&id.api_version, &id.kind, &after) {
         match (&before, adopting) {
             (None, _) => ledger.created.lock().expect("ledger").push(c),
-            (Some(_), true) => ledger.adopted.lock().expect("ledger").push(c),
+            (Some(_), true) => {
+                let mut adopted = ledger.adopted.lock().expect("ledger");
+                if !adopted.iter().any(|a| a.uid == c.uid) {
+                    adopted.push(c);
+                }
+            }
             (Some(_), false) => {}
         }
     }

@@ -90,7 +90,9 @@ fn free_port() -> u16 {
 /// Binaries that lost their run bit (some copies drop it) are copied and made executable.
 fn executable(bin: &Path, scratch: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(bin).map(|m| m.permissions().mode()).unwrap_or(0);
+    let mode = std::fs::metadata(bin)
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0);
     if mode & 0o111 != 0 {
         return bin.to_path_buf();
     }
@@ -222,7 +224,10 @@ fn start() -> Result<Envtest, String> {
     wait_ready(&server, &d.join("ca.crt"), Duration::from_secs(60)).map_err(|e| {
         let log = std::fs::read_to_string(d.join("kube-apiserver.log")).unwrap_or_default();
         let tail: Vec<&str> = log.lines().rev().take(15).collect();
-        format!("{e}; kube-apiserver log ends:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"))
+        format!(
+            "{e}; kube-apiserver log ends:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )
     })?;
     supervised(
         &kcm,
@@ -257,8 +262,16 @@ fn which(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Polls `/readyz` with curl-free plain TLS: a kube client per attempt.
+/// Polls `/readyz` until it answers 200, on a thread of its own (the caller
+/// may be inside a test's runtime).
 fn wait_ready(server: &str, ca: &Path, timeout: Duration) -> Result<(), String> {
+    let (server, ca) = (server.to_string(), ca.to_path_buf());
+    std::thread::spawn(move || poll_ready(&server, &ca, timeout))
+        .join()
+        .map_err(|_| "the readiness poll panicked".to_string())?
+}
+
+fn poll_ready(server: &str, ca: &Path, timeout: Duration) -> Result<(), String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -270,7 +283,9 @@ fn wait_ready(server: &str, ca: &Path, timeout: Duration) -> Result<(), String> 
         let mut roots = rustls::RootCertStore::empty();
         use rustls::pki_types::pem::PemObject;
         for c in rustls::pki_types::CertificateDer::pem_slice_iter(&ca_pem) {
-            roots.add(c.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+            roots
+                .add(c.map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
         }
         let tls = rustls::ClientConfig::builder()
             .with_root_certificates(roots)

@@ -1,1 +1,3 @@
+pub mod bin;
+pub mod envtest;
 pub mod fake_api;

@@ -1,0 +1,611 @@
+//! gwlab changes and deletes only what it created, on a real kube-apiserver
+//! (envtest): a platform team's Kong survives `gwlab up`, a user's route
+//! survives `gwlab test`, copied labels never make an object deletable, and
+//! `--adopt` takes over knowingly.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use common::bin::text;
+use gwlab::lab::lock::Lock;
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use serde_json::{Value, json};
+
+/// The upstream files, byte for byte, beside the repository.
+fn upstream() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/upstream")
+}
+
+/// A gwlab cache holding every pinned file, so `up` fetches nothing.
+fn filled_cache(root: &Path) -> bool {
+    let lock = Lock::builtin();
+    for f in &lock.files {
+        let Some(src) = std::fs::read_dir(upstream())
+            .ok()
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|d| d.path().join(f.file_name()))
+            .find(|p| p.is_file())
+        else {
+            eprintln!("SKIPPED: {} is not in ../shared/upstream", f.file_name());
+            return false;
+        };
+        let dest = root
+            .join("gwlab/files")
+            .join(&f.repo)
+            .join(&f.tag)
+            .join(&f.path);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(src, dest).unwrap();
+    }
+    true
+}
+
+/// `gwlab ARGS` with its own state, cache and home directories.
+fn gwlab(args: &[&str], home: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gwlab"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("HOME", home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env_remove("GWLAB_TARGET")
+        .env_remove("GWLAB_NAME")
+        .env_remove("GWLAB_MIRROR")
+        .env_remove("KUBECONFIG")
+        .output()
+        .expect("gwlab runs")
+}
+
+fn api(
+    client: &kube::Client,
+    api_version: &str,
+    kind: &str,
+    ns: Option<&str>,
+) -> Api<DynamicObject> {
+    let (ar, _) = gwlab::kinds::resource(api_version, kind).expect("a known kind");
+    match ns {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
+        None => Api::all_with(client.clone(), &ar),
+    }
+}
+
+/// Applies an object as a user would with `kubectl apply --server-side`.
+async fn user_apply(client: &kube::Client, obj: Value) -> DynamicObject {
+    let id = gwlab::lab::apply::identity(&obj);
+    api(client, &id.api_version, &id.kind, id.namespace.as_deref())
+        .patch(
+            &id.name,
+            &PatchParams::apply("kubectl").force(),
+            &Patch::Apply(&obj),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", id.name))
+}
+
+async fn get(
+    client: &kube::Client,
+    api_version: &str,
+    kind: &str,
+    ns: Option<&str>,
+    name: &str,
+) -> Option<DynamicObject> {
+    api(client, api_version, kind, ns)
+        .get_opt(name)
+        .await
+        .unwrap()
+}
+
+fn rv(o: &DynamicObject) -> String {
+    o.metadata.resource_version.clone().unwrap()
+}
+
+/// The Gateway API CRDs as a platform team would have them: same bundle, not gwlab's.
+async fn user_installs_gateway_api(client: &kube::Client) {
+    let dir = upstream().join("gateway-api-v1.2.1");
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            for doc in gwlab::lab::apply::documents(&text, "crd").unwrap() {
+                user_apply(client, doc).await;
+            }
+        }
+    }
+    for name in [
+        "gatewayclasses",
+        "gateways",
+        "httproutes",
+        "referencegrants",
+    ] {
+        gwlab::lab::wait::crd_established(
+            client,
+            &format!("{name}.gateway.networking.k8s.io"),
+            std::time::Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    }
+}
+
+fn helm_kong() -> Vec<Value> {
+    vec![
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kong-system"}}),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "kong", "namespace": "kong-system", "labels": {"app.kubernetes.io/managed-by": "Helm"}},
+            "spec": {"selector": {"matchLabels": {"app": "kong"}}, "template": {"metadata": {"labels": {"app": "kong"}},
+                "spec": {"containers": [{"name": "proxy", "image": "kong:3.9.1"}]}}}}),
+        json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "kong-proxy", "namespace": "kong-system", "labels": {"app.kubernetes.io/managed-by": "Helm"}},
+            "spec": {"selector": {"app": "kong"}, "ports": [{"name": "proxy", "port": 80, "targetPort": 8000}]}}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "team-settings", "namespace": "kong-system"}, "data": {"owner": "platform"}}),
+    ]
+}
+
+fn gateway_class(controller: &str) -> Value {
+    json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+        "metadata": {"name": "kong"}, "spec": {"controllerName": controller}})
+}
+
+/// Everything carrying these labels, by kind.
+async fn labelled(client: &kube::Client, selector: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for info in gwlab::kinds::KINDS {
+        let (ar, _) = info.api_resource();
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+        if let Ok(list) = api.list(&ListParams::default().labels(selector)).await {
+            out.extend(
+                list.into_iter()
+                    .map(|o| format!("{} {}", info.kind, o.metadata.name.unwrap_or_default())),
+            );
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
+    let env = envtest_or_skip!();
+    let client = env.client().await;
+    let home = tempfile::tempdir().unwrap();
+    if !filled_cache(&home.path().join("cache")) {
+        return;
+    }
+    let kc = env.kubeconfig.to_str().unwrap();
+    user_installs_gateway_api(&client).await;
+    for obj in helm_kong() {
+        user_apply(&client, obj).await;
+    }
+    user_apply(&client, gateway_class("example.com/platform-gateway")).await;
+    let before_deploy = get(
+        &client,
+        "apps/v1",
+        "Deployment",
+        Some("kong-system"),
+        "kong",
+    )
+    .await
+    .unwrap();
+    let before_svc = get(&client, "v1", "Service", Some("kong-system"), "kong-proxy")
+        .await
+        .unwrap();
+    let before_class = get(
+        &client,
+        "gateway.networking.k8s.io/v1",
+        "GatewayClass",
+        None,
+        "kong",
+    )
+    .await
+    .unwrap();
+
+    // 1. Someone else's Kong: nothing changes, each object is named with its owner.
+    let up = [
+        "up",
+        "--provider",
+        "existing",
+        "--kubeconfig",
+        kc,
+        "--addons",
+        "crds,kong",
+        "--no-wait",
+        "--name",
+        "own",
+        "--timeout",
+        "60s",
+    ];
+    let o = gwlab(&up, home.path());
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    for named in [
+        "3 object(s) that gwlab would write already exist",
+        "Deployment kong-system/kong (app.kubernetes.io/managed-by: Helm; field managers: ",
+        "Service kong-system/kong-proxy (app.kubernetes.io/managed-by: Helm",
+        "GatewayClass kong (field managers: kubectl)",
+        "--adopt",
+    ] {
+        assert!(t.contains(named), "{named} in:\n{t}");
+    }
+    assert!(!t.contains("Status {"), "API errors are sentences:\n{t}");
+    let after = get(
+        &client,
+        "apps/v1",
+        "Deployment",
+        Some("kong-system"),
+        "kong",
+    )
+    .await
+    .unwrap();
+    // Its status moves (the controller manager works on it); what its owner wrote does not.
+    assert_eq!(
+        after.metadata.generation, before_deploy.metadata.generation,
+        "the user's Deployment is untouched"
+    );
+    assert_eq!(after.metadata.labels, before_deploy.metadata.labels);
+    assert_eq!(after.data["spec"], before_deploy.data["spec"]);
+    assert_eq!(
+        rv(
+            &get(&client, "v1", "Service", Some("kong-system"), "kong-proxy")
+                .await
+                .unwrap()
+        ),
+        rv(&before_svc)
+    );
+    assert_eq!(
+        rv(&get(
+            &client,
+            "gateway.networking.k8s.io/v1",
+            "GatewayClass",
+            None,
+            "kong"
+        )
+        .await
+        .unwrap()),
+        rv(&before_class)
+    );
+    assert_eq!(
+        labelled(
+            &client,
+            "app.kubernetes.io/managed-by=gwlab,gwlab.dev/lab=own"
+        )
+        .await,
+        Vec::<String>::new(),
+        "nothing was written"
+    );
+
+    // 2. Labels copied onto a user's object never make it gwlab's.
+    user_apply(
+        &client,
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "copied-labels", "namespace": "kong-system",
+            "labels": {"app.kubernetes.io/managed-by": "gwlab", "gwlab.dev/lab": "own"}}}),
+    )
+    .await;
+
+    // 3. --adopt takes the Deployment and Service over knowingly (the
+    // platform's GatewayClass, of another controller, is removed first: its
+    // controllerName cannot change).
+    api(
+        &client,
+        "gateway.networking.k8s.io/v1",
+        "GatewayClass",
+        None,
+    )
+    .delete("kong", &Default::default())
+    .await
+    .unwrap();
+    let mut adopt = up.to_vec();
+    adopt.push("--adopt");
+    let o = gwlab(&adopt, home.path());
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("adopting Deployment kong-system/kong (app.kubernetes.io/managed-by: Helm"),
+        "{t}"
+    );
+    let adopted = get(
+        &client,
+        "apps/v1",
+        "Deployment",
+        Some("kong-system"),
+        "kong",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        adopted.metadata.labels.as_ref().unwrap()["app.kubernetes.io/managed-by"],
+        "gwlab"
+    );
+    let class = get(
+        &client,
+        "gateway.networking.k8s.io/v1",
+        "GatewayClass",
+        None,
+        "kong",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        class.data["spec"]["controllerName"],
+        gwlab::kong::CONTROLLER_NAME
+    );
+
+    // 4. A second `up` converges: nothing new is created, nothing conflicts.
+    let state = home.path().join("state/gwlab/own/lab.json");
+    let created = |p: &Path| -> Vec<String> {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        v["created"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["uid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = created(&state);
+    assert!(first.len() > 5, "{first:?}");
+    let o = gwlab(&up, home.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(created(&state), first, "the same objects, no duplicates");
+
+    // 5. down deletes exactly what up created: the adopted Deployment and
+    // Service, the team's ConfigMap, the copied-labels ConfigMap, the
+    // namespace that holds them and the user's CRDs stay.
+    let o = gwlab(&["down", "--name", "own"], home.path());
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("deleted GatewayClass kong"), "{t}");
+    assert!(
+        t.contains("kept Deployment kong-system/kong (it existed before gwlab adopted it)"),
+        "{t}"
+    );
+    assert!(
+        get(
+            &client,
+            "gateway.networking.k8s.io/v1",
+            "GatewayClass",
+            None,
+            "kong"
+        )
+        .await
+        .is_none()
+    );
+    for (kind, name) in [
+        ("ConfigMap", "team-settings"),
+        ("ConfigMap", "copied-labels"),
+        ("Service", "kong-proxy"),
+    ] {
+        let v = if kind == "ConfigMap" || kind == "Service" {
+            "v1"
+        } else {
+            "apps/v1"
+        };
+        assert!(
+            get(&client, v, kind, Some("kong-system"), name)
+                .await
+                .is_some(),
+            "{kind} {name} survives down"
+        );
+    }
+    assert!(
+        get(
+            &client,
+            "apps/v1",
+            "Deployment",
+            Some("kong-system"),
+            "kong"
+        )
+        .await
+        .is_some()
+    );
+    assert!(
+        get(&client, "v1", "Namespace", None, "kong-system")
+            .await
+            .is_some()
+    );
+    assert!(
+        get(
+            &client,
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            None,
+            "httproutes.gateway.networking.k8s.io"
+        )
+        .await
+        .is_some()
+    );
+    assert!(
+        !home.path().join("state/gwlab/own").exists(),
+        "the lab's state is gone"
+    );
+}
+
+const USERS_ROUTE: &str = r#"{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+  "metadata": {"name": "imprun-root-redirect", "namespace": "imprun-system"},
+  "spec": {"parentRefs": [{"name": "kong", "namespace": "kong-system"}], "hostnames": ["imprun.dev"],
+    "rules": [{"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "hostname": "portal.imprun.dev", "statusCode": 301}}]}]}}"#;
+
+#[tokio::test]
+async fn a_users_route_of_the_same_name_survives_gwlab_test() {
+    let env = envtest_or_skip!();
+    let client = env.client().await;
+    gwlab::lab::wait::crd_established(
+        &client,
+        "httproutes.gateway.networking.k8s.io",
+        std::time::Duration::from_secs(1),
+    )
+    .await
+    .ok();
+    if get_crd(&client, "httproutes.gateway.networking.k8s.io")
+        .await
+        .is_none()
+    {
+        user_installs_gateway_api(&client).await;
+    }
+    user_apply(
+        &client,
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "imprun-system"}}),
+    )
+    .await;
+    let before = user_apply(&client, serde_json::from_str(USERS_ROUTE).unwrap()).await;
+    let home = tempfile::tempdir().unwrap();
+    let report = home.path().join("report.json");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/redirect");
+    let o = gwlab(
+        &[
+            "test",
+            scenario.to_str().unwrap(),
+            "--target",
+            "cluster",
+            "--kubeconfig",
+            env.kubeconfig.to_str().unwrap(),
+            "-q",
+            "--json",
+            report.to_str().unwrap(),
+        ],
+        home.path(),
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    let json = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        json.contains("HTTPRoute imprun-system/imprun-root-redirect already exists and was not created by this run (field managers: kubectl)"),
+        "{json}"
+    );
+    let after = get(
+        &client,
+        "gateway.networking.k8s.io/v1",
+        "HTTPRoute",
+        Some("imprun-system"),
+        "imprun-root-redirect",
+    )
+    .await
+    .unwrap();
+    assert_eq!(rv(&after), rv(&before), "the user's route is untouched");
+    assert_eq!(
+        after.data["spec"]["rules"][0]["filters"][0]["requestRedirect"]["scheme"],
+        "https"
+    );
+    let run_objects = labelled(&client, "gwlab.dev/run").await;
+    assert!(
+        run_objects.iter().all(|o| !o.contains("gwlab-redirect")),
+        "the scenario created nothing: {run_objects:?}"
+    );
+}
+
+async fn get_crd(client: &kube::Client, name: &str) -> Option<DynamicObject> {
+    get(
+        client,
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        None,
+        name,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn clean_deletes_what_the_run_recorded_and_not_copied_labels() {
+    use gwlab::targets::Target;
+    let env = envtest_or_skip!();
+    let client = env.client().await;
+    let dir = tempfile::tempdir().unwrap();
+    let record = Arc::new(gwlab::ownership::RunRecord::new(
+        dir.path().join("run.json"),
+    ));
+    let mut target = gwlab::targets::cluster::ClusterTarget::new(
+        client.clone(),
+        None,
+        None,
+        "echo:test".into(),
+        std::time::Duration::from_secs(30),
+    )
+    .recording(record.clone());
+    assert!(
+        target
+            .ensure_namespace("gwlab-clean-abcde", "run77")
+            .await
+            .unwrap()
+    );
+    let m = gwlab::manifest::parse_text(
+        Path::new("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: made-by-run, namespace: gwlab-clean-abcde}\ndata: {a: b}\n",
+    )
+    .unwrap();
+    target.apply(&m[0], "run77").await.unwrap();
+    // Someone copies the run's labels onto their own objects, inside and outside the run's namespace.
+    let copied = json!({"app.kubernetes.io/managed-by": "gwlab", "gwlab.dev/run": "run77"});
+    user_apply(
+        &client,
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "users-own", "namespace": "gwlab-clean-abcde", "labels": copied}}),
+    )
+    .await;
+    user_apply(
+        &client,
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "users-elsewhere", "namespace": "default", "labels": copied}}),
+    )
+    .await;
+
+    let recorded = gwlab::ownership::RunRecord::read(&dir.path().join("run.json")).unwrap();
+    assert_eq!(
+        recorded.len(),
+        2,
+        "the namespace and the ConfigMap: {recorded:?}"
+    );
+    let outcome = gwlab::commands::clean::clean_run(&client, "run77", &recorded).await;
+    assert_eq!(
+        outcome.removal.deleted,
+        vec!["ConfigMap gwlab-clean-abcde/made-by-run"]
+    );
+    assert!(
+        outcome.removal.kept[0].starts_with("Namespace gwlab-clean-abcde (it holds objects gwlab did not create: ConfigMap users-own"),
+        "{:?}",
+        outcome.removal.kept
+    );
+    assert!(
+        outcome
+            .unrecorded
+            .contains(&"ConfigMap default/users-elsewhere".to_string()),
+        "{:?}",
+        outcome.unrecorded
+    );
+    assert!(
+        get(
+            &client,
+            "v1",
+            "ConfigMap",
+            Some("default"),
+            "users-elsewhere"
+        )
+        .await
+        .is_some()
+    );
+    assert!(
+        get(
+            &client,
+            "v1",
+            "ConfigMap",
+            Some("gwlab-clean-abcde"),
+            "users-own"
+        )
+        .await
+        .is_some()
+    );
+    assert!(
+        get(
+            &client,
+            "v1",
+            "ConfigMap",
+            Some("gwlab-clean-abcde"),
+            "made-by-run"
+        )
+        .await
+        .is_none()
+    );
+}
