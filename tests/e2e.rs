@@ -1,7 +1,7 @@
 //! The full lab with real upstream images: `gwlab up`, the Gateway Programmed
 //! and reachable, the scenarios, `gwlab down` leaving nothing. It needs the
 //! images (network access, or `gwlab pull` beforehand), so it runs only with
-//! GWLAB_E2E=1 (as the GitHub Actions workflow does).
+//! GWLAB_E2E=1 and `--ignored`; elsewhere it counts as ignored, never as passed.
 
 use std::process::Command;
 
@@ -13,11 +13,13 @@ fn gwlab(args: &[&str]) -> std::process::Output {
         .expect("gwlab runs")
 }
 
+/// Reported as ignored, not passed, where it cannot run: opt in with
+/// `GWLAB_E2E=1 cargo test --test e2e -- --ignored`.
 #[test]
+#[ignore = "needs the upstream images: GWLAB_E2E=1 cargo test --test e2e -- --ignored"]
 fn up_test_down() {
     if std::env::var_os("GWLAB_E2E").is_none() {
-        eprintln!("SKIP: set GWLAB_E2E=1 to create a real lab (needs the upstream images)");
-        return;
+        panic!("set GWLAB_E2E=1 to create a real lab (needs the upstream images)");
     }
     let name = "e2e";
     let up = gwlab(&["up", "--name", name, "--timeout", "10m"]);

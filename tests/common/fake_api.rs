@@ -38,6 +38,18 @@ pub struct State {
     pub next_uid: u64,
     /// Route status the fake controller writes: Accepted reason for every parent.
     pub route_accepted: bool,
+    /// Faults a real API server cannot be made to produce on demand: when it
+    /// returns an answer (status code, Status body), that answer is sent
+    /// instead of the fake's own.
+    pub fault: Option<Fault>,
+}
+
+pub type Fault = Box<dyn Fn(&Seen) -> Option<(u16, Value)> + Send>;
+
+/// A failure as the API server words it.
+pub fn failure(code: u16, reason: &str, message: &str) -> (u16, Value) {
+    let (_, v) = status(code, reason, message);
+    (code, v)
 }
 
 pub type Shared = Arc<Mutex<State>>;
@@ -95,6 +107,9 @@ fn reconcile(obj: &mut Value, route_accepted: bool) {
 
 fn handle(state: &Shared, s: &Seen) -> Option<(StatusCode, Value, bool)> {
     let mut st = state.lock().unwrap();
+    if let Some((code, body)) = st.fault.as_ref().and_then(|f| f(s)) {
+        return Some((StatusCode::from_u16(code).unwrap(), body, false));
+    }
     let route_accepted = st.route_accepted;
     match s.method.as_str() {
         "PATCH" => {
