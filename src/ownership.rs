@@ -59,15 +59,8 @@ pub fn carries(obj: &DynamicObject, labels: &[(&str, &str)]) -> bool {
         .all(|(k, v)| have.and_then(|l| l.get(*k)).map(String::as_str) == Some(*v))
 }
 
-/// Who an object seems to belong to, for messages: its managed-by label and
-/// the field managers that wrote it.
-pub fn describe_owner(obj: &DynamicObject) -> String {
-    let managed_by = obj
-        .metadata
-        .labels
-        .as_ref()
-        .and_then(|l| l.get("app.kubernetes.io/managed-by"))
-        .map(|m| format!("app.kubernetes.io/managed-by: {m}"));
+/// The field managers that wrote an object, sorted, each once.
+pub fn field_managers(obj: &DynamicObject) -> Vec<String> {
     let mut managers: Vec<String> = obj
         .metadata
         .managed_fields
@@ -77,6 +70,19 @@ pub fn describe_owner(obj: &DynamicObject) -> String {
         .collect();
     managers.sort();
     managers.dedup();
+    managers
+}
+
+/// Who an object seems to belong to, for messages: its managed-by label and
+/// the field managers that wrote it.
+pub fn describe_owner(obj: &DynamicObject) -> String {
+    let managed_by = obj
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get("app.kubernetes.io/managed-by"))
+        .map(|m| format!("app.kubernetes.io/managed-by: {m}"));
+    let managers = field_managers(obj);
     let managers =
         (!managers.is_empty()).then(|| format!("field managers: {}", managers.join(", ")));
     let parts: Vec<String> = [managed_by, managers].into_iter().flatten().collect();

@@ -80,13 +80,7 @@ async fn crds_are_applied_server_side_as_gwlabs_and_established() {
     let labels = crd.metadata.labels.clone().unwrap();
     assert_eq!(labels["app.kubernetes.io/managed-by"], "gwlab");
     assert_eq!(labels["gwlab.dev/lab"], "lab1");
-    let managers: Vec<String> = crd
-        .metadata
-        .managed_fields
-        .iter()
-        .flatten()
-        .filter_map(|m| m.manager.clone())
-        .collect();
+    let managers = gwlab::ownership::field_managers(&crd);
     assert!(managers.contains(&"gwlab".to_string()), "{managers:?}");
     assert!(
         wait::has_true(crd.data.get("status"), "Established"),
@@ -137,13 +131,7 @@ async fn crds_of_another_bundle_version_stop_the_install_unless_forced() {
         .get("widgets.bundle.gwlab.test")
         .await
         .unwrap();
-    // Its status moves (the CRD controller works on it); its spec and labels do not.
-    assert_eq!(
-        after.metadata.generation, before.metadata.generation,
-        "nothing applied"
-    );
-    assert_eq!(after.metadata.labels, before.metadata.labels);
-    assert_eq!(after.metadata.annotations, before.metadata.annotations);
+    common::envtest::assert_untouched(&before, &after, "the other bundle's CRD");
 
     addons::install_crds(&client, &ours, &opts("lab2", false, true))
         .await

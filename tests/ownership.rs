@@ -100,6 +100,15 @@ async fn get(
         .unwrap()
 }
 
+async fn config_map(client: &kube::Client, ns: &str, name: &str) -> Option<DynamicObject> {
+    get(client, "v1", "ConfigMap", Some(ns), name).await
+}
+
+/// The Deployment `kong-system/kong`, whoever made it.
+async fn kong_deployment(client: &kube::Client) -> Option<DynamicObject> {
+    get(client, "apps/v1", "Deployment", Some("kong-system"), "kong").await
+}
+
 fn rv(o: &DynamicObject) -> String {
     o.metadata.resource_version.clone().unwrap()
 }
@@ -182,15 +191,7 @@ async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
         user_apply(&client, obj).await;
     }
     user_apply(&client, gateway_class("example.com/platform-gateway")).await;
-    let before_deploy = get(
-        &client,
-        "apps/v1",
-        "Deployment",
-        Some("kong-system"),
-        "kong",
-    )
-    .await
-    .unwrap();
+    let before_deploy = kong_deployment(&client).await.unwrap();
     let before_svc = get(&client, "v1", "Service", Some("kong-system"), "kong-proxy")
         .await
         .unwrap();
@@ -232,22 +233,8 @@ async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
         assert!(t.contains(named), "{named} in:\n{t}");
     }
     assert!(!t.contains("Status {"), "API errors are sentences:\n{t}");
-    let after = get(
-        &client,
-        "apps/v1",
-        "Deployment",
-        Some("kong-system"),
-        "kong",
-    )
-    .await
-    .unwrap();
-    // Its status moves (the controller manager works on it); what its owner wrote does not.
-    assert_eq!(
-        after.metadata.generation, before_deploy.metadata.generation,
-        "the user's Deployment is untouched"
-    );
-    assert_eq!(after.metadata.labels, before_deploy.metadata.labels);
-    assert_eq!(after.data["spec"], before_deploy.data["spec"]);
+    let after = kong_deployment(&client).await.unwrap();
+    common::envtest::assert_untouched(&before_deploy, &after, "the user's Deployment");
     assert_eq!(
         rv(
             &get(&client, "v1", "Service", Some("kong-system"), "kong-proxy")
@@ -308,15 +295,7 @@ async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
         t.contains("adopting Deployment kong-system/kong (app.kubernetes.io/managed-by: Helm"),
         "{t}"
     );
-    let adopted = get(
-        &client,
-        "apps/v1",
-        "Deployment",
-        Some("kong-system"),
-        "kong",
-    )
-    .await
-    .unwrap();
+    let adopted = kong_deployment(&client).await.unwrap();
     assert_eq!(
         adopted.metadata.labels.as_ref().unwrap()["app.kubernetes.io/managed-by"],
         "gwlab"
@@ -391,17 +370,7 @@ async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
             "{kind} {name} survives down"
         );
     }
-    assert!(
-        get(
-            &client,
-            "apps/v1",
-            "Deployment",
-            Some("kong-system"),
-            "kong"
-        )
-        .await
-        .is_some()
-    );
+    assert!(kong_deployment(&client).await.is_some());
     assert!(
         get(&client, "v1", "Namespace", None, "kong-system")
             .await
@@ -576,36 +545,18 @@ async fn clean_deletes_what_the_run_recorded_and_not_copied_labels() {
         outcome.unrecorded
     );
     assert!(
-        get(
-            &client,
-            "v1",
-            "ConfigMap",
-            Some("default"),
-            "users-elsewhere"
-        )
-        .await
-        .is_some()
+        config_map(&client, "default", "users-elsewhere")
+            .await
+            .is_some()
     );
     assert!(
-        get(
-            &client,
-            "v1",
-            "ConfigMap",
-            Some("gwlab-clean-abcde"),
-            "users-own"
-        )
-        .await
-        .is_some()
+        config_map(&client, "gwlab-clean-abcde", "users-own")
+            .await
+            .is_some()
     );
     assert!(
-        get(
-            &client,
-            "v1",
-            "ConfigMap",
-            Some("gwlab-clean-abcde"),
-            "made-by-run"
-        )
-        .await
-        .is_none()
+        config_map(&client, "gwlab-clean-abcde", "made-by-run")
+            .await
+            .is_none()
     );
 }

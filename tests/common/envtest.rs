@@ -66,6 +66,33 @@ impl Envtest {
     }
 }
 
+/// Asserts that what an object's owner wrote (generation, labels,
+/// annotations, spec) did not change; its status may move, as controllers
+/// work on it.
+pub fn assert_untouched(
+    before: &kube::api::DynamicObject,
+    after: &kube::api::DynamicObject,
+    what: &str,
+) {
+    assert_eq!(
+        after.metadata.generation, before.metadata.generation,
+        "{what}: generation"
+    );
+    assert_eq!(
+        after.metadata.labels, before.metadata.labels,
+        "{what}: labels"
+    );
+    assert_eq!(
+        after.metadata.annotations, before.metadata.annotations,
+        "{what}: annotations"
+    );
+    assert_eq!(
+        after.data.get("spec"),
+        before.data.get("spec"),
+        "{what}: spec"
+    );
+}
+
 fn assets() -> Result<PathBuf, String> {
     let dir = std::env::var_os("GWLAB_TEST_ASSETS")
         .or_else(|| std::env::var_os("KUBEBUILDER_ASSETS"))
