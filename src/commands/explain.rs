@@ -5,14 +5,29 @@ use crate::exit;
 use crate::explain;
 use crate::model::request::RequestHead;
 
+/// Why `--url` or `-H` does not describe a request.
+#[derive(Debug, thiserror::Error)]
+enum RequestError {
+    #[error("--url {url}: {source}")]
+    BadUrl {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("--url {0}: give an http:// or https:// URL with a host")]
+    NotHttp(String),
+    #[error("-H {0:?}: write headers as 'Name: value'")]
+    BadHeader(String),
+}
+
 /// The request a probe with this URL, method and headers would send.
-fn request(args: &ExplainArgs) -> Result<(RequestHead, u16), String> {
-    let url = url::Url::parse(&args.url).map_err(|e| format!("--url {}: {e}", args.url))?;
+fn request(args: &ExplainArgs) -> Result<(RequestHead, u16), RequestError> {
+    let url = url::Url::parse(&args.url).map_err(|source| RequestError::BadUrl {
+        url: args.url.clone(),
+        source,
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!(
-            "--url {}: give an http:// or https:// URL with a host",
-            args.url
-        ));
+        return Err(RequestError::NotHttp(args.url.clone()));
     }
     let host = url.host_str().unwrap_or_default();
     let host = match url.port() {
@@ -23,7 +38,7 @@ fn request(args: &ExplainArgs) -> Result<(RequestHead, u16), String> {
     for h in &args.headers {
         let (name, value) = h
             .split_once(':')
-            .ok_or_else(|| format!("-H {h:?}: write headers as 'Name: value'"))?;
+            .ok_or_else(|| RequestError::BadHeader(h.clone()))?;
         headers.push((name.trim().to_string(), value.trim().to_string()));
     }
     let head = RequestHead {

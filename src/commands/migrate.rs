@@ -6,14 +6,49 @@ use std::path::{Path, PathBuf};
 use crate::cli::MigrateArgs;
 use crate::exit;
 use crate::manifest;
-use crate::migrate::{self, KONG_UNSUPPORTED, output, scenario};
+use crate::migrate::{self, KONG_UNSUPPORTED, Migration, output, scenario};
 
-fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+/// Why the paths given do not name manifests.
+#[derive(Debug, thiserror::Error)]
+enum FindError {
+    #[error("{}: {source}", .path.display())]
+    ReadDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}: no such file or directory", .0.display())]
+    Missing(PathBuf),
+}
+
+/// Why the routes or the scenario could not be written.
+#[derive(Debug, thiserror::Error)]
+enum WriteError {
+    #[error("cannot create {}: {source}", .path.display())]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", .path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Serialize(#[source] serde_saphyr::SerializeError),
+}
+
+fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FindError> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| format!("{}: {e}", p.display()))?
+                .map_err(|source| FindError::ReadDir {
+                    path: p.clone(),
+                    source,
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| f.is_file() && f.extension().is_some_and(|e| e == "yaml" || e == "yml"))
                 .collect();
@@ -22,27 +57,72 @@ fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         } else if p.is_file() {
             files.push(p.clone());
         } else {
-            return Err(format!("{}: no such file or directory", p.display()));
+            return Err(FindError::Missing(p.clone()));
         }
     }
     Ok(files)
 }
 
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+fn create_dir(dir: &Path) -> Result<(), WriteError> {
+    std::fs::create_dir_all(dir).map_err(|source| WriteError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })
+}
+
+fn write(path: &Path, text: &str) -> Result<(), WriteError> {
+    std::fs::write(path, text).map_err(|source| WriteError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 pub fn run(args: &MigrateArgs) -> i32 {
-    let files = match manifest_files(&args.paths) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::BAD_INPUT;
-        }
+    let inputs = match read_inputs(&args.paths) {
+        Ok(i) => i,
+        Err(code) => return code,
     };
+    let m = migrate::migrate(&inputs);
+    if let Err(e) = write_outputs(args, &m) {
+        eprintln!("error: {e}");
+        return exit::FAILED;
+    }
+    print_notes(&inputs, &m);
+    exit::OK
+}
+
+/// The manifests under `paths`, sorted into migrate's inputs; at least one
+/// Ingress. Problems are printed; the error is the exit code.
+fn read_inputs(paths: &[PathBuf]) -> Result<migrate::Inputs, i32> {
+    let files = manifest_files(paths).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::BAD_INPUT
+    })?;
+    let objects = load_manifests(&files).ok_or(exit::BAD_INPUT)?;
+    let inputs = migrate::inputs(&objects).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::BAD_INPUT
+    })?;
+    if inputs.ingresses.is_empty() {
+        eprintln!(
+            "error: no networking.k8s.io/v1 Ingress in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Err(exit::BAD_INPUT);
+    }
+    Ok(inputs)
+}
+
+/// Every manifest in `files`; `None` (after printing every diagnostic) when
+/// any file cannot be read.
+fn load_manifests(files: &[PathBuf]) -> Option<Vec<manifest::Manifest>> {
     let mut objects = Vec::new();
     let mut unreadable = false;
-    for f in &files {
+    for f in files {
         match manifest::load_file(f) {
             Ok(mut o) => objects.append(&mut o),
             Err(diags) => {
@@ -53,71 +133,58 @@ pub fn run(args: &MigrateArgs) -> i32 {
             }
         }
     }
-    if unreadable {
-        return exit::BAD_INPUT;
-    }
-    let inputs = match migrate::inputs(&objects) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::BAD_INPUT;
-        }
-    };
-    if inputs.ingresses.is_empty() {
-        eprintln!(
-            "error: no networking.k8s.io/v1 Ingress in {}",
-            args.paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        return exit::BAD_INPUT;
-    }
-    let m = migrate::migrate(&inputs);
-    let result = (|| -> Result<(), String> {
-        match &args.output {
-            Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                for (name, routes) in &m.routes {
-                    let path = dir.join(format!("{name}.yaml"));
-                    write(&path, &output::to_yaml(routes))?;
-                    eprintln!("wrote {}", path.display());
-                }
-            }
-            None => {
-                let all: Vec<output::Route> =
-                    m.routes.iter().flat_map(|(_, r)| r.clone()).collect();
-                print!("{}", output::to_yaml(&all));
+    (!unreadable).then_some(objects)
+}
+
+/// Every route written, across Ingresses.
+fn all_routes(m: &Migration) -> Vec<output::Route> {
+    m.routes.iter().flat_map(|(_, r)| r.clone()).collect()
+}
+
+/// The routes (one file per Ingress under `--output`, else all on stdout),
+/// then the scenario if `--scenario` asks for one.
+fn write_outputs(args: &MigrateArgs, m: &Migration) -> Result<(), WriteError> {
+    match &args.output {
+        Some(dir) => {
+            create_dir(dir)?;
+            for (name, routes) in &m.routes {
+                let path = dir.join(format!("{name}.yaml"));
+                write(&path, &output::to_yaml(routes))?;
+                eprintln!("wrote {}", path.display());
             }
         }
-        if let Some(dir) = &args.scenario {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            let all: Vec<output::Route> = m.routes.iter().flat_map(|(_, r)| r.clone()).collect();
-            write(&dir.join("routes.yaml"), &output::to_yaml(&all))?;
-            let name = dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "migrated".into());
-            let s = scenario::build(&m, &name);
-            write(
-                &dir.join("scenario.yaml"),
-                &serde_saphyr::to_string(&s).map_err(|e| e.to_string())?,
-            )?;
-            eprintln!(
-                "wrote the scenario {} (run it with: gwlab test {})",
-                dir.display(),
-                dir.display()
-            );
-        }
-        Ok(())
-    })();
-    if let Err(e) = result {
-        eprintln!("error: {e}");
-        return exit::FAILED;
+        None => print!("{}", output::to_yaml(&all_routes(m))),
     }
+    if let Some(dir) = &args.scenario {
+        write_scenario(dir, m)?;
+    }
+    Ok(())
+}
+
+/// A scenario directory: every route in routes.yaml, and a scenario.yaml
+/// named after the directory.
+fn write_scenario(dir: &Path, m: &Migration) -> Result<(), WriteError> {
+    create_dir(dir)?;
+    write(&dir.join("routes.yaml"), &output::to_yaml(&all_routes(m)))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "migrated".into());
+    let s = scenario::build(m, &name);
+    write(
+        &dir.join("scenario.yaml"),
+        &serde_saphyr::to_string(&s).map_err(WriteError::Serialize)?,
+    )?;
+    eprintln!(
+        "wrote the scenario {} (run it with: gwlab test {})",
+        dir.display(),
+        dir.display()
+    );
+    Ok(())
+}
+
+/// Warnings, ignored objects, the features the routes need, and a summary.
+fn print_notes(inputs: &migrate::Inputs, m: &Migration) {
     for w in &m.warnings {
         eprintln!("warning: {w}");
     }
@@ -126,29 +193,34 @@ pub fn run(args: &MigrateArgs) -> i32 {
             "note: {ignored} is not an Ingress, KongPlugin, KongClusterPlugin or Service; ignored"
         );
     }
-    if !m.features.is_empty() {
-        let features: Vec<&str> = m.features.iter().map(String::as_str).collect();
-        eprintln!(
-            "note: the routes need these Gateway API features: {}",
-            features.join(", ")
-        );
-        let lacking: Vec<&str> = features
-            .iter()
-            .copied()
-            .filter(|f| KONG_UNSUPPORTED.contains(f))
-            .collect();
-        if !lacking.is_empty() {
-            eprintln!(
-                "note: Kong KIC 3.4 (the lab's gateway) does not support {}: on Kong these routes are not programmed as written",
-                lacking.join(", ")
-            );
-        }
-    }
+    print_features(m);
     eprintln!(
         "{} Ingress(es) converted to {} HTTPRoute(s), {} warning(s)",
         inputs.ingresses.len(),
         m.routes.iter().map(|(_, r)| r.len()).sum::<usize>(),
         m.warnings.len()
     );
-    exit::OK
+}
+
+/// The Gateway API features the routes need, and those the lab's Kong lacks.
+fn print_features(m: &Migration) {
+    if m.features.is_empty() {
+        return;
+    }
+    let features: Vec<&str> = m.features.iter().map(String::as_str).collect();
+    eprintln!(
+        "note: the routes need these Gateway API features: {}",
+        features.join(", ")
+    );
+    let lacking: Vec<&str> = features
+        .iter()
+        .copied()
+        .filter(|f| KONG_UNSUPPORTED.contains(f))
+        .collect();
+    if !lacking.is_empty() {
+        eprintln!(
+            "note: Kong KIC 3.4 (the lab's gateway) does not support {}: on Kong these routes are not programmed as written",
+            lacking.join(", ")
+        );
+    }
 }

@@ -2,6 +2,9 @@
 //! the Docker engine, and for k3s an image archive it imports at start, so
 //! that `gwlab up` then works with no network: the workshop case.
 
+use std::path::Path;
+
+use bollard::Docker;
 use futures_util::StreamExt;
 
 use crate::cli::{ProviderKind, PullArgs};
@@ -9,10 +12,47 @@ use crate::exit;
 use crate::lab::cache::{Cache, default_dir};
 use crate::lab::client::{http_client, images_dir};
 use crate::lab::docker;
-use crate::lab::lock::Lock;
+use crate::lab::lock::{Lock, LockedImage};
+
+/// Why an image could not be saved as an archive for k3s.
+#[derive(Debug, thiserror::Error)]
+enum SaveError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Docker(#[from] bollard::errors::Error),
+}
 
 pub async fn run(args: &PullArgs) -> i32 {
     let lock = Lock::builtin();
+    let mut failed = fetch_files(&lock, args).await;
+    let docker = match docker::connect().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::FAILED;
+        }
+    };
+    let wanted = wanted_images(&lock, args.provider);
+    failed += pull_images(&docker, &wanted).await;
+    if args.provider == ProviderKind::K3s {
+        match save_for_k3s(&docker, &wanted).await {
+            Ok(n) => failed += n,
+            Err(code) => return code,
+        }
+    }
+    if failed > 0 {
+        eprintln!(
+            "{failed} item(s) could not be fetched; `gwlab up` needs them (or network access)"
+        );
+        exit::FAILED
+    } else {
+        exit::OK
+    }
+}
+
+/// Every pinned file into the cache; how many could not be fetched.
+async fn fetch_files(lock: &Lock, args: &PullArgs) -> usize {
     let cache = Cache::new(default_dir(), args.mirror.clone());
     let http = http_client();
     let mut failed = 0;
@@ -25,93 +65,93 @@ pub async fn run(args: &PullArgs) -> i32 {
             }
         }
     }
-    let docker = match docker::connect().await {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::FAILED;
-        }
-    };
-    let wanted: Vec<_> = lock
-        .images
+    failed
+}
+
+/// The images of every addon, and of the chosen provider only.
+fn wanted_images(lock: &Lock, provider: ProviderKind) -> Vec<&LockedImage> {
+    lock.images
         .iter()
         .filter(|i| match i.addon.as_str() {
-            "provider-k3s" => args.provider == ProviderKind::K3s,
-            "provider-kind" => args.provider == ProviderKind::Kind,
+            "provider-k3s" => provider == ProviderKind::K3s,
+            "provider-kind" => provider == ProviderKind::Kind,
             _ => true,
         })
-        .collect();
-    for image in &wanted {
+        .collect()
+}
+
+async fn present(docker: &Docker, reference: &str) -> bool {
+    docker::image_present(docker, reference)
+        .await
+        .unwrap_or(false)
+}
+
+/// Every image not yet on the engine, pulled; how many could not be.
+async fn pull_images(docker: &Docker, wanted: &[&LockedImage]) -> usize {
+    let mut failed = 0;
+    for image in wanted {
         let reference = image.reference();
-        if docker::image_present(&docker, &reference)
-            .await
-            .unwrap_or(false)
-        {
+        if present(docker, &reference).await {
             println!("ok    {reference} (already here)");
             continue;
         }
-        let opts = bollard::query_parameters::CreateImageOptionsBuilder::default()
-            .from_image(&reference)
-            .build();
-        let mut stream = docker.create_image(Some(opts), None, None);
-        let mut error = None;
-        while let Some(item) = stream.next().await {
-            if let Err(e) = item {
-                error = Some(e.to_string());
-                break;
-            }
-        }
-        match error {
-            None => println!("ok    {reference}"),
-            Some(e) => {
+        match pull(docker, &reference).await {
+            Ok(()) => println!("ok    {reference}"),
+            Err(e) => {
                 failed += 1;
                 eprintln!("error: cannot pull {reference}: {e}");
             }
         }
     }
-    if args.provider == ProviderKind::K3s {
-        // k3s imports every archive in its images directory when it starts; one
-        // archive per image, so that one that cannot be saved loses no other.
-        let dir = images_dir();
-        if let Err(e) = std::fs::create_dir_all(&dir) {
-            eprintln!("error: cannot create {}: {e}", dir.display());
-            return exit::FAILED;
+    failed
+}
+
+/// One image pulled, up to the first error the engine reports.
+async fn pull(docker: &Docker, reference: &str) -> Result<(), bollard::errors::Error> {
+    let opts = bollard::query_parameters::CreateImageOptionsBuilder::default()
+        .from_image(reference)
+        .build();
+    let mut stream = docker.create_image(Some(opts), None, None);
+    while let Some(item) = stream.next().await {
+        item?;
+    }
+    Ok(())
+}
+
+/// k3s imports every archive in its images directory when it starts; one
+/// archive per image, so that one that cannot be saved loses no other.
+/// How many could not be saved; the error is the exit code.
+async fn save_for_k3s(docker: &Docker, wanted: &[&LockedImage]) -> Result<usize, i32> {
+    let dir = images_dir();
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return Err(exit::FAILED);
+    }
+    let mut failed = 0;
+    for image in wanted.iter().filter(|i| !i.addon.starts_with("provider-")) {
+        let reference = image.reference();
+        if !present(docker, &reference).await {
+            continue;
         }
-        for image in wanted.iter().filter(|i| !i.addon.starts_with("provider-")) {
-            let reference = image.reference();
-            if !docker::image_present(&docker, &reference)
-                .await
-                .unwrap_or(false)
-            {
-                continue;
-            }
-            let path = dir.join(format!("{}.tar", image.name));
-            let result = async {
-                let mut out = std::fs::File::create(&path).map_err(|e| e.to_string())?;
-                let mut stream = docker.export_images(&[reference.as_str()]);
-                while let Some(chunk) = stream.next().await {
-                    std::io::Write::write_all(&mut out, &chunk.map_err(|e| e.to_string())?)
-                        .map_err(|e| e.to_string())?;
-                }
-                Ok::<(), String>(())
-            }
-            .await;
-            match result {
-                Ok(()) => println!("ok    {} (k3s imports it at start)", path.display()),
-                Err(e) => {
-                    failed += 1;
-                    let _ = std::fs::remove_file(&path);
-                    eprintln!("error: cannot save {reference} to {}: {e}", path.display());
-                }
+        let path = dir.join(format!("{}.tar", image.name));
+        match export(docker, &reference, &path).await {
+            Ok(()) => println!("ok    {} (k3s imports it at start)", path.display()),
+            Err(e) => {
+                failed += 1;
+                let _ = std::fs::remove_file(&path);
+                eprintln!("error: cannot save {reference} to {}: {e}", path.display());
             }
         }
     }
-    if failed > 0 {
-        eprintln!(
-            "{failed} item(s) could not be fetched; `gwlab up` needs them (or network access)"
-        );
-        exit::FAILED
-    } else {
-        exit::OK
+    Ok(failed)
+}
+
+/// One image from the engine, written as an archive at `path`.
+async fn export(docker: &Docker, reference: &str, path: &Path) -> Result<(), SaveError> {
+    let mut out = std::fs::File::create(path)?;
+    let mut stream = docker.export_images(&[reference]);
+    while let Some(chunk) = stream.next().await {
+        std::io::Write::write_all(&mut out, &chunk?)?;
     }
+    Ok(())
 }

@@ -3,10 +3,17 @@
 //! would: the same deployment on the same kind of target.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 use crate::cli::ServeArgs;
 use crate::exit;
+use crate::model::compile::Compiled;
 use crate::model::status::find;
+use crate::run::Deployment;
+use crate::targets::embedded::server::PortKey;
+
+/// A listener socket: which Gateway port, where it listens, and its protocol.
+type Socket = (PortKey, SocketAddr, String);
 
 pub async fn run(args: &ServeArgs) -> i32 {
     let scenario = match super::load_one(&args.dir) {
@@ -25,18 +32,46 @@ pub async fn run(args: &ServeArgs) -> i32 {
         "gwlab serve: scenario {} on the embedded gateway, namespace {} (Ctrl-C stops)",
         scenario.name, deployment.namespace
     );
-    println!("listeners:");
     let sockets = target.sockets();
-    for (key, addr, protocol) in &sockets {
-        let scheme = if protocol == "HTTPS" { "https" } else { "http" };
+    print_listeners(&sockets);
+    let example = print_routes(target.compiled(), &deployment);
+    print_tries(&sockets, &example.unwrap_or_else(|| "example.com".into()));
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => {
+            println!("stopped");
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: cannot wait for Ctrl-C: {e}");
+            exit::FAILED
+        }
+    }
+}
+
+/// The URL scheme a listener of `protocol` serves.
+fn scheme(protocol: &str) -> &'static str {
+    if protocol == "HTTPS" { "https" } else { "http" }
+}
+
+fn print_listeners(sockets: &[Socket]) {
+    println!("listeners:");
+    for (key, addr, protocol) in sockets {
+        let scheme = scheme(protocol);
         println!(
             "  Gateway {}/{} port {:<5} {:<5} → {scheme}://{addr}",
             key.namespace, key.gateway, key.port, protocol
         );
     }
+}
+
+/// Every HTTPRoute parent with its Accepted condition; returns a hostname to
+/// try, from the first HTTPRoute's manifest.
+fn print_routes(compiled: &Compiled, deployment: &Deployment) -> Option<String> {
     println!("routes:");
     let mut example = None;
-    for (key, st) in &target.compiled().status {
+    for (key, st) in &compiled.status {
         if key.kind != "HTTPRoute" {
             continue;
         }
@@ -55,24 +90,30 @@ pub async fn run(args: &ServeArgs) -> i32 {
             );
         }
         if example.is_none() {
-            example = deployment
-                .files
-                .iter()
-                .flatten()
-                .find(|m| m.kind == "HTTPRoute" && m.name == key.name)
-                .and_then(|m| m.raw.pointer("/spec/hostnames/0"))
-                .and_then(|h| h.as_str())
-                .map(|h| h.replace("*.", "www."));
+            example = first_hostname(deployment, &key.name);
         }
     }
-    let host = example.unwrap_or_else(|| "example.com".into());
+    example
+}
+
+/// The first hostname of HTTPRoute `name`, a wildcard made concrete.
+fn first_hostname(deployment: &Deployment, name: &str) -> Option<String> {
+    deployment
+        .files
+        .iter()
+        .flatten()
+        .find(|m| m.kind == "HTTPRoute" && m.name == name)
+        .and_then(|m| m.raw.pointer("/spec/hostnames/0"))
+        .and_then(|h| h.as_str())
+        .map(|h| h.replace("*.", "www."))
+}
+
+/// A curl for every listener socket, for `host`.
+fn print_tries(sockets: &[Socket], host: &str) {
     println!("try:");
-    for (key, addr, protocol) in &sockets {
-        let (scheme, insecure) = if protocol == "HTTPS" {
-            ("https", " -k")
-        } else {
-            ("http", "")
-        };
+    for (key, addr, protocol) in sockets {
+        let scheme = scheme(protocol);
+        let insecure = if scheme == "https" { " -k" } else { "" };
         println!(
             "  curl -sv{insecure} --resolve {host}:{port}:{ip} {scheme}://{host}:{port}/   # Gateway {}/{} port {}",
             key.namespace,
@@ -81,17 +122,5 @@ pub async fn run(args: &ServeArgs) -> i32 {
             port = addr.port(),
             ip = addr.ip()
         );
-    }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
-    match tokio::signal::ctrl_c().await {
-        Ok(()) => {
-            println!("stopped");
-            exit::OK
-        }
-        Err(e) => {
-            eprintln!("error: cannot wait for Ctrl-C: {e}");
-            exit::FAILED
-        }
     }
 }

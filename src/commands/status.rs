@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::cli::{OutputFormat, StatusArgs};
 use crate::exit;
+use crate::lab::LabError;
 use crate::lab::addons::{BUNDLE_VERSION, CHANNEL};
 use crate::lab::apply::resource;
 use crate::lab::client::kube_client;
@@ -40,6 +41,21 @@ async fn deployment_ready(client: &kube::Client, ns: &str, name: &str) -> Option
     }))
 }
 
+/// Why the lab's API server cannot be asked about the lab.
+#[derive(Debug, thiserror::Error)]
+enum Unreachable {
+    #[error("{0}")]
+    Client(#[source] LabError),
+    #[error("the API server at {api} does not answer: {source}")]
+    NoAnswer {
+        api: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("the API server at {api} does not answer within 5s")]
+    Timeout { api: String },
+}
+
 async fn collect(lab: LabState) -> Status {
     let mut st = Status {
         lab,
@@ -53,78 +69,85 @@ async fn collect(lab: LabState) -> Status {
         gateway_addresses: vec![],
         reach: None,
     };
-    let client = match kube_client(
-        &st.lab.cluster.kubeconfig,
-        st.lab.cluster.context.as_deref(),
-    )
-    .await
-    {
-        Ok(c) => c,
+    let client = match connect(&st.lab).await {
+        Ok((client, version)) => {
+            st.kubernetes = Some(version);
+            client
+        }
         Err(e) => {
             st.error = Some(e.to_string());
             return st;
         }
     };
-    match tokio::time::timeout(Duration::from_secs(5), client.apiserver_version()).await {
-        Ok(Ok(v)) => st.kubernetes = Some(v.git_version),
-        Ok(Err(e)) => {
-            st.error = Some(format!(
-                "the API server at {} does not answer: {e}",
-                st.lab.cluster.api
-            ));
-            return st;
-        }
-        Err(_) => {
-            st.error = Some(format!(
-                "the API server at {} does not answer within 5s",
-                st.lab.cluster.api
-            ));
-            return st;
-        }
-    }
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    if let Ok(Some(crd)) = crds.get_opt("gateways.gateway.networking.k8s.io").await {
-        let a = crd.metadata.annotations.unwrap_or_default();
-        st.gateway_api_crds = Some(format!(
-            "{} ({} channel)",
-            a.get(BUNDLE_VERSION)
-                .map(String::as_str)
-                .unwrap_or("unknown version"),
-            a.get(CHANNEL).map(String::as_str).unwrap_or("unknown")
-        ));
-    }
+    st.gateway_api_crds = crds_bundle(&client).await;
     st.metallb_ready = deployment_ready(&client, "metallb-system", "controller").await;
     st.kong_ready = deployment_ready(&client, "kong-system", "kong").await;
     if st.gateway_api_crds.is_some() {
-        let (ar, _) = resource("gateway.networking.k8s.io/v1", "GatewayClass").expect("known kind");
-        if let Ok(Some(gc)) = Api::<DynamicObject>::all_with(client.clone(), &ar)
-            .get_opt("kong")
-            .await
-        {
-            st.gateway_class = Some(conditions_text(gc.data.get("status")));
-        }
-        let (ar, _) = resource("gateway.networking.k8s.io/v1", "Gateway").expect("known kind");
-        if let Ok(Some(gw)) =
-            Api::<DynamicObject>::namespaced_with(client.clone(), "kong-system", &ar)
-                .get_opt("kong")
-                .await
-        {
-            let status = gw.data.get("status");
-            st.gateway = Some(conditions_text(status));
-            st.gateway_addresses = gateway_addresses(&gw.data);
-            if has_true(status, "Programmed") {
-                st.reach = Some(
-                    super::up::reach_line(
-                        &st.gateway_addresses,
-                        st.lab.cluster.http_port,
-                        st.lab.cluster.https_port,
-                    )
-                    .await,
-                );
-            }
-        }
+        read_gateway(&client, &mut st).await;
     }
     st
+}
+
+/// A client for the lab's cluster, and the Kubernetes version its API server
+/// reports within 5s.
+async fn connect(lab: &LabState) -> Result<(kube::Client, String), Unreachable> {
+    let client = kube_client(&lab.cluster.kubeconfig, lab.cluster.context.as_deref())
+        .await
+        .map_err(Unreachable::Client)?;
+    let api = || lab.cluster.api.to_string();
+    match tokio::time::timeout(Duration::from_secs(5), client.apiserver_version()).await {
+        Ok(Ok(v)) => Ok((client, v.git_version)),
+        Ok(Err(source)) => Err(Unreachable::NoAnswer { api: api(), source }),
+        Err(_) => Err(Unreachable::Timeout { api: api() }),
+    }
+}
+
+/// The bundle version and channel of the Gateway API CRDs, if installed.
+async fn crds_bundle(client: &kube::Client) -> Option<String> {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let crd = crds
+        .get_opt("gateways.gateway.networking.k8s.io")
+        .await
+        .ok()??;
+    let a = crd.metadata.annotations.unwrap_or_default();
+    Some(format!(
+        "{} ({} channel)",
+        a.get(BUNDLE_VERSION)
+            .map(String::as_str)
+            .unwrap_or("unknown version"),
+        a.get(CHANNEL).map(String::as_str).unwrap_or("unknown")
+    ))
+}
+
+/// GatewayClass kong and Gateway kong-system/kong: their conditions, the
+/// Gateway's addresses and, once it is Programmed, how probes reach it.
+async fn read_gateway(client: &kube::Client, st: &mut Status) {
+    let (ar, _) = resource("gateway.networking.k8s.io/v1", "GatewayClass").expect("known kind");
+    if let Ok(Some(gc)) = Api::<DynamicObject>::all_with(client.clone(), &ar)
+        .get_opt("kong")
+        .await
+    {
+        st.gateway_class = Some(conditions_text(gc.data.get("status")));
+    }
+    let (ar, _) = resource("gateway.networking.k8s.io/v1", "Gateway").expect("known kind");
+    if let Ok(Some(gw)) = Api::<DynamicObject>::namespaced_with(client.clone(), "kong-system", &ar)
+        .get_opt("kong")
+        .await
+    {
+        let status = gw.data.get("status");
+        st.gateway = Some(conditions_text(status));
+        st.gateway_addresses = gateway_addresses(&gw.data);
+        if has_true(status, "Programmed") {
+            st.reach = Some(
+                super::up::reach_line(
+                    &st.gateway_addresses,
+                    st.lab.cluster.http_port,
+                    st.lab.cluster.https_port,
+                )
+                .await,
+            );
+        }
+    }
 }
 
 fn yes_no(v: Option<bool>) -> &'static str {
@@ -158,52 +181,55 @@ pub async fn run(args: &StatusArgs) -> i32 {
             "{}",
             serde_json::to_string_pretty(&st).expect("status serialises")
         ),
-        OutputFormat::Text => {
-            println!("lab:        {} ({})", st.lab.name, st.lab.provider);
-            println!(
-                "kubeconfig: {}{}",
-                st.lab.cluster.kubeconfig.display(),
-                st.lab
-                    .cluster
-                    .context
-                    .as_ref()
-                    .map(|c| format!(" (context {c})"))
-                    .unwrap_or_default()
-            );
-            println!(
-                "api server: {} {}",
-                st.lab.cluster.api,
-                st.kubernetes.as_deref().unwrap_or("(not answering)")
-            );
-            if let Some(e) = &st.error {
-                println!("error:      {e}");
-            }
-            println!("addons:     {}", st.lab.addons.join(", "));
-            println!(
-                "  Gateway API CRDs: {}",
-                st.gateway_api_crds.as_deref().unwrap_or("not installed")
-            );
-            println!("  MetalLB:          {}", yes_no(st.metallb_ready));
-            println!("  Kong:             {}", yes_no(st.kong_ready));
-            println!(
-                "GatewayClass kong:  {}",
-                st.gateway_class.as_deref().unwrap_or("absent")
-            );
-            println!(
-                "Gateway kong-system/kong: {}",
-                st.gateway.as_deref().unwrap_or("absent")
-            );
-            if !st.gateway_addresses.is_empty() {
-                println!("  addresses: {}", st.gateway_addresses.join(", "));
-            }
-            if let Some(r) = &st.reach {
-                println!("{r}");
-            }
-        }
+        OutputFormat::Text => print_text(&st),
     }
     if st.error.is_some() {
         exit::FAILED
     } else {
         exit::OK
+    }
+}
+
+/// The status for people, one line per part of the lab.
+fn print_text(st: &Status) {
+    println!("lab:        {} ({})", st.lab.name, st.lab.provider);
+    println!(
+        "kubeconfig: {}{}",
+        st.lab.cluster.kubeconfig.display(),
+        st.lab
+            .cluster
+            .context
+            .as_ref()
+            .map(|c| format!(" (context {c})"))
+            .unwrap_or_default()
+    );
+    println!(
+        "api server: {} {}",
+        st.lab.cluster.api,
+        st.kubernetes.as_deref().unwrap_or("(not answering)")
+    );
+    if let Some(e) = &st.error {
+        println!("error:      {e}");
+    }
+    println!("addons:     {}", st.lab.addons.join(", "));
+    println!(
+        "  Gateway API CRDs: {}",
+        st.gateway_api_crds.as_deref().unwrap_or("not installed")
+    );
+    println!("  MetalLB:          {}", yes_no(st.metallb_ready));
+    println!("  Kong:             {}", yes_no(st.kong_ready));
+    println!(
+        "GatewayClass kong:  {}",
+        st.gateway_class.as_deref().unwrap_or("absent")
+    );
+    println!(
+        "Gateway kong-system/kong: {}",
+        st.gateway.as_deref().unwrap_or("absent")
+    );
+    if !st.gateway_addresses.is_empty() {
+        println!("  addresses: {}", st.gateway_addresses.join(", "));
+    }
+    if let Some(r) = &st.reach {
+        println!("{r}");
     }
 }

@@ -134,32 +134,8 @@ impl Manifests {
 
 async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Result<(), LabError> {
     let name = &args.lab.name;
-    let provider = LabProvider::choose(Choice {
-        kind: args.provider,
-        lock,
-        kubeconfig: args.cluster.kubeconfig.clone(),
-        context: args.cluster.context.clone(),
-        start_timeout: args.timeout,
-    });
-    let spec = lab_spec(name, args.http_port, args.https_port);
-    let provisioned = steps
-        .run(
-            &format!("Creating the cluster ({})", args.provider),
-            async { provider.await?.provision(&spec).await },
-        )
-        .await?;
-    let previous = LabState::load(name)?;
-    let mut state = LabState {
-        name: name.clone(),
-        provider: args.provider,
-        cluster: provisioned.clone(),
-        addons: Vec::new(),
-        created: previous
-            .as_ref()
-            .map(|p| p.created.clone())
-            .unwrap_or_default(),
-        adopted: previous.map(|p| p.adopted).unwrap_or_default(),
-    };
+    let provisioned = create_cluster(args, lock, steps).await?;
+    let mut state = first_state(args, &provisioned)?;
     state.save()?;
     let client = kube_client(&provisioned.kubeconfig, provisioned.context.as_deref()).await?;
     let version = steps
@@ -175,17 +151,7 @@ async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Resu
         state.adopted.clone(),
         args.adopt,
     ));
-    let foreign = foreign(&client, &ledger, &manifests.owned_objects()).await?;
-    if !foreign.is_empty() {
-        if !args.adopt {
-            return Err(LabError::NotOurs { objects: foreign });
-        }
-        for f in &foreign {
-            steps.note(&format!(
-                "   adopting {f}: gwlab's manifest replaces the fields it sets"
-            ));
-        }
-    }
+    check_foreign(args, &client, &ledger, &manifests, steps).await?;
     let opts = Options {
         lab: name.clone(),
         ledger: ledger.clone(),
@@ -210,15 +176,87 @@ async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Resu
     state.adopted = ledger.adopted();
     state.save()?;
     let addresses = result?;
+    finish(args, &provisioned, &addresses, steps).await
+}
+
+/// The cluster, made (or found) by the chosen provider.
+async fn create_cluster(
+    args: &UpArgs,
+    lock: &Lock,
+    steps: &Steps,
+) -> Result<Provisioned, LabError> {
+    let provider = LabProvider::choose(Choice {
+        kind: args.provider,
+        lock,
+        kubeconfig: args.cluster.kubeconfig.clone(),
+        context: args.cluster.context.clone(),
+        start_timeout: args.timeout,
+    });
+    let spec = lab_spec(&args.lab.name, args.http_port, args.https_port);
+    steps
+        .run(
+            &format!("Creating the cluster ({})", args.provider),
+            async { provider.await?.provision(&spec).await },
+        )
+        .await
+}
+
+/// The lab's state before any addon: what an earlier `up` created or
+/// adopted is kept.
+fn first_state(args: &UpArgs, provisioned: &Provisioned) -> Result<LabState, LabError> {
+    let previous = LabState::load(&args.lab.name)?;
+    Ok(LabState {
+        name: args.lab.name.clone(),
+        provider: args.provider,
+        cluster: provisioned.clone(),
+        addons: Vec::new(),
+        created: previous
+            .as_ref()
+            .map(|p| p.created.clone())
+            .unwrap_or_default(),
+        adopted: previous.map(|p| p.adopted).unwrap_or_default(),
+    })
+}
+
+/// Refuses objects that exist and are not the lab's, unless `--adopt`
+/// (then says which it takes over).
+async fn check_foreign(
+    args: &UpArgs,
+    client: &kube::Client,
+    ledger: &Ledger,
+    manifests: &Manifests,
+    steps: &Steps,
+) -> Result<(), LabError> {
+    let foreign = foreign(client, ledger, &manifests.owned_objects()).await?;
+    if !foreign.is_empty() {
+        if !args.adopt {
+            return Err(LabError::NotOurs { objects: foreign });
+        }
+        for f in &foreign {
+            steps.note(&format!(
+                "   adopting {f}: gwlab's manifest replaces the fields it sets"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The kubeconfig merged if asked, then how to use the lab.
+async fn finish(
+    args: &UpArgs,
+    provisioned: &Provisioned,
+    addresses: &[String],
+    steps: &Steps,
+) -> Result<(), LabError> {
     if args.merge_kubeconfig {
-        merge_kubeconfig(&provisioned)?;
+        merge_kubeconfig(provisioned)?;
     }
     steps.note(&format!(
         "\nexport KUBECONFIG={}",
         provisioned.kubeconfig.display()
     ));
     if !addresses.is_empty() {
-        steps.note(&reach_line(&addresses, provisioned.http_port, provisioned.https_port).await);
+        steps.note(&reach_line(addresses, provisioned.http_port, provisioned.https_port).await);
     }
     Ok(())
 }

@@ -22,19 +22,20 @@ pub enum Addon {
     Kong,
 }
 
+/// An `--addons` item gwlab does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown addon `{0}`; choose from crds, metallb, kong")]
+pub struct UnknownAddon(pub String);
+
 impl Addon {
-    pub fn parse_list(s: &str) -> Result<Vec<Addon>, String> {
+    pub fn parse_list(s: &str) -> Result<Vec<Addon>, UnknownAddon> {
         let mut out = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             out.push(match part {
                 "crds" => Addon::Crds,
                 "metallb" => Addon::Metallb,
                 "kong" => Addon::Kong,
-                other => {
-                    return Err(format!(
-                        "unknown addon `{other}`; choose from crds, metallb, kong"
-                    ));
-                }
+                other => return Err(UnknownAddon(other.to_string())),
             });
         }
         out.sort();
@@ -316,6 +317,7 @@ mod tests {
         assert!(
             Addon::parse_list("crds,nginx")
                 .unwrap_err()
+                .to_string()
                 .contains("nginx")
         );
     }

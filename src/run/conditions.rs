@@ -2,8 +2,8 @@
 //! "Conditions"): per parent for routes, per listener for Gateways, and never
 //! on a status older than the object's generation.
 
-use crate::model::status::{Condition as StatusCondition, ObjectStatus};
-use crate::scenario::{Condition, ConditionStatus};
+use crate::model::status::{Condition as StatusCondition, ListenerStatus, ObjectStatus};
+use crate::scenario::{Condition, ConditionSpec, ConditionStatus};
 
 /// What was found instead of the condition a scenario expects: a verdict's
 /// explanation, not an error.
@@ -38,84 +38,108 @@ pub fn judge(
     };
     let spec = &cond.spec;
     if let Some(listener) = &spec.listener {
-        let Some(l) = status.listeners.iter().find(|l| l.name == *listener) else {
-            let names: Vec<&str> = status.listeners.iter().map(|l| l.name.as_str()).collect();
-            return Err(Unmet(format!(
-                "no listener named {listener} in the status (listeners: {})",
-                names.join(", ")
-            )));
-        };
-        if let Some(n) = spec.attached_routes {
-            // The count has no generation of its own: trust it once the
-            // Gateway's conditions have seen the current spec.
-            let seen = status
-                .conditions
-                .iter()
-                .chain(l.conditions.iter())
-                .map(|c| c.observed_generation)
-                .max();
-            if let Some(g) = seen
-                && g < status.generation
-            {
-                return Err(Unmet(format!(
-                    "the Gateway's status is for generation {g}, the Gateway is at {}",
-                    status.generation
-                )));
-            }
-            return if l.attached_routes == n {
-                Ok(())
-            } else {
-                Err(Unmet(format!("attachedRoutes is {}", l.attached_routes)))
-            };
-        }
-        return holds(spec, &l.conditions, status.generation);
+        return judge_listener(spec, listener, status);
     }
-    if crate::scenario::types::ConditionSpec::is_route_kind(&cond.kind) {
-        let wanted_parent = spec.parent.as_ref().map(|p| {
-            if p.contains('/') {
-                p.clone()
-            } else {
-                format!("{route_namespace}/{p}")
-            }
-        });
-        let parents: Vec<_> = status
-            .parents
-            .iter()
-            .filter(|p| wanted_parent.as_ref().is_none_or(|w| *w == p.parent))
-            .filter(|p| {
-                spec.parent_section
-                    .as_ref()
-                    .is_none_or(|s| p.section_name.as_ref() == Some(s))
-            })
-            .collect();
-        if parents.is_empty() {
-            return Err(Unmet(match &wanted_parent {
-                Some(w) => format!("no status entry for parent {w}{}", spec.parent_section.as_ref().map(|s| format!(" section {s}")).unwrap_or_default()),
-                None => "the route has no parent status entries (no parentRef to a Gateway of this gateway's class)".into(),
-            }));
-        }
-        let mut problems = Vec::new();
-        for p in parents {
-            if let Err(e) = holds(spec, &p.conditions, status.generation) {
-                let section = p
-                    .section_name
-                    .as_ref()
-                    .map(|s| format!("/{s}"))
-                    .unwrap_or_default();
-                problems.push(format!("parent {}{section}: {e}", p.parent));
-            }
-        }
-        return if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(Unmet(problems.join("; ")))
-        };
+    if ConditionSpec::is_route_kind(&cond.kind) {
+        return judge_parents(spec, route_namespace, status);
     }
     holds(spec, &status.conditions, status.generation)
 }
 
+/// A Gateway condition on one listener: its attachedRoutes count, or its conditions.
+fn judge_listener(
+    spec: &ConditionSpec,
+    listener: &str,
+    status: &ObjectStatus,
+) -> Result<(), Unmet> {
+    let Some(l) = status.listeners.iter().find(|l| l.name == *listener) else {
+        let names: Vec<&str> = status.listeners.iter().map(|l| l.name.as_str()).collect();
+        return Err(Unmet(format!(
+            "no listener named {listener} in the status (listeners: {})",
+            names.join(", ")
+        )));
+    };
+    match spec.attached_routes {
+        Some(n) => attached_routes(status, l, n),
+        None => holds(spec, &l.conditions, status.generation),
+    }
+}
+
+/// Whether listener `l` counts `n` attached routes. The count has no
+/// generation of its own: trust it once the Gateway's conditions have seen
+/// the current spec.
+fn attached_routes(status: &ObjectStatus, l: &ListenerStatus, n: u32) -> Result<(), Unmet> {
+    let seen = status
+        .conditions
+        .iter()
+        .chain(l.conditions.iter())
+        .map(|c| c.observed_generation)
+        .max();
+    if let Some(g) = seen
+        && g < status.generation
+    {
+        return Err(Unmet(format!(
+            "the Gateway's status is for generation {g}, the Gateway is at {}",
+            status.generation
+        )));
+    }
+    if l.attached_routes == n {
+        Ok(())
+    } else {
+        Err(Unmet(format!("attachedRoutes is {}", l.attached_routes)))
+    }
+}
+
+/// A route condition: it must hold for every parent entry the spec selects
+/// (by parent, then section), and there must be at least one.
+fn judge_parents(
+    spec: &ConditionSpec,
+    route_namespace: &str,
+    status: &ObjectStatus,
+) -> Result<(), Unmet> {
+    let wanted_parent = spec.parent.as_ref().map(|p| {
+        if p.contains('/') {
+            p.clone()
+        } else {
+            format!("{route_namespace}/{p}")
+        }
+    });
+    let parents: Vec<_> = status
+        .parents
+        .iter()
+        .filter(|p| wanted_parent.as_ref().is_none_or(|w| *w == p.parent))
+        .filter(|p| {
+            spec.parent_section
+                .as_ref()
+                .is_none_or(|s| p.section_name.as_ref() == Some(s))
+        })
+        .collect();
+    if parents.is_empty() {
+        return Err(Unmet(match &wanted_parent {
+            Some(w) => format!("no status entry for parent {w}{}", spec.parent_section.as_ref().map(|s| format!(" section {s}")).unwrap_or_default()),
+            None => "the route has no parent status entries (no parentRef to a Gateway of this gateway's class)".into(),
+        }));
+    }
+    let mut problems = Vec::new();
+    for p in parents {
+        if let Err(e) = holds(spec, &p.conditions, status.generation) {
+            let section = p
+                .section_name
+                .as_ref()
+                .map(|s| format!("/{s}"))
+                .unwrap_or_default();
+            problems.push(format!("parent {}{section}: {e}", p.parent));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Unmet(problems.join("; ")))
+    }
+}
+
 fn holds(
-    spec: &crate::scenario::ConditionSpec,
+    spec: &ConditionSpec,
     conditions: &[StatusCondition],
     generation: u64,
 ) -> Result<(), Unmet> {

@@ -340,18 +340,23 @@ impl Runner<'_> {
         let t0 = Instant::now();
         let gw = ctx.deployment.gateway(p.gateway.as_deref());
         let at = format!("at {}:{}", ctx.scenario.file.display(), p.line);
+        let report = |passed, failure, detail| CheckReport {
+            kind: CheckKind::Probe,
+            name: p.name.clone(),
+            step: step.name.clone(),
+            passed,
+            duration: t0.elapsed(),
+            failure,
+            detail,
+        };
         let addr = match target.gateway_address(&gw, p.port()).await {
             Ok(a) => a,
             Err(e) => {
-                return CheckReport {
-                    kind: CheckKind::Probe,
-                    name: p.name.clone(),
-                    step: step.name.clone(),
-                    passed: false,
-                    duration: t0.elapsed(),
-                    failure: vec![format!("{} {}: {e}", p.method, p.url), at],
-                    detail: None,
-                };
+                return report(
+                    false,
+                    vec![format!("{} {}: {e}", p.method, p.url), at],
+                    None,
+                );
             }
         };
         let policy = probe::Policy {
@@ -368,55 +373,63 @@ impl Runner<'_> {
                 result.attempts,
                 if result.attempts == 1 { "try" } else { "tries" }
             ));
-            if let Some(e) = &result.error {
-                failure.push(format!("request failed: {e}"));
-            }
-            for m in &result.mismatches {
-                failure.push(m.to_string());
-            }
-            if let Some(split) = &result.split {
-                for problem in &split.problems {
-                    failure.push(format!("split: {problem}"));
-                }
-                if !split.passed {
-                    let counts: Vec<String> = split
-                        .counts
-                        .iter()
-                        .map(|(b, n)| format!("{b}={n}"))
-                        .collect();
-                    let expected: Vec<String> = split
-                        .expected
-                        .iter()
-                        .map(|(b, n)| format!("{b}≈{n:.0}"))
-                        .collect();
-                    failure.push(format!(
-                        "split: counts {} against expected {}",
-                        counts.join(" "),
-                        expected.join(" ")
-                    ));
-                }
-            }
-            if let Some(last) = &result.last
-                && result.mismatches.iter().any(|m| m.field == "status")
-                && last.echo.is_none()
-                && !last.body.is_empty()
-            {
-                let body: String = last.body.trim().chars().take(200).collect();
-                failure.push(format!("response body: {body}"));
-            }
+            failure.extend(probe_failure(&result));
             failure.push(at);
         }
         let detail = serde_json::to_value(&result).ok();
-        CheckReport {
-            kind: CheckKind::Probe,
-            name: p.name.clone(),
-            step: step.name.clone(),
-            passed: result.passed,
-            duration: t0.elapsed(),
-            failure,
-            detail,
-        }
+        report(result.passed, failure, detail)
     }
+}
+
+/// Why a probe failed, in report lines: the transport error, the mismatches,
+/// the split, and the body of an unexpected status.
+fn probe_failure(result: &probe::ProbeResult) -> Vec<String> {
+    let mut failure = Vec::new();
+    if let Some(e) = &result.error {
+        failure.push(format!("request failed: {e}"));
+    }
+    for m in &result.mismatches {
+        failure.push(m.to_string());
+    }
+    if let Some(split) = &result.split {
+        failure.extend(split_failure(split));
+    }
+    if let Some(last) = &result.last
+        && result.mismatches.iter().any(|m| m.field == "status")
+        && last.echo.is_none()
+        && !last.body.is_empty()
+    {
+        let body: String = last.body.trim().chars().take(200).collect();
+        failure.push(format!("response body: {body}"));
+    }
+    failure
+}
+
+/// A split's problems and, when it failed, its counts against the expected ones.
+fn split_failure(split: &probe::split::SplitVerdict) -> Vec<String> {
+    let mut failure: Vec<String> = split
+        .problems
+        .iter()
+        .map(|problem| format!("split: {problem}"))
+        .collect();
+    if !split.passed {
+        let counts: Vec<String> = split
+            .counts
+            .iter()
+            .map(|(b, n)| format!("{b}={n}"))
+            .collect();
+        let expected: Vec<String> = split
+            .expected
+            .iter()
+            .map(|(b, n)| format!("{b}≈{n:.0}"))
+            .collect();
+        failure.push(format!(
+            "split: counts {} against expected {}",
+            counts.join(" "),
+            expected.join(" ")
+        ));
+    }
+    failure
 }
 
 #[cfg(test)]

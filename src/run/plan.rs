@@ -81,17 +81,36 @@ fn overlap(a: &str, b: &str) -> bool {
     hostname::intersect(Some(a), b).is_some()
 }
 
+/// Why a `--shard` value is not `I/N`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    #[error("`{0}`: write I/N, e.g. 1/3")]
+    NoSlash(String),
+    #[error("`{text}` is not a number")]
+    NotANumber {
+        text: String,
+        #[source]
+        source: std::num::ParseIntError,
+    },
+    #[error("`{0}`: I must be 1 to N")]
+    OutOfRange(String),
+}
+
 /// `--shard I/N` (I from 1): parsed and checked.
-pub fn parse_shard(s: &str) -> Result<(u32, u32), String> {
+pub fn parse_shard(s: &str) -> Result<(u32, u32), ShardError> {
     let (i, n) = s
         .split_once('/')
-        .ok_or_else(|| format!("`{s}`: write I/N, e.g. 1/3"))?;
-    let (i, n): (u32, u32) = (
-        i.parse().map_err(|_| format!("`{i}` is not a number"))?,
-        n.parse().map_err(|_| format!("`{n}` is not a number"))?,
-    );
+        .ok_or_else(|| ShardError::NoSlash(s.to_string()))?;
+    let number = |text: &str| {
+        text.parse::<u32>()
+            .map_err(|source| ShardError::NotANumber {
+                text: text.to_string(),
+                source,
+            })
+    };
+    let (i, n) = (number(i)?, number(n)?);
     if n == 0 || i == 0 || i > n {
-        return Err(format!("`{s}`: I must be 1 to N"));
+        return Err(ShardError::OutOfRange(s.to_string()));
     }
     Ok((i, n))
 }

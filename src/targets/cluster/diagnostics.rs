@@ -56,6 +56,19 @@ impl ClusterTarget {
         dir: &Path,
     ) -> Option<Diagnosis> {
         std::fs::create_dir_all(dir).ok()?;
+        let mut lines = self.write_objects(objects, dir).await;
+        self.write_events(namespaces, dir).await;
+        lines.extend(self.write_kong(dir).await);
+        lines.truncate(3);
+        Some(Diagnosis {
+            bundle: dir.to_path_buf(),
+            lines,
+        })
+    }
+
+    /// objects.yaml: every object as the cluster has it. Returns the lines
+    /// that tell: objects missing, Gateway API conditions not True.
+    async fn write_objects(&self, objects: &[Manifest], dir: &Path) -> Vec<String> {
         let mut lines = Vec::new();
         let mut yaml = Vec::new();
         for m in objects {
@@ -72,22 +85,16 @@ impl ClusterTarget {
             };
             let json = serde_json::to_value(&obj).unwrap_or_default();
             if m.api_version.starts_with("gateway.networking.k8s.io/") {
-                lines.extend(telling_conditions(
-                    &format!(
-                        "{} {}",
-                        m.kind,
-                        m.display_name()
-                            .split_once('/')
-                            .map(|(_, n)| n)
-                            .unwrap_or(&m.name)
-                    ),
-                    &json,
-                ));
+                lines.extend(telling_conditions(&short_name(m), &json));
             }
             yaml.push(serde_saphyr::to_string(&json).unwrap_or_default());
         }
         let _ = std::fs::write(dir.join("objects.yaml"), yaml.join("---\n"));
+        lines
+    }
 
+    /// events.txt: the events of the scenario's namespaces.
+    async fn write_events(&self, namespaces: &[String], dir: &Path) {
         let mut events = String::new();
         for ns in namespaces {
             let api: Api<Event> = Api::namespaced(self.client.clone(), ns);
@@ -105,50 +112,72 @@ impl ClusterTarget {
             }
         }
         let _ = std::fs::write(dir.join("events.txt"), events);
+    }
 
+    /// The first Kong pod's controller and proxy logs, and Kong's status as
+    /// the proxy reports it. Returns the controller's last error, if any.
+    async fn write_kong(&self, dir: &Path) -> Option<String> {
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), lab_gateway::GATEWAY_NAMESPACE);
-        if let Ok(list) = pods.list(&ListParams::default().labels("app=kong")).await
-            && let Some(pod) = list.items.first()
-        {
-            let name = pod.metadata.name.clone().unwrap_or_default();
-            for (container, file) in [("ingress-controller", "kic.log"), ("proxy", "proxy.log")] {
-                let params = LogParams {
-                    container: Some(container.into()),
-                    tail_lines: Some(LOG_LINES),
-                    ..Default::default()
-                };
-                if let Ok(text) = pods.logs(&name, &params).await {
-                    if container == "ingress-controller"
-                        && let Some(last_error) = text.lines().rev().find(|l| {
-                            l.contains("\"level\":\"error\"")
-                                || l.contains("level=error")
-                                || l.contains("\terror\t")
-                        })
-                    {
-                        lines.push(format!(
-                            "KIC: {}",
-                            last_error.chars().take(300).collect::<String>()
-                        ));
-                    }
-                    let _ = std::fs::write(dir.join(file), text);
+        let list = pods
+            .list(&ListParams::default().labels("app=kong"))
+            .await
+            .ok()?;
+        let name = list
+            .items
+            .first()?
+            .metadata
+            .name
+            .clone()
+            .unwrap_or_default();
+        let mut line = None;
+        for (container, file) in [("ingress-controller", "kic.log"), ("proxy", "proxy.log")] {
+            let params = LogParams {
+                container: Some(container.into()),
+                tail_lines: Some(LOG_LINES),
+                ..Default::default()
+            };
+            if let Ok(text) = pods.logs(&name, &params).await {
+                if container == "ingress-controller"
+                    && let Some(last_error) = last_error(&text)
+                {
+                    line = Some(format!(
+                        "KIC: {}",
+                        last_error.chars().take(300).collect::<String>()
+                    ));
                 }
-            }
-            let path = format!(
-                "/api/v1/namespaces/{}/pods/{name}:8100/proxy/status",
-                lab_gateway::GATEWAY_NAMESPACE
-            );
-            if let Ok(req) = http::Request::get(path).body(Vec::new())
-                && let Ok(text) = self.client.request_text(req).await
-            {
-                let _ = std::fs::write(dir.join("kong-status.json"), text);
+                let _ = std::fs::write(dir.join(file), text);
             }
         }
-        lines.truncate(3);
-        Some(Diagnosis {
-            bundle: dir.to_path_buf(),
-            lines,
-        })
+        let path = format!(
+            "/api/v1/namespaces/{}/pods/{name}:8100/proxy/status",
+            lab_gateway::GATEWAY_NAMESPACE
+        );
+        if let Ok(req) = http::Request::get(path).body(Vec::new())
+            && let Ok(text) = self.client.request_text(req).await
+        {
+            let _ = std::fs::write(dir.join("kong-status.json"), text);
+        }
+        line
     }
+}
+
+/// `Kind name`, without the namespace, for report lines.
+fn short_name(m: &Manifest) -> String {
+    format!(
+        "{} {}",
+        m.kind,
+        m.display_name()
+            .split_once('/')
+            .map(|(_, n)| n)
+            .unwrap_or(&m.name)
+    )
+}
+
+/// The last line of a log that reports an error, in any of the usual formats.
+fn last_error(log: &str) -> Option<&str> {
+    log.lines().rev().find(|l| {
+        l.contains("\"level\":\"error\"") || l.contains("level=error") || l.contains("\terror\t")
+    })
 }
 
 #[cfg(test)]

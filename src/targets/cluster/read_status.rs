@@ -5,27 +5,32 @@ use serde_json::Value;
 
 use crate::model::status::{Condition, ListenerStatus, ObjectStatus, ParentStatus};
 
+/// The string at `key` of `v`, or "".
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(|v| v.as_str()).unwrap_or_default()
+}
+
+/// The array at `key` of `v`; empty when absent or not an array.
+fn items<'a>(v: Option<&'a Value>, key: &str) -> &'a [Value] {
+    v.and_then(|v| v.get(key))
+        .and_then(|l| l.as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
 fn conditions(list: Option<&Value>) -> Vec<Condition> {
     list.and_then(|l| l.as_array())
         .map(|l| {
             l.iter()
-                .map(|c| {
-                    let s = |k: &str| {
-                        c.get(k)
-                            .and_then(|v| v.as_str())
-                            .unwrap_or_default()
-                            .to_string()
-                    };
-                    Condition {
-                        type_: s("type"),
-                        status: s("status"),
-                        reason: s("reason"),
-                        message: s("message"),
-                        observed_generation: c
-                            .get("observedGeneration")
-                            .and_then(|g| g.as_u64())
-                            .unwrap_or(0),
-                    }
+                .map(|c| Condition {
+                    type_: text(c, "type").to_string(),
+                    status: text(c, "status").to_string(),
+                    reason: text(c, "reason").to_string(),
+                    message: text(c, "message").to_string(),
+                    observed_generation: c
+                        .get("observedGeneration")
+                        .and_then(|g| g.as_u64())
+                        .unwrap_or(0),
                 })
                 .collect()
         })
@@ -43,88 +48,67 @@ pub fn object_status(obj: &Value) -> ObjectStatus {
         .and_then(|n| n.as_str())
         .unwrap_or_default();
     let status = obj.get("status");
-    let parents = status
-        .and_then(|s| s.get("parents"))
-        .and_then(|p| p.as_array())
-        .map(|list| {
-            list.iter()
-                .map(|p| {
-                    let r = &p["parentRef"];
-                    let ns = r
-                        .get("namespace")
-                        .and_then(|n| n.as_str())
-                        .unwrap_or(namespace);
-                    ParentStatus {
-                        parent: format!(
-                            "{ns}/{}",
-                            r.get("name").and_then(|n| n.as_str()).unwrap_or_default()
-                        ),
-                        section_name: r
-                            .get("sectionName")
-                            .and_then(|s| s.as_str())
-                            .map(String::from),
-                        port: r.get("port").and_then(|p| p.as_u64()).map(|p| p as u16),
-                        controller_name: p
-                            .get("controllerName")
-                            .and_then(|c| c.as_str())
-                            .unwrap_or_default()
-                            .into(),
-                        conditions: conditions(p.get("conditions")),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let listeners = status
-        .and_then(|s| s.get("listeners"))
-        .and_then(|l| l.as_array())
-        .map(|list| {
-            list.iter()
-                .map(|l| ListenerStatus {
-                    name: l
-                        .get("name")
-                        .and_then(|n| n.as_str())
-                        .unwrap_or_default()
-                        .into(),
-                    attached_routes: l
-                        .get("attachedRoutes")
-                        .and_then(|a| a.as_u64())
-                        .unwrap_or(0) as u32,
-                    supported_kinds: l
-                        .get("supportedKinds")
-                        .and_then(|k| k.as_array())
-                        .map(|k| {
-                            k.iter()
-                                .filter_map(|k| k.get("kind")?.as_str().map(String::from))
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    conditions: conditions(l.get("conditions")),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    // v1.1 lists feature names; v1.2 lists objects with a name.
-    let supported_features = status
-        .and_then(|s| s.get("supportedFeatures"))
-        .and_then(|f| f.as_array())
-        .map(|list| {
-            list.iter()
-                .filter_map(|f| {
-                    f.as_str()
-                        .or_else(|| f.get("name").and_then(|n| n.as_str()))
-                        .map(String::from)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     ObjectStatus {
         generation,
         conditions: conditions(status.and_then(|s| s.get("conditions"))),
-        parents,
-        listeners,
-        supported_features,
+        parents: items(status, "parents")
+            .iter()
+            .map(|p| parent_status(p, namespace))
+            .collect(),
+        listeners: items(status, "listeners")
+            .iter()
+            .map(listener_status)
+            .collect(),
+        supported_features: supported_features(status),
     }
+}
+
+/// One `status.parents[]` entry; a parentRef without namespace is in `namespace`.
+fn parent_status(p: &Value, namespace: &str) -> ParentStatus {
+    let r = &p["parentRef"];
+    let ns = r
+        .get("namespace")
+        .and_then(|n| n.as_str())
+        .unwrap_or(namespace);
+    ParentStatus {
+        parent: format!("{ns}/{}", text(r, "name")),
+        section_name: r
+            .get("sectionName")
+            .and_then(|s| s.as_str())
+            .map(String::from),
+        port: r.get("port").and_then(|p| p.as_u64()).map(|p| p as u16),
+        controller_name: text(p, "controllerName").into(),
+        conditions: conditions(p.get("conditions")),
+    }
+}
+
+/// One `status.listeners[]` entry of a Gateway.
+fn listener_status(l: &Value) -> ListenerStatus {
+    ListenerStatus {
+        name: text(l, "name").into(),
+        attached_routes: l
+            .get("attachedRoutes")
+            .and_then(|a| a.as_u64())
+            .unwrap_or(0) as u32,
+        supported_kinds: items(Some(l), "supportedKinds")
+            .iter()
+            .filter_map(|k| k.get("kind")?.as_str().map(String::from))
+            .collect(),
+        conditions: conditions(l.get("conditions")),
+    }
+}
+
+/// A GatewayClass's supported features: v1.1 lists feature names; v1.2 lists
+/// objects with a name.
+fn supported_features(status: Option<&Value>) -> Vec<String> {
+    items(status, "supportedFeatures")
+        .iter()
+        .filter_map(|f| {
+            f.as_str()
+                .or_else(|| f.get("name").and_then(|n| n.as_str()))
+                .map(String::from)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -16,8 +17,8 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 
 use super::echo;
-use crate::model::compile::{Compiled, HeaderOps};
-use crate::model::evaluate::{self, Dispatch, Outcome};
+use crate::model::compile::{BackendTarget, Compiled, HeaderOps};
+use crate::model::evaluate::{self, Dispatch, Forward, Outcome};
 use crate::model::request::{RequestHead, modify_headers};
 
 /// The routing state every listener reads; replaced whole on each change.
@@ -114,16 +115,7 @@ fn with_headers(
     extra: Vec<(String, String)>,
     ops: &[HeaderOps],
 ) -> Response<Full<Bytes>> {
-    let mut headers: Vec<(String, String)> = r
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let mut headers = header_pairs(r.headers());
     headers.extend(extra);
     for op in ops {
         modify_headers(&mut headers, &op.set, &op.add, &op.remove);
@@ -141,6 +133,18 @@ fn with_headers(
     r
 }
 
+/// Header names and values as text (values that are not UTF-8, lossily).
+fn header_pairs(map: &hyper::HeaderMap) -> Vec<(String, String)> {
+    map.iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 fn request_head(req: &Request<Incoming>, scheme: &str) -> RequestHead {
     let host = req
         .headers()
@@ -155,16 +159,7 @@ fn request_head(req: &Request<Incoming>, scheme: &str) -> RequestHead {
         host,
         path: req.uri().path().to_string(),
         query: req.uri().query().map(String::from),
-        headers: req
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers: header_pairs(req.headers()),
     }
 }
 
@@ -196,61 +191,73 @@ async fn handle(
             let r = plain(status, String::new());
             with_headers(r, vec![("location".into(), location)], &response_headers)
         }
-        Outcome::Forward(fwd) => {
-            let run = async {
-                let Some(backend) = evaluate::pick_backend(&fwd.backends, fastrand::f64()) else {
-                    return plain(500, "no backend with a weight above 0\n".into());
-                };
-                for mirror in &fwd.mirrors {
-                    // Mirrored requests are sent and their answers dropped, as the spec says.
-                    if let crate::model::compile::BackendTarget::Echo { namespace, name } =
-                        &mirror.target
-                    {
-                        let _ = echo::respond(&fwd.request, namespace, name);
-                    }
-                }
-                let (dispatch, backend_ops) =
-                    evaluate::dispatch(backend, &fwd.request, &fwd.matched_path);
-                match dispatch {
-                    Dispatch::Invalid { why } => plain(500, format!("{why}\n")),
-                    Dispatch::Unavailable { why } => plain(503, format!("{why}\n")),
-                    Dispatch::Echo {
-                        namespace,
-                        name,
-                        request,
-                    } => {
-                        let answer = async {
-                            if let Some(delay) = echo::requested_delay(&request) {
-                                tokio::time::sleep(delay).await;
-                            }
-                            echo::respond(&request, &namespace, &name)
-                        };
-                        let answer = match fwd.backend_timeout {
-                            Some(t) => match tokio::time::timeout(t, answer).await {
-                                Ok(a) => a,
-                                Err(_) => return plain(504, "upstream request timeout\n".into()),
-                            },
-                            None => answer.await,
-                        };
-                        let mut r = Response::new(Full::new(Bytes::from(answer.body)));
-                        *r.status_mut() =
-                            StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
-                        let ops: Vec<HeaderOps> = fwd
-                            .response_headers
-                            .iter()
-                            .chain(backend_ops.iter())
-                            .cloned()
-                            .collect();
-                        with_headers(r, answer.headers, &ops)
-                    }
-                }
+        Outcome::Forward(fwd) => match fwd.request_timeout {
+            Some(t) => tokio::time::timeout(t, forward(&fwd))
+                .await
+                .unwrap_or_else(|_| plain(504, "request timeout\n".into())),
+            None => forward(&fwd).await,
+        },
+    }
+}
+
+/// A forwarded request: mirrors are sent, one backend is picked by weight and
+/// its filters run, then the echo backend answers (or the dispatch fails).
+async fn forward(fwd: &Forward) -> Response<Full<Bytes>> {
+    let Some(backend) = evaluate::pick_backend(&fwd.backends, fastrand::f64()) else {
+        return plain(500, "no backend with a weight above 0\n".into());
+    };
+    send_mirrors(fwd);
+    let (dispatch, backend_ops) = evaluate::dispatch(backend, &fwd.request, &fwd.matched_path);
+    match dispatch {
+        Dispatch::Invalid { why } => plain(500, format!("{why}\n")),
+        Dispatch::Unavailable { why } => plain(503, format!("{why}\n")),
+        Dispatch::Echo {
+            namespace,
+            name,
+            request,
+        } => {
+            let Some(answer) = echo_answer(&request, &namespace, &name, fwd.backend_timeout).await
+            else {
+                return plain(504, "upstream request timeout\n".into());
             };
-            match fwd.request_timeout {
-                Some(t) => tokio::time::timeout(t, run)
-                    .await
-                    .unwrap_or_else(|_| plain(504, "request timeout\n".into())),
-                None => run.await,
-            }
+            let mut r = Response::new(Full::new(Bytes::from(answer.body)));
+            *r.status_mut() = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+            let ops: Vec<HeaderOps> = fwd
+                .response_headers
+                .iter()
+                .chain(backend_ops.iter())
+                .cloned()
+                .collect();
+            with_headers(r, answer.headers, &ops)
         }
+    }
+}
+
+/// Mirrored requests are sent and their answers dropped, as the spec says.
+fn send_mirrors(fwd: &Forward) {
+    for mirror in &fwd.mirrors {
+        if let BackendTarget::Echo { namespace, name } = &mirror.target {
+            let _ = echo::respond(&fwd.request, namespace, name);
+        }
+    }
+}
+
+/// The echo backend's answer, after any delay it was asked for; `None` when the
+/// backend timeout runs out first.
+async fn echo_answer(
+    request: &RequestHead,
+    namespace: &str,
+    name: &str,
+    timeout: Option<Duration>,
+) -> Option<echo::EchoResponse> {
+    let answer = async {
+        if let Some(delay) = echo::requested_delay(request) {
+            tokio::time::sleep(delay).await;
+        }
+        echo::respond(request, namespace, name)
+    };
+    match timeout {
+        Some(t) => tokio::time::timeout(t, answer).await.ok(),
+        None => Some(answer.await),
     }
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
-use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
@@ -17,6 +17,31 @@ use rustls::sign::CertifiedKey;
 use super::server::{PortKey, SharedState};
 use crate::model::compile::CertificatePem;
 use crate::model::evaluate::select_listener;
+
+/// Why the lab CA cannot give a certificate for a handshake.
+#[derive(Debug, thiserror::Error)]
+pub enum CertError {
+    #[error("cannot make a certificate for {name}: {source}")]
+    Mint {
+        name: String,
+        #[source]
+        source: rcgen::Error,
+    },
+    #[error("cannot load the key for {name}: {source}")]
+    LoadKey {
+        name: String,
+        #[source]
+        source: rustls::Error,
+    },
+    #[error("tls.crt: {0}")]
+    Chain(#[source] pem::Error),
+    #[error("tls.crt holds no certificate")]
+    EmptyChain,
+    #[error("tls.key: {0}")]
+    KeyPem(#[source] pem::Error),
+    #[error("tls.key: {0}")]
+    Key(#[source] rustls::Error),
+}
 
 pub struct LabCa {
     issuer: CertifiedIssuer<'static, KeyPair>,
@@ -52,7 +77,7 @@ impl LabCa {
     }
 
     /// A certificate for `name`, minted on first use and kept.
-    pub fn leaf(&self, name: &str) -> Result<Arc<CertifiedKey>, String> {
+    pub fn leaf(&self, name: &str) -> Result<Arc<CertifiedKey>, CertError> {
         let mut leaves = self.leaves.lock().expect("leaf cache lock");
         if let Some(k) = leaves.get(name) {
             return Ok(k.clone());
@@ -64,14 +89,19 @@ impl LabCa {
             let cert = params.signed_by(&key, &self.issuer)?;
             Ok((cert.der().to_vec(), key.serialize_der()))
         };
-        let (cert, key) =
-            mint().map_err(|e| format!("cannot make a certificate for {name}: {e}"))?;
+        let (cert, key) = mint().map_err(|source| CertError::Mint {
+            name: name.to_string(),
+            source,
+        })?;
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key));
         let provider = rustls::crypto::ring::default_provider();
         let signing = provider
             .key_provider
             .load_private_key(key)
-            .map_err(|e| format!("cannot load the key for {name}: {e}"))?;
+            .map_err(|source| CertError::LoadKey {
+                name: name.to_string(),
+                source,
+            })?;
         let certified = Arc::new(CertifiedKey::new(
             vec![CertificateDer::from(cert), self.ca_der()],
             signing,
@@ -81,22 +111,22 @@ impl LabCa {
     }
 
     /// A certificate from PEM text (a Secret's tls.crt and tls.key), kept once parsed.
-    pub fn from_pem(&self, pem: &CertificatePem) -> Result<Arc<CertifiedKey>, String> {
+    pub fn from_pem(&self, pem: &CertificatePem) -> Result<Arc<CertifiedKey>, CertError> {
         let mut parsed = self.parsed.lock().expect("parsed cache lock");
         if let Some(k) = parsed.get(pem) {
             return Ok(k.clone());
         }
         let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem.chain)
             .collect::<Result<_, _>>()
-            .map_err(|e| format!("tls.crt: {e}"))?;
+            .map_err(CertError::Chain)?;
         if chain.is_empty() {
-            return Err("tls.crt holds no certificate".into());
+            return Err(CertError::EmptyChain);
         }
-        let key = PrivateKeyDer::from_pem_slice(&pem.key).map_err(|e| format!("tls.key: {e}"))?;
+        let key = PrivateKeyDer::from_pem_slice(&pem.key).map_err(CertError::KeyPem)?;
         let signing = rustls::crypto::ring::default_provider()
             .key_provider
             .load_private_key(key)
-            .map_err(|e| format!("tls.key: {e}"))?;
+            .map_err(CertError::Key)?;
         let certified = Arc::new(CertifiedKey::new(chain, signing));
         parsed.insert(pem.clone(), certified.clone());
         Ok(certified)
