@@ -28,6 +28,16 @@ pub async fn run(args: &ServeArgs) -> i32 {
             return exit::FAILED;
         }
     };
+    // Listen for Ctrl-C before saying it stops us: a SIGINT that arrived
+    // between the message and the first wait would otherwise kill the process.
+    let mut interrupt =
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: cannot wait for Ctrl-C: {e}");
+                return exit::FAILED;
+            }
+        };
     println!(
         "gwlab serve: scenario {} on the embedded gateway, namespace {} (Ctrl-C stops)",
         scenario.name, deployment.namespace
@@ -38,16 +48,9 @@ pub async fn run(args: &ServeArgs) -> i32 {
     print_tries(&sockets, &example.unwrap_or_else(|| "example.com".into()));
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    match tokio::signal::ctrl_c().await {
-        Ok(()) => {
-            println!("stopped");
-            exit::OK
-        }
-        Err(e) => {
-            eprintln!("error: cannot wait for Ctrl-C: {e}");
-            exit::FAILED
-        }
-    }
+    interrupt.recv().await;
+    println!("stopped");
+    exit::OK
 }
 
 /// The URL scheme a listener of `protocol` serves.
