@@ -1,4 +1,4 @@
-//! gwlab's own Kong manifests, checked against what KIC 3.4 needs (PINS.md §2):
+//! gwlab's own Kong manifests, checked against what KIC 3.4 needs:
 //! RBAC for every resource and status subresource it watches and writes, the
 //! proxy Service's ports against Kong's listens and the providers' NodePorts,
 //! one publish service everywhere, and none of the seed's three failures.

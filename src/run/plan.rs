@@ -1,4 +1,4 @@
-//! Which scenarios may run side by side (SCENARIO_FORMAT.md, "Namespaces"): not
+//! Which scenarios may run side by side (the scenario format, "Namespaces"): not
 //! two whose routes on one Gateway share a hostname (or where either has a
 //! catch-all route there), nor two that write the same explicit namespace.
 //! And `--shard I/N`: a deterministic share of a scenario set.

@@ -27,7 +27,7 @@ pub fn container_name(lab: &str) -> String {
     format!("gwlab-{lab}-server")
 }
 
-/// The server container, as k3d runs it (PINS.md §4).
+/// The server container, as k3d runs it.
 pub fn server_spec(
     image: &str,
     lab: &LabSpec,
