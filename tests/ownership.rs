@@ -187,6 +187,31 @@ async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
     }
     let kc = env.kubeconfig.to_str().unwrap();
     user_installs_gateway_api(&client).await;
+
+    // 0. Without GatewayClass kong, gwlab cannot tell the cluster's features:
+    // that is an error (exit 2) saying what to do, never "unsupported".
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/https-redirect");
+    let o = gwlab(
+        &[
+            "test",
+            scenario.to_str().unwrap(),
+            "--target",
+            "cluster",
+            "--kubeconfig",
+            kc,
+            "-q",
+        ],
+        home.path(),
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("GatewayClass kong does not exist on this cluster"),
+        "{t}"
+    );
+    assert!(t.contains("gwlab up"), "{t}");
+    assert!(!t.contains("unsupported"), "{t}");
+
     for obj in helm_kong() {
         user_apply(&client, obj).await;
     }
