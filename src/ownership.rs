@@ -137,10 +137,6 @@ impl RunRecord {
         self.save(&objects);
     }
 
-    pub fn objects(&self) -> Vec<Created> {
-        self.objects.lock().expect("run record").clone()
-    }
-
     /// Best effort: the record helps a later `gwlab clean`; a run that
     /// cannot write it still cleans up after itself.
     fn save(&self, objects: &[Created]) {

@@ -61,6 +61,24 @@ fn gwlab(args: &[&str], home: &Path) -> Output {
         .expect("gwlab runs")
 }
 
+/// `gwlab test scenarios/NAME --target cluster --kubeconfig KC -q EXTRA...`.
+fn test_on_cluster(name: &str, kubeconfig: &str, extra: &[&str], home: &Path) -> Output {
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
+    let mut args = vec![
+        "test",
+        scenario.to_str().unwrap(),
+        "--target",
+        "cluster",
+        "--kubeconfig",
+        kubeconfig,
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    gwlab(&args, home)
+}
+
 fn api(
     client: &kube::Client,
     api_version: &str,
@@ -190,19 +208,7 @@ async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
 
     // 0. Without GatewayClass kong, gwlab cannot tell the cluster's features:
     // that is an error (exit 2) saying what to do, never "unsupported".
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/https-redirect");
-    let o = gwlab(
-        &[
-            "test",
-            scenario.to_str().unwrap(),
-            "--target",
-            "cluster",
-            "--kubeconfig",
-            kc,
-            "-q",
-        ],
-        home.path(),
-    );
+    let o = test_on_cluster("https-redirect", kc, &[], home.path());
     let t = text(&o);
     assert_eq!(o.status.code(), Some(2), "{t}");
     assert!(
@@ -448,19 +454,10 @@ async fn a_users_route_of_the_same_name_survives_gwlab_test() {
     let before = user_apply(&client, serde_json::from_str(USERS_ROUTE).unwrap()).await;
     let home = tempfile::tempdir().unwrap();
     let report = home.path().join("report.json");
-    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/redirect");
-    let o = gwlab(
-        &[
-            "test",
-            scenario.to_str().unwrap(),
-            "--target",
-            "cluster",
-            "--kubeconfig",
-            env.kubeconfig.to_str().unwrap(),
-            "-q",
-            "--json",
-            report.to_str().unwrap(),
-        ],
+    let o = test_on_cluster(
+        "redirect",
+        env.kubeconfig.to_str().unwrap(),
+        &["--json", report.to_str().unwrap()],
         home.path(),
     );
     let t = text(&o);

@@ -79,8 +79,6 @@ pub enum TargetError {
     NoGateway(String),
     #[error("Gateway {gateway} has no programmed listener on port {port}")]
     NoListener { gateway: String, port: u16 },
-    #[error("interrupted (Ctrl-C)")]
-    Interrupted,
 }
 
 impl TargetError {

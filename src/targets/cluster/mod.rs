@@ -84,11 +84,6 @@ impl ClusterTarget {
         self
     }
 
-    /// What this target created and has not deleted yet.
-    pub fn created(&self) -> Vec<Created> {
-        self.created.lock().expect("created objects").clone()
-    }
-
     async fn api_for_key(&self, key: &ObjKey) -> Result<Api<DynamicObject>, TargetError> {
         let api_version = kinds::gateway_api_version(&key.kind);
         let (ar, namespaced) = self.resource(api_version, &key.kind).await?;
