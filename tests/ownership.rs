@@ -122,6 +122,18 @@ async fn config_map(client: &kube::Client, ns: &str, name: &str) -> Option<Dynam
     get(client, "v1", "ConfigMap", Some(ns), name).await
 }
 
+/// The GatewayClass `kong`, whoever made it.
+async fn kong_class(client: &kube::Client) -> Option<DynamicObject> {
+    get(
+        client,
+        "gateway.networking.k8s.io/v1",
+        "GatewayClass",
+        None,
+        "kong",
+    )
+    .await
+}
+
 /// The Deployment `kong-system/kong`, whoever made it.
 async fn kong_deployment(client: &kube::Client) -> Option<DynamicObject> {
     get(client, "apps/v1", "Deployment", Some("kong-system"), "kong").await
@@ -226,15 +238,7 @@ async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
     let before_svc = get(&client, "v1", "Service", Some("kong-system"), "kong-proxy")
         .await
         .unwrap();
-    let before_class = get(
-        &client,
-        "gateway.networking.k8s.io/v1",
-        "GatewayClass",
-        None,
-        "kong",
-    )
-    .await
-    .unwrap();
+    let before_class = kong_class(&client).await.unwrap();
 
     // 1. Someone else's Kong: nothing changes, each object is named with its owner.
     let up = [
@@ -274,18 +278,7 @@ async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
         ),
         rv(&before_svc)
     );
-    assert_eq!(
-        rv(&get(
-            &client,
-            "gateway.networking.k8s.io/v1",
-            "GatewayClass",
-            None,
-            "kong"
-        )
-        .await
-        .unwrap()),
-        rv(&before_class)
-    );
+    assert_eq!(rv(&kong_class(&client).await.unwrap()), rv(&before_class));
     assert_eq!(
         labelled(
             &client,
@@ -331,15 +324,7 @@ async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
         adopted.metadata.labels.as_ref().unwrap()["app.kubernetes.io/managed-by"],
         "gwlab"
     );
-    let class = get(
-        &client,
-        "gateway.networking.k8s.io/v1",
-        "GatewayClass",
-        None,
-        "kong",
-    )
-    .await
-    .unwrap();
+    let class = kong_class(&client).await.unwrap();
     assert_eq!(
         class.data["spec"]["controllerName"],
         gwlab::kong::CONTROLLER_NAME
@@ -373,17 +358,7 @@ async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
         t.contains("kept Deployment kong-system/kong (it existed before gwlab adopted it)"),
         "{t}"
     );
-    assert!(
-        get(
-            &client,
-            "gateway.networking.k8s.io/v1",
-            "GatewayClass",
-            None,
-            "kong"
-        )
-        .await
-        .is_none()
-    );
+    assert!(kong_class(&client).await.is_none());
     for (kind, name) in [
         ("ConfigMap", "team-settings"),
         ("ConfigMap", "copied-labels"),
