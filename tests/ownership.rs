@@ -75,6 +75,9 @@ fn test_on_cluster(name: &str, kubeconfig: &str, extra: &[&str], home: &Path) ->
         kubeconfig,
         "-q",
     ];
+    // Diagnostics bundles of failed scenarios go into the test's own directory.
+    let bundles = home.join("diagnostics");
+    args.extend_from_slice(&["--diagnostics", bundles.to_str().unwrap()]);
     args.extend_from_slice(extra);
     gwlab(&args, home)
 }
