@@ -5,58 +5,19 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use std::sync::Arc;
 
 use common::bin::text;
-use gwlab::lab::lock::Lock;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
-/// The upstream files, byte for byte, beside the repository.
-fn upstream() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/upstream")
-}
-
-/// A gwlab cache holding every pinned file, so `up` fetches nothing.
-fn filled_cache(root: &Path) -> bool {
-    let lock = Lock::builtin();
-    for f in &lock.files {
-        let Some(src) = std::fs::read_dir(upstream())
-            .ok()
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|d| d.path().join(f.file_name()))
-            .find(|p| p.is_file())
-        else {
-            eprintln!("SKIPPED: {} is not in ../shared/upstream", f.file_name());
-            return false;
-        };
-        let dest = root
-            .join("gwlab/files")
-            .join(&f.repo)
-            .join(&f.tag)
-            .join(&f.path);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(src, dest).unwrap();
-    }
-    true
-}
+use common::home::{filled_cache, upstream};
 
 /// `gwlab ARGS` with its own state, cache and home directories.
 fn gwlab(args: &[&str], home: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gwlab"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("HOME", home)
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env_remove("GWLAB_TARGET")
-        .env_remove("GWLAB_NAME")
-        .env_remove("GWLAB_MIRROR")
-        .env_remove("KUBECONFIG")
+    common::home::command(args, home)
         .output()
         .expect("gwlab runs")
 }

@@ -89,6 +89,25 @@ impl World {
         key
     }
 
+    /// Stores an object as an API server holds it: its generation and its
+    /// creation time (seconds) are the server's, not counted here.
+    pub fn insert(&mut self, manifest: Manifest, generation: u64, created: u64) -> ObjKey {
+        let key = ObjKey::new(
+            &manifest.kind,
+            manifest.namespace.as_deref().unwrap_or(""),
+            &manifest.name,
+        );
+        self.objects.insert(
+            key.clone(),
+            Stored {
+                manifest,
+                generation,
+                created,
+            },
+        );
+        key
+    }
+
     /// Objects created from now on are newer than those before (as if a
     /// second had passed); objects of one batch are equally old.
     pub fn next_batch(&mut self) {

@@ -1,3 +1,5 @@
 pub mod bin;
 pub mod envtest;
 pub mod fake_api;
+pub mod home;
+pub mod standin;

@@ -18,7 +18,7 @@ use crate::model::lab_gateway;
 use crate::model::status::ObjectStatus;
 use crate::model::world::{EchoService, ObjKey, World};
 use crate::targets::{EchoBackend, GatewayRef, Target, TargetError};
-use server::{PortKey, PortServer, SharedState};
+use server::{PortKey, PortServer, Scope, SharedState};
 use tls::LabCa;
 
 pub struct EmbeddedTarget {
@@ -102,18 +102,24 @@ impl EmbeddedTarget {
                 Arc::new(tls::server_config(tls::PortResolver {
                     ca: self.ca.clone(),
                     state: self.state.clone(),
-                    key: key.clone(),
+                    scope: Scope::Listener(key.clone()),
                 }))
             });
-            let server = server::start(key.clone(), protocol, bind, self.state.clone(), tls)
-                .await
-                .map_err(|source| TargetError::Network {
-                    what: format!(
-                        "cannot listen on {bind} for Gateway {}/{} port {}",
-                        key.namespace, key.gateway, key.port
-                    ),
-                    source,
-                })?;
+            let server = server::start(
+                Scope::Listener(key.clone()),
+                protocol,
+                bind,
+                self.state.clone(),
+                tls,
+            )
+            .await
+            .map_err(|source| TargetError::Network {
+                what: format!(
+                    "cannot listen on {bind} for Gateway {}/{} port {}",
+                    key.namespace, key.gateway, key.port
+                ),
+                source,
+            })?;
             self.servers.insert(key, server);
         }
         self.compiled = compiled;

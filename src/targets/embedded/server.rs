@@ -1,5 +1,6 @@
-//! Real HTTP/HTTPS on loopback for one Gateway listener port: every request is
-//! routed by the model and answered by an in-process echo backend.
+//! Real HTTP/HTTPS on loopback, for one Gateway listener port or for every
+//! Gateway at once: every request is routed by the model and answered by an
+//! in-process echo backend.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -32,6 +33,18 @@ pub struct PortKey {
     pub port: u16,
 }
 
+/// What a socket serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// One listener port of one Gateway (the embedded target: a socket each).
+    Listener(PortKey),
+    /// Every Gateway, as one proxy serves all the Gateways of its class
+    /// (Kong's does): the listener port is the request's (its Host header's,
+    /// else the scheme's), and the first Gateway that routes the request
+    /// answers it.
+    Shared,
+}
+
 /// A running listener socket; dropping it stops it and its connections.
 #[derive(Debug)]
 pub struct PortServer {
@@ -47,7 +60,7 @@ impl Drop for PortServer {
 }
 
 pub async fn start(
-    key: PortKey,
+    scope: Scope,
     protocol: String,
     bind: SocketAddr,
     state: SharedState,
@@ -56,7 +69,7 @@ pub async fn start(
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let key = Arc::new(key);
+    let scope = Arc::new(scope);
     let task = tokio::spawn(async move {
         let mut connections = JoinSet::new();
         loop {
@@ -65,13 +78,13 @@ pub async fn start(
             };
             let _ = stream.set_nodelay(true);
             let state = state.clone();
-            let key = key.clone();
+            let scope = scope.clone();
             let tls = tls.clone();
             connections.spawn(async move {
                 let service = service_fn(move |req| {
                     let state = state.clone();
-                    let key = key.clone();
-                    async move { Ok::<_, Infallible>(handle(&state, &key, scheme, req).await) }
+                    let scope = scope.clone();
+                    async move { Ok::<_, Infallible>(handle(&state, &scope, scheme, req).await) }
                 });
                 let builder = hyper::server::conn::http1::Builder::new();
                 match tls {
@@ -165,7 +178,7 @@ fn request_head(req: &Request<Incoming>, scheme: &str) -> RequestHead {
 
 async fn handle(
     state: &SharedState,
-    key: &PortKey,
+    scope: &Scope,
     scheme: &str,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
@@ -173,14 +186,16 @@ async fn handle(
     // The echo server ignores bodies, but reading it keeps the connection reusable.
     let _ = req.into_body().collect().await;
     let compiled = state.read().expect("state lock").clone();
-    let Some(gw) = compiled.gateway(&key.namespace, &key.gateway) else {
-        return plain(
-            404,
-            format!("Gateway {}/{} is gone\n", key.namespace, key.gateway),
-        );
+    let outcome = match scope {
+        Scope::Listener(key) => match compiled.gateway(&key.namespace, &key.gateway) {
+            Some(gw) => evaluate::evaluate(gw, key.port, &head).outcome,
+            None => Outcome::NotFound {
+                why: format!("Gateway {}/{} is gone", key.namespace, key.gateway),
+            },
+        },
+        Scope::Shared => shared_outcome(&compiled, scheme, &head),
     };
-    let evaluation = evaluate::evaluate(gw, key.port, &head);
-    match evaluation.outcome {
+    match outcome {
         Outcome::NotFound { why } => plain(404, format!("{why}\n")),
         Outcome::ServerError { why } => plain(500, format!("{why}\n")),
         Outcome::Redirect {
@@ -198,6 +213,39 @@ async fn handle(
             None => forward(&fwd).await,
         },
     }
+}
+
+/// The listener port a request was sent to: its Host header's port, else
+/// the scheme's well-known one.
+pub fn request_port(scheme: &str, host: &str) -> u16 {
+    let port = match host.strip_prefix('[') {
+        Some(v6) => v6.split_once("]:").map(|(_, p)| p),
+        None => host.rsplit_once(':').map(|(_, p)| p),
+    };
+    port.and_then(|p| p.parse().ok())
+        .unwrap_or(if scheme == "https" { 443 } else { 80 })
+}
+
+/// Routes a request on a socket shared by every Gateway: the first Gateway
+/// (by namespace and name) with a listener on the request's port whose
+/// routes match it answers; when none does, the first one's 404 says why.
+fn shared_outcome(compiled: &Compiled, scheme: &str, head: &RequestHead) -> Outcome {
+    let port = request_port(scheme, &head.host);
+    let mut first_miss = None;
+    for gw in compiled.gateways.values() {
+        if !gw.ports().iter().any(|(p, _)| *p == port) {
+            continue;
+        }
+        match evaluate::evaluate(gw, port, head).outcome {
+            miss @ Outcome::NotFound { .. } => {
+                first_miss.get_or_insert(miss);
+            }
+            hit => return hit,
+        }
+    }
+    first_miss.unwrap_or_else(|| Outcome::NotFound {
+        why: format!("no Gateway has a programmed listener on port {port}"),
+    })
 }
 
 /// A forwarded request: mirrors are sent, one backend is picked by weight and

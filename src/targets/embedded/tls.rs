@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 
-use super::server::{PortKey, SharedState};
+use super::server::{Scope, SharedState};
 use crate::model::compile::CertificatePem;
 use crate::model::evaluate::select_listener;
 
@@ -133,14 +133,15 @@ impl LabCa {
     }
 }
 
-/// Picks the certificate for a TLS handshake on one Gateway port: the listener
-/// that the SNI name selects serves its Secret's certificate; the lab Gateway
-/// (and a client without SNI) get one minted by the lab CA.
+/// Picks the certificate for a TLS handshake: the listener that the SNI name
+/// selects (on the socket's Gateway port, or on any Gateway's HTTPS port for a
+/// shared socket) serves its Secret's certificate; the lab Gateway (and a
+/// client without SNI) get one minted by the lab CA.
 #[derive(Debug)]
 pub struct PortResolver {
     pub ca: Arc<LabCa>,
     pub state: SharedState,
-    pub key: PortKey,
+    pub scope: Scope,
 }
 
 impl ResolvesServerCert for PortResolver {
@@ -150,10 +151,19 @@ impl ResolvesServerCert for PortResolver {
             .unwrap_or("localhost")
             .to_ascii_lowercase();
         let compiled = self.state.read().expect("state lock").clone();
-        let listener = compiled
-            .gateway(&self.key.namespace, &self.key.gateway)
-            .and_then(|gw| select_listener(gw, self.key.port, &name));
-        match listener.and_then(|l| l.certificate.as_ref()) {
+        let certificate = match &self.scope {
+            Scope::Listener(key) => compiled
+                .gateway(&key.namespace, &key.gateway)
+                .and_then(|gw| select_listener(gw, key.port, &name))
+                .and_then(|l| l.certificate.clone()),
+            Scope::Shared => compiled.gateways.values().find_map(|gw| {
+                gw.ports()
+                    .into_iter()
+                    .filter(|(_, protocol)| protocol == "HTTPS")
+                    .find_map(|(port, _)| select_listener(gw, port, &name)?.certificate.clone())
+            }),
+        };
+        match certificate.as_ref() {
             Some(pem) => self.ca.from_pem(pem).ok(),
             None => self.ca.leaf(&name).ok(),
         }

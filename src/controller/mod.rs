@@ -1,0 +1,214 @@
+//! gwlab's reference gateway as a Gateway API controller: it watches an API
+//! server, writes the statuses gwlab's model computes (GatewayClass
+//! `Accepted`; Gateway `Accepted`/`Programmed` with listeners, attached routes
+//! and an address; HTTPRoute parents with `Accepted` and `ResolvedRefs`), and
+//! serves every Gateway's routes on one loopback socket per protocol, as one
+//! proxy serves all the Gateways of its class.
+//!
+//! It answers for GatewayClasses of Kong's controller name, so that the
+//! scenarios and the lab written for Kong run on it unchanged. Today it
+//! stands in for Kong in gwlab's own tests and benchmark on an API server
+//! without nodes (envtest); with [`Options::kubelet`] it also does for Pods
+//! what a kubelet would ([`kubelet`]).
+
+pub mod kubelet;
+mod objects;
+mod status;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::model::compile::{self, Compiled};
+use crate::targets::embedded::server::{self, PortServer, Scope};
+use crate::targets::embedded::tls::{self, LabCa};
+
+/// The kinds whose objects decide routing and status.
+const WATCHED: &[(&str, &str)] = &[
+    ("gateway.networking.k8s.io/v1", "GatewayClass"),
+    ("gateway.networking.k8s.io/v1", "Gateway"),
+    ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+    ("gateway.networking.k8s.io/v1beta1", "ReferenceGrant"),
+    ("v1", "Service"),
+    ("v1", "Namespace"),
+    ("v1", "Secret"),
+];
+
+/// How long a burst of watch events is gathered before one reconcile.
+const SETTLE: Duration = Duration::from_millis(20);
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The loopback (or other local) address the proxy sockets bind.
+    pub bind: IpAddr,
+    /// Bind Pods to a node of its own and report them running and ready.
+    pub kubelet: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot make the certificate authority: {0}")]
+    Ca(#[source] rcgen::Error),
+    #[error("{what}: {}", crate::api_error::sentence(source))]
+    Kube {
+        what: String,
+        #[source]
+        source: Box<kube::Error>,
+    },
+}
+
+/// A kind not served yet (its CRD comes later, with `gwlab up`) is asked for
+/// again twice a second, so that the controller follows within moments.
+struct Retry;
+
+impl Iterator for Retry {
+    type Item = Duration;
+    fn next(&mut self) -> Option<Duration> {
+        Some(Duration::from_millis(500))
+    }
+}
+
+impl kube::runtime::utils::Backoff for Retry {
+    fn reset(&mut self) {}
+}
+
+/// A running controller; dropping it stops it.
+pub struct Controller {
+    /// Where plain HTTP listeners of every Gateway are served.
+    pub http: SocketAddr,
+    /// Where HTTPS listeners of every Gateway are served.
+    pub https: SocketAddr,
+    /// The CA of the certificates made for listeners without their own.
+    pub ca: Arc<LabCa>,
+    _servers: [PortServer; 2],
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// One watched kind: its store, filled by a reflector.
+struct Watched {
+    api_version: &'static str,
+    kind: &'static str,
+    store: Store<DynamicObject>,
+}
+
+pub async fn start(client: kube::Client, opts: Options) -> Result<Controller, ControllerError> {
+    let ca = Arc::new(LabCa::new().map_err(ControllerError::Ca)?);
+    let state: server::SharedState = Arc::new(RwLock::new(Arc::new(Compiled::default())));
+    let http = listen(&opts, "HTTP", &state, None).await?;
+    let resolver = tls::PortResolver {
+        ca: ca.clone(),
+        state: state.clone(),
+        scope: Scope::Shared,
+    };
+    let https = listen(
+        &opts,
+        "HTTPS",
+        &state,
+        Some(Arc::new(tls::server_config(resolver))),
+    )
+    .await?;
+    let changed = Arc::new(Notify::new());
+    let mut tasks = Vec::new();
+    let mut watched = Vec::new();
+    for &(api_version, kind) in WATCHED {
+        let (ar, _) = crate::kinds::resource(api_version, kind).expect("gwlab's table has it");
+        let writer = reflector::store::Writer::new(ar.clone());
+        watched.push(Watched {
+            api_version,
+            kind,
+            store: writer.as_reader(),
+        });
+        let api = Api::<DynamicObject>::all_with(client.clone(), &ar);
+        let changed = changed.clone();
+        let events = reflector::reflector(
+            writer,
+            watcher(api, watcher::Config::default()).backoff(Retry),
+        );
+        tasks.push(tokio::spawn(async move {
+            futures_util::pin_mut!(events);
+            while let Some(event) = events.next().await {
+                if event.is_ok() {
+                    changed.notify_one();
+                }
+            }
+        }));
+    }
+    let address = http.addr.ip().to_string();
+    tasks.push(tokio::spawn(reconcile_loop(
+        client.clone(),
+        watched,
+        state,
+        changed,
+        address,
+    )));
+    if opts.kubelet {
+        let node = kubelet::Node::register(&client).await?;
+        tasks.push(tokio::spawn(kubelet::run(client, node)));
+    }
+    Ok(Controller {
+        http: http.addr,
+        https: https.addr,
+        ca,
+        _servers: [http, https],
+        tasks,
+    })
+}
+
+async fn listen(
+    opts: &Options,
+    protocol: &str,
+    state: &server::SharedState,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<PortServer, ControllerError> {
+    let addr = SocketAddr::new(opts.bind, 0);
+    server::start(Scope::Shared, protocol.into(), addr, state.clone(), tls)
+        .await
+        .map_err(|source| ControllerError::Listen { addr, source })
+}
+
+/// Recomputes routing and status from the stores whenever they change, and
+/// writes the statuses that differ. A failed write is retried shortly.
+async fn reconcile_loop(
+    client: kube::Client,
+    watched: Vec<Watched>,
+    state: server::SharedState,
+    changed: Arc<Notify>,
+    address: String,
+) {
+    loop {
+        changed.notified().await;
+        tokio::time::sleep(SETTLE).await;
+        let world = objects::world(&watched);
+        let compiled = Arc::new(compile::compile(&world));
+        *state.write().expect("state lock") = compiled.clone();
+        let written = status::write_all(&client, &watched, &compiled, &address).await;
+        if !written {
+            let changed = changed.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                changed.notify_one();
+            });
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! gwlab's reference gateway as the cluster's Gateway controller (standing in
+//! for Kong, with its stand-in kubelet) on the shared envtest API server:
+//! started once per test binary, on a thread and runtime of its own that live
+//! as long as the test binary.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use super::envtest::{self, Envtest};
+
+pub struct StandIn {
+    pub env: &'static Envtest,
+    /// The data plane: plain HTTP and HTTPS of every Gateway.
+    pub http: SocketAddr,
+    pub https: SocketAddr,
+}
+
+impl StandIn {
+    /// `--gateway-address` for probes to reach the data plane.
+    pub fn gateway_address(&self) -> String {
+        format!("{},{}", self.http, self.https.port())
+    }
+}
+
+static STAND_IN: OnceLock<Option<StandIn>> = OnceLock::new();
+
+/// The stand-in on the shared API server, or `None` when there is no API
+/// server (the reason is printed).
+pub fn get() -> Option<&'static StandIn> {
+    let env = envtest::get()?;
+    STAND_IN
+        .get_or_init(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    let client = env.client().await;
+                    let opts = gwlab::controller::Options {
+                        bind: [127, 0, 0, 1].into(),
+                        kubelet: true,
+                    };
+                    let controller = gwlab::controller::start(client, opts)
+                        .await
+                        .expect("the stand-in controller starts");
+                    tx.send((controller.http, controller.https)).unwrap();
+                    // Runs until the test binary exits.
+                    std::future::pending::<()>().await;
+                    drop(controller);
+                });
+            });
+            let (http, https) = rx.recv().expect("the stand-in reports its sockets");
+            Some(StandIn { env, http, https })
+        })
+        .as_ref()
+}
+
+/// Skips the calling test (returns from it) when there is no API server.
+#[macro_export]
+macro_rules! standin_or_skip {
+    () => {
+        match common::standin::get() {
+            Some(s) => s,
+            None => return,
+        }
+    };
+}
