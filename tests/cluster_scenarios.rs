@@ -6,62 +6,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Output;
-use std::sync::OnceLock;
 
 use common::bin::text;
-use common::home::{command, filled_cache};
-use common::standin::StandIn;
-
-struct Lab {
-    home: tempfile::TempDir,
-    standin: &'static StandIn,
-}
-
-impl Lab {
-    fn gwlab(&self, args: &[&str]) -> Output {
-        command(args, self.home.path())
-            .output()
-            .expect("gwlab runs")
-    }
-
-    fn kubeconfig(&self) -> &str {
-        self.standin.env.kubeconfig.to_str().unwrap()
-    }
-}
-
-static LAB: OnceLock<Option<Lab>> = OnceLock::new();
-
-/// The lab, brought up once per test binary.
-fn lab() -> Option<&'static Lab> {
-    let standin = common::standin::get()?;
-    LAB.get_or_init(|| {
-        let home = tempfile::tempdir().unwrap();
-        if !filled_cache(&home.path().join("cache")) {
-            return None;
-        }
-        let lab = Lab { home, standin };
-        let t0 = std::time::Instant::now();
-        let o = lab.gwlab(&[
-            "up",
-            "--provider",
-            "existing",
-            "--kubeconfig",
-            lab.kubeconfig(),
-            "--addons",
-            "crds,kong",
-            "--timeout",
-            "120s",
-        ]);
-        assert!(o.status.success(), "{}", text(&o));
-        eprintln!(
-            "lab up on the stand-in in {:.1}s",
-            t0.elapsed().as_secs_f64()
-        );
-        Some(lab)
-    })
-    .as_ref()
-}
+use common::home::command;
+use common::lab::{Lab, lab};
 
 fn scenarios() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -70,12 +18,22 @@ fn scenarios() -> String {
         .to_string()
 }
 
-#[test]
-fn every_scenario_runs_on_the_lab_and_leaves_nothing() {
+/// One `gwlab test` at a time on the lab: two runs of the same scenarios
+/// would route each other's hostnames.
+static ONE_RUN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn every_scenario_runs_on_the_lab_and_leaves_nothing() {
     let Some(lab) = lab() else { return };
+    let _one = ONE_RUN.lock().await;
     let report = lab.home.path().join("report.json");
     let bundles = lab.home.path().join("bundles");
     let gateway = lab.standin.gateway_address();
+    // No --target and no --kubeconfig: the lab that `gwlab up` made is chosen.
     let o = lab.gwlab(&[
         "test",
         &scenarios(),
@@ -87,6 +45,245 @@ fn every_scenario_runs_on_the_lab_and_leaves_nothing() {
         bundles.to_str().unwrap(),
     ]);
     let t = text(&o);
-    eprintln!("{t}");
     assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.lines()
+            .next()
+            .unwrap()
+            .starts_with("target: cluster (lab gwlab, from `gwlab up`"),
+        "{t}"
+    );
+    let json = read_json(&report);
+    assert_eq!(json["target"], "cluster");
+    let (kong, _) = gwlab::targets::cluster::features::builtin(gwlab::kong::CONTROLLER_NAME, None);
+    let mut passed = 0;
+    for s in json["scenarios"].as_array().unwrap() {
+        match s["verdict"].as_str().unwrap() {
+            "passed" => {
+                passed += 1;
+                let phases = &s["phases"];
+                assert!(phases["apply"].as_f64().unwrap() > 0.0, "{s}");
+                assert!(phases["probes"].as_f64().unwrap() > 0.0, "{s}");
+            }
+            // Only for what Kong's controller lacks: the stand-in plays Kong.
+            "unsupported" => {
+                for f in s["missing_features"].as_array().unwrap() {
+                    assert!(!kong.contains(f.as_str().unwrap()), "{s}");
+                }
+            }
+            other => panic!("{other}: {s}"),
+        }
+    }
+    assert!(passed >= 10, "{t}");
+    assert!(json.get("stillDeleting").is_none(), "{json}");
+    // The run waited for its deletions: nothing of it is left.
+    let client = lab.standin.env.client().await;
+    let run = json["runId"].as_str().unwrap();
+    let left = common::envtest::labelled(&client, &format!("gwlab.dev/run={run}")).await;
+    assert!(left.is_empty(), "{left:?}");
+    assert!(!bundles.exists(), "no scenario failed, so no bundle");
+}
+
+/// `gwlab test` started in the background, its output lines read as they come.
+struct Running {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(lab: &Lab, args: &[&str]) -> Running {
+        use std::io::BufRead;
+        let mut child = command(args, lab.home.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        let out = child.stdout.take().unwrap();
+        let err = child.stderr.take().unwrap();
+        let tx2 = tx.clone();
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                let _ = tx2.send(l);
+            }
+        });
+        Running {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a line that starts with `prefix`.
+    fn wait_for(&mut self, prefix: &str) {
+        while let Ok(l) = self.lines.recv_timeout(std::time::Duration::from_secs(120)) {
+            let found = l.starts_with(prefix);
+            self.seen.push(l);
+            if found {
+                return;
+            }
+        }
+        panic!("no line starting with {prefix:?}: {:?}", self.seen);
+    }
+
+    /// Sends SIGINT, as Ctrl-C does.
+    fn interrupt(&self) {
+        let ok = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+    }
+
+    /// Waits for the exit (at most `limit`); returns the code and every line.
+    fn finish(mut self, limit: std::time::Duration) -> (Option<i32>, Vec<String>) {
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                self.seen.extend(self.lines.try_iter().collect::<Vec<_>>());
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                self.seen.extend(self.lines.try_iter().collect::<Vec<_>>());
+                return (status.code(), self.seen);
+            }
+            if start.elapsed() > limit {
+                let _ = self.child.kill();
+                panic!("still running {limit:?} after: {:?}", self.seen);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+#[tokio::test]
+async fn ctrl_c_stops_the_run_reports_the_rest_as_not_run_and_leaves_nothing() {
+    let Some(lab) = lab() else { return };
+    let _one = ONE_RUN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (report, junit, bundles) = (
+        dir.path().join("r.json"),
+        dir.path().join("j.xml"),
+        dir.path().join("bundles"),
+    );
+    let gateway = lab.standin.gateway_address();
+    let mut run = Running::start(
+        lab,
+        &[
+            "test",
+            &scenarios(),
+            "--gateway-address",
+            &gateway,
+            "--json",
+            report.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+            "--diagnostics",
+            bundles.to_str().unwrap(),
+        ],
+    );
+    run.wait_for("PASS ");
+    let t0 = std::time::Instant::now();
+    run.interrupt();
+    let (code, lines) = run.finish(std::time::Duration::from_secs(30));
+    let took = t0.elapsed();
+    let all = lines.join("\n");
+    assert_eq!(code, Some(130), "{all}");
+    assert!(took < std::time::Duration::from_secs(8), "{took:?}: {all}");
+    assert!(all.contains("interrupted: cleaning up"), "{all}");
+    assert!(!all.contains("FAIL "), "nothing is reported failed: {all}");
+    assert!(all.contains("NOT RUN "), "{all}");
+
+    let json = read_json(&report);
+    assert_eq!(json["interrupted"], true);
+    let verdicts: Vec<&str> = json["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["verdict"].as_str().unwrap())
+        .collect();
+    assert!(verdicts.contains(&"interrupted"), "{verdicts:?}");
+    assert!(!verdicts.contains(&"failed"), "{verdicts:?}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("the JUnit report is XML");
+    let skipped: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("skipped"))
+        .filter_map(|n| n.attribute("message"))
+        .collect();
+    assert!(
+        skipped.iter().any(|m| m.contains("interrupted")),
+        "{skipped:?}"
+    );
+    assert!(
+        !bundles.exists(),
+        "no diagnostics bundle for an interruption"
+    );
+
+    let client = lab.standin.env.client().await;
+    let run = json["runId"].as_str().unwrap();
+    let left = common::envtest::until_none_labelled(
+        &client,
+        &format!("gwlab.dev/run={run}"),
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// Runs `gwlab ARGS` in the lab's home, printing each output line with the
+/// time since the start; returns the exit code and the lines.
+fn timed(lab: &Lab, args: &[&str]) -> (Option<i32>, Vec<(f64, String)>) {
+    use std::io::BufRead;
+    let t0 = std::time::Instant::now();
+    let mut child = command(args, lab.home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = child.stderr.take().unwrap();
+    let errs = std::thread::spawn(move || {
+        std::io::BufReader::new(err)
+            .lines()
+            .map_while(Result::ok)
+            .map(|l| (t0.elapsed().as_secs_f64(), l))
+            .collect::<Vec<_>>()
+    });
+    let mut lines: Vec<(f64, String)> = std::io::BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .map(|l| (t0.elapsed().as_secs_f64(), l))
+        .collect();
+    let status = child.wait().unwrap();
+    lines.extend(errs.join().unwrap());
+    lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+    (status.code(), lines)
+}
+
+#[test]
+#[ignore = "a benchmark: bench/cluster.sh runs it"]
+fn bench_repository_scenarios_on_the_stand_in() {
+    let Some(lab) = lab() else { return };
+    let gateway = lab.standin.gateway_address();
+    let report = lab.home.path().join("bench.json");
+    let (code, lines) = timed(
+        lab,
+        &[
+            "test",
+            &scenarios(),
+            "--gateway-address",
+            &gateway,
+            "--json",
+            report.to_str().unwrap(),
+        ],
+    );
+    for (t, l) in &lines {
+        println!("{t:7.2}s  {l}");
+    }
+    assert_eq!(code, Some(0));
 }

@@ -10,7 +10,8 @@ use std::process::Output;
 use std::sync::Arc;
 
 use common::bin::text;
-use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use common::envtest::labelled;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use common::home::{filled_cache, upstream};
@@ -156,20 +157,6 @@ fn gateway_class(controller: &str) -> Value {
 }
 
 /// Everything carrying these labels, by kind.
-async fn labelled(client: &kube::Client, selector: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for info in gwlab::kinds::KINDS {
-        let (ar, _) = info.api_resource();
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
-        if let Ok(list) = api.list(&ListParams::default().labels(selector)).await {
-            out.extend(
-                list.into_iter()
-                    .map(|o| format!("{} {}", info.kind, o.metadata.name.unwrap_or_default())),
-            );
-        }
-    }
-    out
-}
 
 #[tokio::test]
 async fn up_and_down_on_a_cluster_with_someone_elses_kong() {

@@ -4,7 +4,6 @@
 //! was left and how to remove it.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,7 +14,7 @@ use crate::lab::state::{self, LabState};
 use crate::model::compile::SUPPORTED_FEATURES;
 use crate::ownership::RunRecord;
 use crate::report::human::Console;
-use crate::report::{RunReport, ScenarioReport, junit};
+use crate::report::{RunReport, junit};
 use crate::run::{self, Runner, plan, schedule};
 use crate::scenario::{self, Scenario};
 use crate::targets::cluster::ClusterTarget;
@@ -35,14 +34,14 @@ pub async fn run(args: &TestArgs) -> i32 {
         run_id: run_id.clone(),
         console: &console,
         retry_probes: kind == TargetKind::Cluster,
-        cancel: Arc::new(AtomicBool::new(false)),
+        cancel: Default::default(),
         created: Arc::new(Mutex::new(BTreeSet::new())),
         diagnostics: (kind == TargetKind::Cluster).then(|| args.diagnostics.clone()),
         keep: args.keep,
         features: BTreeSet::new(),
     };
     let start = Instant::now();
-    let reports = match kind {
+    let outcome = match kind {
         TargetKind::Embedded => {
             console.line(&format!("target: embedded ({why}: gwlab's reference gateway, Gateway API v1.2 semantics, on 127.0.0.1), run {run_id}, {} scenarios", scenarios.len()));
             runner.features = SUPPORTED_FEATURES.iter().map(|f| f.to_string()).collect();
@@ -66,9 +65,11 @@ pub async fn run(args: &TestArgs) -> i32 {
                 "embedded".into()
             },
             run_id,
-            scenarios: reports,
+            scenarios: outcome.reports,
             duration: start.elapsed(),
             require_features: args.require_features,
+            interrupted: runner.cancelled(),
+            still_deleting: outcome.still_deleting,
         },
     )
 }
@@ -101,7 +102,7 @@ async fn run_embedded(
     runner: &Runner<'_>,
     scenarios: &[Scenario],
     args: &TestArgs,
-) -> Result<Vec<ScenarioReport>, i32> {
+) -> Result<schedule::Outcome, i32> {
     let ca = match LabCa::new() {
         Ok(ca) => Arc::new(ca),
         Err(e) => {
@@ -123,7 +124,7 @@ async fn run_cluster(
     scenarios: &[Scenario],
     args: &TestArgs,
     why: &str,
-) -> Result<Vec<ScenarioReport>, i32> {
+) -> Result<schedule::Outcome, i32> {
     let (client, lab) = crate::lab::client::cluster_client(
         args.cluster.kubeconfig.clone(),
         args.cluster.context.clone(),
@@ -179,14 +180,14 @@ async fn run_cluster(
 /// second stops at once.
 async fn interruptible(
     runner: &Runner<'_>,
-    run: impl std::future::Future<Output = Vec<ScenarioReport>>,
-) -> Vec<ScenarioReport> {
+    run: impl std::future::Future<Output = schedule::Outcome>,
+) -> schedule::Outcome {
     tokio::pin!(run);
     loop {
         tokio::select! {
             reports = &mut run => return reports,
             _ = tokio::signal::ctrl_c() => {
-                if runner.cancel.swap(true, Ordering::SeqCst) {
+                if runner.cancel.cancel() {
                     let left: Vec<String> = runner.created.lock().expect("created namespaces").iter().cloned().collect();
                     eprintln!("stopped at once; left behind: {}", if left.is_empty() { "nothing gwlab knows of".to_string() } else { format!("namespaces {}", left.join(", ")) });
                     eprintln!("remove everything of this run with: gwlab clean --run {}", runner.run_id);

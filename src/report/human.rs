@@ -68,6 +68,7 @@ pub fn scenario_lines(s: &ScenarioReport) -> Vec<String> {
         Verdict::Passed => "PASS",
         Verdict::Failed => "FAIL",
         Verdict::Unsupported => "SKIP",
+        Verdict::Interrupted => "NOT RUN",
     };
     let mut first = format!("{head} {} ({:.2}s)", s.name, s.duration.as_secs_f64());
     if s.verdict == Verdict::Unsupported {
@@ -76,7 +77,15 @@ pub fn scenario_lines(s: &ScenarioReport) -> Vec<String> {
             s.missing_features.join(", ")
         ));
     }
+    if s.verdict == Verdict::Interrupted {
+        first.push_str(": interrupted (Ctrl-C)");
+    }
     out.push(first);
+    if s.verdict == Verdict::Failed
+        && let Some(p) = &s.phases
+    {
+        out.push(format!("     time: {}", p.line()));
+    }
     if let Some(d) = &s.diagnosis {
         for l in &d.lines {
             out.push(format!("     ! {l}"));
@@ -114,6 +123,17 @@ pub fn summary(report: &RunReport) -> String {
         report.count(Verdict::Unsupported),
         report.duration.as_secs_f64()
     );
+    let not_run = report.count(Verdict::Interrupted);
+    if report.interrupted {
+        s.push_str(&format!(", {not_run} not run: interrupted (Ctrl-C)"));
+    }
+    if !report.still_deleting.is_empty() {
+        s.push_str(&format!(
+            "\nstill being deleted when the run ended (the API server finishes on its own; `gwlab clean --run {}` removes anything left): {}",
+            report.run_id,
+            report.still_deleting.join(", ")
+        ));
+    }
     let unsupported: Vec<String> = report
         .scenarios
         .iter()

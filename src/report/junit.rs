@@ -39,12 +39,28 @@ pub fn render(report: &RunReport) -> String {
     x
 }
 
-/// How many of a scenario's testcases are skipped: all of an unsupported one's.
+/// How many of a scenario's testcases are skipped: all of one that did not
+/// run (unsupported, or interrupted before it started).
 fn skipped(s: &ScenarioReport) -> usize {
-    if s.verdict == Verdict::Unsupported {
-        s.checks.len().max(1)
-    } else {
-        0
+    match s.verdict {
+        Verdict::Unsupported => s.checks.len().max(1),
+        Verdict::Interrupted if s.checks.is_empty() => 1,
+        _ => 0,
+    }
+}
+
+/// Why a scenario that has no checks did not run.
+fn not_run_reason(s: &ScenarioReport) -> Option<String> {
+    if !s.checks.is_empty() {
+        return None;
+    }
+    match s.verdict {
+        Verdict::Unsupported => Some(format!(
+            "unsupported: the target lacks {}",
+            s.missing_features.join(", ")
+        )),
+        Verdict::Interrupted => Some("not run: the run was interrupted (Ctrl-C)".into()),
+        _ => None,
     }
 }
 
@@ -60,17 +76,12 @@ fn testsuite(x: &mut String, target: &str, s: &ScenarioReport) {
         s.duration.as_secs_f64()
     );
     properties(x, target, s);
-    if s.verdict == Verdict::Unsupported && s.checks.is_empty() {
-        let msg = format!(
-            "unsupported: the target lacks {}",
-            s.missing_features.join(", ")
-        );
+    if let Some(msg) = not_run_reason(s) {
         let _ = writeln!(
             x,
             "    <testcase classname=\"{name}\" name=\"scenario\" time=\"0\">\n      <skipped message=\"{}\"/>\n    </testcase>",
             escape(&msg)
         );
-        return;
     }
     for c in &s.checks {
         testcase(x, &name, c);

@@ -15,6 +15,8 @@ pub enum Verdict {
     Passed,
     Failed,
     Unsupported,
+    /// Not run, or stopped, because the run was interrupted (Ctrl-C).
+    Interrupted,
 }
 
 impl Verdict {
@@ -23,6 +25,7 @@ impl Verdict {
             Verdict::Passed => "passed",
             Verdict::Failed => "failed",
             Verdict::Unsupported => "unsupported",
+            Verdict::Interrupted => "interrupted",
         }
     }
 }
@@ -68,6 +71,39 @@ pub struct ScenarioReport {
     /// For failed scenarios on a cluster: the diagnostics bundle and its most telling lines.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnosis: Option<crate::targets::Diagnosis>,
+    /// Where the scenario's time went, for scenarios that ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Phases>,
+}
+
+/// A scenario's time by phase, in seconds in JSON.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Phases {
+    /// Namespaces, backends and manifests applied (and step deletions).
+    #[serde(with = "secs")]
+    pub apply: Duration,
+    /// Waiting for status conditions.
+    #[serde(with = "secs")]
+    pub conditions: Duration,
+    /// Sending probes (with their retries).
+    #[serde(with = "secs")]
+    pub probes: Duration,
+    /// Issuing the deletions (which finish in the background).
+    #[serde(with = "secs")]
+    pub cleanup: Duration,
+}
+
+impl Phases {
+    /// `apply 0.41s, conditions 0.52s, probes 0.20s, cleanup 0.05s`.
+    pub fn line(&self) -> String {
+        format!(
+            "apply {:.2}s, conditions {:.2}s, probes {:.2}s, cleanup {:.2}s",
+            self.apply.as_secs_f64(),
+            self.conditions.as_secs_f64(),
+            self.probes.as_secs_f64(),
+            self.cleanup.as_secs_f64()
+        )
+    }
 }
 
 impl CheckReport {
@@ -91,6 +127,10 @@ impl CheckReport {
 }
 
 impl ScenarioReport {
+    pub fn with_verdict(self, verdict: Verdict) -> Self {
+        ScenarioReport { verdict, ..self }
+    }
+
     pub fn failures(&self) -> impl Iterator<Item = &CheckReport> {
         self.checks.iter().filter(|c| !c.passed)
     }
@@ -105,6 +145,11 @@ pub struct RunReport {
     #[serde(with = "secs")]
     pub duration: Duration,
     pub require_features: bool,
+    /// The run was interrupted (Ctrl-C): scenarios not run say so.
+    pub interrupted: bool,
+    /// Deletions this run issued that had not finished when it ended.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub still_deleting: Vec<String>,
 }
 
 impl RunReport {
@@ -113,8 +158,12 @@ impl RunReport {
     }
 
     /// 0 when every scenario that ran passed, 1 otherwise (unsupported counts as
-    /// failed only with `--require-features`).
+    /// failed only with `--require-features`); 130 after an interruption, as
+    /// shells report a process stopped by SIGINT.
     pub fn exit_code(&self) -> i32 {
+        if self.interrupted {
+            return crate::exit::INTERRUPTED;
+        }
         let failed = self.count(Verdict::Failed) > 0
             || (self.require_features && self.count(Verdict::Unsupported) > 0);
         i32::from(failed)

@@ -47,16 +47,7 @@ pub enum DeployError {
     Ca(#[source] rcgen::Error),
 }
 
-/// One object or namespace cleanup could not remove.
-#[derive(Debug, thiserror::Error)]
-#[error("{what}: {source}")]
-pub struct Leftover {
-    pub what: String,
-    /// Set for a namespace this run created and could not delete.
-    pub namespace: Option<String>,
-    #[source]
-    pub source: TargetError,
-}
+pub use crate::targets::Leftover;
 
 /// What one scenario has on a target right now.
 pub struct Deployment {
@@ -256,31 +247,6 @@ impl Deployment {
                 }
             }
         }
-    }
-
-    /// Deletes what was applied (newest first), then the namespaces this run
-    /// created. Returns what could not be removed.
-    pub async fn tear_down<T: Target>(&mut self, target: &mut T) -> Vec<Leftover> {
-        let mut left = Vec::new();
-        for m in std::mem::take(&mut self.applied).iter().rev() {
-            if let Err(source) = target.delete(m).await {
-                left.push(Leftover {
-                    what: m.display_name(),
-                    namespace: None,
-                    source,
-                });
-            }
-        }
-        for ns in std::mem::take(&mut self.created_namespaces).iter().rev() {
-            if let Err(source) = target.delete_namespace(ns).await {
-                left.push(Leftover {
-                    what: format!("namespace {ns}"),
-                    namespace: Some(ns.clone()),
-                    source,
-                });
-            }
-        }
-        left
     }
 }
 

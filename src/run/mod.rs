@@ -10,15 +10,14 @@ pub use deploy::Deployment;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::model::lab_gateway;
 use crate::model::world::ObjKey;
 use crate::probe;
 use crate::report::human::Console;
-use crate::report::{CheckKind, CheckReport, ScenarioReport, Verdict};
+use crate::report::{CheckKind, CheckReport, Phases, ScenarioReport, Verdict};
 use crate::scenario::{Condition, Probe, Scenario, Step};
 use crate::targets::Target;
 
@@ -48,14 +47,43 @@ pub fn scenario_namespace(scenario: &str) -> String {
     }
 }
 
+/// Ctrl-C, as the runner sees it: a flag to look at between actions and a
+/// future that ends when it is set, to stop an await midway.
+#[derive(Debug, Clone)]
+pub struct Cancel(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Cancel {
+    fn default() -> Self {
+        Cancel(Arc::new(tokio::sync::watch::Sender::new(false)))
+    }
+}
+
+impl Cancel {
+    /// Sets the flag; returns whether it was set already.
+    pub fn cancel(&self) -> bool {
+        self.0.send_replace(true)
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Ends once the flag is set.
+    pub async fn cancelled(&self) {
+        let mut rx = self.0.subscribe();
+        let _ = rx.wait_for(|c| *c).await;
+    }
+}
+
 pub struct Runner<'a> {
     pub run_id: String,
     pub console: &'a Console,
     /// Retry failed probes until their timeout (targets whose routing converges
     /// asynchronously); settled targets answer finally on the first try.
     pub retry_probes: bool,
-    /// Set on Ctrl-C: remaining steps are skipped, cleanup still runs.
-    pub cancel: Arc<AtomicBool>,
+    /// Set on Ctrl-C: what is running stops at its next await and cleans up;
+    /// nothing new starts.
+    pub cancel: Cancel,
     /// Namespaces this run created and has not deleted yet (for a second Ctrl-C).
     pub created: Arc<Mutex<BTreeSet<String>>>,
     /// Where diagnostics bundles of failed scenarios go (`None`: not written).
@@ -67,8 +95,8 @@ pub struct Runner<'a> {
 }
 
 impl Runner<'_> {
-    fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::SeqCst)
+    pub fn cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
     }
 }
 
@@ -76,6 +104,9 @@ struct Ctx<'s> {
     scenario: &'s Scenario,
     deployment: Deployment,
     checks: Vec<CheckReport>,
+    phases: Phases,
+    /// Stopped by Ctrl-C before its last step finished.
+    interrupted: bool,
 }
 
 impl Ctx<'_> {
@@ -91,7 +122,9 @@ impl Ctx<'_> {
         ScenarioReport {
             name: self.scenario.name.clone(),
             dir: self.scenario.dir.display().to_string(),
-            verdict: if self.failed() {
+            verdict: if self.interrupted {
+                Verdict::Interrupted
+            } else if self.failed() {
                 Verdict::Failed
             } else {
                 Verdict::Passed
@@ -101,6 +134,7 @@ impl Ctx<'_> {
             missing_features: Vec::new(),
             diagnosis,
             checks: self.checks.clone(),
+            phases: Some(self.phases),
         }
     }
 }
@@ -128,6 +162,7 @@ impl Runner<'_> {
                 missing_features: missing,
                 diagnosis: None,
                 checks: Vec::new(),
+                phases: None,
             };
         }
         let namespace = scenario_namespace(&scenario.name);
@@ -135,18 +170,27 @@ impl Runner<'_> {
             scenario,
             deployment: Deployment::new(scenario, namespace),
             checks: Vec::new(),
+            phases: Phases::default(),
+            interrupted: false,
         };
-        self.run_steps(target, &mut ctx).await;
+        // Ctrl-C stops the scenario at its next await; cleanup still runs.
+        tokio::select! {
+            _ = self.run_steps(target, &mut ctx) => {}
+            _ = self.cancel.cancelled() => {}
+        }
+        ctx.interrupted = self.cancelled();
         self.created
             .lock()
             .expect("created namespaces")
             .extend(ctx.deployment.created_namespaces.iter().cloned());
-        let diagnosis = match (&self.diagnostics, ctx.failed()) {
+        let diagnosis = match (&self.diagnostics, ctx.failed() && !ctx.interrupted) {
             (Some(dir), true) => self.diagnose(target, &ctx, dir).await,
             _ => None,
         };
         if !self.keep {
+            let t0 = Instant::now();
             self.clean_up(target, &mut ctx).await;
+            ctx.phases.cleanup = t0.elapsed();
         }
         ctx.report(start, diagnosis)
     }
@@ -155,11 +199,12 @@ impl Runner<'_> {
     async fn run_steps<T: Target>(&self, target: &mut T, ctx: &mut Ctx<'_>) {
         let t0 = Instant::now();
         let scenario = ctx.scenario;
-        if let Err(why) = ctx
+        let brought_up = ctx
             .deployment
             .bring_up(target, scenario, &self.run_id)
-            .await
-        {
+            .await;
+        ctx.phases.apply += t0.elapsed();
+        if let Err(why) = brought_up {
             ctx.checks.push(CheckReport::setup_failure(
                 "setup".into(),
                 None,
@@ -170,12 +215,6 @@ impl Runner<'_> {
         }
         for step in &scenario.steps {
             if self.cancelled() {
-                ctx.checks.push(CheckReport::setup_failure(
-                    "interrupted".into(),
-                    step.name.clone(),
-                    Duration::ZERO,
-                    "interrupted (Ctrl-C) before this step".into(),
-                ));
                 break;
             }
             self.console.progress(format!(
@@ -207,8 +246,9 @@ impl Runner<'_> {
     /// Deletes what the scenario created; what stays is a failed cleanup check.
     async fn clean_up<T: Target>(&self, target: &mut T, ctx: &mut Ctx<'_>) {
         let t0 = Instant::now();
-        let created_here = ctx.deployment.created_namespaces.clone();
-        let left = ctx.deployment.tear_down(target).await;
+        let created_here = std::mem::take(&mut ctx.deployment.created_namespaces);
+        ctx.deployment.applied.clear();
+        let left = target.clean_up().await;
         {
             let mut created = self.created.lock().expect("created namespaces");
             for ns in &created_here {
@@ -242,7 +282,9 @@ impl Runner<'_> {
                 .apply_files(target, &step.apply, &self.run_id)
                 .await
         };
-        if let Err(why) = changed.await {
+        let changed = changed.await;
+        ctx.phases.apply += t0.elapsed();
+        if let Err(why) = changed {
             ctx.checks.push(CheckReport::setup_failure(
                 "step".into(),
                 step.name.clone(),
@@ -251,19 +293,20 @@ impl Runner<'_> {
             ));
             return false;
         }
+        let t0 = Instant::now();
         for c in &step.conditions {
             let report = self.check_condition(target, ctx, c, step).await;
             ctx.checks.push(report);
         }
+        ctx.phases.conditions += t0.elapsed();
+        let t0 = Instant::now();
         for p in &step.probes {
-            if self.cancelled() {
-                break;
-            }
             self.console
                 .progress(format!("{}: {}", ctx.scenario.name, p.name));
             let report = self.check_probe(target, ctx, p, step).await;
             ctx.checks.push(report);
         }
+        ctx.phases.probes += t0.elapsed();
         true
     }
 

@@ -77,6 +77,11 @@ pub fn conflict(a: &Footprint, b: &Footprint) -> Option<String> {
     None
 }
 
+/// Whether two scenarios write a namespace in common.
+pub fn shares_namespace(a: &Footprint, b: &Footprint) -> bool {
+    a.namespaces.intersection(&b.namespaces).next().is_some()
+}
+
 fn overlap(a: &str, b: &str) -> bool {
     hostname::intersect(Some(a), b).is_some()
 }

@@ -1,7 +1,13 @@
 //! Running a set of scenarios, up to N side by side, never two that the
 //! format says must not overlap; results come back in the scenarios' order.
+//!
+//! Cleanup does not hold the run up: a finished scenario's deletions go on in
+//! the background, and only a scenario whose footprint conflicts with one
+//! still going away waits for exactly those. At the end, every deletion is
+//! awaited together, bounded. After Ctrl-C nothing new starts.
 
 use std::future::Future;
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -9,7 +15,23 @@ use futures_util::stream::FuturesUnordered;
 use super::{Runner, plan};
 use crate::report::{CheckReport, ScenarioReport, Verdict};
 use crate::scenario::Scenario;
-use crate::targets::{Target, TargetError};
+use crate::targets::{Awaiting, Target, TargetError};
+
+/// How long the run waits for deletions: before a scenario that conflicts
+/// with them, and all together at the end.
+const DELETIONS: Duration = Duration::from_secs(120);
+
+/// After Ctrl-C the run ends promptly: deletions are issued and finish on the
+/// API server without gwlab.
+const DELETIONS_INTERRUPTED: Duration = Duration::from_secs(2);
+
+/// What a set of scenarios came to.
+pub struct Outcome {
+    /// One report per scenario, in the scenarios' order.
+    pub reports: Vec<ScenarioReport>,
+    /// Deletions not finished when the run ended.
+    pub still_deleting: Vec<String>,
+}
 
 /// Runs `scenarios`, each on a target from `make`, at most `parallel` at once.
 pub async fn run_all<T, F, Fut>(
@@ -17,7 +39,7 @@ pub async fn run_all<T, F, Fut>(
     scenarios: &[Scenario],
     parallel: usize,
     make: F,
-) -> Vec<ScenarioReport>
+) -> Outcome
 where
     T: Target,
     F: Fn() -> Fut,
@@ -26,57 +48,114 @@ where
     let footprints: Vec<plan::Footprint> = scenarios.iter().map(plan::footprint).collect();
     let mut pending: Vec<usize> = (0..scenarios.len()).collect();
     let mut running: Vec<usize> = Vec::new();
+    // Targets of finished scenarios whose deletions may still be going on.
+    let mut draining: Vec<(usize, T)> = Vec::new();
     let mut results: Vec<Option<ScenarioReport>> = scenarios.iter().map(|_| None).collect();
     let mut in_flight = FuturesUnordered::new();
     let make = &make;
     loop {
         let mut i = 0;
-        while i < pending.len() && running.len() < parallel.max(1) {
+        while !runner.cancelled() && i < pending.len() && running.len() < parallel.max(1) {
             let idx = pending[i];
             if running
                 .iter()
-                .all(|&r| plan::conflict(&footprints[r], &footprints[idx]).is_none())
+                .any(|&r| plan::conflict(&footprints[r], &footprints[idx]).is_some())
             {
-                pending.remove(i);
-                running.push(idx);
-                let scenario = &scenarios[idx];
-                in_flight.push(async move {
-                    let report = match make().await {
-                        Ok(mut target) => runner.run_scenario(&mut target, scenario).await,
-                        Err(e) => failed_to_start(scenario, e),
-                    };
-                    (idx, report)
-                });
-            } else {
                 i += 1;
+                continue;
             }
+            pending.remove(i);
+            running.push(idx);
+            let (blockers, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut draining)
+                .into_iter()
+                .partition(|(d, _)| plan::conflict(&footprints[*d], &footprints[idx]).is_some());
+            draining = rest;
+            let scenario = &scenarios[idx];
+            let footprint = &footprints[idx];
+            let footprints = &footprints;
+            in_flight.push(async move {
+                for (d, b) in &blockers {
+                    let which = if plan::shares_namespace(&footprints[*d], footprint) {
+                        Awaiting::Everything
+                    } else {
+                        Awaiting::Routes
+                    };
+                    b.deletions_done(which, DELETIONS).await;
+                }
+                let (report, target) = match make().await {
+                    Ok(mut target) => {
+                        let report = runner.run_scenario(&mut target, scenario).await;
+                        (report, Some(target))
+                    }
+                    Err(e) => (failed_to_start(scenario, e), None),
+                };
+                (idx, report, target, blockers)
+            });
         }
         match in_flight.next().await {
-            Some((idx, report)) => {
+            Some((idx, report, target, blockers)) => {
                 running.retain(|&r| r != idx);
                 runner.console.scenario(&report);
                 results[idx] = Some(report);
+                let finished = target.into_iter().map(|t| (idx, t));
+                draining.extend(
+                    blockers
+                        .into_iter()
+                        .chain(finished)
+                        .filter(|(_, t)| t.deleting()),
+                );
             }
             None => break,
         }
     }
-    results.into_iter().flatten().collect()
+    for idx in pending {
+        let report = not_run(&scenarios[idx]);
+        runner.console.scenario(&report);
+        results[idx] = Some(report);
+    }
+    let bound = if runner.cancelled() {
+        DELETIONS_INTERRUPTED
+    } else {
+        DELETIONS
+    };
+    let waits = draining
+        .iter()
+        .map(|(_, t)| t.deletions_done(Awaiting::Everything, bound));
+    let still_deleting = futures_util::future::join_all(waits)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    Outcome {
+        reports: results.into_iter().flatten().collect(),
+        still_deleting,
+    }
 }
 
 fn failed_to_start(s: &Scenario, e: TargetError) -> ScenarioReport {
     ScenarioReport {
-        name: s.name.clone(),
-        dir: s.dir.display().to_string(),
-        verdict: Verdict::Failed,
-        namespace: None,
-        duration: Default::default(),
-        missing_features: vec![],
         checks: vec![CheckReport::setup_failure(
             "target".into(),
             None,
             Default::default(),
             e.to_string(),
         )],
+        ..not_run(s)
+    }
+    .with_verdict(Verdict::Failed)
+}
+
+/// A scenario the run never started (it was interrupted first).
+fn not_run(s: &Scenario) -> ScenarioReport {
+    ScenarioReport {
+        name: s.name.clone(),
+        dir: s.dir.display().to_string(),
+        verdict: Verdict::Interrupted,
+        namespace: None,
+        duration: Default::default(),
+        missing_features: vec![],
+        checks: vec![],
         diagnosis: None,
+        phases: None,
     }
 }

@@ -177,8 +177,27 @@ pub trait Target {
     /// The CA that probes with `tls.verify: true` trust.
     fn trust_anchor(&self) -> Option<CertificateDer<'static>>;
 
-    /// Deletes a namespace this run created, with everything in it.
-    async fn delete_namespace(&mut self, namespace: &str) -> Result<(), TargetError>;
+    /// Deletes everything this target created for the scenario, newest first;
+    /// a namespace it created goes as a whole, with what is in it. Returns
+    /// once the deletions are issued (see [`Target::deletions_done`]), with
+    /// what could not be deleted. Targets that vanish with their scenario (the
+    /// embedded one) have nothing to delete.
+    async fn clean_up(&mut self) -> Vec<Leftover> {
+        Vec::new()
+    }
+
+    /// Whether deletions this target issued may still be in progress.
+    fn deleting(&self) -> bool {
+        false
+    }
+
+    /// Waits until the deletions this target issued (all, or only those of
+    /// routes) have finished, at most `timeout`; returns what is still going
+    /// away.
+    async fn deletions_done(&self, which: Awaiting, timeout: Duration) -> Vec<String> {
+        let _ = (which, timeout);
+        Vec::new()
+    }
 
     /// After a failure, before cleanup: writes what explains it under `dir`
     /// and returns the few lines that tell the most. Targets whose state is
@@ -192,6 +211,31 @@ pub trait Target {
         let _ = (objects, namespaces, dir);
         None
     }
+}
+
+/// Which of a finished scenario's deletions another one waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Awaiting {
+    /// Its routes: the other one routes the same hostnames on a shared Gateway.
+    Routes,
+    /// Everything: the other one uses the same namespace, or the run ends.
+    Everything,
+}
+
+/// Kinds that route traffic through a Gateway.
+pub fn is_route_kind(kind: &str) -> bool {
+    kind.ends_with("Route")
+}
+
+/// One object or namespace cleanup could not remove.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {source}")]
+pub struct Leftover {
+    pub what: String,
+    /// Set for a namespace this run created and could not delete.
+    pub namespace: Option<String>,
+    #[source]
+    pub source: TargetError,
 }
 
 /// A diagnostics bundle and its most telling lines.

@@ -93,6 +93,41 @@ pub fn assert_untouched(
     );
 }
 
+/// `Kind name` of every object of gwlab's kinds that carries the labels of
+/// `selector`, in every namespace.
+pub async fn labelled(client: &kube::Client, selector: &str) -> Vec<String> {
+    use kube::api::{Api, DynamicObject, ListParams};
+    let mut out = Vec::new();
+    for info in gwlab::kinds::KINDS {
+        let (ar, _) = info.api_resource();
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+        if let Ok(list) = api.list(&ListParams::default().labels(selector)).await {
+            out.extend(
+                list.into_iter()
+                    .map(|o| format!("{} {}", info.kind, o.metadata.name.unwrap_or_default())),
+            );
+        }
+    }
+    out
+}
+
+/// Polls [`labelled`] until nothing carries the labels or `timeout` passes;
+/// returns what is left.
+pub async fn until_none_labelled(
+    client: &kube::Client,
+    selector: &str,
+    timeout: Duration,
+) -> Vec<String> {
+    let start = Instant::now();
+    loop {
+        let left = labelled(client, selector).await;
+        if left.is_empty() || start.elapsed() > timeout {
+            return left;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 fn assets() -> Result<PathBuf, String> {
     let dir = std::env::var_os("GWLAB_TEST_ASSETS")
         .or_else(|| std::env::var_os("KUBEBUILDER_ASSETS"))

@@ -8,11 +8,11 @@ use kube::api::{
 };
 use kube::runtime::wait::{await_condition, conditions};
 
-use super::ClusterTarget;
+use super::{ClusterTarget, Deleting};
 use crate::api_error::is_not_found;
 use crate::lab::apply::{FIELD_MANAGER, identity};
 use crate::ownership::{Created, describe_owner};
-use crate::targets::TargetError;
+use crate::targets::{Awaiting, Leftover, TargetError, is_route_kind};
 
 /// Server-side apply as gwlab's field manager, never forcing: an object the
 /// run owns has no other manager of its spec.
@@ -180,9 +180,115 @@ impl ClusterTarget {
         }
         if wait {
             self.await_gone(api, name, &uid, &what).await?;
+            self.forget(&uid);
+        } else {
+            self.deleting.lock().expect("deletions").push(Deleting {
+                api,
+                name: name.to_string(),
+                uid,
+                what,
+                kind: kind.to_string(),
+            });
         }
-        self.forget(&uid);
         Ok(())
+    }
+
+    /// Waits, all together, for the deletions issued without waiting (all, or
+    /// those of routes); forgets what is gone (for a namespace: everything
+    /// that was in it) and returns what is still there after `timeout`.
+    pub(super) async fn await_deletions(
+        &self,
+        which: Awaiting,
+        timeout: std::time::Duration,
+    ) -> Vec<String> {
+        let pending: Vec<Deleting> = {
+            let mut all = self.deleting.lock().expect("deletions");
+            let (chosen, rest) = std::mem::take(&mut *all)
+                .into_iter()
+                .partition(|d| which == Awaiting::Everything || is_route_kind(&d.kind));
+            *all = rest;
+            chosen
+        };
+        let waits = pending.into_iter().map(|d| async move {
+            let gone = tokio::time::timeout(
+                timeout,
+                await_condition(d.api.clone(), &d.name, conditions::is_deleted(&d.uid)),
+            )
+            .await;
+            (d, matches!(gone, Ok(Ok(_))))
+        });
+        let mut left = Vec::new();
+        for (d, gone) in futures_util::future::join_all(waits).await {
+            if gone {
+                self.forget(&d.uid);
+                if d.kind == "Namespace" {
+                    self.forget_namespace(&d.name);
+                }
+            } else {
+                left.push(d.what.clone());
+                self.deleting.lock().expect("deletions").push(d);
+            }
+        }
+        left
+    }
+
+    /// Deletes everything this target created, newest first and without
+    /// waiting: namespaces it created as a whole (background propagation),
+    /// other objects one by one. Routes go one by one even inside those
+    /// namespaces: they must stop routing before the next scenario with the
+    /// same hostnames starts, and the namespace controller takes seconds to
+    /// come to them.
+    pub(super) async fn delete_all_created(&self) -> Vec<Leftover> {
+        let created: Vec<Created> = self.created.lock().expect("created objects").clone();
+        let namespaces: Vec<&Created> = created.iter().filter(|c| c.kind == "Namespace").collect();
+        let inside_ours = |c: &Created| {
+            c.namespace
+                .as_ref()
+                .is_some_and(|ns| namespaces.iter().any(|n| &n.name == ns))
+        };
+        let mut left = Vec::new();
+        let objects = created
+            .iter()
+            .rev()
+            .filter(|c| c.kind != "Namespace" && (!inside_ours(c) || is_route_kind(&c.kind)));
+        for c in objects.chain(namespaces.iter().rev().copied()) {
+            if let Err(source) = self
+                .delete_created(
+                    &c.api_version,
+                    &c.kind,
+                    c.namespace.as_deref(),
+                    &c.name,
+                    false,
+                )
+                .await
+            {
+                let is_namespace = c.kind == "Namespace";
+                left.push(Leftover {
+                    what: match &c.namespace {
+                        Some(ns) => format!("{} {ns}/{}", c.kind, c.name),
+                        None => format!("{} {}", c.kind, c.name),
+                    },
+                    namespace: is_namespace.then(|| c.name.clone()),
+                    source,
+                });
+            }
+        }
+        left
+    }
+
+    /// Forgets every object recorded in a namespace that is gone.
+    fn forget_namespace(&self, namespace: &str) {
+        let uids: Vec<String> = self
+            .created
+            .lock()
+            .expect("created objects")
+            .iter()
+            .filter(|c| c.namespace.as_deref() == Some(namespace))
+            .map(|c| c.uid.clone())
+            .collect();
+        for uid in uids {
+            self.forget(&uid);
+        }
     }
 
     fn forget(&self, uid: &str) {

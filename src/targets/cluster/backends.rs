@@ -16,7 +16,9 @@ pub fn deployment(namespace: &str, name: &str, image: &str) -> Value {
             "selector": {"matchLabels": {"gwlab.dev/backend": name}},
             "template": {
                 "metadata": {"labels": {"gwlab.dev/backend": name}},
-                "spec": {"containers": [{
+                // A disposable echo server stops at once; a long grace period
+                // would hold its namespace in Terminating for it.
+                "spec": {"terminationGracePeriodSeconds": 1, "containers": [{
                     "name": "echo",
                     "image": image,
                     "ports": [{"name": "http", "containerPort": ECHO_PORT}],

@@ -52,6 +52,17 @@ pub struct ClusterTarget {
     created: Mutex<Vec<Created>>,
     /// The run's record on disk, for `gwlab clean --run`.
     record_to: Option<Arc<RunRecord>>,
+    /// Deletions issued and not yet seen through.
+    deleting: Mutex<Vec<Deleting>>,
+}
+
+/// A deletion issued without waiting for it.
+struct Deleting {
+    api: Api<DynamicObject>,
+    name: String,
+    uid: String,
+    what: String,
+    kind: String,
 }
 
 fn labelled(obj: serde_json::Value, run_id: &str) -> serde_json::Value {
@@ -75,6 +86,7 @@ impl ClusterTarget {
             resources: Mutex::new(HashMap::new()),
             created: Mutex::new(Vec::new()),
             record_to: None,
+            deleting: Mutex::new(Vec::new()),
         }
     }
 
@@ -299,9 +311,16 @@ impl Target for ClusterTarget {
         CertificateDer::from_pem_slice(&pem).ok()
     }
 
-    async fn delete_namespace(&mut self, namespace: &str) -> Result<(), TargetError> {
-        self.delete_created("v1", "Namespace", None, namespace, true)
-            .await
+    async fn clean_up(&mut self) -> Vec<super::Leftover> {
+        self.delete_all_created().await
+    }
+
+    fn deleting(&self) -> bool {
+        !self.deleting.lock().expect("deletions").is_empty()
+    }
+
+    async fn deletions_done(&self, which: super::Awaiting, timeout: Duration) -> Vec<String> {
+        self.await_deletions(which, timeout).await
     }
 
     async fn diagnose(

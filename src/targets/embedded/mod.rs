@@ -214,17 +214,4 @@ impl Target for EmbeddedTarget {
     fn trust_anchor(&self) -> Option<CertificateDer<'static>> {
         Some(self.ca.ca_der())
     }
-
-    async fn delete_namespace(&mut self, namespace: &str) -> Result<(), TargetError> {
-        let keys: Vec<ObjKey> = self
-            .world
-            .objects()
-            .filter(|(k, _)| k.namespace == namespace)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for k in keys {
-            self.world.delete(&k);
-        }
-        self.reconcile().await
-    }
 }

@@ -1,0 +1,63 @@
+//! The lab on the shared envtest API server, as a user makes it: `gwlab up
+//! --provider existing --addons crds,kong`, with gwlab's reference gateway
+//! standing in for Kong. Brought up once per test binary, in a gwlab home of
+//! its own.
+
+#![allow(dead_code)]
+
+use std::process::Output;
+use std::sync::OnceLock;
+
+use super::bin::text;
+use super::home::{command, filled_cache};
+use super::standin::StandIn;
+
+pub struct Lab {
+    pub home: tempfile::TempDir,
+    pub standin: &'static StandIn,
+}
+
+impl Lab {
+    pub fn gwlab(&self, args: &[&str]) -> Output {
+        command(args, self.home.path())
+            .output()
+            .expect("gwlab runs")
+    }
+
+    pub fn kubeconfig(&self) -> &str {
+        self.standin.env.kubeconfig.to_str().unwrap()
+    }
+}
+
+static LAB: OnceLock<Option<Lab>> = OnceLock::new();
+
+/// The lab, brought up once per test binary.
+pub fn lab() -> Option<&'static Lab> {
+    let standin = super::standin::get()?;
+    LAB.get_or_init(|| {
+        let home = tempfile::tempdir().unwrap();
+        if !filled_cache(&home.path().join("cache")) {
+            return None;
+        }
+        let lab = Lab { home, standin };
+        let t0 = std::time::Instant::now();
+        let o = lab.gwlab(&[
+            "up",
+            "--provider",
+            "existing",
+            "--kubeconfig",
+            lab.kubeconfig(),
+            "--addons",
+            "crds,kong",
+            "--timeout",
+            "120s",
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        eprintln!(
+            "lab up on the stand-in in {:.1}s",
+            t0.elapsed().as_secs_f64()
+        );
+        Some(lab)
+    })
+    .as_ref()
+}
