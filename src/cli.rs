@@ -68,6 +68,24 @@ pub struct CleanArgs {
 
 pub use crate::lab::providers::ProviderKind;
 
+/// The providers that run a node image (an existing cluster has none to pull).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NodeProvider {
+    /// k3s in Docker.
+    K3s,
+    /// kind.
+    Kind,
+}
+
+impl From<NodeProvider> for ProviderKind {
+    fn from(p: NodeProvider) -> ProviderKind {
+        match p {
+            NodeProvider::K3s => ProviderKind::K3s,
+            NodeProvider::Kind => ProviderKind::Kind,
+        }
+    }
+}
+
 /// Which cluster, as kubectl chooses it.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ClusterArgs {
@@ -90,6 +108,10 @@ impl ClusterArgs {
 pub struct DownArgs {
     #[command(flatten)]
     pub lab: LabArgs,
+    /// For a lab on an existing cluster: reach it through this kubeconfig or
+    /// context instead of the one `up` recorded.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// On an existing cluster, also delete the Gateway API and Kong CRDs gwlab
     /// installed (and with them every object of their kinds).
     #[arg(long)]
@@ -166,8 +188,8 @@ pub struct StatusArgs {
 #[derive(Debug, clap::Args)]
 pub struct PullArgs {
     /// Which provider's node image to pull too.
-    #[arg(long, value_enum, default_value_t = ProviderKind::K3s)]
-    pub provider: ProviderKind,
+    #[arg(long, value_enum, default_value_t = NodeProvider::K3s)]
+    pub provider: NodeProvider,
     /// Fetch the pinned files from a mirror keeping the upstream layout.
     #[arg(long, value_name = "URL", env = "GWLAB_MIRROR")]
     pub mirror: Option<String>,

@@ -265,25 +265,84 @@ fn timed(lab: &Lab, args: &[&str]) -> (Option<i32>, Vec<(f64, String)>) {
     (status.code(), lines)
 }
 
-#[test]
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+}
+
+#[tokio::test]
 #[ignore = "a benchmark: bench/cluster.sh runs it"]
-fn bench_repository_scenarios_on_the_stand_in() {
+async fn bench_repository_scenarios_on_the_stand_in() {
     let Some(lab) = lab() else { return };
+    let _one = ONE_RUN.lock().await;
     let gateway = lab.standin.gateway_address();
     let report = lab.home.path().join("bench.json");
-    let (code, lines) = timed(
-        lab,
-        &[
-            "test",
-            &scenarios(),
-            "--gateway-address",
-            &gateway,
-            "--json",
-            report.to_str().unwrap(),
-        ],
-    );
+    let args = [
+        "test",
+        &scenarios(),
+        "--gateway-address",
+        &gateway,
+        "--json",
+        report.to_str().unwrap(),
+    ];
+    let (code, lines) = timed(lab, &args);
     for (t, l) in &lines {
         println!("{t:7.2}s  {l}");
     }
     assert_eq!(code, Some(0));
+    let json = read_json(&report);
+    let ran: Vec<&serde_json::Value> = json["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s.get("phases").is_some())
+        .collect();
+    let phase = |name: &str| {
+        median(
+            ran.iter()
+                .map(|s| s["phases"][name].as_f64().unwrap())
+                .collect(),
+        )
+    };
+    let last = lines
+        .iter()
+        .filter(|(_, l)| l.starts_with("PASS") || l.starts_with("FAIL"))
+        .map(|(t, _)| *t)
+        .fold(0.0, f64::max);
+    println!(
+        "\nall {} scenarios ({} ran): {:.2}s wall, last scenario done at {last:.2}s, then {:.2}s waiting for the deletions",
+        json["scenarios"].as_array().unwrap().len(),
+        ran.len(),
+        lines.last().unwrap().0,
+        lines.last().unwrap().0 - last
+    );
+    println!(
+        "per-scenario medians: total {:.2}s = apply {:.2}s, conditions {:.2}s, probes {:.2}s, cleanup {:.2}s",
+        median(
+            ran.iter()
+                .map(|s| s["duration"].as_f64().unwrap())
+                .collect()
+        ),
+        phase("apply"),
+        phase("conditions"),
+        phase("probes"),
+        phase("cleanup")
+    );
+
+    let mut run = Running::start(lab, &args);
+    let t0 = std::time::Instant::now();
+    run.wait_for("PASS ");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let sent = t0.elapsed();
+    let t1 = std::time::Instant::now();
+    run.interrupt();
+    let (code, lines) = run.finish(std::time::Duration::from_secs(60));
+    println!(
+        "\nSIGINT {:.2}s into the run: exit {code:?} {:.2}s later. Output:",
+        sent.as_secs_f64(),
+        t1.elapsed().as_secs_f64()
+    );
+    for l in lines {
+        println!("  {l}");
+    }
 }

@@ -22,8 +22,15 @@ pub async fn run(args: &DownArgs) -> i32 {
         }
     };
     let removed = match &st {
-        Some(s) if s.provider == ProviderKind::Existing => down_existing(s, args.crds).await,
-        _ => down_provider(name, st.as_ref().map(|s| s.provider)).await,
+        Some(s) if s.provider == ProviderKind::Existing => down_existing(s, args).await,
+        _ => {
+            if args.cluster.given() {
+                println!(
+                    "note: --kubeconfig/--context matter only for a lab on an existing cluster; lab {name} goes with its containers"
+                );
+            }
+            down_provider(name, st.as_ref().map(|s| s.provider)).await
+        }
     };
     let removal = match removed {
         Ok(r) => r,
@@ -89,10 +96,21 @@ async fn down_provider(name: &str, kind: Option<ProviderKind>) -> Result<Removal
     })
 }
 
-/// An existing cluster: only what `up` recorded creating; adopted objects stay.
-async fn down_existing(st: &LabState, crds: bool) -> Result<Removal, LabError> {
-    let client = kube_client(&st.cluster.kubeconfig, st.cluster.context.as_deref()).await?;
-    let mut removal = delete_recorded(&client, &st.created, crds).await;
+/// An existing cluster (through the recorded kubeconfig and context, or
+/// those given): only what `up` recorded creating; adopted objects stay.
+async fn down_existing(st: &LabState, args: &DownArgs) -> Result<Removal, LabError> {
+    let kubeconfig = args
+        .cluster
+        .kubeconfig
+        .as_ref()
+        .unwrap_or(&st.cluster.kubeconfig);
+    let context = args
+        .cluster
+        .context
+        .as_deref()
+        .or(st.cluster.context.as_deref());
+    let client = kube_client(kubeconfig, context).await?;
+    let mut removal = delete_recorded(&client, &st.created, args.crds).await;
     for a in &st.adopted {
         removal.kept.push(format!(
             "{} (it existed before gwlab adopted it)",

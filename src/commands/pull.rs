@@ -33,9 +33,10 @@ pub async fn run(args: &PullArgs) -> i32 {
             return exit::FAILED;
         }
     };
-    let wanted = wanted_images(&lock, args.provider);
+    let provider = ProviderKind::from(args.provider);
+    let wanted = wanted_images(&lock, provider);
     failed += pull_images(&docker, &wanted).await;
-    if args.provider == ProviderKind::K3s {
+    if provider == ProviderKind::K3s {
         match save_for_k3s(&docker, &wanted).await {
             Ok(n) => failed += n,
             Err(code) => return code,

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Figures for the cluster target, on a real kube-apiserver and
+# kube-controller-manager (envtest) with gwlab's reference gateway standing in
+# for Kong (statuses within tens of milliseconds, a kubelet that makes Pods
+# ready at once), so that what is measured is gwlab and the API server:
+#   - wall time of `gwlab test scenarios/` on the lab, with per-phase medians
+#   - time from SIGINT to exit
+# Needs etcd on PATH and GWLAB_TEST_ASSETS (or KUBEBUILDER_ASSETS) naming a
+# directory with kube-apiserver and kube-controller-manager.
+# Usage: bench/cluster.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${GWLAB_TEST_ASSETS:-${KUBEBUILDER_ASSETS:-}}" ] && [ -d ../shared/envtest/bin ]; then
+  export GWLAB_TEST_ASSETS="$(cd ../shared/envtest/bin && pwd)"
+fi
+cargo test --release --quiet --test cluster_scenarios bench_ -- --ignored --nocapture --test-threads 1 2>&1 \
+  | grep -v -e '^running ' -e '^test result' -e '^$' -e '^test bench'
