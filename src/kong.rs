@@ -13,6 +13,8 @@ pub const CLASS_NAME: &str = "kong";
 pub const NAMESPACE: &str = "kong-system";
 pub const DEPLOYMENT: &str = "kong";
 pub const GATEWAY_NAME: &str = "kong";
+/// The proxy's LoadBalancer Service, named by the publish-service settings.
+pub const PROXY_SERVICE: &str = "kong-proxy";
 /// The Kong Gateway and controller versions gwlab's lab runs.
 pub const KONG_VERSION: &str = "3.8";
 pub const KIC_VERSION: &str = "3.4";

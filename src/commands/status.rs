@@ -138,14 +138,12 @@ async fn read_gateway(client: &kube::Client, st: &mut Status) {
         st.gateway = Some(conditions_text(status));
         st.gateway_addresses = gateway_addresses(&gw.data);
         if has_true(status, "Programmed") {
-            st.reach = Some(
-                super::up::reach_line(
-                    &st.gateway_addresses,
-                    st.lab.cluster.http_port,
-                    st.lab.cluster.https_port,
-                )
-                .await,
-            );
+            let mapped = (st.lab.cluster.http_port, st.lab.cluster.https_port);
+            let gw = serde_json::to_value(&gw).unwrap_or_default();
+            st.reach = Some(match crate::lab::reach::ways(client, &gw, mapped).await {
+                Ok(ways) => crate::lab::reach::choose(&ways).await.describe(),
+                Err(e) => format!("cannot tell how probes reach it: {e}"),
+            });
         }
     }
 }

@@ -1,7 +1,6 @@
 //! `gwlab up`: provider, then the addons in order, each a step with its time.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::cli::UpArgs;
 use crate::exit;
@@ -175,8 +174,8 @@ async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Resu
     state.created = ledger.created();
     state.adopted = ledger.adopted();
     state.save()?;
-    let addresses = result?;
-    finish(args, &provisioned, &addresses, steps).await
+    let gateway = result?;
+    finish(args, &client, &provisioned, gateway.as_ref(), steps).await
 }
 
 /// The cluster, made (or found) by the chosen provider.
@@ -244,8 +243,9 @@ async fn check_foreign(
 /// The kubeconfig merged if asked, then how to use the lab.
 async fn finish(
     args: &UpArgs,
+    client: &kube::Client,
     provisioned: &Provisioned,
-    addresses: &[String],
+    gateway: Option<&serde_json::Value>,
     steps: &Steps,
 ) -> Result<(), LabError> {
     if args.merge_kubeconfig {
@@ -255,13 +255,20 @@ async fn finish(
         "\nexport KUBECONFIG={}",
         provisioned.kubeconfig.display()
     ));
-    if !addresses.is_empty() {
-        steps.note(&reach_line(addresses, provisioned.http_port, provisioned.https_port).await);
+    if let Some(gw) = gateway {
+        let mapped = (provisioned.http_port, provisioned.https_port);
+        let ways = crate::lab::reach::ways(client, gw, mapped).await?;
+        steps.note(&format!(
+            "Gateway {}/{} is Programmed; {}",
+            crate::kong::NAMESPACE,
+            crate::kong::GATEWAY_NAME,
+            crate::lab::reach::choose(&ways).await.describe()
+        ));
     }
     Ok(())
 }
 
-/// The addons in order; returns the lab Gateway's addresses.
+/// The addons in order; returns the lab Gateway once Programmed.
 #[allow(clippy::too_many_arguments)]
 async fn install(
     args: &UpArgs,
@@ -272,8 +279,8 @@ async fn install(
     opts: &Options,
     steps: &Steps,
     state: &mut LabState,
-) -> Result<Vec<String>, LabError> {
-    let mut addresses = Vec::new();
+) -> Result<Option<serde_json::Value>, LabError> {
+    let mut gateway = None;
     for addon in addons {
         match addon {
             Addon::Crds => {
@@ -300,7 +307,7 @@ async fn install(
             }
             Addon::Kong => {
                 let secret = m.tls_secret.clone().expect("fetched with the kong addon");
-                addresses = steps
+                gateway = steps
                     .run(
                         &format!(
                             "Installing Kong {} and the Kong Ingress Controller {}",
@@ -316,7 +323,7 @@ async fn install(
         state.created = opts.ledger.created();
         state.save()?;
     }
-    Ok(addresses)
+    Ok(gateway)
 }
 
 /// The Docker network of the lab's nodes, for the MetalLB pool.
@@ -330,38 +337,6 @@ async fn lab_network(p: &Provisioned) -> Result<docker::NetworkInfo, LabError> {
 
 fn state_dir(name: &str) -> std::path::PathBuf {
     crate::lab::state::dir(name)
-}
-
-/// How probes reach the Gateway: its (MetalLB) address when it answers a TCP
-/// connect within a second, else the host ports mapped to the NodePorts.
-pub async fn reach_line(
-    addresses: &[String],
-    http_port: Option<u16>,
-    https_port: Option<u16>,
-) -> String {
-    for a in addresses {
-        let target = format!("{a}:80");
-        if let Ok(Ok(_)) = tokio::time::timeout(
-            Duration::from_secs(1),
-            tokio::net::TcpStream::connect(&target),
-        )
-        .await
-        {
-            return format!(
-                "Gateway kong-system/kong is Programmed; probes reach it at {a} (ports 80 and 443)"
-            );
-        }
-    }
-    match (http_port, https_port) {
-        (Some(h), Some(s)) => format!(
-            "Gateway kong-system/kong is Programmed at {}; that address does not answer from here, so probes use 127.0.0.1:{h} (80) and 127.0.0.1:{s} (443)",
-            addresses.join(", ")
-        ),
-        _ => format!(
-            "Gateway kong-system/kong is Programmed at {}",
-            addresses.join(", ")
-        ),
-    }
 }
 
 /// Merges the lab's kubeconfig into the user's (KUBECONFIG's first file or

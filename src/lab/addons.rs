@@ -10,6 +10,7 @@ use kube::api::Api;
 use super::apply::{Ledger, apply, apply_as, existing};
 use super::docker::NetworkInfo;
 use super::{LabError, metallb, wait};
+use crate::kong;
 
 pub const BUNDLE_VERSION: &str = "gateway.networking.k8s.io/bundle-version";
 pub const CHANNEL: &str = "gateway.networking.k8s.io/channel";
@@ -237,14 +238,14 @@ async fn apply_through_webhook(
 
 /// Kong: its CRDs (Established before KIC starts, or it exits), gwlab's Kong
 /// manifests with the lab certificate, then the controller and the Gateway.
-/// Returns the Gateway's addresses (empty with `--no-wait`).
+/// Returns the Programmed Gateway (none with `--no-wait`).
 pub async fn install_kong(
     client: &Client,
     crds: &[serde_json::Value],
     manifests: &[serde_json::Value],
     tls_secret: serde_json::Value,
     opts: &Options,
-) -> Result<Vec<String>, LabError> {
+) -> Result<Option<serde_json::Value>, LabError> {
     apply_in_order(
         client,
         crds,
@@ -262,11 +263,13 @@ pub async fn install_kong(
     apply(client, &opts.lab, &opts.ledger, tls_secret).await?;
     apply_in_order(client, &rest, opts).await?;
     if !opts.wait {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    wait::deployment_available(client, "kong-system", "kong", opts.timeout).await?;
-    wait::gateway_class_accepted(client, "kong", opts.timeout).await?;
-    wait::gateway_programmed(client, "kong-system", "kong", opts.timeout).await
+    wait::deployment_available(client, kong::NAMESPACE, kong::DEPLOYMENT, opts.timeout).await?;
+    wait::gateway_class_accepted(client, kong::CLASS_NAME, opts.timeout).await?;
+    wait::gateway_programmed(client, kong::NAMESPACE, kong::GATEWAY_NAME, opts.timeout)
+        .await
+        .map(Some)
 }
 
 /// The label kubeadm puts on control-plane nodes, which MetalLB honours by

@@ -11,6 +11,7 @@ pub mod docker;
 pub mod lock;
 pub mod metallb;
 pub mod providers;
+pub mod reach;
 pub mod state;
 pub mod steps;
 pub mod wait;

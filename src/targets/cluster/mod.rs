@@ -54,6 +54,8 @@ pub struct ClusterTarget {
     record_to: Option<Arc<RunRecord>>,
     /// Deletions issued and not yet seen through.
     deleting: Mutex<Vec<Deleting>>,
+    /// How probes reach the lab Gateway, once found.
+    reach: tokio::sync::OnceCell<crate::lab::reach::Reach>,
 }
 
 /// A deletion issued without waiting for it.
@@ -87,6 +89,7 @@ impl ClusterTarget {
             created: Mutex::new(Vec::new()),
             record_to: None,
             deleting: Mutex::new(Vec::new()),
+            reach: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -106,28 +109,38 @@ impl ClusterTarget {
         ))
     }
 
-    /// The lab Gateway's address: the MetalLB address when it answers a TCP
-    /// connect within a second, else the host ports mapped to the NodePorts.
+    /// The lab Gateway's address for a listener port: an address of the
+    /// Gateway's or of the proxy's load balancer that answers on that port,
+    /// else the way in `reach` chooses (mapped host ports, NodePorts), found
+    /// once per target.
     async fn lab_address(
         &self,
         gw: &DynamicObject,
         port: u16,
     ) -> Result<Option<SocketAddr>, TargetError> {
-        let addresses = crate::lab::wait::gateway_addresses(&gw.data);
+        let gw = serde_json::to_value(gw).unwrap_or_default();
+        let mapped = self
+            .lab
+            .as_ref()
+            .map(|l| (l.cluster.http_port, l.cluster.https_port))
+            .unwrap_or_default();
+        let ways = crate::lab::reach::ways(&self.client, &gw, mapped).await?;
+        let addresses: Vec<String> = ways
+            .gateway
+            .iter()
+            .chain(&ways.load_balancer)
+            .cloned()
+            .collect();
         if let Some(addr) = address::first_answering(&addresses, port).await {
             return Ok(Some(addr));
         }
-        let mapped = self.lab.as_ref().and_then(|l| match port {
-            80 => l.cluster.http_port,
-            443 => l.cluster.https_port,
-            _ => None,
-        });
-        match mapped {
-            Some(p) => Ok(Some(SocketAddr::from(([127, 0, 0, 1], p)))),
-            None => match addresses.first() {
-                Some(a) => address::resolve(a, port).await.map(Some),
-                None => Ok(None),
-            },
+        let reach = self
+            .reach
+            .get_or_init(|| crate::lab::reach::choose(&ways))
+            .await;
+        match reach.socket(port) {
+            Some((host, p)) => address::resolve(&host, p).await.map(Some),
+            None => Ok(None),
         }
     }
 
@@ -299,7 +312,14 @@ impl Target for ClusterTarget {
             }
         };
         addr.ok_or_else(|| TargetError::NoListener {
-            gateway: format!("{gateway} (it has no address yet)"),
+            gateway: if is_lab {
+                format!(
+                    "{gateway} (no way in from here for this port: {})",
+                    crate::lab::reach::Reach::PortForward.describe()
+                )
+            } else {
+                format!("{gateway} (it has no address yet)")
+            },
             port,
         })
     }
