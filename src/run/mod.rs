@@ -230,6 +230,7 @@ impl Runner<'_> {
             duration: t0.elapsed(),
             failure,
             detail: None,
+            power: None,
         });
     }
 
@@ -327,6 +328,7 @@ impl Runner<'_> {
             duration: t0.elapsed(),
             failure,
             detail,
+            power: None,
         }
     }
 
@@ -340,7 +342,7 @@ impl Runner<'_> {
         let t0 = Instant::now();
         let gw = ctx.deployment.gateway(p.gateway.as_deref());
         let at = format!("at {}:{}", ctx.scenario.file.display(), p.line);
-        let report = |passed, failure, detail| CheckReport {
+        let report = |passed, failure, detail, power| CheckReport {
             kind: CheckKind::Probe,
             name: p.name.clone(),
             step: step.name.clone(),
@@ -348,6 +350,7 @@ impl Runner<'_> {
             duration: t0.elapsed(),
             failure,
             detail,
+            power,
         };
         let addr = match target.gateway_address(&gw, p.port()).await {
             Ok(a) => a,
@@ -355,6 +358,7 @@ impl Runner<'_> {
                 return report(
                     false,
                     vec![format!("{} {}: {e}", p.method, p.url), at],
+                    None,
                     None,
                 );
             }
@@ -377,7 +381,8 @@ impl Runner<'_> {
             failure.push(at);
         }
         let detail = serde_json::to_value(&result).ok();
-        report(result.passed, failure, detail)
+        let power = result.split.as_ref().map(|s| s.power.statement.clone());
+        report(result.passed, failure, detail, power)
     }
 }
 
