@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 #[path = "common/bin.rs"]
 mod bin;
 
-use bin::{gwlab, text};
+use bin::{gwlab, scenario_dir as scenario, text};
 use std::process::Command;
 
 fn repo(p: &str) -> String {
@@ -13,15 +13,6 @@ fn repo(p: &str) -> String {
         .join(p)
         .display()
         .to_string()
-}
-
-/// A scenario directory with the given files.
-fn scenario(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, body) in files {
-        std::fs::write(dir.path().join(name), body).unwrap();
-    }
-    dir
 }
 
 const ROUTE: &str = "apiVersion: gateway.networking.k8s.io/v1

@@ -94,6 +94,22 @@ mod tests {
     }
 
     #[test]
+    fn the_sizes_the_readme_gives() {
+        for (shares, exact, five, one) in [
+            ([0.5, 0.5], 2418, 2442, 60994),
+            ([0.9, 0.1], 971, 971, 22172),
+            ([0.99, 0.01], 195, 238, 3158),
+        ] {
+            let got = (
+                auto_samples(&shares, None).samples,
+                auto_samples(&shares, Some(0.05)).samples,
+                auto_samples(&shares, Some(0.01)).samples,
+            );
+            assert_eq!(got, (exact, five, one), "{shares:?}");
+        }
+    }
+
+    #[test]
     fn a_tiny_tolerance_is_capped_and_says_what_it_wanted() {
         let a = auto_samples(&[0.5, 0.5], Some(0.005));
         assert!(a.capped());
