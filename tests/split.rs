@@ -5,7 +5,7 @@ use std::path::Path;
 #[path = "common/bin.rs"]
 mod bin;
 
-use bin::{gwlab, scenario_dir, text};
+use bin::{assert_bad_input, gwlab, scenario_dir, text};
 
 /// A route splitting canary.example.com between app-v1 and app-v2 by these weights.
 fn route(v1: u32, v2: u32) -> String {
@@ -38,18 +38,11 @@ probes:
 }
 
 fn bad_input(scenario_yaml: &str, needles: &[&str]) {
-    let dir = scenario_dir(&[
-        ("route.yaml", &route(90, 10)),
-        ("scenario.yaml", scenario_yaml),
-    ]);
-    for cmd in ["test", "check"] {
-        let o = gwlab(&[cmd, dir.path().to_str().unwrap()]);
-        let all = text(&o);
-        assert_eq!(o.status.code(), Some(2), "{cmd}: {all}");
-        for n in needles {
-            assert!(all.contains(n), "{cmd}: expected {n:?} in:\n{all}");
-        }
-    }
+    let route = route(90, 10);
+    assert_bad_input(
+        &[("route.yaml", &route), ("scenario.yaml", scenario_yaml)],
+        needles,
+    );
 }
 
 #[test]
@@ -126,14 +119,13 @@ fn probe_check(report: &serde_json::Value) -> &serde_json::Value {
         .unwrap()
 }
 
+/// A 90/10 split probe within 5 points, with `samples: auto`.
+const AUTO_WITHIN_5: &str =
+    "    samples: auto\n    tolerance: 5\n    expect:\n      split: {app-v1: 90, app-v2: 10}\n";
+
 #[test]
 fn a_tolerance_split_with_auto_passes_and_states_its_power_everywhere() {
-    let (code, out, report, xml) = run(
-        &route(90, 10),
-        &scenario(
-            "    samples: auto\n    tolerance: 5\n    expect:\n      split: {app-v1: 90, app-v2: 10}\n",
-        ),
-    );
+    let (code, out, report, xml) = run(&route(90, 10), &scenario(AUTO_WITHIN_5));
     assert_eq!(code, Some(0), "{out}");
     let statement = "971 samples (auto): a deviation of 5 points (the tolerance) or more would have been caught with 95 % probability; a split served exactly as expected passes with at least 99.9 % probability";
     assert!(out.contains(&format!("       {statement}")), "{out}");
@@ -158,12 +150,7 @@ fn a_tolerance_split_with_auto_passes_and_states_its_power_everywhere() {
 
 #[test]
 fn a_split_off_its_weights_by_more_than_the_tolerance_fails() {
-    let (code, out, report, _) = run(
-        &route(80, 20),
-        &scenario(
-            "    samples: auto\n    tolerance: 5\n    expect:\n      split: {app-v1: 90, app-v2: 10}\n",
-        ),
-    );
+    let (code, out, report, _) = run(&route(80, 20), &scenario(AUTO_WITHIN_5));
     assert_eq!(code, Some(1), "{out}");
     assert!(
         out.contains("split: outside the tolerance: app-v1 answered"),

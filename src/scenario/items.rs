@@ -257,22 +257,26 @@ struct Sampling {
 /// below 100.
 fn sampling(item: &mut Item<'_>, spec: &ProbeSpec, expect: &ExpectSpec) -> Sampling {
     let split = expect.split.as_ref();
-    if let Some(t) = spec.tolerance {
-        if split.is_none() {
+    let tolerance = match (spec.tolerance, split) {
+        (None, _) => None,
+        (Some(_), None) => {
             item.push(
                 "tolerance",
                 "`tolerance` applies to probes with `expect.split`",
                 Some("it says how many percentage points each backend's share may be off its weight; remove it here"),
             );
-        } else if !(t > 0.0 && t < 100.0) {
+            None
+        }
+        (Some(t), Some(_)) if t > 0.0 && t < 100.0 => Some(t),
+        (Some(t), Some(_)) => {
             item.push(
                 "tolerance",
                 format!("tolerance {t} is not a number of percentage points above 0 and below 100"),
                 Some("write how far each share may be off its weight, e.g. `tolerance: 5`"),
             );
+            None
         }
-    }
-    let tolerance = spec.tolerance.filter(|t| *t > 0.0 && *t < 100.0);
+    };
     let mut auto = None;
     let samples = match (spec.samples, split) {
         (Some(Samples::Count(0)), _) => {

@@ -33,3 +33,17 @@ pub fn scenario_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
     }
     dir
 }
+
+/// Asserts that `gwlab test` and `gwlab check` both reject the scenario made
+/// of `files` as bad input (exit 2), saying each of `needles`.
+pub fn assert_bad_input(files: &[(&str, &str)], needles: &[&str]) {
+    let dir = scenario_dir(files);
+    for cmd in ["test", "check"] {
+        let o = gwlab(&[cmd, dir.path().to_str().unwrap()]);
+        let all = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {all}");
+        for n in needles {
+            assert!(all.contains(n), "{cmd}: expected {n:?} in:\n{all}");
+        }
+    }
+}

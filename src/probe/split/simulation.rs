@@ -120,7 +120,7 @@ enum Claim {
 fn assert_rate(what: &str, k: u32, runs: u32, nominal: f64, claim: Claim) {
     let rate = f64::from(k) / f64::from(runs);
     let margin = 4.0 * (nominal * (1.0 - nominal) / f64::from(runs)).sqrt();
-    println!("{what}: {k}/{runs} = {rate:.4} against {nominal} (margin {margin:.4})");
+    println!("{what}: {k}/{runs} = {rate:.4} against {nominal:.4} (margin {margin:.4})");
     let ok = match claim {
         Claim::AtMost => rate <= nominal + margin,
         Claim::AtLeast => rate >= nominal - margin,
