@@ -187,6 +187,10 @@ spec:
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("split: inconclusive, which fails"), "{out}");
     assert!(
+        out.contains("20 samples: a deviation of 5 points (the tolerance) or more would have been caught with 95 % probability; a split served exactly as expected may well fail with this few"),
+        "{out}"
+    );
+    assert!(
         out.contains("more samples are needed: about 59 would decide shares like these (`samples: auto` sends 59"),
         "{out}"
     );

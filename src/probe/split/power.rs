@@ -69,11 +69,23 @@ impl Power {
         };
         let power = percent_at_least(self.probability);
         let body = match (self.deviation, self.exact_split_passes) {
-            (Some(t), Some(passes)) if tolerance => format!(
-                "a deviation of {} points (the tolerance) or more would have been caught with {power} % probability; a split served exactly as expected passes with at least {} % probability",
-                points(t),
-                percent_at_least(passes)
-            ),
+            (Some(t), Some(passes)) if tolerance => {
+                let caught = format!(
+                    "a deviation of {} points (the tolerance) or more would have been caught with {power} % probability",
+                    points(t)
+                );
+                // The figure is a lower bound: at 0 it says nothing but that.
+                if passes > 0.0 {
+                    format!(
+                        "{caught}; a split served exactly as expected passes with at least {} % probability",
+                        percent_at_least(passes)
+                    )
+                } else {
+                    format!(
+                        "{caught}; a split served exactly as expected may well fail with this few"
+                    )
+                }
+            }
             (Some(d), _) => format!(
                 "a deviation of {} points or more would have been caught with {power} % probability",
                 tenths_up(d)
