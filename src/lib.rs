@@ -19,6 +19,7 @@ pub mod probe;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod stats;
 pub mod targets;
 pub mod yaml;
 

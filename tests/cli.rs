@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 #[path = "common/bin.rs"]
 mod bin;
 
-use bin::{gwlab, text};
+use bin::{assert_bad_input as bad_input, gwlab, scenario_dir as scenario, text};
 use std::process::Command;
 
 fn repo(p: &str) -> String {
@@ -13,15 +13,6 @@ fn repo(p: &str) -> String {
         .join(p)
         .display()
         .to_string()
-}
-
-/// A scenario directory with the given files.
-fn scenario(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, body) in files {
-        std::fs::write(dir.path().join(name), body).unwrap();
-    }
-    dir
 }
 
 const ROUTE: &str = "apiVersion: gateway.networking.k8s.io/v1
@@ -170,18 +161,6 @@ fn a_wrong_expectation_fails_with_expected_and_actual() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
     assert_eq!(doc.root_element().attribute("failures"), Some("1"));
-}
-
-fn bad_input(files: &[(&str, &str)], needles: &[&str]) {
-    let dir = scenario(files);
-    for cmd in ["test", "check"] {
-        let o = gwlab(&[cmd, dir.path().to_str().unwrap()]);
-        let all = text(&o);
-        assert_eq!(o.status.code(), Some(2), "{cmd}: {all}");
-        for n in needles {
-            assert!(all.contains(n), "{cmd}: expected {n:?} in:\n{all}");
-        }
-    }
 }
 
 #[test]

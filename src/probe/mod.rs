@@ -190,7 +190,12 @@ async fn sample_split(
             last = obs;
         }
     }
-    let verdict = split::judge(weights, &counts);
+    let rule = split::Rule {
+        weights,
+        tolerance: probe.tolerance,
+        auto: probe.auto.as_ref(),
+    };
+    let verdict = split::judge(rule, &counts);
     let mut result = first_bad.unwrap_or(ProbeResult::of_try(sent, vec![], None, last));
     result.passed = result.passed && verdict.passed;
     result.split = Some(verdict);

@@ -92,14 +92,16 @@ pub fn scenario_lines(s: &ScenarioReport) -> Vec<String> {
         }
         out.push(format!("     diagnostics: {}", d.bundle.display()));
     }
-    for c in s.failures() {
+    // Failed checks, and every split probe: a passing split says what it
+    // could have detected, since "passed" alone does not.
+    for c in s.checks.iter().filter(|c| !c.passed || c.power.is_some()) {
         let step = c
             .step
             .as_ref()
             .map(|s| format!("[{s}] "))
             .unwrap_or_default();
         out.push(format!("     {step}{}: {}", kind_word(c.kind), c.name));
-        for f in &c.failure {
+        for f in c.failure.iter().chain(&c.power) {
             out.push(format!("       {f}"));
         }
     }
@@ -154,4 +156,29 @@ pub fn summary(report: &RunReport) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{scenario_of, split_check};
+    use super::*;
+
+    #[test]
+    fn a_passing_split_states_its_power() {
+        let lines = scenario_lines(&scenario_of(vec![split_check(true)]));
+        assert_eq!(lines[0], "PASS canary (0.00s)");
+        assert_eq!(lines[1], "     probe: canary split");
+        assert!(
+            lines[2].starts_with("       400 samples: a deviation of 8.0 points"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn a_failing_split_states_its_power_after_the_failure() {
+        let lines = scenario_lines(&scenario_of(vec![split_check(false)]));
+        assert_eq!(lines[0], "FAIL canary (0.00s)");
+        assert_eq!(lines[2], "       split: the counts do not fit the weights");
+        assert!(lines[3].contains("would have been caught"), "{lines:?}");
+    }
 }

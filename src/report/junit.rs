@@ -118,21 +118,29 @@ fn testcase(x: &mut String, classname: &str, c: &CheckReport) {
         escape(&case),
         c.duration.as_secs_f64()
     );
-    if c.passed {
+    if c.passed && c.power.is_none() {
         let _ = writeln!(x, "/>");
         return;
     }
-    let first = c
-        .failure
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "failed".into());
-    let _ = writeln!(
-        x,
-        ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>",
-        escape(&first),
-        escape(&c.failure.join("\n"))
-    );
+    let _ = writeln!(x, ">");
+    if !c.passed {
+        let first = c
+            .failure
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "failed".into());
+        let _ = writeln!(
+            x,
+            "      <failure message=\"{}\">{}</failure>",
+            escape(&first),
+            escape(&c.failure.join("\n"))
+        );
+    }
+    // A split's power is no failure: it goes where test output goes.
+    if let Some(power) = &c.power {
+        let _ = writeln!(x, "      <system-out>{}</system-out>", escape(power));
+    }
+    let _ = writeln!(x, "    </testcase>");
 }
 
 fn kind(k: super::CheckKind) -> &'static str {
@@ -146,6 +154,42 @@ fn kind(k: super::CheckKind) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{scenario_of, split_check};
+    use super::*;
+
+    fn junit_of(checks: Vec<CheckReport>) -> String {
+        render(&RunReport {
+            target: "embedded".into(),
+            run_id: "r".into(),
+            scenarios: vec![scenario_of(checks)],
+            duration: std::time::Duration::ZERO,
+            require_features: false,
+        })
+    }
+
+    #[test]
+    fn a_split_testcase_carries_its_power_in_system_out() {
+        for passed in [true, false] {
+            let xml = junit_of(vec![split_check(passed)]);
+            let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+            let case = doc
+                .descendants()
+                .find(|n| n.has_tag_name("testcase"))
+                .unwrap();
+            let out = case
+                .children()
+                .find(|n| n.has_tag_name("system-out"))
+                .and_then(|n| n.text())
+                .unwrap_or_default();
+            assert!(
+                out.starts_with("400 samples: a deviation of 8.0 points"),
+                "{xml}"
+            );
+            let failed = case.children().any(|n| n.has_tag_name("failure"));
+            assert_eq!(failed, !passed, "{xml}");
+        }
+    }
+
     #[test]
     fn escapes_markup_and_control_characters() {
         assert_eq!(

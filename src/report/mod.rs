@@ -54,6 +54,11 @@ pub struct CheckReport {
     /// Data about the check (the last response, split counts...), for JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<serde_json::Value>,
+    /// Split probes: what the judgement could have detected, in a sentence
+    /// ("400 samples: a deviation of 8.0 points or more would have been
+    /// caught with 95 % probability"); its figures are in `detail.split.power`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -122,6 +127,7 @@ impl CheckReport {
             duration,
             failure: vec![why],
             detail: None,
+            power: None,
         }
     }
 }
@@ -175,5 +181,46 @@ mod secs {
 
     pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// A probe check of a split, passed or failed, with its power statement.
+    pub fn split_check(passed: bool) -> CheckReport {
+        CheckReport {
+            kind: CheckKind::Probe,
+            name: "canary split".into(),
+            step: None,
+            passed,
+            duration: Duration::ZERO,
+            failure: if passed {
+                vec![]
+            } else {
+                vec!["split: the counts do not fit the weights".into()]
+            },
+            detail: None,
+            power: Some("400 samples: a deviation of 8.0 points or more would have been caught with 95 % probability".into()),
+        }
+    }
+
+    pub fn scenario_of(checks: Vec<CheckReport>) -> ScenarioReport {
+        let verdict = if checks.iter().all(|c| c.passed) {
+            Verdict::Passed
+        } else {
+            Verdict::Failed
+        };
+        ScenarioReport {
+            name: "canary".into(),
+            dir: "scenarios/canary".into(),
+            verdict,
+            namespace: None,
+            duration: Duration::ZERO,
+            missing_features: vec![],
+            checks,
+            diagnosis: None,
+        }
     }
 }

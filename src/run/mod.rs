@@ -270,6 +270,7 @@ impl Runner<'_> {
             duration: t0.elapsed(),
             failure,
             detail: None,
+            power: None,
         });
     }
 
@@ -370,6 +371,7 @@ impl Runner<'_> {
             duration: t0.elapsed(),
             failure,
             detail,
+            power: None,
         }
     }
 
@@ -383,7 +385,7 @@ impl Runner<'_> {
         let t0 = Instant::now();
         let gw = ctx.deployment.gateway(p.gateway.as_deref());
         let at = format!("at {}:{}", ctx.scenario.file.display(), p.line);
-        let report = |passed, failure, detail| CheckReport {
+        let report = |passed, failure, detail, power| CheckReport {
             kind: CheckKind::Probe,
             name: p.name.clone(),
             step: step.name.clone(),
@@ -391,6 +393,7 @@ impl Runner<'_> {
             duration: t0.elapsed(),
             failure,
             detail,
+            power,
         };
         let addr = match target.gateway_address(&gw, p.port()).await {
             Ok(a) => a,
@@ -398,6 +401,7 @@ impl Runner<'_> {
                 return report(
                     false,
                     vec![format!("{} {}: {e}", p.method, p.url), at],
+                    None,
                     None,
                 );
             }
@@ -420,7 +424,8 @@ impl Runner<'_> {
             failure.push(at);
         }
         let detail = serde_json::to_value(&result).ok();
-        report(result.passed, failure, detail)
+        let power = result.split.as_ref().map(|s| s.power.statement.clone());
+        report(result.passed, failure, detail, power)
     }
 }
 

@@ -10,6 +10,7 @@ use serde_saphyr::Spanned;
 use super::types::*;
 use super::*;
 use crate::diag::Diagnostic;
+use crate::stats::{self, AutoSamples};
 
 const ROUTE_KINDS: &[&str] = &["HTTPRoute", "GRPCRoute"];
 const CONDITION_KINDS: &[&str] = &["GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute"];
@@ -225,14 +226,7 @@ fn probe(item: &mut Item<'_>, spec: &ProbeSpec) -> Option<Probe> {
         item.err("request.tls", "`tls` applies to https:// URLs only");
     }
     check_expect(item, expect);
-    if spec.samples == Some(0) {
-        item.err("samples", "samples must be at least 1");
-    }
-    let samples = if expect.split.is_some() {
-        spec.samples.unwrap_or(DEFAULT_SPLIT_SAMPLES)
-    } else {
-        spec.samples.unwrap_or(1)
-    };
+    let sampling = sampling(item, spec, expect);
     let name = spec
         .name
         .clone()
@@ -244,9 +238,82 @@ fn probe(item: &mut Item<'_>, spec: &ProbeSpec) -> Option<Probe> {
         request: spec.request.clone(),
         url,
         method,
-        samples,
+        samples: sampling.samples,
+        tolerance: sampling.tolerance,
+        auto: sampling.auto,
         expect: expect.clone(),
     })
+}
+
+/// How many requests a probe sends, and how a split judges them.
+struct Sampling {
+    samples: u32,
+    tolerance: Option<f64>,
+    auto: Option<AutoSamples>,
+}
+
+/// `samples` and `tolerance`: a count, or `auto` for a split (sized from its
+/// weights and tolerance); a tolerance only on a split, in points above 0 and
+/// below 100.
+fn sampling(item: &mut Item<'_>, spec: &ProbeSpec, expect: &ExpectSpec) -> Sampling {
+    let split = expect.split.as_ref();
+    let tolerance = match (spec.tolerance, split) {
+        (None, _) => None,
+        (Some(_), None) => {
+            item.push(
+                "tolerance",
+                "`tolerance` applies to probes with `expect.split`",
+                Some("it says how many percentage points each backend's share may be off its weight; remove it here"),
+            );
+            None
+        }
+        (Some(t), Some(_)) if t > 0.0 && t < 100.0 => Some(t),
+        (Some(t), Some(_)) => {
+            item.push(
+                "tolerance",
+                format!("tolerance {t} is not a number of percentage points above 0 and below 100"),
+                Some("write how far each share may be off its weight, e.g. `tolerance: 5`"),
+            );
+            None
+        }
+    };
+    let mut auto = None;
+    let samples = match (spec.samples, split) {
+        (Some(Samples::Count(0)), _) => {
+            item.err("samples", "samples must be at least 1");
+            1
+        }
+        (Some(Samples::Count(n)), _) => n,
+        (Some(Samples::Auto), None) => {
+            item.push(
+                "samples",
+                "`samples: auto` sizes the sample of a `split`; this probe has none",
+                Some(
+                    "give a number of consecutive passes, e.g. `samples: 3`, or add `expect.split`",
+                ),
+            );
+            1
+        }
+        (Some(Samples::Auto), Some(weights)) => {
+            let positive: Vec<u32> = weights.values().copied().filter(|w| *w > 0).collect();
+            if positive.is_empty() {
+                // `check_expect` has said so; there is nothing to size.
+                DEFAULT_SPLIT_SAMPLES
+            } else {
+                let a =
+                    stats::auto_samples(&stats::shares(&positive), tolerance.map(|t| t / 100.0));
+                auto = Some(a);
+                a.samples
+            }
+        }
+        (None, Some(_)) => DEFAULT_SPLIT_SAMPLES,
+        (None, None) => 1,
+    };
+    Sampling {
+        samples,
+        tolerance,
+        auto,
+    }
 }
 
 /// The probe's URL: http or https, with a host.

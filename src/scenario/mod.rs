@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::manifest::Manifest;
-pub use types::{ConditionSpec, ConditionStatus, ExpectSpec, RequestSpec};
+pub use types::{ConditionSpec, ConditionStatus, ExpectSpec, RequestSpec, Samples};
 
 pub const DEFAULT_BACKEND_PORT: u16 = 8080;
 pub const DEFAULT_SPLIT_SAMPLES: u32 = 200;
@@ -121,8 +121,14 @@ pub struct Probe {
     pub request: RequestSpec,
     pub url: url::Url,
     pub method: String,
-    /// Requests per sample: 1 for plain probes, `samples` for `split` probes.
+    /// Requests per sample for `split` probes (`samples`, or what `auto`
+    /// computed); for other probes the consecutive passes asked for (default 1).
     pub samples: u32,
+    /// Split probes: percentage points each share may be off its weight;
+    /// `None`: the exact test.
+    pub tolerance: Option<f64>,
+    /// Split probes with `samples: auto`: what it computed.
+    pub auto: Option<crate::stats::AutoSamples>,
     pub expect: ExpectSpec,
 }
 

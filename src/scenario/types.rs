@@ -118,8 +118,50 @@ pub struct ProbeSpec {
     pub name: Option<String>,
     pub gateway: Option<String>,
     pub request: RequestSpec,
-    pub samples: Option<u32>,
+    pub samples: Option<Samples>,
+    /// Split probes: percentage points each share may be off its weight.
+    pub tolerance: Option<f64>,
     pub expect: Option<ExpectSpec>,
+}
+
+/// A probe's `samples`: a number, or `auto` (a split sample sized by gwlab).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Samples {
+    Count(u32),
+    Auto,
+}
+
+impl<'de> Deserialize<'de> for Samples {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Samples;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number of requests or `auto`")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Samples, E> {
+                u32::try_from(v)
+                    .map(Samples::Count)
+                    .map_err(|_| E::custom(format!("samples {v} is more than gwlab can send")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Samples, E> {
+                u64::try_from(v)
+                    .map_err(|_| {
+                        E::custom(format!("samples {v} must be a positive number or `auto`"))
+                    })
+                    .and_then(|v| self.visit_u64(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Samples, E> {
+                match v {
+                    "auto" => Ok(Samples::Auto),
+                    other => Err(E::custom(format!(
+                        "samples `{other}` must be a number of requests or `auto`"
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -24,3 +24,26 @@ pub fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// A scenario directory with the given files.
+pub fn scenario_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in files {
+        std::fs::write(dir.path().join(name), body).unwrap();
+    }
+    dir
+}
+
+/// Asserts that `gwlab test` and `gwlab check` both reject the scenario made
+/// of `files` as bad input (exit 2), saying each of `needles`.
+pub fn assert_bad_input(files: &[(&str, &str)], needles: &[&str]) {
+    let dir = scenario_dir(files);
+    for cmd in ["test", "check"] {
+        let o = gwlab(&[cmd, dir.path().to_str().unwrap()]);
+        let all = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {all}");
+        for n in needles {
+            assert!(all.contains(n), "{cmd}: expected {n:?} in:\n{all}");
+        }
+    }
+}
