@@ -164,7 +164,54 @@ mod tests {
             scenarios: vec![scenario_of(checks)],
             duration: std::time::Duration::ZERO,
             require_features: false,
+            interrupted: false,
+            still_deleting: vec![],
         })
+    }
+
+    #[test]
+    fn every_mix_of_verdicts_is_xml_and_scenarios_that_did_not_run_are_skipped() {
+        let passed = scenario_of(vec![split_check(true)]);
+        let failed = scenario_of(vec![split_check(false)]);
+        let not_run = |verdict, missing: &[&str]| ScenarioReport {
+            verdict,
+            checks: vec![],
+            missing_features: missing.iter().map(|s| s.to_string()).collect(),
+            ..scenario_of(vec![])
+        };
+        let xml = render(&RunReport {
+            target: "cluster".into(),
+            run_id: "r".into(),
+            scenarios: vec![
+                passed,
+                not_run(Verdict::Unsupported, &["HTTPRouteSchemeRedirect"]),
+                failed,
+                not_run(Verdict::Interrupted, &[]),
+            ],
+            duration: std::time::Duration::ZERO,
+            require_features: false,
+            interrupted: true,
+            still_deleting: vec![],
+        });
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        let suites: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("testsuite"))
+            .collect();
+        assert_eq!(suites.len(), 4);
+        let skipped: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("skipped"))
+            .filter_map(|n| n.attribute("message"))
+            .collect();
+        assert_eq!(
+            skipped,
+            vec![
+                "unsupported: the target lacks HTTPRouteSchemeRedirect",
+                "not run: the run was interrupted (Ctrl-C)"
+            ]
+        );
+        assert_eq!(doc.root_element().attribute("skipped"), Some("2"));
     }
 
     #[test]

@@ -221,6 +221,7 @@ pub(crate) mod test_support {
             missing_features: vec![],
             checks,
             diagnosis: None,
+            phases: None,
         }
     }
 }
