@@ -319,6 +319,58 @@ async fn host_network_pending_pods_are_named_with_the_scheduler_event() {
     );
 }
 
+/// The same proxy run by a DaemonSet (a state the real server cannot be made
+/// to show without a scheduler that sets DaemonSet pods' nodes): its pod
+/// finds the node's ports held by something else.
+#[tokio::test]
+async fn a_host_network_daemon_set_pending_on_its_ports_is_named() {
+    let (client, state) = fake_api::fake();
+    healthy(&state);
+    let mut ds = kong_deployment();
+    ds["kind"] = json!("DaemonSet");
+    ds["spec"]["template"]["spec"]["hostNetwork"] = json!(true);
+    ds["spec"].as_object_mut().unwrap().remove("strategy");
+    state
+        .lock()
+        .unwrap()
+        .objects
+        .remove("/apis/apps/v1/namespaces/kong-system/deployments/kong");
+    seed(
+        &state,
+        "/apis/apps/v1/namespaces/kong-system/daemonsets/kong",
+        ds,
+    );
+    seed(
+        &state,
+        "/api/v1/namespaces/kong-system/pods/kong-ds-xk2p9",
+        pod(
+            "kong-ds-xk2p9",
+            "Pending",
+            json!({"waiting": {"reason": "ContainerCreating"}}),
+            0,
+        ),
+    );
+    seed(
+        &state,
+        "/api/v1/namespaces/kong-system/events/kong-ds-xk2p9.1",
+        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "kong-ds-xk2p9.1", "namespace": "kong-system"},
+        "involvedObject": {"kind": "Pod", "name": "kong-ds-xk2p9", "namespace": "kong-system"}, "reason": "FailedScheduling", "type": "Warning",
+        "message": "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports."}),
+    );
+    let f = findings(&state, client).await;
+    assert_eq!(ids(&f), vec!["kong-hostnetwork-port-conflict"], "{f:#?}");
+    assert!(
+        f[0].evidence[0]
+            .starts_with("DaemonSet kong-system/kong: hostNetwork: true, strategy RollingUpdate"),
+        "{f:#?}"
+    );
+    assert!(
+        f[0].problem.contains("something on the node holds them"),
+        "{f:#?}"
+    );
+    assert!(f[0].fix.join("\n").contains("ss -ltnp"), "{f:#?}");
+}
+
 #[tokio::test]
 async fn route_problems_are_translated_into_changes() {
     let (client, state) = fake_api::fake();
@@ -471,4 +523,162 @@ async fn machine_checks_on_this_engine() {
     if let Some(images) = findings.iter().find(|f| f.id == "images-missing") {
         assert!(images.fix[0].contains("gwlab pull"));
     }
+}
+
+/// The three field failures of the seed story, built in a real API server (no kubelet, no scheduler: Pods stay
+/// Pending as unscheduled Pods do, and the test writes the statuses and events
+/// a kubelet and a scheduler would). Logs cannot be read there, so the
+/// findings stand on specs, statuses and events alone; the log evidence is
+/// covered by the tests above. One test, one state after another, because
+/// `doctor` reads the whole cluster.
+#[tokio::test]
+async fn the_field_failures_are_named_first_on_a_real_api_server() {
+    use common::envtest::apply_as;
+    use kube::api::{Api, Patch, PatchParams, PostParams};
+    let Some(env) = common::envtest::get() else {
+        return;
+    };
+    let client = env.client().await;
+    common::envtest::install_gateway_api(&client).await;
+    let kong = gwlab::lab::addons::kong_manifests();
+    for obj in &kong {
+        apply_as(&client, "helm", obj.clone()).await;
+    }
+    let findings_now = || async {
+        let facts = gather(&client).await.expect("a real server answers");
+        let (found, checks) = analyze(&facts, None);
+        let found = doctor::order(found);
+        eprintln!("{}", doctor::render_text(&found, &checks));
+        found
+    };
+    let original = |kind: &str| kong.iter().find(|o| o["kind"] == kind).cloned().unwrap();
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(client.clone(), "kong-system");
+    // Pods of the Deployment's current template, once the controllers made them.
+    let pods_now = |hash_of: &'static str| {
+        let pods = pods.clone();
+        async move {
+            for _ in 0..100 {
+                let list = pods.list(&Default::default()).await.unwrap();
+                let named: Vec<String> = list
+                    .items
+                    .iter()
+                    .filter(|p| serde_json::to_string(&p.spec).unwrap().contains(hash_of))
+                    .filter_map(|p| p.metadata.name.clone())
+                    .collect();
+                if !named.is_empty() {
+                    return named;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("no pod with {hash_of}");
+        }
+    };
+    let event = |pod: &str, ns: &str, reason: &str, message: &str| {
+        json!({"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": format!("{pod}.{}", reason.to_lowercase()), "namespace": ns},
+            "involvedObject": {"kind": "Pod", "name": pod, "namespace": ns},
+            "reason": reason, "type": "Warning", "message": message})
+    };
+    let events: Api<k8s_openapi::api::core::v1::Event> =
+        Api::namespaced(client.clone(), "kong-system");
+
+    // 1. publish_service names kong-system/kong-kong-proxy; the Service is kong-system/kong-proxy.
+    let mut gw = original("Gateway");
+    gw["metadata"]["annotations"][gwlab::kong::PUBLISH_ANNOTATION] =
+        json!("kong-system/kong-kong-proxy");
+    apply_as(&client, "helm", gw).await;
+    let f = findings_now().await;
+    assert_eq!(f[0].id, "kong-publish-service-mismatch", "{f:#?}");
+    let e = f[0].evidence.join("\n");
+    assert!(
+        e.contains("konghq.com/publish-service: kong-system/kong-kong-proxy"),
+        "{e}"
+    );
+    assert!(
+        e.contains("CONTROLLER_PUBLISH_SERVICE=kong-system/kong-proxy"),
+        "{e}"
+    );
+    // The CRD's default status, as the API server wrote it: no controller took the Gateway.
+    assert!(
+        e.contains("Programmed=Unknown (Pending: Waiting for controller)"),
+        "{e}"
+    );
+    apply_as(&client, "helm", original("Gateway")).await;
+
+    // 2. Gateway=true in the controller's feature gates: KIC 3 exits at start.
+    let mut d = original("Deployment");
+    let kic = d["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["name"] == "ingress-controller")
+        .unwrap();
+    kic["env"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "CONTROLLER_FEATURE_GATES", "value": "Gateway=true"}));
+    apply_as(&client, "helm", d).await;
+    for pod in pods_now("Gateway=true").await {
+        let status = json!({"status": {"phase": "Running", "containerStatuses": [
+            {"name": "ingress-controller", "ready": false, "restartCount": 7, "image": "kong/kubernetes-ingress-controller:3.4", "imageID": "",
+             "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}}}]}});
+        pods.patch_status(&pod, &PatchParams::default(), &Patch::Merge(&status))
+            .await
+            .unwrap();
+    }
+    let f = findings_now().await;
+    assert_eq!(f[0].id, "kic-invalid-feature-gate", "{f:#?}");
+    let e = f[0].evidence.join("\n");
+    assert!(
+        e.contains("CONTROLLER_FEATURE_GATES=\"Gateway=true\""),
+        "{e}"
+    );
+    assert!(e.contains("CrashLoopBackOff, 7 restarts"), "{e}");
+
+    // Back to a clean Deployment: the crash-looping pods go with it.
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), "kong-system");
+    deployments
+        .delete("kong", &kube::api::DeleteParams::foreground())
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        let gone = deployments.get_opt("kong").await.unwrap().is_none()
+            && pods
+                .list(&Default::default())
+                .await
+                .unwrap()
+                .items
+                .is_empty();
+        if gone {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // 3. The proxy on hostNetwork: the rolling update's new pod is Pending on its ports.
+    apply_as(&client, "helm", original("Deployment")).await;
+    let mut d = original("Deployment");
+    d["spec"]["template"]["spec"]["hostNetwork"] = json!(true);
+    apply_as(&client, "helm", d).await;
+    let pending = pods_now("\"hostNetwork\":true").await;
+    events
+        .create(&PostParams::default(), &serde_json::from_value(event(&pending[0], "kong-system", "FailedScheduling",
+            "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports.")).unwrap())
+        .await
+        .unwrap();
+    let f = findings_now().await;
+    assert_eq!(f[0].id, "kong-hostnetwork-port-conflict", "{f:#?}");
+    let e = f[0].evidence.join("\n");
+    assert!(
+        e.contains("Deployment kong-system/kong: hostNetwork: true, strategy RollingUpdate"),
+        "{e}"
+    );
+    assert!(e.contains("didn't have free ports"), "{e}");
+    assert!(
+        e.contains(&format!("Pending: {}", pending[0])) || e.contains("Pending: "),
+        "{e}"
+    );
+    assert!(f[0].fix.join("\n").contains("Recreate"));
+    apply_as(&client, "helm", original("Deployment")).await;
 }

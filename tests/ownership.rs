@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 use common::bin::text;
 use common::envtest::labelled;
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DynamicObject};
 use serde_json::{Value, json};
 
-use common::home::{filled_cache, upstream};
+use common::home::filled_cache;
 
 /// `gwlab ARGS` with its own state, cache and home directories.
 fn gwlab(args: &[&str], home: &Path) -> Output {
@@ -58,16 +58,9 @@ fn api(
 }
 
 /// Applies an object as a user would with `kubectl apply --server-side`.
+/// Applies an object as a user would with `kubectl apply --server-side`.
 async fn user_apply(client: &kube::Client, obj: Value) -> DynamicObject {
-    let id = gwlab::lab::apply::identity(&obj);
-    api(client, &id.api_version, &id.kind, id.namespace.as_deref())
-        .patch(
-            &id.name,
-            &PatchParams::apply("kubectl").force(),
-            &Patch::Apply(&obj),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{}: {e}", id.name))
+    common::envtest::apply_as(client, "kubectl", obj).await
 }
 
 async fn get(
@@ -110,30 +103,7 @@ fn rv(o: &DynamicObject) -> String {
 
 /// The Gateway API CRDs as a platform team would have them: same bundle, not gwlab's.
 async fn user_installs_gateway_api(client: &kube::Client) {
-    let dir = upstream().join("gateway-api-v1.2.1");
-    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-        let p = entry.path();
-        if p.extension().is_some_and(|e| e == "yaml") {
-            let text = std::fs::read_to_string(&p).unwrap();
-            for doc in gwlab::lab::apply::documents(&text, "crd").unwrap() {
-                user_apply(client, doc).await;
-            }
-        }
-    }
-    for name in [
-        "gatewayclasses",
-        "gateways",
-        "httproutes",
-        "referencegrants",
-    ] {
-        gwlab::lab::wait::crd_established(
-            client,
-            &format!("{name}.gateway.networking.k8s.io"),
-            std::time::Duration::from_secs(30),
-        )
-        .await
-        .unwrap();
-    }
+    common::envtest::install_gateway_api(client).await
 }
 
 fn helm_kong() -> Vec<Value> {

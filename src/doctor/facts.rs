@@ -6,7 +6,7 @@
 
 use std::fmt::Debug;
 
-use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use k8s_openapi::api::core::v1::{Event, Pod, Service};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::Client;
@@ -37,12 +37,16 @@ pub enum GatherError {
     },
 }
 
-/// One Kong Ingress Controller found on the cluster.
+/// One Kong Ingress Controller found on the cluster, run by a Deployment or a
+/// DaemonSet.
 #[derive(Debug, Clone, Default)]
 pub struct Kic {
+    /// `Deployment` or `DaemonSet`.
+    pub kind: String,
     pub namespace: String,
     pub name: String,
-    pub deployment: Value,
+    /// The Deployment or DaemonSet, whole.
+    pub workload: Value,
     pub pods: Vec<Value>,
     /// Events about its pods.
     pub events: Vec<Value>,
@@ -184,7 +188,8 @@ async fn gateway_crds(client: &Client) -> Result<Vec<Crd>, GatherError> {
         .collect())
 }
 
-/// The MetalLB controller and every Kong Ingress Controller Deployment.
+/// The MetalLB controller and every Kong Ingress Controller, whether a
+/// Deployment or a DaemonSet runs it.
 async fn gather_deployments(client: &Client, f: &mut Facts) -> Result<(), GatherError> {
     let deployments: Api<Deployment> = Api::all(client.clone());
     for d in list_served(&deployments, &ListParams::default(), "Deployments").await? {
@@ -195,48 +200,57 @@ async fn gather_deployments(client: &Client, f: &mut Facts) -> Result<(), Gather
             f.metallb_controller = Some(dj.clone());
         }
         if kic_container(&dj).is_some() {
-            f.kics.push(gather_kic(client, &d, dj).await?);
+            f.kics.push(gather_kic(client, "Deployment", dj).await?);
+        }
+    }
+    let daemon_sets: Api<DaemonSet> = Api::all(client.clone());
+    for d in list_served(&daemon_sets, &ListParams::default(), "DaemonSets").await? {
+        let dj = json(&d);
+        if kic_container(&dj).is_some() {
+            f.kics.push(gather_kic(client, "DaemonSet", dj).await?);
         }
     }
     Ok(())
 }
 
-/// One controller Deployment's settings, pods, their events and the controller's log.
-async fn gather_kic(client: &Client, d: &Deployment, dj: Value) -> Result<Kic, GatherError> {
-    let ns = d.metadata.namespace.clone().unwrap_or_default();
-    let name = d.metadata.name.clone().unwrap_or_default();
+/// One controller workload's settings, pods, their events and the controller's log.
+async fn gather_kic(client: &Client, kind: &str, dj: Value) -> Result<Kic, GatherError> {
+    let text = |p: &str| {
+        dj.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (ns, name) = (text("/metadata/namespace"), text("/metadata/name"));
     let container = kic_container(&dj).cloned().unwrap_or_default();
     let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
-    let params = ListParams::default().labels(&selector(d));
-    let pod_list = list_served(
-        &pods,
-        &params,
-        &format!("the pods of Deployment {ns}/{name}"),
-    )
-    .await?;
+    let params = ListParams::default().labels(&selector(&dj));
+    let pod_list = list_served(&pods, &params, &format!("the pods of {kind} {ns}/{name}")).await?;
     let container_name = container["name"].as_str().unwrap_or_default();
     let log = controller_log(&pods, &pod_list, container_name).await;
     let events = pod_events(client, &ns, &pod_list).await?;
     Ok(Kic {
         publish_service: setting(&container, kong::PUBLISH_SERVICE_ENV),
         feature_gates: setting(&container, kong::FEATURE_GATES_ENV),
+        kind: kind.to_string(),
         namespace: ns,
         name,
-        deployment: dj,
+        workload: dj,
         pods: pod_list.iter().map(json).collect(),
         events,
         log,
     })
 }
 
-/// A Deployment's label selector, as a list query writes it.
-fn selector(d: &Deployment) -> String {
-    d.spec
-        .as_ref()
-        .and_then(|s| s.selector.match_labels.clone())
-        .unwrap_or_default()
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
+/// A workload's label selector (`spec.selector.matchLabels`), as a list
+/// query writes it.
+fn selector(workload: &Value) -> String {
+    workload
+        .pointer("/spec/selector/matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
         .collect::<Vec<_>>()
         .join(",")
 }

@@ -1,4 +1,4 @@
-//! The Kong Ingress Controller's Deployments: feature gates KIC does not know,
+//! The Kong Ingress Controller's Deployments and DaemonSets: feature gates KIC does not know,
 //! hostNetwork pods stuck behind their own host ports, a Gateway annotation
 //! naming another publish service, and crash loops of any other cause.
 
@@ -13,7 +13,7 @@ const INVALID_GATE: &str = "kic-invalid-feature-gate";
 
 pub(super) fn check(f: &Facts, out: &mut Vec<Finding>, checks: &mut Vec<String>) {
     for kic in &f.kics {
-        let at = format!("Deployment {}/{}", kic.namespace, kic.name);
+        let at = format!("{} {}/{}", kic.kind, kic.namespace, kic.name);
         checks.push(format!("Kong Ingress Controller {at}"));
         out.extend(invalid_gate(kic, &at));
         out.extend(host_network(kic, &at));
@@ -79,9 +79,11 @@ fn waiting_containers(kic: &Kic) -> Vec<String> {
     lines
 }
 
-/// hostNetwork with a rolling update: the new pod waits for the old one's ports.
+/// hostNetwork pods Pending for want of their host ports: a Deployment's new
+/// pod waits for the old one's ports during a rolling update; a DaemonSet's
+/// pod finds them held by something else on its node.
 fn host_network(kic: &Kic, at: &str) -> Option<Finding> {
-    let spec = &kic.deployment["spec"];
+    let spec = &kic.workload["spec"];
     if spec["template"]["spec"]["hostNetwork"].as_bool() != Some(true) {
         return None;
     }
@@ -100,8 +102,19 @@ fn host_network(kic: &Kic, at: &str) -> Option<Finding> {
     if no_ports.is_none() && pending.is_empty() {
         return None;
     }
-    let strategy = spec["strategy"]["type"].as_str().unwrap_or("RollingUpdate");
-    let mut fnd = Finding::new("kong-hostnetwork-port-conflict", Layer::Scheduling, "Kong pods are Pending: with hostNetwork, the new pod of a rolling update needs the host ports the old pod still holds")
+    let daemon_set = kic.kind == "DaemonSet";
+    let strategy = if daemon_set {
+        spec["updateStrategy"]["type"].as_str()
+    } else {
+        spec["strategy"]["type"].as_str()
+    }
+    .unwrap_or("RollingUpdate");
+    let summary = if daemon_set {
+        "Kong pods are Pending: with hostNetwork, each pod needs its node's ports 80/443 (and the proxy's others), and something on the node holds them"
+    } else {
+        "Kong pods are Pending: with hostNetwork, the new pod of a rolling update needs the host ports the old pod still holds"
+    };
+    let mut fnd = Finding::new("kong-hostnetwork-port-conflict", Layer::Scheduling, summary)
         .evidence(format!("{at}: hostNetwork: true, strategy {strategy}"));
     if let Some(e) = no_ports {
         fnd = fnd.evidence(format!(
@@ -113,10 +126,15 @@ fn host_network(kic: &Kic, at: &str) -> Option<Finding> {
     if !pending.is_empty() {
         fnd = fnd.evidence(format!("Pending: {}", pending.join(", ")));
     }
-    Some(
-        fnd.fix(format!("unblock now: delete the old pod so the new one can bind the ports (`kubectl -n {} delete pod <the running kong pod>`), or set `strategy: {{type: Recreate}}`", kic.namespace))
-            .fix("lasting fix: drop hostNetwork and expose the proxy through a LoadBalancer Service (MetalLB on a local cluster, as `gwlab up` does), so updates never wait on host ports"),
-    )
+    let unblock = if daemon_set {
+        "unblock now: find what holds the ports on the node (another proxy on hostNetwork, k3s's ServiceLB or Traefik, a host process: `ss -ltnp` on the node) and stop it".to_string()
+    } else {
+        format!(
+            "unblock now: delete the old pod so the new one can bind the ports (`kubectl -n {} delete pod <the running kong pod>`), or set `strategy: {{type: Recreate}}`",
+            kic.namespace
+        )
+    };
+    Some(fnd.fix(unblock).fix("lasting fix: drop hostNetwork and expose the proxy through a LoadBalancer Service (MetalLB on a local cluster, as `gwlab up` does), so updates never wait on host ports"))
 }
 
 /// Gateways whose publish-service annotation names another Service than the
@@ -180,7 +198,13 @@ fn crash_loop(kic: &Kic, at: &str) -> Finding {
     )
     .evidence(format!("last log lines: {}", last.join(" | ")))
     .fix(format!(
-        "read `kubectl -n {} logs deploy/{} --previous` for the cause",
-        kic.namespace, kic.name
+        "read `kubectl -n {} logs {}/{} --previous` for the cause",
+        kic.namespace,
+        if kic.kind == "DaemonSet" {
+            "ds"
+        } else {
+            "deploy"
+        },
+        kic.name
     ))
 }

@@ -93,6 +93,58 @@ pub fn assert_untouched(
     );
 }
 
+/// Applies an object server-side as field manager `manager`, forcing, as
+/// `kubectl apply --server-side --force-conflicts` or Helm would.
+pub async fn apply_as(
+    client: &kube::Client,
+    manager: &str,
+    obj: serde_json::Value,
+) -> kube::api::DynamicObject {
+    use kube::api::{Api, Patch, PatchParams};
+    let id = gwlab::lab::apply::identity(&obj);
+    let (ar, namespaced) = gwlab::kinds::resource(&id.api_version, &id.kind).expect("a known kind");
+    let api: Api<kube::api::DynamicObject> = match (namespaced, id.namespace.as_deref()) {
+        (true, Some(ns)) => Api::namespaced_with(client.clone(), ns, &ar),
+        _ => Api::all_with(client.clone(), &ar),
+    };
+    api.patch(
+        &id.name,
+        &PatchParams::apply(manager).force(),
+        &Patch::Apply(&obj),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{} {}: {e}", id.kind, id.name))
+}
+
+/// The Gateway API v1.2.1 CRDs from the upstream files beside the
+/// repository, applied as a user would, and Established.
+pub async fn install_gateway_api(client: &kube::Client) {
+    let dir = super::home::upstream().join("gateway-api-v1.2.1");
+    for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            for doc in gwlab::lab::apply::documents(&text, "crd").unwrap() {
+                apply_as(client, "kubectl", doc).await;
+            }
+        }
+    }
+    for name in [
+        "gatewayclasses",
+        "gateways",
+        "httproutes",
+        "referencegrants",
+    ] {
+        gwlab::lab::wait::crd_established(
+            client,
+            &format!("{name}.gateway.networking.k8s.io"),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    }
+}
+
 /// `Kind name` of every object of gwlab's kinds that carries the labels of
 /// `selector`, in every namespace.
 pub async fn labelled(client: &kube::Client, selector: &str) -> Vec<String> {
