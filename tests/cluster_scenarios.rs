@@ -11,6 +11,19 @@ use common::bin::text;
 use common::home::command;
 use common::lab::{Lab, lab};
 
+/// `test scenarios/ --gateway-address GATEWAY EXTRA...`: every repository
+/// scenario, probes to the stand-in's data plane.
+fn test_args<'a>(gateway: &'a str, extra: &[&'a str]) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "test".into(),
+        scenarios(),
+        "--gateway-address".into(),
+        gateway.into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
 fn scenarios() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
@@ -34,16 +47,15 @@ async fn every_scenario_runs_on_the_lab_and_leaves_nothing() {
     let bundles = lab.home.path().join("bundles");
     let gateway = lab.standin.gateway_address();
     // No --target and no --kubeconfig: the lab that `gwlab up` made is chosen.
-    let o = lab.gwlab(&[
-        "test",
-        &scenarios(),
-        "--gateway-address",
+    let o = lab.gwlab(&test_args(
         &gateway,
-        "--json",
-        report.to_str().unwrap(),
-        "--diagnostics",
-        bundles.to_str().unwrap(),
-    ]);
+        &[
+            "--json",
+            report.to_str().unwrap(),
+            "--diagnostics",
+            bundles.to_str().unwrap(),
+        ],
+    ));
     let t = text(&o);
     assert_eq!(o.status.code(), Some(0), "{t}");
     assert!(
@@ -92,7 +104,7 @@ struct Running {
 }
 
 impl Running {
-    fn start(lab: &Lab, args: &[&str]) -> Running {
+    fn start<S: AsRef<std::ffi::OsStr>>(lab: &Lab, args: &[S]) -> Running {
         use std::io::BufRead;
         let mut child = command(args, lab.home.path())
             .stdout(std::process::Stdio::piped())
@@ -172,13 +184,9 @@ async fn ctrl_c_stops_the_run_reports_the_rest_as_not_run_and_leaves_nothing() {
         dir.path().join("bundles"),
     );
     let gateway = lab.standin.gateway_address();
-    let mut run = Running::start(
-        lab,
+    let args = test_args(
+        &gateway,
         &[
-            "test",
-            &scenarios(),
-            "--gateway-address",
-            &gateway,
             "--json",
             report.to_str().unwrap(),
             "--junit",
@@ -187,6 +195,7 @@ async fn ctrl_c_stops_the_run_reports_the_rest_as_not_run_and_leaves_nothing() {
             bundles.to_str().unwrap(),
         ],
     );
+    let mut run = Running::start(lab, &args);
     run.wait_for("PASS ");
     let t0 = std::time::Instant::now();
     run.interrupt();
@@ -238,7 +247,7 @@ async fn ctrl_c_stops_the_run_reports_the_rest_as_not_run_and_leaves_nothing() {
 
 /// Runs `gwlab ARGS` in the lab's home, printing each output line with the
 /// time since the start; returns the exit code and the lines.
-fn timed(lab: &Lab, args: &[&str]) -> (Option<i32>, Vec<(f64, String)>) {
+fn timed<S: AsRef<std::ffi::OsStr>>(lab: &Lab, args: &[S]) -> (Option<i32>, Vec<(f64, String)>) {
     use std::io::BufRead;
     let t0 = std::time::Instant::now();
     let mut child = command(args, lab.home.path())
@@ -277,14 +286,7 @@ async fn bench_repository_scenarios_on_the_stand_in() {
     let _one = ONE_RUN.lock().await;
     let gateway = lab.standin.gateway_address();
     let report = lab.home.path().join("bench.json");
-    let args = [
-        "test",
-        &scenarios(),
-        "--gateway-address",
-        &gateway,
-        "--json",
-        report.to_str().unwrap(),
-    ];
+    let args = test_args(&gateway, &["--json", report.to_str().unwrap()]);
     let (code, lines) = timed(lab, &args);
     for (t, l) in &lines {
         println!("{t:7.2}s  {l}");

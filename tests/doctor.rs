@@ -158,6 +158,27 @@ fn network() -> gwlab::lab::docker::NetworkInfo {
     }
 }
 
+/// A Kong pod Pending, and the scheduler's event saying its host ports are taken.
+fn pending_on_host_ports(state: &Shared, name: &str) {
+    seed(
+        state,
+        &format!("/api/v1/namespaces/kong-system/pods/{name}"),
+        pod(
+            name,
+            "Pending",
+            json!({"waiting": {"reason": "ContainerCreating"}}),
+            0,
+        ),
+    );
+    seed(
+        state,
+        &format!("/api/v1/namespaces/kong-system/events/{name}.1"),
+        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": format!("{name}.1"), "namespace": "kong-system"},
+        "involvedObject": {"kind": "Pod", "name": name, "namespace": "kong-system"}, "reason": "FailedScheduling", "type": "Warning",
+        "message": "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."}),
+    );
+}
+
 async fn findings(state: &Shared, client: kube::Client) -> Vec<Finding> {
     let _ = state;
     let facts = gather(&client).await.expect("the fake answers");
@@ -283,23 +304,7 @@ async fn host_network_pending_pods_are_named_with_the_scheduler_event() {
         "/apis/apps/v1/namespaces/kong-system/deployments/kong",
         d,
     );
-    seed(
-        &state,
-        "/api/v1/namespaces/kong-system/pods/kong-8c5b-fghij",
-        pod(
-            "kong-8c5b-fghij",
-            "Pending",
-            json!({"waiting": {"reason": "ContainerCreating"}}),
-            0,
-        ),
-    );
-    seed(
-        &state,
-        "/api/v1/namespaces/kong-system/events/kong-8c5b-fghij.1",
-        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "kong-8c5b-fghij.1", "namespace": "kong-system"},
-        "involvedObject": {"kind": "Pod", "name": "kong-8c5b-fghij", "namespace": "kong-system"}, "reason": "FailedScheduling", "type": "Warning",
-        "message": "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."}),
-    );
+    pending_on_host_ports(&state, "kong-8c5b-fghij");
     let f = findings(&state, client).await;
     assert_eq!(ids(&f), vec!["kong-hostnetwork-port-conflict"], "{f:#?}");
     let e = f[0].evidence.join("\n");
@@ -340,23 +345,7 @@ async fn a_host_network_daemon_set_pending_on_its_ports_is_named() {
         "/apis/apps/v1/namespaces/kong-system/daemonsets/kong",
         ds,
     );
-    seed(
-        &state,
-        "/api/v1/namespaces/kong-system/pods/kong-ds-xk2p9",
-        pod(
-            "kong-ds-xk2p9",
-            "Pending",
-            json!({"waiting": {"reason": "ContainerCreating"}}),
-            0,
-        ),
-    );
-    seed(
-        &state,
-        "/api/v1/namespaces/kong-system/events/kong-ds-xk2p9.1",
-        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "kong-ds-xk2p9.1", "namespace": "kong-system"},
-        "involvedObject": {"kind": "Pod", "name": "kong-ds-xk2p9", "namespace": "kong-system"}, "reason": "FailedScheduling", "type": "Warning",
-        "message": "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports."}),
-    );
+    pending_on_host_ports(&state, "kong-ds-xk2p9");
     let f = findings(&state, client).await;
     assert_eq!(ids(&f), vec!["kong-hostnetwork-port-conflict"], "{f:#?}");
     assert!(

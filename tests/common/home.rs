@@ -43,7 +43,7 @@ pub fn filled_cache(root: &Path) -> bool {
 
 /// `gwlab ARGS` living in `home` (state, cache, HOME), plain output, no
 /// environment defaults leaking in.
-pub fn command(args: &[&str], home: &Path) -> Command {
+pub fn command<S: AsRef<std::ffi::OsStr>>(args: &[S], home: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gwlab"));
     c.args(args)
         .env("NO_COLOR", "1")

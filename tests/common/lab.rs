@@ -18,7 +18,7 @@ pub struct Lab {
 }
 
 impl Lab {
-    pub fn gwlab(&self, args: &[&str]) -> Output {
+    pub fn gwlab<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Output {
         command(args, self.home.path())
             .output()
             .expect("gwlab runs")
