@@ -225,8 +225,14 @@ fn probe(item: &mut Item<'_>, spec: &ProbeSpec) -> Option<Probe> {
         item.err("request.tls", "`tls` applies to https:// URLs only");
     }
     check_expect(item, expect);
-    if spec.samples == Some(0) {
-        item.err("samples", "samples must be at least 1");
+    match spec.samples {
+        Some(0) => item.err("samples", "samples must be at least 1"),
+        Some(n) if n > MAX_SAMPLES => item.push(
+            "samples",
+            format!("{n} samples is more than the most a probe sends, {MAX_SAMPLES}"),
+            Some("a split is judged well from a few hundred requests; 200 is the default"),
+        ),
+        _ => {}
     }
     let samples = if expect.split.is_some() {
         spec.samples.unwrap_or(DEFAULT_SPLIT_SAMPLES)
@@ -283,5 +289,30 @@ fn check_expect(item: &mut Item<'_>, expect: &ExpectSpec) {
         if expect.backend.is_some() {
             item.err("expect.backend", "`backend` and `split` cannot both be given: the split says which backends may answer");
         }
+        let mut over = false;
+        for (backend, w) in split {
+            if *w > MAX_SPLIT_WEIGHT {
+                over = true;
+                item.err(
+                    &format!("expect.split.{backend}"),
+                    format!(
+                        "weight {w} is above the largest, {MAX_SPLIT_WEIGHT} (as for a backendRef)"
+                    ),
+                );
+            }
+        }
+        // Each weight is bounded, but not their number: the total is counted in u32.
+        let total: u64 = split.values().map(|w| u64::from(*w)).sum();
+        if !over && total > u64::from(u32::MAX) {
+            item.err(
+                "expect.split",
+                format!("the weights add up to {total}, more than {}", u32::MAX),
+            );
+        }
+    }
+    if let Some(r) = &expect.redirect
+        && r.port == Some(0)
+    {
+        item.err("expect.redirect.port", "port must be 1-65535");
     }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_saphyr::Spanned;
 
+use super::bounds;
 use super::items::{backends, conditions, line, probes};
 use super::types::*;
 use super::*;
@@ -151,6 +152,22 @@ fn build(
     }
 
     let t = raw.timeouts.unwrap_or_default();
+    let timeouts = Timeouts {
+        conditions: bounds::timeout(
+            file,
+            "conditions",
+            t.conditions.as_ref(),
+            DEFAULT_CONDITIONS_TIMEOUT,
+            problems,
+        ),
+        probes: bounds::timeout(
+            file,
+            "probes",
+            t.probes.as_ref(),
+            DEFAULT_PROBES_TIMEOUT,
+            problems,
+        ),
+    };
     Scenario {
         dir: dir.to_path_buf(),
         file: file.to_path_buf(),
@@ -162,10 +179,7 @@ fn build(
         manifests,
         initial,
         steps,
-        timeouts: Timeouts {
-            conditions: t.conditions.unwrap_or(DEFAULT_CONDITIONS_TIMEOUT),
-            probes: t.probes.unwrap_or(DEFAULT_PROBES_TIMEOUT),
-        },
+        timeouts,
     }
 }
 

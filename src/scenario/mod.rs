@@ -1,11 +1,13 @@
 //! Scenarios: a directory with `scenario.yaml` and manifests, read and checked
 //! against the scenario format into plain types the runner uses.
 
+mod bounds;
 pub mod duration;
 mod items;
 mod load;
 pub mod types;
 
+pub use bounds::{MAX_SAMPLES, MAX_SPLIT_WEIGHT, MAX_TIMEOUT};
 pub use load::{find, load};
 
 use std::path::PathBuf;
