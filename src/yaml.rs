@@ -64,6 +64,8 @@ fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         no_schema: true,
         with_snippet: false,
+        reject_unsupported_tags: true,
+        reject_tagged_field_names: true,
     }
 }
 
@@ -85,8 +87,11 @@ pub fn parse<T: DeserializeOwned>(file: &Path, doc: &Document<'_>) -> Result<T, 
 
 /// Parses one document into an untyped JSON value (for kinds gwlab does not type).
 pub fn parse_value(file: &Path, doc: &Document<'_>) -> Result<serde_json::Value, Diagnostic> {
+    // An unknown tag (`!foo bar`) would otherwise be dropped and the value read
+    // as if untagged: neither gwlab nor Kubernetes gives such tags a meaning.
     let opts = serde_saphyr::options! {
         with_snippet: false,
+        reject_unsupported_tags: true,
     };
     serde_saphyr::from_str_with_options::<serde_json::Value>(doc.text, opts).map_err(|e| {
         let line = e
@@ -158,6 +163,21 @@ mod tests {
         let err = parse::<T>(Path::new("x.yaml"), &docs[1]).unwrap_err();
         assert_eq!(err.line, Some(4), "{err}");
         assert!(err.message.contains("nmae"), "{err}");
+    }
+
+    #[test]
+    fn unknown_tags_are_errors_at_their_line() {
+        // Found by fuzzing: `namespace: !foo bar` read as `bar`.
+        let docs = split_documents("a: 1\nnamespace: !foo bar\n");
+        let err = parse_value(Path::new("x.yaml"), &docs[0]).unwrap_err();
+        assert_eq!(err.line, Some(2), "{err}");
+        assert!(err.message.contains("!foo"), "{err}");
+        let docs = split_documents("name: !foo bar\n");
+        let err = parse::<T>(Path::new("x.yaml"), &docs[0]).unwrap_err();
+        assert!(err.message.contains("!foo"), "{err}");
+        // The core tags keep their meaning.
+        let docs = split_documents("name: !!str 1\n");
+        assert_eq!(parse::<T>(Path::new("x.yaml"), &docs[0]).unwrap().name, "1");
     }
 
     #[test]
