@@ -7,6 +7,7 @@ pub mod commands;
 pub mod diag;
 pub mod doctor;
 pub mod explain;
+pub mod files;
 pub mod kinds;
 pub mod kong;
 pub mod lab;

@@ -40,6 +40,9 @@ enum WriteError {
     Serialize(#[source] serde_saphyr::SerializeError),
 }
 
+/// The manifest files named by `paths`: files as given, and the `*.yaml` and
+/// `*.yml` of directories. Whatever is not a regular file is kept, for reading
+/// to name it in an error.
 fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FindError> {
     let mut files = Vec::new();
     for p in paths {
@@ -50,11 +53,11 @@ fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FindError> {
                     source,
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && f.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+                .filter(|f| f.extension().is_some_and(|e| e == "yaml" || e == "yml"))
                 .collect();
             found.sort();
             files.extend(found);
-        } else if p.is_file() {
+        } else if std::fs::symlink_metadata(p).is_ok() {
             files.push(p.clone());
         } else {
             return Err(FindError::Missing(p.clone()));

@@ -93,13 +93,8 @@ struct Head {
 
 /// Reads every object of a manifest file. All problems are returned, not only the first.
 pub fn load_file(path: &Path) -> Result<Vec<Manifest>, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::new(
-            path,
-            None,
-            format!("cannot read the file: {e}"),
-        )]
-    })?;
+    let text = crate::files::read_to_string(path)
+        .map_err(|e| vec![Diagnostic::new(path, None, e.to_string())])?;
     parse_text(path, &text)
 }
 

@@ -3,12 +3,14 @@
 
 mod bounds;
 pub mod duration;
+mod find;
 mod items;
 mod load;
 pub mod types;
 
 pub use bounds::{MAX_SAMPLES, MAX_SPLIT_WEIGHT, MAX_TIMEOUT};
-pub use load::{find, load};
+pub use find::{SCENARIO_FILE, find};
+pub use load::load;
 
 use std::path::PathBuf;
 use std::time::Duration;
