@@ -1,7 +1,9 @@
 //! Kubernetes manifests of a scenario: multi-document YAML, each object kept with
 //! the file and line it came from. Gateway API kinds are typed and checked
-//! structurally; other kinds are kept as they are.
+//! structurally, the core kinds a scenario brings are type-checked, other
+//! kinds are kept as they are.
 
+mod core_kinds;
 pub mod gateway_api;
 pub mod meta;
 mod validate;
@@ -133,6 +135,7 @@ fn parse_document(path: &Path, doc: &yaml::Document<'_>) -> Result<Manifest, Vec
     };
     let meta = metadata(path, at, &object, meta_value)?;
     let name = named(path, at, &kind, &meta)?;
+    core_kinds::check(path, doc, &api_version, &kind, &raw)?;
 
     let manifest = Manifest {
         file: path.to_path_buf(),
