@@ -31,10 +31,12 @@ pub struct Warning {
 
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.annotation {
-            Some(a) => write!(f, "{}: {a}: {}", self.object, self.message),
-            None => write!(f, "{}: {}", self.object, self.message),
-        }
+        let line = match &self.annotation {
+            Some(a) => format!("{}: {a}: {}", self.object, self.message),
+            None => format!("{}: {}", self.object, self.message),
+        };
+        // Annotation values are echoed: a long one must not bury the warning.
+        f.write_str(&crate::diag::clip(&line))
     }
 }
 
