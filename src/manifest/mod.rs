@@ -57,6 +57,7 @@ impl Manifest {
 }
 
 pub use crate::kinds::is_cluster_scoped;
+pub use validate::{METHODS, path_problem};
 
 /// The typed content of a manifest, for the kinds gwlab gives meaning to.
 #[derive(Debug, Clone)]

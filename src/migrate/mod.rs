@@ -3,14 +3,18 @@
 //! translated or reported, plus a scenario whose probes state what the original
 //! Ingress did.
 
+pub mod check;
 pub mod input;
 mod kong;
 mod nginx;
 pub mod output;
 mod routes;
 pub mod scenario;
+mod valid;
+mod values;
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use input::{Ingress, KongPlugin, Service};
 use output::{BackendRef, HeaderOps, NameValue, PathModifier, Redirect, Route};
@@ -99,6 +103,13 @@ pub struct Migration {
     pub features: BTreeSet<String>,
 }
 
+impl Migration {
+    /// Every route written, across Ingresses.
+    pub fn all_routes(&self) -> Vec<Route> {
+        self.routes.iter().flat_map(|(_, r)| r.clone()).collect()
+    }
+}
+
 /// Features the lab's Kong (KIC 3.4, expressions router) lacks, from gwlab's table.
 pub const KONG_UNSUPPORTED: &[&str] = &[
     "HTTPRouteSchemeRedirect",
@@ -118,17 +129,33 @@ pub struct Inputs {
 /// Why the manifests cannot be read as migrate's inputs.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{at}: {source}")]
+    #[error("{}:{line}: {object}: {source}", .file.display())]
     Malformed {
-        /// `file:line: Kind/name`.
-        at: String,
+        file: PathBuf,
+        line: u64,
+        /// `Kind/name`.
+        object: String,
         #[source]
         source: serde_json::Error,
     },
     #[error(
-        "{at}: Ingress {api_version} is gone since Kubernetes 1.22; convert it to networking.k8s.io/v1 first"
+        "{}:{line}: {object}: Ingress {api_version} is gone since Kubernetes 1.22; convert it to networking.k8s.io/v1 first", .file.display()
     )]
-    RemovedIngress { at: String, api_version: String },
+    RemovedIngress {
+        file: PathBuf,
+        line: u64,
+        object: String,
+        api_version: String,
+    },
+}
+
+impl InputError {
+    /// The file the problem is in.
+    pub fn file(&self) -> &Path {
+        match self {
+            InputError::Malformed { file, .. } | InputError::RemovedIngress { file, .. } => file,
+        }
+    }
 }
 
 /// Sorts parsed manifests into what migrate reads.
@@ -148,7 +175,9 @@ pub fn inputs(manifests: &[Manifest]) -> Result<Inputs, InputError> {
             ("v1", "Service") => i.services.push(typed(m)?),
             ("networking.k8s.io/v1beta1" | "extensions/v1beta1", "Ingress") => {
                 return Err(InputError::RemovedIngress {
-                    at: at(m),
+                    file: m.file.clone(),
+                    line: m.line,
+                    object: m.display_name(),
                     api_version: m.api_version.clone(),
                 });
             }
@@ -158,15 +187,14 @@ pub fn inputs(manifests: &[Manifest]) -> Result<Inputs, InputError> {
     Ok(i)
 }
 
-/// Where a manifest is, for messages: `file:line: Kind/name`.
-fn at(m: &Manifest) -> String {
-    format!("{}:{}: {}", m.file.display(), m.line, m.display_name())
-}
-
 /// A manifest read as one of migrate's input types.
 fn typed<T: serde::de::DeserializeOwned>(m: &Manifest) -> Result<T, InputError> {
-    serde_json::from_value(m.raw.clone())
-        .map_err(|source| InputError::Malformed { at: at(m), source })
+    serde_json::from_value(m.raw.clone()).map_err(|source| InputError::Malformed {
+        file: m.file.clone(),
+        line: m.line,
+        object: m.display_name(),
+        source,
+    })
 }
 
 fn object_name(ing: &Ingress) -> String {
@@ -188,9 +216,20 @@ pub fn migrate(inputs: &Inputs) -> Migration {
                 message,
             });
         };
+        if let Some(problem) = valid::ingress_problem(ing) {
+            warn(None, problem);
+            continue;
+        }
         let mut c = convert_rules(ing, inputs, &mut warn);
         kong::apply(ing, inputs, &mut c, &mut warn);
         nginx::apply(ing, &mut c, &mut warn);
+        valid::leave_out_invalid(&mut c, &mut warn);
+        if ing.spec.rules.is_empty() && ing.spec.default_backend.is_none() {
+            warn(
+                None,
+                "has neither rules nor a defaultBackend; there is nothing to convert".into(),
+            );
+        }
         for a in ing.metadata.annotations.keys() {
             if !(a.starts_with("konghq.com/")
                 || a.starts_with("nginx.ingress.kubernetes.io/")
@@ -288,14 +327,6 @@ fn rule_drafts(
     warn: Warn<'_>,
 ) {
     let host = rule.host.clone();
-    if let Some(h) = &host
-        && let Err(why) = crate::model::hostname::validate(h)
-    {
-        warn(
-            None,
-            format!("host `{h}` is not a valid HTTPRoute hostname ({why})"),
-        );
-    }
     for p in rule.http.iter().flat_map(|h| &h.paths) {
         let Some(b) = backend(&p.backend, ns, inputs, warn) else {
             continue;

@@ -10,12 +10,10 @@ use serde_saphyr::Spanned;
 use super::types::*;
 use super::*;
 use crate::diag::Diagnostic;
+use crate::manifest::METHODS;
 
 const ROUTE_KINDS: &[&str] = &["HTTPRoute", "GRPCRoute"];
 const CONDITION_KINDS: &[&str] = &["GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute"];
-const METHODS: &[&str] = &[
-    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-];
 
 pub(super) fn line<T>(s: &Spanned<T>) -> u64 {
     s.referenced.line()
@@ -100,9 +98,9 @@ pub(super) fn backends(
 #[error(
     "must be a DNS label: lower-case letters, digits and `-`, starting with a letter, at most 63 characters"
 )]
-struct NotDnsLabel;
+pub(crate) struct NotDnsLabel;
 
-fn dns_label(s: &str) -> Result<(), NotDnsLabel> {
+pub(crate) fn dns_label(s: &str) -> Result<(), NotDnsLabel> {
     let ok = !s.is_empty()
         && s.len() <= 63
         && s.bytes()

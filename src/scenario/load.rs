@@ -21,7 +21,28 @@ pub fn load(dir: &Path) -> Result<Scenario, Diagnostics> {
     let file = dir.join(SCENARIO_FILE);
     let text = crate::files::read_to_string(&file)
         .map_err(|e| Diagnostic::new(&file, None, e.to_string()))?;
-    let docs = yaml::split_documents(&text);
+    let mut problems = Vec::new();
+    let manifests = load_manifests(dir, &mut problems);
+    match from_text(dir, &text, manifests) {
+        Ok(s) if problems.is_empty() => Ok(s),
+        Ok(_) => Err(Diagnostics(problems)),
+        Err(Diagnostics(mut more)) => {
+            problems.append(&mut more);
+            Err(Diagnostics(problems))
+        }
+    }
+}
+
+/// Checks a scenario given as the text of its scenario.yaml and its
+/// manifests, already read, as if they were in `dir`: how `gwlab migrate`
+/// checks what it would write before writing it.
+pub fn from_text(
+    dir: &Path,
+    text: &str,
+    manifests: Vec<ManifestFile>,
+) -> Result<Scenario, Diagnostics> {
+    let file = dir.join(SCENARIO_FILE);
+    let docs = yaml::split_documents(text);
     if docs.len() != 1 {
         return Err(Diagnostic::new(
             &file,
@@ -32,8 +53,6 @@ pub fn load(dir: &Path) -> Result<Scenario, Diagnostics> {
     }
     let raw: ScenarioFile = yaml::parse(&file, &docs[0])?;
     let mut problems = Vec::new();
-
-    let manifests = load_manifests(dir, &mut problems);
     let scenario = build(dir, &file, raw, manifests, &mut problems);
     if problems.is_empty() {
         Ok(scenario)

@@ -10,7 +10,8 @@ pub mod types;
 
 pub use bounds::{MAX_SAMPLES, MAX_SPLIT_WEIGHT, MAX_TIMEOUT};
 pub use find::{SCENARIO_FILE, find};
-pub use load::load;
+pub(crate) use items::dns_label;
+pub use load::{from_text, load};
 
 use std::path::PathBuf;
 use std::time::Duration;

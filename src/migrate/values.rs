@@ -1,0 +1,160 @@
+//! Numbers read from annotations (text) and from plugin configs (JSON),
+//! strictly: a value that is not a whole number, or is outside the range the
+//! annotation takes, is a problem the converter reports, never a number that
+//! wrapped or was cut to fit (`65838` as a u16 is 302).
+
+use std::ops::RangeInclusive;
+
+/// Why a value is not a number the converter can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadNumber {
+    #[error("`{0}` is not a whole number")]
+    NotANumber(String),
+    #[error("{value} is not within {min}-{max}")]
+    OutOfRange { value: String, min: u64, max: u64 },
+    #[error("{value} is {found}, not a number")]
+    WrongType { value: String, found: &'static str },
+}
+
+fn in_range(n: u64, value: String, range: &RangeInclusive<u64>) -> Result<u64, BadNumber> {
+    if range.contains(&n) {
+        Ok(n)
+    } else {
+        Err(BadNumber::OutOfRange {
+            value,
+            min: *range.start(),
+            max: *range.end(),
+        })
+    }
+}
+
+/// An annotation's value as a whole number within `range`.
+pub fn annotation(text: &str, range: RangeInclusive<u64>) -> Result<u64, BadNumber> {
+    let t = text.trim();
+    let digits = t.strip_prefix('+').unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        // `-1` is a whole number, but below every range here.
+        return if t
+            .strip_prefix('-')
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+        {
+            Err(BadNumber::OutOfRange {
+                value: t.into(),
+                min: *range.start(),
+                max: *range.end(),
+            })
+        } else {
+            Err(BadNumber::NotANumber(t.into()))
+        };
+    }
+    match digits.parse::<u64>() {
+        Ok(n) => in_range(n, t.into(), &range),
+        // Only digits, so too many of them.
+        Err(_) => Err(BadNumber::OutOfRange {
+            value: t.into(),
+            min: *range.start(),
+            max: *range.end(),
+        }),
+    }
+}
+
+/// A plugin config's value as a whole number within `range`; a string is a
+/// wrong type, as it is for Kong's schema.
+pub fn config(value: &serde_json::Value, range: RangeInclusive<u64>) -> Result<u64, BadNumber> {
+    use serde_json::Value;
+    let shown = value.to_string();
+    match value {
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => in_range(u, shown, &range),
+            // Negative, or a float (`1e20`, `3.5`): outside the range, or not whole.
+            (None, Some(_)) => Err(BadNumber::OutOfRange {
+                value: shown,
+                min: *range.start(),
+                max: *range.end(),
+            }),
+            (None, None) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+                Err(BadNumber::OutOfRange {
+                    value: shown,
+                    min: *range.start(),
+                    max: *range.end(),
+                })
+            }
+            (None, None) => Err(BadNumber::NotANumber(shown)),
+        },
+        Value::String(_) => Err(BadNumber::WrongType {
+            value: shown,
+            found: "a string",
+        }),
+        Value::Bool(_) => Err(BadNumber::WrongType {
+            value: shown,
+            found: "a boolean",
+        }),
+        Value::Array(_) => Err(BadNumber::WrongType {
+            value: shown,
+            found: "a list",
+        }),
+        Value::Object(_) => Err(BadNumber::WrongType {
+            value: shown,
+            found: "a map",
+        }),
+        Value::Null => Err(BadNumber::WrongType {
+            value: shown,
+            found: "null",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn annotations_are_whole_numbers_within_the_range() {
+        assert_eq!(annotation(" 42 ", 0..=100), Ok(42));
+        // Found by fuzzing: 42949673 * 100 wrapped to 0 in a u32.
+        assert!(matches!(
+            annotation("42949673", 0..=100),
+            Err(BadNumber::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            annotation("99999999999999999999999", 0..=100),
+            Err(BadNumber::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            annotation("-1", 0..=100),
+            Err(BadNumber::OutOfRange { .. })
+        ));
+        assert_eq!(
+            annotation("4x", 0..=100),
+            Err(BadNumber::NotANumber("4x".into()))
+        );
+        assert_eq!(
+            annotation("", 0..=100),
+            Err(BadNumber::NotANumber("".into()))
+        );
+    }
+
+    #[test]
+    fn config_values_must_be_numbers_of_the_range() {
+        assert_eq!(config(&json!(308), 100..=599), Ok(308));
+        // Found by fuzzing: each of these became 301 or 302 without a word.
+        for v in [json!(65838), json!(-1), json!(99999999999999999999.0)] {
+            assert!(
+                matches!(config(&v, 100..=599), Err(BadNumber::OutOfRange { .. })),
+                "{v}"
+            );
+        }
+        assert_eq!(
+            config(&json!("308"), 100..=599),
+            Err(BadNumber::WrongType {
+                value: "\"308\"".into(),
+                found: "a string"
+            })
+        );
+        assert!(matches!(
+            config(&json!(301.5), 100..=599),
+            Err(BadNumber::NotANumber(_))
+        ));
+    }
+}
