@@ -129,7 +129,8 @@ pub struct Inputs {
 /// Why the manifests cannot be read as migrate's inputs.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{}:{line}: {object}: {source}", .file.display())]
+    // serde's message quotes the value: a long one is cut.
+    #[error("{}:{line}: {object}: {}", .file.display(), crate::diag::clip(&.source.to_string()))]
     Malformed {
         file: PathBuf,
         line: u64,
@@ -464,21 +465,40 @@ pub fn gateway_status(code: u16) -> (u16, bool) {
     }
 }
 
-/// A redirect target that is not an absolute URL.
+/// Why a redirect target cannot be a RequestRedirect.
 #[derive(Debug, thiserror::Error)]
-#[error("`{url}` is not an absolute URL: {source}")]
-pub struct NotAbsoluteUrl {
-    pub url: String,
-    #[source]
-    pub source: url::ParseError,
+pub enum BadRedirect {
+    #[error("`{url}` is not an absolute URL: {source}")]
+    NotAbsolute {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("`{0}` is not an http or https URL")]
+    NotHttp(String),
+    #[error("`{url}`: a RequestRedirect hostname must be a DNS name: {source}")]
+    Host {
+        url: String,
+        #[source]
+        source: crate::model::hostname::HostnameError,
+    },
 }
 
 /// Splits an absolute URL into the parts a RequestRedirect can set.
-pub fn redirect_to(url: &str, status: u16, keep_path: bool) -> Result<Redirect, NotAbsoluteUrl> {
-    let u = url::Url::parse(url).map_err(|source| NotAbsoluteUrl {
+pub fn redirect_to(url: &str, status: u16, keep_path: bool) -> Result<Redirect, BadRedirect> {
+    let u = url::Url::parse(url).map_err(|source| BadRedirect::NotAbsolute {
         url: url.into(),
         source,
     })?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(BadRedirect::NotHttp(url.into()));
+    }
+    if let Some(h) = u.host_str() {
+        crate::model::hostname::validate(h).map_err(|source| BadRedirect::Host {
+            url: url.into(),
+            source,
+        })?;
+    }
     let (status_code, _) = gateway_status(status);
     Ok(Redirect {
         scheme: Some(u.scheme().to_string()),

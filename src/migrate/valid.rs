@@ -65,6 +65,16 @@ fn keep(d: &mut Draft, warn: Warn<'_>) -> bool {
             );
             return false;
         }
+        if b.port == 0 {
+            warn(
+                None,
+                format!(
+                    "{at}: backend Service `{}` has port 0 (ports are 1-65535); left out",
+                    b.name
+                ),
+            );
+            return false;
+        }
     }
     if let Some((h, _)) = &d.header_canary
         && http::HeaderName::from_bytes(h.name.as_bytes()).is_err()

@@ -162,7 +162,7 @@ mod tests {
         symlink(".", root.join("a/self")).unwrap();
         symlink(top.path(), root.join("up")).unwrap();
         symlink("/", root.join("slash")).unwrap();
-        let found = find(&[root.clone()]).unwrap();
+        let found = find(std::slice::from_ref(&root)).unwrap();
         assert_eq!(found, vec![root.join("a")]);
     }
 
