@@ -129,8 +129,9 @@ pub struct Inputs {
 /// Why the manifests cannot be read as migrate's inputs.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    // serde's message quotes the value: a long one is cut.
-    #[error("{}:{line}: {object}: {}", .file.display(), crate::diag::clip(&.source.to_string()))]
+    // The name and serde's message (which quotes the value) come from input:
+    // long ones are cut.
+    #[error("{}:{line}: {}: {}", .file.display(), crate::diag::clip(.object), crate::diag::clip(&.source.to_string()))]
     Malformed {
         file: PathBuf,
         line: u64,
@@ -140,7 +141,7 @@ pub enum InputError {
         source: serde_json::Error,
     },
     #[error(
-        "{}:{line}: {object}: Ingress {api_version} is gone since Kubernetes 1.22; convert it to networking.k8s.io/v1 first", .file.display()
+        "{}:{line}: {}: Ingress {api_version} is gone since Kubernetes 1.22; convert it to networking.k8s.io/v1 first", .file.display(), crate::diag::clip(.object)
     )]
     RemovedIngress {
         file: PathBuf,

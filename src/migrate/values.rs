@@ -16,45 +16,34 @@ pub enum BadNumber {
     WrongType { value: String, found: &'static str },
 }
 
+fn out_of_range(value: String, range: &RangeInclusive<u64>) -> BadNumber {
+    BadNumber::OutOfRange {
+        value,
+        min: *range.start(),
+        max: *range.end(),
+    }
+}
+
 fn in_range(n: u64, value: String, range: &RangeInclusive<u64>) -> Result<u64, BadNumber> {
     if range.contains(&n) {
         Ok(n)
     } else {
-        Err(BadNumber::OutOfRange {
-            value,
-            min: *range.start(),
-            max: *range.end(),
-        })
+        Err(out_of_range(value, range))
     }
 }
 
 /// An annotation's value as a whole number within `range`.
 pub fn annotation(text: &str, range: RangeInclusive<u64>) -> Result<u64, BadNumber> {
     let t = text.trim();
-    let digits = t.strip_prefix('+').unwrap_or(t);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        // `-1` is a whole number, but below every range here.
-        return if t
-            .strip_prefix('-')
-            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
-        {
-            Err(BadNumber::OutOfRange {
-                value: t.into(),
-                min: *range.start(),
-                max: *range.end(),
-            })
-        } else {
-            Err(BadNumber::NotANumber(t.into()))
-        };
+    let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
+    if unsigned.is_empty() || !unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(BadNumber::NotANumber(t.into()));
     }
-    match digits.parse::<u64>() {
-        Ok(n) => in_range(n, t.into(), &range),
-        // Only digits, so too many of them.
-        Err(_) => Err(BadNumber::OutOfRange {
-            value: t.into(),
-            min: *range.start(),
-            max: *range.end(),
-        }),
+    match unsigned.parse::<u64>() {
+        // `-1` is a whole number, but below every range here.
+        Ok(n) if !t.starts_with('-') => in_range(n, t.into(), &range),
+        // Negative, or only digits and so too many of them.
+        _ => Err(out_of_range(t.into(), &range)),
     }
 }
 
@@ -63,45 +52,27 @@ pub fn annotation(text: &str, range: RangeInclusive<u64>) -> Result<u64, BadNumb
 pub fn config(value: &serde_json::Value, range: RangeInclusive<u64>) -> Result<u64, BadNumber> {
     use serde_json::Value;
     let shown = value.to_string();
-    match value {
-        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => in_range(u, shown, &range),
-            // Negative, or a float (`1e20`, `3.5`): outside the range, or not whole.
-            (None, Some(_)) => Err(BadNumber::OutOfRange {
-                value: shown,
-                min: *range.start(),
-                max: *range.end(),
-            }),
-            (None, None) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
-                Err(BadNumber::OutOfRange {
-                    value: shown,
-                    min: *range.start(),
-                    max: *range.end(),
-                })
-            }
-            (None, None) => Err(BadNumber::NotANumber(shown)),
-        },
-        Value::String(_) => Err(BadNumber::WrongType {
-            value: shown,
-            found: "a string",
-        }),
-        Value::Bool(_) => Err(BadNumber::WrongType {
-            value: shown,
-            found: "a boolean",
-        }),
-        Value::Array(_) => Err(BadNumber::WrongType {
-            value: shown,
-            found: "a list",
-        }),
-        Value::Object(_) => Err(BadNumber::WrongType {
-            value: shown,
-            found: "a map",
-        }),
-        Value::Null => Err(BadNumber::WrongType {
-            value: shown,
-            found: "null",
-        }),
-    }
+    let found = match value {
+        Value::Number(n) => {
+            return match n.as_u64() {
+                Some(u) => in_range(u, shown, &range),
+                // Negative, or a float: `1e20` is out of range, `3.5` not whole.
+                None if n.is_i64() || n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+                    Err(out_of_range(shown, &range))
+                }
+                None => Err(BadNumber::NotANumber(shown)),
+            };
+        }
+        Value::String(_) => "a string",
+        Value::Bool(_) => "a boolean",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+        Value::Null => "null",
+    };
+    Err(BadNumber::WrongType {
+        value: shown,
+        found,
+    })
 }
 
 #[cfg(test)]
