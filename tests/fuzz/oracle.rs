@@ -181,3 +181,19 @@ fn migrate(file: &Path) -> Result<Outcome, String> {
         .map_err(|d| format!("migrate made output that its own check rejects:\n{d}"))?;
     Ok(Outcome::Accepted)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_oracle_fails_what_it_must() {
+        let dir = Path::new("/tmp/case");
+        let inside = Diagnostic::new(&dir.join("scenario.yaml"), Some(1), "bad");
+        assert!(named(std::slice::from_ref(&inside), dir).is_ok());
+        assert!(named(&[], dir).is_err(), "rejected without a problem");
+        let elsewhere = Diagnostic::new(Path::new(""), None, "bad");
+        assert!(named(&[inside, elsewhere], dir).is_err());
+        assert!(bounded(&"x".repeat(MAX_MESSAGE + 1)).is_err());
+    }
+}
