@@ -160,6 +160,7 @@ fn mutants_of_the_repository_inputs_never_crash_hang_or_blame_no_file() {
     let started = Instant::now();
     let (mut accepted, mut bad_input) = (0u64, 0u64);
     let mut failures = Vec::new();
+    let mut slowest = (Duration::ZERO, first);
     let mut n = first;
     loop {
         if cases.is_some_and(|c| n - first >= c) || seconds.is_some_and(|s| started.elapsed() >= s)
@@ -167,7 +168,12 @@ fn mutants_of_the_repository_inputs_never_crash_hang_or_blame_no_file() {
             break;
         }
         let case = corpus.case(seed, n);
-        match oracle::run(&case, limit) {
+        let one = Instant::now();
+        let result = oracle::run(&case, limit);
+        if one.elapsed() > slowest.0 {
+            slowest = (one.elapsed(), n);
+        }
+        match result {
             Ok(Outcome::Accepted) => accepted += 1,
             Ok(Outcome::BadInput) => bad_input += 1,
             Err(why) => {
@@ -189,9 +195,11 @@ fn mutants_of_the_repository_inputs_never_crash_hang_or_blame_no_file() {
     let elapsed = started.elapsed().as_secs_f64();
     let total = n - first;
     eprintln!(
-        "fuzz: seed {seed}, {total} mutants in {elapsed:.1}s ({:.0}/s): {accepted} accepted, {bad_input} bad input, {} failed",
+        "fuzz: seed {seed}, {total} mutants in {elapsed:.1}s ({:.0}/s): {accepted} accepted, {bad_input} bad input, {} failed; slowest case {} took {:.2}s",
         total as f64 / elapsed.max(1e-9),
-        failures.len()
+        failures.len(),
+        slowest.1,
+        slowest.0.as_secs_f64()
     );
     assert!(
         failures.is_empty(),
