@@ -1,7 +1,28 @@
 //! Problems in user input, each pinned to a file and (where known) a line.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+/// The most characters of a message or field kept from each end when it is
+/// cut: a value of input echoed in a message (a 1 MB header, say) must not
+/// bury the message.
+const KEEP: usize = 150;
+
+/// `text`, with its middle left out when it is longer than twice [`KEEP`]
+/// characters; the cut is said where it is.
+pub fn clip(text: &str) -> Cow<'_, str> {
+    let chars = text.chars().count();
+    if chars <= 2 * KEEP + 40 {
+        return Cow::Borrowed(text);
+    }
+    let head: String = text.chars().take(KEEP).collect();
+    let tail: String = text.chars().skip(chars - KEEP).collect();
+    Cow::Owned(format!(
+        "{head}[… {} characters left out …]{tail}",
+        chars - 2 * KEEP
+    ))
+}
 
 /// One problem found in a scenario or manifest file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,13 +42,13 @@ impl Diagnostic {
             file: file.to_path_buf(),
             line,
             field: None,
-            message: message.into(),
+            message: clip(&message.into()).into_owned(),
             hint: None,
         }
     }
 
     pub fn field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
+        self.field = Some(clip(&field.into()).into_owned());
         self
     }
 
@@ -76,5 +97,31 @@ impl std::error::Error for Diagnostics {}
 impl From<Diagnostic> for Diagnostics {
     fn from(d: Diagnostic) -> Self {
         Diagnostics(vec![d])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_in_the_middle_saying_so() {
+        // Found by fuzzing: messages echoed 1 MB values in full.
+        let value = format!("start{}end", "x".repeat(1_000_000));
+        let d = Diagnostic::new(
+            Path::new("a.yaml"),
+            Some(3),
+            format!("`{value}` is not a path"),
+        )
+        .field(format!("spec.{value}"));
+        assert!(d.message.starts_with("`startxx"), "{}", d.message);
+        assert!(d.message.ends_with("xxend` is not a path"), "{}", d.message);
+        assert!(
+            d.message.contains("[… 999724 characters left out …]"),
+            "{}",
+            d.message
+        );
+        assert!(d.to_string().len() < 1000, "{d}");
+        assert_eq!(clip("short"), "short");
     }
 }

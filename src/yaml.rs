@@ -64,6 +64,8 @@ fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         no_schema: true,
         with_snippet: false,
+        reject_unsupported_tags: true,
+        reject_tagged_field_names: true,
     }
 }
 
@@ -85,8 +87,11 @@ pub fn parse<T: DeserializeOwned>(file: &Path, doc: &Document<'_>) -> Result<T, 
 
 /// Parses one document into an untyped JSON value (for kinds gwlab does not type).
 pub fn parse_value(file: &Path, doc: &Document<'_>) -> Result<serde_json::Value, Diagnostic> {
+    // An unknown tag (`!foo bar`) would otherwise be dropped and the value read
+    // as if untagged: neither gwlab nor Kubernetes gives such tags a meaning.
     let opts = serde_saphyr::options! {
         with_snippet: false,
+        reject_unsupported_tags: true,
     };
     serde_saphyr::from_str_with_options::<serde_json::Value>(doc.text, opts).map_err(|e| {
         let line = e
@@ -105,6 +110,14 @@ pub fn parse_value(file: &Path, doc: &Document<'_>) -> Result<serde_json::Value,
 /// Turns a parser error into a message without location noise, plus a hint for
 /// the mistakes people make most.
 fn explain(e: &serde_saphyr::Error) -> (String, Option<String>) {
+    if let serde_saphyr::Error::InvalidScalar { ty, .. } = e.without_snippet()
+        && let Some(range) = integer_range(ty)
+    {
+        return (
+            format!("not a whole number from {range}"),
+            Some("give a whole number in that range".into()),
+        );
+    }
     let raw = e.without_snippet().to_string();
     // The location is reported separately; drop the parser's own " at line X column Y".
     let message = match raw.find(" at line ") {
@@ -120,6 +133,20 @@ fn explain(e: &serde_saphyr::Error) -> (String, Option<String>) {
         None
     };
     (message, hint)
+}
+
+/// The values an integer type holds, for messages ("invalid u16" says
+/// little to someone writing a port).
+fn integer_range(ty: &str) -> Option<&'static str> {
+    Some(match ty {
+        "u8" => "0 to 255",
+        "u16" => "0 to 65535",
+        "u32" => "0 to 4294967295",
+        "u64" => "0 to 18446744073709551615",
+        "i32" => "-2147483648 to 2147483647",
+        "i64" => "-9223372036854775808 to 9223372036854775807",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -158,6 +185,35 @@ mod tests {
         let err = parse::<T>(Path::new("x.yaml"), &docs[1]).unwrap_err();
         assert_eq!(err.line, Some(4), "{err}");
         assert!(err.message.contains("nmae"), "{err}");
+    }
+
+    #[test]
+    fn unknown_tags_are_errors_at_their_line() {
+        // Found by fuzzing: `namespace: !foo bar` read as `bar`.
+        let docs = split_documents("a: 1\nnamespace: !foo bar\n");
+        let err = parse_value(Path::new("x.yaml"), &docs[0]).unwrap_err();
+        assert_eq!(err.line, Some(2), "{err}");
+        assert!(err.message.contains("!foo"), "{err}");
+        let docs = split_documents("name: !foo bar\n");
+        let err = parse::<T>(Path::new("x.yaml"), &docs[0]).unwrap_err();
+        assert!(err.message.contains("!foo"), "{err}");
+        // The core tags keep their meaning.
+        let docs = split_documents("name: !!str 1\n");
+        assert_eq!(parse::<T>(Path::new("x.yaml"), &docs[0]).unwrap().name, "1");
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Port {
+        port: u16,
+    }
+
+    #[test]
+    fn a_number_out_of_its_type_says_the_range() {
+        let docs = split_documents("port: 99999\n");
+        let err = parse::<Port>(Path::new("x.yaml"), &docs[0]).unwrap_err();
+        assert_eq!(err.message, "not a whole number from 0 to 65535", "{err}");
+        assert_eq!(err.line, Some(1));
     }
 
     #[test]

@@ -38,8 +38,13 @@ enum WriteError {
     },
     #[error("{0}")]
     Serialize(#[source] serde_saphyr::SerializeError),
+    #[error("{}: is {what}; -o and --scenario take a directory", .path.display())]
+    NotADirectory { path: PathBuf, what: &'static str },
 }
 
+/// The manifest files named by `paths`: files as given, and the `*.yaml` and
+/// `*.yml` of directories. Whatever is not a regular file is kept, for reading
+/// to name it in an error.
 fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FindError> {
     let mut files = Vec::new();
     for p in paths {
@@ -50,11 +55,11 @@ fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, FindError> {
                     source,
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && f.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+                .filter(|f| f.extension().is_some_and(|e| e == "yaml" || e == "yml"))
                 .collect();
             found.sort();
             files.extend(found);
-        } else if p.is_file() {
+        } else if std::fs::symlink_metadata(p).is_ok() {
             files.push(p.clone());
         } else {
             return Err(FindError::Missing(p.clone()));
@@ -78,17 +83,67 @@ fn write(path: &Path, text: &str) -> Result<(), WriteError> {
 }
 
 pub fn run(args: &MigrateArgs) -> i32 {
+    if let Err(e) = check_output_dirs(args) {
+        eprintln!("error: {e}");
+        return exit::BAD_INPUT;
+    }
     let inputs = match read_inputs(&args.paths) {
         Ok(i) => i,
         Err(code) => return code,
     };
     let m = migrate::migrate(&inputs);
-    if let Err(e) = write_outputs(args, &m) {
+    let scenario = args.scenario.as_deref().map(|dir| {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "migrated".into());
+        scenario::build(&m, &name)
+    });
+    if scenario.as_ref().is_some_and(|s| s.probes.is_empty()) {
+        print_notes(&inputs, &m);
+        eprintln!(
+            "error: no route was converted from {}, so a scenario would probe nothing; none written",
+            shown(&args.paths)
+        );
+        return exit::BAD_INPUT;
+    }
+    if let Err(d) = migrate::check::output(&m, scenario.as_ref()) {
+        print_notes(&inputs, &m);
+        eprintln!(
+            "error: gwlab migrate made output that its own check rejects; nothing written. This is a bug in gwlab: please report it with the input.\n{d}"
+        );
+        return exit::FAILED;
+    }
+    if let Err(e) = write_outputs(args, &m, scenario.as_ref()) {
         eprintln!("error: {e}");
         return exit::FAILED;
     }
     print_notes(&inputs, &m);
     exit::OK
+}
+
+/// `-o` and `--scenario` name directories: an existing file there is a
+/// usage error, found before anything is read or written.
+fn check_output_dirs(args: &MigrateArgs) -> Result<(), WriteError> {
+    for dir in args.output.iter().chain(&args.scenario) {
+        if let Ok(meta) = std::fs::metadata(dir)
+            && !meta.is_dir()
+        {
+            return Err(WriteError::NotADirectory {
+                path: dir.clone(),
+                what: crate::files::describe(&meta),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn shown(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The manifests under `paths`, sorted into migrate's inputs; at least one
@@ -104,14 +159,7 @@ fn read_inputs(paths: &[PathBuf]) -> Result<migrate::Inputs, i32> {
         exit::BAD_INPUT
     })?;
     if inputs.ingresses.is_empty() {
-        eprintln!(
-            "error: no networking.k8s.io/v1 Ingress in {}",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        eprintln!("error: no networking.k8s.io/v1 Ingress in {}", shown(paths));
         return Err(exit::BAD_INPUT);
     }
     Ok(inputs)
@@ -136,14 +184,13 @@ fn load_manifests(files: &[PathBuf]) -> Option<Vec<manifest::Manifest>> {
     (!unreadable).then_some(objects)
 }
 
-/// Every route written, across Ingresses.
-fn all_routes(m: &Migration) -> Vec<output::Route> {
-    m.routes.iter().flat_map(|(_, r)| r.clone()).collect()
-}
-
 /// The routes (one file per Ingress under `--output`, else all on stdout),
 /// then the scenario if `--scenario` asks for one.
-fn write_outputs(args: &MigrateArgs, m: &Migration) -> Result<(), WriteError> {
+fn write_outputs(
+    args: &MigrateArgs,
+    m: &Migration,
+    s: Option<&scenario::ScenarioOut>,
+) -> Result<(), WriteError> {
     match &args.output {
         Some(dir) => {
             create_dir(dir)?;
@@ -153,27 +200,24 @@ fn write_outputs(args: &MigrateArgs, m: &Migration) -> Result<(), WriteError> {
                 eprintln!("wrote {}", path.display());
             }
         }
-        None => print!("{}", output::to_yaml(&all_routes(m))),
+        None => print!("{}", output::to_yaml(&m.all_routes())),
     }
-    if let Some(dir) = &args.scenario {
-        write_scenario(dir, m)?;
+    if let (Some(dir), Some(s)) = (&args.scenario, s) {
+        write_scenario(dir, m, s)?;
     }
     Ok(())
 }
 
-/// A scenario directory: every route in routes.yaml, and a scenario.yaml
-/// named after the directory.
-fn write_scenario(dir: &Path, m: &Migration) -> Result<(), WriteError> {
+/// A scenario directory: every route in routes.yaml, and the scenario.
+fn write_scenario(dir: &Path, m: &Migration, s: &scenario::ScenarioOut) -> Result<(), WriteError> {
     create_dir(dir)?;
-    write(&dir.join("routes.yaml"), &output::to_yaml(&all_routes(m)))?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "migrated".into());
-    let s = scenario::build(m, &name);
     write(
-        &dir.join("scenario.yaml"),
-        &serde_saphyr::to_string(&s).map_err(WriteError::Serialize)?,
+        &dir.join(migrate::check::ROUTES_FILE),
+        &output::to_yaml(&m.all_routes()),
+    )?;
+    write(
+        &dir.join(crate::scenario::SCENARIO_FILE),
+        &serde_saphyr::to_string(s).map_err(WriteError::Serialize)?,
     )?;
     eprintln!(
         "wrote the scenario {} (run it with: gwlab test {})",

@@ -1,7 +1,9 @@
 //! Kubernetes manifests of a scenario: multi-document YAML, each object kept with
 //! the file and line it came from. Gateway API kinds are typed and checked
-//! structurally; other kinds are kept as they are.
+//! structurally, the core kinds a scenario brings are type-checked, other
+//! kinds are kept as they are.
 
+mod core_kinds;
 pub mod gateway_api;
 pub mod meta;
 mod validate;
@@ -55,6 +57,7 @@ impl Manifest {
 }
 
 pub use crate::kinds::is_cluster_scoped;
+pub use validate::{METHODS, path_problem};
 
 /// The typed content of a manifest, for the kinds gwlab gives meaning to.
 #[derive(Debug, Clone)]
@@ -93,13 +96,8 @@ struct Head {
 
 /// Reads every object of a manifest file. All problems are returned, not only the first.
 pub fn load_file(path: &Path) -> Result<Vec<Manifest>, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::new(
-            path,
-            None,
-            format!("cannot read the file: {e}"),
-        )]
-    })?;
+    let text = crate::files::read_to_string(path)
+        .map_err(|e| vec![Diagnostic::new(path, None, e.to_string())])?;
     parse_text(path, &text)
 }
 
@@ -138,6 +136,7 @@ fn parse_document(path: &Path, doc: &yaml::Document<'_>) -> Result<Manifest, Vec
     };
     let meta = metadata(path, at, &object, meta_value)?;
     let name = named(path, at, &kind, &meta)?;
+    core_kinds::check(path, doc, &api_version, &kind, &raw)?;
 
     let manifest = Manifest {
         file: path.to_path_buf(),

@@ -2,7 +2,7 @@
 
 use super::input::{Ingress, KongPlugin};
 use super::output::{HeaderOps, NameValue, PathModifier};
-use super::{Converted, Inputs, PathKind, Warn, gateway_status, redirect_to};
+use super::{Converted, Inputs, PathKind, Warn, gateway_status, redirect_to, values};
 
 /// Annotations with no Gateway API equivalent, and what to use instead if anything.
 const NO_EQUIVALENT: &[(&str, &str)] = &[
@@ -168,7 +168,10 @@ fn protocols(ing: &Ingress, value: &str, c: &mut Converted, a: Option<&str>, war
         .metadata
         .annotations
         .get("konghq.com/https-redirect-status-code");
-    if !http && code.is_none() {
+    // An https-only route answers http with a redirect only when given a redirect status.
+    let redirects =
+        code.is_some_and(|c| matches!(values::annotation(c, 0..=999), Ok(301 | 302 | 307 | 308)));
+    if !http && !redirects {
         warn(a, "Kong answers plain http on an https-only route with 426 Upgrade Required; the HTTPRoute is simply not attached to the http listener (404)".into());
     }
 }
@@ -176,9 +179,17 @@ fn protocols(ing: &Ingress, value: &str, c: &mut Converted, a: Option<&str>, war
 /// `konghq.com/https-redirect-status-code`: Kong redirects http to https on
 /// https-only routes.
 fn https_redirect(ing: &Ingress, value: &str, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
-    let Ok(code) = value.trim().parse::<u16>() else {
-        warn(a, format!("`{value}` is not a status code"));
-        return;
+    let code = match values::annotation(value, 0..=999) {
+        Ok(n @ (301 | 302 | 307 | 308 | 426)) => n as u16,
+        Ok(_) | Err(_) => {
+            warn(
+                a,
+                format!(
+                    "`{value}` is not one of 301, 302, 307, 308 and 426, the status codes Kong answers http with on an https-only route; nothing converted"
+                ),
+            );
+            return;
+        }
     };
     let https_only = ing
         .metadata
@@ -187,6 +198,10 @@ fn https_redirect(ing: &Ingress, value: &str, c: &mut Converted, a: Option<&str>
         .is_some_and(|p| !p.split(',').any(|s| s.trim().eq_ignore_ascii_case("http")));
     if !https_only {
         warn(a, "Kong redirects only on routes whose konghq.com/protocols is https alone; nothing converted".into());
+        return;
+    }
+    if code == 426 {
+        // Not a redirect: Kong's default answer, which `protocols` reports.
         return;
     }
     let (gw, differs) = gateway_status(code);
@@ -251,18 +266,38 @@ fn redirect_plugin(p: &KongPlugin, c: &mut Converted, a: Option<&str>, warn: War
     let Some(location) = cfg.get("location").and_then(|l| l.as_str()) else {
         warn(
             a,
-            format!("KongPlugin {name} (redirect) has no config.location"),
+            format!(
+                "KongPlugin {name} (redirect) has no config.location (a string); not converted"
+            ),
         );
         return;
     };
-    let code = cfg
-        .get("status_code")
-        .and_then(|s| s.as_u64())
-        .unwrap_or(301) as u16;
-    let keep = cfg
-        .get("keep_incoming_path")
-        .and_then(|k| k.as_bool())
-        .unwrap_or(false);
+    let code = match cfg.get("status_code").map(|v| values::config(v, 100..=599)) {
+        None => 301,
+        Some(Ok(n)) => n as u16,
+        Some(Err(e)) => {
+            warn(
+                a,
+                format!(
+                    "KongPlugin {name} (redirect): config.status_code {e} (a status code, 100-599); Kong refuses such a config, so the plugin is not converted"
+                ),
+            );
+            return;
+        }
+    };
+    let keep = match cfg.get("keep_incoming_path") {
+        None => false,
+        Some(serde_json::Value::Bool(k)) => *k,
+        Some(other) => {
+            warn(
+                a,
+                format!(
+                    "KongPlugin {name} (redirect): config.keep_incoming_path {other} is not true or false; Kong refuses such a config, so the plugin is not converted"
+                ),
+            );
+            return;
+        }
+    };
     let r = match redirect_to(location, code, keep) {
         Ok(r) => r,
         Err(e) => {

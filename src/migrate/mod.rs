@@ -3,14 +3,18 @@
 //! translated or reported, plus a scenario whose probes state what the original
 //! Ingress did.
 
+pub mod check;
 pub mod input;
 mod kong;
 mod nginx;
 pub mod output;
 mod routes;
 pub mod scenario;
+mod valid;
+mod values;
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use input::{Ingress, KongPlugin, Service};
 use output::{BackendRef, HeaderOps, NameValue, PathModifier, Redirect, Route};
@@ -31,10 +35,12 @@ pub struct Warning {
 
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.annotation {
-            Some(a) => write!(f, "{}: {a}: {}", self.object, self.message),
-            None => write!(f, "{}: {}", self.object, self.message),
-        }
+        let line = match &self.annotation {
+            Some(a) => format!("{}: {a}: {}", self.object, self.message),
+            None => format!("{}: {}", self.object, self.message),
+        };
+        // Annotation values are echoed: a long one must not bury the warning.
+        f.write_str(&crate::diag::clip(&line))
     }
 }
 
@@ -97,6 +103,13 @@ pub struct Migration {
     pub features: BTreeSet<String>,
 }
 
+impl Migration {
+    /// Every route written, across Ingresses.
+    pub fn all_routes(&self) -> Vec<Route> {
+        self.routes.iter().flat_map(|(_, r)| r.clone()).collect()
+    }
+}
+
 /// Features the lab's Kong (KIC 3.4, expressions router) lacks, from gwlab's table.
 pub const KONG_UNSUPPORTED: &[&str] = &[
     "HTTPRouteSchemeRedirect",
@@ -116,17 +129,35 @@ pub struct Inputs {
 /// Why the manifests cannot be read as migrate's inputs.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{at}: {source}")]
+    // The name and serde's message (which quotes the value) come from input:
+    // long ones are cut.
+    #[error("{}:{line}: {}: {}", .file.display(), crate::diag::clip(.object), crate::diag::clip(&.source.to_string()))]
     Malformed {
-        /// `file:line: Kind/name`.
-        at: String,
+        file: PathBuf,
+        line: u64,
+        /// `Kind/name`.
+        object: String,
         #[source]
         source: serde_json::Error,
     },
     #[error(
-        "{at}: Ingress {api_version} is gone since Kubernetes 1.22; convert it to networking.k8s.io/v1 first"
+        "{}:{line}: {}: Ingress {api_version} is gone since Kubernetes 1.22; convert it to networking.k8s.io/v1 first", .file.display(), crate::diag::clip(.object)
     )]
-    RemovedIngress { at: String, api_version: String },
+    RemovedIngress {
+        file: PathBuf,
+        line: u64,
+        object: String,
+        api_version: String,
+    },
+}
+
+impl InputError {
+    /// The file the problem is in.
+    pub fn file(&self) -> &Path {
+        match self {
+            InputError::Malformed { file, .. } | InputError::RemovedIngress { file, .. } => file,
+        }
+    }
 }
 
 /// Sorts parsed manifests into what migrate reads.
@@ -146,7 +177,9 @@ pub fn inputs(manifests: &[Manifest]) -> Result<Inputs, InputError> {
             ("v1", "Service") => i.services.push(typed(m)?),
             ("networking.k8s.io/v1beta1" | "extensions/v1beta1", "Ingress") => {
                 return Err(InputError::RemovedIngress {
-                    at: at(m),
+                    file: m.file.clone(),
+                    line: m.line,
+                    object: m.display_name(),
                     api_version: m.api_version.clone(),
                 });
             }
@@ -156,15 +189,14 @@ pub fn inputs(manifests: &[Manifest]) -> Result<Inputs, InputError> {
     Ok(i)
 }
 
-/// Where a manifest is, for messages: `file:line: Kind/name`.
-fn at(m: &Manifest) -> String {
-    format!("{}:{}: {}", m.file.display(), m.line, m.display_name())
-}
-
 /// A manifest read as one of migrate's input types.
 fn typed<T: serde::de::DeserializeOwned>(m: &Manifest) -> Result<T, InputError> {
-    serde_json::from_value(m.raw.clone())
-        .map_err(|source| InputError::Malformed { at: at(m), source })
+    serde_json::from_value(m.raw.clone()).map_err(|source| InputError::Malformed {
+        file: m.file.clone(),
+        line: m.line,
+        object: m.display_name(),
+        source,
+    })
 }
 
 fn object_name(ing: &Ingress) -> String {
@@ -186,9 +218,20 @@ pub fn migrate(inputs: &Inputs) -> Migration {
                 message,
             });
         };
+        if let Some(problem) = valid::ingress_problem(ing) {
+            warn(None, problem);
+            continue;
+        }
         let mut c = convert_rules(ing, inputs, &mut warn);
         kong::apply(ing, inputs, &mut c, &mut warn);
         nginx::apply(ing, &mut c, &mut warn);
+        valid::leave_out_invalid(&mut c, &mut warn);
+        if ing.spec.rules.is_empty() && ing.spec.default_backend.is_none() {
+            warn(
+                None,
+                "has neither rules nor a defaultBackend; there is nothing to convert".into(),
+            );
+        }
         for a in ing.metadata.annotations.keys() {
             if !(a.starts_with("konghq.com/")
                 || a.starts_with("nginx.ingress.kubernetes.io/")
@@ -286,14 +329,6 @@ fn rule_drafts(
     warn: Warn<'_>,
 ) {
     let host = rule.host.clone();
-    if let Some(h) = &host
-        && let Err(why) = crate::model::hostname::validate(h)
-    {
-        warn(
-            None,
-            format!("host `{h}` is not a valid HTTPRoute hostname ({why})"),
-        );
-    }
     for p in rule.http.iter().flat_map(|h| &h.paths) {
         let Some(b) = backend(&p.backend, ns, inputs, warn) else {
             continue;
@@ -431,21 +466,40 @@ pub fn gateway_status(code: u16) -> (u16, bool) {
     }
 }
 
-/// A redirect target that is not an absolute URL.
+/// Why a redirect target cannot be a RequestRedirect.
 #[derive(Debug, thiserror::Error)]
-#[error("`{url}` is not an absolute URL: {source}")]
-pub struct NotAbsoluteUrl {
-    pub url: String,
-    #[source]
-    pub source: url::ParseError,
+pub enum BadRedirect {
+    #[error("`{url}` is not an absolute URL: {source}")]
+    NotAbsolute {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("`{0}` is not an http or https URL")]
+    NotHttp(String),
+    #[error("`{url}`: a RequestRedirect hostname must be a DNS name: {source}")]
+    Host {
+        url: String,
+        #[source]
+        source: crate::model::hostname::HostnameError,
+    },
 }
 
 /// Splits an absolute URL into the parts a RequestRedirect can set.
-pub fn redirect_to(url: &str, status: u16, keep_path: bool) -> Result<Redirect, NotAbsoluteUrl> {
-    let u = url::Url::parse(url).map_err(|source| NotAbsoluteUrl {
+pub fn redirect_to(url: &str, status: u16, keep_path: bool) -> Result<Redirect, BadRedirect> {
+    let u = url::Url::parse(url).map_err(|source| BadRedirect::NotAbsolute {
         url: url.into(),
         source,
     })?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(BadRedirect::NotHttp(url.into()));
+    }
+    if let Some(h) = u.host_str() {
+        crate::model::hostname::validate(h).map_err(|source| BadRedirect::Host {
+            url: url.into(),
+            source,
+        })?;
+    }
     let (status_code, _) = gateway_status(status);
     Ok(Redirect {
         scheme: Some(u.scheme().to_string()),

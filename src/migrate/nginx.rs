@@ -2,7 +2,7 @@
 
 use super::input::Ingress;
 use super::output::{NameValue, PathModifier, Redirect};
-use super::{Converted, Draft, PathKind, Warn, gateway_status, redirect_to};
+use super::{Converted, Draft, PathKind, Warn, gateway_status, redirect_to, values};
 
 const P: &str = "nginx.ingress.kubernetes.io/";
 
@@ -119,9 +119,7 @@ fn redirects(a: &Annotations<'_>, c: &mut Converted, warn: Warn<'_>) {
     for (k, default) in [("permanent-redirect", 301u16), ("temporal-redirect", 302)] {
         let Some(url) = a.get(k) else { continue };
         let code = if k == "permanent-redirect" {
-            a.get("permanent-redirect-code")
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(default)
+            permanent_redirect_code(a, warn)
         } else {
             default
         };
@@ -147,6 +145,26 @@ fn redirects(a: &Annotations<'_>, c: &mut Converted, warn: Warn<'_>) {
             if differs {
                 d.original.redirect_status = Some(code);
             }
+        }
+    }
+}
+
+/// `permanent-redirect-code`: ingress-nginx uses 301 for a code outside
+/// 300-308, and so does the converter, saying so.
+fn permanent_redirect_code(a: &Annotations<'_>, warn: Warn<'_>) -> u16 {
+    let Some(text) = a.get("permanent-redirect-code") else {
+        return 301;
+    };
+    match values::annotation(&text, 300..=308) {
+        Ok(n) => n as u16,
+        Err(e) => {
+            warn(
+                Some(&key("permanent-redirect-code")),
+                format!(
+                    "{e} (a redirect status, 300-308); ingress-nginx then redirects with 301, and so does the route"
+                ),
+            );
+            301
         }
     }
 }
@@ -204,15 +222,47 @@ fn app_root(root: &str, c: &mut Converted) {
     }
 }
 
+/// The canary's share in percent of `weight` out of `total`; a weight above
+/// the total sends everything to the canary, as in ingress-nginx.
+fn canary_percent(weight: &str, total: u64, warn: Warn<'_>) -> Option<u32> {
+    let w = match values::annotation(weight, 0..=u64::MAX) {
+        Ok(w) => w,
+        Err(e) => {
+            warn(
+                Some(&key("canary-weight")),
+                format!("{e}; no weighted split is converted"),
+            );
+            return None;
+        }
+    };
+    if w > total {
+        warn(
+            Some(&key("canary-weight")),
+            format!(
+                "{w} is more than canary-weight-total ({total}); the canary gets all the traffic (100%)"
+            ),
+        );
+    }
+    // u128: `w * 100` must not wrap (42949673 * 100 did, in u32).
+    let percent = (u128::from(w.min(total)) * 100 / u128::from(total)) as u32;
+    Some(percent)
+}
+
 /// A canary Ingress: its weight (out of `canary-weight-total`) and header.
 fn canary(a: &Annotations<'_>, c: &mut Converted, warn: Warn<'_>) {
     c.is_canary = true;
-    let total: u32 = a
-        .get("canary-weight-total")
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(100);
-    if let Some(w) = a.get("canary-weight").and_then(|w| w.parse::<u32>().ok()) {
-        c.canary_weight = Some((w * 100).checked_div(total).unwrap_or(0));
+    let total = match a.get("canary-weight-total") {
+        None => 100,
+        Some(t) => values::annotation(&t, 1..=u64::from(u32::MAX)).unwrap_or_else(|e| {
+            warn(
+                Some(&key("canary-weight-total")),
+                format!("{e}; 100 (the default) is used"),
+            );
+            100
+        }),
+    };
+    if let Some(w) = a.get("canary-weight") {
+        c.canary_weight = canary_percent(&w, total, warn);
     }
     if let Some(h) = a.get("canary-by-header") {
         let value = a.get("canary-by-header-value");

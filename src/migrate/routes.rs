@@ -11,6 +11,9 @@ use super::output::{
 use super::{Converted, Draft, PathKind};
 use crate::model::lab_gateway;
 
+/// The most rules an HTTPRoute may have (the CRD's bound).
+const MAX_RULES: usize = 16;
+
 fn slug(s: &str) -> String {
     s.chars()
         .map(|c| {
@@ -150,19 +153,28 @@ pub(super) fn build_routes(c: &Converted, features: &mut BTreeSet<String>) -> Ve
                 redirect_hosts.entry(code).or_default().push(h.clone());
             }
         }
-        routes.push(Route {
-            api_version: "gateway.networking.k8s.io/v1",
-            kind: "HTTPRoute",
-            metadata: output::Meta {
-                name,
-                namespace: c.namespace.clone(),
-            },
-            spec: Spec {
-                parent_refs,
-                hostnames: host.iter().cloned().collect(),
-                rules: drafts.iter().flat_map(|d| rules_for(d, features)).collect(),
-            },
-        });
+        let rules: Vec<Rule> = drafts.iter().flat_map(|d| rules_for(d, features)).collect();
+        // An HTTPRoute holds at most 16 rules. Splitting keeps precedence: it
+        // ranks the matches, and only identical ones fall back to route names.
+        for (i, rules) in rules.chunks(MAX_RULES).enumerate() {
+            routes.push(Route {
+                api_version: "gateway.networking.k8s.io/v1",
+                kind: "HTTPRoute",
+                metadata: output::Meta {
+                    name: if i == 0 {
+                        name.clone()
+                    } else {
+                        format!("{name}-{}", i + 1)
+                    },
+                    namespace: c.namespace.clone(),
+                },
+                spec: Spec {
+                    parent_refs: parent_refs.clone(),
+                    hostnames: host.iter().cloned().collect(),
+                    rules: rules.to_vec(),
+                },
+            });
+        }
     }
     for (code, mut hosts) in redirect_hosts {
         hosts.sort();

@@ -21,6 +21,8 @@ pub enum DurationError {
     },
     #[error("`{text}`: unknown unit `{unit}` (use ms, s, m or h)")]
     UnknownUnit { text: String, unit: String },
+    #[error("`{0}` is longer than any duration gwlab can count")]
+    Overflow(String),
 }
 
 /// Parses `500ms`, `30s`, `2m`, `1h`, or a sequence of those (`1m30s`).
@@ -49,11 +51,11 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
             .find(|c: char| c.is_ascii_digit())
             .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
-        let part = match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
+        let seconds_per_unit = match unit {
+            "ms" => None,
+            "s" => Some(1),
+            "m" => Some(60),
+            "h" => Some(3600),
             _ => {
                 return Err(DurationError::UnknownUnit {
                     text: text.into(),
@@ -61,25 +63,39 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
                 });
             }
         };
-        total += part;
+        // Checked: the numbers come from input, and `n * 3600` or the sum can
+        // exceed what a Duration holds.
+        let part = match seconds_per_unit {
+            None => Some(Duration::from_millis(n)),
+            Some(k) => n.checked_mul(k).map(Duration::from_secs),
+        };
+        total = part
+            .and_then(|p| total.checked_add(p))
+            .ok_or_else(|| DurationError::Overflow(text.into()))?;
         rest = &rest[unit_len..];
     }
     Ok(total)
 }
 
-pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    // A bare number is read too, so that `30` gets "no unit" rather than a type error.
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Number(f64),
-        Text(String),
+/// A duration as written in a scenario, parsed later so that its problems are
+/// reported with the field they belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DurationText(pub String);
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // A bare number is read too, so that `30` gets "no unit" rather than a type error.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(f64),
+            Text(String),
+        }
+        Ok(DurationText(match Raw::deserialize(d)? {
+            Raw::Number(n) => n.to_string(),
+            Raw::Text(t) => t,
+        }))
     }
-    let text = match Raw::deserialize(d)? {
-        Raw::Number(n) => n.to_string(),
-        Raw::Text(t) => t,
-    };
-    parse(&text).map(Some).map_err(serde::de::Error::custom)
 }
 
 #[cfg(test)]
@@ -105,5 +121,27 @@ mod tests {
         );
         assert!(parse("s").is_err());
         assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn numbers_too_large_for_a_duration_are_errors_not_panics_or_wraps() {
+        // Found by fuzzing: the sum overflowed (a panic), and `n * 3600` wrapped
+        // silently to 3584 s.
+        assert_eq!(
+            parse("18446744073709551615s1s"),
+            Err(DurationError::Overflow("18446744073709551615s1s".into()))
+        );
+        assert_eq!(
+            parse("5124095576030432h"),
+            Err(DurationError::Overflow("5124095576030432h".into()))
+        );
+        assert!(matches!(
+            parse("99999999999999999999s"),
+            Err(DurationError::TooLarge { .. })
+        ));
+        assert_eq!(
+            parse("5124095576030h").unwrap(),
+            Duration::from_secs(5_124_095_576_030 * 3600)
+        );
     }
 }

@@ -10,13 +10,11 @@ use serde_saphyr::Spanned;
 use super::types::*;
 use super::*;
 use crate::diag::Diagnostic;
+use crate::manifest::METHODS;
 use crate::stats::{self, AutoSamples};
 
 const ROUTE_KINDS: &[&str] = &["HTTPRoute", "GRPCRoute"];
 const CONDITION_KINDS: &[&str] = &["GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute"];
-const METHODS: &[&str] = &[
-    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-];
 
 pub(super) fn line<T>(s: &Spanned<T>) -> u64 {
     s.referenced.line()
@@ -101,9 +99,9 @@ pub(super) fn backends(
 #[error(
     "must be a DNS label: lower-case letters, digits and `-`, starting with a letter, at most 63 characters"
 )]
-struct NotDnsLabel;
+pub(crate) struct NotDnsLabel;
 
-fn dns_label(s: &str) -> Result<(), NotDnsLabel> {
+pub(crate) fn dns_label(s: &str) -> Result<(), NotDnsLabel> {
     let ok = !s.is_empty()
         && s.len() <= 63
         && s.bytes()
@@ -283,6 +281,14 @@ fn sampling(item: &mut Item<'_>, spec: &ProbeSpec, expect: &ExpectSpec) -> Sampl
             item.err("samples", "samples must be at least 1");
             1
         }
+        (Some(Samples::Count(n)), _) if n > MAX_SAMPLES => {
+            item.push(
+                "samples",
+                format!("{n} samples is more than the most a probe sends, {MAX_SAMPLES}"),
+                Some("a split is judged well from a few hundred requests (`samples: auto` sizes it); 200 is the default"),
+            );
+            n
+        }
         (Some(Samples::Count(n)), _) => n,
         (Some(Samples::Auto), None) => {
             item.push(
@@ -350,5 +356,30 @@ fn check_expect(item: &mut Item<'_>, expect: &ExpectSpec) {
         if expect.backend.is_some() {
             item.err("expect.backend", "`backend` and `split` cannot both be given: the split says which backends may answer");
         }
+        let mut over = false;
+        for (backend, w) in split {
+            if *w > MAX_SPLIT_WEIGHT {
+                over = true;
+                item.err(
+                    &format!("expect.split.{backend}"),
+                    format!(
+                        "weight {w} is above the largest, {MAX_SPLIT_WEIGHT} (as for a backendRef)"
+                    ),
+                );
+            }
+        }
+        // Each weight is bounded, but not their number: the total is counted in u32.
+        let total: u64 = split.values().map(|w| u64::from(*w)).sum();
+        if !over && total > u64::from(u32::MAX) {
+            item.err(
+                "expect.split",
+                format!("the weights add up to {total}, more than {}", u32::MAX),
+            );
+        }
+    }
+    if let Some(r) = &expect.redirect
+        && r.port == Some(0)
+    {
+        item.err("expect.redirect.port", "port must be 1-65535");
     }
 }

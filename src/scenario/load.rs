@@ -1,11 +1,14 @@
-//! Finding scenario directories and reading them, with every problem reported
-//! at its file and line.
+//! Reading a scenario directory, with every problem reported at its file and
+//! line.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use super::find::SCENARIO_FILE;
+
 use serde_saphyr::Spanned;
 
+use super::bounds;
 use super::items::{backends, conditions, line, probes};
 use super::types::*;
 use super::*;
@@ -13,70 +16,33 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::manifest;
 use crate::yaml;
 
-pub const SCENARIO_FILE: &str = "scenario.yaml";
-
-/// Scenario directories under `paths`: a directory holding `scenario.yaml` is
-/// one; any other directory is searched recursively. Sorted, without repeats.
-pub fn find(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostics> {
-    let mut found = BTreeSet::new();
-    let mut problems = Vec::new();
-    for p in paths {
-        if !p.exists() {
-            problems.push(Diagnostic::new(p, None, "no such file or directory").hint(
-                "give a scenario directory (holding scenario.yaml) or a directory of scenarios",
-            ));
-            continue;
-        }
-        let dir = if p.is_file() && p.file_name().is_some_and(|n| n == SCENARIO_FILE) {
-            p.parent().map(Path::to_path_buf).unwrap_or_default()
-        } else {
-            p.clone()
-        };
-        let before = found.len();
-        walk(&dir, &mut found);
-        if found.len() == before {
-            problems.push(
-                Diagnostic::new(p, None, format!("no {SCENARIO_FILE} found here or below"))
-                    .hint("a scenario is a directory with a scenario.yaml and its manifests"),
-            );
-        }
-    }
-    if problems.is_empty() {
-        Ok(found.into_iter().collect())
-    } else {
-        Err(Diagnostics(problems))
-    }
-}
-
-fn walk(dir: &Path, found: &mut BTreeSet<PathBuf>) {
-    if dir.join(SCENARIO_FILE).is_file() {
-        found.insert(dir.to_path_buf());
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut subdirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    subdirs.sort();
-    for d in subdirs {
-        if d.file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        {
-            continue;
-        }
-        walk(&d, found);
-    }
-}
-
 /// Reads and checks one scenario directory. Every problem found is returned.
 pub fn load(dir: &Path) -> Result<Scenario, Diagnostics> {
     let file = dir.join(SCENARIO_FILE);
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| Diagnostic::new(&file, None, format!("cannot read: {e}")))?;
-    let docs = yaml::split_documents(&text);
+    let text = crate::files::read_to_string(&file)
+        .map_err(|e| Diagnostic::new(&file, None, e.to_string()))?;
+    let mut problems = Vec::new();
+    let manifests = load_manifests(dir, &mut problems);
+    match from_text(dir, &text, manifests) {
+        Ok(s) if problems.is_empty() => Ok(s),
+        Ok(_) => Err(Diagnostics(problems)),
+        Err(Diagnostics(mut more)) => {
+            problems.append(&mut more);
+            Err(Diagnostics(problems))
+        }
+    }
+}
+
+/// Checks a scenario given as the text of its scenario.yaml and its
+/// manifests, already read, as if they were in `dir`: how `gwlab migrate`
+/// checks what it would write before writing it.
+pub fn from_text(
+    dir: &Path,
+    text: &str,
+    manifests: Vec<ManifestFile>,
+) -> Result<Scenario, Diagnostics> {
+    let file = dir.join(SCENARIO_FILE);
+    let docs = yaml::split_documents(text);
     if docs.len() != 1 {
         return Err(Diagnostic::new(
             &file,
@@ -87,8 +53,6 @@ pub fn load(dir: &Path) -> Result<Scenario, Diagnostics> {
     }
     let raw: ScenarioFile = yaml::parse(&file, &docs[0])?;
     let mut problems = Vec::new();
-
-    let manifests = load_manifests(dir, &mut problems);
     let scenario = build(dir, &file, raw, manifests, &mut problems);
     if problems.is_empty() {
         Ok(scenario)
@@ -101,9 +65,10 @@ fn load_manifests(dir: &Path, problems: &mut Vec<Diagnostic>) -> Vec<ManifestFil
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|e| e.filter_map(|e| e.ok()).map(|e| e.path()).collect())
         .unwrap_or_default();
+    // Not only regular files: a `*.yaml` that is a FIFO, a device or a link to
+    // nothing is named in an error rather than skipped.
     files.retain(|p| {
-        p.is_file()
-            && p.file_name().is_some_and(|n| n != SCENARIO_FILE)
+        p.file_name().is_some_and(|n| n != SCENARIO_FILE)
             && p.extension().is_some_and(|e| e == "yaml" || e == "yml")
     });
     files.sort();
@@ -151,6 +116,22 @@ fn build(
     }
 
     let t = raw.timeouts.unwrap_or_default();
+    let timeouts = Timeouts {
+        conditions: bounds::timeout(
+            file,
+            "conditions",
+            t.conditions.as_ref(),
+            DEFAULT_CONDITIONS_TIMEOUT,
+            problems,
+        ),
+        probes: bounds::timeout(
+            file,
+            "probes",
+            t.probes.as_ref(),
+            DEFAULT_PROBES_TIMEOUT,
+            problems,
+        ),
+    };
     Scenario {
         dir: dir.to_path_buf(),
         file: file.to_path_buf(),
@@ -162,10 +143,7 @@ fn build(
         manifests,
         initial,
         steps,
-        timeouts: Timeouts {
-            conditions: t.conditions.unwrap_or(DEFAULT_CONDITIONS_TIMEOUT),
-            probes: t.probes.unwrap_or(DEFAULT_PROBES_TIMEOUT),
-        },
+        timeouts,
     }
 }
 
@@ -311,5 +289,40 @@ fn check_condition_object(
             )
             .field("conditions[].resource"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_that_is_not_a_regular_file_is_named() {
+        // Found by fuzzing: a `*.yaml` FIFO or link to /dev/zero was skipped,
+        // and the error then blamed scenario.yaml for the missing route.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(SCENARIO_FILE),
+            "probes:\n- request: {url: 'http://a/'}\n  expect: {status: 404}\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("routes.yaml")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.yaml")).unwrap();
+        let e = load(dir.path()).unwrap_err();
+        let named: Vec<(String, &str)> =
+            e.0.iter()
+                .map(|d| {
+                    let name = d.file.file_name().unwrap().to_string_lossy().into_owned();
+                    (name, d.message.as_str())
+                })
+                .collect();
+        let mut expected = vec![(
+            "routes.yaml".to_string(),
+            "is a directory, not a regular file",
+        )];
+        #[cfg(unix)]
+        expected.push(("zero.yaml".to_string(), "is a device, not a regular file"));
+        assert_eq!(named, expected);
     }
 }

@@ -1,12 +1,17 @@
 //! Scenarios: a directory with `scenario.yaml` and manifests, read and checked
 //! against the scenario format into plain types the runner uses.
 
+mod bounds;
 pub mod duration;
+mod find;
 mod items;
 mod load;
 pub mod types;
 
-pub use load::{find, load};
+pub use bounds::{MAX_SAMPLES, MAX_SPLIT_WEIGHT, MAX_TIMEOUT};
+pub use find::{SCENARIO_FILE, find};
+pub(crate) use items::dns_label;
+pub use load::{from_text, load};
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -2,10 +2,11 @@
 //! Unknown fields are rejected by serde so that typos are errors.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
+
+use super::duration::DurationText;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -49,10 +50,8 @@ pub struct StepSpec {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimeoutsSpec {
-    #[serde(default, deserialize_with = "super::duration::deserialize")]
-    pub conditions: Option<Duration>,
-    #[serde(default, deserialize_with = "super::duration::deserialize")]
-    pub probes: Option<Duration>,
+    pub conditions: Option<Spanned<DurationText>>,
+    pub probes: Option<Spanned<DurationText>>,
 }
 
 /// A condition status: `"True"`, `"False"` or `"Unknown"`; a bare YAML boolean

@@ -12,7 +12,8 @@ use crate::diag::Diagnostic;
 use crate::model::hostname;
 use filters::{check_filters, uses_replace_prefix};
 
-const METHODS: &[&str] = &[
+/// The HTTP methods a match (and a probe) may name.
+pub const METHODS: &[&str] = &[
     "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
 ];
 
@@ -32,7 +33,7 @@ impl Checker<'_> {
     }
 }
 
-pub fn check(m: &Manifest) -> Vec<Diagnostic> {
+pub(super) fn check(m: &Manifest) -> Vec<Diagnostic> {
     let mut c = Checker { m, out: Vec::new() };
     match &m.object {
         Object::HttpRoute(r) => check_route(&mut c, r),
@@ -157,17 +158,7 @@ fn check_match(c: &mut Checker<'_>, m: &Spanned<HttpRouteMatch>, f: &str) {
 fn check_path_match(c: &mut Checker<'_>, l: u64, f: &str, p: &HttpPathMatch) {
     let value = p.value.as_deref().unwrap_or("/");
     let problem = match p.type_.as_deref().unwrap_or("PathPrefix") {
-        "Exact" | "PathPrefix" => {
-            if !value.starts_with('/') {
-                Some("must be an absolute path starting with `/`")
-            } else if value.contains("//") {
-                Some("must not contain `//`")
-            } else if value.contains('#') || value.contains("/./") || value.contains("/../") {
-                Some("must not contain `#`, `/./` or `/../`")
-            } else {
-                None
-            }
-        }
+        "Exact" | "PathPrefix" => path_problem(value),
         "RegularExpression" => None,
         other => {
             c.err(
@@ -180,6 +171,20 @@ fn check_path_match(c: &mut Checker<'_>, l: u64, f: &str, p: &HttpPathMatch) {
     };
     if let Some(problem) = problem {
         c.err(l, format!("{f}.path.value"), format!("`{value}` {problem}"));
+    }
+}
+
+/// Why `value` cannot be the value of an Exact or PathPrefix path match, if
+/// it cannot.
+pub fn path_problem(value: &str) -> Option<&'static str> {
+    if !value.starts_with('/') {
+        Some("must be an absolute path starting with `/`")
+    } else if value.contains("//") {
+        Some("must not contain `//`")
+    } else if value.contains('#') || value.contains("/./") || value.contains("/../") {
+        Some("must not contain `#`, `/./` or `/../`")
+    } else {
+        None
     }
 }
 
