@@ -409,6 +409,21 @@ async fn route_problems_are_translated_into_changes() {
             "BackendNotFound",
         ),
     );
+    seed(
+        &state,
+        &format!("{GW}/namespaces/app/httproutes/grpc-section"),
+        route(
+            "grpc-section",
+            "app",
+            json!([{"name": "web", "port": 8080}]),
+            "Accepted",
+            "False",
+            "NoMatchingParent",
+            "ResolvedRefs",
+            "True",
+            "ResolvedRefs",
+        ),
+    );
     let f = findings(&state, client).await;
     let mut got = ids(&f);
     got.sort();
@@ -416,10 +431,19 @@ async fn route_problems_are_translated_into_changes() {
         got,
         vec![
             "route-backend-not-found",
+            "route-no-matching-parent",
             "route-not-allowed",
             "route-ref-not-permitted"
         ],
         "{f:#?}"
+    );
+    assert!(
+        f.iter()
+            .find(|x| x.id == "route-no-matching-parent")
+            .unwrap()
+            .fix[0]
+            .contains("`kubectl get gateway -n kong-system kong -o yaml`"),
+        "the command names the Gateway: {f:#?}"
     );
     let by = |id: &str| f.iter().find(|x| x.id == id).unwrap();
     assert!(

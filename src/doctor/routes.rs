@@ -58,7 +58,7 @@ pub fn check(f: &Facts) -> Vec<Finding> {
                     ("Accepted", "NoMatchingParent") => Finding::new("route-no-matching-parent", Layer::Routes, format!("{what} is not accepted: its parentRef matches no listener of {gw_ns}/{gw_name}"))
                         .evidence(evidence)
                         .evidence(format!("parentRef sectionName: {}, port: {}", r["sectionName"].as_str().unwrap_or("(none)"), r["port"].as_u64().map(|p| p.to_string()).unwrap_or_else(|| "(none)".into())))
-                        .fix("use a sectionName (listener name) and port that the Gateway has: `kubectl get gateway -n {gw_ns} {gw_name} -o yaml`"),
+                        .fix(format!("use a sectionName (listener name) and port that the Gateway has: `kubectl get gateway -n {gw_ns} {gw_name} -o yaml`")),
                     ("ResolvedRefs", "RefNotPermitted") => {
                         let mut fnd = Finding::new("route-ref-not-permitted", Layer::Routes, format!("{what} refers to a Service in another namespace that no ReferenceGrant allows")).evidence(evidence);
                         for b in route["spec"]["rules"].as_array().into_iter().flatten().flat_map(|r| r["backendRefs"].as_array().into_iter().flatten()) {
