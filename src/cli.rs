@@ -39,6 +39,8 @@ pub enum Command {
     Clean(CleanArgs),
     /// Find and explain what keeps the lab's Gateway from working.
     Doctor(DoctorArgs),
+    /// Workshop labs: guided exercises, each checked by a scenario on your files.
+    Lab(crate::commands::lab::CourseArgs),
 }
 
 #[derive(Debug, clap::Args)]
