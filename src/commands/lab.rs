@@ -384,11 +384,12 @@ async fn watch(arg: &WorkspaceArg) -> Result<i32, CourseError> {
         }
         let o = open(&arg)?;
         let dir = o.ws.dir_of(o.exercise());
+        // Taken before saying so, so that a save right after the line is seen.
+        let before = fingerprint(&dir);
         println!(
             "Watching {}/ for changes (Ctrl-C to stop)",
             o.shown.display()
         );
-        let before = fingerprint(&dir);
         // Polling: a few files, twice a second, and no watcher dependency.
         loop {
             tokio::time::sleep(Duration::from_millis(300)).await;
