@@ -34,12 +34,13 @@ pub fn lines<'a>(old: &'a str, new: &'a str) -> Vec<Line<'a>> {
             out.push(Line::Same(a[i]));
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push(Line::Added(b[j]));
-            j += 1;
-        } else {
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            // On a tie the student's line goes first, as diffs show it.
             out.push(Line::Removed(a[i]));
             i += 1;
+        } else {
+            out.push(Line::Added(b[j]));
+            j += 1;
         }
     }
     out
