@@ -52,6 +52,11 @@ pub struct DoctorArgs {
     /// The provider whose needs to check (default: the lab's, else k3s).
     #[arg(long, value_enum)]
     pub provider: Option<ProviderKind>,
+    /// Judge a recorded cluster state instead of a live cluster: a directory
+    /// of `kubectl get ... -o yaml` output (and controller logs as
+    /// `<pod>.log`), or a gwlab diagnostics bundle. The machine is not checked.
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<std::path::PathBuf>,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
