@@ -288,3 +288,42 @@ fn verify_fails_an_exercise_whose_solution_does_not_pass() {
         "{all}"
     );
 }
+
+#[test]
+fn a_troubleshooting_exercise_is_solved_when_doctor_no_longer_finds_its_cause() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("tw");
+    let wss = ws.to_str().unwrap();
+    let o = gwlab(&["lab", "start", "kong-troubleshooting", "--dir", wss]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    let o = gwlab(&["lab", "check", wss]);
+    let all = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("✗ doctor still finds: Gateway kong-system/kong is not programmed"),
+        "{all}"
+    );
+    let state = ws.join("01-publish-service/cluster");
+    assert!(
+        all.contains(&format!("why: gwlab doctor --from {}", state.display())),
+        "{all}"
+    );
+
+    let recorded = state.join("cluster.yaml");
+    let text = std::fs::read_to_string(&recorded).unwrap();
+    std::fs::write(
+        &recorded,
+        text.replace(
+            "konghq.com/publish-service: kong/kong-gateway-proxy",
+            "konghq.com/publish-service: kong-system/kong-proxy",
+        ),
+    )
+    .unwrap();
+    let o = gwlab(&["lab", "check", wss]);
+    let all = out(&o);
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("Exercise 2 of 3: The controller that crash-loops at start"),
+        "{all}"
+    );
+}

@@ -302,7 +302,7 @@ async fn check_once(arg: &WorkspaceArg) -> Result<(i32, bool), CourseError> {
         ex.title,
         o.shown.display()
     );
-    let checked = match check::run(&dir).await {
+    let outcome = match check::exercise(&ex, &dir, &o.shown).await {
         Ok(c) => c,
         Err(CheckError::Bad(d)) => {
             println!("{d}");
@@ -311,11 +311,18 @@ async fn check_once(arg: &WorkspaceArg) -> Result<(i32, bool), CourseError> {
             );
             return Ok((exit::BAD_INPUT, false));
         }
+        Err(CheckError::Recorded(e)) => {
+            println!("{e}");
+            println!(
+                "✗ the recorded cluster state cannot be read: fix what is named above, or start over with `gwlab lab reset --exercise`"
+            );
+            return Ok((exit::BAD_INPUT, false));
+        }
         Err(e) => return Err(CourseError::Check(e)),
     };
-    if !checked.passed() {
+    if !outcome.passed {
         println!("Not solved yet:");
-        for l in check::failure_lines(&checked, &o.shown) {
+        for l in &outcome.lines {
             println!("  {l}");
         }
         println!(
@@ -328,8 +335,7 @@ async fn check_once(arg: &WorkspaceArg) -> Result<(i32, bool), CourseError> {
     }
     println!(
         "✓ Solved: {} ({} expectations hold)",
-        ex.title,
-        checked.report.checks.len()
+        ex.title, outcome.total
     );
     if !o.ws.progress.done.contains(&ex.id) {
         o.ws.progress.done.push(ex.id.clone());

@@ -6,7 +6,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use super::format::{DoctorCheck, Exercise};
 use crate::diag::Diagnostics;
+use crate::doctor::Finding;
+use crate::doctor::recorded;
 use crate::model::compile::SUPPORTED_FEATURES;
 use crate::report::human::Console;
 use crate::report::{CheckKind, CheckReport, ScenarioReport, Verdict};
@@ -22,6 +25,9 @@ pub enum CheckError {
     /// The student's files (or the check) are not valid input.
     #[error("{0}")]
     Bad(#[source] Diagnostics),
+    /// A troubleshooting exercise's recorded state cannot be read.
+    #[error("{0}")]
+    Recorded(#[source] crate::doctor::recorded::RecordedError),
     #[error("cannot make the lab certificate authority: {0}")]
     Ca(#[source] rcgen::Error),
     #[error("cannot start the embedded gateway: {0}")]
@@ -38,6 +44,63 @@ impl Checked {
     pub fn passed(&self) -> bool {
         self.report.verdict == Verdict::Passed
     }
+}
+
+/// What an exercise's check came to, whatever its kind.
+pub struct Outcome {
+    pub passed: bool,
+    /// Expectations (scenario checks, or findings that must be gone).
+    pub total: usize,
+    /// For each failed expectation, what it was and what came back.
+    pub lines: Vec<String>,
+}
+
+/// Runs the check of `ex` on the student's files in `dir` (`shown`: the
+/// directory as the student names it, for the commands it prints).
+pub async fn exercise(ex: &Exercise, dir: &Path, shown: &Path) -> Result<Outcome, CheckError> {
+    match &ex.doctor {
+        Some(d) => doctor(d, dir, shown),
+        None => {
+            let c = run(dir).await?;
+            Ok(Outcome {
+                passed: c.passed(),
+                total: c.report.checks.len(),
+                lines: failure_lines(&c, shown),
+            })
+        }
+    }
+}
+
+/// A troubleshooting check: doctor's analysis of the recorded state must no
+/// longer find what the exercise is about.
+fn doctor(d: &DoctorCheck, dir: &Path, shown: &Path) -> Result<Outcome, CheckError> {
+    let facts = recorded::read(&dir.join(&d.dir)).map_err(CheckError::Recorded)?;
+    let (findings, _) = crate::doctor::cluster::analyze(&facts, None);
+    let left: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| d.solves.contains(&f.id))
+        .collect();
+    let mut lines = Vec::new();
+    for f in &left {
+        lines.push(format!("✗ doctor still finds: {} [{}]", f.problem, f.id));
+        for e in &f.evidence {
+            lines.push(format!("    evidence: {e}"));
+        }
+        lines.push(format!(
+            "    why: gwlab doctor --from {}",
+            shown.join(&d.dir).display()
+        ));
+    }
+    lines.push(format!(
+        "{} of {} problems left",
+        left.len(),
+        d.solves.len()
+    ));
+    Ok(Outcome {
+        passed: left.is_empty(),
+        total: d.solves.len(),
+        lines,
+    })
 }
 
 /// Loads the scenario in `dir` and runs it on a fresh embedded gateway.

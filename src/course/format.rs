@@ -64,6 +64,20 @@ struct ExerciseFile {
     time: String,
     #[serde(default)]
     hints: Vec<String>,
+    #[serde(default)]
+    doctor: Option<DoctorCheck>,
+}
+
+/// A troubleshooting exercise's check, instead of a scenario: `gwlab doctor
+/// --from` on a recorded cluster state among the student's files must no
+/// longer find these findings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoctorCheck {
+    /// The recorded state's directory, relative to the exercise's.
+    pub dir: String,
+    /// The finding ids (as `gwlab doctor -o json` names them) that must be gone.
+    pub solves: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +101,8 @@ pub struct Exercise {
     /// The task, Markdown.
     pub task: String,
     pub hints: Vec<String>,
+    /// For troubleshooting exercises: the doctor check (then `check` is empty).
+    pub doctor: Option<DoctorCheck>,
     pub start: Files,
     pub check: Files,
     pub solution: Files,
@@ -294,12 +310,34 @@ impl Catalogue {
         let start = self.subtree(&format!("{dir}/start"));
         let check = self.subtree(&format!("{dir}/check"));
         let solution = self.subtree(&format!("{dir}/solution"));
-        if !check.contains_key(SCENARIO_FILE) {
-            problems.push(Diagnostic::new(
-                &self.path(&format!("{dir}/check/scenario.yaml")),
+        match (&raw.doctor, check.contains_key(SCENARIO_FILE)) {
+            (None, false) => problems.push(Diagnostic::new(
+                &self.path(&format!("{dir}/check/{SCENARIO_FILE}")),
                 None,
-                "missing: an exercise's check is a scenario (check/scenario.yaml)",
-            ));
+                "missing: an exercise's check is a scenario (check/scenario.yaml), or a `doctor:` check in exercise.yaml",
+            )),
+            (Some(_), true) => problems.push(
+                Diagnostic::new(&file, line_of(text, "doctor:"), "an exercise has one check: this one has both `doctor:` and check/scenario.yaml")
+                    .field("doctor"),
+            ),
+            (Some(d), false) => {
+                let prefix = format!("{}/", d.dir.trim_end_matches('/'));
+                for (what, files) in [("start", &start), ("solution", &solution)] {
+                    if !files.keys().any(|k| k.starts_with(&prefix)) {
+                        problems.push(
+                            Diagnostic::new(&file, line_of(text, "dir:"), format!("{what}/{} holds no recorded cluster state", d.dir))
+                                .field("doctor.dir"),
+                        );
+                    }
+                }
+                if d.solves.is_empty() {
+                    problems.push(
+                        Diagnostic::new(&file, line_of(text, "solves:"), "name the finding ids the student must make disappear")
+                            .field("doctor.solves"),
+                    );
+                }
+            }
+            (None, true) => {}
         }
         if solution.is_empty() {
             problems.push(Diagnostic::new(
@@ -328,6 +366,7 @@ impl Catalogue {
             time: raw.time,
             task,
             hints: raw.hints,
+            doctor: raw.doctor,
             start,
             check,
             solution,

@@ -4,10 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use super::CourseError;
-use super::check::{self, CheckError, Checked};
+use super::check::{self, CheckError, Outcome};
 use super::format::{Catalogue, Exercise, Files, Lab, LabTarget};
 use super::workspace::write_all;
-use crate::diag::Diagnostics;
 
 /// What verifying one exercise found.
 pub struct Verdict {
@@ -46,27 +45,26 @@ async fn exercise(catalogue: &Catalogue, lab: &Lab, ex: &Exercise) -> Result<Ver
     let solved = run_with(ex, &ex.solution, &source.join("solution")).await?;
     let mut summary = String::new();
     match &solved {
-        Ok(c) if c.passed() => summary.push_str(&format!(
-            "the solution passes ({} expectations)",
-            c.report.checks.len()
-        )),
+        Ok(c) if c.passed => {
+            summary.push_str(&format!("the solution passes ({} expectations)", c.total))
+        }
         Ok(c) => {
             problems.push("the solution does not pass its check:".to_string());
-            problems.extend(check::failure_lines(c, &source.join("solution")));
+            problems.extend(c.lines.iter().cloned());
         }
         Err(d) => {
             problems.push("the solution is not valid input:".to_string());
-            problems.extend(d.to_string().lines().map(String::from));
+            problems.extend(d.lines().map(String::from));
         }
     }
     match run_with(ex, &ex.start, &source.join("start")).await? {
-        Ok(c) if c.passed() => problems.push(
+        Ok(c) if c.passed => problems.push(
             "the starting files already pass the check: the exercise has nothing to do".into(),
         ),
         Ok(c) => summary.push_str(&format!(
             ", the starting files fail it ({} of {})",
-            c.report.failures().count(),
-            c.report.checks.len()
+            c.lines.iter().filter(|l| l.starts_with('✗')).count(),
+            c.total
         )),
         // Starting files may be broken on purpose; the student is told where.
         Err(_) => summary.push_str(", the starting files are rejected as input"),
@@ -80,17 +78,17 @@ async fn exercise(catalogue: &Catalogue, lab: &Lab, ex: &Exercise) -> Result<Ver
 }
 
 /// Runs the exercise's check on `files` in a scratch directory; problems in
-/// the input name the catalogue's files, not the scratch copies.
+/// the input come back as text naming the catalogue's files, not the
+/// scratch copies.
 async fn run_with(
     ex: &Exercise,
     files: &Files,
     files_dir: &Path,
-) -> Result<Result<Checked, Diagnostics>, CourseError> {
+) -> Result<Result<Outcome, String>, CourseError> {
     let scratch = Scratch::new(&ex.id)?;
     write_all(&scratch.0, &ex.check)?;
     write_all(&scratch.0, files)?;
-    let outcome = check::run(&scratch.0).await;
-    match outcome {
+    match check::exercise(ex, &scratch.0, files_dir).await {
         Ok(c) => Ok(Ok(c)),
         Err(CheckError::Bad(mut d)) => {
             let check_dir = files_dir.with_file_name("check");
@@ -104,8 +102,9 @@ async fn run_with(
                     };
                 }
             }
-            Ok(Err(d))
+            Ok(Err(d.to_string()))
         }
+        Err(CheckError::Recorded(e)) => Ok(Err(e.to_string())),
         Err(e) => Err(CourseError::Check(e)),
     }
 }
