@@ -94,7 +94,13 @@ impl Workspace {
         if let (Some(parent), Some(name)) = (abs.parent(), abs.file_name())
             && parent.join(PROGRESS_FILE).is_file()
         {
-            let root = dir.join("..");
+            // The parent as the student would write it: `ws` for `ws/01-x`,
+            // `.` for `01-x`, an absolute path for `.` itself.
+            let root = match (dir.file_name(), dir.parent()) {
+                (Some(_), Some(p)) if p.as_os_str().is_empty() => PathBuf::from("."),
+                (Some(_), Some(p)) => p.to_path_buf(),
+                _ => parent.to_path_buf(),
+            };
             return Ok((
                 Workspace::read(&root)?,
                 Some(name.to_string_lossy().into_owned()),
@@ -276,5 +282,35 @@ fn collect(dir: &Path, prefix: &str, files: &mut Files) {
         {
             files.insert(key, bytes);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_exercise_directory_opens_its_workspace_named_as_the_student_wrote_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = tmp.path().join("ws");
+        std::fs::create_dir_all(ws.join("01-x")).unwrap();
+        let progress = r#"{"lab": "demo", "current": "01-x"}"#;
+        std::fs::write(ws.join(PROGRESS_FILE), progress).unwrap();
+
+        let (w, named) = Workspace::open(&ws.join("01-x")).unwrap();
+        assert_eq!(w.root, ws);
+        assert_eq!(named.as_deref(), Some("01-x"));
+        let (w, named) = Workspace::open(&ws).unwrap();
+        assert_eq!((w.root, named), (ws.clone(), None));
+
+        std::fs::write(ws.join(PROGRESS_FILE), "{\"lab\": 1}").unwrap();
+        assert!(matches!(
+            Workspace::open(&ws),
+            Err(CourseError::BadProgress { .. })
+        ));
+        assert!(matches!(
+            Workspace::open(tmp.path()),
+            Err(CourseError::NotAWorkspace { .. })
+        ));
     }
 }
