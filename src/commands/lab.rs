@@ -136,6 +136,8 @@ struct Opened {
     index: usize,
     /// The exercise directory as the student would name it.
     shown: PathBuf,
+    /// The directory the student named, for commands about this exercise.
+    given: PathBuf,
 }
 
 impl Opened {
@@ -165,6 +167,7 @@ fn open(arg: &WorkspaceArg) -> Result<Opened, CourseError> {
         lab,
         index,
         shown,
+        given: arg.dir.clone(),
     })
 }
 
@@ -271,15 +274,15 @@ fn present(ws: &Workspace, lab: &Lab, index: usize) {
         println!("    {l}");
     }
     println!();
-    println!("Check your work with: gwlab lab check {}", ws_arg(ws));
+    println!("Check your work with: {}", command("check", &ws.root));
 }
 
-/// The workspace as a command argument (nothing when it is `.`).
-fn ws_arg(ws: &Workspace) -> String {
-    if ws.root == Path::new(".") {
-        String::new()
+/// `gwlab lab SUB DIR`, leaving out a DIR of `.`.
+fn command(sub: &str, dir: &Path) -> String {
+    if dir == Path::new(".") {
+        format!("gwlab lab {sub}")
     } else {
-        ws.root.display().to_string()
+        format!("gwlab lab {sub} {}", dir.display())
     }
 }
 
@@ -326,8 +329,8 @@ async fn check_once(arg: &WorkspaceArg) -> Result<(i32, bool), CourseError> {
             println!("  {l}");
         }
         println!(
-            "A hint: gwlab lab hint {}   (hints given so far: {} of {})",
-            ws_arg(&o.ws),
+            "A hint: {}   (hints given so far: {} of {})",
+            command("hint", &o.given),
             o.ws.progress.hints.get(&ex.id).copied().unwrap_or(0),
             ex.hints.len()
         );
@@ -446,8 +449,8 @@ fn hint(arg: &WorkspaceArg) -> Result<i32, CourseError> {
             println!("Hint {} of {}: {}", i + 1, ex.hints.len(), h.trim());
         }
         println!(
-            "No more hints; `gwlab lab solution {}` shows the answer.",
-            ws_arg(&o.ws)
+            "No more hints; `{}` shows the answer.",
+            command("solution", &o.given)
         );
         return Ok(exit::OK);
     }
@@ -563,10 +566,10 @@ fn status(arg: &WorkspaceArg) -> Result<i32, CourseError> {
     let cur = &o.lab.exercises[o.index];
     if !p.done.contains(&cur.id) {
         println!(
-            "Now: {}/ ({} there), then `gwlab lab check {}`",
+            "Now: {}/ ({} there), then `{}`",
             shown_dir(&o.ws.root, &cur.id).display(),
             README,
-            ws_arg(&o.ws)
+            command("check", &o.given)
         );
     }
     Ok(exit::OK)
