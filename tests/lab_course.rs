@@ -327,3 +327,39 @@ fn a_troubleshooting_exercise_is_solved_when_doctor_no_longer_finds_its_cause() 
         "{all}"
     );
 }
+
+#[test]
+fn a_workspace_started_from_another_catalogue_remembers_it() {
+    let cat = catalogue(LAB_YAML, &solution("01-first-route", "route.yaml"));
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let wss = ws.to_str().unwrap();
+    let labs = cat.path().to_str().unwrap();
+    let o = gwlab(&["lab", "start", "demo", "--dir", wss, "--labs", labs]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    // No --labs from here on: the workspace knows where its lab is.
+    let o = gwlab(&["lab", "check", wss]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    std::fs::write(
+        ws.join("01-one/route.yaml"),
+        solution("01-first-route", "route.yaml"),
+    )
+    .unwrap();
+    let o = gwlab(&["lab", "check", wss]);
+    let all = out(&o);
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("Every exercise of lab demo is solved"),
+        "{all}"
+    );
+    // The built-in catalogue has no lab of that name.
+    let o = gwlab(&[
+        "lab",
+        "start",
+        "demo",
+        "--dir",
+        tmp.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(out(&o).contains("there is no lab \"demo\""), "{}", out(&o));
+}
