@@ -39,6 +39,8 @@ pub enum Command {
     Clean(CleanArgs),
     /// Find and explain what keeps the lab's Gateway from working.
     Doctor(DoctorArgs),
+    /// Workshop labs: guided exercises, each checked by a scenario on your files.
+    Lab(crate::commands::lab::CourseArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -50,6 +52,11 @@ pub struct DoctorArgs {
     /// The provider whose needs to check (default: the lab's, else k3s).
     #[arg(long, value_enum)]
     pub provider: Option<ProviderKind>,
+    /// Judge a recorded cluster state instead of a live cluster: a directory
+    /// of `kubectl get ... -o yaml` output (and controller logs as
+    /// `<pod>.log`), or a gwlab diagnostics bundle. The machine is not checked.
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<std::path::PathBuf>,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,

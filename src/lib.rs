@@ -5,6 +5,7 @@ pub mod api_error;
 pub mod cli;
 pub mod commands;
 pub mod controller;
+pub mod course;
 pub mod diag;
 pub mod doctor;
 pub mod explain;

@@ -20,6 +20,7 @@ fn main() {
         Command::Pull(args) => runtime().block_on(commands::pull::run(args)),
         Command::Clean(args) => runtime().block_on(commands::clean::run(args)),
         Command::Doctor(args) => runtime().block_on(commands::doctor::run(args)),
+        Command::Lab(args) => runtime().block_on(commands::lab::run(args)),
     };
     std::process::exit(code);
 }

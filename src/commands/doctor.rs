@@ -18,6 +18,9 @@ struct Report {
 }
 
 pub async fn run(args: &DoctorArgs) -> i32 {
+    if let Some(dir) = &args.from {
+        return from_recorded(dir, args.output);
+    }
     let lab = LabState::load(&args.lab.name)
         .ok()
         .flatten()
@@ -48,9 +51,27 @@ pub async fn run(args: &DoctorArgs) -> i32 {
             }
         },
     }
+    report(findings, checks, args.output)
+}
+
+/// `--from DIR`: the cluster's analysis on recorded objects.
+fn from_recorded(dir: &std::path::Path, output: OutputFormat) -> i32 {
+    match doctor::recorded::read(dir) {
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        }
+        Ok(facts) => {
+            let (findings, checks) = doctor::cluster::analyze(&facts, None);
+            report(findings, checks, output)
+        }
+    }
+}
+
+fn report(findings: Vec<Finding>, checks: Vec<String>, output: OutputFormat) -> i32 {
     let findings = doctor::order(findings);
     let healthy = findings.is_empty();
-    match args.output {
+    match output {
         OutputFormat::Json => println!(
             "{}",
             serde_json::to_string_pretty(&Report {

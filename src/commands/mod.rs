@@ -5,6 +5,7 @@ pub mod clean;
 pub mod doctor;
 pub mod down;
 pub mod explain;
+pub mod lab;
 pub mod migrate;
 pub mod pull;
 pub mod serve;

@@ -121,7 +121,7 @@ async fn list_dynamic(
 }
 
 /// A container's env value or `--flag=value` argument.
-fn setting(container: &Value, (env, flag): (&str, &str)) -> Option<String> {
+pub(super) fn setting(container: &Value, (env, flag): (&str, &str)) -> Option<String> {
     let from_env = container["env"]
         .as_array()
         .and_then(|e| e.iter().find(|v| v["name"] == env))
@@ -136,7 +136,7 @@ fn setting(container: &Value, (env, flag): (&str, &str)) -> Option<String> {
     })
 }
 
-fn kic_container(deployment: &Value) -> Option<&Value> {
+pub(super) fn kic_container(deployment: &Value) -> Option<&Value> {
     deployment["spec"]["template"]["spec"]["containers"]
         .as_array()?
         .iter()
@@ -244,7 +244,7 @@ async fn gather_kic(client: &Client, kind: &str, dj: Value) -> Result<Kic, Gathe
 
 /// A workload's label selector (`spec.selector.matchLabels`), as a list
 /// query writes it.
-fn selector(workload: &Value) -> String {
+pub(super) fn selector(workload: &Value) -> String {
     workload
         .pointer("/spec/selector/matchLabels")
         .and_then(Value::as_object)

@@ -10,6 +10,7 @@ mod gateway;
 mod kic;
 pub mod machine;
 mod metallb;
+pub mod recorded;
 pub mod routes;
 
 use serde::Serialize;

@@ -1,0 +1,213 @@
+//! Running an exercise's check (a scenario) on the embedded gateway, and
+//! saying in plain words what failed, what came back, and the `gwlab
+//! explain` command that shows why.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use super::format::{DoctorCheck, Exercise};
+use crate::diag::Diagnostics;
+use crate::doctor::Finding;
+use crate::doctor::recorded;
+use crate::model::compile::SUPPORTED_FEATURES;
+use crate::report::human::Console;
+use crate::report::{CheckKind, CheckReport, ScenarioReport, Verdict};
+use crate::run::{self, Runner};
+use crate::scenario::{self, Scenario};
+use crate::targets::TargetError;
+use crate::targets::embedded::EmbeddedTarget;
+use crate::targets::embedded::tls::LabCa;
+
+/// Why a check could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The student's files (or the check) are not valid input.
+    #[error("{0}")]
+    Bad(#[source] Diagnostics),
+    /// A troubleshooting exercise's recorded state cannot be read.
+    #[error("{0}")]
+    Recorded(#[source] crate::doctor::recorded::RecordedError),
+    #[error("cannot make the lab certificate authority: {0}")]
+    Ca(#[source] rcgen::Error),
+    #[error("cannot start the embedded gateway: {0}")]
+    Gateway(#[source] TargetError),
+}
+
+/// A check that ran: the scenario and what came of it.
+pub struct Checked {
+    pub scenario: Scenario,
+    pub report: ScenarioReport,
+}
+
+impl Checked {
+    pub fn passed(&self) -> bool {
+        self.report.verdict == Verdict::Passed
+    }
+}
+
+/// What an exercise's check came to, whatever its kind.
+pub struct Outcome {
+    pub passed: bool,
+    /// Expectations (scenario checks, or findings that must be gone).
+    pub total: usize,
+    /// For each failed expectation, what it was and what came back.
+    pub lines: Vec<String>,
+}
+
+/// Runs the check of `ex` on the student's files in `dir` (`shown`: the
+/// directory as the student names it, for the commands it prints).
+pub async fn exercise(ex: &Exercise, dir: &Path, shown: &Path) -> Result<Outcome, CheckError> {
+    match &ex.doctor {
+        Some(d) => doctor(d, dir, shown),
+        None => {
+            let c = run(dir).await?;
+            Ok(Outcome {
+                passed: c.passed(),
+                total: c.report.checks.len(),
+                lines: failure_lines(&c, shown),
+            })
+        }
+    }
+}
+
+/// A troubleshooting check: doctor's analysis of the recorded state must no
+/// longer find what the exercise is about.
+fn doctor(d: &DoctorCheck, dir: &Path, shown: &Path) -> Result<Outcome, CheckError> {
+    let facts = recorded::read(&dir.join(&d.dir)).map_err(CheckError::Recorded)?;
+    let (findings, _) = crate::doctor::cluster::analyze(&facts, None);
+    let left: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| d.solves.contains(&f.id))
+        .collect();
+    let mut lines = Vec::new();
+    for f in &left {
+        lines.push(format!("✗ doctor still finds: {} [{}]", f.problem, f.id));
+        for e in &f.evidence {
+            lines.push(format!("    evidence: {e}"));
+        }
+        lines.push(format!(
+            "    why: gwlab doctor --from {}",
+            shown.join(&d.dir).display()
+        ));
+    }
+    lines.push(format!(
+        "{} of {} problems left",
+        left.len(),
+        d.solves.len()
+    ));
+    Ok(Outcome {
+        passed: left.is_empty(),
+        total: d.solves.len(),
+        lines,
+    })
+}
+
+/// Loads the scenario in `dir` and runs it on a fresh embedded gateway.
+pub async fn run(dir: &Path) -> Result<Checked, CheckError> {
+    let scenario = scenario::load(dir).map_err(CheckError::Bad)?;
+    let console = Console::new(true);
+    let runner = Runner {
+        run_id: run::new_run_id(),
+        console: &console,
+        // The embedded gateway is settled once applied: a failure is final.
+        retry_probes: false,
+        cancel: Default::default(),
+        created: Arc::new(Mutex::new(BTreeSet::new())),
+        diagnostics: None,
+        keep: false,
+        features: SUPPORTED_FEATURES.iter().map(|f| f.to_string()).collect(),
+    };
+    let ca = Arc::new(LabCa::new().map_err(CheckError::Ca)?);
+    let mut target = EmbeddedTarget::start(ca, Default::default())
+        .await
+        .map_err(CheckError::Gateway)?;
+    let report = runner.run_scenario(&mut target, &scenario).await;
+    Ok(Checked { scenario, report })
+}
+
+/// For each failed expectation: what it was, what came back, and the
+/// `gwlab explain` command (on `shown_dir`, the directory as the student
+/// names it) that shows how the gateway routed that request.
+pub fn failure_lines(checked: &Checked, shown_dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let failed: Vec<&CheckReport> = checked.report.failures().collect();
+    for c in &failed {
+        let what = match c.kind {
+            CheckKind::Probe => "request",
+            CheckKind::Condition => "status condition",
+            CheckKind::Setup => "setting up",
+            CheckKind::Cleanup => "cleaning up",
+        };
+        out.push(format!("✗ {what}: {}", c.name));
+        for f in &c.failure {
+            out.push(format!("    {f}"));
+        }
+        if let Some(cmd) = explain_command(&checked.scenario, c, shown_dir) {
+            out.push(format!("    why: {cmd}"));
+        }
+    }
+    let total = checked.report.checks.len();
+    out.push(format!("{} of {total} expectations failed", failed.len()));
+    out
+}
+
+/// The `gwlab explain` command for a failed check: the probe's own request,
+/// or for a condition the first request of its step (whose explanation ends
+/// with each route's attachment).
+pub fn explain_command(scenario: &Scenario, check: &CheckReport, dir: &Path) -> Option<String> {
+    let (index, step) = scenario
+        .steps
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.name == check.step)?;
+    let probe = match check.kind {
+        CheckKind::Probe => step.probes.iter().find(|p| p.name == check.name)?,
+        CheckKind::Condition => step.probes.first()?,
+        CheckKind::Setup | CheckKind::Cleanup => return None,
+    };
+    let mut cmd = format!(
+        "gwlab explain {} --url {}",
+        quote(&dir.display().to_string()),
+        quote(probe.url.as_str())
+    );
+    if probe.method != "GET" {
+        cmd.push_str(&format!(" -X {}", probe.method));
+    }
+    for (name, value) in &probe.request.headers {
+        cmd.push_str(&format!(" -H {}", quote(&format!("{name}: {value}"))));
+    }
+    if let Some(gw) = &probe.gateway {
+        cmd.push_str(&format!(" --gateway {}", quote(gw)));
+    }
+    if step.name.is_some() {
+        cmd.push_str(&format!(" --step {}", index + 1));
+    }
+    Some(cmd)
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+fn quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote;
+
+    #[test]
+    fn quoting_keeps_urls_plain_and_protects_the_rest() {
+        assert_eq!(quote("http://imprun.dev/docs"), "http://imprun.dev/docs");
+        assert_eq!(quote("http://a/?x=1&y=2"), "'http://a/?x=1&y=2'");
+        assert_eq!(quote("X-Beta: true"), "'X-Beta: true'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+}

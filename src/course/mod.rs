@@ -1,0 +1,79 @@
+//! Workshop labs (`gwlab lab`): a catalogue of labs, each a series of
+//! exercises whose "solved" is a scenario run on the student's files.
+//!
+//! `format` reads a catalogue into plain types, `workspace` keeps a student's
+//! directory and progress, `check` runs an exercise's check and says what
+//! failed, `diff` compares the student's files with a solution, `verify` proves
+//! a catalogue's exercises.
+
+pub mod check;
+pub mod diff;
+pub mod format;
+pub mod verify;
+pub mod workspace;
+
+pub use format::{Catalogue, Exercise, Lab, LabTarget};
+pub use workspace::Workspace;
+
+/// What can go wrong with labs, apart from a check that fails.
+#[derive(Debug, thiserror::Error)]
+pub enum CourseError {
+    /// The catalogue or a lab in it is malformed.
+    #[error("{0}")]
+    Bad(#[source] crate::diag::Diagnostics),
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("there is no lab {asked:?} in {catalogue}; `gwlab lab list` shows the labs: {known}")]
+    NoSuchLab {
+        asked: String,
+        catalogue: String,
+        known: String,
+    },
+    #[error(
+        "{} is not a lab workspace (no {} in it or its parent); start one with `gwlab lab start LAB --dir {}`",
+        dir.display(), workspace::PROGRESS_FILE, dir.display()
+    )]
+    NotAWorkspace { dir: std::path::PathBuf },
+    #[error("{}: {message}; start over with `gwlab lab reset`, or start a new workspace", path.display())]
+    BadProgress {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error(
+        "{} already holds files ({}); `gwlab lab start` never overwrites them: give another --dir, or continue there with `gwlab lab status {}`",
+        dir.display(), files.join(", "), dir.display()
+    )]
+    NotEmpty {
+        dir: std::path::PathBuf,
+        files: Vec<String>,
+    },
+    /// The check could not run (the embedded gateway did not start).
+    #[error("{0}")]
+    Check(#[source] check::CheckError),
+    #[error(
+        "lab {lab} needs a cluster (target: cluster); `gwlab lab check` runs checks on the embedded gateway only"
+    )]
+    NeedsCluster { lab: String },
+}
+
+impl From<crate::diag::Diagnostics> for CourseError {
+    fn from(d: crate::diag::Diagnostics) -> Self {
+        CourseError::Bad(d)
+    }
+}
+
+impl From<crate::diag::Diagnostic> for CourseError {
+    fn from(d: crate::diag::Diagnostic) -> Self {
+        CourseError::Bad(d.into())
+    }
+}
