@@ -8,6 +8,7 @@ pub mod controller;
 pub mod diag;
 pub mod doctor;
 pub mod explain;
+pub mod features;
 pub mod kinds;
 pub mod kong;
 pub mod lab;

@@ -150,6 +150,7 @@ fn build(
         }
     }
 
+    let features = known_features(file, &raw.features, problems);
     let t = raw.timeouts.unwrap_or_default();
     Scenario {
         dir: dir.to_path_buf(),
@@ -157,7 +158,7 @@ fn build(
         name,
         description: raw.description,
         tags: raw.tags,
-        features: raw.features,
+        features,
         backends,
         manifests,
         initial,
@@ -167,6 +168,33 @@ fn build(
             probes: t.probes.unwrap_or(DEFAULT_PROBES_TIMEOUT),
         },
     }
+}
+
+/// The names of `features`, each of which must be a Gateway API feature: a
+/// typo would otherwise make the scenario `unsupported` everywhere, and a
+/// skipped scenario keeps CI green.
+fn known_features(
+    file: &Path,
+    list: &[Spanned<String>],
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    for (i, f) in list.iter().enumerate() {
+        if !crate::features::is_known(&f.value) {
+            problems.push(
+                Diagnostic::new(
+                    file,
+                    Some(line(f)),
+                    format!("`{}` is not a Gateway API feature name", f.value),
+                )
+                .field(format!("features[{i}]"))
+                .hint(format!(
+                    "the names are those of Gateway API v1.2's conformance features: {}",
+                    crate::features::KNOWN.join(", ")
+                )),
+            );
+        }
+    }
+    list.iter().map(|f| f.value.clone()).collect()
 }
 
 /// The scenario's steps (one unnamed step for top-level conditions and

@@ -4,9 +4,11 @@
 pub mod duration;
 mod items;
 mod load;
+mod set;
 pub mod types;
 
 pub use load::{find, load};
+pub use set::duplicate_names;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -15,7 +15,7 @@ pub struct ScenarioFile {
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]
-    pub features: Vec<String>,
+    pub features: Vec<Spanned<String>>,
     #[serde(default)]
     pub backends: Vec<Spanned<BackendSpec>>,
     pub conditions: Option<Vec<Spanned<ConditionSpec>>>,
