@@ -124,7 +124,7 @@ fn the_json_report_is_versioned_camel_case_in_seconds_with_locations_and_documen
         .collect();
     assert_eq!(lines, [3, 5, 8], "condition, probe, probe");
     let failed = &checks[1];
-    assert_eq!(failed["failure"][0], "status: expected 201, got 404");
+    assert_eq!(failed["failure"][0], "status: expected 201, got 200");
     assert!(
         failed["request"]
             .as_str()
@@ -155,7 +155,7 @@ fn junit_failures_carry_the_mismatch_and_testcases_their_file_and_line() {
         .unwrap();
     assert_eq!(
         failure.attribute("message"),
-        Some("status: expected 201, got 404")
+        Some("status: expected 201, got 200")
     );
 }
 
@@ -171,7 +171,7 @@ fn in_github_actions_failures_are_annotations_on_the_scenario_line() {
         "{out}"
     );
     assert!(
-        annotations[0].contains("::status: expected 201, got 404%0AGET http://app.example.com/x"),
+        annotations[0].contains("::status: expected 201, got 200%0AGET http://app.example.com/x"),
         "{out}"
     );
     let (_, o) = run(&[]);
