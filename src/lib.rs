@@ -23,6 +23,7 @@ pub mod scenario;
 pub mod stats;
 pub mod targets;
 pub mod yaml;
+pub mod yaml_path;
 
 /// Exit codes: 0 success, 1 failed scenarios, 2 bad input or usage.
 pub mod exit {

@@ -69,18 +69,26 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses one document into `T`, reporting errors at their line in `file`.
 pub fn parse<T: DeserializeOwned>(file: &Path, doc: &Document<'_>) -> Result<T, Diagnostic> {
-    serde_saphyr::from_str_with_options::<T>(doc.text, options()).map_err(|e| {
-        let line = e
-            .location()
-            .map(|loc| loc.line() + doc.first_line - 1)
-            .or(Some(doc.first_line));
-        let (message, hint) = explain(&e);
-        let mut d = Diagnostic::new(file, line, message);
-        if let Some(h) = hint {
-            d = d.hint(h);
-        }
-        d
-    })
+    serde_saphyr::from_str_with_options::<T>(doc.text, options())
+        .map_err(|e| diagnostic(file, doc, &e))
+}
+
+/// A parser error as a problem at its line in `file`, naming the field at
+/// the error's position where there is one.
+fn diagnostic(file: &Path, doc: &Document<'_>, e: &serde_saphyr::Error) -> Diagnostic {
+    let loc = e.location();
+    let line = loc
+        .map(|loc| loc.line() + doc.first_line - 1)
+        .or(Some(doc.first_line));
+    let (message, hint) = explain(e);
+    let mut d = Diagnostic::new(file, line, message);
+    if let Some(field) = loc.and_then(|l| crate::yaml_path::at(doc.text, l.line(), l.column())) {
+        d = d.field(field);
+    }
+    if let Some(h) = hint {
+        d = d.hint(h);
+    }
+    d
 }
 
 /// Parses one document into an untyped JSON value (for kinds gwlab does not type).
@@ -88,18 +96,8 @@ pub fn parse_value(file: &Path, doc: &Document<'_>) -> Result<serde_json::Value,
     let opts = serde_saphyr::options! {
         with_snippet: false,
     };
-    serde_saphyr::from_str_with_options::<serde_json::Value>(doc.text, opts).map_err(|e| {
-        let line = e
-            .location()
-            .map(|loc| loc.line() + doc.first_line - 1)
-            .or(Some(doc.first_line));
-        let (message, hint) = explain(&e);
-        let mut d = Diagnostic::new(file, line, message);
-        if let Some(h) = hint {
-            d = d.hint(h);
-        }
-        d
-    })
+    serde_saphyr::from_str_with_options::<serde_json::Value>(doc.text, opts)
+        .map_err(|e| diagnostic(file, doc, &e))
 }
 
 /// Turns a parser error into a message without location noise, plus a hint for

@@ -17,8 +17,15 @@ fn init_writes_a_starter_that_passes_and_never_overwrites() {
     assert!(text(&o).contains(&format!("next: gwlab test {d}")));
     let scenario = std::fs::read_to_string(dir.join("scenario.yaml")).unwrap();
     for kind in [
-        "conditions:", "status:", "headers:", "headersAbsent:", "bodyContains:", "backend:",
-        "backendRequest:", "redirect:", "split:",
+        "conditions:",
+        "status:",
+        "headers:",
+        "headersAbsent:",
+        "bodyContains:",
+        "backend:",
+        "backendRequest:",
+        "redirect:",
+        "split:",
     ] {
         assert!(scenario.contains(kind), "the starter shows {kind}");
     }
@@ -49,7 +56,10 @@ fn completions_are_generated_for_each_shell() {
         assert_eq!(o.status.code(), Some(0), "{shell}");
         let script = String::from_utf8_lossy(&o.stdout);
         assert!(script.contains(marker), "{shell}: {marker}");
-        assert!(script.contains("init"), "{shell}: subcommands are completed");
+        assert!(
+            script.contains("init"),
+            "{shell}: subcommands are completed"
+        );
     }
     assert_eq!(gwlab(&["completions", "tcsh"]).status.code(), Some(2));
 }
@@ -71,6 +81,9 @@ fn every_subcommand_help_shows_examples() {
     for c in &subcommands {
         let o = gwlab(&[c, "--help"]);
         let help = String::from_utf8_lossy(&o.stdout);
-        assert!(help.contains("Examples:\n  gwlab "), "gwlab {c} --help:\n{help}");
+        assert!(
+            help.contains("Examples:\n  gwlab "),
+            "gwlab {c} --help:\n{help}"
+        );
     }
 }

@@ -43,7 +43,9 @@ fn the_readme_example_scenarios_pass_as_written() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let examples = example_scenarios(&readme);
     assert!(
-        examples.values().any(|files| files.iter().any(|(f, _)| f == "scenario.yaml")),
+        examples
+            .values()
+            .any(|files| files.iter().any(|(f, _)| f == "scenario.yaml")),
         "the README shows a scenario: {examples:?}"
     );
     for (dir, files) in &examples {
@@ -52,7 +54,12 @@ fn the_readme_example_scenarios_pass_as_written() {
             std::fs::write(tmp.path().join(file), body).unwrap();
         }
         let o = gwlab(&["test", tmp.path().to_str().unwrap()]);
-        assert_eq!(o.status.code(), Some(0), "the README's {dir}:\n{}", text(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "the README's {dir}:\n{}",
+            text(&o)
+        );
     }
 }
 
@@ -86,9 +93,16 @@ fn every_relative_link_of_the_docs_leads_to_a_file_of_the_repository() {
         );
         for target in links(&text) {
             let path = page.parent().unwrap().join(&target);
-            assert!(path.exists(), "{}: link to {target} leads nowhere", page.display());
+            assert!(
+                path.exists(),
+                "{}: link to {target} leads nowhere",
+                page.display()
+            );
             checked += 1;
         }
     }
-    assert!(checked >= 8, "the README and docs/ link to each other ({checked} links)");
+    assert!(
+        checked >= 8,
+        "the README and docs/ link to each other ({checked} links)"
+    );
 }

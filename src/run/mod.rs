@@ -410,12 +410,40 @@ impl Runner<'_> {
                 result.attempts,
                 if result.attempts == 1 { "try" } else { "tries" }
             );
-            (Some(request), probe_failure(&result))
+            let mut failure = probe_failure(&result);
+            if !result.mismatches.is_empty() {
+                failure.push(format!(
+                    "how the reference gateway routes it: {}",
+                    explain_command(ctx.scenario, step, p)
+                ));
+            }
+            (Some(request), failure)
         };
         let detail = serde_json::to_value(&result).ok();
         let power = result.split.as_ref().map(|s| s.power.statement.clone());
         report(result.passed, request, failure, detail, power)
     }
+}
+
+/// The `gwlab explain` line that shows how a probe's request is routed.
+fn explain_command(scenario: &crate::scenario::Scenario, step: &Step, p: &Probe) -> String {
+    let mut cmd = format!("gwlab explain {} --url '{}'", scenario.dir.display(), p.url);
+    // A named step is one of `steps`: explain the state after it.
+    if step.name.is_some()
+        && let Some(i) = scenario.steps.iter().position(|s| std::ptr::eq(s, step))
+    {
+        cmd.push_str(&format!(" --step {}", i + 1));
+    }
+    if p.method != "GET" {
+        cmd.push_str(&format!(" -X {}", p.method));
+    }
+    for (name, value) in &p.request.headers {
+        cmd.push_str(&format!(" -H '{name}: {value}'"));
+    }
+    if let Some(g) = &p.gateway {
+        cmd.push_str(&format!(" --gateway {g}"));
+    }
+    cmd
 }
 
 /// Why a probe failed, in report lines: the transport error, the mismatches,
@@ -436,7 +464,8 @@ fn probe_failure(result: &probe::ProbeResult) -> Vec<String> {
         && last.echo.is_none()
         && !last.body.is_empty()
     {
-        let body: String = last.body.trim().chars().take(200).collect();
+        // Long enough for a 404's list of the hostnames served on the port.
+        let body: String = last.body.trim().chars().take(1000).collect();
         failure.push(format!("response body: {body}"));
     }
     failure

@@ -89,7 +89,10 @@ pub fn load(dir: &Path) -> Result<Scenario, Diagnostics> {
     let mut problems = Vec::new();
 
     let manifests = load_manifests(dir, &mut problems);
-    let scenario = build(dir, &file, raw, manifests, &mut problems);
+    // Objects of a manifest that cannot be read are unknown: a condition on
+    // one of them would be reported missing, burying the manifest's error.
+    let all_read = problems.is_empty();
+    let scenario = build(dir, &file, raw, manifests, all_read, &mut problems);
     if problems.is_empty() {
         Ok(scenario)
     } else {
@@ -130,6 +133,7 @@ fn build(
     file: &Path,
     raw: ScenarioFile,
     manifests: Vec<ManifestFile>,
+    all_read: bool,
     problems: &mut Vec<Diagnostic>,
 ) -> Scenario {
     let name = raw.name.clone().unwrap_or_else(|| {
@@ -144,8 +148,8 @@ fn build(
         .filter(|i| !step_applied.contains(i))
         .collect();
 
-    for s in &steps {
-        for c in &s.conditions {
+    for c in steps.iter().flat_map(|s| &s.conditions) {
+        if all_read {
             check_condition_object(file, c, &manifests, problems);
         }
     }
