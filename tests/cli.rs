@@ -325,8 +325,25 @@ fn the_gateway_feature_scenarios_pass() {
         "listener-conflicts",
         "grant-fields",
         "rule-timeouts",
+        "listener-isolation",
+        "declared-features",
     ] {
         assert!(all.contains(&format!("PASS {name}")), "{name}: {all}");
+    }
+}
+
+#[test]
+fn every_feature_the_embedded_gateway_declares_is_shown_by_a_passing_scenario() {
+    // The scenarios of both directories pass (the tests above); here: each
+    // declared feature is in the `features` of at least one of them.
+    let dirs =
+        gwlab::scenario::find(&[repo("scenarios").into(), repo("tests/scenarios").into()]).unwrap();
+    let declared: std::collections::BTreeSet<String> = dirs
+        .iter()
+        .flat_map(|d| gwlab::scenario::load(d).unwrap().features)
+        .collect();
+    for f in gwlab::model::compile::SUPPORTED_FEATURES {
+        assert!(declared.contains(*f), "no scenario shows {f}");
     }
 }
 
