@@ -181,7 +181,7 @@ mod tests {
 
     #[test]
     fn a_routes_filters_and_matches_name_the_features_they_need() {
-        let yaml = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: ns}\nspec:\n  parentRefs: [{name: kong, namespace: kong-system}]\n  rules:\n    - matches: [{method: POST, queryParams: [{name: a, value: b}]}]\n      filters:\n        - type: RequestRedirect\n          requestRedirect: {scheme: https, statusCode: 301}\n        - type: ResponseHeaderModifier\n          responseHeaderModifier: {set: [{name: x, value: y}]}\n";
+        let yaml = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r, namespace: ns}\nspec:\n  parentRefs: [{name: kong, namespace: kong-system}]\n  rules:\n    - matches: [{method: POST, queryParams: [{name: a, value: b}]}]\n      filters:\n        - type: RequestRedirect\n          requestRedirect: {scheme: https, statusCode: 301}\n        - type: ResponseHeaderModifier\n          responseHeaderModifier: {set: [{name: x, value: v}]}\n";
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("route.yaml");
         std::fs::write(&file, yaml).unwrap();

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 #[path = "common/bin.rs"]
 mod bin;
 
-use bin::{assert_bad_input as bad_input, gwlab, scenario_dir as scenario, text};
+use bin::{
+    APP_ROUTE as ROUTE, assert_bad_input as bad_input, gwlab, scenario_dir as scenario, text,
+};
 use std::process::Command;
 
 fn repo(p: &str) -> String {
@@ -14,19 +16,6 @@ fn repo(p: &str) -> String {
         .display()
         .to_string()
 }
-
-const ROUTE: &str = "apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: app
-spec:
-  parentRefs:
-    - {name: kong, namespace: kong-system}
-  hostnames: [app.example.com]
-  rules:
-    - backendRefs:
-        - {name: app, port: 8080}
-";
 
 #[test]
 fn the_repository_scenarios_pass_with_valid_reports() {
@@ -437,7 +426,7 @@ fn explain_steps_show_the_state_after_that_step() {
 
 #[test]
 fn serve_answers_until_interrupted() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_gwlab"))
         .args([
             "serve",
@@ -467,17 +456,7 @@ fn serve_answers_until_interrupted() {
             .any(|l| l.contains("HTTPRoute") && l.contains("Accepted True")),
         "{seen:?}"
     );
-    // `curl -sv --resolve app.example.com:PORT:127.0.0.1 http://app.example.com:PORT/`
-    let resolve = curl
-        .split_whitespace()
-        .find(|w| w.starts_with("app.example.com:"))
-        .unwrap();
-    let port = resolve.split(':').nth(1).unwrap();
-    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
-    s.write_all(b"GET /api/x HTTP/1.1\r\nHost: app.example.com\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
+    let answer = get_through_curl(&curl, "app.example.com", "/api/x");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"service\":\"backend-api\""), "{answer}");
 
@@ -643,6 +622,26 @@ fn check_notes_a_feature_the_routes_use_without_declaring_it() {
     );
 }
 
+/// GET `path` from `host` at the port of a serve curl line
+/// (`curl -sv --resolve HOST:PORT:127.0.0.1 http://HOST:PORT/...`); the raw answer.
+fn get_through_curl(curl: &str, host: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let resolve = curl
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{host}:")))
+        .unwrap();
+    let port = resolve.split(':').nth(1).unwrap();
+    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+}
+
 /// `gwlab serve DIR` on free ports, stopped (Ctrl-C) when dropped.
 struct Served {
     child: std::process::Child,
@@ -687,7 +686,6 @@ impl Drop for Served {
 
 #[test]
 fn serve_suggests_one_working_curl_per_listener_with_a_route() {
-    use std::io::{Read, Write};
     let served = Served::start(&repo("scenarios/redirect"));
     let curls = &served.curls;
     assert_eq!(
@@ -697,16 +695,7 @@ fn serve_suggests_one_working_curl_per_listener_with_a_route() {
     );
     let curl = &curls[0];
     assert!(curl.contains(" http://imprun.dev:"), "{curl}");
-    let resolve = curl
-        .split_whitespace()
-        .find(|w| w.starts_with("imprun.dev:"))
-        .unwrap();
-    let port = resolve.split(':').nth(1).unwrap();
-    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: imprun.dev\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
+    let answer = get_through_curl(curl, "imprun.dev", "/");
     assert!(answer.starts_with("HTTP/1.1 301"), "{answer}");
 }
 
