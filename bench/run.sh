@@ -29,7 +29,7 @@ split_probe() {
   sed "s/samples: 400/samples: $samples/" scenarios/canary/scenario.yaml > "$tmp/split-$samples/scenario.yaml"
   for i in $(seq "$runs"); do
     "$bin" test "$tmp/split-$samples" --quiet --json "$tmp/r.json" >/dev/null || true
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); p=[c for c in r["scenarios"][0]["checks"] if c["kind"]=="probe"][0]; print(p["duration"], p["detail"]["requests"], "passed" if p["passed"] else "failed")' "$tmp/r.json"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); p=[c for c in r["scenarios"][0]["checks"] if c["kind"]=="probe"][0]; print(p["durationSeconds"], p["detail"]["requests"], "passed" if p["passed"] else "failed")' "$tmp/r.json"
   done > "$tmp/split-$samples.txt"
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print([c for c in r["scenarios"][0]["checks"] if c["kind"]=="probe"][0]["power"])' "$tmp/r.json" > "$tmp/power-$samples.txt"
   echo "$samples-sample split probe: median $(cut -d' ' -f1 "$tmp/split-$samples.txt" | median) s for $(head -1 "$tmp/split-$samples.txt" | cut -d' ' -f2) requests over $runs runs ($(grep -c passed "$tmp/split-$samples.txt") passed)"

@@ -8,7 +8,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(
     name = "gwlab",
     version,
-    about = "Prove that Gateway API routes really work: scenarios of manifests, conditions and HTTP probes, on gwlab's embedded reference gateway or on a real cluster (the lab of `gwlab up`, or any kubeconfig)"
+    about = "Prove that Gateway API routes really work: scenarios of manifests, conditions and HTTP probes, on gwlab's embedded reference gateway or on a real cluster (the lab of `gwlab up`, or any kubeconfig)",
+    after_help = "Examples:
+  gwlab init my-route             write a starter scenario into my-route/
+  gwlab test my-route             run it on the embedded gateway (no cluster needed)
+  gwlab test scenarios/ --junit junit.xml --json report.json
+  gwlab up && gwlab test scenarios/   the same scenarios on a k3s lab with Kong
+
+Exit codes: 0 passed, 1 a scenario failed, 2 bad input or usage, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -18,29 +25,99 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run scenarios: apply their manifests, wait for conditions, send probes.
+    #[command(after_help = "Examples:
+  gwlab test scenarios/                       every scenario below scenarios/
+  gwlab test scenarios/redirect --tag seed    one directory, scenarios tagged seed
+  gwlab test scenarios/ --junit junit.xml --json report.json
+  gwlab test scenarios/ --target cluster --parallel 4
+  gwlab test scenarios/ --kubeconfig ~/.kube/config --context staging --gateway-address 127.0.0.1:8080,8443")]
     Test(TestArgs),
     /// Check scenarios and manifests without running anything.
+    #[command(after_help = "Examples:
+  gwlab check scenarios/          every scenario below scenarios/; exit 2 on any problem
+  gwlab check my-route            one scenario directory")]
     Check(CheckArgs),
+    /// Write a commented starter scenario that passes on the embedded gateway.
+    #[command(after_help = "Examples:
+  gwlab init                      into the current directory
+  gwlab init my-route && gwlab test my-route")]
+    Init(InitArgs),
     /// Explain how the embedded gateway routes one request for a scenario.
+    #[command(after_help = "Examples:
+  gwlab explain scenarios/canary --url http://canary.example.com/
+  gwlab explain scenarios/header-routing --url http://app.example.com/ -H 'X-Version: v2'
+  gwlab explain scenarios/cross-namespace --url http://portal.example.com/api --step 2 -o json")]
     Explain(ExplainArgs),
     /// Serve a scenario on the embedded gateway in the foreground, to try by hand.
+    #[command(after_help = "Examples:
+  gwlab serve scenarios/redirect                  port 80 listeners on 127.0.0.1:8080, 443 on :8443
+  gwlab serve scenarios/cross-namespace --step 2 --port 9080")]
     Serve(ServeArgs),
     /// Convert Ingress objects (Kong and ingress-nginx annotations) to HTTPRoutes.
+    #[command(after_help = "Examples:
+  gwlab migrate ingress.yaml                      print the HTTPRoutes
+  gwlab migrate manifests/ -o routes/             one file per Ingress
+  gwlab migrate examples/seed-migration/before --scenario /tmp/seed && gwlab test /tmp/seed")]
     Migrate(MigrateArgs),
     /// Create the lab: a cluster, the Gateway API CRDs, MetalLB and Kong.
+    #[command(after_help = "Examples:
+  gwlab up                                        k3s in Docker, with every addon
+  gwlab up --provider kind --name workshop
+  gwlab up --provider existing --context my-cluster --addons crds,kong")]
     Up(UpArgs),
     /// Delete the lab's cluster, network and containers (only what gwlab created).
+    #[command(after_help = "Examples:
+  gwlab down
+  gwlab down --name workshop --crds")]
     Down(DownArgs),
     /// Show the lab: provider, addons, the Gateway and how probes reach it.
+    #[command(after_help = "Examples:
+  gwlab status
+  gwlab status --name workshop -o json")]
     Status(StatusArgs),
     /// Fill the download cache and pull every image, for an offline `gwlab up`.
+    #[command(after_help = "Examples:
+  gwlab pull
+  gwlab pull --provider kind --mirror https://mirror.example.com/github")]
     Pull(PullArgs),
     /// Delete everything of one test run, by its run label.
+    #[command(after_help = "Examples:
+  gwlab clean --run 4kq0vz        the run id printed on the first line of `gwlab test`")]
     Clean(CleanArgs),
     /// Find and explain what keeps the lab's Gateway from working.
+    #[command(after_help = "Examples:
+  gwlab doctor
+  gwlab doctor --kubeconfig ~/.kube/config --context staging -o json")]
     Doctor(DoctorArgs),
     /// Workshop labs: guided exercises, each checked by a scenario on your files.
+    #[command(after_help = "Examples:
+  gwlab lab list
+  gwlab lab start kong-to-gateway-api --dir ~/workshop
+  gwlab lab check ~/workshop --watch
+  gwlab lab hint ~/workshop
+  gwlab lab verify labs/")]
     Lab(crate::commands::lab::CourseArgs),
+    /// Print the shell completion script for bash, zsh, fish or powershell.
+    #[command(after_help = "Examples:
+  gwlab completions bash > ~/.local/share/bash-completion/completions/gwlab
+  gwlab completions zsh > \"${fpath[1]}/_gwlab\"
+  gwlab completions fish > ~/.config/fish/completions/gwlab.fish
+  gwlab completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Where to write scenario.yaml and routes.yaml (created if missing).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, clap::Args)]

@@ -9,6 +9,7 @@ pub mod course;
 pub mod diag;
 pub mod doctor;
 pub mod explain;
+pub mod features;
 pub mod files;
 pub mod kinds;
 pub mod kong;
@@ -24,6 +25,7 @@ pub mod scenario;
 pub mod stats;
 pub mod targets;
 pub mod yaml;
+pub mod yaml_path;
 
 /// Exit codes: 0 success, 1 failed scenarios, 2 bad input or usage.
 pub mod exit {

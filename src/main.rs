@@ -10,6 +10,8 @@ fn main() {
     let cli = Cli::parse();
     let code = match &cli.command {
         Command::Check(args) => commands::check::run(args),
+        Command::Init(args) => commands::init::run(args),
+        Command::Completions(args) => commands::completions::run(args),
         Command::Test(args) => runtime().block_on(commands::test::run(args)),
         Command::Explain(args) => runtime().block_on(commands::explain::run(args)),
         Command::Serve(args) => runtime().block_on(commands::serve::run(args)),

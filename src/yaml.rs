@@ -71,17 +71,48 @@ fn options() -> serde_saphyr::Options {
 
 /// Parses one document into `T`, reporting errors at their line in `file`.
 pub fn parse<T: DeserializeOwned>(file: &Path, doc: &Document<'_>) -> Result<T, Diagnostic> {
-    serde_saphyr::from_str_with_options::<T>(doc.text, options()).map_err(|e| {
-        let line = e
-            .location()
-            .map(|loc| loc.line() + doc.first_line - 1)
-            .or(Some(doc.first_line));
-        let (message, hint) = explain(&e);
-        let mut d = Diagnostic::new(file, line, message);
-        if let Some(h) = hint {
-            d = d.hint(h);
-        }
-        d
+    serde_saphyr::from_str_with_options::<T>(doc.text, options())
+        .map_err(|e| diagnostic(file, doc, &e))
+}
+
+/// A parser error as a problem at its line in `file`, naming the field at
+/// the error's position where there is one.
+fn diagnostic(file: &Path, doc: &Document<'_>, e: &serde_saphyr::Error) -> Diagnostic {
+    let loc = e.location();
+    // A tab that ends a plain scalar is reported at the scalar, the line
+    // before the tab: point at the tab's line instead.
+    let tab = loc.and_then(|l| indentation_tab(doc.text, l.line()));
+    let line = tab
+        .or(loc.map(|l| l.line()))
+        .map(|l| l + doc.first_line - 1)
+        .or(Some(doc.first_line));
+    let (message, mut hint) = explain(e);
+    if tab.is_some() {
+        hint = Some("indent with spaces: YAML does not allow tabs in indentation".into());
+    }
+    let mut d = Diagnostic::new(file, line, message);
+    if let Some(field) = loc.and_then(|l| crate::yaml_path::at(doc.text, l.line(), l.column())) {
+        d = d.field(field);
+    }
+    if let Some(h) = hint {
+        d = d.hint(h);
+    }
+    d
+}
+
+/// The line (1-based, in `text`) of a tab in the indentation at `line` or
+/// the line after it, where a parser error at `line` comes from that tab.
+fn indentation_tab(text: &str, line: u64) -> Option<u64> {
+    let indented_with_tab = |l: &str| {
+        l.chars()
+            .take_while(|c| c.is_whitespace())
+            .any(|c| c == '\t')
+    };
+    (line..=line + 1).find(|n| {
+        usize::try_from(n - 1)
+            .ok()
+            .and_then(|i| text.lines().nth(i))
+            .is_some_and(indented_with_tab)
     })
 }
 
@@ -93,18 +124,8 @@ pub fn parse_value(file: &Path, doc: &Document<'_>) -> Result<serde_json::Value,
         with_snippet: false,
         reject_unsupported_tags: true,
     };
-    serde_saphyr::from_str_with_options::<serde_json::Value>(doc.text, opts).map_err(|e| {
-        let line = e
-            .location()
-            .map(|loc| loc.line() + doc.first_line - 1)
-            .or(Some(doc.first_line));
-        let (message, hint) = explain(&e);
-        let mut d = Diagnostic::new(file, line, message);
-        if let Some(h) = hint {
-            d = d.hint(h);
-        }
-        d
-    })
+    serde_saphyr::from_str_with_options::<serde_json::Value>(doc.text, opts)
+        .map_err(|e| diagnostic(file, doc, &e))
 }
 
 /// Turns a parser error into a message without location noise, plus a hint for
@@ -214,6 +235,15 @@ mod tests {
         let err = parse::<Port>(Path::new("x.yaml"), &docs[0]).unwrap_err();
         assert_eq!(err.message, "not a whole number from 0 to 65535", "{err}");
         assert_eq!(err.line, Some(1));
+    }
+
+    #[test]
+    fn a_tab_is_reported_at_its_own_line() {
+        let text = "name: a\n---\nname: b\n\tnmae: c\n";
+        let docs = split_documents(text);
+        let err = parse::<T>(Path::new("x.yaml"), &docs[1]).unwrap_err();
+        assert_eq!(err.line, Some(4), "{err}");
+        assert!(err.hint.unwrap().contains("indent with spaces"));
     }
 
     #[test]

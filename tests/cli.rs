@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 #[path = "common/bin.rs"]
 mod bin;
 
-use bin::{assert_bad_input as bad_input, gwlab, scenario_dir as scenario, text};
+use bin::{
+    APP_ROUTE as ROUTE, assert_bad_input as bad_input, gwlab, scenario_dir as scenario, text,
+};
 use std::process::Command;
 
 fn repo(p: &str) -> String {
@@ -14,19 +16,6 @@ fn repo(p: &str) -> String {
         .display()
         .to_string()
 }
-
-const ROUTE: &str = "apiVersion: gateway.networking.k8s.io/v1
-kind: HTTPRoute
-metadata:
-  name: app
-spec:
-  parentRefs:
-    - {name: kong, namespace: kong-system}
-  hostnames: [app.example.com]
-  rules:
-    - backendRefs:
-        - {name: app, port: 8080}
-";
 
 #[test]
 fn the_repository_scenarios_pass_with_valid_reports() {
@@ -275,13 +264,13 @@ fn unsupported_features_skip_unless_required() {
         ("route.yaml", ROUTE),
         (
             "scenario.yaml",
-            "features: [GRPCRouteExtendedThing]\nbackends: [{name: app}]\nprobes:\n  - request: {url: 'http://app.example.com/'}\n    expect: {status: 200}\n",
+            "features: [GRPCRoute]\nbackends: [{name: app}]\nprobes:\n  - request: {url: 'http://app.example.com/'}\n    expect: {status: 200}\n",
         ),
     ]);
     let o = gwlab(&["test", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
-        text(&o).contains("unsupported, the target lacks GRPCRouteExtendedThing"),
+        text(&o).contains("unsupported, the target lacks GRPCRoute"),
         "{}",
         text(&o)
     );
@@ -325,8 +314,25 @@ fn the_gateway_feature_scenarios_pass() {
         "listener-conflicts",
         "grant-fields",
         "rule-timeouts",
+        "listener-isolation",
+        "declared-features",
     ] {
         assert!(all.contains(&format!("PASS {name}")), "{name}: {all}");
+    }
+}
+
+#[test]
+fn every_feature_the_embedded_gateway_declares_is_shown_by_a_passing_scenario() {
+    // The scenarios of both directories pass (the tests above); here: each
+    // declared feature is in the `features` of at least one of them.
+    let dirs =
+        gwlab::scenario::find(&[repo("scenarios").into(), repo("tests/scenarios").into()]).unwrap();
+    let declared: std::collections::BTreeSet<String> = dirs
+        .iter()
+        .flat_map(|d| gwlab::scenario::load(d).unwrap().features)
+        .collect();
+    for f in gwlab::model::compile::SUPPORTED_FEATURES {
+        assert!(declared.contains(*f), "no scenario shows {f}");
     }
 }
 
@@ -420,7 +426,7 @@ fn explain_steps_show_the_state_after_that_step() {
 
 #[test]
 fn serve_answers_until_interrupted() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_gwlab"))
         .args([
             "serve",
@@ -450,17 +456,7 @@ fn serve_answers_until_interrupted() {
             .any(|l| l.contains("HTTPRoute") && l.contains("Accepted True")),
         "{seen:?}"
     );
-    // `curl -sv --resolve app.example.com:PORT:127.0.0.1 http://app.example.com:PORT/`
-    let resolve = curl
-        .split_whitespace()
-        .find(|w| w.starts_with("app.example.com:"))
-        .unwrap();
-    let port = resolve.split(':').nth(1).unwrap();
-    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
-    s.write_all(b"GET /api/x HTTP/1.1\r\nHost: app.example.com\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
+    let answer = get_through_curl(&curl, "app.example.com", "/api/x");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"service\":\"backend-api\""), "{answer}");
 
@@ -538,5 +534,225 @@ fn shards_split_the_scenarios_between_them() {
             .status
             .code(),
         Some(2)
+    );
+}
+
+#[test]
+fn an_unquoted_yes_names_its_field() {
+    bad_input(
+        &[
+            ("route.yaml", ROUTE),
+            (
+                "scenario.yaml",
+                "backends: [{name: app}]\nprobes:\n  - request:\n      url: 'http://app.example.com/'\n      headers: {X-Debug: yes}\n    expect: {status: 200}\n",
+            ),
+        ],
+        &[
+            "scenario.yaml:5: field `probes[0].request.headers.X-Debug`",
+            "must be quoted",
+        ],
+    );
+}
+
+#[test]
+fn a_misspelt_kind_is_the_only_error_not_its_follow_ons() {
+    let route = ROUTE.replace("kind: HTTPRoute", "kind: HttpRoute");
+    let files = [
+        ("route.yaml", route.as_str()),
+        (
+            "scenario.yaml",
+            "backends: [{name: app}]\nconditions:\n  - {resource: HTTPRoute/app, type: Accepted}\nprobes:\n  - request: {url: 'http://app.example.com/'}\n    expect: {status: 200}\n",
+        ),
+    ];
+    bad_input(
+        &files,
+        &[
+            "route.yaml:2: field `kind`: `HttpRoute` is not a kind of the Gateway API",
+            "write `kind: HTTPRoute`",
+        ],
+    );
+    let dir = scenario(&files);
+    let all = text(&gwlab(&["check", dir.path().to_str().unwrap()]));
+    assert!(
+        !all.contains("no manifest of the scenario defines it"),
+        "{all}"
+    );
+}
+
+#[test]
+fn an_unknown_feature_name_is_bad_input_listing_the_known_ones() {
+    bad_input(
+        &[
+            ("route.yaml", ROUTE),
+            (
+                "scenario.yaml",
+                "features: [HTTPRouteSchemeRedirekt]\nbackends: [{name: app}]\nprobes:\n  - request: {url: 'http://app.example.com/'}\n    expect: {status: 200}\n",
+            ),
+        ],
+        &[
+            "scenario.yaml:1: field `features[0]`: `HTTPRouteSchemeRedirekt` is not a Gateway API feature name",
+            "the names are those of Gateway API v1.2's conformance features",
+            "HTTPRouteSchemeRedirect, Mesh",
+        ],
+    );
+}
+
+#[test]
+fn check_notes_a_feature_the_routes_use_without_declaring_it() {
+    let route = ROUTE.replace(
+        "    - backendRefs:",
+        "    - matches: [{method: GET}]\n      backendRefs:",
+    );
+    let dir = scenario(&[
+        ("route.yaml", route.as_str()),
+        (
+            "scenario.yaml",
+            "backends: [{name: app}]\nprobes:\n  - request: {url: 'http://app.example.com/'}\n    expect: {status: 200}\n",
+        ),
+    ]);
+    let o = gwlab(&["check", dir.path().to_str().unwrap()]);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(0), "a note, not an error: {all}");
+    assert!(
+        all.contains("note: HTTPRoute app (")
+            && all.contains(
+                "route.yaml:1) uses HTTPRouteMethodMatching, which `features` does not list"
+            ),
+        "{all}"
+    );
+}
+
+/// GET `path` from `host` at the port of a serve curl line
+/// (`curl -sv --resolve HOST:PORT:127.0.0.1 http://HOST:PORT/...`); the raw answer.
+fn get_through_curl(curl: &str, host: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let resolve = curl
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{host}:")))
+        .unwrap();
+    let port = resolve.split(':').nth(1).unwrap();
+    let mut s = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// `gwlab serve DIR` on free ports, stopped (Ctrl-C) when dropped.
+struct Served {
+    child: std::process::Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+    /// The `try:` curl lines printed before it waits.
+    curls: Vec<String>,
+}
+
+impl Served {
+    fn start(dir: &str) -> Served {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gwlab"))
+            .args(["serve", dir, "--port", "0", "--https-port", "0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let curls = lines
+            .by_ref()
+            .map(|l| l.unwrap())
+            .skip_while(|l| l != "try:")
+            .skip(1)
+            .take_while(|l| l.starts_with("  curl"))
+            .collect();
+        Served {
+            child,
+            lines,
+            curls,
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        self.lines.by_ref().for_each(drop);
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_suggests_one_working_curl_per_listener_with_a_route() {
+    let served = Served::start(&repo("scenarios/redirect"));
+    let curls = &served.curls;
+    assert_eq!(
+        curls.len(),
+        1,
+        "the route is bound to the http listener only: {curls:?}"
+    );
+    let curl = &curls[0];
+    assert!(curl.contains(" http://imprun.dev:"), "{curl}");
+    let answer = get_through_curl(curl, "imprun.dev", "/");
+    assert!(answer.starts_with("HTTP/1.1 301"), "{answer}");
+}
+
+#[test]
+fn explain_takes_a_url_without_scheme_as_a_mistake_and_serves_port_8080_as_80() {
+    let o = gwlab(&[
+        "explain",
+        &repo("scenarios/redirect"),
+        "--url",
+        "imprun.dev/docs",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains(
+            "the URL has no scheme; write it as a probe would, e.g. http://imprun.dev/docs"
+        ),
+        "{}",
+        text(&o)
+    );
+    let o = gwlab(&[
+        "explain",
+        &repo("scenarios/redirect"),
+        "--url",
+        "http://imprun.dev:8080/docs",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let all = text(&o);
+    assert!(
+        all.contains("where `gwlab serve` serves its port 80 listeners"),
+        "{all}"
+    );
+    assert!(all.contains("listener: http"), "{all}");
+}
+
+#[test]
+fn a_404_names_the_hostnames_served_and_the_explain_command() {
+    let dir = scenario(&[
+        ("route.yaml", ROUTE),
+        (
+            "scenario.yaml",
+            "backends: [{name: app}]\nprobes:\n  - request: {url: 'http://app.exmaple.com/'}\n    expect: {status: 200}\n",
+        ),
+    ]);
+    let o = gwlab(&["test", dir.path().to_str().unwrap()]);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(all.contains("status: expected 200, got 404"), "{all}");
+    assert!(
+        all.contains("for host app.exmaple.com; on port 80: listener http (any host): routes "),
+        "{all}"
+    );
+    assert!(all.contains("/app (app.example.com)"), "{all}");
+    assert!(
+        all.contains(&format!(
+            "gwlab explain {} --url 'http://app.exmaple.com/'",
+            dir.path().display()
+        )),
+        "{all}"
     );
 }

@@ -74,12 +74,12 @@ async fn every_scenario_runs_on_the_lab_and_leaves_nothing() {
             "passed" => {
                 passed += 1;
                 let phases = &s["phases"];
-                assert!(phases["apply"].as_f64().unwrap() > 0.0, "{s}");
-                assert!(phases["probes"].as_f64().unwrap() > 0.0, "{s}");
+                assert!(phases["applySeconds"].as_f64().unwrap() > 0.0, "{s}");
+                assert!(phases["probesSeconds"].as_f64().unwrap() > 0.0, "{s}");
             }
             // Only for what Kong's controller lacks: the stand-in plays Kong.
             "unsupported" => {
-                for f in s["missing_features"].as_array().unwrap() {
+                for f in s["missingFeatures"].as_array().unwrap() {
                     assert!(!kong.contains(f.as_str().unwrap()), "{s}");
                 }
             }
@@ -302,7 +302,7 @@ async fn bench_repository_scenarios_on_the_stand_in() {
     let phase = |name: &str| {
         median(
             ran.iter()
-                .map(|s| s["phases"][name].as_f64().unwrap())
+                .map(|s| s["phases"][format!("{name}Seconds")].as_f64().unwrap())
                 .collect(),
         )
     };
@@ -322,7 +322,7 @@ async fn bench_repository_scenarios_on_the_stand_in() {
         "per-scenario medians: total {:.2}s = apply {:.2}s, conditions {:.2}s, probes {:.2}s, cleanup {:.2}s",
         median(
             ran.iter()
-                .map(|s| s["duration"].as_f64().unwrap())
+                .map(|s| s["durationSeconds"].as_f64().unwrap())
                 .collect()
         ),
         phase("apply"),

@@ -174,3 +174,34 @@ fn bad_addons_and_flag_mixes_are_usage_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("--provider existing"));
 }
+
+#[test]
+fn pull_without_network_says_so_in_one_line() {
+    let dirs = tempfile::tempdir().unwrap();
+    // Nothing listens on port 9 of loopback: every connection is refused.
+    let o = gwlab(&["pull", "--mirror", "http://127.0.0.1:9"], &dirs, None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("the network (or the mirror) is unreachable"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn status_as_json_without_a_lab_is_json_saying_so() {
+    let dirs = tempfile::tempdir().unwrap();
+    let o = gwlab(&["status", "--name", "none", "-o", "json"], &dirs, None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    assert_eq!(v["exists"], false);
+    assert_eq!(v["name"], "none");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("gwlab up --name none")
+    );
+}

@@ -1,8 +1,30 @@
-//! `gwlab check`: read every scenario and manifest, report every problem.
+//! `gwlab check`: read every scenario and manifest, report every problem,
+//! and note the features a scenario's routes use without declaring them.
 
 use crate::cli::CheckArgs;
 use crate::exit;
-use crate::scenario;
+use crate::features;
+use crate::scenario::{self, Scenario};
+
+/// Notes on the extended features the scenario's manifests use and its
+/// `features` does not list: on a target without one the scenario fails
+/// instead of being reported `unsupported`. Not an error: some scenarios
+/// mean to show what a target does without a feature.
+fn undeclared(s: &Scenario) -> Vec<String> {
+    features::used(s.all_objects())
+        .into_iter()
+        .filter(|u| !s.features.iter().any(|f| f == u.feature))
+        .map(|u| {
+            format!(
+                "note: {} ({}:{}) uses {}, which `features` does not list; add it so that a target without it reports the scenario unsupported instead of failing it",
+                u.object,
+                u.file.display(),
+                u.line,
+                u.feature
+            )
+        })
+        .collect()
+}
 
 pub fn run(args: &CheckArgs) -> i32 {
     let dirs = match scenario::find(&args.paths) {
@@ -14,11 +36,16 @@ pub fn run(args: &CheckArgs) -> i32 {
     };
     let mut bad = 0;
     let mut objects = 0;
+    let mut loaded = Vec::new();
     for dir in &dirs {
         match scenario::load(dir) {
             Ok(s) => {
                 objects += s.all_objects().count();
                 println!("ok   {} ({})", s.name, dir.display());
+                for line in undeclared(&s) {
+                    println!("     {line}");
+                }
+                loaded.push(s);
             }
             Err(e) => {
                 bad += 1;
@@ -26,6 +53,10 @@ pub fn run(args: &CheckArgs) -> i32 {
                 eprintln!("{e}");
             }
         }
+    }
+    for d in scenario::duplicate_names(&loaded) {
+        bad += 1;
+        eprintln!("{d}");
     }
     println!(
         "{} scenarios checked, {bad} with problems, {objects} objects",

@@ -16,15 +16,20 @@ enum RequestError {
     },
     #[error("--url {0}: give an http:// or https:// URL with a host")]
     NotHttp(String),
+    #[error("--url {0}: the URL has no scheme; write it as a probe would, e.g. http://{0}")]
+    NoScheme(String),
     #[error("-H {0:?}: write headers as 'Name: value'")]
     BadHeader(String),
 }
 
 /// The request a probe with this URL, method and headers would send.
 fn request(args: &ExplainArgs) -> Result<(RequestHead, u16), RequestError> {
-    let url = url::Url::parse(&args.url).map_err(|source| RequestError::BadUrl {
-        url: args.url.clone(),
-        source,
+    let url = url::Url::parse(&args.url).map_err(|source| match source {
+        url::ParseError::RelativeUrlWithoutBase => RequestError::NoScheme(args.url.clone()),
+        source => RequestError::BadUrl {
+            url: args.url.clone(),
+            source,
+        },
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(RequestError::NotHttp(args.url.clone()));
@@ -52,6 +57,22 @@ fn request(args: &ExplainArgs) -> Result<(RequestHead, u16), RequestError> {
     Ok((head, url.port_or_known_default().unwrap_or(80)))
 }
 
+/// The listener port a URL's `port` means: itself when a listener is there,
+/// else, for `gwlab serve`'s default ports (8080, 8443), the listener port it
+/// serves there (80, 443), so that a URL copied from serve's curl line works.
+fn listener_port(ports: &[(u16, String)], port: u16) -> Option<u16> {
+    let has = |p: u16| ports.iter().any(|(q, _)| *q == p);
+    if has(port) {
+        return Some(port);
+    }
+    let served = match port {
+        8080 => 80,
+        8443 => 443,
+        _ => return None,
+    };
+    has(served).then_some(served)
+}
+
 pub async fn run(args: &ExplainArgs) -> i32 {
     let (head, port) = match request(args) {
         Ok(r) => r,
@@ -73,6 +94,20 @@ pub async fn run(args: &ExplainArgs) -> i32 {
             }
         };
     let gw = deployment.gateway(args.gateway.as_deref());
+    let ports = target
+        .compiled()
+        .gateway(&gw.namespace, &gw.name)
+        .map(|t| t.ports())
+        .unwrap_or_default();
+    let port = match listener_port(&ports, port) {
+        Some(listener) if listener != port => {
+            eprintln!(
+                "note: no listener of Gateway {gw} is on port {port}, which is where `gwlab serve` serves its port {listener} listeners: explaining port {listener}"
+            );
+            listener
+        }
+        _ => port,
+    };
     match explain::explain(target.compiled(), &gw, port, head) {
         Ok(e) => {
             match args.output {

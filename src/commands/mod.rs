@@ -2,9 +2,11 @@
 
 pub mod check;
 pub mod clean;
+pub mod completions;
 pub mod doctor;
 pub mod down;
 pub mod explain;
+pub mod init;
 pub mod lab;
 pub mod migrate;
 pub mod pull;

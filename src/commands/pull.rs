@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 
 use crate::cli::{ProviderKind, PullArgs};
 use crate::exit;
-use crate::lab::cache::{Cache, default_dir};
+use crate::lab::cache::{Cache, CacheError, default_dir};
 use crate::lab::client::{http_client, images_dir};
 use crate::lab::docker;
 use crate::lab::lock::{Lock, LockedImage};
@@ -25,7 +25,16 @@ enum SaveError {
 
 pub async fn run(args: &PullArgs) -> i32 {
     let lock = Lock::builtin();
-    let mut failed = fetch_files(&lock, args).await;
+    let mut failed = match fetch_files(&lock, args).await {
+        Fetched::Failed(n) => n,
+        Fetched::Unreachable(e) => {
+            // Every other download and pull would fail the same way: one line.
+            eprintln!(
+                "error: no connection could be made ({e}): the network (or the mirror) is unreachable, and `gwlab pull` needs it; nothing more was tried"
+            );
+            return exit::FAILED;
+        }
+    };
     let docker = match docker::connect().await {
         Ok(d) => d,
         Err(e) => {
@@ -52,21 +61,37 @@ pub async fn run(args: &PullArgs) -> i32 {
     }
 }
 
-/// Every pinned file into the cache; how many could not be fetched.
-async fn fetch_files(lock: &Lock, args: &PullArgs) -> usize {
+/// What fetching the pinned files came to.
+enum Fetched {
+    /// How many could not be fetched.
+    Failed(usize),
+    /// No connection could be made at all: the network is down or blocked.
+    Unreachable(CacheError),
+}
+
+/// Every pinned file into the cache, stopping at the first download that
+/// cannot connect.
+async fn fetch_files(lock: &Lock, args: &PullArgs) -> Fetched {
     let cache = Cache::new(default_dir(), args.mirror.clone());
     let http = http_client();
     let mut failed = 0;
     for f in &lock.files {
         match cache.get(&http, f).await {
             Ok(_) => println!("ok    {} {} ({})", f.repo, f.path, &f.sha256[..12]),
+            Err(e) if cannot_connect(&e) => return Fetched::Unreachable(e),
             Err(e) => {
                 failed += 1;
                 eprintln!("error: {e}");
             }
         }
     }
-    failed
+    Fetched::Failed(failed)
+}
+
+/// A download that found no way to the server (as opposed to an answer that
+/// was wrong): connection refused, no route, DNS failure, or timeout.
+fn cannot_connect(e: &CacheError) -> bool {
+    matches!(e, CacheError::Download { source, .. } if source.is_connect() || source.is_timeout())
 }
 
 /// The images of every addon, and of the chosen provider only.

@@ -9,7 +9,6 @@ use crate::cli::ServeArgs;
 use crate::exit;
 use crate::model::compile::Compiled;
 use crate::model::status::find;
-use crate::run::Deployment;
 use crate::targets::embedded::server::PortKey;
 
 /// A listener socket: which Gateway port, where it listens, and its protocol.
@@ -44,8 +43,10 @@ pub async fn run(args: &ServeArgs) -> i32 {
     );
     let sockets = target.sockets();
     print_listeners(&sockets);
-    let example = print_routes(target.compiled(), &deployment);
-    print_tries(&sockets, &example.unwrap_or_else(|| "example.com".into()));
+    print_routes(target.compiled());
+    print_tries(target.compiled(), &sockets);
+    // A line after the tries, so that a script reading them knows they ended.
+    println!("serving until Ctrl-C");
     use std::io::Write;
     let _ = std::io::stdout().flush();
     interrupt.recv().await;
@@ -69,11 +70,9 @@ fn print_listeners(sockets: &[Socket]) {
     }
 }
 
-/// Every HTTPRoute parent with its Accepted condition; returns a hostname to
-/// try, from the first HTTPRoute's manifest.
-fn print_routes(compiled: &Compiled, deployment: &Deployment) -> Option<String> {
+/// Every HTTPRoute parent with its Accepted condition.
+fn print_routes(compiled: &Compiled) {
     println!("routes:");
-    let mut example = None;
     for (key, st) in &compiled.status {
         if key.kind != "HTTPRoute" {
             continue;
@@ -92,38 +91,52 @@ fn print_routes(compiled: &Compiled, deployment: &Deployment) -> Option<String> 
                 key.namespace, key.name, p.parent
             );
         }
-        if example.is_none() {
-            example = first_hostname(deployment, &key.name);
+    }
+}
+
+/// One curl per listener that has a route attached, for a request its first
+/// rule matches: a hostname the route and listener accept (a wildcard made
+/// concrete) and the rule's path. Listeners without routes get none: every
+/// request there answers 404.
+fn print_tries(compiled: &Compiled, sockets: &[Socket]) {
+    println!("try:");
+    let mut any = false;
+    for ((ns, name), table) in &compiled.gateways {
+        for l in table.listeners.iter().filter(|l| l.programmed) {
+            let Some(entry) = l.entries.first() else {
+                continue;
+            };
+            let Some((_, addr, _)) = sockets
+                .iter()
+                .find(|(k, _, _)| k.namespace == *ns && k.gateway == *name && k.port == l.port)
+            else {
+                continue;
+            };
+            let host = entry
+                .hostnames
+                .first()
+                .or(l.hostname.as_ref())
+                .map_or("example.com".to_string(), |h| h.replace("*.", "www."));
+            let path = if entry.m.path.is_empty() {
+                "/"
+            } else {
+                &entry.m.path
+            };
+            let scheme = scheme(&l.protocol);
+            let insecure = if scheme == "https" { " -k" } else { "" };
+            println!(
+                "  curl -sv{insecure} --resolve {host}:{port}:{ip} {scheme}://{host}:{port}{path}   # Gateway {ns}/{name} listener {} (port {}), HTTPRoute {}/{}",
+                l.name,
+                l.port,
+                entry.route.namespace,
+                entry.route.name,
+                port = addr.port(),
+                ip = addr.ip()
+            );
+            any = true;
         }
     }
-    example
-}
-
-/// The first hostname of HTTPRoute `name`, a wildcard made concrete.
-fn first_hostname(deployment: &Deployment, name: &str) -> Option<String> {
-    deployment
-        .files
-        .iter()
-        .flatten()
-        .find(|m| m.kind == "HTTPRoute" && m.name == name)
-        .and_then(|m| m.raw.pointer("/spec/hostnames/0"))
-        .and_then(|h| h.as_str())
-        .map(|h| h.replace("*.", "www."))
-}
-
-/// A curl for every listener socket, for `host`.
-fn print_tries(sockets: &[Socket], host: &str) {
-    println!("try:");
-    for (key, addr, protocol) in sockets {
-        let scheme = scheme(protocol);
-        let insecure = if scheme == "https" { " -k" } else { "" };
-        println!(
-            "  curl -sv{insecure} --resolve {host}:{port}:{ip} {scheme}://{host}:{port}/   # Gateway {}/{} port {}",
-            key.namespace,
-            key.gateway,
-            key.port,
-            port = addr.port(),
-            ip = addr.ip()
-        );
+    if !any {
+        println!("  (no route is attached to any listener: every request answers 404)");
     }
 }

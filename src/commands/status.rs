@@ -160,12 +160,23 @@ pub async fn run(args: &StatusArgs) -> i32 {
     let lab = match LabState::load(&args.lab.name) {
         Ok(Some(l)) => l,
         Ok(None) => {
-            eprintln!(
+            let why = format!(
                 "no lab named {} (nothing in {}); create it with `gwlab up --name {}`",
                 args.lab.name,
                 state::dir(&args.lab.name).display(),
                 args.lab.name
             );
+            // A script asking for JSON gets JSON, also when there is no lab.
+            if args.output == OutputFormat::Json {
+                let doc = serde_json::json!({
+                    "name": args.lab.name,
+                    "exists": false,
+                    "error": why,
+                });
+                println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+            } else {
+                eprintln!("{why}");
+            }
             return exit::FAILED;
         }
         Err(e) => {

@@ -14,7 +14,7 @@ use crate::lab::state::{self, LabState};
 use crate::model::compile::SUPPORTED_FEATURES;
 use crate::ownership::RunRecord;
 use crate::report::human::Console;
-use crate::report::{RunReport, junit};
+use crate::report::{RunReport, annotations, junit};
 use crate::run::{self, Runner, plan, schedule};
 use crate::scenario::{self, Scenario};
 use crate::targets::cluster::ClusterTarget;
@@ -201,6 +201,11 @@ async fn interruptible(
 
 fn finish(args: &TestArgs, console: &Console, report: RunReport) -> i32 {
     console.finish(&report);
+    if annotations::in_github_actions() {
+        for line in annotations::render(&report) {
+            println!("{line}");
+        }
+    }
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, junit::render(&report))
     {
@@ -243,6 +248,14 @@ fn load_all(args: &TestArgs) -> Result<Vec<Scenario>, i32> {
             "error: {} scenario(s) have problems; nothing was run (fix them, or see `gwlab check`)",
             problems.len()
         );
+        return Err(exit::BAD_INPUT);
+    }
+    let duplicates = scenario::duplicate_names(&scenarios);
+    if !duplicates.is_empty() {
+        for d in &duplicates {
+            eprintln!("{d}");
+        }
+        eprintln!("error: scenario names must be unique in a run; nothing was run");
         return Err(exit::BAD_INPUT);
     }
     if !args.tags.is_empty() {

@@ -241,6 +241,9 @@ fn parse_gateway_api(
     version: &str,
     kind: &str,
 ) -> Result<Object, Vec<Diagnostic>> {
+    if !GATEWAY_KINDS.contains(&kind) {
+        return Err(vec![unknown_gateway_kind(path, doc, kind)]);
+    }
     let served = match kind {
         "HTTPRoute" | "Gateway" | "GatewayClass" => matches!(version, "v1" | "v1beta1"),
         "ReferenceGrant" => version == "v1beta1",
@@ -266,6 +269,43 @@ fn parse_gateway_api(
         "ReferenceGrant" => Object::ReferenceGrant(Box::new(yaml::parse(path, doc).map_err(one)?)),
         _ => Object::Other,
     })
+}
+
+/// Every kind of the Gateway API group (v1.2, both channels).
+const GATEWAY_KINDS: &[&str] = &[
+    "BackendLBPolicy",
+    "BackendTLSPolicy",
+    "GRPCRoute",
+    "Gateway",
+    "GatewayClass",
+    "HTTPRoute",
+    "ReferenceGrant",
+    "TCPRoute",
+    "TLSRoute",
+    "UDPRoute",
+];
+
+/// A `kind` the Gateway API group does not have, reported on `kind` (not on
+/// `apiVersion`, which is right): kinds are case-sensitive, so `HttpRoute`
+/// is the usual mistake.
+fn unknown_gateway_kind(path: &Path, doc: &yaml::Document<'_>, kind: &str) -> Diagnostic {
+    let line = (doc.first_line..)
+        .zip(doc.text.lines())
+        .find(|(_, l)| l.trim_start().starts_with("kind:"))
+        .map_or(doc.first_line, |(n, _)| n);
+    let d = Diagnostic::new(
+        path,
+        Some(line),
+        format!("`{kind}` is not a kind of the Gateway API ({GATEWAY_GROUP})"),
+    )
+    .field("kind");
+    match GATEWAY_KINDS.iter().find(|k| k.eq_ignore_ascii_case(kind)) {
+        Some(k) => d.hint(format!("kinds are case-sensitive: write `kind: {k}`")),
+        None => d.hint(format!(
+            "the group's kinds are {}",
+            GATEWAY_KINDS.join(", ")
+        )),
+    }
 }
 
 fn service_info(raw: &serde_json::Value) -> ServiceInfo {
@@ -353,6 +393,20 @@ spec:
         let text = "apiVersion: gateway.networking.k8s.io/v1alpha2\nkind: TCPRoute\nmetadata: {name: t}\nspec: {}\n";
         let errs = parse(text).unwrap_err();
         assert!(errs[0].message.contains("standard channel"), "{}", errs[0]);
+    }
+
+    #[test]
+    fn a_misspelt_gateway_kind_is_blamed_on_kind() {
+        let errs = parse(
+            "apiVersion: gateway.networking.k8s.io/v1\nmetadata: {name: a}\nkind: HttpRoute\n",
+        )
+        .unwrap_err();
+        assert_eq!(errs[0].field.as_deref(), Some("kind"), "{errs:?}");
+        assert_eq!(errs[0].line, Some(3));
+        assert_eq!(
+            errs[0].hint.as_deref(),
+            Some("kinds are case-sensitive: write `kind: HTTPRoute`")
+        );
     }
 
     #[test]

@@ -87,6 +87,7 @@ fn redirect_expect(r: &Redirect, scheme: &str, d: &Draft, path: &str) -> Redirec
                 .and_then(|p| p.replace_full_path.clone())
                 .unwrap_or_else(|| path.into()),
         ),
+        query: None,
     }
 }
 
@@ -155,6 +156,7 @@ fn https_redirect_probe(what: &str, d: &Draft, path: &str, code: u16) -> ProbeOu
                 host: Some(host(d)),
                 port: Some(443),
                 path: Some(path.into()),
+                query: None,
             }),
             ..Default::default()
         },

@@ -634,6 +634,9 @@ fn attachment_reasons_follow_the_spec() {
     assert_eq!(find(&gw.conditions, "Programmed").unwrap().status, "True");
 }
 
+/// GatewayHTTPListenerIsolation, which the embedded gateway declares: routes of
+/// a listener without hostname never see a request a more specific listener
+/// takes, even when their own hostnames match it.
 #[test]
 fn the_most_specific_listener_hostname_takes_the_request() {
     let yaml = format!(

@@ -147,6 +147,9 @@ impl Misses {
             }
         }
         self.location_part("redirect.path", &r.path, Some(u.path()), loc, exact);
+        // A Location without `?` and one ending in a bare `?` both have no query.
+        let query = u.query().unwrap_or("");
+        self.location_part("redirect.query", &r.query, Some(query), loc, exact);
     }
 
     /// One part of the Location, when one is expected: `same` compares it with `got`.
@@ -276,6 +279,7 @@ mod tests {
                 host: Some("portal.imprun.dev".into()),
                 port: None,
                 path: Some("/docs".into()),
+                query: None,
             }),
             ..Default::default()
         };
@@ -283,6 +287,30 @@ mod tests {
         let m = check(&e, &redirect("https://portal.imprun.dev/"), &url());
         let fields: Vec<&str> = m.iter().map(|m| m.field.as_str()).collect();
         assert_eq!(fields, ["redirect.scheme", "redirect.path"]);
+    }
+
+    #[test]
+    fn a_redirect_query_is_checked_only_when_given_and_empty_means_none() {
+        let expect = |q: Option<&str>| ExpectSpec {
+            redirect: Some(RedirectExpect {
+                query: q.map(String::from),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let kept = redirect("http://portal.imprun.dev/docs?page=2");
+        let dropped = redirect("http://portal.imprun.dev/docs");
+        assert!(check(&expect(None), &kept, &url()).is_empty());
+        assert!(check(&expect(Some("page=2")), &kept, &url()).is_empty());
+        assert!(check(&expect(Some("")), &dropped, &url()).is_empty());
+        let m = check(&expect(Some("")), &kept, &url());
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].field, "redirect.query");
+        assert_eq!(
+            m[0].actual,
+            "page=2 (Location http://portal.imprun.dev/docs?page=2)"
+        );
+        assert_eq!(check(&expect(Some("page=2")), &dropped, &url()).len(), 1);
     }
 
     #[test]

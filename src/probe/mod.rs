@@ -25,10 +25,12 @@ const RETRY_PAUSE: Duration = Duration::from_millis(500);
 const SPLIT_CONCURRENCY: usize = 16;
 
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProbeResult {
     pub passed: bool,
     pub attempts: u32,
     pub requests: u32,
+    #[serde(rename = "elapsedSeconds", with = "crate::report::secs")]
     pub elapsed: Duration,
     /// What went wrong on the last try (empty when passed).
     pub mismatches: Vec<Mismatch>,

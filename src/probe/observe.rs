@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 pub struct Observation {
     pub status: u16,
     /// Response headers in order, names lower-cased.
+    #[serde(serialize_with = "name_value_pairs")]
     pub headers: Vec<(String, String)>,
     pub body: String,
     pub echo: Option<EchoSeen>,
@@ -18,6 +19,7 @@ pub struct Observation {
 pub struct EchoSeen {
     /// Path without the query.
     pub path: String,
+    #[serde(serialize_with = "name_value_pairs")]
     pub query: Vec<(String, String)>,
     pub host: String,
     pub method: String,
@@ -91,6 +93,19 @@ impl EchoSeen {
             .collect();
         (!values.is_empty()).then(|| values.join(","))
     }
+}
+
+/// Ordered pairs as reports write them: `[{"name": ..., "value": ...}]`.
+fn name_value_pairs<S: serde::Serializer>(
+    pairs: &[(String, String)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Pair<'a> {
+        name: &'a str,
+        value: &'a str,
+    }
+    s.collect_seq(pairs.iter().map(|(name, value)| Pair { name, value }))
 }
 
 fn parse_query(q: &str) -> Vec<(String, String)> {

@@ -101,8 +101,14 @@ pub fn scenario_lines(s: &ScenarioReport) -> Vec<String> {
             .map(|s| format!("[{s}] "))
             .unwrap_or_default();
         out.push(format!("     {step}{}: {}", kind_word(c.kind), c.name));
-        for f in c.failure.iter().chain(&c.power) {
+        for f in c.request.iter().chain(&c.failure) {
             out.push(format!("       {f}"));
+        }
+        if let (false, Some(at)) = (c.passed, &c.source) {
+            out.push(format!("       at {at}"));
+        }
+        if let Some(p) = &c.power {
+            out.push(format!("       {p}"));
         }
     }
     out
@@ -178,7 +184,9 @@ mod tests {
     fn a_failing_split_states_its_power_after_the_failure() {
         let lines = scenario_lines(&scenario_of(vec![split_check(false)]));
         assert_eq!(lines[0], "FAIL canary (0.00s)");
-        assert_eq!(lines[2], "       split: the counts do not fit the weights");
-        assert!(lines[3].contains("would have been caught"), "{lines:?}");
+        assert!(lines[2].starts_with("       GET http://canary.example.com/"));
+        assert_eq!(lines[3], "       split: the counts do not fit the weights");
+        assert_eq!(lines[4], "       at scenarios/canary/scenario.yaml:12");
+        assert!(lines[5].contains("would have been caught"), "{lines:?}");
     }
 }

@@ -1,5 +1,8 @@
 //! JUnit XML (`--junit FILE`): one testsuite per scenario, one testcase per
-//! condition and probe (plus setup and cleanup when they fail).
+//! condition and probe (plus setup and cleanup when they fail). Testcases
+//! carry `file` and `line` (the scenario file and the line of the condition
+//! or probe) so that CI systems can annotate the YAML; a failure's `message`
+//! is the mismatch itself.
 
 use std::fmt::Write;
 
@@ -79,12 +82,14 @@ fn testsuite(x: &mut String, target: &str, s: &ScenarioReport) {
     if let Some(msg) = not_run_reason(s) {
         let _ = writeln!(
             x,
-            "    <testcase classname=\"{name}\" name=\"scenario\" time=\"0\">\n      <skipped message=\"{}\"/>\n    </testcase>",
+            "    <testcase classname=\"{name}\" name=\"scenario\" file=\"{}\" line=\"{}\" time=\"0\">\n      <skipped message=\"{}\"/>\n    </testcase>",
+            escape(&s.source.file),
+            s.source.line,
             escape(&msg)
         );
     }
     for c in &s.checks {
-        testcase(x, &name, c);
+        testcase(x, &name, s, c);
     }
     let _ = writeln!(x, "  </testsuite>");
 }
@@ -106,16 +111,20 @@ fn properties(x: &mut String, target: &str, s: &ScenarioReport) {
     let _ = writeln!(x, "    </properties>");
 }
 
-/// One check's testcase; `classname` is the escaped scenario name.
-fn testcase(x: &mut String, classname: &str, c: &CheckReport) {
+/// One check's testcase; `classname` is the escaped scenario name. Checks
+/// without a line of their own (setup, cleanup) point at the scenario file.
+fn testcase(x: &mut String, classname: &str, s: &ScenarioReport, c: &CheckReport) {
     let case = match &c.step {
         Some(step) => format!("{}: {}: {}", step, kind(c.kind), c.name),
         None => format!("{}: {}", kind(c.kind), c.name),
     };
+    let source = c.source.as_ref().unwrap_or(&s.source);
     let _ = write!(
         x,
-        "    <testcase classname=\"{classname}\" name=\"{}\" time=\"{:.3}\"",
+        "    <testcase classname=\"{classname}\" name=\"{}\" file=\"{}\" line=\"{}\" time=\"{:.3}\"",
         escape(&case),
+        escape(&source.file),
+        source.line,
         c.duration.as_secs_f64()
     );
     if c.passed && c.power.is_none() {
@@ -124,16 +133,15 @@ fn testcase(x: &mut String, classname: &str, c: &CheckReport) {
     }
     let _ = writeln!(x, ">");
     if !c.passed {
-        let first = c
-            .failure
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "failed".into());
+        let message = c.failure.first().map_or("failed", String::as_str);
+        let mut body: Vec<String> = c.failure.clone();
+        body.extend(c.request.iter().map(|r| format!("request: {r}")));
+        body.push(format!("at {source}"));
         let _ = writeln!(
             x,
             "      <failure message=\"{}\">{}</failure>",
-            escape(&first),
-            escape(&c.failure.join("\n"))
+            escape(message),
+            escape(&body.join("\n"))
         );
     }
     // A split's power is no failure: it goes where test output goes.
@@ -235,6 +243,35 @@ mod tests {
             let failed = case.children().any(|n| n.has_tag_name("failure"));
             assert_eq!(failed, !passed, "{xml}");
         }
+    }
+
+    #[test]
+    fn a_failure_message_is_the_mismatch_and_testcases_name_their_file_and_line() {
+        let xml = junit_of(vec![split_check(false)]);
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed");
+        let case = doc
+            .descendants()
+            .find(|n| n.has_tag_name("testcase"))
+            .unwrap();
+        assert_eq!(
+            case.attribute("file"),
+            Some("scenarios/canary/scenario.yaml")
+        );
+        assert_eq!(case.attribute("line"), Some("12"));
+        let failure = case.children().find(|n| n.has_tag_name("failure")).unwrap();
+        assert_eq!(
+            failure.attribute("message"),
+            Some("split: the counts do not fit the weights")
+        );
+        let body = failure.text().unwrap();
+        assert!(
+            body.contains("request: GET http://canary.example.com/"),
+            "{body}"
+        );
+        assert!(
+            body.ends_with("at scenarios/canary/scenario.yaml:12"),
+            "{body}"
+        );
     }
 
     #[test]

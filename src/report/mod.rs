@@ -1,9 +1,11 @@
 //! Results of a run and their three renderings: lines for people, JUnit XML and
-//! JSON for CI.
+//! JSON for CI (and workflow annotations when running in GitHub Actions).
 
+pub mod annotations;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod secs;
 
 use std::time::Duration;
 
@@ -39,17 +41,46 @@ pub enum CheckKind {
     Cleanup,
 }
 
+/// Where something is written: a file and a 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Source {
+    pub file: String,
+    pub line: u64,
+}
+
+impl Source {
+    pub fn new(file: &std::path::Path, line: u64) -> Self {
+        Source {
+            file: file.display().to_string(),
+            line,
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
 /// One assertion (or a setup step that could fail): a JUnit testcase.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CheckReport {
     pub kind: CheckKind,
     pub name: String,
     /// The step it belongs to, for scenarios with `steps`.
     pub step: Option<String>,
+    /// The condition or probe in `scenario.yaml`.
+    pub source: Option<Source>,
     pub passed: bool,
-    #[serde(with = "secs")]
+    #[serde(rename = "durationSeconds", with = "secs")]
     pub duration: Duration,
-    /// Lines saying what was expected and what came instead.
+    /// Probes that failed: the request, where it went and how many tries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    /// What was expected and what came instead, most telling first: the
+    /// first line is the failure's message in JUnit and in annotations.
     pub failure: Vec<String>,
     /// Data about the check (the last response, split counts...), for JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,12 +93,15 @@ pub struct CheckReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ScenarioReport {
     pub name: String,
     pub dir: String,
+    /// Its `scenario.yaml` (line 1).
+    pub source: Source,
     pub verdict: Verdict,
     pub namespace: Option<String>,
-    #[serde(with = "secs")]
+    #[serde(rename = "durationSeconds", with = "secs")]
     pub duration: Duration,
     /// For unsupported scenarios: the features the target lacks.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -85,16 +119,16 @@ pub struct ScenarioReport {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Phases {
     /// Namespaces, backends and manifests applied (and step deletions).
-    #[serde(with = "secs")]
+    #[serde(rename = "applySeconds", with = "secs")]
     pub apply: Duration,
     /// Waiting for status conditions.
-    #[serde(with = "secs")]
+    #[serde(rename = "conditionsSeconds", with = "secs")]
     pub conditions: Duration,
     /// Sending probes (with their retries).
-    #[serde(with = "secs")]
+    #[serde(rename = "probesSeconds", with = "secs")]
     pub probes: Duration,
     /// Issuing the deletions (which finish in the background).
-    #[serde(with = "secs")]
+    #[serde(rename = "cleanupSeconds", with = "secs")]
     pub cleanup: Duration,
 }
 
@@ -123,8 +157,10 @@ impl CheckReport {
             kind: CheckKind::Setup,
             name,
             step,
+            source: None,
             passed: false,
             duration,
+            request: None,
             failure: vec![why],
             detail: None,
             power: None,
@@ -133,6 +169,22 @@ impl CheckReport {
 }
 
 impl ScenarioReport {
+    /// The report of a scenario that did not run (yet): no checks, no time.
+    pub fn not_run(s: &crate::scenario::Scenario, verdict: Verdict) -> Self {
+        ScenarioReport {
+            name: s.name.clone(),
+            dir: s.dir.display().to_string(),
+            source: Source::new(&s.file, 1),
+            verdict,
+            namespace: None,
+            duration: Duration::ZERO,
+            missing_features: vec![],
+            checks: vec![],
+            diagnosis: None,
+            phases: None,
+        }
+    }
+
     pub fn with_verdict(self, verdict: Verdict) -> Self {
         ScenarioReport { verdict, ..self }
     }
@@ -148,7 +200,7 @@ pub struct RunReport {
     pub target: String,
     pub run_id: String,
     pub scenarios: Vec<ScenarioReport>,
-    #[serde(with = "secs")]
+    #[serde(rename = "durationSeconds", with = "secs")]
     pub duration: Duration,
     pub require_features: bool,
     /// The run was interrupted (Ctrl-C): scenarios not run say so.
@@ -176,14 +228,6 @@ impl RunReport {
     }
 }
 
-mod secs {
-    use std::time::Duration;
-
-    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::*;
@@ -194,8 +238,13 @@ pub(crate) mod test_support {
             kind: CheckKind::Probe,
             name: "canary split".into(),
             step: None,
+            source: Some(Source {
+                file: "scenarios/canary/scenario.yaml".into(),
+                line: 12,
+            }),
             passed,
             duration: Duration::ZERO,
+            request: (!passed).then(|| "GET http://canary.example.com/ (via Gateway kong-system/kong, 127.0.0.1:80), 1 try".into()),
             failure: if passed {
                 vec![]
             } else {
@@ -215,6 +264,10 @@ pub(crate) mod test_support {
         ScenarioReport {
             name: "canary".into(),
             dir: "scenarios/canary".into(),
+            source: Source {
+                file: "scenarios/canary/scenario.yaml".into(),
+                line: 1,
+            },
             verdict,
             namespace: None,
             duration: Duration::ZERO,

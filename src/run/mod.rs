@@ -17,7 +17,7 @@ use crate::model::lab_gateway;
 use crate::model::world::ObjKey;
 use crate::probe;
 use crate::report::human::Console;
-use crate::report::{CheckKind, CheckReport, Phases, ScenarioReport, Verdict};
+use crate::report::{CheckKind, CheckReport, Phases, ScenarioReport, Source, Verdict};
 use crate::scenario::{Condition, Probe, Scenario, Step};
 use crate::targets::Target;
 
@@ -119,22 +119,20 @@ impl Ctx<'_> {
         start: Instant,
         diagnosis: Option<crate::targets::Diagnosis>,
     ) -> ScenarioReport {
+        let verdict = if self.interrupted {
+            Verdict::Interrupted
+        } else if self.failed() {
+            Verdict::Failed
+        } else {
+            Verdict::Passed
+        };
         ScenarioReport {
-            name: self.scenario.name.clone(),
-            dir: self.scenario.dir.display().to_string(),
-            verdict: if self.interrupted {
-                Verdict::Interrupted
-            } else if self.failed() {
-                Verdict::Failed
-            } else {
-                Verdict::Passed
-            },
             namespace: Some(self.deployment.namespace.clone()),
             duration: start.elapsed(),
-            missing_features: Vec::new(),
             diagnosis,
             checks: self.checks.clone(),
             phases: Some(self.phases),
+            ..ScenarioReport::not_run(self.scenario, verdict)
         }
     }
 }
@@ -154,15 +152,9 @@ impl Runner<'_> {
             .collect();
         if !missing.is_empty() {
             return ScenarioReport {
-                name: scenario.name.clone(),
-                dir: scenario.dir.display().to_string(),
-                verdict: Verdict::Unsupported,
-                namespace: None,
                 duration: start.elapsed(),
                 missing_features: missing,
-                diagnosis: None,
-                checks: Vec::new(),
-                phases: None,
+                ..ScenarioReport::not_run(scenario, Verdict::Unsupported)
             };
         }
         let namespace = scenario_namespace(&scenario.name);
@@ -266,8 +258,10 @@ impl Runner<'_> {
             kind: CheckKind::Cleanup,
             name: "cleanup".into(),
             step: None,
+            source: None,
             passed: false,
             duration: t0.elapsed(),
+            request: None,
             failure,
             detail: None,
             power: None,
@@ -354,11 +348,7 @@ impl Runner<'_> {
                 Ok(()) => (true, vec![], None),
                 Err(why) => (
                     false,
-                    vec![
-                        format!("expected {}", c.title()),
-                        format!("actual: {why}"),
-                        format!("at {}:{}", ctx.scenario.file.display(), c.line),
-                    ],
+                    vec![format!("expected {}, got: {why}", c.title())],
                     status.map(|s| serde_json::to_value(s).unwrap_or_default()),
                 ),
             },
@@ -367,8 +357,10 @@ impl Runner<'_> {
             kind: CheckKind::Condition,
             name: c.title(),
             step: step.name.clone(),
+            source: Some(Source::new(&ctx.scenario.file, c.line)),
             passed,
             duration: t0.elapsed(),
+            request: None,
             failure,
             detail,
             power: None,
@@ -384,13 +376,14 @@ impl Runner<'_> {
     ) -> CheckReport {
         let t0 = Instant::now();
         let gw = ctx.deployment.gateway(p.gateway.as_deref());
-        let at = format!("at {}:{}", ctx.scenario.file.display(), p.line);
-        let report = |passed, failure, detail, power| CheckReport {
+        let report = |passed, request, failure, detail, power| CheckReport {
             kind: CheckKind::Probe,
             name: p.name.clone(),
             step: step.name.clone(),
+            source: Some(Source::new(&ctx.scenario.file, p.line)),
             passed,
             duration: t0.elapsed(),
+            request,
             failure,
             detail,
             power,
@@ -398,12 +391,8 @@ impl Runner<'_> {
         let addr = match target.gateway_address(&gw, p.port()).await {
             Ok(a) => a,
             Err(e) => {
-                return report(
-                    false,
-                    vec![format!("{} {}: {e}", p.method, p.url), at],
-                    None,
-                    None,
-                );
+                let request = format!("{} {} (via Gateway {gw})", p.method, p.url);
+                return report(false, Some(request), vec![e.to_string()], None, None);
             }
         };
         let policy = probe::Policy {
@@ -411,22 +400,50 @@ impl Runner<'_> {
             retry: self.retry_probes,
         };
         let result = probe::run(p, addr, target.trust_anchor(), policy).await;
-        let mut failure = Vec::new();
-        if !result.passed {
-            failure.push(format!(
+        let (request, failure) = if result.passed {
+            (None, Vec::new())
+        } else {
+            let request = format!(
                 "{} {} (via Gateway {gw}, {addr}), {} {}",
                 p.method,
                 p.url,
                 result.attempts,
                 if result.attempts == 1 { "try" } else { "tries" }
-            ));
-            failure.extend(probe_failure(&result));
-            failure.push(at);
-        }
+            );
+            let mut failure = probe_failure(&result);
+            if !result.mismatches.is_empty() {
+                failure.push(format!(
+                    "how the reference gateway routes it: {}",
+                    explain_command(ctx.scenario, step, p)
+                ));
+            }
+            (Some(request), failure)
+        };
         let detail = serde_json::to_value(&result).ok();
         let power = result.split.as_ref().map(|s| s.power.statement.clone());
-        report(result.passed, failure, detail, power)
+        report(result.passed, request, failure, detail, power)
     }
+}
+
+/// The `gwlab explain` line that shows how a probe's request is routed.
+fn explain_command(scenario: &crate::scenario::Scenario, step: &Step, p: &Probe) -> String {
+    let mut cmd = format!("gwlab explain {} --url '{}'", scenario.dir.display(), p.url);
+    // A named step is one of `steps`: explain the state after it.
+    if step.name.is_some()
+        && let Some(i) = scenario.steps.iter().position(|s| std::ptr::eq(s, step))
+    {
+        cmd.push_str(&format!(" --step {}", i + 1));
+    }
+    if p.method != "GET" {
+        cmd.push_str(&format!(" -X {}", p.method));
+    }
+    for (name, value) in &p.request.headers {
+        cmd.push_str(&format!(" -H '{name}: {value}'"));
+    }
+    if let Some(g) = &p.gateway {
+        cmd.push_str(&format!(" --gateway {g}"));
+    }
+    cmd
 }
 
 /// Why a probe failed, in report lines: the transport error, the mismatches,
@@ -447,7 +464,8 @@ fn probe_failure(result: &probe::ProbeResult) -> Vec<String> {
         && last.echo.is_none()
         && !last.body.is_empty()
     {
-        let body: String = last.body.trim().chars().take(200).collect();
+        // Long enough for a 404's list of the hostnames served on the port.
+        let body: String = last.body.trim().chars().take(1000).collect();
         failure.push(format!("response body: {body}"));
     }
     failure

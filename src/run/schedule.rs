@@ -109,7 +109,7 @@ where
         }
     }
     for idx in pending {
-        let report = not_run(&scenarios[idx]);
+        let report = ScenarioReport::not_run(&scenarios[idx], Verdict::Interrupted);
         runner.console.scenario(&report);
         results[idx] = Some(report);
     }
@@ -140,22 +140,6 @@ fn failed_to_start(s: &Scenario, e: TargetError) -> ScenarioReport {
             Default::default(),
             e.to_string(),
         )],
-        ..not_run(s)
-    }
-    .with_verdict(Verdict::Failed)
-}
-
-/// A scenario the run never started (it was interrupted first).
-fn not_run(s: &Scenario) -> ScenarioReport {
-    ScenarioReport {
-        name: s.name.clone(),
-        dir: s.dir.display().to_string(),
-        verdict: Verdict::Interrupted,
-        namespace: None,
-        duration: Default::default(),
-        missing_features: vec![],
-        checks: vec![],
-        diagnosis: None,
-        phases: None,
+        ..ScenarioReport::not_run(s, Verdict::Failed)
     }
 }

@@ -23,7 +23,10 @@ pub fn load(dir: &Path) -> Result<Scenario, Diagnostics> {
         .map_err(|e| Diagnostic::new(&file, None, e.to_string()))?;
     let mut problems = Vec::new();
     let manifests = load_manifests(dir, &mut problems);
-    match from_text(dir, &text, manifests) {
+    // Objects of a manifest that cannot be read are unknown: a condition on
+    // one of them would be reported missing, burying the manifest's error.
+    let all_read = problems.is_empty();
+    match checked(dir, &text, manifests, all_read) {
         Ok(s) if problems.is_empty() => Ok(s),
         Ok(_) => Err(Diagnostics(problems)),
         Err(Diagnostics(mut more)) => {
@@ -41,6 +44,17 @@ pub fn from_text(
     text: &str,
     manifests: Vec<ManifestFile>,
 ) -> Result<Scenario, Diagnostics> {
+    checked(dir, text, manifests, true)
+}
+
+/// The scenario of `text` with its manifests; `all_read` says whether every
+/// manifest file could be read.
+fn checked(
+    dir: &Path,
+    text: &str,
+    manifests: Vec<ManifestFile>,
+    all_read: bool,
+) -> Result<Scenario, Diagnostics> {
     let file = dir.join(SCENARIO_FILE);
     let docs = yaml::split_documents(text);
     if docs.len() != 1 {
@@ -53,7 +67,7 @@ pub fn from_text(
     }
     let raw: ScenarioFile = yaml::parse(&file, &docs[0])?;
     let mut problems = Vec::new();
-    let scenario = build(dir, &file, raw, manifests, &mut problems);
+    let scenario = build(dir, &file, raw, manifests, all_read, &mut problems);
     if problems.is_empty() {
         Ok(scenario)
     } else {
@@ -95,6 +109,7 @@ fn build(
     file: &Path,
     raw: ScenarioFile,
     manifests: Vec<ManifestFile>,
+    all_read: bool,
     problems: &mut Vec<Diagnostic>,
 ) -> Scenario {
     let name = raw.name.clone().unwrap_or_else(|| {
@@ -109,12 +124,13 @@ fn build(
         .filter(|i| !step_applied.contains(i))
         .collect();
 
-    for s in &steps {
-        for c in &s.conditions {
+    for c in steps.iter().flat_map(|s| &s.conditions) {
+        if all_read {
             check_condition_object(file, c, &manifests, problems);
         }
     }
 
+    let features = known_features(file, &raw.features, problems);
     let t = raw.timeouts.unwrap_or_default();
     let timeouts = Timeouts {
         conditions: bounds::timeout(
@@ -138,13 +154,40 @@ fn build(
         name,
         description: raw.description,
         tags: raw.tags,
-        features: raw.features,
+        features,
         backends,
         manifests,
         initial,
         steps,
         timeouts,
     }
+}
+
+/// The names of `features`, each of which must be a Gateway API feature: a
+/// typo would otherwise make the scenario `unsupported` everywhere, and a
+/// skipped scenario keeps CI green.
+fn known_features(
+    file: &Path,
+    list: &[Spanned<String>],
+    problems: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    for (i, f) in list.iter().enumerate() {
+        if !crate::features::is_known(&f.value) {
+            problems.push(
+                Diagnostic::new(
+                    file,
+                    Some(line(f)),
+                    format!("`{}` is not a Gateway API feature name", f.value),
+                )
+                .field(format!("features[{i}]"))
+                .hint(format!(
+                    "the names are those of Gateway API v1.2's conformance features: {}",
+                    crate::features::KNOWN.join(", ")
+                )),
+            );
+        }
+    }
+    list.iter().map(|f| f.value.clone()).collect()
 }
 
 /// The scenario's steps (one unnamed step for top-level conditions and

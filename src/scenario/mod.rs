@@ -6,12 +6,14 @@ pub mod duration;
 mod find;
 mod items;
 mod load;
+mod set;
 pub mod types;
 
 pub use bounds::{MAX_SAMPLES, MAX_SPLIT_WEIGHT, MAX_TIMEOUT};
 pub use find::{SCENARIO_FILE, find};
 pub(crate) use items::dns_label;
 pub use load::{from_text, load};
+pub use set::duplicate_names;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -16,7 +16,7 @@ pub struct ScenarioFile {
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]
-    pub features: Vec<String>,
+    pub features: Vec<Spanned<String>>,
     #[serde(default)]
     pub backends: Vec<Spanned<BackendSpec>>,
     pub conditions: Option<Vec<Spanned<ConditionSpec>>>,
@@ -218,6 +218,9 @@ pub struct RedirectExpect {
     pub port: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// The raw query after `?`: absent, not checked; `""`, no query at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -21,6 +21,7 @@ const SEARCH_LIMIT: u64 = 10_000_000;
 
 /// What `samples: auto` computed for a probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AutoSamples {
     /// The requests the probe sends: `wanted`, capped.
     pub samples: u32,

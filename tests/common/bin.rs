@@ -4,6 +4,20 @@
 
 use std::process::{Command, Output};
 
+/// An HTTPRoute `app` for app.example.com on the lab Gateway, to echo backend `app`.
+pub const APP_ROUTE: &str = "apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: app
+spec:
+  parentRefs:
+    - {name: kong, namespace: kong-system}
+  hostnames: [app.example.com]
+  rules:
+    - backendRefs:
+        - {name: app, port: 8080}
+";
+
 /// `gwlab ARGS`, plain output, no environment defaults leaking in.
 pub fn gwlab(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gwlab"))

@@ -7,9 +7,12 @@ use crate::model::status::{Condition, ObjectStatus};
 use crate::model::world::World;
 
 /// What the embedded gateway supports, as GatewayClass `status.supportedFeatures`:
-/// every standard-channel HTTPRoute feature of Gateway API v1.2.
+/// every standard-channel HTTPRoute feature of Gateway API v1.2, and HTTP
+/// listener isolation (a request goes to the routes of the most specific
+/// listener whose hostname matches it, never to those of a less specific one).
 pub const SUPPORTED_FEATURES: &[&str] = &[
     "Gateway",
+    "GatewayHTTPListenerIsolation",
     "GatewayPort8080",
     "HTTPRoute",
     "HTTPRouteBackendRequestHeaderModification",

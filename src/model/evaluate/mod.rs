@@ -246,8 +246,10 @@ pub fn evaluate(gw: &GatewayTable, port: u16, req: &RequestHead) -> Evaluation {
             filters_applied: Vec::new(),
             outcome: Outcome::NotFound {
                 why: format!(
-                    "no listener of Gateway {}/{} on port {port} accepts host {host}",
-                    gw.namespace, gw.name
+                    "no listener of Gateway {}/{} on port {port} accepts host {host}; {}",
+                    gw.namespace,
+                    gw.name,
+                    hostnames_on_port(gw, port)
                 ),
             },
         };
@@ -261,8 +263,9 @@ pub fn evaluate(gw: &GatewayTable, port: u16, req: &RequestHead) -> Evaluation {
         None => (
             Outcome::NotFound {
                 why: format!(
-                    "no rule attached to listener {} matches the request",
-                    listener.name
+                    "no rule attached to listener {} matches the request for host {host}; {}",
+                    listener.name,
+                    hostnames_on_port(gw, port)
                 ),
             },
             Vec::new(),
@@ -275,6 +278,47 @@ pub fn evaluate(gw: &GatewayTable, port: u16, req: &RequestHead) -> Evaluation {
         candidates: candidates.into_iter().map(|(c, _)| c).collect(),
         filters_applied,
         outcome,
+    }
+}
+
+/// The hostnames served on `port`, so that a 404 caused by a misspelt host
+/// shows the right ones: each listener's (`*` without one) and the routes'
+/// attached to it, e.g. `on port 80: listener http (any host): routes
+/// shop/shop (shop.example.com)`.
+pub fn hostnames_on_port(gw: &GatewayTable, port: u16) -> String {
+    let listeners: Vec<String> = gw
+        .listeners
+        .iter()
+        .filter(|l| l.port == port && l.programmed)
+        .map(|l| {
+            let mut routes: Vec<String> = Vec::new();
+            for e in &l.entries {
+                let hosts = if e.hostnames.is_empty() {
+                    "any host".to_string()
+                } else {
+                    e.hostnames.join(", ")
+                };
+                let r = format!("{}/{} ({hosts})", e.route.namespace, e.route.name);
+                if !routes.contains(&r) {
+                    routes.push(r);
+                }
+            }
+            let routes = if routes.is_empty() {
+                "no routes".to_string()
+            } else {
+                format!("routes {}", routes.join(", "))
+            };
+            format!(
+                "listener {} ({}): {routes}",
+                l.name,
+                l.hostname.as_deref().unwrap_or("any host")
+            )
+        })
+        .collect();
+    if listeners.is_empty() {
+        format!("no listener on port {port}")
+    } else {
+        format!("on port {port}: {}", listeners.join("; "))
     }
 }
 

@@ -29,6 +29,7 @@ pub struct Rule<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SplitVerdict {
     pub passed: bool,
     pub counts: BTreeMap<String, u32>,

@@ -9,6 +9,7 @@ use crate::stats::{AutoSamples, POWER, exact, tolerance};
 
 /// The power of one split judgement.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Power {
     /// The requests judged: those answered by a backend with a weight.
     pub samples: u64,
