@@ -120,7 +120,7 @@ impl Bundle {
     }
 
     /// The sum `pull` verified, in `sha256sum` format.
-    fn record(&self, cache_dir: &Path) -> PathBuf {
+    pub fn record(&self, cache_dir: &Path) -> PathBuf {
         let mut name = self.path(cache_dir).into_os_string();
         name.push(".sha256");
         PathBuf::from(name)
