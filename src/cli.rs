@@ -274,7 +274,9 @@ pub struct PullArgs {
     /// Which provider's node image to pull too.
     #[arg(long, value_enum, default_value_t = NodeProvider::K3s)]
     pub provider: NodeProvider,
-    /// Fetch the pinned files from a mirror keeping the upstream layout.
+    /// Fetch the pinned files from a mirror keeping the upstream layout
+    /// (`<mirror>/<owner>/<repo>/<tag>/<path>`; k3s's release assets at
+    /// `<mirror>/k3s-io/k3s/releases/download/<tag>/<asset>`).
     #[arg(long, value_name = "URL", env = "GWLAB_MIRROR")]
     pub mirror: Option<String>,
 }

@@ -1,11 +1,13 @@
 //! Downloads into the cache, checked by sha256, from a local HTTP server (tests
 //! never reach the internet): the lock's sums against the upstream files in
-//! ../shared/upstream, a mirror in the upstream layout, and a tampered file.
+//! ../shared/upstream, a mirror in the upstream layout, and a tampered file;
+//! k3s's air-gap bundle against the sums file of its release.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 
+use gwlab::lab::airgap::{AirgapError, Bundle};
 use gwlab::lab::cache::{Cache, CacheError, sha256_hex};
 use gwlab::lab::lock::Lock;
 
@@ -31,7 +33,8 @@ fn serve(root: PathBuf) -> String {
                 .nth(1)
                 .unwrap_or("/")
                 .trim_start_matches('/')
-                .to_string();
+                // k3s release tags hold a `+`, which URLs carry encoded.
+                .replace("%2B", "+");
             let resp = match std::fs::read(root.join(&path)) {
                 Ok(body) => {
                     let mut r = format!(
@@ -182,4 +185,98 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+fn k3s_bundle() -> Bundle {
+    Bundle::for_image("rancher/k3s:v1.32.11-k3s3", "x86_64").unwrap()
+}
+
+/// A mirror in GitHub's release layout holding `bundle` and a sums file
+/// listing `listed` for it (and a sum for another asset, as k3s's does).
+fn release_mirror(bundle: &[u8], listed: Option<&str>) -> (tempfile::TempDir, String) {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root
+        .path()
+        .join("k3s-io/k3s/releases/download/v1.32.11+k3s3");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("k3s-airgap-images-amd64.tar.zst"), bundle).unwrap();
+    let mut sums = format!("{}  k3s\n", sha256_hex(b"the k3s binary"));
+    if let Some(sum) = listed {
+        sums.push_str(&format!("{sum}  k3s-airgap-images-amd64.tar.zst\n"));
+    }
+    std::fs::write(dir.join("sha256sum-amd64.txt"), sums).unwrap();
+    let url = serve(root.path().to_path_buf());
+    (root, url)
+}
+
+#[tokio::test]
+async fn the_k3s_bundle_is_fetched_checked_against_the_release_sums_and_kept() {
+    let bytes = b"zstd archive of pause, coredns, local-path".repeat(1000);
+    let (_root, mirror) = release_mirror(&bytes, Some(&sha256_hex(&bytes)));
+    let cache_dir = tempfile::tempdir().unwrap();
+    let b = k3s_bundle();
+    assert_eq!(b.verified(cache_dir.path()).unwrap(), None);
+
+    let path = b
+        .fetch(&client(), cache_dir.path(), Some(&mirror))
+        .await
+        .unwrap();
+    assert_eq!(path, b.path(cache_dir.path()));
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(b.verified(cache_dir.path()).unwrap(), Some(path.clone()));
+
+    // Once verified, nothing is fetched: a dead mirror still answers.
+    b.fetch(&client(), cache_dir.path(), Some("http://127.0.0.1:9"))
+        .await
+        .expect("served from the cache");
+
+    // A copy changed after `pull` is caught by the recorded sum...
+    std::fs::write(&path, b"evil").unwrap();
+    let err = b.verified(cache_dir.path()).unwrap_err();
+    assert!(matches!(err, AirgapError::Tampered { .. }), "{err}");
+    assert!(err.to_string().contains(&sha256_hex(&bytes)), "{err}");
+    // ...and the next `pull` replaces it with a checked one.
+    b.fetch(&client(), cache_dir.path(), Some(&mirror))
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+}
+
+#[tokio::test]
+async fn a_k3s_bundle_not_matching_the_release_sums_is_refused_and_not_kept() {
+    let bytes = b"a bundle someone swapped";
+    let listed = sha256_hex(b"the bundle k3s released");
+    let (_root, mirror) = release_mirror(bytes, Some(&listed));
+    let cache_dir = tempfile::tempdir().unwrap();
+    let b = k3s_bundle();
+    let err = b
+        .fetch(&client(), cache_dir.path(), Some(&mirror))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, AirgapError::Mismatch { .. }), "{text}");
+    assert!(
+        text.contains(&listed) && text.contains(&sha256_hex(bytes)),
+        "both sums: {text}"
+    );
+    assert!(text.contains("sha256sum-amd64.txt"), "{text}");
+    assert_eq!(b.verified(cache_dir.path()).unwrap(), None);
+    assert!(walk(cache_dir.path()).is_empty(), "nothing kept");
+}
+
+#[tokio::test]
+async fn a_k3s_bundle_the_sums_file_does_not_list_is_an_error_naming_it() {
+    let (_root, mirror) = release_mirror(b"bundle", None);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let err = k3s_bundle()
+        .fetch(&client(), cache_dir.path(), Some(&mirror))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, AirgapError::NoSum { .. }), "{text}");
+    assert!(
+        text.contains("k3s-airgap-images-amd64.tar.zst") && text.contains("sha256sum-amd64.txt"),
+        "{text}"
+    );
+    assert!(walk(cache_dir.path()).is_empty(), "nothing kept");
 }

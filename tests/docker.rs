@@ -93,6 +93,7 @@ fn lab_spec(name: &str, state: &Path) -> LabSpec {
         http_port: 0,
         https_port: 0,
         images_dir: state.join("no-images"),
+        k3s_bundle: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `gwlab pull`: every pinned file into the cache (checked), every image onto
-//! the Docker engine, and for k3s an image archive it imports at start, so
-//! that `gwlab up` then works with no network: the workshop case.
+//! the Docker engine, and for k3s its release's air-gap bundle and an image
+//! archive per lab image, which it imports at start, so that `gwlab up` then
+//! works with no network: the workshop case.
 
 use std::path::Path;
 
@@ -9,6 +10,7 @@ use futures_util::StreamExt;
 
 use crate::cli::{ProviderKind, PullArgs};
 use crate::exit;
+use crate::lab::airgap::Bundle;
 use crate::lab::cache::{Cache, CacheError, default_dir};
 use crate::lab::client::{http_client, images_dir};
 use crate::lab::docker;
@@ -35,6 +37,10 @@ pub async fn run(args: &PullArgs) -> i32 {
             return exit::FAILED;
         }
     };
+    let provider = ProviderKind::from(args.provider);
+    if provider == ProviderKind::K3s {
+        failed += fetch_k3s_bundle(&lock, args).await;
+    }
     let docker = match docker::connect().await {
         Ok(d) => d,
         Err(e) => {
@@ -42,7 +48,6 @@ pub async fn run(args: &PullArgs) -> i32 {
             return exit::FAILED;
         }
     };
-    let provider = ProviderKind::from(args.provider);
     let wanted = wanted_images(&lock, provider);
     failed += pull_images(&docker, &wanted).await;
     if provider == ProviderKind::K3s {
@@ -92,6 +97,29 @@ async fn fetch_files(lock: &Lock, args: &PullArgs) -> Fetched {
 /// was wrong): connection refused, no route, DNS failure, or timeout.
 fn cannot_connect(e: &CacheError) -> bool {
     matches!(e, CacheError::Download { source, .. } if source.is_connect() || source.is_timeout())
+}
+
+/// The air-gap bundle of the pinned k3s release (its system images), which
+/// `gwlab up` mounts where k3s imports images at start; how many failed.
+async fn fetch_k3s_bundle(lock: &Lock, args: &PullArgs) -> usize {
+    let fetched = match Bundle::for_host(lock) {
+        Ok(bundle) => {
+            bundle
+                .fetch(&http_client(), &default_dir(), args.mirror.as_deref())
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match fetched {
+        Ok(path) => {
+            println!("ok    {} (k3s imports it at start)", path.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
 }
 
 /// The images of every addon, and of the chosen provider only.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::cli::UpArgs;
 use crate::exit;
 use crate::lab::addons::{self, Addon, Options};
+use crate::lab::airgap::Bundle;
 use crate::lab::apply::{Ledger, documents, foreign};
 use crate::lab::cache::{Cache, default_dir};
 use crate::lab::client::{api_ready, http_client, kube_client, lab_spec};
@@ -191,13 +192,40 @@ async fn create_cluster(
         context: args.cluster.context.clone(),
         start_timeout: args.timeout,
     });
-    let spec = lab_spec(&args.lab.name, args.http_port, args.https_port);
+    let mut spec = lab_spec(&args.lab.name, args.http_port, args.https_port);
+    if args.provider == ProviderKind::K3s {
+        spec.k3s_bundle = k3s_bundle(lock, steps)?;
+    }
     steps
         .run(
             &format!("Creating the cluster ({})", args.provider),
             async { provider.await?.provision(&spec).await },
         )
         .await
+}
+
+/// k3s's own images from the cache when `gwlab pull` fetched them (a copy
+/// changed since is an error, never used); else k3s pulls them at start.
+fn k3s_bundle(lock: &Lock, steps: &Steps) -> Result<Option<std::path::PathBuf>, LabError> {
+    let bundle = match Bundle::for_host(lock) {
+        Ok(b) => b,
+        Err(e) => {
+            steps.note(&format!("k3s pulls its own images at start ({e})"));
+            return Ok(None);
+        }
+    };
+    let found = bundle.verified(&default_dir())?;
+    match &found {
+        Some(path) => steps.note(&format!(
+            "k3s imports its own images from {} (no network needed for them)",
+            path.display()
+        )),
+        None => steps.note(&format!(
+            "k3s pulls its own images at start: {} is not cached (`gwlab pull` fetches it for an offline start)",
+            bundle.file_name()
+        )),
+    }
+    Ok(found)
 }
 
 /// The lab's state before any addon: what an earlier `up` created or

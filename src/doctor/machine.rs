@@ -5,6 +5,7 @@
 use bollard::Docker;
 
 use super::{Finding, Layer};
+use crate::lab::airgap::{AirgapError, Bundle};
 use crate::lab::cache::Cache;
 use crate::lab::docker::{self, NetworkInfo};
 use crate::lab::lock::Lock;
@@ -41,6 +42,12 @@ pub async fn check(i: &Inputs<'_>) -> (Vec<Finding>, Vec<String>, Option<Network
         i.cache.dir.display()
     ));
     out.extend(cache(i));
+    if i.provider == "k3s"
+        && let Ok(bundle) = Bundle::for_host(i.lock)
+    {
+        checks.push(format!("k3s air-gap bundle {}", bundle.file_name()));
+        out.extend(airgap(&bundle, &i.cache.dir));
+    }
     (out, checks, network)
 }
 
@@ -201,4 +208,74 @@ fn cache(i: &Inputs<'_>) -> Vec<Finding> {
         );
     }
     out
+}
+
+/// k3s's air-gap bundle changed since `gwlab pull` verified it: `gwlab up`
+/// refuses it. A bundle never fetched is no finding: k3s then pulls.
+fn airgap(bundle: &Bundle, cache_dir: &std::path::Path) -> Option<Finding> {
+    match bundle.verified(cache_dir) {
+        Ok(_) => None,
+        Err(e @ AirgapError::Tampered { .. }) => Some(
+            Finding::new(
+                "cache-corrupt",
+                Layer::Machine,
+                format!(
+                    "the cached {} does not match the sum `gwlab pull` verified",
+                    bundle.file_name()
+                ),
+            )
+            .evidence(e.to_string())
+            .fix("run `gwlab pull` where there is network access (it fetches and checks the bundle again)"),
+        ),
+        Err(e) => Some(
+            Finding::new(
+                "cache-unreadable",
+                Layer::Machine,
+                format!("the cached {} cannot be read", bundle.file_name()),
+            )
+            .evidence(e.to_string())
+            .fix(format!(
+                "check the permissions of {}",
+                bundle.path(cache_dir).display()
+            )),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_k3s_bundle_changed_since_pull_is_a_finding_naming_both_sums() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundle = Bundle::for_image("rancher/k3s:v1.32.11-k3s3", "x86_64").unwrap();
+        assert!(
+            airgap(&bundle, dir.path()).is_none(),
+            "never fetched: no finding"
+        );
+        let path = bundle.path(dir.path());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, b"changed").unwrap();
+        let verified = crate::lab::cache::sha256_hex(b"as pulled");
+        std::fs::write(
+            bundle.record(dir.path()),
+            format!("{verified}  {}\n", bundle.file_name()),
+        )
+        .unwrap();
+        let f = airgap(&bundle, dir.path()).expect("a finding");
+        assert_eq!(f.id, "cache-corrupt");
+        let evidence = f.evidence.join(" ");
+        assert!(
+            evidence.contains(&verified)
+                && evidence.contains(&crate::lab::cache::sha256_hex(b"changed")),
+            "{evidence}"
+        );
+        assert!(f.fix[0].contains("gwlab pull"));
+        std::fs::write(&path, b"as pulled").unwrap();
+        assert!(
+            airgap(&bundle, dir.path()).is_none(),
+            "verified: no finding"
+        );
+    }
 }

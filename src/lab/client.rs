@@ -14,6 +14,7 @@ pub fn lab_spec(name: &str, http_port: u16, https_port: u16) -> LabSpec {
         http_port,
         https_port,
         images_dir: images_dir(),
+        k3s_bundle: None,
     }
 }
 

@@ -3,6 +3,7 @@
 //! MetalLB, Kong).
 
 pub mod addons;
+pub mod airgap;
 pub mod apply;
 pub mod cache;
 pub mod certs;
@@ -64,6 +65,9 @@ pub enum LabError {
     },
     #[error(transparent)]
     Cache(#[from] cache::CacheError),
+    /// k3s's air-gap bundle could not be fetched, or changed in the cache.
+    #[error(transparent)]
+    Airgap(#[from] airgap::AirgapError),
     /// Something did not become ready in time; `last` is what it reported.
     #[error("{what} not ready after {secs}s: {last}")]
     Timeout {

@@ -27,6 +27,30 @@ pub fn container_name(lab: &str) -> String {
     format!("gwlab-{lab}-server")
 }
 
+/// The archives k3s imports at start, each mounted (read-only) as a file of
+/// its images directory: the lab's image archives `gwlab pull` saved, and the
+/// release's air-gap bundle when it is cached. Files, not the directory:
+/// Docker cannot create a file's mount point inside a read-only directory mount.
+pub fn airgap_binds(lab: &LabSpec) -> Vec<String> {
+    let mut archives: Vec<std::path::PathBuf> = std::fs::read_dir(&lab.images_dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "tar"))
+                .collect()
+        })
+        .unwrap_or_default();
+    archives.sort();
+    archives.extend(lab.k3s_bundle.iter().cloned());
+    archives
+        .iter()
+        .filter_map(|p| {
+            let name = p.file_name()?.to_string_lossy().into_owned();
+            Some(format!("{}:{AIRGAP_IMAGES}/{name}:ro", p.display()))
+        })
+        .collect()
+}
+
 /// The server container, as k3d runs it.
 pub fn server_spec(
     image: &str,
@@ -35,10 +59,7 @@ pub fn server_spec(
     http_port: u16,
     https_port: u16,
 ) -> ContainerSpec {
-    let mut binds = Vec::new();
-    if lab.images_dir.is_dir() {
-        binds.push(format!("{}:{AIRGAP_IMAGES}:ro", lab.images_dir.display()));
-    }
+    let binds = airgap_binds(lab);
     ContainerSpec {
         name: container_name(&lab.name),
         image: image.into(),
@@ -163,5 +184,65 @@ impl K3s {
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(2));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lab(images_dir: &std::path::Path, bundle: Option<std::path::PathBuf>) -> LabSpec {
+        LabSpec {
+            name: "t".into(),
+            state_dir: images_dir.join("state"),
+            http_port: 0,
+            https_port: 0,
+            images_dir: images_dir.to_path_buf(),
+            k3s_bundle: bundle,
+        }
+    }
+
+    #[test]
+    fn a_cached_bundle_is_mounted_read_only_where_k3s_imports_images() {
+        let dir = tempfile::tempdir().unwrap();
+        let images = dir.path().join("images");
+        std::fs::create_dir_all(&images).unwrap();
+        std::fs::write(images.join("kong.tar"), b"x").unwrap();
+        std::fs::write(images.join("notes.txt"), b"x").unwrap();
+        let bundle = dir.path().join("k3s-airgap-images-amd64.tar.zst");
+        std::fs::write(&bundle, b"x").unwrap();
+
+        let spec = server_spec(
+            "rancher/k3s:v1",
+            &lab(&images, Some(bundle.clone())),
+            1,
+            2,
+            3,
+        );
+        assert_eq!(
+            spec.binds,
+            vec![
+                format!(
+                    "{}:/var/lib/rancher/k3s/agent/images/kong.tar:ro",
+                    images.join("kong.tar").display()
+                ),
+                format!(
+                    "{}:/var/lib/rancher/k3s/agent/images/k3s-airgap-images-amd64.tar.zst:ro",
+                    bundle.display()
+                ),
+            ]
+        );
+
+        let without = server_spec("rancher/k3s:v1", &lab(&images, None), 1, 2, 3);
+        assert_eq!(without.binds.len(), 1, "{:?}", without.binds);
+        assert!(!without.binds[0].contains("airgap"));
+        let nothing = server_spec(
+            "rancher/k3s:v1",
+            &lab(&dir.path().join("none"), None),
+            1,
+            2,
+            3,
+        );
+        assert!(nothing.binds.is_empty());
     }
 }

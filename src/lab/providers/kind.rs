@@ -210,6 +210,7 @@ mod tests {
             http_port: 0,
             https_port: 0,
             images_dir: PathBuf::new(),
+            k3s_bundle: None,
         };
         let err = k.provision(&lab).await.unwrap_err().to_string();
         assert!(err.contains("install kind v0.31.0"), "{err}");

@@ -138,6 +138,9 @@ pub struct LabSpec {
     pub https_port: u16,
     /// Where `gwlab pull` saved image archives for an offline start.
     pub images_dir: PathBuf,
+    /// k3s's own images (its release's air-gap bundle), verified in the
+    /// cache; none when `gwlab pull` has not fetched it.
+    pub k3s_bundle: Option<PathBuf>,
 }
 
 /// A cluster whose API server answers, short of any addon.
