@@ -8,6 +8,8 @@ pub mod input;
 mod kong;
 mod nginx;
 pub mod output;
+#[cfg(test)]
+mod property;
 mod routes;
 pub mod scenario;
 mod valid;
