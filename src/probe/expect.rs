@@ -147,6 +147,9 @@ impl Misses {
             }
         }
         self.location_part("redirect.path", &r.path, Some(u.path()), loc, exact);
+        // No query and an empty one (`/?`) are alike: both send none.
+        let query = u.query().unwrap_or("");
+        self.location_part("redirect.query", &r.query, Some(query), loc, exact);
     }
 
     /// One part of the Location, when one is expected: `same` compares it with `got`.
@@ -162,7 +165,13 @@ impl Misses {
             && !got.is_some_and(|g| same(w, g))
         {
             let got = got.unwrap_or("");
-            self.miss(field, w.clone(), format!("{got} (Location {loc})"));
+            // An expected empty part (the query) would print as nothing.
+            let want = if w.is_empty() {
+                "none".into()
+            } else {
+                w.clone()
+            };
+            self.miss(field, want, format!("{got} (Location {loc})"));
         }
     }
 
@@ -268,6 +277,39 @@ mod tests {
     }
 
     #[test]
+    fn redirect_query_is_the_raw_query_and_empty_means_none() {
+        let want = |q: &str| ExpectSpec {
+            redirect: Some(RedirectExpect {
+                query: Some(q.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let none = want("");
+        assert!(check(&none, &redirect("https://shop.example.com/"), &url()).is_empty());
+        let m = check(
+            &none,
+            &redirect("https://shop.example.com/?item=42"),
+            &url(),
+        );
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].field, "redirect.query");
+        let kept = want("item=42&b=%20");
+        let loc = "https://shop.example.com/cart?item=42&b=%20";
+        assert!(check(&kept, &redirect(loc), &url()).is_empty());
+        assert_eq!(
+            check(&kept, &redirect("https://shop.example.com/"), &url()).len(),
+            1
+        );
+        // Not given: not checked.
+        let unchecked = ExpectSpec {
+            redirect: Some(RedirectExpect::default()),
+            ..Default::default()
+        };
+        assert!(check(&unchecked, &redirect(loc), &url()).is_empty());
+    }
+
+    #[test]
     fn each_redirect_part_is_compared() {
         let e = ExpectSpec {
             status: Some(301),
@@ -276,6 +318,7 @@ mod tests {
                 host: Some("portal.imprun.dev".into()),
                 port: None,
                 path: Some("/docs".into()),
+                query: None,
             }),
             ..Default::default()
         };

@@ -218,6 +218,9 @@ pub struct RedirectExpect {
     pub port: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// The Location's raw query after `?`: absent, not checked; "", no query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
