@@ -166,3 +166,30 @@ fn unreadable_input_is_bad_input() {
     let o = gwlab(&["migrate", "/nonexistent/ingress.yaml"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn compare_on_the_embedded_target_says_the_original_needs_the_lab() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed-migration/before");
+    let out = tempfile::tempdir().unwrap();
+    let scenario = out.path().join("after");
+    let o = gwlab(&[
+        "migrate",
+        root.to_str().unwrap(),
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--compare",
+        "--target",
+        "embedded",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("the original needs the lab: run `gwlab up` first"),
+        "{}",
+        text(&o)
+    );
+    // Refused before anything is written.
+    assert!(!scenario.exists());
+    // --compare compares the scenario's probes: it needs --scenario.
+    let o = gwlab(&["migrate", root.to_str().unwrap(), "--compare"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

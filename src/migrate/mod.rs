@@ -4,6 +4,7 @@
 //! Ingress did.
 
 pub mod check;
+pub mod compare;
 mod differences;
 pub mod input;
 mod kong;
