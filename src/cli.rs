@@ -294,6 +294,19 @@ pub struct MigrateArgs {
     /// directory, whose probes state what the original Ingress did.
     #[arg(long, value_name = "DIR")]
     pub scenario: Option<PathBuf>,
+    /// Run the scenario on the lab against the original Ingress objects (with
+    /// their KongPlugins) and against the new routes, and print per probe
+    /// what each answered. Needs the cluster target: only Kong serves the original.
+    #[arg(long, requires = "scenario")]
+    pub compare: bool,
+    /// Where --compare runs: only `cluster` can serve the original.
+    #[arg(long, value_enum, env = "GWLAB_TARGET")]
+    pub target: Option<TargetKind>,
+    /// The lab whose cluster --compare uses.
+    #[arg(long, default_value = "gwlab", env = "GWLAB_NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

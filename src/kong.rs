@@ -79,6 +79,10 @@ pub async fn controller_version(client: &kube::Client) -> Result<Option<String>,
 /// Kong Ingress Controller 3.4 with the expressions router: the extended
 /// features its Gateway API v1.2.1 conformance report claims. Redirects are
 /// missing: Kong 3.8 has no redirect plugin for KIC to program them with.
+/// Kong 3.9 would not add all three: KIC 3.4 then programs a RequestRedirect
+/// as Kong's `redirect` plugin (location = scheme, host, port and a full path;
+/// no path keeps the request's path and query), but an unset scheme becomes
+/// `http` rather than the request's, and ReplacePrefixMatch is not translated.
 pub const KIC_3_4_FEATURES: &[&str] = &[
     "HTTPRouteHostRewrite",
     "HTTPRouteMethodMatching",

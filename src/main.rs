@@ -15,7 +15,7 @@ fn main() {
         Command::Test(args) => runtime().block_on(commands::test::run(args)),
         Command::Explain(args) => runtime().block_on(commands::explain::run(args)),
         Command::Serve(args) => runtime().block_on(commands::serve::run(args)),
-        Command::Migrate(args) => commands::migrate::run(args),
+        Command::Migrate(args) => runtime().block_on(commands::migrate::run(args)),
         Command::Up(args) => runtime().block_on(commands::up::run(args)),
         Command::Down(args) => runtime().block_on(commands::down::run(args)),
         Command::Status(args) => runtime().block_on(commands::status::run(args)),

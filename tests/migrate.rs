@@ -73,7 +73,8 @@ fn generated_scenarios_pass_unless_a_difference_is_reported() {
             scenario.to_str().unwrap(),
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-        let differs = String::from_utf8_lossy(&o.stderr).contains("the scenario expects");
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        let differs = stderr.contains("the scenario expects");
         let t = gwlab(&["test", scenario.to_str().unwrap()]);
         if differs {
             assert_eq!(
@@ -83,6 +84,21 @@ fn generated_scenarios_pass_unless_a_difference_is_reported() {
                 dir.display(),
                 text(&t)
             );
+            // A warning that names its probe is shown by that probe failing.
+            let out = String::from_utf8_lossy(&t.stdout).to_string();
+            let failed: Vec<&str> = out
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("probe: "))
+                .collect();
+            for named in stderr.split("in probe `").skip(1) {
+                let name = named.split('`').next().unwrap();
+                assert!(
+                    failed.contains(&name),
+                    "{}: the probe `{name}` named by a warning did not fail: {}",
+                    dir.display(),
+                    text(&t)
+                );
+            }
         } else {
             assert_eq!(t.status.code(), Some(0), "{}: {}", dir.display(), text(&t));
         }
@@ -102,8 +118,10 @@ fn the_seed_example_is_what_migrate_writes_and_says_what_kong_lacks() {
     ]);
     let stderr = String::from_utf8_lossy(&o.stderr).to_string();
     assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let probe = "imprun-root imprun.dev/: redirected with the query item=42";
     assert!(
-        stderr.contains("Kong sends every request to exactly https://portal.imprun.dev"),
+        stderr.contains("redirects to exactly https://portal.imprun.dev, without the request's path and query; the route keeps the query")
+            && stderr.contains(&format!("in probe `{probe}`")),
         "{stderr}"
     );
     assert!(stderr.contains("Kong KIC 3.4 (the lab's gateway) does not support HTTPRoutePathRedirect, HTTPRouteSchemeRedirect"), "{stderr}");
@@ -121,8 +139,17 @@ fn the_seed_example_is_what_migrate_writes_and_says_what_kong_lacks() {
             .replace("name: after", "name: seed-migration");
         golden(&root.join("after").join(file), &written);
     }
+    // Kong answers with exactly its location; the route keeps the query: the
+    // scenario fails there, and only there.
     let t = gwlab(&["test", root.join("after").to_str().unwrap()]);
-    assert_eq!(t.status.code(), Some(0), "{}", text(&t));
+    assert_eq!(t.status.code(), Some(1), "{}", text(&t));
+    let out = text(&t);
+    assert!(
+        out.contains(&format!("probe: {probe}"))
+            && out.contains("redirect.query: expected none, got item=42"),
+        "{out}"
+    );
+    assert_eq!(out.matches("probe: ").count(), 1, "{out}");
 }
 
 #[test]
@@ -138,4 +165,31 @@ fn unreadable_input_is_bad_input() {
     assert!(text(&o).contains("x.yaml:"), "{}", text(&o));
     let o = gwlab(&["migrate", "/nonexistent/ingress.yaml"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn compare_on_the_embedded_target_says_the_original_needs_the_lab() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed-migration/before");
+    let out = tempfile::tempdir().unwrap();
+    let scenario = out.path().join("after");
+    let o = gwlab(&[
+        "migrate",
+        root.to_str().unwrap(),
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--compare",
+        "--target",
+        "embedded",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("the original needs the lab: run `gwlab up` first"),
+        "{}",
+        text(&o)
+    );
+    // Refused before anything is written.
+    assert!(!scenario.exists());
+    // --compare compares the scenario's probes: it needs --scenario.
+    let o = gwlab(&["migrate", root.to_str().unwrap(), "--compare"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }

@@ -3,10 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::MigrateArgs;
+use crate::cli::{MigrateArgs, TargetKind, TestArgs};
 use crate::exit;
 use crate::manifest;
-use crate::migrate::{self, KONG_UNSUPPORTED, Migration, output, scenario};
+use crate::migrate::{self, KONG_UNSUPPORTED, Migration, compare, output, scenario};
 
 /// Why the paths given do not name manifests.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +38,14 @@ enum WriteError {
     },
     #[error("{0}")]
     Serialize(#[source] serde_saphyr::SerializeError),
+    #[error("{0}")]
+    Json(#[source] serde_json::Error),
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{}: is {what}; -o and --scenario take a directory", .path.display())]
     NotADirectory { path: PathBuf, what: &'static str },
 }
@@ -82,12 +90,18 @@ fn write(path: &Path, text: &str) -> Result<(), WriteError> {
     })
 }
 
-pub fn run(args: &MigrateArgs) -> i32 {
+pub async fn run(args: &MigrateArgs) -> i32 {
     if let Err(e) = check_output_dirs(args) {
         eprintln!("error: {e}");
         return exit::BAD_INPUT;
     }
-    let inputs = match read_inputs(&args.paths) {
+    // Found before anything is written: --compare cannot run where Kong is not.
+    if args.compare
+        && let Err(code) = compare_target(args)
+    {
+        return code;
+    }
+    let (objects, inputs) = match read_inputs(&args.paths) {
         Ok(i) => i,
         Err(code) => return code,
     };
@@ -119,7 +133,142 @@ pub fn run(args: &MigrateArgs) -> i32 {
         return exit::FAILED;
     }
     print_notes(&inputs, &m);
-    exit::OK
+    match (args.compare, &args.scenario, &scenario) {
+        (true, Some(dir), Some(s)) => compare(args, dir, &objects, &m, s).await,
+        _ => exit::OK,
+    }
+}
+
+/// `gwlab test`'s arguments for one --compare run of `dir`, reporting to `json`.
+fn test_args(args: &MigrateArgs, dir: PathBuf, json: Option<PathBuf>) -> TestArgs {
+    TestArgs {
+        paths: vec![dir],
+        target: args.target,
+        name: args.name.clone(),
+        cluster: args.cluster.clone(),
+        gateway_address: None,
+        parallel: 1,
+        shard: None,
+        keep: false,
+        diagnostics: PathBuf::from("gwlab-diagnostics"),
+        tags: vec![],
+        require_features: false,
+        junit: None,
+        json,
+        quiet: true,
+    }
+}
+
+/// The target --compare would run on, refused unless it is a cluster.
+fn compare_target(args: &MigrateArgs) -> Result<(), i32> {
+    let probe_args = test_args(args, PathBuf::new(), None);
+    match crate::commands::test::choose_target(&probe_args) {
+        (TargetKind::Cluster, _) => Ok(()),
+        (TargetKind::Embedded, why) => {
+            eprintln!(
+                "error: --compare runs the original Ingress objects, which only Kong serves, and the target is embedded ({why}): the original needs the lab: run `gwlab up` first (or name a cluster with --kubeconfig/--context)"
+            );
+            Err(exit::BAD_INPUT)
+        }
+    }
+}
+
+/// Runs the scenario on the lab against the original objects and against the
+/// new routes (one after the other: on one Kong they would serve the same
+/// hosts and paths), and prints what each probe got from both.
+async fn compare(
+    args: &MigrateArgs,
+    dir: &Path,
+    objects: &[manifest::Manifest],
+    m: &Migration,
+    s: &scenario::ScenarioOut,
+) -> i32 {
+    let base = dir.with_file_name(format!(
+        "{}.compare",
+        dir.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    ));
+    let original: Vec<_> = compare::original_objects(objects);
+    let runs = [
+        ("original", compare::ORIGINAL_FILE, objects_yaml(&original)),
+        (
+            "route",
+            migrate::check::ROUTES_FILE,
+            Ok(output::to_yaml(&m.all_routes())),
+        ),
+    ];
+    let mut answers = Vec::new();
+    for (name, file, text) in runs {
+        let sub = base.join(name);
+        let json = base.join(format!("{name}.json"));
+        let written = text.and_then(|t| write_compare_run(&sub, file, &t, s));
+        if let Err(e) = written {
+            eprintln!("error: {e}");
+            return exit::FAILED;
+        }
+        eprintln!(
+            "running the scenario against the {name} ({})",
+            sub.display()
+        );
+        let code = crate::commands::test::run(&test_args(args, sub, Some(json.clone()))).await;
+        if code != exit::OK && code != exit::FAILED {
+            eprintln!("error: the {name} run stopped (exit {code}); no comparison");
+            return code;
+        }
+        match read_report(&json) {
+            Ok(r) => answers.push(compare::answers(&r)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::FAILED;
+            }
+        }
+    }
+    let probes: Vec<String> = s.probes.iter().map(|p| p.name.clone()).collect();
+    let table = compare::table(&probes, &answers[0], &answers[1]);
+    print!("{table}");
+    if table.lines().skip(1).all(|l| l.ends_with("same")) {
+        exit::OK
+    } else {
+        exit::FAILED
+    }
+}
+
+/// The original objects as one multi-document YAML text.
+fn objects_yaml(objects: &[&serde_json::Value]) -> Result<String, WriteError> {
+    let docs: Result<Vec<String>, _> = objects.iter().map(serde_saphyr::to_string).collect();
+    Ok(docs.map_err(WriteError::Serialize)?.join("---\n"))
+}
+
+/// One --compare run's scenario: `text` as `file`, and the scenario without
+/// its conditions (they name the new routes) and features (the table is to
+/// show what the lab does with every probe, supported or not).
+fn write_compare_run(
+    dir: &Path,
+    file: &str,
+    text: &str,
+    s: &scenario::ScenarioOut,
+) -> Result<(), WriteError> {
+    create_dir(dir)?;
+    write(&dir.join(file), text)?;
+    let mut v = serde_json::to_value(s).map_err(WriteError::Json)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("conditions".into(), serde_json::Value::Array(vec![]));
+        o.remove("features");
+    }
+    write(
+        &dir.join(crate::scenario::SCENARIO_FILE),
+        &serde_saphyr::to_string(&v).map_err(WriteError::Serialize)?,
+    )
+}
+
+/// A run's JSON report, as written by `gwlab test --json`.
+fn read_report(path: &Path) -> Result<serde_json::Value, WriteError> {
+    let text = std::fs::read_to_string(path).map_err(|source| WriteError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(WriteError::Json)
 }
 
 /// `-o` and `--scenario` name directories: an existing file there is a
@@ -148,7 +297,7 @@ fn shown(paths: &[PathBuf]) -> String {
 
 /// The manifests under `paths`, sorted into migrate's inputs; at least one
 /// Ingress. Problems are printed; the error is the exit code.
-fn read_inputs(paths: &[PathBuf]) -> Result<migrate::Inputs, i32> {
+fn read_inputs(paths: &[PathBuf]) -> Result<(Vec<manifest::Manifest>, migrate::Inputs), i32> {
     let files = manifest_files(paths).map_err(|e| {
         eprintln!("error: {e}");
         exit::BAD_INPUT
@@ -162,7 +311,7 @@ fn read_inputs(paths: &[PathBuf]) -> Result<migrate::Inputs, i32> {
         eprintln!("error: no networking.k8s.io/v1 Ingress in {}", shown(paths));
         return Err(exit::BAD_INPUT);
     }
-    Ok(inputs)
+    Ok((objects, inputs))
 }
 
 /// Every manifest in `files`; `None` (after printing every diagnostic) when

@@ -2,7 +2,9 @@
 
 use super::input::{Ingress, KongPlugin};
 use super::output::{HeaderOps, NameValue, PathModifier};
-use super::{Converted, Inputs, PathKind, Warn, gateway_status, redirect_to, values};
+use super::{
+    Converted, ExactLocation, Inputs, PathKind, Warn, gateway_status, redirect_to, values,
+};
 
 /// Annotations with no Gateway API equivalent, and what to use instead if anything.
 const NO_EQUIVALENT: &[(&str, &str)] = &[
@@ -315,24 +317,29 @@ fn redirect_plugin(p: &KongPlugin, c: &mut Converted, a: Option<&str>, warn: War
             ),
         );
     }
-    if !keep {
-        warn(
-            a,
-            format!(
-                "KongPlugin {name}: Kong sends every request to exactly {location} (the request's path is dropped); the HTTPRoute does the same with ReplaceFullPath {}",
-                r.path
-                    .as_ref()
-                    .and_then(|p| p.replace_full_path.clone())
-                    .unwrap_or_default()
-            ),
-        );
-    }
+    // Kong's plugin answers with exactly `location` unless it keeps the
+    // incoming path, and then it takes the request's path and query both.
+    let exact = (!keep).then(|| ExactLocation {
+        annotation: a.unwrap_or("konghq.com/plugins").to_string(),
+        by: format!("KongPlugin {name}"),
+        location: location.to_string(),
+        query: location_query(location),
+    });
     for d in &mut c.drafts {
         d.redirect = Some(r.clone());
+        d.original.exact_location = exact.clone();
         if differs {
             d.original.redirect_status = Some(code);
         }
     }
+}
+
+/// The raw query of an absolute URL ("" for none, or for one that is not a URL).
+pub(super) fn location_query(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.query().map(String::from))
+        .unwrap_or_default()
 }
 
 /// The request- and response-transformer plugins: their header operations.

@@ -4,10 +4,14 @@
 //! Ingress did.
 
 pub mod check;
+pub mod compare;
+mod differences;
 pub mod input;
 mod kong;
 mod nginx;
 pub mod output;
+#[cfg(test)]
+mod property;
 mod routes;
 pub mod scenario;
 mod valid;
@@ -58,6 +62,26 @@ pub struct Original {
     pub redirect_status: Option<u16>,
     /// Kong request-transformer `add`/`replace` semantics: (header, value, only_if_absent).
     pub conditional_headers: Vec<(String, String, bool)>,
+    /// The original redirects to exactly one Location, whatever the request's
+    /// path and query; the route keeps the request's query.
+    pub exact_location: Option<ExactLocation>,
+    /// The original matches the path as a plain string prefix (`/api` also
+    /// matches `/api-more`); the route's PathPrefix matches whole segments.
+    pub plain_prefix: Option<String>,
+}
+
+/// A redirect whose Location is fixed: Kong's `redirect` plugin without
+/// `keep_incoming_path`, ingress-nginx's `permanent-redirect` and
+/// `temporal-redirect` (an nginx `return`, which adds no query).
+#[derive(Debug, Clone)]
+pub struct ExactLocation {
+    /// The annotation that asked for the redirect.
+    pub annotation: String,
+    /// Who redirects, for the warning: `KongPlugin NAME`, `ingress-nginx`.
+    pub by: String,
+    pub location: String,
+    /// The Location's raw query ("" for none).
+    pub query: String,
 }
 
 /// One path of one Ingress rule, becoming one HTTPRoute rule.
@@ -226,6 +250,7 @@ pub fn migrate(inputs: &Inputs) -> Migration {
         kong::apply(ing, inputs, &mut c, &mut warn);
         nginx::apply(ing, &mut c, &mut warn);
         valid::leave_out_invalid(&mut c, &mut warn);
+        differences::warn(&c, &mut warn);
         if ing.spec.rules.is_empty() && ing.spec.default_backend.is_none() {
             warn(
                 None,
@@ -335,7 +360,9 @@ fn rule_drafts(
         };
         let path = p.path.clone().unwrap_or_else(|| "/".into());
         let kind = path_kind(p.path_type.as_deref(), &path, warn);
-        drafts.push(Draft::new(host.clone(), kind, path, b));
+        let mut d = Draft::new(host.clone(), kind, path, b);
+        d.original.plain_prefix = plain_prefix(p.path_type.as_deref(), &d.path);
+        drafts.push(d);
     }
 }
 
@@ -361,11 +388,23 @@ fn backend(
     })
 }
 
+/// The pathType of a path Kong and ingress-nginx match as a plain string
+/// prefix, where the route's PathPrefix would not: an ImplementationSpecific
+/// path without regular-expression characters that does not end in `/` (one
+/// that does matches whole segments anyway).
+fn plain_prefix(path_type: Option<&str>, path: &str) -> Option<String> {
+    let t = path_type.unwrap_or("ImplementationSpecific");
+    let regex = path.chars().any(|c| "~^$()[]{}*+?|\\.".contains(c));
+    (!matches!(t, "Exact" | "Prefix") && !path.ends_with('/') && !regex).then(|| t.to_string())
+}
+
 /// An Ingress pathType as a path match kind: anything but Exact is a prefix.
 fn path_kind(path_type: Option<&str>, path: &str, warn: Warn<'_>) -> PathKind {
     match path_type.unwrap_or("ImplementationSpecific") {
         "Exact" => PathKind::Exact,
         "Prefix" => PathKind::Prefix,
+        // The difference is warned of with the probe that shows it.
+        t if plain_prefix(Some(t), path).is_some() => PathKind::Prefix,
         other => {
             warn(
                 None,

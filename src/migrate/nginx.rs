@@ -2,7 +2,7 @@
 
 use super::input::Ingress;
 use super::output::{NameValue, PathModifier, Redirect};
-use super::{Converted, Draft, PathKind, Warn, gateway_status, redirect_to, values};
+use super::{Converted, Draft, ExactLocation, PathKind, Warn, gateway_status, redirect_to, values};
 
 const P: &str = "nginx.ingress.kubernetes.io/";
 
@@ -140,8 +140,17 @@ fn redirects(a: &Annotations<'_>, c: &mut Converted, warn: Warn<'_>) {
                 ),
             );
         }
+        // ingress-nginx answers with an nginx `return` of the URL as given:
+        // neither the request's path nor its query is added.
+        let exact = ExactLocation {
+            annotation: key(k),
+            by: "ingress-nginx".into(),
+            location: url.to_string(),
+            query: super::kong::location_query(&url),
+        };
         for d in &mut c.drafts {
             d.redirect = Some(r.clone());
+            d.original.exact_location = Some(exact.clone());
             if differs {
                 d.original.redirect_status = Some(code);
             }

@@ -183,6 +183,16 @@ impl Filter {
             ..Filter::empty("URLRewrite")
         }
     }
+    /// Whether the filter replaces the matched prefix (a rewrite's or a
+    /// redirect's path), which limits its rule to one PathPrefix match.
+    pub fn replaces_prefix(&self) -> bool {
+        let rewrite = self.url_rewrite.as_ref().and_then(|r| r.path.as_ref());
+        let redirect = self.request_redirect.as_ref().and_then(|r| r.path.as_ref());
+        rewrite
+            .into_iter()
+            .chain(redirect)
+            .any(|p| p.replace_prefix_match.is_some())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

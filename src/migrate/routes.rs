@@ -105,22 +105,48 @@ fn rules_for(d: &Draft, features: &mut BTreeSet<String>) -> Vec<Rule> {
             .collect()
     };
     let mut rules = Vec::new();
-    if let Some((h, b)) = &d.header_canary {
-        rules.push(Rule {
-            matches: matches(vec![h.clone()]),
-            filters: filters.clone(),
-            backend_refs: vec![BackendRef {
+    // A redirect answers every request of the path, the canary's too: a
+    // canary rule would have nothing to forward to.
+    if let Some((h, b)) = d.header_canary.as_ref().filter(|_| d.redirect.is_none()) {
+        push_rules(
+            &mut rules,
+            matches(vec![h.clone()]),
+            &filters,
+            vec![BackendRef {
                 weight: None,
                 ..b.clone()
             }],
+        );
+    }
+    push_rules(&mut rules, matches(vec![]), &filters, backends);
+    rules
+}
+
+/// One rule with all of `matches`, or one rule per match where a filter uses
+/// replacePrefixMatch: Gateway API lets such a rule have exactly one match
+/// (the prefix it replaces must be unambiguous), so a draft with several
+/// methods becomes several rules.
+fn push_rules(
+    rules: &mut Vec<Rule>,
+    matches: Vec<Match>,
+    filters: &[Filter],
+    backend_refs: Vec<BackendRef>,
+) {
+    if filters.iter().any(Filter::replaces_prefix) {
+        for m in matches {
+            rules.push(Rule {
+                matches: vec![m],
+                filters: filters.to_vec(),
+                backend_refs: backend_refs.clone(),
+            });
+        }
+    } else {
+        rules.push(Rule {
+            matches,
+            filters: filters.to_vec(),
+            backend_refs,
         });
     }
-    rules.push(Rule {
-        matches: matches(vec![]),
-        filters,
-        backend_refs: backends,
-    });
-    rules
 }
 
 /// One HTTPRoute per host (and one for the default backend), plus an http →

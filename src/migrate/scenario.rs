@@ -48,6 +48,38 @@ pub struct ProbeOut {
 
 const ANY_HOST: &str = "migrated.example.com";
 
+/// The query string sent where a difference in query handling shows.
+pub const PROBE_QUERY: &str = "item=42";
+/// Appended to a plain-prefix path: the original serves that path, the route does not.
+pub const PLAIN_PREFIX_SUFFIX: &str = "-more";
+
+/// `ingress host/path`, the start of every probe name of a draft.
+fn what(c_name: &str, d: &Draft) -> String {
+    format!("{c_name} {}{}", host(d), d.path)
+}
+
+/// The probe that sends a redirected path a query string.
+pub fn query_probe_name(c_name: &str, d: &Draft) -> String {
+    format!(
+        "{}: redirected with the query {PROBE_QUERY}",
+        what(c_name, d)
+    )
+}
+
+/// The probe of a longer path that the original's plain string prefix matches.
+pub fn plain_prefix_probe_name(c_name: &str, d: &Draft) -> String {
+    format!(
+        "{}: {}{PLAIN_PREFIX_SUFFIX} is served too",
+        what(c_name, d),
+        d.path
+    )
+}
+
+/// Whether a plain-prefix draft gets the probe: one backend answers it.
+pub fn plain_prefix_probe(d: &Draft) -> bool {
+    d.redirect.is_none() && d.backends.len() == 1
+}
+
 fn sample_path(d: &Draft) -> String {
     match d.kind {
         PathKind::Exact => d.path.clone(),
@@ -106,7 +138,7 @@ fn backend_path(d: &Draft, path: &str) -> String {
 fn probes_for(c: &Converted, d: &Draft, out: &mut Vec<ProbeOut>) {
     let path = sample_path(d);
     let scheme = if d.http { "http" } else { "https" };
-    let what = format!("{} {}{}", c.name, host(d), d.path);
+    let what = what(&c.name, d);
     if let Some(code) = d.https_redirect {
         out.push(https_redirect_probe(&what, d, &path, code));
     }
@@ -121,7 +153,21 @@ fn probes_for(c: &Converted, d: &Draft, out: &mut Vec<ProbeOut>) {
                 ..Default::default()
             },
         });
+        out.push(query_probe(c, d, r, scheme, &path));
         return;
+    }
+    if d.original.plain_prefix.is_some() && plain_prefix_probe(d) {
+        let longer = format!("{}{PLAIN_PREFIX_SUFFIX}", d.path);
+        out.push(ProbeOut {
+            name: plain_prefix_probe_name(&c.name, d),
+            request: request(scheme, d, &longer),
+            samples: None,
+            expect: ExpectSpec {
+                status: Some(200),
+                backend: Some(d.backends[0].name.clone()),
+                ..Default::default()
+            },
+        });
     }
     if let Some((h, b)) = &d.header_canary {
         let mut req = request(scheme, d, &path);
@@ -141,6 +187,27 @@ fn probes_for(c: &Converted, d: &Draft, out: &mut Vec<ProbeOut>) {
         out.push(split_probe(&what, d, request(scheme, d, &path)));
     } else {
         out.push(served_probe(&what, d, request(scheme, d, &path), &path));
+    }
+}
+
+/// A redirected request with a query string: the original keeps it (Kong's
+/// `keep_incoming_path`), or answers with exactly its location, whose own
+/// query is then the Location's.
+fn query_probe(c: &Converted, d: &Draft, r: &Redirect, scheme: &str, path: &str) -> ProbeOut {
+    let mut expect = redirect_expect(r, scheme, d, path);
+    expect.query = Some(match &d.original.exact_location {
+        Some(e) => e.query.clone(),
+        None => PROBE_QUERY.into(),
+    });
+    ProbeOut {
+        name: query_probe_name(&c.name, d),
+        request: request(scheme, d, &format!("{path}?{PROBE_QUERY}")),
+        samples: None,
+        expect: ExpectSpec {
+            status: Some(d.original.redirect_status.unwrap_or(r.status_code)),
+            redirect: Some(expect),
+            ..Default::default()
+        },
     }
 }
 

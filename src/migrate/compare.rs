@@ -1,0 +1,184 @@
+//! `gwlab migrate --compare`: the generated scenario run twice on the lab,
+//! once against the original Ingress objects (with their KongPlugins) and once
+//! against the converted HTTPRoutes, and a table per probe of what each
+//! answered. Only Kong serves the original, so the comparison needs the lab.
+
+use std::collections::BTreeMap;
+
+use crate::manifest::Manifest;
+
+/// The file the original objects are written to in the original's scenario.
+pub const ORIGINAL_FILE: &str = "original.yaml";
+
+/// The objects the original's scenario applies: the Ingresses and the Kong
+/// plugins they use. Services are left out: the scenario's echo backends are
+/// Services of the same names.
+pub fn original_objects(objects: &[Manifest]) -> Vec<&serde_json::Value> {
+    objects
+        .iter()
+        .filter(|m| {
+            matches!(
+                (m.api_version.as_str(), m.kind.as_str()),
+                ("networking.k8s.io/v1", "Ingress") | (_, "KongPlugin") | (_, "KongClusterPlugin")
+            )
+        })
+        .map(|m| &m.raw)
+        .collect()
+}
+
+/// What one probe got, in a few words: the status, and the Location of a
+/// redirect or the echo backend that answered.
+fn answer(check: &serde_json::Value) -> String {
+    let Some(last) = check.pointer("/detail/last") else {
+        return check
+            .pointer("/detail/error")
+            .and_then(|e| e.as_str())
+            .map(|e| format!("no answer ({e})"))
+            .unwrap_or_else(|| "no answer".into());
+    };
+    let status = last.get("status").and_then(|s| s.as_u64()).unwrap_or(0);
+    let location = last
+        .get("headers")
+        .and_then(|h| h.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h.as_array())
+        .find(|h| h.first().and_then(|n| n.as_str()) == Some("location"))
+        .and_then(|h| h.get(1).and_then(|v| v.as_str()));
+    let backend = last.pointer("/echo/service").and_then(|s| s.as_str());
+    match (location, backend) {
+        (Some(l), _) => format!("{status} → {l}"),
+        (None, Some(b)) => {
+            let path = last.pointer("/echo/path").and_then(|p| p.as_str());
+            format!("{status} from {b} ({})", path.unwrap_or("?"))
+        }
+        (None, None) => status.to_string(),
+    }
+}
+
+/// Each probe of a JSON run report (`gwlab test --json`): name → answer.
+pub fn answers(report: &serde_json::Value) -> BTreeMap<String, String> {
+    report
+        .pointer("/scenarios")
+        .and_then(|s| s.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("checks").and_then(|c| c.as_array()))
+        .flatten()
+        .filter(|c| c.get("kind").and_then(|k| k.as_str()) == Some("probe"))
+        .filter_map(|c| Some((c.get("name")?.as_str()?.to_string(), answer(c))))
+        .collect()
+}
+
+/// The table: one row per probe (in the scenario's order), the original's
+/// answer, the new route's, and whether they are the same.
+pub fn table(
+    probes: &[String],
+    original: &BTreeMap<String, String>,
+    converted: &BTreeMap<String, String>,
+) -> String {
+    let missing = "not run".to_string();
+    let rows: Vec<[String; 4]> = probes
+        .iter()
+        .map(|p| {
+            let o = original.get(p).unwrap_or(&missing);
+            let c = converted.get(p).unwrap_or(&missing);
+            let same = if o == c && o != &missing {
+                "same"
+            } else {
+                "DIFFERENT"
+            };
+            [p.clone(), o.clone(), c.clone(), same.into()]
+        })
+        .collect();
+    let head = [
+        "probe".to_string(),
+        "original (Ingress)".into(),
+        "new route (HTTPRoute)".into(),
+        String::new(),
+    ];
+    let widths: Vec<usize> = (0..4)
+        .map(|i| {
+            rows.iter()
+                .chain(std::iter::once(&head))
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |r: &[String; 4]| {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        format!("{}\n", cells.join("  ").trim_end())
+    };
+    std::iter::once(&head).chain(&rows).map(line).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn report(checks: serde_json::Value) -> serde_json::Value {
+        json!({"scenarios": [{"name": "s", "checks": checks}]})
+    }
+
+    #[test]
+    fn answers_name_the_location_or_the_backend() {
+        let r = report(json!([
+            {"kind": "condition", "name": "HTTPRoute/a Accepted"},
+            {"kind": "probe", "name": "redirected", "detail": {"last": {
+                "status": 301, "headers": [["server", "x"], ["location", "https://a/?item=42"]],
+                "body": "", "echo": null}}},
+            {"kind": "probe", "name": "served", "detail": {"last": {
+                "status": 200, "headers": [], "body": "",
+                "echo": {"service": "app", "path": "/sample"}}}},
+            {"kind": "probe", "name": "refused", "detail": {"error": "connection refused"}},
+        ]));
+        let a = answers(&r);
+        assert_eq!(a.len(), 3);
+        assert_eq!(a["redirected"], "301 → https://a/?item=42");
+        assert_eq!(a["served"], "200 from app (/sample)");
+        assert_eq!(a["refused"], "no answer (connection refused)");
+    }
+
+    #[test]
+    fn the_table_says_same_or_different_per_probe() {
+        let probes = vec!["a".to_string(), "b".into(), "c".into()];
+        let o = BTreeMap::from([
+            ("a".into(), "301 → https://x/".into()),
+            ("b".into(), "200".into()),
+        ]);
+        let n = BTreeMap::from([
+            ("a".into(), "301 → https://x/?item=42".into()),
+            ("b".into(), "200".into()),
+        ]);
+        let t = table(&probes, &o, &n);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 4, "{t}");
+        assert!(
+            lines[1].starts_with("a ") && lines[1].ends_with("DIFFERENT"),
+            "{t}"
+        );
+        assert!(lines[2].ends_with("same"), "{t}");
+        // A probe one run did not report is never "same".
+        assert!(
+            lines[3].contains("not run") && lines[3].ends_with("DIFFERENT"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn the_original_is_its_ingresses_and_plugins_without_services() {
+        let text = "apiVersion: v1\nkind: Service\nmetadata: {name: app}\n---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongPlugin\nmetadata: {name: p}\nplugin: redirect\n";
+        let objects = crate::manifest::parse_text(std::path::Path::new("x.yaml"), text).unwrap();
+        let kept: Vec<&str> = original_objects(&objects)
+            .iter()
+            .map(|v| v["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(kept, ["Ingress", "KongPlugin"]);
+    }
+}
