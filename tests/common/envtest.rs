@@ -107,13 +107,21 @@ pub async fn apply_as(
         (true, Some(ns)) => Api::namespaced_with(client.clone(), ns, &ar),
         _ => Api::all_with(client.clone(), &ar),
     };
-    api.patch(
-        &id.name,
-        &PatchParams::apply(manager).force(),
-        &Patch::Apply(&obj),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{} {}: {e}", id.kind, id.name))
+    // A kind whose CRD was just Established can answer 404 for a moment,
+    // until the API server serves it: asked again for up to ten seconds.
+    let pp = PatchParams::apply(manager).force();
+    let start = Instant::now();
+    loop {
+        match api.patch(&id.name, &pp, &Patch::Apply(&obj)).await {
+            Ok(o) => return o,
+            Err(kube::Error::Api(s))
+                if s.code == 404 && start.elapsed() < Duration::from_secs(10) =>
+            {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("{} {}: {e}", id.kind, id.name),
+        }
+    }
 }
 
 /// The Gateway API v1.2.1 CRDs from the upstream files beside the
