@@ -29,9 +29,15 @@ pub enum Command {
   gwlab test scenarios/                       every scenario below scenarios/
   gwlab test scenarios/redirect --tag seed    one directory, scenarios tagged seed
   gwlab test scenarios/ --junit junit.xml --json report.json
+  gwlab test scenarios/ --html report.html    one page to open in a browser
   gwlab test scenarios/ --target cluster --parallel 4
   gwlab test scenarios/ --kubeconfig ~/.kube/config --context staging --gateway-address 127.0.0.1:8080,8443")]
     Test(TestArgs),
+    /// Render a saved JSON report (`gwlab test --json`) as an HTML page.
+    #[command(after_help = "Examples:
+  gwlab report report.json --html report.html
+  gwlab test scenarios/ --json report.json; gwlab report report.json --html report.html")]
+    Report(ReportArgs),
     /// Check scenarios and manifests without running anything.
     #[command(after_help = "Examples:
   gwlab check scenarios/          every scenario below scenarios/; exit 2 on any problem
@@ -407,9 +413,22 @@ pub struct TestArgs {
     /// Write a JSON report.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write a self-contained HTML report (no scripts, nothing fetched).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Print only failures and the summary; no progress display.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A JSON report written by `gwlab test --json`.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+    /// Where to write the HTML page.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub html: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]

@@ -12,6 +12,7 @@ fn main() {
         Command::Check(args) => commands::check::run(args),
         Command::Init(args) => commands::init::run(args),
         Command::Completions(args) => commands::completions::run(args),
+        Command::Report(args) => commands::report::run(args),
         Command::Test(args) => runtime().block_on(commands::test::run(args)),
         Command::Explain(args) => runtime().block_on(commands::explain::run(args)),
         Command::Serve(args) => runtime().block_on(commands::serve::run(args)),

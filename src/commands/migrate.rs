@@ -155,6 +155,7 @@ fn test_args(args: &MigrateArgs, dir: PathBuf, json: Option<PathBuf>) -> TestArg
         require_features: false,
         junit: None,
         json,
+        html: None,
         quiet: true,
     }
 }

@@ -10,6 +10,7 @@ pub mod init;
 pub mod lab;
 pub mod migrate;
 pub mod pull;
+pub mod report;
 pub mod serve;
 pub mod status;
 pub mod test;

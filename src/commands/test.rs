@@ -1,5 +1,6 @@
 //! `gwlab test`: load every scenario first (bad input stops the run before
-//! anything is applied), run them on the chosen target, write the reports.
+//! anything is applied), run them on the chosen target, write the reports
+//! (JUnit, JSON, HTML).
 //! Ctrl-C stops after cleanup; a second Ctrl-C stops at once and says what
 //! was left and how to remove it.
 
@@ -220,6 +221,15 @@ fn finish(args: &TestArgs, console: &Console, report: RunReport) -> i32 {
     {
         eprintln!(
             "error: cannot write the JSON report to {}: {e}",
+            path.display()
+        );
+        return exit::BAD_INPUT;
+    }
+    if let Some(path) = &args.html
+        && let Err(e) = std::fs::write(path, crate::report::html::render_run(&report))
+    {
+        eprintln!(
+            "error: cannot write the HTML report to {}: {e}",
             path.display()
         );
         return exit::BAD_INPUT;

@@ -27,3 +27,13 @@ pub fn render(report: &RunReport) -> String {
     };
     serde_json::to_string_pretty(&doc).expect("reports serialise")
 }
+
+/// The report as the JSON value `render` writes, for renderers that also read
+/// saved reports (`gwlab report`): one shape whether fresh or loaded.
+pub fn to_value(report: &RunReport) -> serde_json::Value {
+    let doc = Versioned {
+        schema_version: SCHEMA_VERSION,
+        report,
+    };
+    serde_json::to_value(&doc).expect("reports serialise")
+}

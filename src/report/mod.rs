@@ -1,10 +1,13 @@
-//! Results of a run and their three renderings: lines for people, JUnit XML and
-//! JSON for CI (and workflow annotations when running in GitHub Actions).
+//! Results of a run and their renderings: lines for people, JUnit XML and
+//! JSON for CI (and workflow annotations when running in GitHub Actions), and
+//! an HTML page to look at; `saved` reads a JSON report back.
 
 pub mod annotations;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod saved;
 pub mod secs;
 
 use std::time::Duration;

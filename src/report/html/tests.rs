@@ -1,0 +1,201 @@
+use std::time::Duration;
+
+use super::*;
+use crate::report::test_support::{scenario_of, split_check};
+use crate::report::{CheckKind, CheckReport, ScenarioReport, Source, Verdict};
+
+fn named(name: &str, verdict: Verdict, checks: Vec<CheckReport>) -> ScenarioReport {
+    ScenarioReport {
+        name: name.into(),
+        verdict,
+        ..scenario_of(checks)
+    }
+}
+
+fn probe(name: &str, passed: bool) -> CheckReport {
+    CheckReport {
+        kind: CheckKind::Probe,
+        name: name.into(),
+        step: None,
+        source: Some(Source {
+            file: "shop/scenario.yaml".into(),
+            line: 7,
+        }),
+        passed,
+        duration: Duration::ZERO,
+        request: (!passed).then(|| {
+            "GET http://shop.example.com/v1 (via Gateway kong-system/kong, 127.0.0.1:80), 1 try"
+                .into()
+        }),
+        failure: if passed {
+            vec![]
+        } else {
+            vec![
+                "path: expected /api/v2, got /api/v1".into(),
+                "response body: no <match>".into(),
+            ]
+        },
+        detail: (!passed).then(|| {
+            serde_json::json!({"mismatches": [
+                {"field": "path", "expected": "/api/v2", "actual": "/api/v1"}
+            ]})
+        }),
+        power: None,
+    }
+}
+
+/// A run of every verdict: passed, failed (a mismatch), a failed split,
+/// unsupported and interrupted, listed passes first.
+fn run() -> RunReport {
+    let mut split = split_check(false);
+    split.detail = Some(serde_json::json!({"split": {
+        "counts": {"stable": 300, "canary": 100},
+        "expected": {"stable": 200.0, "canary": 200.0},
+        "power": {"statement": "ignored: the check's own statement wins"}
+    }}));
+    let mut unsupported = named("mirror", Verdict::Unsupported, vec![]);
+    unsupported.missing_features = vec!["HTTPRouteRequestMirror".into()];
+    let mut failed = named(
+        "shop",
+        Verdict::Failed,
+        vec![probe("ok", true), probe("the shop answers", false)],
+    );
+    failed.phases = Some(crate::report::Phases {
+        probes: Duration::from_millis(250),
+        ..Default::default()
+    });
+    RunReport {
+        target: "embedded".into(),
+        run_id: "r1x2".into(),
+        scenarios: vec![
+            named("fine", Verdict::Passed, vec![probe("fine probe", true)]),
+            failed,
+            named("canary", Verdict::Failed, vec![split]),
+            unsupported,
+            named("later", Verdict::Interrupted, vec![]),
+        ],
+        duration: Duration::from_millis(1500),
+        require_features: false,
+        interrupted: true,
+        still_deleting: vec![],
+    }
+}
+
+fn at(page: &str, needle: &str) -> usize {
+    page.find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in:\n{page}"))
+}
+
+#[test]
+fn the_summary_counts_every_verdict_with_the_run_and_its_phases() {
+    let page = render_run(&run());
+    for part in [
+        "1 passed",
+        "2 failed",
+        "1 unsupported",
+        "1 interrupted",
+        "target <b>embedded</b>",
+        "run <code>r1x2</code>",
+        "1.50s",
+        "interrupted (Ctrl-C)",
+        "probes 0.25s",
+    ] {
+        at(&page, part);
+    }
+}
+
+#[test]
+fn failures_come_first_and_open_passes_last_and_closed() {
+    let page = render_run(&run());
+    let (shop, canary, later, mirror, fine) = (
+        at(&page, "</span> shop "),
+        at(&page, "</span> canary "),
+        at(&page, "</span> later "),
+        at(&page, "</span> mirror "),
+        at(&page, "</span> fine "),
+    );
+    assert!(shop < canary && canary < later && later < mirror && mirror < fine);
+    assert_eq!(
+        page.matches("<details class=\"scenario failed\" open>")
+            .count(),
+        2
+    );
+    at(&page, "<details class=\"scenario passed\"><summary>");
+    at(&page, "not run: the run was interrupted");
+    at(&page, "the target lacks HTTPRouteRequestMirror");
+}
+
+#[test]
+fn a_mismatch_is_expected_beside_got_with_the_difference_marked() {
+    let page = render_run(&run());
+    at(&page, "GET http://shop.example.com/v1 (via Gateway");
+    at(
+        &page,
+        "<tr><td>path</td><td class=\"mono\">/api/v<mark>2</mark></td><td class=\"mono\">/api/v<mark>1</mark></td></tr>",
+    );
+    // The mismatch is in the table; the other failure lines are listed.
+    assert!(
+        !page.contains("path: expected /api/v2, got /api/v1"),
+        "{page}"
+    );
+    at(&page, "<li>response body: no &lt;match&gt;</li>");
+    at(&page, "<code>shop/scenario.yaml:7</code>");
+    // The failed probe is before the passed one of the same scenario.
+    assert!(at(&page, "the shop answers") < at(&page, "probe: ok"));
+}
+
+#[test]
+fn a_split_is_drawn_with_its_power_in_words() {
+    let page = render_run(&run());
+    let svg = at(&page, "<svg class=\"split\"");
+    assert!(svg < at(&page, "</svg>"));
+    at(&page, "got 75.0 % (300)");
+    at(&page, "expected 50.0 %");
+    at(&page, "400 samples: a deviation of 8.0 points or more");
+    assert!(
+        !page.contains("ignored:"),
+        "the check's statement is the one shown"
+    );
+}
+
+#[test]
+fn the_page_needs_nothing_from_elsewhere() {
+    let page = render_run(&run());
+    assert!(!page.contains("<script"), "no scripts");
+    assert!(!page.contains("<link"), "no linked styles");
+    for external in ["src=", "href=\"http", "url("] {
+        assert!(!page.contains(external), "{external} in the page");
+    }
+}
+
+#[test]
+fn names_messages_and_headers_from_the_report_are_escaped() {
+    let mut r = run();
+    r.scenarios[0].name = "<script>alert('x')</script>".into();
+    r.scenarios[1].checks[1]
+        .failure
+        .push("header x-a: expected \"<b>\" & more".into());
+    let page = render_run(&r);
+    assert!(!page.contains("<script>"), "{page}");
+    at(&page, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
+    at(&page, "expected &quot;&lt;b&gt;&quot; &amp; more");
+}
+
+#[test]
+fn marking_differences_works_on_characters_not_bytes() {
+    assert_eq!(
+        marked("é1ü", "é2ü"),
+        (
+            "é<mark>1</mark>ü".to_string(),
+            "é<mark>2</mark>ü".to_string()
+        )
+    );
+    assert_eq!(
+        marked("ab", "abc"),
+        ("ab".to_string(), "ab<mark>c</mark>".to_string())
+    );
+    assert_eq!(
+        marked("same", "same"),
+        ("same".to_string(), "same".to_string())
+    );
+}
