@@ -57,10 +57,12 @@ pub(super) async fn write_all(
 }
 
 fn stored(w: &Watched, key: &ObjKey) -> Option<std::sync::Arc<DynamicObject>> {
-    w.store.state().into_iter().find(|o| {
-        o.metadata.name.as_deref() == Some(key.name.as_str())
-            && o.metadata.namespace.as_deref().unwrap_or("") == key.namespace
-    })
+    let (ar, _) = crate::kinds::resource(w.api_version, w.kind)?;
+    let mut at = kube::runtime::reflector::ObjectRef::new_with(&key.name, ar);
+    if !key.namespace.is_empty() {
+        at = at.within(&key.namespace);
+    }
+    w.store.get(&at)
 }
 
 /// Whether two objects carry the same status in the model's terms (times and

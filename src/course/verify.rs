@@ -54,7 +54,7 @@ async fn exercise(catalogue: &Catalogue, lab: &Lab, ex: &Exercise) -> Result<Ver
         }
         Err(d) => {
             problems.push("the solution is not valid input:".to_string());
-            problems.extend(d.lines().map(String::from));
+            problems.extend(d.to_string().lines().map(String::from));
         }
     }
     match run_with(ex, &ex.start, &source.join("start")).await? {
@@ -77,14 +77,14 @@ async fn exercise(catalogue: &Catalogue, lab: &Lab, ex: &Exercise) -> Result<Ver
     })
 }
 
-/// Runs the exercise's check on `files` in a scratch directory; problems in
-/// the input come back as text naming the catalogue's files, not the
-/// scratch copies.
+/// Runs the exercise's check on `files` in a scratch directory. The inner
+/// error is the input's fault (its problems naming the catalogue's files, not
+/// the scratch copies); the outer one stops the verification.
 async fn run_with(
     ex: &Exercise,
     files: &Files,
     files_dir: &Path,
-) -> Result<Result<Outcome, String>, CourseError> {
+) -> Result<Result<Outcome, CheckError>, CourseError> {
     let scratch = Scratch::new(&ex.id)?;
     write_all(&scratch.0, &ex.check)?;
     write_all(&scratch.0, files)?;
@@ -102,9 +102,9 @@ async fn run_with(
                     };
                 }
             }
-            Ok(Err(d.to_string()))
+            Ok(Err(CheckError::Bad(d)))
         }
-        Err(CheckError::Recorded(e)) => Ok(Err(e.to_string())),
+        Err(e @ CheckError::Recorded(_)) => Ok(Err(e)),
         Err(e) => Err(CourseError::Check(e)),
     }
 }

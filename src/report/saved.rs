@@ -23,7 +23,26 @@ pub enum SavedReportError {
         source: serde_json::Error,
     },
     #[error("error: {} is not a gwlab report of schemaVersion {SCHEMA_VERSION} ({why}); write one with `gwlab test --json FILE`", path.display())]
-    NotAReport { path: PathBuf, why: String },
+    NotAReport {
+        path: PathBuf,
+        #[source]
+        why: Malformed,
+    },
+}
+
+/// What keeps a JSON document from being a report this gwlab renders.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Malformed {
+    #[error("its schemaVersion is {0}")]
+    Version(u64),
+    #[error("it has no schemaVersion")]
+    NoVersion,
+    #[error("`{0}` is not a string")]
+    NotAString(&'static str),
+    #[error("`scenarios` is not a list")]
+    NoScenarios,
+    #[error("scenario {0} lacks a name, a verdict or checks")]
+    Scenario(usize),
 }
 
 /// Reads `path` and checks that it is a report this gwlab can render.
@@ -45,29 +64,26 @@ pub fn load(path: &Path) -> Result<Value, SavedReportError> {
 
 /// What a renderer relies on: the version, and the run's identity and
 /// scenarios with their kinds.
-fn check(doc: &Value) -> Result<(), String> {
+fn check(doc: &Value) -> Result<(), Malformed> {
     match doc.get("schemaVersion").and_then(Value::as_u64) {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-        Some(v) => return Err(format!("its schemaVersion is {v}")),
-        None => return Err("it has no schemaVersion".into()),
+        Some(v) => return Err(Malformed::Version(v)),
+        None => return Err(Malformed::NoVersion),
     }
     for field in ["target", "runId"] {
         if !doc.get(field).is_some_and(Value::is_string) {
-            return Err(format!("`{field}` is not a string"));
+            return Err(Malformed::NotAString(field));
         }
     }
     let Some(scenarios) = doc.get("scenarios").and_then(Value::as_array) else {
-        return Err("`scenarios` is not a list".into());
+        return Err(Malformed::NoScenarios);
     };
     for (i, s) in scenarios.iter().enumerate() {
         let named = s.get("name").is_some_and(Value::is_string)
             && s.get("verdict").is_some_and(Value::is_string)
             && s.get("checks").is_some_and(Value::is_array);
         if !named {
-            return Err(format!(
-                "scenario {} lacks a name, a verdict or checks",
-                i + 1
-            ));
+            return Err(Malformed::Scenario(i + 1));
         }
     }
     Ok(())

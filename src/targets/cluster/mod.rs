@@ -54,8 +54,9 @@ pub struct ClusterTarget {
     record_to: Option<Arc<RunRecord>>,
     /// Deletions issued and not yet seen through.
     deleting: Mutex<Vec<Deleting>>,
-    /// How probes reach the lab Gateway, once found.
-    reach: tokio::sync::OnceCell<crate::lab::reach::Reach>,
+    /// The ways into the lab Gateway and the one probes take, read once per
+    /// target (a scenario), not per probe.
+    reach: tokio::sync::OnceCell<(crate::lab::reach::Ways, crate::lab::reach::Reach)>,
 }
 
 /// A deletion issued without waiting for it.
@@ -118,13 +119,20 @@ impl ClusterTarget {
         gw: &DynamicObject,
         port: u16,
     ) -> Result<Option<SocketAddr>, TargetError> {
-        let gw = serde_json::to_value(gw).unwrap_or_default();
-        let mapped = self
-            .lab
-            .as_ref()
-            .map(|l| (l.cluster.http_port, l.cluster.https_port))
-            .unwrap_or_default();
-        let ways = crate::lab::reach::ways(&self.client, &gw, mapped).await?;
+        let (ways, reach) = self
+            .reach
+            .get_or_try_init(|| async {
+                let gw = serde_json::to_value(gw).unwrap_or_default();
+                let mapped = self
+                    .lab
+                    .as_ref()
+                    .map(|l| (l.cluster.http_port, l.cluster.https_port))
+                    .unwrap_or_default();
+                let ways = crate::lab::reach::ways(&self.client, &gw, mapped).await?;
+                let reach = crate::lab::reach::choose(&ways).await;
+                Ok::<_, TargetError>((ways, reach))
+            })
+            .await?;
         let addresses: Vec<String> = ways
             .gateway
             .iter()
@@ -134,10 +142,6 @@ impl ClusterTarget {
         if let Some(addr) = address::first_answering(&addresses, port).await {
             return Ok(Some(addr));
         }
-        let reach = self
-            .reach
-            .get_or_init(|| crate::lab::reach::choose(&ways))
-            .await;
         match reach.socket(port) {
             Some((host, p)) => address::resolve(&host, p).await.map(Some),
             None => Ok(None),

@@ -1,0 +1,141 @@
+//! Listing the catalogue, starting a lab, verifying a catalogue.
+
+use super::*;
+
+pub(super) fn list(arg: &CatalogueArg, dir: &Path) -> Result<i32, CourseError> {
+    let cat = catalogue(arg)?;
+    let labs = cat.labs()?;
+    let progress = Workspace::open(dir).ok().map(|(ws, _)| ws);
+    for lab in &labs {
+        let mut line = format!(
+            "{:<24} {} ({}, {} exercises, {})",
+            lab.id,
+            lab.title,
+            lab.time,
+            lab.exercises.len(),
+            target_word(lab.target)
+        );
+        if let Some(ws) = progress.as_ref().filter(|w| w.progress.lab == lab.id) {
+            line.push_str(&format!(
+                ": {} of {} done in {}",
+                ws.progress.done.len(),
+                lab.exercises.len(),
+                ws.root.display()
+            ));
+        }
+        println!("{line}");
+        for (i, ex) in lab.exercises.iter().enumerate() {
+            let mark = progress
+                .as_ref()
+                .filter(|w| w.progress.lab == lab.id)
+                .map(|w| mark(w, ex))
+                .unwrap_or(' ');
+            println!("  {mark} {:>2}. {} ({})", i + 1, ex.title, ex.time);
+        }
+    }
+    if labs.is_empty() {
+        println!("no labs in {}", cat.root.display());
+    } else {
+        println!("start one with: gwlab lab start LAB [--dir DIR]");
+    }
+    Ok(exit::OK)
+}
+
+pub(super) fn target_word(t: LabTarget) -> &'static str {
+    match t {
+        LabTarget::Embedded => "embedded gateway",
+        LabTarget::Cluster => "needs a cluster",
+        LabTarget::Either => "embedded gateway or a cluster",
+    }
+}
+
+pub(super) fn mark(ws: &Workspace, ex: &Exercise) -> char {
+    if ws.progress.done.contains(&ex.id) {
+        '✓'
+    } else if ws.progress.current == ex.id {
+        '→'
+    } else {
+        ' '
+    }
+}
+
+pub(super) fn start(id: &str, dir: Option<&Path>, arg: &CatalogueArg) -> Result<i32, CourseError> {
+    let cat = catalogue(arg)?;
+    let lab = cat.lab(id)?;
+    let dir = dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(id));
+    let ws = Workspace::create(&dir, &lab, &cat)?;
+    println!(
+        "Started lab {}: {} ({}, {} exercises) in {}",
+        lab.id,
+        lab.title,
+        lab.time,
+        lab.exercises.len(),
+        dir.display()
+    );
+    println!();
+    present(&ws, &lab, 0);
+    Ok(exit::OK)
+}
+
+/// Prints an exercise's heading, where its files are, and its task.
+pub(super) fn present(ws: &Workspace, lab: &Lab, index: usize) {
+    let ex = &lab.exercises[index];
+    let dir = shown_dir(&ws.root, &ex.id);
+    println!(
+        "Exercise {} of {}: {} ({}), in {}/",
+        index + 1,
+        lab.exercises.len(),
+        ex.title,
+        ex.time,
+        dir.display()
+    );
+    println!();
+    for l in ex.task.trim_end().lines() {
+        println!("    {l}");
+    }
+    println!();
+    println!("Check your work with: {}", command("check", &ws.root));
+}
+
+/// `gwlab lab SUB DIR`, leaving out a DIR of `.`.
+pub(super) fn command(sub: &str, dir: &Path) -> String {
+    if dir == Path::new(".") {
+        format!("gwlab lab {sub}")
+    } else {
+        format!("gwlab lab {sub} {}", dir.display())
+    }
+}
+
+pub(super) async fn verify_catalogue(dir: &Path) -> Result<i32, CourseError> {
+    let cat = Catalogue::from_dir(dir)?;
+    let labs = cat.labs()?;
+    if labs.is_empty() {
+        println!(
+            "no labs in {} (a lab is a directory with lab.yaml)",
+            dir.display()
+        );
+        return Ok(exit::BAD_INPUT);
+    }
+    let verdicts = verify::verify(&cat, &labs).await?;
+    let mut bad = 0;
+    for v in &verdicts {
+        if v.problems.is_empty() {
+            println!("ok   {}/{}: {}", v.lab, v.exercise, v.summary);
+        } else {
+            bad += 1;
+            println!("FAIL {}/{}", v.lab, v.exercise);
+            for p in &v.problems {
+                println!("       {p}");
+            }
+        }
+    }
+    println!(
+        "{} exercise(s) in {} lab(s): {} sound, {bad} with problems",
+        verdicts.len(),
+        labs.len(),
+        verdicts.len() - bad
+    );
+    Ok(if bad == 0 { exit::OK } else { exit::FAILED })
+}

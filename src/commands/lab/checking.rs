@@ -1,0 +1,150 @@
+//! Checking the current exercise, once or at every save.
+
+use super::*;
+
+/// One check of the exercise; returns the exit code and whether the
+/// workspace moved on to another exercise.
+pub(super) async fn check_once(arg: &WorkspaceArg) -> Result<(i32, bool), CourseError> {
+    let mut o = open(arg)?;
+    if o.lab.target == LabTarget::Cluster {
+        return Err(CourseError::NeedsCluster {
+            lab: o.lab.id.clone(),
+        });
+    }
+    let ex = o.exercise().clone();
+    o.ws.materialize(&ex)?;
+    let dir = o.ws.dir_of(&ex);
+    let total = o.lab.exercises.len();
+    println!(
+        "Checking exercise {} of {total}: {} ({})",
+        o.index + 1,
+        ex.title,
+        o.shown.display()
+    );
+    let outcome = match check::exercise(&ex, &dir, &o.shown).await {
+        Ok(c) => c,
+        Err(CheckError::Bad(d)) => {
+            println!("{d}");
+            println!(
+                "✗ your files are not valid input yet: fix what is named above, then check again"
+            );
+            return Ok((exit::BAD_INPUT, false));
+        }
+        Err(CheckError::Recorded(e)) => {
+            println!("{e}");
+            println!(
+                "✗ the recorded cluster state cannot be read: fix what is named above, or start over with `gwlab lab reset --exercise`"
+            );
+            return Ok((exit::BAD_INPUT, false));
+        }
+        Err(e) => return Err(CourseError::Check(e)),
+    };
+    if !outcome.passed {
+        println!("Not solved yet:");
+        for l in &outcome.lines {
+            println!("  {l}");
+        }
+        println!(
+            "A hint: {}   (hints given so far: {} of {})",
+            command("hint", &o.given),
+            o.ws.progress.hints.get(&ex.id).copied().unwrap_or(0),
+            ex.hints.len()
+        );
+        return Ok((exit::FAILED, false));
+    }
+    println!(
+        "✓ Solved: {} ({} expectations hold)",
+        ex.title, outcome.total
+    );
+    if !o.ws.progress.done.contains(&ex.id) {
+        o.ws.progress.done.push(ex.id.clone());
+    }
+    let next = o
+        .lab
+        .exercises
+        .iter()
+        .position(|e| !o.ws.progress.done.contains(&e.id));
+    let moved = match next {
+        Some(n) if o.lab.exercises[n].id != o.ws.progress.current => {
+            o.ws.progress.current = o.lab.exercises[n].id.clone();
+            true
+        }
+        _ => false,
+    };
+    o.ws.save()?;
+    println!("{} of {total} exercises done.", o.ws.progress.done.len());
+    match next {
+        Some(n) => {
+            o.ws.materialize(&o.lab.exercises[n])?;
+            println!();
+            println!("Next:");
+            present(&o.ws, &o.lab, n);
+        }
+        None => println!("Every exercise of lab {} is solved. Well done!", o.lab.id),
+    }
+    Ok((exit::OK, moved))
+}
+
+/// Checks, then again at every change of the current exercise's files,
+/// following the student to the next exercise; ends when all are solved.
+pub(super) async fn watch(arg: &WorkspaceArg) -> Result<i32, CourseError> {
+    // After a move to the next exercise, watch the workspace, not the old
+    // exercise directory.
+    let mut arg = WorkspaceArg {
+        dir: arg.dir.clone(),
+        catalogue: arg.catalogue.clone(),
+    };
+    loop {
+        let (_, moved) = check_once(&arg).await?;
+        let o = open(&arg)?;
+        if moved && o.ws.root != arg.dir {
+            arg.dir = o.ws.root.clone();
+        }
+        if o.lab
+            .exercises
+            .iter()
+            .all(|e| o.ws.progress.done.contains(&e.id))
+        {
+            return Ok(exit::OK);
+        }
+        let o = open(&arg)?;
+        let dir = o.ws.dir_of(o.exercise());
+        // Taken before saying so, so that a save right after the line is seen.
+        let before = fingerprint(&dir);
+        println!(
+            "Watching {}/ for changes (Ctrl-C to stop)",
+            o.shown.display()
+        );
+        // Polling: a few files, twice a second, and no watcher dependency.
+        loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if fingerprint(&dir) != before {
+                break;
+            }
+        }
+        println!();
+    }
+}
+
+/// Names, sizes and modification times of a directory's files.
+pub(super) fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+                continue;
+            };
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push((e.path(), meta.len(), meta.modified().ok()));
+            }
+        }
+    }
+    out.sort();
+    out
+}

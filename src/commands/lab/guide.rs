@@ -1,0 +1,145 @@
+//! Hints, the solution as a diff, resets and progress.
+
+use super::*;
+
+pub(super) fn hint(arg: &WorkspaceArg) -> Result<i32, CourseError> {
+    let mut o = open(arg)?;
+    let ex = o.exercise().clone();
+    if ex.hints.is_empty() {
+        println!(
+            "Exercise {} has no hints; `gwlab lab solution` shows the answer.",
+            ex.title
+        );
+        return Ok(exit::OK);
+    }
+    let shown = o.ws.progress.hints.get(&ex.id).copied().unwrap_or(0);
+    if shown >= ex.hints.len() {
+        for (i, h) in ex.hints.iter().enumerate() {
+            println!("Hint {} of {}: {}", i + 1, ex.hints.len(), h.trim());
+        }
+        println!(
+            "No more hints; `{}` shows the answer.",
+            command("solution", &o.given)
+        );
+        return Ok(exit::OK);
+    }
+    println!(
+        "Hint {} of {}: {}",
+        shown + 1,
+        ex.hints.len(),
+        ex.hints[shown].trim()
+    );
+    o.ws.progress.hints.insert(ex.id.clone(), shown + 1);
+    o.ws.save()?;
+    Ok(exit::OK)
+}
+
+pub(super) fn solution(arg: &WorkspaceArg) -> Result<i32, CourseError> {
+    let o = open(arg)?;
+    let ex = o.exercise();
+    let mine = o.ws.student_files(ex);
+    println!(
+        "Solution of exercise {}: {} (- your lines, + the solution's)",
+        o.index + 1,
+        ex.title
+    );
+    for (name, bytes) in &ex.solution {
+        let theirs = String::from_utf8_lossy(bytes);
+        let path = o.shown.join(name);
+        match mine.get(name) {
+            None => {
+                println!("\n{} (you have no such file):", path.display());
+                for l in theirs.lines() {
+                    println!("+ {l}");
+                }
+            }
+            Some(m) => {
+                let d = diff::render(&String::from_utf8_lossy(m), &theirs);
+                if d.is_empty() {
+                    println!("\n{}: the same as the solution", path.display());
+                } else {
+                    println!("\n{}:", path.display());
+                    for l in d {
+                        println!("{l}");
+                    }
+                }
+            }
+        }
+    }
+    for name in mine.keys().filter(|n| !ex.solution.contains_key(*n)) {
+        println!(
+            "\n{}: not in the solution (the check reads every manifest here)",
+            o.shown.join(name).display()
+        );
+    }
+    Ok(exit::OK)
+}
+
+pub(super) fn reset(arg: &WorkspaceArg, only_exercise: bool) -> Result<i32, CourseError> {
+    let mut o = open(arg)?;
+    let targets: Vec<Exercise> = if only_exercise {
+        vec![o.exercise().clone()]
+    } else {
+        o.lab.exercises.clone()
+    };
+    for ex in &targets {
+        if let Some(to) = o.ws.backup(ex)? {
+            println!("your files of {} are kept in {}", ex.id, to.display());
+        }
+        o.ws.progress.done.retain(|d| d != &ex.id);
+        o.ws.progress.hints.remove(&ex.id);
+    }
+    let first = if only_exercise { o.index } else { 0 };
+    o.ws.progress.current = o.lab.exercises[first].id.clone();
+    o.ws.save()?;
+    o.ws.materialize(&o.lab.exercises[first])?;
+    println!(
+        "{} starts over.",
+        if only_exercise {
+            "The exercise"
+        } else {
+            "The lab"
+        }
+    );
+    println!();
+    present(&o.ws, &o.lab, first);
+    Ok(exit::OK)
+}
+
+pub(super) fn status(arg: &WorkspaceArg) -> Result<i32, CourseError> {
+    let o = open(arg)?;
+    let p = &o.ws.progress;
+    println!(
+        "Lab {}: {} ({}), {} of {} exercises done",
+        o.lab.id,
+        o.lab.title,
+        o.lab.time,
+        p.done.len(),
+        o.lab.exercises.len()
+    );
+    for (i, ex) in o.lab.exercises.iter().enumerate() {
+        let hints = p.hints.get(&ex.id).copied().unwrap_or(0);
+        let extra = if hints > 0 {
+            format!(", {hints} hint(s) used")
+        } else {
+            String::new()
+        };
+        println!(
+            "  {} {:>2}. {} ({}{extra})",
+            mark(&o.ws, ex),
+            i + 1,
+            ex.title,
+            ex.time
+        );
+    }
+    let cur = &o.lab.exercises[o.index];
+    if !p.done.contains(&cur.id) {
+        println!(
+            "Now: {}/ ({} there), then `{}`",
+            shown_dir(&o.ws.root, &cur.id).display(),
+            README,
+            command("check", &o.given)
+        );
+    }
+    Ok(exit::OK)
+}
