@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
+use serde_saphyr::{DefaultMessageFormatter, MessageFormatter};
 
 use crate::diag::Diagnostic;
 
@@ -139,19 +140,18 @@ fn explain(e: &serde_saphyr::Error) -> (String, Option<String>) {
             Some("give a whole number in that range".into()),
         );
     }
-    let raw = e.without_snippet().to_string();
-    // The location is reported separately; drop the parser's own " at line X column Y".
-    let message = match raw.find(" at line ") {
-        Some(i) => raw[..i].to_string(),
-        None => raw,
-    };
-    let lower = message.to_lowercase();
-    let hint = if lower.contains("unknown field") {
-        Some("check the spelling; unknown fields are rejected so that a typo never turns an assertion off".to_string())
-    } else if lower.contains("quote") || lower.contains("invalid type") {
-        Some("header values, query values and other strings must be quoted when they look like numbers or booleans, e.g. \"1\", \"yes\", \"2.0\"".to_string())
-    } else {
-        None
+    let e = e.without_snippet();
+    // The formatter's message has no location (reported separately); control
+    // characters from the input are made visible, as the renderer would.
+    let message: String = DefaultMessageFormatter
+        .format_message(e)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let hint = match e {
+        serde_saphyr::Error::SerdeUnknownField { .. } => Some("check the spelling; unknown fields are rejected so that a typo never turns an assertion off".to_string()),
+        serde_saphyr::Error::SerdeInvalidType { .. } | serde_saphyr::Error::QuotingRequired { .. } => Some("header values, query values and other strings must be quoted when they look like numbers or booleans, e.g. \"1\", \"yes\", \"2.0\"".to_string()),
+        _ => None,
     };
     (message, hint)
 }

@@ -5,6 +5,7 @@
 use bollard::Docker;
 
 use super::{Finding, Layer};
+use crate::lab::LabError;
 use crate::lab::airgap::{AirgapError, Bundle};
 use crate::lab::cache::Cache;
 use crate::lab::docker::{self, NetworkInfo};
@@ -65,13 +66,14 @@ async fn check_docker(
 ) -> Option<NetworkInfo> {
     checks.push(engine(d).await);
     if needs_docker(i) {
-        let (wanted, missing) = missing_images(i, d).await;
-        // Say what was found, so the check agrees with the finding below it.
+        let images = lock_images(i, d).await;
+        // Say what was found, so the check agrees with the findings below it.
         checks.push(format!(
-            "the lock's images on the Docker engine: {} of {wanted} present",
-            wanted - missing.len()
+            "the lock's images on the Docker engine: {} of {} present",
+            images.present, images.wanted
         ));
-        out.extend(images_missing(wanted, &missing));
+        out.extend(images_missing(images.wanted, &images.missing));
+        out.extend(images_unchecked(&images.unchecked));
     }
     let lab = i.lab?;
     let network = match &lab.cluster.network {
@@ -107,8 +109,16 @@ async fn engine(d: &Docker) -> String {
     )
 }
 
-/// How many of the lock's images the provider needs, and those not on the engine.
-async fn missing_images(i: &Inputs<'_>, d: &Docker) -> (usize, Vec<String>) {
+/// The lock's images the provider needs, as the engine answered for each.
+struct Images {
+    wanted: usize,
+    present: usize,
+    missing: Vec<String>,
+    /// Images the engine could not be asked about: neither present nor missing.
+    unchecked: Vec<(String, LabError)>,
+}
+
+async fn lock_images(i: &Inputs<'_>, d: &Docker) -> Images {
     let wanted: Vec<_> = i
         .lock
         .images
@@ -119,16 +129,39 @@ async fn missing_images(i: &Inputs<'_>, d: &Docker) -> (usize, Vec<String>) {
             _ => true,
         })
         .collect();
-    let mut missing = Vec::new();
+    let mut images = Images {
+        wanted: wanted.len(),
+        present: 0,
+        missing: Vec::new(),
+        unchecked: Vec::new(),
+    };
     for img in &wanted {
-        if !docker::image_present(d, &img.reference())
-            .await
-            .unwrap_or(false)
-        {
-            missing.push(img.reference());
+        match docker::image_present(d, &img.reference()).await {
+            Ok(true) => images.present += 1,
+            Ok(false) => images.missing.push(img.reference()),
+            Err(e) => images.unchecked.push((img.reference(), e)),
         }
     }
-    (wanted.len(), missing)
+    images
+}
+
+/// Images whose lookup failed: said as such, never counted as missing.
+fn images_unchecked(unchecked: &[(String, LabError)]) -> Option<Finding> {
+    if unchecked.is_empty() {
+        return None;
+    }
+    let mut f = Finding::new(
+        "images-unchecked",
+        Layer::Machine,
+        format!(
+            "the Docker engine did not say whether {} of the lab's images are present",
+            unchecked.len()
+        ),
+    );
+    for (image, e) in unchecked {
+        f = f.evidence(format!("{image}: {e}"));
+    }
+    Some(f.fix("check that Docker answers (`docker image ls`), then run `gwlab doctor` again"))
 }
 
 fn images_missing(wanted: usize, missing: &[String]) -> Option<Finding> {
@@ -152,19 +185,36 @@ fn images_missing(wanted: usize, missing: &[String]) -> Option<Finding> {
 /// The lab's host ports: free, or held by the lab's own running container.
 async fn host_ports(lab: &LabState, d: &Docker, out: &mut Vec<Finding>, checks: &mut Vec<String>) {
     let container = format!("gwlab-{}-server", lab.name);
+    // A failed lookup leaves it open whether the lab's own container holds
+    // the port: then a taken port is reported with that doubt, not as a fact.
     let running = docker::container(d, &container)
         .await
-        .ok()
-        .flatten()
-        .is_some_and(|c| c.running);
+        .map(|c| c.is_some_and(|c| c.running));
     for port in [lab.cluster.http_port, lab.cluster.https_port]
         .into_iter()
         .flatten()
     {
         checks.push(format!("host port {port} for the Gateway"));
-        if !running && std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
-            out.push(Finding::new("host-port-taken", Layer::Machine, format!("host port {port}, which the lab maps to the Gateway, is taken by another program")).evidence(format!("127.0.0.1:{port} cannot be bound and the lab's container {container} is not running")).fix(format!("stop what listens on {port}, or recreate the lab with other ports: `gwlab down --name {0}` then `gwlab up --name {0} --http-port P --https-port P`", lab.name)));
+        if matches!(running, Ok(true)) || std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            continue;
         }
+        let (problem, evidence) = match &running {
+            Err(e) => (
+                format!("host port {port}, which the lab maps to the Gateway, cannot be bound"),
+                format!(
+                    "127.0.0.1:{port} cannot be bound, and whether the lab's container {container} holds it is unknown: {e}"
+                ),
+            ),
+            Ok(_) => (
+                format!(
+                    "host port {port}, which the lab maps to the Gateway, is taken by another program"
+                ),
+                format!(
+                    "127.0.0.1:{port} cannot be bound and the lab's container {container} is not running"
+                ),
+            ),
+        };
+        out.push(Finding::new("host-port-taken", Layer::Machine, problem).evidence(evidence).fix(format!("stop what listens on {port}, or recreate the lab with other ports: `gwlab down --name {0}` then `gwlab up --name {0} --http-port P --https-port P`", lab.name)));
     }
 }
 
@@ -245,6 +295,33 @@ fn airgap(bundle: &Bundle, cache_dir: &std::path::Path) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_image_the_engine_cannot_be_asked_about_is_unchecked_not_missing() {
+        // An engine that does not answer: every lookup fails.
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("no-engine.sock");
+        // The socket file stays, with no one listening: connections are refused.
+        drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
+        let d =
+            Docker::connect_with_unix(socket.to_str().unwrap(), 5, bollard::API_DEFAULT_VERSION)
+                .unwrap();
+        let (lock, cache) = (Lock::builtin(), Cache::new(dir.path().into(), None));
+        let i = Inputs {
+            provider: "k3s",
+            lab: None,
+            cache: &cache,
+            lock: &lock,
+        };
+        let images = lock_images(&i, &d).await;
+        assert!(images.wanted > 0);
+        assert_eq!((images.present, images.missing.len()), (0, 0));
+        assert_eq!(images.unchecked.len(), images.wanted);
+        assert!(images_missing(images.wanted, &images.missing).is_none());
+        let f = images_unchecked(&images.unchecked).expect("a finding");
+        assert_eq!(f.id, "images-unchecked");
+        assert!(f.evidence[0].contains("rancher/k3s"), "{:?}", f.evidence);
+    }
 
     #[test]
     fn a_k3s_bundle_changed_since_pull_is_a_finding_naming_both_sums() {
