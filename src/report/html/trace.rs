@@ -16,7 +16,7 @@ pub fn table(explain: &Value) -> Option<String> {
         None => "no listener accepts this host on this port".to_string(),
     };
     let mut out = format!(
-        "<div class=\"trace\"><p>how the reference gateway routes it: Gateway <code>{}</code> port {}, {listener}; outcome: {}</p>",
+        "<div class=\"trace\"><p>routing trace of the reference gateway: Gateway <code>{}</code> port {}, {listener}; outcome: {}</p>",
         esc(str_of(&explain["gateway"])),
         explain["port"].as_u64().unwrap_or(0),
         esc(str_of(&explain["outcome"]["summary"]))
