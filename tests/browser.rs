@@ -4,10 +4,8 @@
 //! attached). The screenshot is decoded and must not be blank, must show the
 //! failure colour, and must change where the failed probe's name is painted;
 //! the DOM Chromium built holds the probe's name and its routing trace.
-//! Without Chromium the test skips, saying why.
-//!
-//! `GWLAB_SCREENSHOT_DIR=DIR` keeps the screenshot there (the images in
-//! docs/images are made this way).
+//! Without Chromium the test skips, saying why. (The screenshots in
+//! docs/images come from scripts/report-screenshots.sh.)
 
 #[path = "common/bin.rs"]
 mod bin;
@@ -155,7 +153,4 @@ fn chromium_renders_the_failure_the_split_and_the_unattached_route() {
         std::fs::metadata(&shot).unwrap().len(),
         colours.len()
     );
-    if let Some(keep) = std::env::var_os("GWLAB_SCREENSHOT_DIR") {
-        std::fs::copy(&shot, Path::new(&keep).join("report-showcase.png")).unwrap();
-    }
 }

@@ -21,7 +21,7 @@ const LINE: f64 = 13.0;
 /// Average width of a character at the map's font size, to cut long lines.
 const CHAR: f64 = 6.3;
 
-const STYLE: &str = "svg.route-map{--bg:#fff;--fg:#222;--muted:#555;--box:#f3f5f9;--line:#8a94a6;--bad:#c0262d;--badbox:#fde8e8;font-family:system-ui,sans-serif;font-size:11px}\
+const STYLE: &str = "svg.route-map{max-width:100%;height:auto;--bg:#fff;--fg:#222;--muted:#555;--box:#f3f5f9;--line:#8a94a6;--bad:#c0262d;--badbox:#fde8e8;font-family:system-ui,sans-serif;font-size:11px}\
 @media (prefers-color-scheme:dark){svg.route-map{--bg:#1c2128;--fg:#e6e6e6;--muted:#adbac7;--box:#2d333b;--line:#768390;--bad:#ff7b72;--badbox:#3c1f22}}\
 @media print{svg.route-map{--bg:#fff;--fg:#000;--muted:#333;--box:#fff;--line:#555;--bad:#a00;--badbox:#fff}}\
 svg.route-map rect.bg{fill:var(--bg)}svg.route-map text{fill:var(--fg)}\
