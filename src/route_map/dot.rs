@@ -10,7 +10,7 @@ const FAILED: &str = "#c0262d";
 pub fn render(map: &RouteMap) -> String {
     let Graph { nodes, edges } = map.graph();
     let mut out = String::from(
-        "digraph route_map {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#f3f5f9\", fontname=\"sans-serif\", fontsize=10];\n  edge [color=\"#8a94a6\"];\n",
+        "digraph route_map {\n  rankdir=LR;\n  graph [fontname=\"sans-serif\", fontsize=11];\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#f3f5f9\", fontname=\"sans-serif\", fontsize=10];\n  edge [color=\"#8a94a6\"];\n",
     );
     for n in nodes.iter().filter(|n| !n.apart) {
         let _ = writeln!(out, "  {}", node(n));
