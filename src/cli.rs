@@ -350,7 +350,7 @@ pub struct ExplainArgs {
     pub output: OutputFormat,
     /// Print the scenario's route map instead (Gateway, listeners, routes,
     /// rules, backends; routes not attached apart): no request needed.
-    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["url", "method", "headers", "output"])]
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["url", "method", "headers", "gateway", "output"])]
     pub graph: Option<GraphFormat>,
 }
 
