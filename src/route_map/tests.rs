@@ -10,6 +10,9 @@ use serde_json::Value;
 
 use super::*;
 use crate::manifest::Manifest;
+use crate::model::compile::Compiled;
+use crate::model::lab_gateway;
+use crate::model::world::ObjKey;
 
 /// What a scenario's map must hold, from its objects and their status.
 #[derive(Debug, Default, PartialEq, Eq)]
