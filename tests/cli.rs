@@ -473,6 +473,23 @@ fn explain_graph_draws_the_route_map_of_the_state_asked_for() {
 }
 
 #[test]
+fn the_route_map_in_the_docs_is_what_explain_graph_prints() {
+    let o = gwlab(&[
+        "explain",
+        &repo("scenarios/https-redirect"),
+        "--graph",
+        "mermaid",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let map = String::from_utf8(o.stdout).unwrap();
+    let docs = std::fs::read_to_string(repo("docs/reports.md")).unwrap();
+    assert!(
+        docs.contains(&format!("```mermaid\n{map}```")),
+        "docs/reports.md's Mermaid example differs from:\n{map}"
+    );
+}
+
+#[test]
 fn serve_answers_until_interrupted() {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_gwlab"))
