@@ -25,8 +25,7 @@ enum RequestError {
 }
 
 /// The request a probe with this URL, method and headers would send.
-fn request(args: &ExplainArgs, url: &str) -> Result<(RequestHead, u16), RequestError> {
-    let url_text = url;
+fn request(args: &ExplainArgs, url_text: &str) -> Result<(RequestHead, u16), RequestError> {
     let url = url::Url::parse(url_text).map_err(|source| match source {
         url::ParseError::RelativeUrlWithoutBase => RequestError::NoScheme(url_text.into()),
         source => RequestError::BadUrl {
@@ -65,8 +64,13 @@ fn listener_port(ports: &[(u16, String)], port: u16) -> Option<u16> {
 }
 
 pub async fn run(args: &ExplainArgs) -> i32 {
-    let (Some(url), None) = (&args.url, args.graph) else {
-        return graph(args).await;
+    if let Some(format) = args.graph {
+        return graph(args, format).await;
+    }
+    // clap asks for --url when --graph is not given; this is only a guard.
+    let Some(url) = args.url.as_deref() else {
+        eprintln!("error: give --url URL (a request to explain) or --graph FORMAT");
+        return exit::BAD_INPUT;
     };
     let (head, port) = match request(args, url) {
         Ok(r) => r,
@@ -122,7 +126,7 @@ pub async fn run(args: &ExplainArgs) -> i32 {
 
 /// The scenario's route map, as the embedded gateway compiles it (after
 /// `--step N` when given), in the format asked for.
-async fn graph(args: &ExplainArgs) -> i32 {
+async fn graph(args: &ExplainArgs, format: GraphFormat) -> i32 {
     let scenario = match super::load_one(&args.dir) {
         Ok(s) => s,
         Err(code) => return code,
@@ -136,7 +140,7 @@ async fn graph(args: &ExplainArgs) -> i32 {
             }
         };
     let map = route_map::build(target.compiled(), &deployment.namespace);
-    let drawn = match args.graph.unwrap_or(GraphFormat::Svg) {
+    let drawn = match format {
         GraphFormat::Svg => route_map::svg::render(&map) + "\n",
         GraphFormat::Dot => route_map::dot::render(&map),
         GraphFormat::Mermaid => route_map::mermaid::render(&map),

@@ -107,6 +107,7 @@ struct Ctx<'s> {
     phases: Phases,
     /// Stopped by Ctrl-C before its last step finished.
     interrupted: bool,
+    /// What routed where when the checks ended, from targets that can tell.
     route_map: Option<crate::route_map::RouteMap>,
 }
 
