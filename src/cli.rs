@@ -48,11 +48,13 @@ pub enum Command {
   gwlab init                      into the current directory
   gwlab init my-route && gwlab test my-route")]
     Init(InitArgs),
-    /// Explain how the embedded gateway routes one request for a scenario.
+    /// Explain how the embedded gateway routes one request for a scenario, or draw its route map.
     #[command(after_help = "Examples:
   gwlab explain scenarios/canary --url http://canary.example.com/
   gwlab explain scenarios/header-routing --url http://app.example.com/ -H 'X-Version: v2'
-  gwlab explain scenarios/cross-namespace --url http://portal.example.com/api --step 2 -o json")]
+  gwlab explain scenarios/cross-namespace --url http://portal.example.com/api --step 2 -o json
+  gwlab explain scenarios/canary --graph svg > canary.svg        the route map
+  gwlab explain scenarios/precedence --graph mermaid             for Markdown")]
     Explain(ExplainArgs),
     /// Serve a scenario on the embedded gateway in the foreground, to try by hand.
     #[command(after_help = "Examples:
@@ -327,8 +329,8 @@ pub struct ExplainArgs {
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
     /// The request URL, as a probe would write it.
-    #[arg(long)]
-    pub url: String,
+    #[arg(long, required_unless_present = "graph")]
+    pub url: Option<String>,
     /// The request method.
     #[arg(long, short = 'X', default_value = "GET")]
     pub method: String,
@@ -346,6 +348,21 @@ pub struct ExplainArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// Print the scenario's route map instead (Gateway, listeners, routes,
+    /// rules, backends; routes not attached apart): no request needed.
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["url", "method", "headers", "gateway", "output"])]
+    pub graph: Option<GraphFormat>,
+}
+
+/// How `explain --graph` draws the route map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// One self-contained SVG image.
+    Svg,
+    /// Graphviz DOT.
+    Dot,
+    /// A Mermaid flowchart, as GitHub renders in Markdown.
+    Mermaid,
 }
 
 #[derive(Debug, clap::Args)]

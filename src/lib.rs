@@ -20,6 +20,7 @@ pub mod model;
 pub mod ownership;
 pub mod probe;
 pub mod report;
+pub mod route_map;
 pub mod run;
 pub mod scenario;
 pub mod stats;

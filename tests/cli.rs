@@ -425,6 +425,71 @@ fn explain_steps_show_the_state_after_that_step() {
 }
 
 #[test]
+fn explain_graph_draws_the_route_map_of_the_state_asked_for() {
+    let graph = |format: &str, step: &str| {
+        let o = gwlab(&[
+            "explain",
+            &repo("scenarios/cross-namespace"),
+            "--graph",
+            format,
+            "--step",
+            step,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    // After step 1 the ReferenceGrant lets the route reach the Service; step 2
+    // deletes it, and the backend turns to the failure colour.
+    let granted = graph("mermaid", "1");
+    assert!(granted.starts_with("flowchart LR\n"), "{granted}");
+    assert!(
+        granted.contains("gwlab-shared/shared-api:8080<br/>weight 1 (100 %)\"]"),
+        "{granted}"
+    );
+    assert!(!granted.contains("\n  class "), "no failed node: {granted}");
+    let refused = graph("mermaid", "2");
+    assert!(refused.contains("<br/>500 RefNotPermitted\"]"), "{refused}");
+    assert!(
+        refused.contains("\n  class backend0_0_0 failed\n"),
+        "{refused}"
+    );
+    assert!(graph("dot", "2").starts_with("digraph route_map {"));
+    let svg = graph("svg", "2");
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"route-map\""));
+
+    // --graph takes no request; without --graph a request is needed.
+    for args in [
+        &["--graph", "svg", "--url", "http://portal.example.com/"][..],
+        &["--graph", "dot", "-o", "json"][..],
+        &["--graph", "png"][..],
+        &[][..],
+    ] {
+        let mut all = vec!["explain", "scenarios/cross-namespace"];
+        all.extend_from_slice(args);
+        let o = gwlab(&all);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn the_route_map_in_the_docs_is_what_explain_graph_prints() {
+    let o = gwlab(&[
+        "explain",
+        &repo("scenarios/https-redirect"),
+        "--graph",
+        "mermaid",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let map = String::from_utf8(o.stdout).unwrap();
+    let docs = std::fs::read_to_string(repo("docs/reports.md")).unwrap();
+    assert!(
+        docs.contains(&format!("```mermaid\n{map}```")),
+        "docs/reports.md's Mermaid example differs from:\n{map}"
+    );
+}
+
+#[test]
 fn serve_answers_until_interrupted() {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_gwlab"))

@@ -1,9 +1,11 @@
-//! `gwlab explain DIR --url URL`: how the embedded gateway routes that request.
+//! `gwlab explain DIR --url URL`: how the embedded gateway routes that request;
+//! `gwlab explain DIR --graph FORMAT`: the scenario's route map.
 
-use crate::cli::{ExplainArgs, OutputFormat};
+use crate::cli::{ExplainArgs, GraphFormat, OutputFormat};
 use crate::exit;
 use crate::explain;
 use crate::model::request::RequestHead;
+use crate::route_map;
 
 /// Why `--url` or `-H` does not describe a request.
 #[derive(Debug, thiserror::Error)]
@@ -23,37 +25,25 @@ enum RequestError {
 }
 
 /// The request a probe with this URL, method and headers would send.
-fn request(args: &ExplainArgs) -> Result<(RequestHead, u16), RequestError> {
-    let url = url::Url::parse(&args.url).map_err(|source| match source {
-        url::ParseError::RelativeUrlWithoutBase => RequestError::NoScheme(args.url.clone()),
+fn request(args: &ExplainArgs, url_text: &str) -> Result<(RequestHead, u16), RequestError> {
+    let url = url::Url::parse(url_text).map_err(|source| match source {
+        url::ParseError::RelativeUrlWithoutBase => RequestError::NoScheme(url_text.into()),
         source => RequestError::BadUrl {
-            url: args.url.clone(),
+            url: url_text.into(),
             source,
         },
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(RequestError::NotHttp(args.url.clone()));
+        return Err(RequestError::NotHttp(url_text.into()));
     }
-    let host = url.host_str().unwrap_or_default();
-    let host = match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    };
-    let mut headers = vec![("host".to_string(), host.clone())];
+    let mut headers = Vec::new();
     for h in &args.headers {
         let (name, value) = h
             .split_once(':')
             .ok_or_else(|| RequestError::BadHeader(h.clone()))?;
         headers.push((name.trim().to_string(), value.trim().to_string()));
     }
-    let head = RequestHead {
-        method: args.method.to_ascii_uppercase(),
-        scheme: url.scheme().into(),
-        host,
-        path: url.path().into(),
-        query: url.query().map(String::from),
-        headers,
-    };
+    let head = RequestHead::for_url(&args.method, &url, headers);
     Ok((head, url.port_or_known_default().unwrap_or(80)))
 }
 
@@ -74,7 +64,15 @@ fn listener_port(ports: &[(u16, String)], port: u16) -> Option<u16> {
 }
 
 pub async fn run(args: &ExplainArgs) -> i32 {
-    let (head, port) = match request(args) {
+    if let Some(format) = args.graph {
+        return graph(args, format).await;
+    }
+    // clap asks for --url when --graph is not given; this is only a guard.
+    let Some(url) = args.url.as_deref() else {
+        eprintln!("error: give --url URL (a request to explain) or --graph FORMAT");
+        return exit::BAD_INPUT;
+    };
+    let (head, port) = match request(args, url) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -124,4 +122,29 @@ pub async fn run(args: &ExplainArgs) -> i32 {
             exit::BAD_INPUT
         }
     }
+}
+
+/// The scenario's route map, as the embedded gateway compiles it (after
+/// `--step N` when given), in the format asked for.
+async fn graph(args: &ExplainArgs, format: GraphFormat) -> i32 {
+    let scenario = match super::load_one(&args.dir) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let (target, deployment) =
+        match super::embedded_deployment(&scenario, Default::default(), args.step).await {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::BAD_INPUT;
+            }
+        };
+    let map = route_map::build(target.compiled(), &deployment.namespace);
+    let drawn = match format {
+        GraphFormat::Svg => route_map::svg::render(&map) + "\n",
+        GraphFormat::Dot => route_map::dot::render(&map),
+        GraphFormat::Mermaid => route_map::mermaid::render(&map),
+    };
+    print!("{drawn}");
+    exit::OK
 }

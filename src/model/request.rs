@@ -33,6 +33,26 @@ impl RequestHead {
         })
     }
 
+    /// The request a client sends for `url` (http or https with a host): the
+    /// Host header first (with the URL's port when it names one), then `headers`.
+    pub fn for_url(method: &str, url: &url::Url, headers: Vec<(String, String)>) -> RequestHead {
+        let host = url.host_str().unwrap_or_default();
+        let host = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        let mut all = vec![("host".to_string(), host.clone())];
+        all.extend(headers);
+        RequestHead {
+            method: method.to_ascii_uppercase(),
+            scheme: url.scheme().into(),
+            host,
+            path: url.path().into(),
+            query: url.query().map(String::from),
+            headers: all,
+        }
+    }
+
     /// Path and query as a request target.
     pub fn target(&self) -> String {
         match &self.query {

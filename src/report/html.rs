@@ -7,6 +7,7 @@
 //! `--json` file give the same page. Everything from the report is escaped.
 
 mod svg;
+mod trace;
 
 use std::fmt::Write;
 
@@ -52,18 +53,25 @@ fn rank(verdict: &str) -> u8 {
     }
 }
 
-const CSS: &str = "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\
-h1{font-size:1.4em}code,pre,.mono{font-family:ui-monospace,monospace}\
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;background:#fff}\
+h1{font-size:1.4em}h3{font-size:1em;margin:.8em 0 .3em}code,pre,.mono{font-family:ui-monospace,monospace}\
 .counts span{display:inline-block;margin-right:1em;padding:.2em .6em;border-radius:4px}\
 .passed .v,.counts .passed{background:#d8f0d8}.failed .v,.counts .failed{background:#f8d0d0}\
 .unsupported .v,.counts .unsupported{background:#eee}.interrupted .v,.counts .interrupted{background:#f8ecc8}\
 details.scenario{border:1px solid #ccc;border-radius:4px;margin:.5em 0;padding:.3em .6em}\
 details.failed{border-color:#c33}summary{cursor:pointer}.v{padding:0 .4em;font-weight:bold}\
 .check{margin:.6em 0 .6em 1em}.check.failed{border-left:3px solid #c33;padding-left:.6em}\
-.where{color:#666;font-size:.9em}table.diff{border-collapse:collapse;margin:.3em 0}\
-table.diff td,table.diff th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}\
-mark{background:#fc6}svg.split text{font-size:11px;font-family:system-ui,sans-serif}\
-svg.split rect.expected{fill:#aaa}svg.split rect.observed{fill:#37c}";
+.where{color:#666;font-size:.9em}table.diff,table.trace{border-collapse:collapse;margin:.3em 0}\
+table.diff td,table.diff th,table.trace td,table.trace th{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}\
+table.trace{font-size:.9em}table.trace tr.won td{font-weight:bold;background:#e4f2e4}\
+mark{background:#fc6}svg.split text{font-size:11px;font-family:system-ui,sans-serif;fill:currentColor}\
+svg.split rect.expected{fill:#aaa}svg.split rect.observed{fill:#37c}.map{overflow-x:auto}\
+@media (prefers-color-scheme:dark){body{color:#e6e6e6;background:#1c2128}\
+.passed .v,.counts .passed{background:#1f4d2b}.failed .v,.counts .failed{background:#6e2126}\
+.unsupported .v,.counts .unsupported{background:#373e47}.interrupted .v,.counts .interrupted{background:#5c4813}\
+.where{color:#adbac7}details.scenario,table.diff td,table.diff th,table.trace td,table.trace th{border-color:#444c56}\
+table.trace tr.won td{background:#1f4d2b}mark{background:#966600;color:#fff}}\
+@media print{body{color:#000;background:#fff;margin:0}details.scenario{break-inside:avoid-page}}";
 
 fn summary(doc: &Value, scenarios: &[Value]) -> String {
     let count = |v: &str| scenarios.iter().filter(|s| s["verdict"] == v).count();
@@ -171,6 +179,7 @@ fn scenario(s: &Value) -> String {
     for c in checks.iter().filter(|c| c["passed"] == true) {
         out.push_str(&check(c));
     }
+    out.push_str(&route_map(&s["routeMap"]));
     out.push_str("</details>\n");
     out
 }
@@ -203,6 +212,9 @@ fn check(c: &Value) -> String {
     if !passed && !mismatches.is_empty() {
         out.push_str(&diff_table(mismatches));
     }
+    if !passed && let Some(t) = trace::table(&c["detail"]["explain"]) {
+        out.push_str(&t);
+    }
     // The failure lines the table does not already show.
     let shown: Vec<String> = mismatches.iter().map(mismatch_line).collect();
     let rest: Vec<&str> = c["failure"]
@@ -231,6 +243,23 @@ fn check(c: &Value) -> String {
     }
     out.push_str("</div>");
     out
+}
+
+/// The scenario's route map, when the report has one (embedded target).
+fn route_map(map: &Value) -> String {
+    if map.is_null() {
+        return String::new();
+    }
+    match serde_json::from_value::<crate::route_map::RouteMap>(map.clone()) {
+        Ok(m) => format!(
+            "<div class=\"map\"><h3>route map</h3>{}</div>",
+            crate::route_map::svg::render(&m)
+        ),
+        Err(e) => format!(
+            "<p class=\"where\">route map not drawn: <code>routeMap</code> is not one this gwlab reads ({})</p>",
+            esc(&e.to_string())
+        ),
+    }
 }
 
 /// The line the terminal prints for a mismatch (`status: expected 200, got

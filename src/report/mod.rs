@@ -116,6 +116,10 @@ pub struct ScenarioReport {
     /// Where the scenario's time went, for scenarios that ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phases: Option<Phases>,
+    /// What routed where when the scenario's checks ended, on targets that
+    /// can tell (the embedded one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route_map: Option<crate::route_map::RouteMap>,
 }
 
 /// A scenario's time by phase, in seconds in JSON.
@@ -185,6 +189,7 @@ impl ScenarioReport {
             checks: vec![],
             diagnosis: None,
             phases: None,
+            route_map: None,
         }
     }
 
@@ -278,6 +283,7 @@ pub(crate) mod test_support {
             checks,
             diagnosis: None,
             phases: None,
+            route_map: None,
         }
     }
 }

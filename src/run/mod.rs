@@ -107,6 +107,8 @@ struct Ctx<'s> {
     phases: Phases,
     /// Stopped by Ctrl-C before its last step finished.
     interrupted: bool,
+    /// What routed where when the checks ended, from targets that can tell.
+    route_map: Option<crate::route_map::RouteMap>,
 }
 
 impl Ctx<'_> {
@@ -132,6 +134,7 @@ impl Ctx<'_> {
             diagnosis,
             checks: self.checks.clone(),
             phases: Some(self.phases),
+            route_map: self.route_map.clone(),
             ..ScenarioReport::not_run(self.scenario, verdict)
         }
     }
@@ -164,6 +167,7 @@ impl Runner<'_> {
             checks: Vec::new(),
             phases: Phases::default(),
             interrupted: false,
+            route_map: None,
         };
         // Ctrl-C stops the scenario at its next await; cleanup still runs.
         tokio::select! {
@@ -171,6 +175,7 @@ impl Runner<'_> {
             _ = self.cancel.cancelled() => {}
         }
         ctx.interrupted = self.cancelled();
+        ctx.route_map = target.route_map(&ctx.deployment.namespace);
         self.created
             .lock()
             .expect("created namespaces")
@@ -419,7 +424,16 @@ impl Runner<'_> {
             }
             (Some(request), failure)
         };
-        let detail = serde_json::to_value(&result).ok();
+        let mut detail = serde_json::to_value(&result).ok();
+        if !result.passed
+            && let Some(trace) = target.explain(&gw, p.port(), p.request_head())
+            && let Some(serde_json::Value::Object(d)) = detail.as_mut()
+        {
+            d.insert(
+                "explain".into(),
+                serde_json::to_value(&trace).expect("explanations serialise"),
+            );
+        }
         let power = result.split.as_ref().map(|s| s.power.statement.clone());
         report(result.passed, request, failure, detail, power)
     }

@@ -144,4 +144,15 @@ impl Probe {
     pub fn port(&self) -> u16 {
         self.url.port_or_known_default().unwrap_or(80)
     }
+
+    /// The request head the probe sends, as the gateway routes it.
+    pub fn request_head(&self) -> crate::model::request::RequestHead {
+        let headers = self
+            .request
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect();
+        crate::model::request::RequestHead::for_url(&self.method, &self.url, headers)
+    }
 }

@@ -199,6 +199,27 @@ pub trait Target {
         Vec::new()
     }
 
+    /// What routes where now, for the report, with the objects of `home` (the
+    /// scenario's namespace) named without it. Only targets that compile the
+    /// routing themselves (the embedded one) can tell; others give `None`.
+    fn route_map(&self, home: &str) -> Option<crate::route_map::RouteMap> {
+        let _ = home;
+        None
+    }
+
+    /// How the target routes one request (listener, candidates, outcome), for
+    /// a failed probe's report; `None` where the routing is not the target's
+    /// own to explain (a cluster's controller).
+    fn explain(
+        &self,
+        gateway: &GatewayRef,
+        port: u16,
+        request: crate::model::request::RequestHead,
+    ) -> Option<crate::explain::Explanation> {
+        let _ = (gateway, port, request);
+        None
+    }
+
     /// After a failure, before cleanup: writes what explains it under `dir`
     /// and returns the few lines that tell the most. Targets whose state is
     /// all in the report already (the embedded one) have nothing to add.

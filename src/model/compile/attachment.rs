@@ -8,7 +8,8 @@ use super::grants::namespace_allowed;
 use super::listeners::{GatewayWork, ListenerWork, route_kinds};
 use super::rules::{compile_rules, route_matches};
 use super::{
-    BackendTarget, CONTROLLER_NAME, Compiled, Entry, Filter, MatchSpec, RouteRef, Rule, ns_of,
+    BackendTarget, CONTROLLER_NAME, Compiled, Entry, Filter, MatchSpec, RouteRef, RouteTable, Rule,
+    ns_of,
 };
 use crate::manifest::gateway_api::{HttpRoute, ParentRef};
 use crate::manifest::{GATEWAY_GROUP, Object};
@@ -110,6 +111,13 @@ pub(super) fn compile_routes(world: &World, gateways: &mut GatewayWork, out: &mu
                 ..Default::default()
             },
         );
+        out.routes.push(RouteTable {
+            namespace: work.ns.clone(),
+            name: key.name.clone(),
+            hostnames: route.spec.hostnames.clone(),
+            rules: work.rules.clone(),
+            matches: work.matches.clone(),
+        });
     }
 }
 

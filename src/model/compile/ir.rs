@@ -137,10 +137,24 @@ impl GatewayTable {
     }
 }
 
+/// One HTTPRoute as compiled, attached or not: what the route map draws of
+/// it, including for routes that no listener took.
+#[derive(Debug, Clone)]
+pub struct RouteTable {
+    pub namespace: String,
+    pub name: String,
+    pub hostnames: Vec<String>,
+    pub rules: Vec<Arc<Rule>>,
+    /// Every match of every rule, as (rule index, match index, spec).
+    pub matches: Vec<(usize, usize, Arc<MatchSpec>)>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Compiled {
     pub status: BTreeMap<ObjKey, ObjectStatus>,
     pub gateways: BTreeMap<(String, String), GatewayTable>,
+    /// Every HTTPRoute, oldest first (the order they attach in).
+    pub routes: Vec<RouteTable>,
 }
 
 impl Compiled {

@@ -199,3 +199,79 @@ fn marking_differences_works_on_characters_not_bytes() {
         ("same".to_string(), "same".to_string())
     );
 }
+
+#[test]
+fn a_failed_probes_trace_is_a_table_of_its_candidates_escaped() {
+    let mut r = run();
+    r.scenarios[1].checks[1].detail = Some(serde_json::json!({
+        "mismatches": [],
+        "explain": {
+            "gateway": "kong-system/kong", "port": 80, "listener": "http",
+            "outcome": {"summary": "404: no <rule>"},
+            "filters": ["RequestHeaderModifier"],
+            "candidates": [
+                {"route": "ns/a", "rule": 1, "match": 0, "verdict": "won", "why": "highest"},
+                {"route": "ns/<b>", "rule": 0, "match": 2, "verdict": "no match", "why": "path /x does not match Exact /y"}
+            ]
+        }
+    }));
+    // A passed probe's trace (there is none in practice) is not drawn.
+    r.scenarios[1].checks[0].detail = r.scenarios[1].checks[1].detail.clone();
+    let page = render_run(&r);
+    assert_eq!(page.matches("<table class=\"trace\">").count(), 1);
+    at(
+        &page,
+        "port 80, listener <b>http</b>; outcome: 404: no &lt;rule&gt;",
+    );
+    at(
+        &page,
+        "<tr class=\"won\"><td>won</td><td>ns/a</td><td>1</td><td>0</td><td>highest</td></tr>",
+    );
+    at(
+        &page,
+        "<tr class=\"other\"><td>no match</td><td>ns/&lt;b&gt;</td><td>0</td><td>2</td><td>path /x does not match Exact /y</td></tr>",
+    );
+    at(&page, "filters, in order: RequestHeaderModifier");
+}
+
+#[test]
+fn a_request_no_listener_took_says_so_instead_of_a_table() {
+    let trace = trace::table(&serde_json::json!({
+        "gateway": "ns/gw", "port": 8080, "listener": null,
+        "outcome": {"summary": "404: no listener"}, "candidates": []
+    }))
+    .unwrap();
+    assert!(
+        trace.contains("no listener accepts this host on this port"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("no route is attached to this listener"),
+        "{trace}"
+    );
+    assert!(!trace.contains("<table"), "{trace}");
+    assert_eq!(trace::table(&serde_json::Value::Null), None);
+}
+
+#[test]
+fn a_route_map_is_drawn_per_scenario_and_one_this_gwlab_cannot_read_is_named() {
+    let mut r = run();
+    r.scenarios[0].route_map = Some(crate::route_map::RouteMap {
+        gateways: vec![],
+        routes: vec![],
+    });
+    let page = render_run(&r);
+    assert_eq!(
+        page.matches("<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"route-map\"")
+            .count(),
+        1
+    );
+    let mut doc = crate::report::json::to_value(&run());
+    doc["scenarios"][0]["routeMap"] = serde_json::json!({"gateways": "not a list"});
+    let page = render(&doc);
+    at(
+        &page,
+        "route map not drawn: <code>routeMap</code> is not one this gwlab reads",
+    );
+    assert!(!page.contains("class=\"route-map\""));
+}

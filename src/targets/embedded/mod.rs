@@ -214,4 +214,19 @@ impl Target for EmbeddedTarget {
     fn trust_anchor(&self) -> Option<CertificateDer<'static>> {
         Some(self.ca.ca_der())
     }
+
+    fn route_map(&self, home: &str) -> Option<crate::route_map::RouteMap> {
+        Some(crate::route_map::build(&self.compiled, home))
+    }
+
+    fn explain(
+        &self,
+        gateway: &GatewayRef,
+        port: u16,
+        request: crate::model::request::RequestHead,
+    ) -> Option<crate::explain::Explanation> {
+        // A Gateway the model does not hold has no routing to explain; the
+        // probe's own failure already says it was not found.
+        crate::explain::explain(&self.compiled, gateway, port, request).ok()
+    }
 }
