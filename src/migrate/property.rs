@@ -3,6 +3,8 @@
 //! of the Kong annotations the converter handles (strip-path × methods ×
 //! redirect × transformers × protocols). An output the check rejects would be
 //! a route the lab's API server refuses, so one failing case fails the test.
+//! And every warning that names a probe (a known difference) names one the
+//! scenario has.
 
 use std::path::{Path, PathBuf};
 
@@ -130,6 +132,17 @@ fn with_annotations(
     i
 }
 
+/// A warning that names a probe the scenario does not have: the difference
+/// it reports would never be shown.
+fn unprobed_warning(m: &super::Migration, s: &scenario::ScenarioOut) -> Option<String> {
+    m.warnings
+        .iter()
+        .map(|w| w.message.as_str())
+        .filter_map(|w| w.split("in probe `").nth(1)?.split('`').next())
+        .find(|name| !s.probes.iter().any(|p| p.name == *name))
+        .map(String::from)
+}
+
 #[test]
 fn every_output_passes_the_check_for_every_annotation_combination() {
     let mut cases = 0usize;
@@ -166,6 +179,12 @@ fn every_output_passes_the_check_for_every_annotation_combination() {
                             if let Err(d) = check::output(&m, Some(&s)) {
                                 panic!(
                                     "{}: annotations {annotations:?}, plugins {plugins:?}: the output fails the check:\n{d}",
+                                    file.display()
+                                );
+                            }
+                            if let Some(missing) = unprobed_warning(&m, &s) {
+                                panic!(
+                                    "{}: annotations {annotations:?}, plugins {plugins:?}: a warning names a probe the scenario lacks: {missing}",
                                     file.display()
                                 );
                             }
