@@ -197,6 +197,16 @@ async fn compare(
             .unwrap_or_default()
     ));
     let original: Vec<_> = compare::original_objects(objects);
+    for c in m
+        .converted
+        .iter()
+        .filter(|c| c.controller == migrate::Controller::Nginx)
+    {
+        eprintln!(
+            "note: Ingress {} is ingress-nginx's: the lab's Kong serves Ingresses of class kong only, so the original's column shows what the lab answers without it",
+            c.name
+        );
+    }
     // The route's run waits for its conditions (the routes Accepted); the
     // original's has none to wait for: its Ingress objects have no conditions.
     let runs = [
