@@ -55,7 +55,9 @@ pub fn answer(converted: &[Converted], req: &Request<'_>, rules: Rules) -> Optio
         .iter()
         .filter(|c| !c.is_canary)
         .flat_map(|c| c.drafts.iter().map(move |d| (c, d)))
-        .filter(|(_, d)| d.host == *req.host)
+        // A path without a host (a rule without one, the default backend)
+        // takes requests for any host that no path of their host takes.
+        .filter(|(_, d)| d.host.is_none() || d.host == *req.host)
         .filter(|(_, d)| {
             if req.http {
                 d.http || d.https_redirect.is_some()
@@ -65,8 +67,10 @@ pub fn answer(converted: &[Converted], req: &Request<'_>, rules: Rules) -> Optio
         })
         .filter(|(_, d)| d.methods.is_empty() || d.methods.iter().any(|m| m == req.method))
         .filter(|(_, d)| matches(d, req.path, rules));
-    // An Exact path before any prefix, then the longest.
-    let winner = candidates.max_by_key(|(_, d)| (d.kind == PathKind::Exact, d.path.len()));
+    // A path of the request's host before one without a host, then an Exact
+    // path before any prefix, then the longest.
+    let winner =
+        candidates.max_by_key(|(_, d)| (d.host.is_some(), d.kind == PathKind::Exact, d.path.len()));
     let Some((_, d)) = winner else {
         return Some(Answer::NotFound);
     };
@@ -181,6 +185,35 @@ spec:
         assert_eq!(
             slash_answer(&c[0], &c, d, Rules::Original),
             Some(Answer::NotFound)
+        );
+    }
+
+    #[test]
+    fn the_default_backend_takes_what_no_path_of_the_host_does() {
+        let with_default = INGRESS.replace(", ANNOTATION", "").replace(
+            "spec:\n",
+            "spec:\n  defaultBackend: {service: {name: fallback, port: {number: 80}}}\n",
+        );
+        let c = converted(&with_default);
+        let host = Some("shop.example.com".to_string());
+        let fallback = |path: &str| {
+            Some(Answer::Served {
+                backend: "fallback".into(),
+                path: path.into(),
+            })
+        };
+        let original = |m, p| answer(&c, &req(&host, m, p), Rules::Original);
+        assert_eq!(original("GET", "/api"), fallback("/api"));
+        assert_eq!(original("GET", "/other"), fallback("/other"));
+        // konghq.com/methods holds for every path of the Ingress, its
+        // default backend's too.
+        assert_eq!(original("DELETE", "/api/x"), Some(Answer::NotFound));
+        assert_eq!(
+            original("GET", "/api/x"),
+            Some(Answer::Served {
+                backend: "api".into(),
+                path: "/api/x".into()
+            })
         );
     }
 
