@@ -301,7 +301,7 @@ async fn migrate_compare_runs_the_original_then_the_route_and_leaves_nothing() {
     let mut seen = std::collections::BTreeSet::new();
     while !run.is_finished() {
         seen.extend(applied_by_gwlab(&client).await);
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     let o = run.await.unwrap();
     let (stdout, all) = (String::from_utf8_lossy(&o.stdout).to_string(), text(&o));
