@@ -315,6 +315,15 @@ pub struct MigrateArgs {
     pub name: String,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// With --compare: send probes to HOST:PORT (HTTP) and HTTPS_PORT instead
+    /// of the Gateway's address, as `gwlab test --gateway-address`.
+    #[arg(long, value_name = "HOST:PORT[,HTTPS_PORT]", requires = "compare")]
+    pub gateway_address: Option<crate::targets::cluster::GatewayAddress>,
+    /// With --compare: how long each probe waits for the answer the original
+    /// is expected to give before what it got is recorded (raise it where the
+    /// gateway takes long to apply a change).
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    pub probe_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -436,6 +445,11 @@ pub struct TestArgs {
     /// Print only failures and the summary; no progress display.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Set by `gwlab migrate --compare`, whose stdout is its table: the run's
+    /// lines go to stderr, and it writes no GitHub annotations (a difference
+    /// there is the comparison's finding, not a failed check).
+    #[arg(skip)]
+    pub nested: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -1,7 +1,8 @@
 //! The cluster target end to end on a real API server: `gwlab up --provider
 //! existing --addons crds,kong` makes the lab with gwlab's reference gateway
 //! standing in for Kong (statuses and traffic both computed from what the API
-//! server holds), then `gwlab test` runs the repository's scenarios on it.
+//! server holds), then `gwlab test` runs the repository's scenarios on it,
+//! and `gwlab migrate --compare` runs an original Ingress and its routes.
 
 mod common;
 
@@ -243,6 +244,125 @@ async fn ctrl_c_stops_the_run_reports_the_rest_as_not_run_and_leaves_nothing() {
     )
     .await;
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// Kinds whose objects --compare applies, with gwlab's labels: `Kind name`.
+async fn applied_by_gwlab(client: &kube::Client) -> Vec<String> {
+    common::envtest::labelled(client, "app.kubernetes.io/managed-by=gwlab")
+        .await
+        .into_iter()
+        .filter(|o| {
+            ["Ingress ", "KongPlugin ", "HTTPRoute "]
+                .iter()
+                .any(|k| o.starts_with(k))
+        })
+        .collect()
+}
+
+/// `gwlab migrate --compare` on the lab: the original Ingress with its
+/// KongPlugin, then the converted route, each applied with gwlab's labels and
+/// probed by the generated scenario; a table per probe; nothing of either run
+/// left, and a user's own Ingress beside them untouched. The stand-in serves
+/// HTTPRoutes only, so the original's answers are the data plane's 404s: the
+/// table says DIFFERENT and the exit is 1, as it must where the two differ.
+#[tokio::test]
+async fn migrate_compare_runs_the_original_then_the_route_and_leaves_nothing() {
+    let Some(lab) = lab() else { return };
+    let _one = ONE_RUN.lock().await;
+    let client = lab.standin.env.client().await;
+    let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "imprun-system"}});
+    common::envtest::apply_as(&client, "kubectl", ns).await;
+    let bystander = serde_json::json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": "bystander", "namespace": "imprun-system"},
+        "spec": {"ingressClassName": "kong", "rules": [{"host": "imprun.dev", "http": {"paths": [
+            {"path": "/other", "pathType": "Prefix",
+             "backend": {"service": {"name": "other", "port": {"number": 80}}}}]}}]}});
+    let before = common::envtest::apply_as(&client, "kubectl", bystander).await;
+
+    let out = tempfile::tempdir().unwrap();
+    let after = out.path().join("after");
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed-migration/before");
+    let args = [
+        "migrate".to_string(),
+        seed.display().to_string(),
+        "--scenario".into(),
+        after.display().to_string(),
+        "--compare".into(),
+        "--gateway-address".into(),
+        lab.standin.gateway_address(),
+        // The original's answers here are 404s that no wait changes.
+        "--probe-timeout".into(),
+        "2s".into(),
+    ];
+    let home = lab.home.path().to_path_buf();
+    let run = tokio::task::spawn_blocking(move || command(&args, &home).output().unwrap());
+    // What gwlab applies, seen while it runs.
+    let mut seen = std::collections::BTreeSet::new();
+    while !run.is_finished() {
+        seen.extend(applied_by_gwlab(&client).await);
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let o = run.await.unwrap();
+    let (stdout, all) = (String::from_utf8_lossy(&o.stdout).to_string(), text(&o));
+    eprintln!("{stdout}");
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    for object in [
+        "Ingress imprun-root",
+        "KongPlugin imprun-root-redirect",
+        "HTTPRoute imprun-root",
+    ] {
+        assert!(
+            seen.contains(object),
+            "{object} was never applied: {seen:?}"
+        );
+    }
+
+    // One row per probe of the scenario, with both answers.
+    let scenario = std::fs::read_to_string(after.join("scenario.yaml")).unwrap();
+    let probes = scenario
+        .split("\nprobes:")
+        .nth(1)
+        .unwrap()
+        .matches("\n- name: ")
+        .count();
+    let rows: Vec<&str> = stdout.lines().collect();
+    assert!(
+        rows[0].starts_with("probe") && rows[0].contains("original (Ingress)"),
+        "{stdout}"
+    );
+    assert_eq!(rows.len(), probes + 1, "{stdout}");
+    let redirected = rows
+        .iter()
+        .find(|r| r.starts_with("imprun-root imprun.dev/: redirected "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        redirected.contains("404")
+            && redirected.contains("301 → https://portal.imprun.dev/")
+            && redirected.ends_with("DIFFERENT"),
+        "{redirected}"
+    );
+    assert!(!stdout.contains("not run"), "{stdout}");
+
+    // Both runs' objects are gone; the user's Ingress and namespace stay.
+    let compare = out.path().join("after.compare");
+    for name in ["original", "route"] {
+        let report = read_json(&compare.join(format!("{name}.json")));
+        let run = report["runId"].as_str().unwrap();
+        let left = common::envtest::labelled(&client, &format!("gwlab.dev/run={run}")).await;
+        assert!(left.is_empty(), "{name}: {left:?}");
+    }
+    use kube::api::{Api, DynamicObject};
+    let (ar, _) = gwlab::kinds::resource("networking.k8s.io/v1", "Ingress").unwrap();
+    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "imprun-system", &ar);
+    let now = api.get("bystander").await.unwrap();
+    common::envtest::assert_untouched(&before, &now, "the user's Ingress");
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
+    let ns = namespaces.get("imprun-system").await.unwrap();
+    assert!(
+        ns.metadata.deletion_timestamp.is_none(),
+        "the user's namespace stays"
+    );
 }
 
 /// Runs `gwlab ARGS` in the lab's home, printing each output line with the

@@ -189,7 +189,16 @@ fn compare_on_the_embedded_target_says_the_original_needs_the_lab() {
     );
     // Refused before anything is written.
     assert!(!scenario.exists());
-    // --compare compares the scenario's probes: it needs --scenario.
+    // --compare compares the scenario's probes: it needs --scenario; and
+    // --gateway-address is where --compare's probes go.
     let o = gwlab(&["migrate", root.to_str().unwrap(), "--compare"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = gwlab(&[
+        "migrate",
+        root.to_str().unwrap(),
+        "--gateway-address",
+        "127.0.0.1:8080",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--compare"), "{}", text(&o));
 }

@@ -140,29 +140,35 @@ pub async fn run(args: &MigrateArgs) -> i32 {
 }
 
 /// `gwlab test`'s arguments for one --compare run of `dir`, reporting to `json`.
-fn test_args(args: &MigrateArgs, dir: PathBuf, json: Option<PathBuf>) -> TestArgs {
+fn test_args(
+    args: &MigrateArgs,
+    dir: PathBuf,
+    json: Option<PathBuf>,
+    diagnostics: PathBuf,
+) -> TestArgs {
     TestArgs {
         paths: vec![dir],
         target: args.target,
         name: args.name.clone(),
         cluster: args.cluster.clone(),
-        gateway_address: None,
+        gateway_address: args.gateway_address.clone(),
         parallel: 1,
         shard: None,
         keep: false,
-        diagnostics: PathBuf::from("gwlab-diagnostics"),
+        diagnostics,
         tags: vec![],
         require_features: false,
         junit: None,
         json,
         html: None,
         quiet: true,
+        nested: true,
     }
 }
 
 /// The target --compare would run on, refused unless it is a cluster.
 fn compare_target(args: &MigrateArgs) -> Result<(), i32> {
-    let probe_args = test_args(args, PathBuf::new(), None);
+    let probe_args = test_args(args, PathBuf::new(), None, PathBuf::new());
     match crate::commands::test::choose_target(&probe_args) {
         (TargetKind::Cluster, _) => Ok(()),
         (TargetKind::Embedded, why) => {
@@ -191,19 +197,42 @@ async fn compare(
             .unwrap_or_default()
     ));
     let original: Vec<_> = compare::original_objects(objects);
+    for c in m
+        .converted
+        .iter()
+        .filter(|c| c.controller == migrate::Controller::Nginx)
+    {
+        eprintln!(
+            "note: Ingress {} is ingress-nginx's: the lab's Kong serves Ingresses of class kong only, so the original's column shows what the lab answers without it",
+            c.name
+        );
+    }
+    // The route's run waits for its conditions (the routes Accepted); the
+    // original's has none to wait for: its Ingress objects have no conditions.
     let runs = [
-        ("original", compare::ORIGINAL_FILE, objects_yaml(&original)),
+        (
+            "original",
+            compare::ORIGINAL_FILE,
+            objects_yaml(&original),
+            false,
+        ),
         (
             "route",
             migrate::check::ROUTES_FILE,
             Ok(output::to_yaml(&m.all_routes())),
+            true,
         ),
     ];
     let mut answers = Vec::new();
-    for (name, file, text) in runs {
+    for (name, file, text, conditions) in runs {
         let sub = base.join(name);
         let json = base.join(format!("{name}.json"));
-        let written = text.and_then(|t| write_compare_run(&sub, file, &t, s));
+        let run = CompareRun {
+            file,
+            conditions,
+            probe_timeout: args.probe_timeout,
+        };
+        let written = text.and_then(|t| run.write(&sub, &t, s));
         if let Err(e) = written {
             eprintln!("error: {e}");
             return exit::FAILED;
@@ -212,7 +241,10 @@ async fn compare(
             "running the scenario against the {name} ({})",
             sub.display()
         );
-        let code = crate::commands::test::run(&test_args(args, sub, Some(json.clone()))).await;
+        // A difference fails a probe: its bundle goes beside the run.
+        let bundles = base.join(format!("{name}-diagnostics"));
+        let test = test_args(args, sub, Some(json.clone()), bundles);
+        let code = crate::commands::test::run(&test).await;
         if code != exit::OK && code != exit::FAILED {
             eprintln!("error: the {name} run stopped (exit {code}); no comparison");
             return code;
@@ -241,26 +273,37 @@ fn objects_yaml(objects: &[&serde_json::Value]) -> Result<String, WriteError> {
     Ok(docs.map_err(WriteError::Serialize)?.join("---\n"))
 }
 
-/// One --compare run's scenario: `text` as `file`, and the scenario without
-/// its conditions (they name the new routes) and features (the table is to
-/// show what the lab does with every probe, supported or not).
-fn write_compare_run(
-    dir: &Path,
-    file: &str,
-    text: &str,
-    s: &scenario::ScenarioOut,
-) -> Result<(), WriteError> {
-    create_dir(dir)?;
-    write(&dir.join(file), text)?;
-    let mut v = serde_json::to_value(s).map_err(WriteError::Json)?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("conditions".into(), serde_json::Value::Array(vec![]));
-        o.remove("features");
+/// One --compare run's scenario.
+struct CompareRun {
+    /// The file its objects are written to.
+    file: &'static str,
+    /// Whether it keeps the scenario's conditions (they name the new routes).
+    conditions: bool,
+    /// How long each probe waits for the original's answer.
+    probe_timeout: std::time::Duration,
+}
+
+impl CompareRun {
+    /// `text` as the run's file, and the scenario without its features (the
+    /// table is to show what the lab does with every probe, supported or
+    /// not), with the run's probe timeout.
+    fn write(&self, dir: &Path, text: &str, s: &scenario::ScenarioOut) -> Result<(), WriteError> {
+        create_dir(dir)?;
+        write(&dir.join(self.file), text)?;
+        let mut v = serde_json::to_value(s).map_err(WriteError::Json)?;
+        if let Some(o) = v.as_object_mut() {
+            if !self.conditions {
+                o.insert("conditions".into(), serde_json::Value::Array(vec![]));
+            }
+            o.remove("features");
+            let probes = format!("{}ms", self.probe_timeout.as_millis());
+            o.insert("timeouts".into(), serde_json::json!({ "probes": probes }));
+        }
+        write(
+            &dir.join(crate::scenario::SCENARIO_FILE),
+            &serde_saphyr::to_string(&v).map_err(WriteError::Serialize)?,
+        )
     }
-    write(
-        &dir.join(crate::scenario::SCENARIO_FILE),
-        &serde_saphyr::to_string(&v).map_err(WriteError::Serialize)?,
-    )
 }
 
 /// A run's JSON report, as written by `gwlab test --json`.
@@ -350,6 +393,8 @@ fn write_outputs(
                 eprintln!("wrote {}", path.display());
             }
         }
+        // With --compare, stdout is the table; the routes are in the scenario.
+        None if args.compare => {}
         None => print!("{}", output::to_yaml(&m.all_routes())),
     }
     if let (Some(dir), Some(s)) = (&args.scenario, s) {

@@ -29,7 +29,11 @@ pub async fn run(args: &TestArgs) -> i32 {
         Err(code) => return code,
     };
     let (kind, why) = choose_target(args);
-    let console = Console::new(args.quiet);
+    let console = if args.nested {
+        Console::new(args.quiet).to_stderr()
+    } else {
+        Console::new(args.quiet)
+    };
     let run_id = run::new_run_id();
     let mut runner = Runner {
         run_id: run_id.clone(),
@@ -202,7 +206,7 @@ async fn interruptible(
 
 fn finish(args: &TestArgs, console: &Console, report: RunReport) -> i32 {
     console.finish(&report);
-    if annotations::in_github_actions() {
+    if annotations::in_github_actions() && !args.nested {
         for line in annotations::render(&report) {
             println!("{line}");
         }

@@ -42,9 +42,12 @@ fn answer(check: &serde_json::Value) -> String {
         .and_then(|h| h.as_array())
         .into_iter()
         .flatten()
-        .filter_map(|h| h.as_array())
-        .find(|h| h.first().and_then(|n| n.as_str()) == Some("location"))
-        .and_then(|h| h.get(1).and_then(|v| v.as_str()));
+        .find(|h| {
+            h.get("name")
+                .and_then(|n| n.as_str())
+                .is_some_and(|n| n.eq_ignore_ascii_case("location"))
+        })
+        .and_then(|h| h.get("value").and_then(|v| v.as_str()));
     let backend = last.pointer("/echo/service").and_then(|s| s.as_str());
     match (location, backend) {
         (Some(l), _) => format!("{status} → {l}"),
@@ -131,7 +134,8 @@ mod tests {
         let r = report(json!([
             {"kind": "condition", "name": "HTTPRoute/a Accepted"},
             {"kind": "probe", "name": "redirected", "detail": {"last": {
-                "status": 301, "headers": [["server", "x"], ["location", "https://a/?item=42"]],
+                "status": 301, "headers": [{"name": "server", "value": "x"},
+                    {"name": "Location", "value": "https://a/?item=42"}],
                 "body": "", "echo": null}}},
             {"kind": "probe", "name": "served", "detail": {"last": {
                 "status": 200, "headers": [], "body": "",

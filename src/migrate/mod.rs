@@ -9,6 +9,7 @@ mod differences;
 pub mod input;
 mod kong;
 mod nginx;
+mod original;
 pub mod output;
 #[cfg(test)]
 mod property;
@@ -106,11 +107,20 @@ pub struct Draft {
     pub original: Original,
 }
 
+/// Which controller served the original Ingress: its matching rules differ
+/// in places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Controller {
+    Kong,
+    Nginx,
+}
+
 /// One converted Ingress.
 #[derive(Debug, Clone)]
 pub struct Converted {
     pub name: String,
     pub namespace: Option<String>,
+    pub controller: Controller,
     pub drafts: Vec<Draft>,
     pub is_canary: bool,
     pub canary_weight: Option<u32>,
@@ -224,9 +234,14 @@ fn typed<T: serde::de::DeserializeOwned>(m: &Manifest) -> Result<T, InputError> 
 }
 
 fn object_name(ing: &Ingress) -> String {
-    match &ing.metadata.namespace {
-        Some(ns) => format!("Ingress {ns}/{}", ing.metadata.name),
-        None => format!("Ingress {}", ing.metadata.name),
+    ingress_name(ing.metadata.namespace.as_deref(), &ing.metadata.name)
+}
+
+/// `Ingress namespace/name`, as warnings name the object.
+fn ingress_name(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("Ingress {ns}/{name}"),
+        None => format!("Ingress {name}"),
     }
 }
 
@@ -273,6 +288,7 @@ pub fn migrate(inputs: &Inputs) -> Migration {
         converted.push(c);
     }
     merge_canaries(&mut converted, &mut m.warnings);
+    differences::warn_across(&converted, &mut m.warnings);
     for c in &converted {
         if c.is_canary {
             continue;
@@ -338,6 +354,11 @@ fn convert_rules(ing: &Ingress, inputs: &Inputs, warn: Warn<'_>) -> Converted {
     Converted {
         name: ing.metadata.name.clone(),
         namespace: ing.metadata.namespace.clone(),
+        controller: if nginx::is_nginx(ing) {
+            Controller::Nginx
+        } else {
+            Controller::Kong
+        },
         drafts,
         is_canary: false,
         canary_weight: None,
@@ -389,13 +410,13 @@ fn backend(
 }
 
 /// The pathType of a path Kong and ingress-nginx match as a plain string
-/// prefix, where the route's PathPrefix would not: an ImplementationSpecific
-/// path without regular-expression characters that does not end in `/` (one
-/// that does matches whole segments anyway).
+/// prefix, where the route's PathPrefix matches whole segments: an
+/// ImplementationSpecific path without regular-expression characters. `/api`
+/// then also takes `/api-more`; `/api/` does not take `/api`.
 fn plain_prefix(path_type: Option<&str>, path: &str) -> Option<String> {
     let t = path_type.unwrap_or("ImplementationSpecific");
     let regex = path.chars().any(|c| "~^$()[]{}*+?|\\.".contains(c));
-    (!matches!(t, "Exact" | "Prefix") && !path.ends_with('/') && !regex).then(|| t.to_string())
+    (!matches!(t, "Exact" | "Prefix") && !regex).then(|| t.to_string())
 }
 
 /// An Ingress pathType as a path match kind: anything but Exact is a prefix.

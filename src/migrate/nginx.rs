@@ -6,7 +6,7 @@ use super::{Converted, Draft, ExactLocation, PathKind, Warn, gateway_status, red
 
 const P: &str = "nginx.ingress.kubernetes.io/";
 
-fn is_nginx(ing: &Ingress) -> bool {
+pub(super) fn is_nginx(ing: &Ingress) -> bool {
     let class = ing.spec.ingress_class_name.as_deref().or(ing
         .metadata
         .annotations

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::original::{self, Answer, Rules};
 use super::output::{Redirect, Route};
 use super::{Converted, Draft, Migration, PathKind};
 use crate::scenario::types::{BackendRequestExpect, ExpectSpec, RedirectExpect, RequestSpec};
@@ -75,9 +76,28 @@ pub fn plain_prefix_probe_name(c_name: &str, d: &Draft) -> String {
     )
 }
 
-/// Whether a plain-prefix draft gets the probe: one backend answers it.
+/// The probe of the path with or without its trailing `/`.
+pub fn slash_probe_name(c_name: &str, d: &Draft) -> String {
+    let other = original::other_slash(d).unwrap_or_default();
+    if d.path.ends_with('/') {
+        format!("{}: {other} without the trailing slash", what(c_name, d))
+    } else {
+        format!("{}: {other} with a trailing slash", what(c_name, d))
+    }
+}
+
+/// Whether a plain-prefix draft gets the probe: one backend answers it, and
+/// the longer path is not just a path below it (`/api/` + `-more`).
 pub fn plain_prefix_probe(d: &Draft) -> bool {
-    d.redirect.is_none() && d.backends.len() == 1
+    d.redirect.is_none() && d.backends.len() == 1 && !d.path.ends_with('/')
+}
+
+/// A method a path restricted to `methods` does not take, for the probe that
+/// shows the restriction.
+fn unlisted_method(methods: &[String]) -> Option<&'static str> {
+    ["DELETE", "PUT", "PATCH", "POST", "GET"]
+        .into_iter()
+        .find(|m| !methods.iter().any(|x| x == m))
 }
 
 fn sample_path(d: &Draft) -> String {
@@ -124,7 +144,7 @@ fn redirect_expect(r: &Redirect, scheme: &str, d: &Draft, path: &str) -> Redirec
 }
 
 /// The path the backend sees, per the original's rewrite semantics.
-fn backend_path(d: &Draft, path: &str) -> String {
+pub(super) fn backend_path(d: &Draft, path: &str) -> String {
     match &d.rewrite {
         None => path.into(),
         Some(m) => match (&m.replace_full_path, &m.replace_prefix_match) {
@@ -135,7 +155,7 @@ fn backend_path(d: &Draft, path: &str) -> String {
     }
 }
 
-fn probes_for(c: &Converted, d: &Draft, out: &mut Vec<ProbeOut>) {
+fn probes_for(all: &[Converted], c: &Converted, d: &Draft, out: &mut Vec<ProbeOut>) {
     let path = sample_path(d);
     let scheme = if d.http { "http" } else { "https" };
     let what = what(&c.name, d);
@@ -187,6 +207,90 @@ fn probes_for(c: &Converted, d: &Draft, out: &mut Vec<ProbeOut>) {
         out.push(split_probe(&what, d, request(scheme, d, &path)));
     } else {
         out.push(served_probe(&what, d, request(scheme, d, &path), &path));
+    }
+    method_probes(all, d, &what, scheme, &path, out);
+    if let (Some(other), Some(a)) = (
+        original::other_slash(d),
+        original::slash_answer(c, all, d, Rules::Original),
+    ) {
+        let req = request(scheme, d, &other);
+        out.push(answer_probe(slash_probe_name(&c.name, d), req, d, &a));
+    }
+}
+
+/// For a path restricted to methods: each listed method after the first
+/// (the sample probe sends the first) is taken, and one method not listed is
+/// not: it goes where the original sends it (404 when nothing else takes it).
+fn method_probes(
+    all: &[Converted],
+    d: &Draft,
+    what: &str,
+    scheme: &str,
+    path: &str,
+    out: &mut Vec<ProbeOut>,
+) {
+    if d.methods.is_empty() {
+        return;
+    }
+    let unlisted = unlisted_method(&d.methods).map(|m| (m.to_string(), true));
+    let listed = d.methods.iter().skip(1).map(|m| (m.clone(), false));
+    for (method, is_unlisted) in listed.chain(unlisted) {
+        let req = original::Request {
+            host: &d.host,
+            http: d.http,
+            method: &method,
+            path,
+        };
+        let Some(a) = original::answer(all, &req, Rules::Original) else {
+            continue;
+        };
+        let name = if is_unlisted {
+            format!("{what}: {method} is not one of its methods")
+        } else {
+            format!("{what}: {method} is one of its methods")
+        };
+        let mut request = request(scheme, d, path);
+        request.method = Some(method.clone());
+        out.push(answer_probe(name, request, d, &a));
+    }
+}
+
+/// A probe expecting what the original answers.
+fn answer_probe(name: String, request: RequestSpec, d: &Draft, a: &Answer) -> ProbeOut {
+    let expect = match a {
+        Answer::Served { backend, path } => ExpectSpec {
+            status: Some(200),
+            backend: Some(backend.clone()),
+            backend_request: Some(BackendRequestExpect {
+                path: Some(path.clone()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        Answer::NotFound => ExpectSpec {
+            status: Some(404),
+            ..Default::default()
+        },
+        Answer::SlashAdded { path } => {
+            let http = request.url.starts_with("http:");
+            ExpectSpec {
+                status: Some(301),
+                redirect: Some(RedirectExpect {
+                    scheme: Some(if http { "http" } else { "https" }.into()),
+                    host: Some(host(d)),
+                    port: Some(if http { 80 } else { 443 }),
+                    path: Some(path.clone()),
+                    query: None,
+                }),
+                ..Default::default()
+            }
+        }
+    };
+    ProbeOut {
+        name,
+        request,
+        samples: None,
+        expect,
     }
 }
 
@@ -341,7 +445,7 @@ pub fn build(m: &Migration, name: &str) -> ScenarioOut {
                 }
             }
             if !c.is_canary {
-                probes_for(c, d, &mut probes);
+                probes_for(&m.converted, c, d, &mut probes);
             }
         }
     }

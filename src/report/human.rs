@@ -12,6 +12,8 @@ use super::{RunReport, ScenarioReport, Verdict};
 pub struct Console {
     quiet: bool,
     spinner: Option<ProgressBar>,
+    /// Lines go to stderr: stdout belongs to the command that runs this one.
+    to_stderr: bool,
 }
 
 impl Console {
@@ -25,7 +27,17 @@ impl Console {
             pb.enable_steady_tick(Duration::from_millis(100));
             pb
         });
-        Console { quiet, spinner }
+        Console {
+            quiet,
+            spinner,
+            to_stderr: false,
+        }
+    }
+
+    /// The same console writing its lines to stderr.
+    pub fn to_stderr(mut self) -> Self {
+        self.to_stderr = true;
+        self
     }
 
     pub fn progress(&self, msg: impl Into<String>) {
@@ -38,6 +50,10 @@ impl Console {
     pub fn line(&self, text: &str) {
         match &self.spinner {
             Some(pb) => pb.println(text),
+            None if self.to_stderr => {
+                let mut out = std::io::stderr().lock();
+                let _ = writeln!(out, "{text}");
+            }
             None => {
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "{text}");
