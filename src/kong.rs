@@ -22,15 +22,15 @@ pub const PROXY_SERVICE: &str = "kong-proxy";
 /// using it needs: on this lab, `gwlab migrate --compare` cannot show what
 /// such an original does in the field):
 /// - KIC v3.4.0 pins `kong:3.8.0` for its own tests
-///   (Kong/kubernetes-ingress-controller@v3.4.0 `.github/test_dependencies.yaml`,
-///   recorded in the shared PINS.md). A later revision of that file names
+///   (Kong/kubernetes-ingress-controller@v3.4.0 `.github/test_dependencies.yaml`).
+///   A later revision of that file names
 ///   `kong-oss: 3.9.1`, beside `kong-ee: 3.11.0.7`, a Kong that appeared well
 ///   after KIC 3.4, so it does not say what any v3.4.x tag was tested with.
 /// - KIC gates the `redirect` plugin on `versions.KongRedirectPluginCutoff`
 ///   (3.9.0) in `internal/versions/versions.go`, but the revision that has it
 ///   also has `KongStickySessionsCutoff` (3.11.0); the PR that added it,
-///   Kong/kubernetes-ingress-controller#6804 (opened 2024-12-10), is open in
-///   the copy gwlab could read, and the `internal/dataplane/translator/
+///   Kong/kubernetes-ingress-controller#6804 (opened 2024-12-10), was open when
+///   checked (December 2026), and the `internal/dataplane/translator/
 ///   subtranslator/httproute.go` revision read has no version gate:
 ///   `generateRequestRedirectKongPlugin` answers with `request-termination`
 ///   and a fixed `Location` from `response-transformer`. No source ties the
@@ -42,7 +42,7 @@ pub const PROXY_SERVICE: &str = "kong-proxy";
 ///   HTTPRoutePathRedirect as unsupported.
 /// - The compatibility table (developer.konghq.com/kubernetes-ingress-controller/
 ///   version-compatibility) has a Kong Gateway 3.9.x row, but its marks did
-///   not survive in the copy gwlab could read, and the lab's image tags are
+///   not survive in the stored copy checked, and the lab's image tags are
 ///   not checked against a registry here.
 ///
 /// Where KIC does use the plugin it still does not give the three features:
