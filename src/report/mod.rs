@@ -9,6 +9,7 @@ pub mod json;
 pub mod junit;
 pub mod saved;
 pub mod secs;
+pub mod xml;
 
 use std::time::Duration;
 

@@ -62,6 +62,9 @@ fn quoted(s: &str) -> String {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
+            // A raw CR or other control character would end or garble the
+            // string for Graphviz; match values may hold them.
+            c if c.is_control() => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }

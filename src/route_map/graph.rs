@@ -186,6 +186,7 @@ impl RouteMap {
             lines.push(match rule.matches.as_slice() {
                 [one] => one.clone(),
                 [first, rest @ ..] => format!("{first} (+{} more)", rest.len()),
+                // The model always has a match; a saved report's map may not.
                 [] => "every request".into(),
             });
             if !rule.filters.is_empty() {

@@ -53,6 +53,8 @@ fn text(s: &str) -> String {
             '<' => out.push_str("#lt;"),
             '>' => out.push_str("#gt;"),
             '&' => out.push_str("#amp;"),
+            // A line break ends a Mermaid statement mid-label.
+            c if c.is_control() => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }

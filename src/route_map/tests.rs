@@ -371,3 +371,29 @@ fn labels_are_escaped_for_each_format() {
         "{mermaid}"
     );
 }
+
+#[test]
+fn control_characters_in_a_label_keep_every_format_well_formed() {
+    // Header and query match values have no pattern in the CRD: a CR or
+    // another control character can reach a label.
+    let map = RouteMap {
+        gateways: vec![],
+        routes: vec![RouteNode {
+            name: "ns/a\r\u{1}b".into(),
+            hostnames: vec![],
+            attached: vec![],
+            refused: vec![],
+            rules: vec![],
+        }],
+    };
+    let svg = svg::render(&map);
+    roxmltree::Document::parse(&svg).expect("the SVG stays XML");
+    let dot = dot::render(&map);
+    assert!(dot.contains("ns/a\u{FFFD}\u{FFFD}b"), "{dot}");
+    assert!(!dot.contains('\r') && !dot.contains('\u{1}'), "{dot}");
+    let mermaid = mermaid::render(&map);
+    assert!(
+        !mermaid.contains('\r') && !mermaid.contains('\u{1}'),
+        "{mermaid:?}"
+    );
+}

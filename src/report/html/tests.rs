@@ -245,11 +245,20 @@ fn a_request_no_listener_took_says_so_instead_of_a_table() {
         trace.contains("no listener accepts this host on this port"),
         "{trace}"
     );
-    assert!(
-        trace.contains("no route is attached to this listener"),
-        "{trace}"
-    );
+    // Not also "no route is attached to this listener": there is none.
+    assert!(!trace.contains("attached to this listener"), "{trace}");
     assert!(!trace.contains("<table"), "{trace}");
+    let on_listener = trace::table(&serde_json::json!({
+        "gateway": "ns/gw", "listener": "http",
+        "outcome": {"summary": "404"}, "candidates": []
+    }))
+    .unwrap();
+    assert!(
+        on_listener.contains("no route is attached to this listener"),
+        "{on_listener}"
+    );
+    // A saved report without the port says so rather than "port 0".
+    assert!(on_listener.contains("port ?"), "{on_listener}");
     assert_eq!(trace::table(&serde_json::Value::Null), None);
 }
 

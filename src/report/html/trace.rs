@@ -11,6 +11,7 @@ use super::{esc, str_of};
 /// (the cluster target, or a request no Gateway of the model took).
 pub fn table(explain: &Value) -> Option<String> {
     let e = explain.as_object()?;
+    let listener_known = e.get("listener").and_then(Value::as_str).is_some();
     let listener = match e.get("listener").and_then(Value::as_str) {
         Some(l) => format!("listener <b>{}</b>", esc(l)),
         None => "no listener accepts this host on this port".to_string(),
@@ -18,7 +19,7 @@ pub fn table(explain: &Value) -> Option<String> {
     let mut out = format!(
         "<div class=\"trace\"><p>routing trace of the reference gateway: Gateway <code>{}</code> port {}, {listener}; outcome: {}</p>",
         esc(str_of(&explain["gateway"])),
-        explain["port"].as_u64().unwrap_or(0),
+        number(&explain["port"]),
         esc(str_of(&explain["outcome"]["summary"]))
     );
     let candidates = explain["candidates"]
@@ -26,7 +27,10 @@ pub fn table(explain: &Value) -> Option<String> {
         .map(Vec::as_slice)
         .unwrap_or(&[]);
     if candidates.is_empty() {
-        out.push_str("<p>no route is attached to this listener</p>");
+        // Without a listener, the sentence above already says why.
+        if listener_known {
+            out.push_str("<p>no route is attached to this listener</p>");
+        }
     } else {
         out.push_str(
             "<table class=\"trace\"><tr><th>verdict</th><th>route</th><th>rule</th><th>match</th><th>why</th></tr>",
@@ -39,8 +43,8 @@ pub fn table(explain: &Value) -> Option<String> {
                 if verdict == "won" { "won" } else { "other" },
                 esc(verdict),
                 esc(str_of(&c["route"])),
-                c["rule"].as_u64().unwrap_or(0),
-                c["match"].as_u64().unwrap_or(0),
+                number(&c["rule"]),
+                number(&c["match"]),
                 esc(str_of(&c["why"]))
             );
         }
@@ -52,4 +56,11 @@ pub fn table(explain: &Value) -> Option<String> {
     }
     out.push_str("</div>");
     Some(out)
+}
+
+/// A whole number from the report, or `?` where a saved report lacks it
+/// (never a made-up 0).
+fn number(v: &Value) -> String {
+    v.as_u64()
+        .map_or_else(|| "?".to_string(), |n| n.to_string())
 }
