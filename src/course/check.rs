@@ -32,6 +32,17 @@ pub enum CheckError {
     Ca(#[source] rcgen::Error),
     #[error("cannot start the embedded gateway: {0}")]
     Gateway(#[source] TargetError),
+    /// No cluster to check on, or it cannot be reached.
+    #[error("{0}")]
+    NoCluster(#[source] crate::lab::LabError),
+    #[error("on the cluster: {0}")]
+    Cluster(#[source] TargetError),
+    #[error("cannot read the cluster's state for doctor: {0}")]
+    Gather(#[source] crate::doctor::cluster::GatherError),
+    #[error("{0}")]
+    Break(#[source] super::breaks::BreakError),
+    #[error("{0}")]
+    Files(#[source] Box<super::CourseError>),
 }
 
 /// A check that ran: the scenario and what came of it.
@@ -53,6 +64,9 @@ pub struct Outcome {
     pub total: usize,
     /// For each failed expectation, what it was and what came back.
     pub lines: Vec<String>,
+    /// Gateway API features the check needs and the target lacks (then it
+    /// did not run).
+    pub missing_features: Vec<String>,
 }
 
 /// Runs the check of `ex` on the student's files in `dir` (`shown`: the
@@ -66,6 +80,7 @@ pub async fn exercise(ex: &Exercise, dir: &Path, shown: &Path) -> Result<Outcome
                 passed: c.passed(),
                 total: c.report.checks.len(),
                 lines: failure_lines(&c, shown),
+                missing_features: c.report.missing_features.clone(),
             })
         }
     }
@@ -73,9 +88,26 @@ pub async fn exercise(ex: &Exercise, dir: &Path, shown: &Path) -> Result<Outcome
 
 /// A troubleshooting check: doctor's analysis of the recorded state must no
 /// longer find what the exercise is about.
-fn doctor(d: &DoctorCheck, dir: &Path, shown: &Path) -> Result<Outcome, CheckError> {
+pub(super) fn doctor(d: &DoctorCheck, dir: &Path, shown: &Path) -> Result<Outcome, CheckError> {
     let facts = recorded::read(&dir.join(&d.dir)).map_err(CheckError::Recorded)?;
-    let (findings, _) = crate::doctor::cluster::analyze(&facts, None);
+    let why = format!("gwlab doctor --from {}", shown.join(&d.dir).display());
+    let mut out = findings_left(d, &facts, &why);
+    out.lines.push(format!(
+        "{} of {} problems left",
+        out.lines.iter().filter(|l| l.starts_with('✗')).count(),
+        d.solves.len()
+    ));
+    Ok(out)
+}
+
+/// The exercise's findings doctor still finds in `facts`, each with its
+/// evidence and `why`, the doctor command that shows it.
+pub(super) fn findings_left(
+    d: &DoctorCheck,
+    facts: &crate::doctor::cluster::Facts,
+    why: &str,
+) -> Outcome {
+    let (findings, _) = crate::doctor::cluster::analyze(facts, None);
     let left: Vec<&Finding> = findings
         .iter()
         .filter(|f| d.solves.contains(&f.id))
@@ -86,38 +118,45 @@ fn doctor(d: &DoctorCheck, dir: &Path, shown: &Path) -> Result<Outcome, CheckErr
         for e in &f.evidence {
             lines.push(format!("    evidence: {e}"));
         }
-        lines.push(format!(
-            "    why: gwlab doctor --from {}",
-            shown.join(&d.dir).display()
-        ));
+        lines.push(format!("    why: {why}"));
     }
-    lines.push(format!(
-        "{} of {} problems left",
-        left.len(),
-        d.solves.len()
-    ));
-    Ok(Outcome {
+    Outcome {
         passed: left.is_empty(),
         total: d.solves.len(),
         lines,
-    })
+        missing_features: Vec::new(),
+    }
+}
+
+/// A runner for one check: quiet, no diagnostics bundle, everything cleaned
+/// up. `retry_probes`: on a cluster, where routes take a moment to program.
+pub(super) fn runner(
+    console: &Console,
+    retry_probes: bool,
+    features: BTreeSet<String>,
+) -> Runner<'_> {
+    Runner {
+        run_id: run::new_run_id(),
+        console,
+        retry_probes,
+        cancel: Default::default(),
+        created: Arc::new(Mutex::new(BTreeSet::new())),
+        diagnostics: None,
+        keep: false,
+        features,
+    }
 }
 
 /// Loads the scenario in `dir` and runs it on a fresh embedded gateway.
 pub async fn run(dir: &Path) -> Result<Checked, CheckError> {
     let scenario = scenario::load(dir).map_err(CheckError::Bad)?;
     let console = Console::new(true);
-    let runner = Runner {
-        run_id: run::new_run_id(),
-        console: &console,
-        // The embedded gateway is settled once applied: a failure is final.
-        retry_probes: false,
-        cancel: Default::default(),
-        created: Arc::new(Mutex::new(BTreeSet::new())),
-        diagnostics: None,
-        keep: false,
-        features: SUPPORTED_FEATURES.iter().map(|f| f.to_string()).collect(),
-    };
+    // The embedded gateway is settled once applied: a failure is final.
+    let runner = runner(
+        &console,
+        false,
+        SUPPORTED_FEATURES.iter().map(|f| f.to_string()).collect(),
+    );
     let ca = Arc::new(LabCa::new().map_err(CheckError::Ca)?);
     let mut target = EmbeddedTarget::start(ca, Default::default())
         .await
@@ -131,6 +170,17 @@ pub async fn run(dir: &Path) -> Result<Checked, CheckError> {
 /// names it) that shows how the gateway routed that request.
 pub fn failure_lines(checked: &Checked, shown_dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
+    if checked.report.verdict == Verdict::Unsupported {
+        out.push(format!(
+            "✗ this cluster's Gateway implementation lacks what the check needs: {}",
+            checked.report.missing_features.join(", ")
+        ));
+        out.push(
+            "    check this exercise on gwlab's reference gateway: gwlab lab check --target embedded"
+                .into(),
+        );
+        return out;
+    }
     let failed: Vec<&CheckReport> = checked.report.failures().collect();
     for c in &failed {
         let what = match c.kind {
