@@ -238,26 +238,35 @@ async fn read(client: &Client, o: &LabObject) -> Result<Option<Value>, BreakErro
     Ok(got.map(|d| serde_json::to_value(d).expect("objects serialise")))
 }
 
-/// Puts `fault` into the lab; returns the changes, for restoring. Every object
-/// is read and judged gwlab's before any is changed.
-pub async fn apply(client: &Client, fault: Fault) -> Result<Vec<Change>, BreakError> {
-    let settings = fault.settings();
+/// Reads the objects `fault` changes and refuses any gwlab did not create:
+/// called before anything is written.
+pub async fn preflight(
+    client: &Client,
+    fault: Fault,
+) -> Result<Vec<(LabObject, Value)>, BreakError> {
     let mut objects: Vec<(LabObject, Value)> = Vec::new();
-    for (o, _, _) in &settings {
-        if objects.iter().any(|(seen, _)| seen == o) {
+    for (o, _, _) in fault.settings() {
+        if objects.iter().any(|(seen, _)| *seen == o) {
             continue;
         }
-        let obj = read(client, o).await?.ok_or_else(|| BreakError::Missing {
+        let obj = read(client, &o).await?.ok_or_else(|| BreakError::Missing {
             object: o.display(),
         })?;
-        let ours = obj["metadata"]["labels"][MANAGED_BY.0] == MANAGED_BY.1;
-        if !ours {
+        if obj["metadata"]["labels"][MANAGED_BY.0] != MANAGED_BY.1 {
             return Err(BreakError::NotOurs {
                 object: o.display(),
             });
         }
-        objects.push((o.clone(), obj));
+        objects.push((o, obj));
     }
+    Ok(objects)
+}
+
+/// Puts `fault` into the lab; returns the changes, for restoring. Every object
+/// is read and judged gwlab's before any is changed.
+pub async fn apply(client: &Client, fault: Fault) -> Result<Vec<Change>, BreakError> {
+    let settings = fault.settings();
+    let objects = preflight(client, fault).await?;
     let mut changes = Vec::new();
     for (o, obj) in &objects {
         let mut ops = Vec::new();

@@ -102,6 +102,17 @@ pub(super) fn where_(cluster: Option<&Cluster>) -> String {
     }
 }
 
+/// Refuses, before anything is written, an exercise that would break a lab
+/// gwlab did not make.
+pub(super) async fn preflight(ex: &Exercise, cluster: Option<&Cluster>) -> Result<(), CourseError> {
+    if let (Some(c), Some(fault)) = (cluster, ex.fault) {
+        breaks::preflight(&c.client, fault)
+            .await
+            .map_err(|e| CourseError::Check(crate::course::check::CheckError::Break(e)))?;
+    }
+    Ok(())
+}
+
 /// Starts exercise `index`: its files, and on a cluster the break it puts
 /// into the lab (once: an exercise already broken is left as it is).
 pub(super) async fn enter(
