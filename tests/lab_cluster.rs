@@ -7,7 +7,6 @@
 mod common;
 
 use std::process::Output;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -16,7 +15,7 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
 /// The tests change the one lab; one at a time.
-static SERIAL: Mutex<()> = Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn out(o: &Output) -> String {
     format!(
@@ -41,7 +40,7 @@ async fn an_exercise_is_checked_on_the_cluster_from_start_to_solved() {
     let Some(lab) = common::lab::lab() else {
         return;
     };
-    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = SERIAL.lock().await;
     let client = lab.standin.env.client().await;
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
@@ -160,7 +159,7 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
     let Some(lab) = common::lab::lab() else {
         return;
     };
-    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = SERIAL.lock().await;
     let client = lab.standin.env.client().await;
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");

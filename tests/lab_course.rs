@@ -395,10 +395,16 @@ fn a_break_is_checked_by_file_line_and_field() {
         all.contains("ts/01-publish-service/exercise.yaml:13: field `break.fault`"),
         "{all}"
     );
-    assert!(all.contains("publish-service-mismatch"), "the known faults are listed: {all}");
+    assert!(
+        all.contains("publish-service-mismatch"),
+        "the known faults are listed: {all}"
+    );
 
     let tmp = troubleshooting_with("02-feature-gate/exercise.yaml", |t| {
-        t.replace("solves: [kic-invalid-feature-gate]", "solves: [kic-crash-loop]")
+        t.replace(
+            "solves: [kic-invalid-feature-gate]",
+            "solves: [kic-crash-loop]",
+        )
     });
     let all = verify(&tmp);
     assert!(
@@ -407,7 +413,10 @@ fn a_break_is_checked_by_file_line_and_field() {
     );
 
     let tmp = troubleshooting_with("03-hostnetwork/exercise.yaml", |t| {
-        t.replace("doctor:\n  dir: cluster\n  solves: [kong-hostnetwork-port-conflict]\n", "")
+        t.replace(
+            "doctor:\n  dir: cluster\n  solves: [kong-hostnetwork-port-conflict]\n",
+            "",
+        )
     });
     let all = verify(&tmp);
     assert!(
@@ -415,10 +424,14 @@ fn a_break_is_checked_by_file_line_and_field() {
         "{all}"
     );
 
-    let tmp = troubleshooting_with("lab.yaml", |t| t.replace("target: either", "target: embedded"));
+    let tmp = troubleshooting_with("lab.yaml", |t| {
+        t.replace("target: either", "target: embedded")
+    });
     let all = verify(&tmp);
     assert!(
-        all.contains("ts/lab.yaml:11: field `target`: exercise 01-publish-service breaks the lab cluster"),
+        all.contains(
+            "ts/lab.yaml:11: field `target`: exercise 01-publish-service breaks the lab cluster"
+        ),
         "{all}"
     );
 }

@@ -34,13 +34,13 @@ pub enum CheckError {
     Gateway(#[source] TargetError),
     /// No cluster to check on, or it cannot be reached.
     #[error("{0}")]
-    NoCluster(#[source] crate::lab::LabError),
+    NoCluster(#[source] Box<crate::lab::LabError>),
     #[error("on the cluster: {0}")]
-    Cluster(#[source] TargetError),
+    Cluster(#[source] Box<TargetError>),
     #[error("cannot read the cluster's state for doctor: {0}")]
-    Gather(#[source] crate::doctor::cluster::GatherError),
+    Gather(#[source] Box<crate::doctor::cluster::GatherError>),
     #[error("{0}")]
-    Break(#[source] super::breaks::BreakError),
+    Break(#[source] Box<super::breaks::BreakError>),
     #[error("{0}")]
     Files(#[source] Box<super::CourseError>),
 }

@@ -46,9 +46,9 @@ impl Cluster {
     pub async fn connect(place: &ClusterPlace) -> Result<Cluster, CheckError> {
         let gateway_address = match &place.gateway_address {
             Some(a) => Some(a.parse().map_err(|e| {
-                CheckError::NoCluster(crate::lab::LabError::Refused(format!(
+                CheckError::NoCluster(Box::new(crate::lab::LabError::Refused(format!(
                     "--gateway-address {a}: {e}"
-                )))
+                ))))
             })?),
             None => None,
         };
@@ -58,7 +58,7 @@ impl Cluster {
             &place.name,
         )
         .await
-        .map_err(CheckError::NoCluster)?;
+        .map_err(|e| CheckError::NoCluster(Box::new(e)))?;
         Ok(Cluster {
             client,
             lab,
@@ -127,7 +127,7 @@ pub async fn run(c: &Cluster, mut scenario: Scenario) -> Result<Checked, CheckEr
         runner.features = target
             .supported_features()
             .await
-            .map_err(CheckError::Cluster)?;
+            .map_err(|e| CheckError::Cluster(Box::new(e)))?;
     }
     let report = runner.run_scenario(&mut target, &scenario).await;
     target
@@ -171,7 +171,7 @@ spec:
 async fn works_again(c: &Cluster, d: &DoctorCheck) -> Result<Outcome, CheckError> {
     let facts = crate::doctor::cluster::gather(&c.client)
         .await
-        .map_err(CheckError::Gather)?;
+        .map_err(|e| CheckError::Gather(Box::new(e)))?;
     let mut out = check::findings_left(d, &facts, &c.doctor_command());
     out.total += 2;
     let (ns, name) = (kong::NAMESPACE, kong::GATEWAY_NAME);

@@ -66,7 +66,7 @@ async fn broken(
     ex: &Exercise,
     fault: breaks::Fault,
 ) -> Result<Verdict, CourseError> {
-    let err = |e| CourseError::Check(CheckError::Break(e));
+    let err = |e| CourseError::Check(CheckError::Break(Box::new(e)));
     let changes = breaks::apply(&c.client, fault).await.map_err(err)?;
     let here = Path::new(".");
     let when_broken = live::exercise(c, ex, here, here).await;

@@ -106,9 +106,9 @@ pub(super) fn where_(cluster: Option<&Cluster>) -> String {
 /// gwlab did not make.
 pub(super) async fn preflight(ex: &Exercise, cluster: Option<&Cluster>) -> Result<(), CourseError> {
     if let (Some(c), Some(fault)) = (cluster, ex.fault) {
-        breaks::preflight(&c.client, fault)
-            .await
-            .map_err(|e| CourseError::Check(crate::course::check::CheckError::Break(e)))?;
+        breaks::preflight(&c.client, fault).await.map_err(|e| {
+            CourseError::Check(crate::course::check::CheckError::Break(Box::new(e)))
+        })?;
     }
     Ok(())
 }
@@ -131,7 +131,7 @@ pub(super) async fn enter(
     }
     let changes = breaks::apply(&c.client, fault)
         .await
-        .map_err(|e| CourseError::Check(crate::course::check::CheckError::Break(e)))?;
+        .map_err(|e| CourseError::Check(crate::course::check::CheckError::Break(Box::new(e))))?;
     println!(
         "This exercise broke the lab on the cluster ({}); gwlab changed:",
         c.describe()
@@ -169,7 +169,7 @@ pub(super) async fn put_back(
         .map_err(CourseError::Check)?;
     let done = breaks::restore(&c.client, &broken.changes, solved)
         .await
-        .map_err(|e| CourseError::Check(crate::course::check::CheckError::Break(e)))?;
+        .map_err(|e| CourseError::Check(crate::course::check::CheckError::Break(Box::new(e))))?;
     for r in &done.restored {
         println!("gwlab put back: {r}");
     }
