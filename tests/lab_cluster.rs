@@ -391,3 +391,71 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
         "no break left recorded: {progress}"
     );
 }
+
+/// `gwlab lab verify labs/` on the cluster: the whole catalogue, every break
+/// put in and taken back. Minutes long (each starting state waits out its
+/// conditions), so run by hand: `cargo test --test lab_cluster -- --ignored`.
+#[tokio::test]
+#[ignore]
+async fn the_catalogue_verifies_on_the_cluster() {
+    let Some(lab) = common::lab::lab() else {
+        return;
+    };
+    let _one = SERIAL.lock().await;
+    let client = lab.standin.env.client().await;
+    // The stand-in has no scheduler: its verdict on a hostNetwork pod that
+    // finds its ports taken is written here, as a scheduler would.
+    let scheduler = tokio::spawn(async move {
+        let pods: Api<Pod> = Api::namespaced(client.clone(), "kong-system");
+        let events: Api<Event> = Api::namespaced(client.clone(), "kong-system");
+        loop {
+            for p in pods.list(&Default::default()).await.unwrap().items {
+                let name = p.metadata.name.clone().unwrap_or_default();
+                if p.spec.as_ref().and_then(|s| s.host_network) == Some(true) {
+                    let event = json!({"apiVersion": "v1", "kind": "Event",
+                        "metadata": {"name": format!("{name}.failedscheduling"), "namespace": "kong-system"},
+                        "involvedObject": {"kind": "Pod", "name": name, "namespace": "kong-system"},
+                        "reason": "FailedScheduling", "type": "Warning",
+                        "message": "0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports."});
+                    let _ = events
+                        .create(
+                            &PostParams::default(),
+                            &serde_json::from_value(event).unwrap(),
+                        )
+                        .await;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+    let t0 = std::time::Instant::now();
+    // Off the runtime's thread, so that the scheduler above runs meanwhile.
+    let o = tokio::task::spawn_blocking(move || {
+        lab.gwlab(&[
+            "lab",
+            "verify",
+            repo("labs").to_str().unwrap(),
+            "--kubeconfig",
+            lab.kubeconfig(),
+            "--gateway-address",
+            &lab.standin.gateway_address(),
+        ])
+    })
+    .await
+    .unwrap();
+    scheduler.abort();
+    let all = out(&o);
+    eprintln!(
+        "{all}\nverified on the cluster in {:.1}s",
+        t0.elapsed().as_secs_f64()
+    );
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains("ok   kong-troubleshooting/03-hostnetwork: on the cluster: fault host-network fails the check"),
+        "{all}"
+    );
+    assert!(
+        all.contains("kong-to-gateway-api/03-kong-redirect: not run on this cluster: its implementation lacks"),
+        "{all}"
+    );
+}

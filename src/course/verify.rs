@@ -2,6 +2,7 @@
 //! passes its check and its starting files fail it.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::CourseError;
 use super::breaks;
@@ -68,14 +69,16 @@ async fn broken(
 ) -> Result<Verdict, CourseError> {
     let err = |e| CourseError::Check(CheckError::Break(Box::new(e)));
     let changes = breaks::apply(&c.client, fault).await.map_err(err)?;
-    let here = Path::new(".");
-    let when_broken = live::exercise(c, ex, here, here).await;
+    // A fault shows once the cluster's controllers act on it (a rollout's
+    // Pending pod), and the lab recovers the same way: each state is checked
+    // until it shows, for a while.
+    let when_broken = until(c, ex, false, SHOW_WAIT).await;
     // Put back before judging: the lab must not stay broken, whatever came.
     breaks::restore(&c.client, &changes, false)
         .await
         .map_err(err)?;
     let when_broken = when_broken.map_err(CourseError::Check)?;
-    let when_fixed = live::exercise(c, ex, here, here)
+    let when_fixed = until(c, ex, true, RECOVER_WAIT)
         .await
         .map_err(CourseError::Check)?;
     let mut problems = Vec::new();
@@ -99,6 +102,29 @@ async fn broken(
             when_fixed.total
         ),
     })
+}
+
+/// How long a fault may take to show, and the lab to recover once put back.
+const SHOW_WAIT: Duration = Duration::from_secs(30);
+const RECOVER_WAIT: Duration = Duration::from_secs(180);
+
+/// Checks the exercise on the live lab until its verdict is `passed`, or
+/// `wait` passes; returns the last outcome.
+async fn until(
+    c: &Cluster,
+    ex: &Exercise,
+    passed: bool,
+    wait: Duration,
+) -> Result<Outcome, CheckError> {
+    let here = Path::new(".");
+    let start = Instant::now();
+    loop {
+        let o = live::exercise(c, ex, here, here).await?;
+        if o.passed == passed || start.elapsed() > wait {
+            return Ok(o);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
 }
 
 async fn exercise(

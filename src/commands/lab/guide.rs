@@ -128,6 +128,19 @@ pub(super) fn status(arg: &WorkspaceArg) -> Result<i32, CourseError> {
         p.done.len(),
         o.lab.exercises.len()
     );
+    match &p.cluster {
+        None => println!("Checks run on the embedded gateway."),
+        Some(c) => println!(
+            "Checks run on the cluster: {}",
+            on_cluster::describe_place(c)
+        ),
+    }
+    for (id, broken) in &p.breaks {
+        println!("gwlab changed on the cluster for {id} (put back when solved or reset):");
+        for ch in &broken.changes {
+            println!("  {}", ch.describe());
+        }
+    }
     for (i, ex) in o.lab.exercises.iter().enumerate() {
         let hints = p.hints.get(&ex.id).copied().unwrap_or(0);
         let extra = if hints > 0 {

@@ -83,6 +83,23 @@ pub(super) fn named(on: &OnArgs) -> ClusterPlace {
     }
 }
 
+/// A place as the student named it, without reaching it.
+pub(super) fn describe_place(p: &ClusterPlace) -> String {
+    match (&p.kubeconfig, &p.context) {
+        (None, None) => format!("the lab {} of `gwlab up`", p.name),
+        (k, c) => {
+            let mut parts = Vec::new();
+            if let Some(k) = k {
+                parts.push(format!("kubeconfig {}", k.display()));
+            }
+            if let Some(c) = c {
+                parts.push(format!("context {c}"));
+            }
+            parts.join(", ")
+        }
+    }
+}
+
 /// Connects to the place chosen, if it is a cluster.
 pub(super) async fn connect(place: Option<&ClusterPlace>) -> Result<Option<Cluster>, CourseError> {
     match place {
@@ -126,7 +143,8 @@ pub(super) async fn enter(
     let (Some(c), Some(fault)) = (cluster, ex.fault) else {
         return Ok(());
     };
-    if ws.progress.breaks.contains_key(&ex.id) {
+    // Broken once: not again while broken, nor once solved.
+    if ws.progress.breaks.contains_key(&ex.id) || ws.progress.done.contains(&ex.id) {
         return Ok(());
     }
     let changes = breaks::apply(&c.client, fault)
@@ -155,7 +173,9 @@ pub(super) async fn enter(
 
 /// Puts back what gwlab changed on the cluster for `exercise`. After a
 /// solve (`solved`), a field the student changed stays as the student left
-/// it; after a reset, every field goes back.
+/// it; after a reset, every field goes back. A reset is not stopped by a
+/// cluster it cannot reach: it says so and keeps the record, to try again at
+/// the next reset.
 pub(super) async fn put_back(
     ws: &mut Workspace,
     exercise: &str,
@@ -164,12 +184,23 @@ pub(super) async fn put_back(
     let Some(broken) = ws.progress.breaks.get(exercise).cloned() else {
         return Ok(());
     };
-    let c = Cluster::connect(&broken.cluster)
-        .await
-        .map_err(CourseError::Check)?;
-    let done = breaks::restore(&c.client, &broken.changes, solved)
-        .await
-        .map_err(|e| CourseError::Check(crate::course::check::CheckError::Break(Box::new(e))))?;
+    let done = async {
+        let c = Cluster::connect(&broken.cluster).await?;
+        breaks::restore(&c.client, &broken.changes, solved)
+            .await
+            .map_err(|e| CheckError::Break(Box::new(e)))
+    };
+    let done = match done.await {
+        Ok(done) => done,
+        Err(e) if !solved => {
+            println!(
+                "gwlab could not put back what {exercise} changed on the cluster ({}): {e}; the next `gwlab lab reset` tries again",
+                describe_place(&broken.cluster)
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(CourseError::Check(e)),
+    };
     for r in &done.restored {
         println!("gwlab put back: {r}");
     }
