@@ -210,3 +210,69 @@ pub(super) async fn put_back(
     ws.progress.breaks.remove(exercise);
     ws.save()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lab(target: LabTarget) -> Lab {
+        Lab {
+            id: "demo".into(),
+            title: "Demo".into(),
+            goal: String::new(),
+            time: "5m".into(),
+            target,
+            exercises: Vec::new(),
+        }
+    }
+
+    fn on(target: Option<TargetKind>, kubeconfig: Option<&str>) -> OnArgs {
+        OnArgs {
+            target,
+            name: "gwlab".into(),
+            cluster: ClusterArgs {
+                kubeconfig: kubeconfig.map(PathBuf::from),
+                context: None,
+            },
+            gateway_address: None,
+        }
+    }
+
+    fn kubeconfig(p: Option<ClusterPlace>) -> Option<PathBuf> {
+        p.and_then(|p| p.kubeconfig)
+    }
+
+    #[test]
+    fn the_cluster_is_used_when_asked_kept_when_started_there_and_needed_by_cluster_labs() {
+        if std::env::var_os("GWLAB_TARGET").is_some() {
+            eprintln!("SKIP: GWLAB_TARGET is set");
+            return;
+        }
+        let either = lab(LabTarget::Either);
+        assert_eq!(place(&either, &on(None, None), None).unwrap(), None);
+        let asked = place(&either, &on(None, Some("/k/a")), None).unwrap();
+        assert_eq!(kubeconfig(asked.clone()), Some(PathBuf::from("/k/a")));
+        // Kept with no flag; a --target alone keeps the saved kubeconfig, a
+        // new one replaces it; embedded leaves the cluster.
+        let saved = asked.as_ref();
+        assert_eq!(place(&either, &on(None, None), saved).unwrap(), asked);
+        let again = place(&either, &on(Some(TargetKind::Cluster), None), saved).unwrap();
+        assert_eq!(kubeconfig(again), Some(PathBuf::from("/k/a")));
+        let other = place(&either, &on(None, Some("/k/b")), saved).unwrap();
+        assert_eq!(kubeconfig(other), Some(PathBuf::from("/k/b")));
+        let embedded = place(&either, &on(Some(TargetKind::Embedded), None), saved).unwrap();
+        assert_eq!(embedded, None);
+
+        let cluster = lab(LabTarget::Cluster);
+        let needed = place(&cluster, &on(None, None), None).unwrap().unwrap();
+        assert_eq!((needed.name.as_str(), needed.kubeconfig), ("gwlab", None));
+        assert!(matches!(
+            place(&cluster, &on(Some(TargetKind::Embedded), None), None),
+            Err(CourseError::NeedsCluster { .. })
+        ));
+        assert!(matches!(
+            place(&lab(LabTarget::Embedded), &on(None, Some("/k/a")), None),
+            Err(CourseError::EmbeddedOnly { .. })
+        ));
+    }
+}
