@@ -25,6 +25,18 @@ fn out(o: &Output) -> String {
     )
 }
 
+/// `gwlab ARGS` in the lab's home, printing how long it took.
+fn gwlab(lab: &common::lab::Lab, args: &[&str]) -> Output {
+    let t0 = std::time::Instant::now();
+    let o = lab.gwlab(args);
+    eprintln!(
+        "[{:.1}s] gwlab {}",
+        t0.elapsed().as_secs_f64(),
+        args.join(" ")
+    );
+    o
+}
+
 fn repo(p: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
@@ -47,24 +59,27 @@ async fn an_exercise_is_checked_on_the_cluster_from_start_to_solved() {
     let wss = ws.to_str().unwrap();
     let gateway = lab.standin.gateway_address();
 
-    let o = lab.gwlab(&[
-        "lab",
-        "start",
-        "kong-to-gateway-api",
-        "--dir",
-        wss,
-        "--target",
-        "cluster",
-        "--gateway-address",
-        &gateway,
-    ]);
+    let o = gwlab(
+        lab,
+        &[
+            "lab",
+            "start",
+            "kong-to-gateway-api",
+            "--dir",
+            wss,
+            "--target",
+            "cluster",
+            "--gateway-address",
+            &gateway,
+        ],
+    );
     let all = out(&o);
     eprintln!("{all}");
     assert_eq!(o.status.code(), Some(0), "{all}");
     assert!(all.contains("checked on the cluster (lab gwlab"), "{all}");
 
     // No flag: the workspace keeps to the cluster it was started on.
-    let o = lab.gwlab(&["lab", "check", wss]);
+    let o = gwlab(lab, &["lab", "check", wss]);
     let all = out(&o);
     eprintln!("{all}");
     assert_eq!(o.status.code(), Some(1), "{all}");
@@ -94,7 +109,7 @@ async fn an_exercise_is_checked_on_the_cluster_from_start_to_solved() {
     ))
     .unwrap();
     std::fs::write(ws.join("01-first-route/route.yaml"), solution).unwrap();
-    let o = lab.gwlab(&["lab", "check", wss]);
+    let o = gwlab(lab, &["lab", "check", wss]);
     let all = out(&o);
     eprintln!("{all}");
     assert_eq!(o.status.code(), Some(0), "{all}");
@@ -185,7 +200,7 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
     // before anything is written, the workspace included.
     let label = "/metadata/labels/app.kubernetes.io~1managed-by";
     kubectl_patch(&gateways, "kong", json!([{"op": "remove", "path": label}])).await;
-    let o = lab.gwlab(&start);
+    let o = gwlab(lab, &start);
     let all = out(&o);
     assert_eq!(o.status.code(), Some(2), "{all}");
     assert!(
@@ -203,7 +218,7 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
     .await;
 
     // 1. Starting breaks the real Gateway's publish-service annotation.
-    let o = lab.gwlab(&start);
+    let o = gwlab(lab, &start);
     let all = out(&o);
     eprintln!("{all}");
     assert_eq!(o.status.code(), Some(0), "{all}");
@@ -224,7 +239,7 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
         Some("kong-system/kong-kong-proxy")
     );
 
-    let o = lab.gwlab(&["lab", "check", wss]);
+    let o = gwlab(lab, &["lab", "check", wss]);
     let all = out(&o);
     eprintln!("{all}");
     assert_eq!(o.status.code(), Some(1), "{all}");
@@ -244,7 +259,7 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
     // The student's fix, with kubectl: the lab works again, the next exercise breaks the controller.
     kubectl_patch(&gateways, "kong", json!([{"op": "replace",
         "path": "/metadata/annotations/konghq.com~1publish-service", "value": "kong-system/kong-proxy"}])).await;
-    let o = lab.gwlab(&["lab", "check", wss]);
+    let o = gwlab(lab, &["lab", "check", wss]);
     let all = out(&o);
     eprintln!("{all}");
     assert_eq!(o.status.code(), Some(0), "{all}");
@@ -261,13 +276,13 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
     );
 
     // 2. Reset puts the controller back, then starts the exercise over (broken again).
-    let o = lab.gwlab(&["lab", "reset", "--exercise", wss]);
+    let o = gwlab(lab, &["lab", "reset", "--exercise", wss]);
     let all = out(&o);
     eprintln!("{all}");
     assert_eq!(o.status.code(), Some(0), "{all}");
     assert!(all.contains("gwlab put back: Deployment kong-system/kong: controller env CONTROLLER_FEATURE_GATES back to (absent)"), "{all}");
     assert!(all.contains("This exercise broke the lab"), "{all}");
-    let o = lab.gwlab(&["lab", "check", wss]);
+    let o = gwlab(lab, &["lab", "check", wss]);
     let all = out(&o);
     assert_eq!(o.status.code(), Some(1), "{all}");
     assert!(all.contains("[kic-invalid-feature-gate]"), "{all}");
@@ -299,7 +314,7 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
         "path": format!("/spec/template/spec/containers/{kic}/env/{at}")}]),
     )
     .await;
-    let o = lab.gwlab(&["lab", "check", wss]);
+    let o = gwlab(lab, &["lab", "check", wss]);
     let all = out(&o);
     eprintln!("{all}");
     assert_eq!(o.status.code(), Some(0), "{all}");
@@ -344,7 +359,7 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
         )
         .await
         .unwrap();
-    let o = lab.gwlab(&["lab", "check", wss]);
+    let o = gwlab(lab, &["lab", "check", wss]);
     let all = out(&o);
     eprintln!("{all}");
     assert_eq!(o.status.code(), Some(1), "{all}");
@@ -361,7 +376,7 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
         json!([{"op": "remove", "path": "/spec/template/spec/hostNetwork"}]),
     )
     .await;
-    let o = lab.gwlab(&["lab", "check", wss]);
+    let o = gwlab(lab, &["lab", "check", wss]);
     let all = out(&o);
     eprintln!("{all}");
     assert_eq!(o.status.code(), Some(0), "{all}");
