@@ -190,8 +190,8 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
         "kong-troubleshooting",
         "--dir",
         wss,
-        "--kubeconfig",
-        lab.kubeconfig(),
+        "--target",
+        "cluster",
         "--gateway-address",
         &gateway,
     ];
@@ -248,13 +248,7 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
         "{all}"
     );
     assert!(all.contains("[kong-publish-service-mismatch]"), "{all}");
-    assert!(
-        all.contains(&format!(
-            "why: gwlab doctor --kubeconfig {}",
-            lab.kubeconfig()
-        )),
-        "{all}"
-    );
+    assert!(all.contains("why: gwlab doctor --name gwlab"), "{all}");
 
     // The student's fix, with kubectl: the lab works again, the next exercise breaks the controller.
     kubectl_patch(&gateways, "kong", json!([{"op": "replace",
@@ -405,6 +399,43 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
         !progress.contains("\"breaks\""),
         "no break left recorded: {progress}"
     );
+
+    // A Gateway made again since `gwlab up`, even with gwlab's labels, is not
+    // the one gwlab created: on the lab `gwlab up` recorded, it is refused.
+    gateways.delete("kong", &Default::default()).await.unwrap();
+    let mut again = gwlab::lab::addons::kong_manifests()
+        .into_iter()
+        .find(|o| o["kind"] == "Gateway")
+        .unwrap();
+    again["metadata"]["labels"] =
+        json!({"app.kubernetes.io/managed-by": "gwlab", "gwlab.dev/lab": "gwlab"});
+    for _ in 0..100 {
+        if gateways.get_opt("kong").await.unwrap().is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    common::envtest::apply_as(&client, "someone", again).await;
+    let ws3 = tmp.path().join("ws3");
+    let o = gwlab(
+        lab,
+        &[
+            "lab",
+            "start",
+            "kong-troubleshooting",
+            "--dir",
+            ws3.to_str().unwrap(),
+            "--target",
+            "cluster",
+        ],
+    );
+    let all = out(&o);
+    assert_eq!(o.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("Gateway kong-system/kong is labelled as gwlab's but is not among the objects `gwlab up` created for lab gwlab"),
+        "{all}"
+    );
+    assert!(!ws3.exists());
 }
 
 /// `gwlab lab verify labs/` on the cluster: the whole catalogue, every break

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::kong;
 use crate::lab::MANAGED_BY;
 use crate::lab::apply::resource;
+use crate::ownership::Created;
 
 /// A fault an exercise's `break:` puts into the lab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,6 +200,10 @@ pub enum BreakError {
     )]
     NotOurs { object: String },
     #[error(
+        "{object} is labelled as gwlab's but is not among the objects `gwlab up` created for lab {lab}: gwlab changes only what it created; run this exercise on the lab `gwlab up` made, or without a cluster (--target embedded)"
+    )]
+    NotCreated { object: String, lab: String },
+    #[error(
         "{object} has no Kong Ingress Controller container (an image named kubernetes-ingress-controller)"
     )]
     NoController { object: String },
@@ -238,11 +243,20 @@ async fn read(client: &Client, o: &LabObject) -> Result<Option<Value>, BreakErro
     Ok(got.map(|d| serde_json::to_value(d).expect("objects serialise")))
 }
 
+/// Which objects count as gwlab's: those labelled as gwlab's, and when the
+/// lab's state is known, only those `gwlab up` recorded creating (a copied
+/// label does not make an object gwlab's).
+pub struct Ours<'a> {
+    /// The lab's name and the objects its `gwlab up` created.
+    pub lab: Option<(&'a str, &'a [Created])>,
+}
+
 /// Reads the objects `fault` changes and refuses any gwlab did not create:
 /// called before anything is written.
 pub async fn preflight(
     client: &Client,
     fault: Fault,
+    ours: &Ours<'_>,
 ) -> Result<Vec<(LabObject, Value)>, BreakError> {
     let mut objects: Vec<(LabObject, Value)> = Vec::new();
     for (o, _, _) in fault.settings() {
@@ -257,6 +271,15 @@ pub async fn preflight(
                 object: o.display(),
             });
         }
+        if let Some((lab, created)) = ours.lab {
+            let uid = obj["metadata"]["uid"].as_str().unwrap_or_default();
+            if !created.iter().any(|c| c.uid == uid) {
+                return Err(BreakError::NotCreated {
+                    object: o.display(),
+                    lab: lab.to_string(),
+                });
+            }
+        }
         objects.push((o, obj));
     }
     Ok(objects)
@@ -264,9 +287,13 @@ pub async fn preflight(
 
 /// Puts `fault` into the lab; returns the changes, for restoring. Every object
 /// is read and judged gwlab's before any is changed.
-pub async fn apply(client: &Client, fault: Fault) -> Result<Vec<Change>, BreakError> {
+pub async fn apply(
+    client: &Client,
+    fault: Fault,
+    ours: &Ours<'_>,
+) -> Result<Vec<Change>, BreakError> {
     let settings = fault.settings();
-    let objects = preflight(client, fault).await?;
+    let objects = preflight(client, fault, ours).await?;
     let mut changes = Vec::new();
     for (o, obj) in &objects {
         let mut ops = Vec::new();

@@ -67,6 +67,16 @@ impl Cluster {
         })
     }
 
+    /// What counts as gwlab's on this cluster, for a break.
+    pub fn ours(&self) -> super::breaks::Ours<'_> {
+        super::breaks::Ours {
+            lab: self
+                .lab
+                .as_ref()
+                .map(|l| (l.name.as_str(), l.created.as_slice())),
+        }
+    }
+
     /// Where it is, for the first line of a check.
     pub fn describe(&self) -> String {
         crate::commands::test::place(&self.lab)

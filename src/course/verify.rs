@@ -68,7 +68,9 @@ async fn broken(
     fault: breaks::Fault,
 ) -> Result<Verdict, CourseError> {
     let err = |e| CourseError::Check(CheckError::Break(Box::new(e)));
-    let changes = breaks::apply(&c.client, fault).await.map_err(err)?;
+    let changes = breaks::apply(&c.client, fault, &c.ours())
+        .await
+        .map_err(err)?;
     // A fault shows once the cluster's controllers act on it (a rollout's
     // Pending pod), and the lab recovers the same way: each state is checked
     // until it shows, for a while.

@@ -85,7 +85,7 @@ pub(super) async fn start(
         lab.time,
         lab.exercises.len(),
         dir.display(),
-        on_cluster::where_(cluster.as_ref())
+        on_cluster::checked_on(cluster.as_ref())
     );
     println!();
     on_cluster::enter(&mut ws, &lab, 0, cluster.as_ref()).await?;

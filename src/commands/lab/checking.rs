@@ -26,7 +26,7 @@ pub(super) async fn check_once(
         o.index + 1,
         ex.title,
         o.shown.display(),
-        on_cluster::where_(cluster.as_ref())
+        on_cluster::checked_on(cluster.as_ref())
     );
     let checked = match &cluster {
         Some(c) => live::exercise(c, &ex, &dir, &o.shown).await,

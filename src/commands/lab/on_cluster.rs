@@ -112,7 +112,7 @@ pub(super) async fn connect(place: Option<&ClusterPlace>) -> Result<Option<Clust
 }
 
 /// Where checks run, for a first line.
-pub(super) fn where_(cluster: Option<&Cluster>) -> String {
+pub(super) fn checked_on(cluster: Option<&Cluster>) -> String {
     match cluster {
         Some(c) => format!("the cluster ({})", c.describe()),
         None => "the embedded gateway".into(),
@@ -123,9 +123,11 @@ pub(super) fn where_(cluster: Option<&Cluster>) -> String {
 /// gwlab did not make.
 pub(super) async fn preflight(ex: &Exercise, cluster: Option<&Cluster>) -> Result<(), CourseError> {
     if let (Some(c), Some(fault)) = (cluster, ex.fault) {
-        breaks::preflight(&c.client, fault).await.map_err(|e| {
-            CourseError::Check(crate::course::check::CheckError::Break(Box::new(e)))
-        })?;
+        breaks::preflight(&c.client, fault, &c.ours())
+            .await
+            .map_err(|e| {
+                CourseError::Check(crate::course::check::CheckError::Break(Box::new(e)))
+            })?;
     }
     Ok(())
 }
@@ -147,7 +149,7 @@ pub(super) async fn enter(
     if ws.progress.breaks.contains_key(&ex.id) || ws.progress.done.contains(&ex.id) {
         return Ok(());
     }
-    let changes = breaks::apply(&c.client, fault)
+    let changes = breaks::apply(&c.client, fault, &c.ours())
         .await
         .map_err(|e| CourseError::Check(crate::course::check::CheckError::Break(Box::new(e))))?;
     println!(
