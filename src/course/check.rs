@@ -169,6 +169,24 @@ pub async fn run(dir: &Path) -> Result<Checked, CheckError> {
 /// `gwlab explain` command (on `shown_dir`, the directory as the student
 /// names it) that shows how the gateway routed that request.
 pub fn failure_lines(checked: &Checked, shown_dir: &Path) -> Vec<String> {
+    lines_with(checked, shown_dir, Why::Explain)
+}
+
+/// What a failure line points to, to see why.
+pub enum Why<'a> {
+    /// `gwlab explain`: the check ran on gwlab's reference gateway.
+    Explain,
+    /// The same check on gwlab's reference gateway, after a run on a cluster:
+    /// `explain` shows the reference's routing, so it is named only for an
+    /// expectation the reference fails too (the files are wrong); one the
+    /// reference meets is the cluster's own difference.
+    Reference(&'a Checked),
+    /// A command that shows what keeps the cluster from working.
+    Command(&'a str),
+}
+
+/// The failure lines of a check, pointing to `why`.
+pub fn lines_with(checked: &Checked, shown_dir: &Path, why: Why<'_>) -> Vec<String> {
     let mut out = Vec::new();
     if checked.report.verdict == Verdict::Unsupported {
         out.push(format!(
@@ -193,8 +211,20 @@ pub fn failure_lines(checked: &Checked, shown_dir: &Path) -> Vec<String> {
         for f in &c.failure {
             out.push(format!("    {f}"));
         }
-        if let Some(cmd) = explain_command(&checked.scenario, c, shown_dir) {
-            out.push(format!("    why: {cmd}"));
+        let met_by_reference = |r: &Checked| {
+            r.report
+                .checks
+                .iter()
+                .any(|x| x.passed && x.kind == c.kind && x.name == c.name && x.step == c.step)
+        };
+        match why {
+            Why::Command(cmd) => out.push(format!("    why: {cmd}")),
+            Why::Reference(r) if met_by_reference(r) => out.push("    gwlab's reference gateway meets this with the same files: they are right by Gateway API, and the cluster answers otherwise (`gwlab doctor` names what keeps a lab from working)".into()),
+            Why::Explain | Why::Reference(_) => {
+                if let Some(cmd) = explain_command(&checked.scenario, c, shown_dir) {
+                    out.push(format!("    why: {cmd}"));
+                }
+            }
         }
     }
     let total = checked.report.checks.len();
@@ -251,7 +281,65 @@ fn quote(word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    use super::*;
+
+    /// A report of `scenario` where only the named probe failed.
+    fn failed_probe(scenario: &Scenario, name: &str) -> Checked {
+        let mut report = ScenarioReport::not_run(scenario, Verdict::Failed);
+        for p in &scenario.steps[0].probes {
+            let failed = p.name == name;
+            report.checks.push(CheckReport {
+                kind: CheckKind::Probe,
+                name: p.name.clone(),
+                step: None,
+                source: None,
+                passed: !failed,
+                duration: Default::default(),
+                request: None,
+                failure: if failed {
+                    vec!["status: expected 200, got 404".into()]
+                } else {
+                    vec![]
+                },
+                detail: None,
+                power: None,
+            });
+        }
+        Checked {
+            scenario: scenario.clone(),
+            report,
+        }
+    }
+
+    #[test]
+    fn explain_is_named_only_where_the_reference_gateway_fails_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = "name: two\nbackends: [{name: a}]\nprobes:\n  - name: one\n    request: {url: 'http://a.test/'}\n    expect: {status: 200}\n  - name: two\n    request: {url: 'http://a.test/x'}\n    expect: {status: 200}\n";
+        std::fs::write(dir.path().join("scenario.yaml"), yaml).unwrap();
+        let s = crate::scenario::load(dir.path()).unwrap();
+        let on_cluster = failed_probe(&s, "one");
+        let shown = Path::new("ws/01");
+
+        let alone = failure_lines(&on_cluster, shown).join("\n");
+        assert!(
+            alone.contains("why: gwlab explain ws/01 --url http://a.test/"),
+            "{alone}"
+        );
+
+        // The reference fails it too: the files are wrong, explain shows why.
+        let same =
+            lines_with(&on_cluster, shown, Why::Reference(&failed_probe(&s, "one"))).join("\n");
+        assert!(same.contains("why: gwlab explain"), "{same}");
+        // The reference meets it: the cluster differs, explain would mislead.
+        let differs =
+            lines_with(&on_cluster, shown, Why::Reference(&failed_probe(&s, "two"))).join("\n");
+        assert!(!differs.contains("gwlab explain"), "{differs}");
+        assert!(
+            differs.contains("gwlab's reference gateway meets this with the same files"),
+            "{differs}"
+        );
+        assert!(differs.contains("1 of 2 expectations failed"), "{differs}");
+    }
 
     #[test]
     fn quoting_keeps_urls_plain_and_protects_the_rest() {

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::check::{self, CheckError, Checked, Outcome};
+use super::check::{self, CheckError, Checked, Outcome, Why};
 use super::format::{DoctorCheck, Exercise};
 use super::scratch::Scratch;
 use super::workspace::ClusterPlace;
@@ -114,10 +114,19 @@ pub async fn exercise(
         (None, _) => {
             let scenario = scenario::load(dir).map_err(CheckError::Bad)?;
             let checked = run(c, scenario).await?;
+            // A failure is compared with gwlab's reference gateway (a tenth of a
+            // second): `explain` is named only where the reference fails too.
+            let reference = match checked.passed() {
+                true => None,
+                false => Some(check::run(dir).await?),
+            };
             Ok(Outcome {
                 passed: checked.passed(),
                 total: checked.report.checks.len(),
-                lines: check::failure_lines(&checked, shown),
+                lines: match &reference {
+                    Some(r) => check::lines_with(&checked, shown, Why::Reference(r)),
+                    None => check::failure_lines(&checked, shown),
+                },
                 missing_features: checked.report.missing_features.clone(),
             })
         }
@@ -212,10 +221,10 @@ async fn works_again(c: &Cluster, d: &DoctorCheck) -> Result<Outcome, CheckError
         let checked = run(c, works_scenario()?).await?;
         if !checked.passed() {
             out.lines.push("✗ the lab does not route yet:".to_string());
+            let doctor = c.doctor_command();
             out.lines.extend(
-                check::failure_lines(&checked, Path::new("."))
+                check::lines_with(&checked, Path::new("."), Why::Command(&doctor))
                     .into_iter()
-                    .filter(|l| !l.trim_start().starts_with("why:"))
                     .map(|l| format!("  {l}")),
             );
         }
