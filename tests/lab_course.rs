@@ -78,6 +78,10 @@ fn a_student_goes_from_start_to_solved_to_the_next_exercise_and_back() {
         ex1.display()
     );
     assert!(all.contains(&explain), "{all}");
+    assert!(
+        !all.contains("how the reference gateway routes it"),
+        "one explain line per failure, the lab's: {all}"
+    );
     // The command it prints runs and shows the cause.
     let o = gwlab(&[
         "explain",

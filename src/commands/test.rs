@@ -40,6 +40,7 @@ pub async fn run(args: &TestArgs) -> i32 {
         diagnostics: (kind == TargetKind::Cluster).then(|| args.diagnostics.clone()),
         keep: args.keep,
         features: BTreeSet::new(),
+        explain_hints: true,
     };
     let start = Instant::now();
     let outcome = match kind {

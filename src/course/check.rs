@@ -144,6 +144,8 @@ pub(super) fn runner(
         diagnostics: None,
         keep: false,
         features,
+        // The lab's failure lines name explain where it applies.
+        explain_hints: false,
     }
 }
 
