@@ -55,6 +55,7 @@ fn runner<'a>(console: &'a Console, run_id: &str, diagnostics: &std::path::Path)
         diagnostics: Some(diagnostics.to_path_buf()),
         keep: false,
         features: BTreeSet::new(),
+        explain_hints: true,
     }
 }
 

@@ -78,6 +78,10 @@ fn a_student_goes_from_start_to_solved_to_the_next_exercise_and_back() {
         ex1.display()
     );
     assert!(all.contains(&explain), "{all}");
+    assert!(
+        !all.contains("how the reference gateway routes it"),
+        "one explain line per failure, the lab's: {all}"
+    );
     // The command it prints runs and shows the cause.
     let o = gwlab(&[
         "explain",
@@ -362,4 +366,76 @@ fn a_workspace_started_from_another_catalogue_remembers_it() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(out(&o).contains("there is no lab \"demo\""), "{}", out(&o));
+}
+
+/// The troubleshooting lab copied into a catalogue of its own, with
+/// `edit` applied to the text of one of its files.
+fn troubleshooting_with(file: &str, edit: impl Fn(String) -> String) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new("cp")
+        .args(["-r", repo("labs/kong-troubleshooting").to_str().unwrap()])
+        .arg(tmp.path().join("ts"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let path = tmp.path().join("ts").join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, edit(text)).unwrap();
+    tmp
+}
+
+#[test]
+fn a_break_is_checked_by_file_line_and_field() {
+    let verify = |tmp: &tempfile::TempDir| {
+        let o = gwlab(&["lab", "verify", tmp.path().to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+        out(&o)
+    };
+    let tmp = troubleshooting_with("01-publish-service/exercise.yaml", |t| {
+        t.replace("fault: publish-service-mismatch", "fault: dns-outage")
+    });
+    let all = verify(&tmp);
+    assert!(
+        all.contains("ts/01-publish-service/exercise.yaml:13: field `break.fault`"),
+        "{all}"
+    );
+    assert!(
+        all.contains("publish-service-mismatch"),
+        "the known faults are listed: {all}"
+    );
+
+    let tmp = troubleshooting_with("02-feature-gate/exercise.yaml", |t| {
+        t.replace(
+            "solves: [kic-invalid-feature-gate]",
+            "solves: [kic-crash-loop]",
+        )
+    });
+    let all = verify(&tmp);
+    assert!(
+        all.contains("ts/02-feature-gate/exercise.yaml:16: field `doctor.solves`: fault feature-gate-gateway shows as doctor's finding kic-invalid-feature-gate"),
+        "{all}"
+    );
+
+    let tmp = troubleshooting_with("03-hostnetwork/exercise.yaml", |t| {
+        t.replace(
+            "doctor:\n  dir: cluster\n  solves: [kong-hostnetwork-port-conflict]\n",
+            "",
+        )
+    });
+    let all = verify(&tmp);
+    assert!(
+        all.contains("ts/03-hostnetwork/exercise.yaml:13: field `break`: an exercise that breaks the lab is checked by doctor"),
+        "{all}"
+    );
+
+    let tmp = troubleshooting_with("lab.yaml", |t| {
+        t.replace("target: either", "target: embedded")
+    });
+    let all = verify(&tmp);
+    assert!(
+        all.contains(
+            "ts/lab.yaml:11: field `target`: exercise 01-publish-service breaks the lab cluster"
+        ),
+        "{all}"
+    );
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::cli::{TargetKind, TestArgs};
+use crate::cli::{ClusterArgs, TargetKind, TestArgs};
 use crate::exit;
 use crate::lab::lock::Lock;
 use crate::lab::state::{self, LabState};
@@ -44,6 +44,7 @@ pub async fn run(args: &TestArgs) -> i32 {
         diagnostics: (kind == TargetKind::Cluster).then(|| args.diagnostics.clone()),
         keep: args.keep,
         features: BTreeSet::new(),
+        explain_hints: true,
     };
     let start = Instant::now();
     let outcome = match kind {
@@ -83,24 +84,67 @@ pub async fn run(args: &TestArgs) -> i32 {
 /// `--kubeconfig`/`--context`, then the lab of `--name` when `gwlab up` made
 /// it, else the embedded gateway.
 pub fn choose_target(args: &TestArgs) -> (TargetKind, String) {
-    if let Some(t) = args.target {
-        return (t, "--target".into());
+    choose(args.target, &args.cluster, &args.name, true)
+}
+
+/// The target choice of [`choose_target`] for any command; `lab_up`: whether
+/// a lab made by `gwlab up` is chosen when nothing names a target.
+pub fn choose(
+    target: Option<TargetKind>,
+    cluster: &ClusterArgs,
+    name: &str,
+    lab_up: bool,
+) -> (TargetKind, String) {
+    if let Some(asked) = asked_target(target, cluster) {
+        return asked;
     }
-    match std::env::var("GWLAB_TARGET").as_deref() {
-        Ok("cluster") => return (TargetKind::Cluster, "GWLAB_TARGET".into()),
-        Ok("embedded") => return (TargetKind::Embedded, "GWLAB_TARGET".into()),
-        _ => {}
-    }
-    if args.cluster.given() {
-        return (TargetKind::Cluster, "--kubeconfig/--context".into());
-    }
-    if LabState::path(&args.name).exists() {
-        return (
-            TargetKind::Cluster,
-            format!("lab {}, from `gwlab up`", args.name),
-        );
+    if lab_up && LabState::path(name).exists() {
+        return (TargetKind::Cluster, format!("lab {name}, from `gwlab up`"));
     }
     (TargetKind::Embedded, "no lab is up".into())
+}
+
+/// The target the user named, if any: `--target`, then `GWLAB_TARGET`, then
+/// `--kubeconfig`/`--context`.
+pub fn asked_target(
+    target: Option<TargetKind>,
+    cluster: &ClusterArgs,
+) -> Option<(TargetKind, String)> {
+    if let Some(t) = target {
+        return Some((t, "--target".into()));
+    }
+    match std::env::var("GWLAB_TARGET").as_deref() {
+        Ok("cluster") => return Some((TargetKind::Cluster, "GWLAB_TARGET".into())),
+        Ok("embedded") => return Some((TargetKind::Embedded, "GWLAB_TARGET".into())),
+        _ => {}
+    }
+    cluster
+        .given()
+        .then(|| (TargetKind::Cluster, "--kubeconfig/--context".into()))
+}
+
+/// Where the cluster is, for a run's first line.
+pub fn place(lab: &Option<LabState>) -> String {
+    match lab {
+        Some(l) => format!("lab {} ({}, {})", l.name, l.provider, l.cluster.api),
+        None => "the kubeconfig's cluster".to_string(),
+    }
+}
+
+/// A cluster target for one scenario: the lab's echo backends, waits of at
+/// most 180 s.
+pub fn cluster_target(
+    client: &kube::Client,
+    lab: &Option<LabState>,
+    gateway_address: &Option<crate::targets::cluster::GatewayAddress>,
+) -> ClusterTarget {
+    ClusterTarget::new(
+        client.clone(),
+        lab.clone(),
+        gateway_address.clone(),
+        Lock::builtin().image("echo-basic").reference(),
+        Duration::from_secs(180),
+    )
 }
 
 async fn run_embedded(
@@ -140,26 +184,15 @@ async fn run_cluster(
         eprintln!("error: {e}");
         exit::BAD_INPUT
     })?;
-    let place = match &lab {
-        Some(l) => format!("lab {} ({}, {})", l.name, l.provider, l.cluster.api),
-        None => "the kubeconfig's cluster".to_string(),
-    };
+    let place = place(&lab);
     runner.console.line(&format!(
         "target: cluster ({why}: {place}), run {}, {} scenarios",
         runner.run_id,
         scenarios.len()
     ));
-    let echo = Lock::builtin().image("echo-basic").reference();
     let record = Arc::new(RunRecord::new(state::run_record(&runner.run_id)));
     let make = || {
-        let t = ClusterTarget::new(
-            client.clone(),
-            lab.clone(),
-            args.gateway_address.clone(),
-            echo.clone(),
-            Duration::from_secs(180),
-        )
-        .recording(record.clone());
+        let t = cluster_target(&client, &lab, &args.gateway_address).recording(record.clone());
         async move { Ok(t) }
     };
     if scenarios.iter().any(|s| !s.features.is_empty()) {

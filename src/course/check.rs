@@ -32,6 +32,17 @@ pub enum CheckError {
     Ca(#[source] rcgen::Error),
     #[error("cannot start the embedded gateway: {0}")]
     Gateway(#[source] TargetError),
+    /// No cluster to check on, or it cannot be reached.
+    #[error("{0}")]
+    NoCluster(#[source] Box<crate::lab::LabError>),
+    #[error("on the cluster: {0}")]
+    Cluster(#[source] Box<TargetError>),
+    #[error("cannot read the cluster's state for doctor: {0}")]
+    Gather(#[source] Box<crate::doctor::cluster::GatherError>),
+    #[error("{0}")]
+    Break(#[source] Box<super::breaks::BreakError>),
+    #[error("{0}")]
+    Files(#[source] Box<super::CourseError>),
 }
 
 /// A check that ran: the scenario and what came of it.
@@ -53,6 +64,9 @@ pub struct Outcome {
     pub total: usize,
     /// For each failed expectation, what it was and what came back.
     pub lines: Vec<String>,
+    /// Gateway API features the check needs and the target lacks (then it
+    /// did not run).
+    pub missing_features: Vec<String>,
 }
 
 /// Runs the check of `ex` on the student's files in `dir` (`shown`: the
@@ -66,6 +80,7 @@ pub async fn exercise(ex: &Exercise, dir: &Path, shown: &Path) -> Result<Outcome
                 passed: c.passed(),
                 total: c.report.checks.len(),
                 lines: failure_lines(&c, shown),
+                missing_features: c.report.missing_features.clone(),
             })
         }
     }
@@ -73,9 +88,26 @@ pub async fn exercise(ex: &Exercise, dir: &Path, shown: &Path) -> Result<Outcome
 
 /// A troubleshooting check: doctor's analysis of the recorded state must no
 /// longer find what the exercise is about.
-fn doctor(d: &DoctorCheck, dir: &Path, shown: &Path) -> Result<Outcome, CheckError> {
+pub(super) fn doctor(d: &DoctorCheck, dir: &Path, shown: &Path) -> Result<Outcome, CheckError> {
     let facts = recorded::read(&dir.join(&d.dir)).map_err(CheckError::Recorded)?;
-    let (findings, _) = crate::doctor::cluster::analyze(&facts, None);
+    let why = format!("gwlab doctor --from {}", shown.join(&d.dir).display());
+    let mut out = findings_left(d, &facts, &why);
+    out.lines.push(format!(
+        "{} of {} problems left",
+        out.lines.iter().filter(|l| l.starts_with('✗')).count(),
+        d.solves.len()
+    ));
+    Ok(out)
+}
+
+/// The exercise's findings doctor still finds in `facts`, each with its
+/// evidence and `why`, the doctor command that shows it.
+pub(super) fn findings_left(
+    d: &DoctorCheck,
+    facts: &crate::doctor::cluster::Facts,
+    why: &str,
+) -> Outcome {
+    let (findings, _) = crate::doctor::cluster::analyze(facts, None);
     let left: Vec<&Finding> = findings
         .iter()
         .filter(|f| d.solves.contains(&f.id))
@@ -86,38 +118,47 @@ fn doctor(d: &DoctorCheck, dir: &Path, shown: &Path) -> Result<Outcome, CheckErr
         for e in &f.evidence {
             lines.push(format!("    evidence: {e}"));
         }
-        lines.push(format!(
-            "    why: gwlab doctor --from {}",
-            shown.join(&d.dir).display()
-        ));
+        lines.push(format!("    why: {why}"));
     }
-    lines.push(format!(
-        "{} of {} problems left",
-        left.len(),
-        d.solves.len()
-    ));
-    Ok(Outcome {
+    Outcome {
         passed: left.is_empty(),
         total: d.solves.len(),
         lines,
-    })
+        missing_features: Vec::new(),
+    }
+}
+
+/// A runner for one check: quiet, no diagnostics bundle, everything cleaned
+/// up. `retry_probes`: on a cluster, where routes take a moment to program.
+pub(super) fn runner(
+    console: &Console,
+    retry_probes: bool,
+    features: BTreeSet<String>,
+) -> Runner<'_> {
+    Runner {
+        run_id: run::new_run_id(),
+        console,
+        retry_probes,
+        cancel: Default::default(),
+        created: Arc::new(Mutex::new(BTreeSet::new())),
+        diagnostics: None,
+        keep: false,
+        features,
+        // The lab's failure lines name explain where it applies.
+        explain_hints: false,
+    }
 }
 
 /// Loads the scenario in `dir` and runs it on a fresh embedded gateway.
 pub async fn run(dir: &Path) -> Result<Checked, CheckError> {
     let scenario = scenario::load(dir).map_err(CheckError::Bad)?;
     let console = Console::new(true);
-    let runner = Runner {
-        run_id: run::new_run_id(),
-        console: &console,
-        // The embedded gateway is settled once applied: a failure is final.
-        retry_probes: false,
-        cancel: Default::default(),
-        created: Arc::new(Mutex::new(BTreeSet::new())),
-        diagnostics: None,
-        keep: false,
-        features: SUPPORTED_FEATURES.iter().map(|f| f.to_string()).collect(),
-    };
+    // The embedded gateway is settled once applied: a failure is final.
+    let runner = runner(
+        &console,
+        false,
+        SUPPORTED_FEATURES.iter().map(|f| f.to_string()).collect(),
+    );
     let ca = Arc::new(LabCa::new().map_err(CheckError::Ca)?);
     let mut target = EmbeddedTarget::start(ca, Default::default())
         .await
@@ -130,7 +171,36 @@ pub async fn run(dir: &Path) -> Result<Checked, CheckError> {
 /// `gwlab explain` command (on `shown_dir`, the directory as the student
 /// names it) that shows how the gateway routed that request.
 pub fn failure_lines(checked: &Checked, shown_dir: &Path) -> Vec<String> {
+    lines_with(checked, shown_dir, Why::Explain)
+}
+
+/// What a failure line points to, to see why.
+pub enum Why<'a> {
+    /// `gwlab explain`: the check ran on gwlab's reference gateway.
+    Explain,
+    /// The same check on gwlab's reference gateway, after a run on a cluster:
+    /// `explain` shows the reference's routing, so it is named only for an
+    /// expectation the reference fails too (the files are wrong); one the
+    /// reference meets is the cluster's own difference.
+    Reference(&'a Checked),
+    /// A command that shows what keeps the cluster from working.
+    Command(&'a str),
+}
+
+/// The failure lines of a check, pointing to `why`.
+pub fn lines_with(checked: &Checked, shown_dir: &Path, why: Why<'_>) -> Vec<String> {
     let mut out = Vec::new();
+    if checked.report.verdict == Verdict::Unsupported {
+        out.push(format!(
+            "✗ this cluster's Gateway implementation lacks what the check needs: {}",
+            checked.report.missing_features.join(", ")
+        ));
+        out.push(
+            "    check this exercise on gwlab's reference gateway: gwlab lab check --target embedded"
+                .into(),
+        );
+        return out;
+    }
     let failed: Vec<&CheckReport> = checked.report.failures().collect();
     for c in &failed {
         let what = match c.kind {
@@ -143,8 +213,20 @@ pub fn failure_lines(checked: &Checked, shown_dir: &Path) -> Vec<String> {
         for f in &c.failure {
             out.push(format!("    {f}"));
         }
-        if let Some(cmd) = explain_command(&checked.scenario, c, shown_dir) {
-            out.push(format!("    why: {cmd}"));
+        let met_by_reference = |r: &Checked| {
+            r.report
+                .checks
+                .iter()
+                .any(|x| x.passed && x.kind == c.kind && x.name == c.name && x.step == c.step)
+        };
+        match why {
+            Why::Command(cmd) => out.push(format!("    why: {cmd}")),
+            Why::Reference(r) if met_by_reference(r) => out.push("    gwlab's reference gateway meets this with the same files: they are right by Gateway API, and the cluster answers otherwise (`gwlab doctor` names what keeps a lab from working)".into()),
+            Why::Explain | Why::Reference(_) => {
+                if let Some(cmd) = explain_command(&checked.scenario, c, shown_dir) {
+                    out.push(format!("    why: {cmd}"));
+                }
+            }
         }
     }
     let total = checked.report.checks.len();
@@ -201,7 +283,65 @@ fn quote(word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    use super::*;
+
+    /// A report of `scenario` where only the named probe failed.
+    fn failed_probe(scenario: &Scenario, name: &str) -> Checked {
+        let mut report = ScenarioReport::not_run(scenario, Verdict::Failed);
+        for p in &scenario.steps[0].probes {
+            let failed = p.name == name;
+            report.checks.push(CheckReport {
+                kind: CheckKind::Probe,
+                name: p.name.clone(),
+                step: None,
+                source: None,
+                passed: !failed,
+                duration: Default::default(),
+                request: None,
+                failure: if failed {
+                    vec!["status: expected 200, got 404".into()]
+                } else {
+                    vec![]
+                },
+                detail: None,
+                power: None,
+            });
+        }
+        Checked {
+            scenario: scenario.clone(),
+            report,
+        }
+    }
+
+    #[test]
+    fn explain_is_named_only_where_the_reference_gateway_fails_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let yaml = "name: two\nbackends: [{name: a}]\nprobes:\n  - name: one\n    request: {url: 'http://a.test/'}\n    expect: {status: 200}\n  - name: two\n    request: {url: 'http://a.test/x'}\n    expect: {status: 200}\n";
+        std::fs::write(dir.path().join("scenario.yaml"), yaml).unwrap();
+        let s = crate::scenario::load(dir.path()).unwrap();
+        let on_cluster = failed_probe(&s, "one");
+        let shown = Path::new("ws/01");
+
+        let alone = failure_lines(&on_cluster, shown).join("\n");
+        assert!(
+            alone.contains("why: gwlab explain ws/01 --url http://a.test/"),
+            "{alone}"
+        );
+
+        // The reference fails it too: the files are wrong, explain shows why.
+        let same =
+            lines_with(&on_cluster, shown, Why::Reference(&failed_probe(&s, "one"))).join("\n");
+        assert!(same.contains("why: gwlab explain"), "{same}");
+        // The reference meets it: the cluster differs, explain would mislead.
+        let differs =
+            lines_with(&on_cluster, shown, Why::Reference(&failed_probe(&s, "two"))).join("\n");
+        assert!(!differs.contains("gwlab explain"), "{differs}");
+        assert!(
+            differs.contains("gwlab's reference gateway meets this with the same files"),
+            "{differs}"
+        );
+        assert!(differs.contains("1 of 2 expectations failed"), "{differs}");
+    }
 
     #[test]
     fn quoting_keeps_urls_plain_and_protects_the_rest() {

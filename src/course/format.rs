@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::CourseError;
+use super::breaks::Fault;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::yaml::{self, Document};
 
@@ -66,6 +67,16 @@ struct ExerciseFile {
     hints: Vec<String>,
     #[serde(default)]
     doctor: Option<DoctorCheck>,
+    #[serde(default, rename = "break")]
+    break_: Option<BreakSpec>,
+}
+
+/// A troubleshooting exercise's `break:`: on the lab cluster, starting the
+/// exercise puts this fault into the real lab (see `course::breaks`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BreakSpec {
+    fault: Fault,
 }
 
 /// A troubleshooting exercise's check, instead of a scenario: `gwlab doctor
@@ -103,6 +114,8 @@ pub struct Exercise {
     pub hints: Vec<String>,
     /// For troubleshooting exercises: the doctor check (then `check` is empty).
     pub doctor: Option<DoctorCheck>,
+    /// For troubleshooting exercises that break the lab cluster: the fault.
+    pub fault: Option<Fault>,
     pub start: Files,
     pub check: Files,
     pub solution: Files,
@@ -279,6 +292,15 @@ impl Catalogue {
                 Err(mut d) => problems.append(&mut d.0),
             }
         }
+        if raw.target == LabTarget::Embedded {
+            for ex in exercises.iter().filter(|e| e.fault.is_some()) {
+                problems.push(
+                    Diagnostic::new(&file, line_of(text, "target:"), format!("exercise {} breaks the lab cluster (`break:`), and this lab runs on the embedded gateway only", ex.id))
+                        .field("target")
+                        .hint("write `target: either` (the recorded states without a cluster, the real lab with one) or `target: cluster`"),
+                );
+            }
+        }
         if !problems.is_empty() {
             return Err(Diagnostics(problems));
         }
@@ -339,6 +361,21 @@ impl Catalogue {
             }
             (None, true) => {}
         }
+        if let Some(b) = &raw.break_ {
+            let finding = b.fault.finding();
+            match &raw.doctor {
+                None => problems.push(
+                    Diagnostic::new(&file, line_of(text, "break:"), "an exercise that breaks the lab is checked by doctor: add `doctor:` with the recorded state (`dir`) and the finding ids it `solves`")
+                        .field("break"),
+                ),
+                Some(d) if !d.solves.iter().any(|s| s == finding) => problems.push(
+                    Diagnostic::new(&file, line_of(text, "solves:"), format!("fault {} shows as doctor's finding {finding}, which `solves` does not name: the check would pass on the broken lab", b.fault.name()))
+                        .field("doctor.solves")
+                        .hint(format!("add {finding} to doctor.solves")),
+                ),
+                Some(_) => {}
+            }
+        }
         if solution.is_empty() {
             problems.push(Diagnostic::new(
                 &self.path(&format!("{dir}/solution")),
@@ -367,6 +404,7 @@ impl Catalogue {
             task,
             hints: raw.hints,
             doctor: raw.doctor,
+            fault: raw.break_.map(|b| b.fault),
             start,
             check,
             solution,

@@ -6,9 +6,12 @@
 //! failed, `diff` compares the student's files with a solution, `verify` proves
 //! a catalogue's exercises.
 
+pub mod breaks;
 pub mod check;
 pub mod diff;
 pub mod format;
+pub mod live;
+mod scratch;
 pub mod verify;
 pub mod workspace;
 
@@ -61,9 +64,13 @@ pub enum CourseError {
     #[error("{0}")]
     Check(#[source] check::CheckError),
     #[error(
-        "lab {lab} needs a cluster (target: cluster); `gwlab lab check` runs checks on the embedded gateway only"
+        "lab {lab} needs a cluster (target: cluster), and the embedded gateway was asked for ({why}); create the lab with `gwlab up`, or name a cluster with --kubeconfig/--context"
     )]
-    NeedsCluster { lab: String },
+    NeedsCluster { lab: String, why: String },
+    #[error(
+        "lab {lab} runs on the embedded gateway only (target: embedded), and a cluster was asked for ({why}); leave out --target cluster, --kubeconfig and --context"
+    )]
+    EmbeddedOnly { lab: String, why: String },
 }
 
 impl From<crate::diag::Diagnostics> for CourseError {

@@ -33,6 +33,37 @@ pub struct Progress {
     /// Hints shown so far, by exercise.
     #[serde(default)]
     pub hints: BTreeMap<String, usize>,
+    /// Set when the workspace's checks run on a cluster: which one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterPlace>,
+    /// What gwlab changed on a cluster for an exercise that breaks the lab,
+    /// by exercise, until it is solved or reset.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub breaks: BTreeMap<String, Broken>,
+}
+
+/// A cluster as the student named it: `gwlab up`'s lab by name, or a
+/// kubeconfig and context.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterPlace {
+    /// The lab's name (`--name`), used when no kubeconfig is given.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubeconfig: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// `--gateway-address`, when probes go elsewhere than the Gateway's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_address: Option<String>,
+}
+
+/// A break gwlab put into a cluster, and where.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Broken {
+    pub cluster: ClusterPlace,
+    pub changes: Vec<super::breaks::Change>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +107,8 @@ impl Workspace {
                 current: lab.exercises[0].id.clone(),
                 done: Vec::new(),
                 hints: BTreeMap::new(),
+                cluster: None,
+                breaks: BTreeMap::new(),
             },
         };
         write(&dir.join(README), overview(lab).as_bytes())?;

@@ -92,6 +92,9 @@ pub struct Runner<'a> {
     pub keep: bool,
     /// The target's Gateway API features, read once before the run.
     pub features: BTreeSet<String>,
+    /// Name the `gwlab explain` command under a failed probe (`gwlab lab`
+    /// says itself where explain applies).
+    pub explain_hints: bool,
 }
 
 impl Runner<'_> {
@@ -416,7 +419,7 @@ impl Runner<'_> {
                 if result.attempts == 1 { "try" } else { "tries" }
             );
             let mut failure = probe_failure(&result);
-            if !result.mismatches.is_empty() {
+            if self.explain_hints && !result.mismatches.is_empty() {
                 failure.push(format!(
                     "how the reference gateway routes it: {}",
                     explain_command(ctx.scenario, step, p)

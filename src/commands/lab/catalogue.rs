@@ -59,22 +59,36 @@ pub(super) fn mark(ws: &Workspace, ex: &Exercise) -> char {
     }
 }
 
-pub(super) fn start(id: &str, dir: Option<&Path>, arg: &CatalogueArg) -> Result<i32, CourseError> {
+pub(super) async fn start(
+    id: &str,
+    dir: Option<&Path>,
+    arg: &CatalogueArg,
+    on: &OnArgs,
+) -> Result<i32, CourseError> {
     let cat = catalogue(arg)?;
     let lab = cat.lab(id)?;
     let dir = dir
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from(id));
-    let ws = Workspace::create(&dir, &lab, &cat)?;
+    // The cluster is reached before the workspace is made: nothing is left
+    // half started.
+    let place = on_cluster::place(&lab, on, None)?;
+    let cluster = on_cluster::connect(place.as_ref()).await?;
+    on_cluster::preflight(&lab.exercises[0], cluster.as_ref()).await?;
+    let mut ws = Workspace::create(&dir, &lab, &cat)?;
+    ws.progress.cluster = place;
+    ws.save()?;
     println!(
-        "Started lab {}: {} ({}, {} exercises) in {}",
+        "Started lab {}: {} ({}, {} exercises) in {}, checked on {}",
         lab.id,
         lab.title,
         lab.time,
         lab.exercises.len(),
-        dir.display()
+        dir.display(),
+        on_cluster::checked_on(cluster.as_ref())
     );
     println!();
+    on_cluster::enter(&mut ws, &lab, 0, cluster.as_ref()).await?;
     present(&ws, &lab, 0);
     Ok(exit::OK)
 }
@@ -108,9 +122,16 @@ pub(super) fn command(sub: &str, dir: &Path) -> String {
     }
 }
 
-pub(super) async fn verify_catalogue(dir: &Path) -> Result<i32, CourseError> {
+pub(super) async fn verify_catalogue(dir: &Path, on: &OnArgs) -> Result<i32, CourseError> {
     let cat = Catalogue::from_dir(dir)?;
     let labs = cat.labs()?;
+    // A cluster only when asked: verifying never reaches for a lab by itself.
+    let cluster = match crate::commands::test::asked_target(on.target, &on.cluster) {
+        Some((crate::cli::TargetKind::Cluster, _)) => {
+            on_cluster::connect(Some(&on_cluster::named(on))).await?
+        }
+        _ => None,
+    };
     if labs.is_empty() {
         println!(
             "no labs in {} (a lab is a directory with lab.yaml)",
@@ -118,7 +139,7 @@ pub(super) async fn verify_catalogue(dir: &Path) -> Result<i32, CourseError> {
         );
         return Ok(exit::BAD_INPUT);
     }
-    let verdicts = verify::verify(&cat, &labs).await?;
+    let verdicts = verify::verify(&cat, &labs, cluster.as_ref()).await?;
     let mut bad = 0;
     for v in &verdicts {
         if v.problems.is_empty() {

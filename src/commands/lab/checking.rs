@@ -4,24 +4,35 @@ use super::*;
 
 /// One check of the exercise; returns the exit code and whether the
 /// workspace moved on to another exercise.
-pub(super) async fn check_once(arg: &WorkspaceArg) -> Result<(i32, bool), CourseError> {
+pub(super) async fn check_once(
+    arg: &WorkspaceArg,
+    on: &OnArgs,
+) -> Result<(i32, bool), CourseError> {
     let mut o = open(arg)?;
-    if o.lab.target == LabTarget::Cluster {
-        return Err(CourseError::NeedsCluster {
-            lab: o.lab.id.clone(),
-        });
+    let place = on_cluster::place(&o.lab, on, o.ws.progress.cluster.as_ref())?;
+    let cluster = on_cluster::connect(place.as_ref()).await?;
+    if o.ws.progress.cluster != place {
+        o.ws.progress.cluster = place;
+        o.ws.save()?;
     }
     let ex = o.exercise().clone();
-    o.ws.materialize(&ex)?;
+    // An exercise started without the cluster breaks the lab at its first
+    // check there.
+    on_cluster::enter(&mut o.ws, &o.lab, o.index, cluster.as_ref()).await?;
     let dir = o.ws.dir_of(&ex);
     let total = o.lab.exercises.len();
     println!(
-        "Checking exercise {} of {total}: {} ({})",
+        "Checking exercise {} of {total}: {} ({}) on {}",
         o.index + 1,
         ex.title,
-        o.shown.display()
+        o.shown.display(),
+        on_cluster::checked_on(cluster.as_ref())
     );
-    let outcome = match check::exercise(&ex, &dir, &o.shown).await {
+    let checked = match &cluster {
+        Some(c) => live::exercise(c, &ex, &dir, &o.shown).await,
+        None => check::exercise(&ex, &dir, &o.shown).await,
+    };
+    let outcome = match checked {
         Ok(c) => c,
         Err(CheckError::Bad(d)) => {
             println!("{d}");
@@ -56,6 +67,7 @@ pub(super) async fn check_once(arg: &WorkspaceArg) -> Result<(i32, bool), Course
         "✓ Solved: {} ({} expectations hold)",
         ex.title, outcome.total
     );
+    on_cluster::put_back(&mut o.ws, &ex.id, true).await?;
     if !o.ws.progress.done.contains(&ex.id) {
         o.ws.progress.done.push(ex.id.clone());
     }
@@ -75,9 +87,9 @@ pub(super) async fn check_once(arg: &WorkspaceArg) -> Result<(i32, bool), Course
     println!("{} of {total} exercises done.", o.ws.progress.done.len());
     match next {
         Some(n) => {
-            o.ws.materialize(&o.lab.exercises[n])?;
             println!();
             println!("Next:");
+            on_cluster::enter(&mut o.ws, &o.lab, n, cluster.as_ref()).await?;
             present(&o.ws, &o.lab, n);
         }
         None => println!("Every exercise of lab {} is solved. Well done!", o.lab.id),
@@ -87,7 +99,7 @@ pub(super) async fn check_once(arg: &WorkspaceArg) -> Result<(i32, bool), Course
 
 /// Checks, then again at every change of the current exercise's files,
 /// following the student to the next exercise; ends when all are solved.
-pub(super) async fn watch(arg: &WorkspaceArg) -> Result<i32, CourseError> {
+pub(super) async fn watch(arg: &WorkspaceArg, on: &OnArgs) -> Result<i32, CourseError> {
     // After a move to the next exercise, watch the workspace, not the old
     // exercise directory.
     let mut arg = WorkspaceArg {
@@ -95,7 +107,7 @@ pub(super) async fn watch(arg: &WorkspaceArg) -> Result<i32, CourseError> {
         catalogue: arg.catalogue.clone(),
     };
     loop {
-        let (_, moved) = check_once(&arg).await?;
+        let (_, moved) = check_once(&arg, on).await?;
         let o = open(&arg)?;
         if moved && o.ws.root != arg.dir {
             arg.dir = o.ws.root.clone();

@@ -75,13 +75,24 @@ pub(super) fn solution(arg: &WorkspaceArg) -> Result<i32, CourseError> {
     Ok(exit::OK)
 }
 
-pub(super) fn reset(arg: &WorkspaceArg, only_exercise: bool) -> Result<i32, CourseError> {
+pub(super) async fn reset(
+    arg: &WorkspaceArg,
+    only_exercise: bool,
+    on: &OnArgs,
+) -> Result<i32, CourseError> {
     let mut o = open(arg)?;
+    let place = on_cluster::place(&o.lab, on, o.ws.progress.cluster.as_ref())?;
     let targets: Vec<Exercise> = if only_exercise {
         vec![o.exercise().clone()]
     } else {
         o.lab.exercises.clone()
     };
+    // What exercises changed on a cluster goes back first, wherever they ran.
+    for ex in &targets {
+        on_cluster::put_back(&mut o.ws, &ex.id, false).await?;
+    }
+    let cluster = on_cluster::connect(place.as_ref()).await?;
+    o.ws.progress.cluster = place;
     for ex in &targets {
         if let Some(to) = o.ws.backup(ex)? {
             println!("your files of {} are kept in {}", ex.id, to.display());
@@ -92,7 +103,6 @@ pub(super) fn reset(arg: &WorkspaceArg, only_exercise: bool) -> Result<i32, Cour
     let first = if only_exercise { o.index } else { 0 };
     o.ws.progress.current = o.lab.exercises[first].id.clone();
     o.ws.save()?;
-    o.ws.materialize(&o.lab.exercises[first])?;
     println!(
         "{} starts over.",
         if only_exercise {
@@ -102,6 +112,7 @@ pub(super) fn reset(arg: &WorkspaceArg, only_exercise: bool) -> Result<i32, Cour
         }
     );
     println!();
+    on_cluster::enter(&mut o.ws, &o.lab, first, cluster.as_ref()).await?;
     present(&o.ws, &o.lab, first);
     Ok(exit::OK)
 }
@@ -117,6 +128,19 @@ pub(super) fn status(arg: &WorkspaceArg) -> Result<i32, CourseError> {
         p.done.len(),
         o.lab.exercises.len()
     );
+    match &p.cluster {
+        None => println!("Checks run on the embedded gateway."),
+        Some(c) => println!(
+            "Checks run on the cluster: {}",
+            on_cluster::describe_place(c)
+        ),
+    }
+    for (id, broken) in &p.breaks {
+        println!("gwlab changed on the cluster for {id} (put back when solved or reset):");
+        for ch in &broken.changes {
+            println!("  {}", ch.describe());
+        }
+    }
     for (i, ex) in o.lab.exercises.iter().enumerate() {
         let hints = p.hints.get(&ex.id).copied().unwrap_or(0);
         let extra = if hints > 0 {

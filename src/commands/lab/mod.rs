@@ -8,6 +8,9 @@
 mod catalogue;
 mod checking;
 mod guide;
+mod on_cluster;
+
+pub use on_cluster::OnArgs;
 
 use catalogue::{command, list, mark, present, start, verify_catalogue};
 use checking::{check_once, watch};
@@ -18,6 +21,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::course::check::{self, CheckError};
 use crate::course::format::{Catalogue, Exercise, Lab, LabTarget};
+use crate::course::live;
 use crate::course::workspace::{README, Workspace};
 use crate::course::{CourseError, diff, verify};
 use crate::exit;
@@ -64,11 +68,16 @@ pub enum CourseCommand {
         dir: Option<PathBuf>,
         #[command(flatten)]
         catalogue: CatalogueArg,
+        #[command(flatten)]
+        on: OnArgs,
     },
-    /// Run the current exercise's check on your files (embedded gateway).
+    /// Run the current exercise's check on your files (the embedded gateway, or
+    /// the lab cluster when asked or when the lab needs it).
     Check {
         #[command(flatten)]
         ws: WorkspaceArg,
+        #[command(flatten)]
+        on: OnArgs,
         /// Check again at every change of the exercise's files, and go on to the
         /// next exercise when one is solved.
         #[arg(long)]
@@ -85,10 +94,13 @@ pub enum CourseCommand {
         ws: WorkspaceArg,
     },
     /// Start over: the whole lab, or with --exercise the current exercise. Your
-    /// files are moved to .gwlab-backup/, never deleted.
+    /// files are moved to .gwlab-backup/, never deleted; what an exercise
+    /// changed on the lab cluster is put back.
     Reset {
         #[command(flatten)]
         ws: WorkspaceArg,
+        #[command(flatten)]
+        on: OnArgs,
         /// Only the current exercise.
         #[arg(long)]
         exercise: bool,
@@ -104,6 +116,11 @@ pub enum CourseCommand {
         /// A catalogue directory, or one lab's directory.
         #[arg(value_name = "DIR", default_value = "labs")]
         dir: PathBuf,
+        /// With a cluster (--target cluster, --kubeconfig, --context), labs that
+        /// can run there are verified there; without one, labs that need a
+        /// cluster are named and skipped.
+        #[command(flatten)]
+        on: OnArgs,
     },
 }
 
@@ -114,18 +131,29 @@ pub async fn run(args: &CourseArgs) -> i32 {
             lab,
             dir,
             catalogue,
-        } => start(lab, dir.as_deref(), catalogue),
-        CourseCommand::Check { ws, watch: false } => check_once(ws).await.map(|(code, _)| code),
-        CourseCommand::Check { ws, watch: true } => watch(ws).await,
+            on,
+        } => start(lab, dir.as_deref(), catalogue, on).await,
+        CourseCommand::Check {
+            ws,
+            on,
+            watch: false,
+        } => check_once(ws, on).await.map(|(code, _)| code),
+        CourseCommand::Check {
+            ws,
+            on,
+            watch: true,
+        } => watch(ws, on).await,
         CourseCommand::Hint { ws } => hint(ws),
         CourseCommand::Solution { ws } => solution(ws),
-        CourseCommand::Reset { ws, exercise } => reset(ws, *exercise),
+        CourseCommand::Reset { ws, exercise, on } => reset(ws, *exercise, on).await,
         CourseCommand::Status { ws } => status(ws),
-        CourseCommand::Verify { dir } => verify_catalogue(dir).await,
+        CourseCommand::Verify { dir, on } => verify_catalogue(dir, on).await,
     };
     outcome.unwrap_or_else(|e| {
         eprintln!("error: {e}");
         match e {
+            // No cluster to run on, or the lab there is not gwlab's: usage.
+            CourseError::Check(CheckError::NoCluster(_) | CheckError::Break(_)) => exit::BAD_INPUT,
             CourseError::Check(_) | CourseError::Write { .. } => exit::FAILED,
             _ => exit::BAD_INPUT,
         }

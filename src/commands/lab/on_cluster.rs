@@ -1,0 +1,280 @@
+//! Where a workspace's checks run, and the lab cluster's side of an exercise:
+//! breaking the lab when an exercise that breaks it starts, and putting it
+//! back when the exercise is solved or reset.
+
+use super::*;
+
+use crate::cli::{ClusterArgs, TargetKind};
+use crate::course::breaks;
+use crate::course::live::Cluster;
+use crate::course::workspace::{Broken, ClusterPlace};
+
+/// Where checks run, for the lab commands that start or check exercises.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OnArgs {
+    /// Where checks run: `embedded` (gwlab's reference gateway) or `cluster`
+    /// (the lab of `gwlab up`, or --kubeconfig/--context). Default: where the
+    /// workspace was started, else what the lab needs, else embedded.
+    #[arg(long, value_enum)]
+    pub target: Option<TargetKind>,
+    /// The lab (of `gwlab up`) whose cluster is used.
+    #[arg(long, default_value = "gwlab", env = "GWLAB_NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Send probes to HOST:PORT (HTTP) and HTTPS_PORT instead of the lab
+    /// Gateway's address, e.g. a `kubectl port-forward`.
+    #[arg(long, value_name = "HOST:PORT[,HTTPS_PORT]")]
+    pub gateway_address: Option<String>,
+}
+
+/// The cluster the checks of `lab` run on (`None`: the embedded gateway).
+/// Asked for (as `gwlab test` chooses: --target, GWLAB_TARGET,
+/// --kubeconfig/--context) first, then where the workspace runs (`saved`),
+/// then the lab's need; a lab made by `gwlab up` alone does not move a lab
+/// that runs on either to the cluster.
+pub(super) fn place(
+    lab: &Lab,
+    on: &OnArgs,
+    saved: Option<&ClusterPlace>,
+) -> Result<Option<ClusterPlace>, CourseError> {
+    let asked = crate::commands::test::asked_target(on.target, &on.cluster);
+    let (kind, why) = match (&asked, saved, lab.target) {
+        (Some(a), _, _) => a.clone(),
+        (None, Some(_), _) => (TargetKind::Cluster, "the workspace runs there".into()),
+        (None, None, LabTarget::Cluster) => (TargetKind::Cluster, "the lab needs it".into()),
+        (None, None, _) => (TargetKind::Embedded, "the default".into()),
+    };
+    match (kind, lab.target) {
+        (TargetKind::Embedded, LabTarget::Cluster) => Err(CourseError::NeedsCluster {
+            lab: lab.id.clone(),
+            why,
+        }),
+        (TargetKind::Cluster, LabTarget::Embedded) => Err(CourseError::EmbeddedOnly {
+            lab: lab.id.clone(),
+            why,
+        }),
+        (TargetKind::Embedded, _) => Ok(None),
+        (TargetKind::Cluster, _) => Ok(Some(match saved {
+            Some(s) if !on.cluster.given() => ClusterPlace {
+                gateway_address: on
+                    .gateway_address
+                    .clone()
+                    .or_else(|| s.gateway_address.clone()),
+                ..s.clone()
+            },
+            _ => named(on),
+        })),
+    }
+}
+
+/// The cluster the arguments name: --kubeconfig/--context, else the lab of
+/// --name.
+pub(super) fn named(on: &OnArgs) -> ClusterPlace {
+    ClusterPlace {
+        name: on.name.clone(),
+        kubeconfig: on
+            .cluster
+            .kubeconfig
+            .as_ref()
+            .map(|k| std::path::absolute(k).unwrap_or_else(|_| k.clone())),
+        context: on.cluster.context.clone(),
+        gateway_address: on.gateway_address.clone(),
+    }
+}
+
+/// A place as the student named it, without reaching it.
+pub(super) fn describe_place(p: &ClusterPlace) -> String {
+    match (&p.kubeconfig, &p.context) {
+        (None, None) => format!("the lab {} of `gwlab up`", p.name),
+        (k, c) => {
+            let mut parts = Vec::new();
+            if let Some(k) = k {
+                parts.push(format!("kubeconfig {}", k.display()));
+            }
+            if let Some(c) = c {
+                parts.push(format!("context {c}"));
+            }
+            parts.join(", ")
+        }
+    }
+}
+
+/// Connects to the place chosen, if it is a cluster.
+pub(super) async fn connect(place: Option<&ClusterPlace>) -> Result<Option<Cluster>, CourseError> {
+    match place {
+        None => Ok(None),
+        Some(p) => Cluster::connect(p)
+            .await
+            .map(Some)
+            .map_err(CourseError::Check),
+    }
+}
+
+/// Where checks run, for a first line.
+pub(super) fn checked_on(cluster: Option<&Cluster>) -> String {
+    match cluster {
+        Some(c) => format!("the cluster ({})", c.describe()),
+        None => "the embedded gateway".into(),
+    }
+}
+
+/// Refuses, before anything is written, an exercise that would break a lab
+/// gwlab did not make.
+pub(super) async fn preflight(ex: &Exercise, cluster: Option<&Cluster>) -> Result<(), CourseError> {
+    if let (Some(c), Some(fault)) = (cluster, ex.fault) {
+        breaks::preflight(&c.client, fault, &c.ours())
+            .await
+            .map_err(|e| {
+                CourseError::Check(crate::course::check::CheckError::Break(Box::new(e)))
+            })?;
+    }
+    Ok(())
+}
+
+/// Starts exercise `index`: its files, and on a cluster the break it puts
+/// into the lab (once: an exercise already broken is left as it is).
+pub(super) async fn enter(
+    ws: &mut Workspace,
+    lab: &Lab,
+    index: usize,
+    cluster: Option<&Cluster>,
+) -> Result<(), CourseError> {
+    let ex = &lab.exercises[index];
+    ws.materialize(ex)?;
+    let (Some(c), Some(fault)) = (cluster, ex.fault) else {
+        return Ok(());
+    };
+    // Broken once: not again while broken, nor once solved.
+    if ws.progress.breaks.contains_key(&ex.id) || ws.progress.done.contains(&ex.id) {
+        return Ok(());
+    }
+    let changes = breaks::apply(&c.client, fault, &c.ours())
+        .await
+        .map_err(|e| CourseError::Check(crate::course::check::CheckError::Break(Box::new(e))))?;
+    println!(
+        "This exercise broke the lab on the cluster ({}); gwlab changed:",
+        c.describe()
+    );
+    for ch in &changes {
+        println!("  {}", ch.describe());
+    }
+    println!(
+        "Solving the exercise, or `gwlab lab reset --exercise`, puts back what is still as gwlab left it."
+    );
+    println!();
+    ws.progress.breaks.insert(
+        ex.id.clone(),
+        Broken {
+            cluster: c.place.clone(),
+            changes,
+        },
+    );
+    ws.save()
+}
+
+/// Puts back what gwlab changed on the cluster for `exercise`. After a
+/// solve (`solved`), a field the student changed stays as the student left
+/// it; after a reset, every field goes back. A reset is not stopped by a
+/// cluster it cannot reach: it says so and keeps the record, to try again at
+/// the next reset.
+pub(super) async fn put_back(
+    ws: &mut Workspace,
+    exercise: &str,
+    solved: bool,
+) -> Result<(), CourseError> {
+    let Some(broken) = ws.progress.breaks.get(exercise).cloned() else {
+        return Ok(());
+    };
+    let done = async {
+        let c = Cluster::connect(&broken.cluster).await?;
+        breaks::restore(&c.client, &broken.changes, solved)
+            .await
+            .map_err(|e| CheckError::Break(Box::new(e)))
+    };
+    let done = match done.await {
+        Ok(done) => done,
+        Err(e) if !solved => {
+            println!(
+                "gwlab could not put back what {exercise} changed on the cluster ({}): {e}; the next `gwlab lab reset` tries again",
+                describe_place(&broken.cluster)
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(CourseError::Check(e)),
+    };
+    for r in &done.restored {
+        println!("gwlab put back: {r}");
+    }
+    for l in &done.left {
+        println!("gwlab left: {l}");
+    }
+    ws.progress.breaks.remove(exercise);
+    ws.save()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lab(target: LabTarget) -> Lab {
+        Lab {
+            id: "demo".into(),
+            title: "Demo".into(),
+            goal: String::new(),
+            time: "5m".into(),
+            target,
+            exercises: Vec::new(),
+        }
+    }
+
+    fn on(target: Option<TargetKind>, kubeconfig: Option<&str>) -> OnArgs {
+        OnArgs {
+            target,
+            name: "gwlab".into(),
+            cluster: ClusterArgs {
+                kubeconfig: kubeconfig.map(PathBuf::from),
+                context: None,
+            },
+            gateway_address: None,
+        }
+    }
+
+    fn kubeconfig(p: Option<ClusterPlace>) -> Option<PathBuf> {
+        p.and_then(|p| p.kubeconfig)
+    }
+
+    #[test]
+    fn the_cluster_is_used_when_asked_kept_when_started_there_and_needed_by_cluster_labs() {
+        if std::env::var_os("GWLAB_TARGET").is_some() {
+            eprintln!("SKIP: GWLAB_TARGET is set");
+            return;
+        }
+        let either = lab(LabTarget::Either);
+        assert_eq!(place(&either, &on(None, None), None).unwrap(), None);
+        let asked = place(&either, &on(None, Some("/k/a")), None).unwrap();
+        assert_eq!(kubeconfig(asked.clone()), Some(PathBuf::from("/k/a")));
+        // Kept with no flag; a --target alone keeps the saved kubeconfig, a
+        // new one replaces it; embedded leaves the cluster.
+        let saved = asked.as_ref();
+        assert_eq!(place(&either, &on(None, None), saved).unwrap(), asked);
+        let again = place(&either, &on(Some(TargetKind::Cluster), None), saved).unwrap();
+        assert_eq!(kubeconfig(again), Some(PathBuf::from("/k/a")));
+        let other = place(&either, &on(None, Some("/k/b")), saved).unwrap();
+        assert_eq!(kubeconfig(other), Some(PathBuf::from("/k/b")));
+        let embedded = place(&either, &on(Some(TargetKind::Embedded), None), saved).unwrap();
+        assert_eq!(embedded, None);
+
+        let cluster = lab(LabTarget::Cluster);
+        let needed = place(&cluster, &on(None, None), None).unwrap().unwrap();
+        assert_eq!((needed.name.as_str(), needed.kubeconfig), ("gwlab", None));
+        assert!(matches!(
+            place(&cluster, &on(Some(TargetKind::Embedded), None), None),
+            Err(CourseError::NeedsCluster { .. })
+        ));
+        assert!(matches!(
+            place(&lab(LabTarget::Embedded), &on(None, Some("/k/a")), None),
+            Err(CourseError::EmbeddedOnly { .. })
+        ));
+    }
+}
