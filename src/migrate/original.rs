@@ -170,12 +170,13 @@ pub struct SlashProbe {
 }
 
 /// The slash probe the scenario has for `d`, if any: the one predicate both
-/// the scenario and the warnings of its differences go by. A redirected
-/// path's requests are probed as redirects; a canary's through its main
-/// Ingress; a request the original answers otherwise than from one backend
-/// (a redirect, a split) is not probed.
+/// the scenario and the warnings of its differences go by. A canary's paths
+/// are probed through its main Ingress; a request the original answers
+/// otherwise than from one backend, with a 404 or nginx's 301 (it redirects
+/// or splits) is not probed. A redirecting `/api/` is probed where the
+/// original sends `/api` elsewhere: the route's PathPrefix redirects it.
 pub fn slash_probe(c: &Converted, converted: &[Converted], d: &Draft) -> Option<SlashProbe> {
-    if c.is_canary || d.redirect.is_some() {
+    if c.is_canary {
         return None;
     }
     let other = other_slash(d)?;

@@ -174,6 +174,7 @@ fn probes_for(all: &[Converted], c: &Converted, d: &Draft, out: &mut Vec<ProbeOu
             },
         });
         out.push(query_probe(c, d, r, scheme, &path));
+        slash_probe(all, c, d, scheme, out);
         return;
     }
     if d.original.plain_prefix.is_some() && plain_prefix_probe(d) {
@@ -209,6 +210,12 @@ fn probes_for(all: &[Converted], c: &Converted, d: &Draft, out: &mut Vec<ProbeOu
         out.push(served_probe(&what, d, request(scheme, d, &path), &path));
     }
     method_probes(all, d, &what, scheme, &path, out);
+    slash_probe(all, c, d, scheme, out);
+}
+
+/// The probe of `d`'s path with or without its trailing `/`, where the
+/// original answers it from one backend, with a 404 or nginx's 301.
+fn slash_probe(all: &[Converted], c: &Converted, d: &Draft, scheme: &str, out: &mut Vec<ProbeOut>) {
     if let Some(p) = original::slash_probe(c, all, d) {
         let req = request(scheme, d, &p.other);
         let name = slash_probe_name(&c.name, d, &p.other);
