@@ -103,7 +103,10 @@ pub(super) fn warn_across(converted: &[Converted], warnings: &mut Vec<Warning>) 
                 ),
                 _ => String::new(),
             };
-            let route = route.map_or_else(|| "answers otherwise".to_string(), |a| a.to_string());
+            let route = route.map_or_else(
+                || original::slash_unanswered(converted, d, other, Rules::Route).to_string(),
+                |a| a.to_string(),
+            );
             warnings.push(Warning {
                 object: super::ingress_name(c.namespace.as_deref(), &c.name),
                 annotation: None,

@@ -163,6 +163,22 @@ pub fn slash_answer(
     answer(converted, &req, rules)
 }
 
+/// What the path that takes `other` under `rules` does where
+/// [`slash_answer`] has no answer, in words for a warning.
+pub fn slash_unanswered(
+    converted: &[Converted],
+    d: &Draft,
+    other: &str,
+    rules: Rules,
+) -> &'static str {
+    match winner(converted, &slash_request(d, other), rules) {
+        Some((_, w)) if w.redirect.is_some() => "redirects it",
+        Some((_, w)) if w.backends.len() != 1 => "splits it",
+        Some(_) => "redirects it to https",
+        None => "answers otherwise",
+    }
+}
+
 /// A slash probe of the scenario: the path sent, and what the original answers.
 pub struct SlashProbe {
     pub other: String,
