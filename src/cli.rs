@@ -322,7 +322,13 @@ pub struct MigrateArgs {
     /// With --compare: how long each probe waits for the answer the original
     /// is expected to give before what it got is recorded (raise it where the
     /// gateway takes long to apply a change).
-    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(
+        long,
+        default_value = "10s",
+        value_name = "DURATION",
+        value_parser = parse_duration,
+        requires = "compare"
+    )]
     pub probe_timeout: std::time::Duration,
 }
 

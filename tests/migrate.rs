@@ -201,4 +201,27 @@ fn compare_on_the_embedded_target_says_the_original_needs_the_lab() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--compare"), "{}", text(&o));
+    // --probe-timeout is how long --compare's probes wait: alone it is a
+    // usage error, as --gateway-address is.
+    let o = gwlab(&["migrate", root.to_str().unwrap(), "--probe-timeout", "5s"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--compare"), "{}", text(&o));
+}
+
+#[test]
+fn an_output_place_that_cannot_be_written_is_exit_2_not_a_verdict() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed-migration/before");
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    // -o names a directory below a regular file: it cannot be created.
+    let below = file.join("routes");
+    let o = gwlab(&[
+        "migrate",
+        root.to_str().unwrap(),
+        "-o",
+        below.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("cannot create"), "{}", text(&o));
 }

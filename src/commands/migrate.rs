@@ -128,9 +128,10 @@ pub async fn run(args: &MigrateArgs) -> i32 {
         );
         return exit::FAILED;
     }
+    // As for `gwlab test`'s reports, a place that cannot be written is exit 2.
     if let Err(e) = write_outputs(args, &m, scenario.as_ref()) {
         eprintln!("error: {e}");
-        return exit::FAILED;
+        return exit::BAD_INPUT;
     }
     print_notes(&inputs, &m);
     match (args.compare, &args.scenario, &scenario) {
@@ -197,15 +198,8 @@ async fn compare(
             .unwrap_or_default()
     ));
     let original: Vec<_> = compare::original_objects(objects);
-    for c in m
-        .converted
-        .iter()
-        .filter(|c| c.controller == migrate::Controller::Nginx)
-    {
-        eprintln!(
-            "note: Ingress {} is ingress-nginx's: the lab's Kong serves Ingresses of class kong only, so the original's column shows what the lab answers without it",
-            c.name
-        );
+    for note in nginx_notes(m) {
+        eprintln!("note: {note}");
     }
     // The route's run waits for its conditions (the routes Accepted); the
     // original's has none to wait for: its Ingress objects have no conditions.
@@ -233,9 +227,11 @@ async fn compare(
             probe_timeout: args.probe_timeout,
         };
         let written = text.and_then(|t| run.write(&sub, &t, s));
+        // Not a verdict: no answer differed. As for `gwlab test`, a file
+        // that cannot be written or read is exit 2.
         if let Err(e) = written {
             eprintln!("error: {e}");
-            return exit::FAILED;
+            return exit::BAD_INPUT;
         }
         eprintln!(
             "running the scenario against the {name} ({})",
@@ -253,18 +249,32 @@ async fn compare(
             Ok(r) => answers.push(compare::answers(&r)),
             Err(e) => {
                 eprintln!("error: {e}");
-                return exit::FAILED;
+                return exit::BAD_INPUT;
             }
         }
     }
     let probes: Vec<String> = s.probes.iter().map(|p| p.name.clone()).collect();
-    let table = compare::table(&probes, &answers[0], &answers[1]);
-    print!("{table}");
-    if table.lines().skip(1).all(|l| l.ends_with("same")) {
+    let rows = compare::rows(&probes, &answers[0], &answers[1]);
+    print!("{}", compare::table(&rows));
+    if rows.iter().all(|r| r.same) {
         exit::OK
     } else {
         exit::FAILED
     }
+}
+
+/// One note per ingress-nginx Ingress, whose original the lab's Kong does not serve.
+fn nginx_notes(m: &Migration) -> Vec<String> {
+    m.converted
+        .iter()
+        .filter(|c| c.controller == migrate::Controller::Nginx)
+        .map(|c| {
+            format!(
+                "{} is ingress-nginx's: the lab's Kong serves Ingresses of class kong only, so the original's column shows what the lab answers without it",
+                migrate::ingress_name(c.namespace.as_deref(), &c.name)
+            )
+        })
+        .collect()
 }
 
 /// The original objects as one multi-document YAML text.
@@ -460,6 +470,24 @@ fn print_features(m: &Migration) {
         eprintln!(
             "note: Kong KIC 3.4 (the lab's gateway) does not support {}: on Kong these routes are not programmed as written",
             lacking.join(", ")
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nginx_note_names_the_ingress_with_its_namespace() {
+        let text = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: docs, namespace: web}\nspec: {ingressClassName: nginx, defaultBackend: {service: {name: docs, port: {number: 80}}}}\n";
+        let objects = manifest::parse_text(Path::new("in.yaml"), text).unwrap();
+        let m = migrate::migrate(&migrate::inputs(&objects).unwrap());
+        let notes = nginx_notes(&m);
+        assert_eq!(notes.len(), 1);
+        assert!(
+            notes[0].starts_with("Ingress web/docs is ingress-nginx's"),
+            "{notes:?}"
         );
     }
 }

@@ -73,25 +73,50 @@ pub fn answers(report: &serde_json::Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The table: one row per probe (in the scenario's order), the original's
-/// answer, the new route's, and whether they are the same.
-pub fn table(
+/// One probe's row of the table: what the original and the new route answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub probe: String,
+    pub original: String,
+    pub route: String,
+    /// Both answered, alike. A probe one run did not report is never the same.
+    pub same: bool,
+}
+
+/// One row per probe (in the scenario's order): the original's answer, the
+/// new route's, and whether they are the same.
+pub fn rows(
     probes: &[String],
     original: &BTreeMap<String, String>,
     converted: &BTreeMap<String, String>,
-) -> String {
-    let missing = "not run".to_string();
-    let rows: Vec<[String; 4]> = probes
+) -> Vec<Row> {
+    probes
         .iter()
         .map(|p| {
-            let o = original.get(p).unwrap_or(&missing);
-            let c = converted.get(p).unwrap_or(&missing);
-            let same = if o == c && o != &missing {
-                "same"
-            } else {
-                "DIFFERENT"
-            };
-            [p.clone(), o.clone(), c.clone(), same.into()]
+            let (o, c) = (original.get(p), converted.get(p));
+            let missing = || "not run".to_string();
+            Row {
+                probe: p.clone(),
+                same: o.is_some() && o == c,
+                original: o.cloned().unwrap_or_else(missing),
+                route: c.cloned().unwrap_or_else(missing),
+            }
+        })
+        .collect()
+}
+
+/// The rows as an aligned text table with a header line.
+pub fn table(rows: &[Row]) -> String {
+    let cells: Vec<[String; 4]> = rows
+        .iter()
+        .map(|r| {
+            let same = if r.same { "same" } else { "DIFFERENT" };
+            [
+                r.probe.clone(),
+                r.original.clone(),
+                r.route.clone(),
+                same.into(),
+            ]
         })
         .collect();
     let head = [
@@ -102,7 +127,8 @@ pub fn table(
     ];
     let widths: Vec<usize> = (0..4)
         .map(|i| {
-            rows.iter()
+            cells
+                .iter()
                 .chain(std::iter::once(&head))
                 .map(|r| r[i].chars().count())
                 .max()
@@ -117,7 +143,7 @@ pub fn table(
             .collect();
         format!("{}\n", cells.join("  ").trim_end())
     };
-    std::iter::once(&head).chain(&rows).map(line).collect()
+    std::iter::once(&head).chain(&cells).map(line).collect()
 }
 
 #[cfg(test)]
@@ -160,7 +186,15 @@ mod tests {
             ("a".into(), "301 → https://x/?item=42".into()),
             ("b".into(), "200".into()),
         ]);
-        let t = table(&probes, &o, &n);
+        let r = rows(&probes, &o, &n);
+        assert_eq!(
+            r.iter().map(|r| r.same).collect::<Vec<_>>(),
+            [false, true, false]
+        );
+        // Two runs that both missed a probe do not agree on it.
+        let none = rows(&probes, &BTreeMap::new(), &BTreeMap::new());
+        assert!(none.iter().all(|r| !r.same && r.original == "not run"));
+        let t = table(&r);
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 4, "{t}");
         assert!(

@@ -8,10 +8,19 @@ use super::scenario::{
     PLAIN_PREFIX_SUFFIX, plain_prefix_probe, plain_prefix_probe_name, query_probe_name,
     slash_probe_name,
 };
-use super::{Converted, Warn, Warning};
+use super::{Controller, Converted, Warning};
 
-/// Warns of each known difference of `c`'s drafts, naming its probe.
-pub(super) fn warn(c: &Converted, warn: Warn<'_>) {
+/// Warns of each known difference of `c`'s drafts (`object` names the
+/// Ingress), naming its probe.
+pub(super) fn warn(c: &Converted, object: &str, warnings: &mut Vec<Warning>) {
+    let mut push = |annotation: Option<&str>, message: String, probe: Option<String>| {
+        warnings.push(Warning {
+            object: object.to_string(),
+            annotation: annotation.map(String::from),
+            message,
+            probe,
+        });
+    };
     for d in &c.drafts {
         if let Some(e) = &d.original.exact_location {
             let query = if e.query.is_empty() {
@@ -19,14 +28,14 @@ pub(super) fn warn(c: &Converted, warn: Warn<'_>) {
             } else {
                 format!(" and cannot add `?{}`", e.query)
             };
-            warn(
+            let (probe, unprobed) = shown_by(c, || query_probe_name(&c.name, d));
+            push(
                 Some(&e.annotation),
                 format!(
-                    "{} redirects to exactly {}, without the request's path and query; the route keeps the query{query} ({})",
-                    e.by,
-                    e.location,
-                    shown_by(c, || query_probe_name(&c.name, d))
+                    "{} redirects to exactly {}, without the request's path and query; the route keeps the query{query}{unprobed}",
+                    e.by, e.location,
                 ),
+                probe,
             );
         }
         if let Some(t) = d
@@ -35,66 +44,77 @@ pub(super) fn warn(c: &Converted, warn: Warn<'_>) {
             .as_ref()
             .filter(|_| !d.path.ends_with('/'))
         {
-            let probe = if plain_prefix_probe(d) {
+            let (probe, unprobed) = if plain_prefix_probe(d) {
                 shown_by(c, || plain_prefix_probe_name(&c.name, d))
             } else {
-                "not probed: the path redirects or splits its traffic".into()
+                (
+                    None,
+                    " (not probed: the path redirects or splits its traffic)".into(),
+                )
             };
-            warn(
+            push(
                 None,
                 format!(
-                    "path {p} (pathType {t}): Kong and ingress-nginx match a plain prefix ({p}{PLAIN_PREFIX_SUFFIX} too), the route's PathPrefix whole segments only ({probe})",
+                    "path {p} (pathType {t}): Kong and ingress-nginx match a plain prefix ({p}{PLAIN_PREFIX_SUFFIX} too), the route's PathPrefix whole segments only{unprobed}",
                     p = d.path,
                 ),
+                probe,
             );
         }
     }
 }
 
-/// Where the scenario shows a difference: the probe, or why there is none.
-fn shown_by(c: &Converted, probe: impl FnOnce() -> String) -> String {
+/// Where the scenario shows a difference: the probe, or (for the message)
+/// why there is none.
+fn shown_by(c: &Converted, probe: impl FnOnce() -> String) -> (Option<String>, String) {
     if c.is_canary {
-        "a canary's paths are probed through its main Ingress".into()
+        (
+            None,
+            " (a canary's paths are probed through its main Ingress)".into(),
+        )
     } else {
-        format!("the scenario expects the original in probe `{}`", probe())
+        (Some(probe()), String::new())
     }
 }
 
 /// Warns of the differences that depend on the other paths of the migration
 /// (where a request the route takes goes in the original): a `/`-terminated
 /// plain prefix (`/api/`) does not take `/api` in the original, the route's
-/// PathPrefix does.
+/// PathPrefix does. Every slash probe the scenario has is looked at
+/// ([`original::slash_probe`]).
 pub(super) fn warn_across(converted: &[Converted], warnings: &mut Vec<Warning>) {
-    for c in converted.iter().filter(|c| !c.is_canary) {
-        // A redirected path's requests are probed as redirects.
-        for d in c.drafts.iter().filter(|d| d.redirect.is_none()) {
-            let Some(expected) = original::slash_answer(c, converted, d, Rules::Original) else {
+    for c in converted {
+        for d in &c.drafts {
+            let Some(probe) = original::slash_probe(c, converted, d) else {
                 continue;
             };
-            let route = original::slash_answer(c, converted, d, Rules::Route);
-            if route.as_ref() == Some(&expected) {
+            let (other, expected) = (&probe.other, &probe.original);
+            let route = original::slash_answer(c, converted, d, other, Rules::Route);
+            if route.as_ref() == Some(expected) {
                 continue;
             }
-            let by = match (&expected, c.controller) {
-                (Answer::SlashAdded { .. }, _) | (_, super::Controller::Nginx) => "ingress-nginx",
+            let by = match (expected, c.controller) {
+                (Answer::SlashAdded { .. }, _) | (_, Controller::Nginx) => "ingress-nginx",
                 _ => "Kong",
             };
-            let other = original::other_slash(d).unwrap_or_default();
             let why = match &d.original.plain_prefix {
                 Some(t) if d.path.ends_with('/') => format!(
                     " (pathType {t}: {by} matches a plain prefix, which {other} does not start with)"
                 ),
                 _ => String::new(),
             };
-            let route = route.map_or_else(|| "answers otherwise".to_string(), |a| a.to_string());
+            let route = route.map_or_else(
+                || original::slash_unanswered(converted, d, other, Rules::Route).to_string(),
+                |a| a.to_string(),
+            );
             warnings.push(Warning {
                 object: super::ingress_name(c.namespace.as_deref(), &c.name),
                 annotation: None,
                 message: format!(
-                    "path {p}{why}: for {other}, {by}: {expected}; the route: {route} (the scenario expects the original in probe `{probe}`)",
+                    "path {p}{why}: for {other}, {by}: {expected}; the route: {route}",
                     p = d.path,
-                    probe = slash_probe_name(&c.name, d),
                 ),
+                probe: Some(slash_probe_name(&c.name, d, other)),
             });
         }
     }

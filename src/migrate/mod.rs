@@ -36,13 +36,20 @@ pub struct Warning {
     pub object: String,
     pub annotation: Option<String>,
     pub message: String,
+    /// The probe of the generated scenario that shows the difference (it
+    /// expects the original, so the scenario fails exactly there).
+    pub probe: Option<String>,
 }
 
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = match &self.probe {
+            Some(p) => format!(" (the scenario expects the original in probe `{p}`)"),
+            None => String::new(),
+        };
         let line = match &self.annotation {
-            Some(a) => format!("{}: {a}: {}", self.object, self.message),
-            None => format!("{}: {}", self.object, self.message),
+            Some(a) => format!("{}: {a}: {}{shown}", self.object, self.message),
+            None => format!("{}: {}{shown}", self.object, self.message),
         };
         // Annotation values are echoed: a long one must not bury the warning.
         f.write_str(&crate::diag::clip(&line))
@@ -238,7 +245,7 @@ fn object_name(ing: &Ingress) -> String {
 }
 
 /// `Ingress namespace/name`, as warnings name the object.
-fn ingress_name(namespace: Option<&str>, name: &str) -> String {
+pub fn ingress_name(namespace: Option<&str>, name: &str) -> String {
     match namespace {
         Some(ns) => format!("Ingress {ns}/{name}"),
         None => format!("Ingress {name}"),
@@ -255,6 +262,7 @@ pub fn migrate(inputs: &Inputs) -> Migration {
                 object: object_name(ing),
                 annotation: annotation.map(String::from),
                 message,
+                probe: None,
             });
         };
         if let Some(problem) = valid::ingress_problem(ing) {
@@ -265,7 +273,6 @@ pub fn migrate(inputs: &Inputs) -> Migration {
         kong::apply(ing, inputs, &mut c, &mut warn);
         nginx::apply(ing, &mut c, &mut warn);
         valid::leave_out_invalid(&mut c, &mut warn);
-        differences::warn(&c, &mut warn);
         if ing.spec.rules.is_empty() && ing.spec.default_backend.is_none() {
             warn(
                 None,
@@ -285,6 +292,7 @@ pub fn migrate(inputs: &Inputs) -> Migration {
                 );
             }
         }
+        differences::warn(&c, &object_name(ing), &mut m.warnings);
         converted.push(c);
     }
     merge_canaries(&mut converted, &mut m.warnings);
@@ -489,13 +497,14 @@ fn merge_canaries(converted: &mut [Converted], warnings: &mut Vec<Warning>) {
                 .find(|d| d.host == cd.host && d.path == cd.path && d.kind == cd.kind);
             let Some(main) = main else {
                 warnings.push(Warning {
-                    object: format!("Ingress {}", canary.name),
+                    object: ingress_name(canary.namespace.as_deref(), &canary.name),
                     annotation: Some("nginx.ingress.kubernetes.io/canary".into()),
                     message: format!(
                         "no main Ingress serves host {} path {}; the canary is left out",
                         cd.host.as_deref().unwrap_or("*"),
                         cd.path
                     ),
+                    probe: None,
                 });
                 continue;
             };

@@ -48,10 +48,18 @@ fn matches(d: &Draft, path: &str, rules: Rules) -> bool {
     }
 }
 
-/// The answer to `req` under `rules`, or `None` when the path that takes it
-/// redirects, splits or sends http to https: those have probes of their own.
-pub fn answer(converted: &[Converted], req: &Request<'_>, rules: Rules) -> Option<Answer> {
-    let candidates = converted
+/// The path of the migration that takes `req` under `rules`, if any. A path
+/// of the request's host comes before one without a host, then an Exact path
+/// before any prefix, then the longest, then one restricted to the request's
+/// method before an unrestricted one (Kong and Gateway API both rank a
+/// method match higher). Of equals the first wins: Gateway API favours the
+/// oldest route and its first rule, ingress-nginx the first Ingress.
+pub(super) fn winner<'a>(
+    converted: &'a [Converted],
+    req: &Request<'_>,
+    rules: Rules,
+) -> Option<(&'a Converted, &'a Draft)> {
+    converted
         .iter()
         .filter(|c| !c.is_canary)
         .flat_map(|c| c.drafts.iter().map(move |d| (c, d)))
@@ -66,14 +74,26 @@ pub fn answer(converted: &[Converted], req: &Request<'_>, rules: Rules) -> Optio
             }
         })
         .filter(|(_, d)| d.methods.is_empty() || d.methods.iter().any(|m| m == req.method))
-        .filter(|(_, d)| matches(d, req.path, rules));
-    // A path of the request's host before one without a host, then an Exact
-    // path before any prefix, then the longest.
-    let winner =
-        candidates.max_by_key(|(_, d)| (d.host.is_some(), d.kind == PathKind::Exact, d.path.len()));
-    let Some((_, d)) = winner else {
-        return Some(Answer::NotFound);
-    };
+        .filter(|(_, d)| matches(d, req.path, rules))
+        .fold(None, |best, candidate| match best {
+            Some(b) if rank(b) >= rank(candidate) => Some(b),
+            _ => Some(candidate),
+        })
+}
+
+/// How a path that takes a request ranks ([`winner`]): higher wins.
+fn rank((_, d): (&Converted, &Draft)) -> (bool, bool, usize, bool) {
+    (
+        d.host.is_some(),
+        d.kind == PathKind::Exact,
+        d.path.len(),
+        !d.methods.is_empty(),
+    )
+}
+
+/// What `d`, the path that takes `req`, answers; `None` when it redirects,
+/// splits or sends http to https: those have probes of their own.
+fn served_by(d: &Draft, req: &Request<'_>) -> Option<Answer> {
     let redirected = req.http && !d.http;
     if d.redirect.is_some() || d.backends.len() != 1 || redirected {
         return None;
@@ -82,6 +102,15 @@ pub fn answer(converted: &[Converted], req: &Request<'_>, rules: Rules) -> Optio
         backend: d.backends[0].name.clone(),
         path: super::scenario::backend_path(d, req.path),
     })
+}
+
+/// The answer to `req` under `rules`, or `None` when the path that takes it
+/// redirects, splits or sends http to https: those have probes of their own.
+pub fn answer(converted: &[Converted], req: &Request<'_>, rules: Rules) -> Option<Answer> {
+    match winner(converted, req, rules) {
+        None => Some(Answer::NotFound),
+        Some((_, d)) => served_by(d, req),
+    }
 }
 
 /// The path with or without its trailing `/` that the scenario also sends
@@ -96,30 +125,79 @@ pub fn other_slash(d: &Draft) -> Option<String> {
     })
 }
 
-/// What `rules` do with `d`'s path with or without its trailing `/`
+/// The request of `d`'s slash probe: `other` ([`other_slash`]) on the scheme
+/// and with the method `d`'s own probe uses.
+fn slash_request<'a>(d: &'a Draft, other: &'a str) -> Request<'a> {
+    Request {
+        host: &d.host,
+        http: d.http,
+        method: d.methods.first().map(String::as_str).unwrap_or("GET"),
+        path: other,
+    }
+}
+
+/// What `rules` do with `other`, `d`'s path with or without its trailing `/`
 /// ([`other_slash`]). Only the original's rules for a `/`-terminated plain
-/// prefix refuse `/api`; nginx then adds the `/` itself.
+/// prefix refuse `/api`; nginx then adds the `/` itself, unless a location
+/// of exactly `/api` takes it: nginx's static location search answers the
+/// 301 for a proxied `/api/` location over any shorter prefix (a catch-all
+/// `/` included), but an `= /api` or a `/api` location matches the whole
+/// request and wins.
 pub fn slash_answer(
     c: &Converted,
     converted: &[Converted],
     d: &Draft,
+    other: &str,
     rules: Rules,
 ) -> Option<Answer> {
-    let path = other_slash(d)?;
+    let req = slash_request(d, other);
     let plain = d.original.plain_prefix.is_some() && d.path.ends_with('/');
     if rules == Rules::Original && plain && c.controller == Controller::Nginx {
-        return Some(Answer::SlashAdded {
-            path: d.path.clone(),
-        });
+        return match winner(converted, &req, rules) {
+            Some((_, w)) if w.path == other => served_by(w, &req),
+            _ => Some(Answer::SlashAdded {
+                path: d.path.clone(),
+            }),
+        };
     }
-    let method = d.methods.first().map(String::as_str).unwrap_or("GET");
-    let req = Request {
-        host: &d.host,
-        http: d.http,
-        method,
-        path: &path,
-    };
     answer(converted, &req, rules)
+}
+
+/// What the path that takes `other` under `rules` does where
+/// [`slash_answer`] has no answer, in words for a warning.
+pub fn slash_unanswered(
+    converted: &[Converted],
+    d: &Draft,
+    other: &str,
+    rules: Rules,
+) -> &'static str {
+    match winner(converted, &slash_request(d, other), rules) {
+        Some((_, w)) if w.redirect.is_some() => "redirects it",
+        Some((_, w)) if w.backends.len() != 1 => "splits it",
+        Some(_) => "redirects it to https",
+        None => "answers otherwise",
+    }
+}
+
+/// A slash probe of the scenario: the path sent, and what the original answers.
+pub struct SlashProbe {
+    pub other: String,
+    pub original: Answer,
+}
+
+/// The slash probe the scenario has for `d`, if any: the one predicate both
+/// the scenario and the warnings of its differences go by. A canary's paths
+/// are probed through its main Ingress; a request the original answers
+/// otherwise than from one backend, with a 404 or nginx's 301 (it redirects
+/// or splits) is not probed. A redirecting `/api/` is probed where the
+/// original sends `/api` elsewhere: the route's PathPrefix redirects it.
+pub fn slash_probe(c: &Converted, converted: &[Converted], d: &Draft) -> Option<SlashProbe> {
+    if c.is_canary {
+        return None;
+    }
+    let other = other_slash(d)?;
+    let original = slash_answer(c, converted, d, &other, Rules::Original)?;
+    Some(SlashProbe { other, original })
 }
 
 impl std::fmt::Display for Answer {
@@ -183,7 +261,7 @@ spec:
         let d = &c[0].drafts[0];
         assert_eq!(other_slash(d).as_deref(), Some("/api"));
         assert_eq!(
-            slash_answer(&c[0], &c, d, Rules::Original),
+            slash_answer(&c[0], &c, d, "/api", Rules::Original),
             Some(Answer::NotFound)
         );
     }
@@ -226,10 +304,86 @@ spec:
         assert_eq!(c[0].controller, Controller::Nginx);
         let d = &c[0].drafts[0];
         assert_eq!(
-            slash_answer(&c[0], &c, d, Rules::Original),
+            slash_answer(&c[0], &c, d, "/api", Rules::Original),
             Some(Answer::SlashAdded {
                 path: "/api/".into()
             })
+        );
+    }
+
+    fn ingress(name: &str, annotations: &str, paths: &str) -> String {
+        format!(
+            "apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {{name: {name}, annotations: {{{annotations}}}}}
+spec:
+  rules:
+    - host: shop.example.com
+      http:
+        paths:
+{paths}"
+        )
+    }
+
+    fn path(path: &str, kind: &str, backend: &str) -> String {
+        format!(
+            "          - {{path: {path}, pathType: {kind}, backend: {{service: {{name: {backend}, port: {{number: 80}}}}}}}}\n"
+        )
+    }
+
+    #[test]
+    fn of_equal_paths_the_first_wins_and_a_method_match_outranks_none() {
+        let api = path("/api", "Prefix", "BACKEND");
+        let yaml = [
+            ingress("all", "", &api.replace("BACKEND", "all")),
+            ingress(
+                "get",
+                "konghq.com/methods: GET",
+                &api.replace("BACKEND", "get"),
+            ),
+            ingress("later", "", &api.replace("BACKEND", "later")),
+        ]
+        .join("---\n");
+        let c = converted(&yaml);
+        let host = Some("shop.example.com".to_string());
+        let backend = |m| match answer(&c, &req(&host, m, "/api/x"), Rules::Route) {
+            Some(Answer::Served { backend, .. }) => backend,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(backend("GET"), "get");
+        assert_eq!(backend("POST"), "all");
+    }
+
+    #[test]
+    fn nginx_adds_the_slash_unless_a_path_of_exactly_that_takes_it() {
+        let nginx = "kubernetes.io/ingress.class: nginx";
+        let slash = path("/api/", "ImplementationSpecific", "api");
+        let catch_all = path("/", "Prefix", "web");
+        let c = converted(&ingress("shop", nginx, &format!("{slash}{catch_all}")));
+        assert_eq!(c[0].controller, Controller::Nginx);
+        let d = &c[0].drafts[0];
+        // nginx's 301 for the proxied `/api/` location beats a shorter prefix.
+        assert_eq!(
+            slash_answer(&c[0], &c, d, "/api", Rules::Original),
+            Some(Answer::SlashAdded {
+                path: "/api/".into()
+            })
+        );
+        let exact = path("/api", "Exact", "api-root");
+        let c = converted(&ingress("shop", nginx, &format!("{slash}{exact}")));
+        let p = slash_probe(&c[0], &c, &c[0].drafts[0]).unwrap();
+        assert_eq!(p.other, "/api");
+        assert_eq!(
+            p.original,
+            Answer::Served {
+                backend: "api-root".into(),
+                path: "/api".into()
+            }
+        );
+        // The route's Exact /api takes it too: no difference.
+        assert_eq!(
+            slash_answer(&c[0], &c, &c[0].drafts[0], "/api", Rules::Route),
+            Some(p.original)
         );
     }
 }

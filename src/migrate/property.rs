@@ -4,15 +4,20 @@
 //! redirect × transformers × protocols). An output the check rejects would be
 //! a route the lab's API server refuses, so one failing case fails the test.
 //! And every warning that names a probe (a known difference) names one the
-//! scenario has.
+//! scenario has; the other way round, every probe whose expectation (the
+//! original's answer) the route's matching rules do not give is named by a
+//! warning.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
 use super::input::{KongPlugin, Meta};
-use super::{Inputs, check, inputs, migrate, scenario};
+use super::original::{self, Answer, Request, Rules};
+use super::scenario::ProbeOut;
+use super::{Inputs, Migration, check, inputs, migrate, scenario};
 use crate::manifest;
+use crate::scenario::types::ExpectSpec;
 
 const STRIP: &[Option<&str>] = &[None, Some("true"), Some("false")];
 /// Unknown and lower-case methods included: the converter must leave them out
@@ -134,13 +139,90 @@ fn with_annotations(
 
 /// A warning that names a probe the scenario does not have: the difference
 /// it reports would never be shown.
-fn unprobed_warning(m: &super::Migration, s: &scenario::ScenarioOut) -> Option<String> {
+fn unprobed_warning(m: &Migration, s: &scenario::ScenarioOut) -> Option<String> {
     m.warnings
         .iter()
-        .map(|w| w.message.as_str())
-        .filter_map(|w| w.split("in probe `").nth(1)?.split('`').next())
+        .filter_map(|w| w.probe.as_deref())
         .find(|name| !s.probes.iter().any(|p| p.name == *name))
         .map(String::from)
+}
+
+/// What a probe expects, where the route's matching rules can tell: a
+/// redirect, a 404, or one backend (seeing a path, if the probe says which).
+#[derive(Debug, PartialEq)]
+enum Expected {
+    Redirect,
+    NotFound,
+    Served(String, Option<String>),
+}
+
+fn expected(e: &ExpectSpec) -> Option<Expected> {
+    if e.redirect.is_some() {
+        return Some(Expected::Redirect);
+    }
+    match (e.status, &e.backend, &e.split) {
+        (Some(404), None, None) => Some(Expected::NotFound),
+        (_, Some(b), None) => Some(Expected::Served(
+            b.clone(),
+            e.backend_request.as_ref().and_then(|r| r.path.clone()),
+        )),
+        _ => None,
+    }
+}
+
+/// The request a probe sends, as the matching rules see it; `None` for one
+/// they cannot tell (a header a canary goes by).
+fn probe_request<'a>(m: &'a Migration, p: &'a ProbeOut) -> Option<Request<'a>> {
+    let drafts = || m.converted.iter().flat_map(|c| &c.drafts);
+    let canary_header = drafts()
+        .filter_map(|d| d.header_canary.as_ref())
+        .any(|(h, _)| {
+            p.request
+                .headers
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case(&h.name))
+        });
+    if canary_header {
+        return None;
+    }
+    let (scheme, rest) = p.request.url.split_once("://")?;
+    let (host, path) = rest.split_at(rest.find('/')?);
+    let path = path.split('?').next()?;
+    // The probe's host is its draft's (a wildcard's shown with `www.`).
+    static NO_HOST: Option<String> = None;
+    let host = drafts()
+        .find(|d| d.host.is_some() && scenario::host(d) == host)
+        .map_or(&NO_HOST, |d| &d.host);
+    Some(Request {
+        host,
+        http: scheme == "http",
+        method: p.request.method.as_deref().unwrap_or("GET"),
+        path,
+    })
+}
+
+/// A probe whose expectation (the original's answer) the route's matching
+/// rules do not give, while no warning names it: a difference the scenario
+/// shows without the converter saying so.
+fn unwarned_difference(m: &Migration, s: &scenario::ScenarioOut) -> Option<String> {
+    s.probes.iter().find_map(|p| {
+        let want = expected(&p.expect)?;
+        let req = probe_request(m, p)?;
+        let got = match original::answer(&m.converted, &req, Rules::Route)? {
+            Answer::Served { backend, path } => {
+                let seen = matches!(&want, Expected::Served(_, Some(_))).then_some(path);
+                Expected::Served(backend, seen)
+            }
+            Answer::NotFound => Expected::NotFound,
+            Answer::SlashAdded { .. } => Expected::Redirect,
+        };
+        let warned = m
+            .warnings
+            .iter()
+            .any(|w| w.probe.as_deref() == Some(&p.name));
+        (got != want && !warned)
+            .then(|| format!("{}: expects {want:?}, the route gives {got:?}", p.name))
+    })
 }
 
 #[test]
@@ -168,6 +250,12 @@ fn every_output_passes_the_check_for_every_annotation_combination() {
                             if let Some(missing) = unprobed_warning(&m, &s) {
                                 panic!(
                                     "{}: annotations {annotations:?}, plugins {plugins:?}: a warning names a probe the scenario lacks: {missing}",
+                                    file.display()
+                                );
+                            }
+                            if let Some(d) = unwarned_difference(&m, &s) {
+                                panic!(
+                                    "{}: annotations {annotations:?}, plugins {plugins:?}: a probe differs on the route and no warning names it: {d}",
                                     file.display()
                                 );
                             }

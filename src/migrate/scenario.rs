@@ -76,9 +76,9 @@ pub fn plain_prefix_probe_name(c_name: &str, d: &Draft) -> String {
     )
 }
 
-/// The probe of the path with or without its trailing `/`.
-pub fn slash_probe_name(c_name: &str, d: &Draft) -> String {
-    let other = original::other_slash(d).unwrap_or_default();
+/// The probe of `other`, the path with or without its trailing `/`
+/// ([`original::other_slash`]).
+pub fn slash_probe_name(c_name: &str, d: &Draft, other: &str) -> String {
     if d.path.ends_with('/') {
         format!("{}: {other} without the trailing slash", what(c_name, d))
     } else {
@@ -107,7 +107,7 @@ fn sample_path(d: &Draft) -> String {
     }
 }
 
-fn host(d: &Draft) -> String {
+pub(super) fn host(d: &Draft) -> String {
     match &d.host {
         Some(h) => h.replacen("*.", "www.", 1),
         None => ANY_HOST.into(),
@@ -174,6 +174,7 @@ fn probes_for(all: &[Converted], c: &Converted, d: &Draft, out: &mut Vec<ProbeOu
             },
         });
         out.push(query_probe(c, d, r, scheme, &path));
+        slash_probe(all, c, d, scheme, out);
         return;
     }
     if d.original.plain_prefix.is_some() && plain_prefix_probe(d) {
@@ -209,12 +210,16 @@ fn probes_for(all: &[Converted], c: &Converted, d: &Draft, out: &mut Vec<ProbeOu
         out.push(served_probe(&what, d, request(scheme, d, &path), &path));
     }
     method_probes(all, d, &what, scheme, &path, out);
-    if let (Some(other), Some(a)) = (
-        original::other_slash(d),
-        original::slash_answer(c, all, d, Rules::Original),
-    ) {
-        let req = request(scheme, d, &other);
-        out.push(answer_probe(slash_probe_name(&c.name, d), req, d, &a));
+    slash_probe(all, c, d, scheme, out);
+}
+
+/// The probe of `d`'s path with or without its trailing `/`, where the
+/// original answers it from one backend, with a 404 or nginx's 301.
+fn slash_probe(all: &[Converted], c: &Converted, d: &Draft, scheme: &str, out: &mut Vec<ProbeOut>) {
+    if let Some(p) = original::slash_probe(c, all, d) {
+        let req = request(scheme, d, &p.other);
+        let name = slash_probe_name(&c.name, d, &p.other);
+        out.push(answer_probe(name, req, d, &p.original));
     }
 }
 
