@@ -73,7 +73,7 @@ impl Fault {
                 Field::ControllerEnv {
                     name: kong::FEATURE_GATES_ENV.0.into(),
                 },
-                json!("Gateway=true"),
+                json!({"name": kong::FEATURE_GATES_ENV.0, "value": "Gateway=true"}),
             )],
             Fault::HostNetwork => vec![
                 (deployment.clone(), Field::HostNetwork, json!(true)),
@@ -169,17 +169,6 @@ impl Change {
             self.after
         )
     }
-
-    /// The same change, undone (for messages).
-    pub fn describe_undo(&self) -> String {
-        let shown = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_string(), Value::to_string);
-        format!(
-            "{}: {} back to {}",
-            self.object.display(),
-            self.field.display(),
-            shown(&self.before)
-        )
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -203,6 +192,26 @@ pub enum BreakError {
         "{object} is labelled as gwlab's but is not among the objects `gwlab up` created for lab {lab}: gwlab changes only what it created; run this exercise on the lab `gwlab up` made, or without a cluster (--target embedded)"
     )]
     NotCreated { object: String, lab: String },
+    #[error(
+        "{object} is broken already by exercise {exercise} (fault {fault}, recorded in its annotation {ann}): finish or reset that exercise first (`gwlab lab reset --exercise {exercise}` in its workspace)",
+        ann = BREAK_ANNOTATION
+    )]
+    AlreadyBroken {
+        object: String,
+        exercise: String,
+        fault: String,
+    },
+    #[error(
+        "{object}: its annotation {ann} is not a break record gwlab wrote; remove it by hand (`kubectl annotate` with `{ann}-`) after putting the object right",
+        ann = BREAK_ANNOTATION
+    )]
+    BadRecord {
+        object: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{object} has no metadata.uid: the API server's answer is not an object gwlab can own")]
+    NoUid { object: String },
     #[error(
         "{object} has no Kong Ingress Controller container (an image named kubernetes-ingress-controller)"
     )]
@@ -272,7 +281,7 @@ pub async fn preflight(
             });
         }
         if let Some((lab, created)) = ours.lab {
-            let uid = obj["metadata"]["uid"].as_str().unwrap_or_default();
+            let uid = uid_of(&obj, &o)?;
             if !created.iter().any(|c| c.uid == uid) {
                 return Err(BreakError::NotCreated {
                     object: o.display(),
@@ -285,81 +294,317 @@ pub async fn preflight(
     Ok(objects)
 }
 
-/// Puts `fault` into the lab; returns the changes, for restoring. Every object
-/// is read and judged gwlab's before any is changed.
+/// The annotation on each object a break changes: the break's record (which
+/// exercise, which fault, each field's value before), written by the same
+/// patch that puts the fault in and removed by the one that puts it back, so
+/// that the record cannot be lost or taken for the object's own state.
+pub const BREAK_ANNOTATION: &str = "gwlab.dev/lab-break";
+
+/// What [`BREAK_ANNOTATION`] holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BreakRecord {
+    pub exercise: String,
+    pub fault: Fault,
+    pub fields: Vec<FieldRecord>,
+}
+
+/// One field of a [`BreakRecord`]: its value before the break (`None`:
+/// absent) and the value the break set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldRecord {
+    #[serde(flatten)]
+    pub field: Field,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    pub after: Value,
+}
+
+/// The break record an object carries, if any.
+fn record_on(obj: &Value, o: &LabObject) -> Result<Option<BreakRecord>, BreakError> {
+    let Some(text) = obj["metadata"]["annotations"].get(BREAK_ANNOTATION) else {
+        return Ok(None);
+    };
+    let text = text.as_str().unwrap_or_default();
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|source| BreakError::BadRecord {
+            object: o.display(),
+            source,
+        })
+}
+
+fn uid_of(obj: &Value, o: &LabObject) -> Result<String, BreakError> {
+    obj["metadata"]["uid"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| BreakError::NoUid {
+            object: o.display(),
+        })
+}
+
+/// Puts `fault` into the lab for `exercise`; returns the changes, for
+/// restoring. Every object is read and judged gwlab's before any is changed.
+/// An object that already carries this exercise's break is adopted as it is
+/// (a record lost by a crash is found again); one that carries another's is
+/// refused.
 pub async fn apply(
     client: &Client,
     fault: Fault,
+    exercise: &str,
     ours: &Ours<'_>,
 ) -> Result<Vec<Change>, BreakError> {
-    let settings = fault.settings();
     let objects = preflight(client, fault, ours).await?;
-    let mut changes = Vec::new();
     for (o, obj) in &objects {
-        let mut ops = Vec::new();
-        for (_, field, after) in settings.iter().filter(|(x, _, _)| x == o) {
-            let before = current(obj, field, o)?;
-            ops.extend(set_ops(obj, field, Some(after), o)?);
-            changes.push(Change {
-                object: o.clone(),
-                uid: obj["metadata"]["uid"].as_str().unwrap_or_default().into(),
-                field: field.clone(),
-                before,
-                after: after.clone(),
+        if let Some(r) = record_on(obj, o)?
+            && (r.exercise != exercise || r.fault != fault)
+        {
+            return Err(BreakError::AlreadyBroken {
+                object: o.display(),
+                exercise: r.exercise,
+                fault: r.fault.name().into(),
             });
         }
-        patch(client, o, ops).await?;
+    }
+    let mut changes = Vec::new();
+    for (o, obj) in objects {
+        let made =
+            with_one_retry(client, &o, obj, |obj| break_ops(obj, &o, fault, exercise)).await?;
+        let uid = uid_of(&made.0, &o)?;
+        changes.extend(made.1.fields.into_iter().map(|f| Change {
+            object: o.clone(),
+            uid: uid.clone(),
+            field: f.field,
+            before: f.before,
+            after: f.after,
+        }));
     }
     Ok(changes)
+}
+
+/// The patch that breaks `obj` and records it on it, with the record; none
+/// when the object already carries this break (adopted).
+fn break_ops(
+    obj: &Value,
+    o: &LabObject,
+    fault: Fault,
+    exercise: &str,
+) -> Result<(Vec<Value>, BreakRecord), BreakError> {
+    if let Some(r) = record_on(obj, o)? {
+        return Ok((Vec::new(), r));
+    }
+    let mut fields = Vec::new();
+    let mut ops = Vec::new();
+    let mut working = obj.clone();
+    for (_, field, after) in fault.settings().into_iter().filter(|(x, _, _)| x == o) {
+        fields.push(FieldRecord {
+            before: current(&working, &field, o)?,
+            field: field.clone(),
+            after: after.clone(),
+        });
+        let step = set_ops(&working, &field, Some(&after), o)?;
+        working = patched(working, &step);
+        ops.extend(step);
+    }
+    let record = BreakRecord {
+        exercise: exercise.into(),
+        fault,
+        fields,
+    };
+    let text = json!(serde_json::to_string(&record).expect("records serialise"));
+    ops.extend(set_ops(
+        &working,
+        &Field::Annotation {
+            key: BREAK_ANNOTATION.into(),
+        },
+        Some(&text),
+        o,
+    )?);
+    Ok((ops, record))
+}
+
+/// `ops` applied to `obj` (gwlab's own operations on the object they were
+/// computed on always apply).
+fn patched(mut obj: Value, ops: &[Value]) -> Value {
+    let p: json_patch::Patch = serde_json::from_value(Value::Array(ops.to_vec()))
+        .expect("gwlab's patch operations are valid");
+    json_patch::patch(&mut obj, &p).expect("operations computed on this object apply to it");
+    obj
+}
+
+/// Computes a patch on `obj` and sends it, on the condition that the object
+/// is unchanged since it was read; if it changed, reads it again and
+/// computes once more. Returns the object as read and what `ops` returned.
+async fn with_one_retry<T>(
+    client: &Client,
+    o: &LabObject,
+    mut obj: Value,
+    ops: impl Fn(&Value) -> Result<(Vec<Value>, T), BreakError>,
+) -> Result<(Value, T), BreakError> {
+    let mut tried = false;
+    loop {
+        let (patch_ops, out) = ops(&obj)?;
+        match patch(client, o, &obj, patch_ops).await {
+            Err(BreakError::Kube { source, .. }) if !tried && changed_since(&source) => {
+                tried = true;
+                obj = read(client, o).await?.ok_or_else(|| BreakError::Missing {
+                    object: o.display(),
+                })?;
+            }
+            Err(e) => return Err(e),
+            Ok(()) => return Ok((obj, out)),
+        }
+    }
+}
+
+/// The API server's answer to a patch whose resourceVersion test failed.
+fn changed_since(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(ae) if ae.code == 409 || ae.code == 422)
 }
 
 /// Puts recorded changes back. `only_still_broken`: only fields that still
 /// hold what the break set (after a student's fix, the student's values
 /// stand); otherwise every field goes back to its value before the break.
+/// The values before come from the record on the object when it carries
+/// `exercise`'s (the workspace's copy otherwise), and that record is removed
+/// by the same patch.
 pub async fn restore(
     client: &Client,
+    exercise: &str,
     changes: &[Change],
     only_still_broken: bool,
 ) -> Result<Restored, BreakError> {
     let mut out = Restored::default();
+    let mut objects: Vec<&LabObject> = Vec::new();
     for c in changes {
-        let Some(obj) = read(client, &c.object).await? else {
-            out.left.push(format!("{}: it is gone", c.object.display()));
+        if !objects.contains(&&c.object) {
+            objects.push(&c.object);
+        }
+    }
+    for o in objects {
+        let Some(obj) = read(client, o).await? else {
+            out.left.push(format!("{}: it is gone", o.display()));
             continue;
         };
-        if obj["metadata"]["uid"].as_str() != Some(c.uid.as_str()) {
+        let ours: Vec<&Change> = changes.iter().filter(|c| c.object == *o).collect();
+        if obj["metadata"]["uid"].as_str() != Some(ours[0].uid.as_str()) {
             out.left.push(format!(
                 "{}: not the object gwlab changed (it was made again since)",
-                c.object.display()
+                o.display()
             ));
             continue;
         }
-        let now = current(&obj, &c.field, &c.object)?;
-        if now == c.before {
-            continue;
-        }
-        if only_still_broken && now.as_ref() != Some(&c.after) {
-            out.left.push(format!(
-                "{}: {} is yours now ({}), left as it is",
-                c.object.display(),
-                c.field.display(),
-                now.map_or("absent".into(), |v| v.to_string())
-            ));
-            continue;
-        }
-        let ops = set_ops(&obj, &c.field, c.before.as_ref(), &c.object)?;
-        patch(client, &c.object, ops).await?;
-        out.restored.push(c.describe_undo());
+        let (_, (restored, left)) = with_one_retry(client, o, obj, |obj| {
+            restore_ops(obj, o, exercise, &ours, only_still_broken)
+        })
+        .await?;
+        out.restored.extend(restored);
+        out.left.extend(left);
     }
     Ok(out)
 }
 
-async fn patch(client: &Client, o: &LabObject, ops: Vec<Value>) -> Result<(), BreakError> {
+type Said = (Vec<String>, Vec<String>);
+
+/// The patch that puts `obj` back and removes its break record, with what it
+/// puts back and what it leaves.
+fn restore_ops(
+    obj: &Value,
+    o: &LabObject,
+    exercise: &str,
+    changes: &[&Change],
+    only_still_broken: bool,
+) -> Result<(Vec<Value>, Said), BreakError> {
+    let (mut restored, mut left) = (Vec::new(), Vec::new());
+    let on_object = record_on(obj, o)?;
+    let fields: Vec<FieldRecord> = match &on_object {
+        Some(r) if r.exercise == exercise => r.fields.clone(),
+        Some(r) => {
+            left.push(format!(
+                "{}: broken since by exercise {} ({}), left for it",
+                o.display(),
+                r.exercise,
+                r.fault.name()
+            ));
+            return Ok((Vec::new(), (restored, left)));
+        }
+        None => changes
+            .iter()
+            .map(|c| FieldRecord {
+                field: c.field.clone(),
+                before: c.before.clone(),
+                after: c.after.clone(),
+            })
+            .collect(),
+    };
+    let mut ops = Vec::new();
+    let mut working = obj.clone();
+    for f in &fields {
+        let (before, after) = (
+            as_recorded(&f.field, f.before.clone()),
+            as_recorded(&f.field, Some(f.after.clone())),
+        );
+        let now = current(&working, &f.field, o)?;
+        if now == before {
+            continue;
+        }
+        if only_still_broken && now != after {
+            left.push(format!(
+                "{}: {} is yours now ({}), left as it is",
+                o.display(),
+                f.field.display(),
+                now.map_or("absent".into(), |v| v.to_string())
+            ));
+            continue;
+        }
+        let step = set_ops(&working, &f.field, before.as_ref(), o)?;
+        working = patched(working, &step);
+        ops.extend(step);
+        restored.push(format!(
+            "{}: {} back to {}",
+            o.display(),
+            f.field.display(),
+            before.map_or("(absent)".into(), |v| v.to_string())
+        ));
+    }
+    if on_object.is_some() {
+        ops.extend(set_ops(
+            &working,
+            &Field::Annotation {
+                key: BREAK_ANNOTATION.into(),
+            },
+            None,
+            o,
+        )?);
+    }
+    Ok((ops, (restored, left)))
+}
+
+/// A value as gwlab records it now: an env variable is its whole entry (a
+/// record from before held only its `value`).
+fn as_recorded(field: &Field, v: Option<Value>) -> Option<Value> {
+    match (field, v) {
+        (Field::ControllerEnv { name }, Some(Value::String(s))) => {
+            Some(json!({"name": name, "value": s}))
+        }
+        (_, v) => v,
+    }
+}
+
+/// Sends `ops` as one JSON patch, on the condition that the object still has
+/// the resourceVersion it had when `read` was read.
+async fn patch(
+    client: &Client,
+    o: &LabObject,
+    read: &Value,
+    ops: Vec<Value>,
+) -> Result<(), BreakError> {
     if ops.is_empty() {
         return Ok(());
     }
-    let patch: json_patch::Patch =
-        serde_json::from_value(Value::Array(ops)).expect("gwlab's patch operations are valid");
+    let patch: json_patch::Patch = serde_json::from_value(Value::Array(guarded(read, ops)))
+        .expect("gwlab's patch operations are valid");
     api(client, o)
         .patch(&o.name, &patch_params(), &Patch::<()>::Json(patch))
         .await
@@ -368,6 +613,15 @@ async fn patch(client: &Client, o: &LabObject, ops: Vec<Value>) -> Result<(), Br
             source: Box::new(source),
         })?;
     Ok(())
+}
+
+/// `ops` preceded by a test that the object is the version they were
+/// computed on: an edit made since fails the patch instead of being undone.
+fn guarded(read: &Value, ops: Vec<Value>) -> Vec<Value> {
+    let version = read["metadata"]["resourceVersion"].clone();
+    std::iter::once(json!({"op": "test", "path": "/metadata/resourceVersion", "value": version}))
+        .chain(ops)
+        .collect()
 }
 
 /// The index of the controller's container in a Deployment.
@@ -392,7 +646,7 @@ fn current(obj: &Value, field: &Field, o: &LabObject) -> Result<Option<Value>, B
             obj["spec"]["template"]["spec"]["containers"][i]["env"]
                 .as_array()
                 .and_then(|e| e.iter().find(|v| v["name"] == name.as_str()))
-                .and_then(|v| v.get("value").cloned())
+                .cloned()
         }
         Field::HostNetwork => obj["spec"]["template"]["spec"].get("hostNetwork").cloned(),
         Field::Replicas => obj["spec"].get("replicas").cloned(),
@@ -451,17 +705,13 @@ fn set_ops(
             let at = env.and_then(|e| e.iter().position(|v| v["name"] == name.as_str()));
             match (value, env, at) {
                 (Some(v), _, Some(j)) => {
-                    vec![
-                        json!({"op": "replace", "path": format!("{base}/{j}"), "value": {"name": name, "value": v}}),
-                    ]
+                    vec![json!({"op": "replace", "path": format!("{base}/{j}"), "value": v})]
                 }
                 (Some(v), Some(_), None) => {
-                    vec![
-                        json!({"op": "add", "path": format!("{base}/-"), "value": {"name": name, "value": v}}),
-                    ]
+                    vec![json!({"op": "add", "path": format!("{base}/-"), "value": v})]
                 }
                 (Some(v), None, None) => {
-                    vec![json!({"op": "add", "path": base, "value": [{"name": name, "value": v}]})]
+                    vec![json!({"op": "add", "path": base, "value": [v]})]
                 }
                 (None, _, Some(j)) => vec![json!({"op": "remove", "path": format!("{base}/{j}")})],
                 (None, _, None) => vec![],
@@ -497,11 +747,17 @@ mod tests {
         assert_eq!(current(&d, &field, &o).unwrap(), None);
         let broken = applied(
             d.clone(),
-            set_ops(&d, &field, Some(&json!("Gateway=true")), &o).unwrap(),
+            set_ops(
+                &d,
+                &field,
+                Some(&json!({"name": "CONTROLLER_FEATURE_GATES", "value": "Gateway=true"})),
+                &o,
+            )
+            .unwrap(),
         );
         assert_eq!(
             current(&broken, &field, &o).unwrap(),
-            Some(json!("Gateway=true"))
+            Some(json!({"name": "CONTROLLER_FEATURE_GATES", "value": "Gateway=true"}))
         );
         let back = applied(broken.clone(), set_ops(&broken, &field, None, &o).unwrap());
         assert_eq!(back, d);
@@ -555,5 +811,82 @@ mod tests {
             assert_eq!(parsed, f);
             assert!(!f.finding().is_empty() && !f.settings().is_empty());
         }
+    }
+
+    fn with_gates_from_a_config_map() -> Value {
+        let mut d = deployment();
+        d["metadata"]["uid"] = json!("u1");
+        d["metadata"]["resourceVersion"] = json!("7");
+        d["spec"]["template"]["spec"]["containers"][1]["env"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "CONTROLLER_FEATURE_GATES",
+                "valueFrom": {"configMapKeyRef": {"name": "gates", "key": "g"}}}));
+        d
+    }
+
+    #[test]
+    fn the_break_carries_its_record_and_putting_back_restores_a_value_from_and_drops_it() {
+        let o = LabObject::deployment();
+        let d = with_gates_from_a_config_map();
+        let (ops, record) = break_ops(&d, &o, Fault::FeatureGateGateway, "03-gates").unwrap();
+        let broken = applied(d.clone(), ops);
+        let on = record_on(&broken, &o).unwrap().unwrap();
+        assert_eq!(on, record);
+        assert_eq!(on.exercise, "03-gates");
+        assert_eq!(
+            on.fields[0].before.as_ref().unwrap()["valueFrom"]["configMapKeyRef"]["name"],
+            "gates"
+        );
+        // Breaking again adopts the record rather than taking the fault for
+        // the value before.
+        let (again, adopted) =
+            break_ops(&broken, &o, Fault::FeatureGateGateway, "03-gates").unwrap();
+        assert!(again.is_empty());
+        assert_eq!(adopted, record);
+
+        // The workspace's copy is stale (says absent): the object's record wins.
+        let stale = Change {
+            object: o.clone(),
+            uid: "u1".into(),
+            field: record.fields[0].field.clone(),
+            before: None,
+            after: record.fields[0].after.clone(),
+        };
+        let (ops, (restored, left)) =
+            restore_ops(&broken, &o, "03-gates", &[&stale], false).unwrap();
+        assert_eq!((restored.len(), left.len()), (1, 0));
+        let back = applied(broken.clone(), ops);
+        assert_eq!(back["metadata"]["annotations"], json!({}));
+        let mut expected = d.clone();
+        expected["metadata"]["annotations"] = json!({});
+        assert_eq!(back, expected);
+
+        // Another exercise's record is left for it.
+        let (ops, (_, left)) = restore_ops(&broken, &o, "04-other", &[&stale], false).unwrap();
+        assert!(ops.is_empty() && left[0].contains("03-gates"));
+    }
+
+    #[test]
+    fn every_patch_is_conditional_on_the_version_read() {
+        let d = with_gates_from_a_config_map();
+        let ops = guarded(&d, vec![json!({"op": "remove", "path": "/spec/replicas"})]);
+        assert_eq!(
+            ops[0],
+            json!({"op": "test", "path": "/metadata/resourceVersion", "value": "7"})
+        );
+        let mut edited = d.clone();
+        edited["metadata"]["resourceVersion"] = json!("8");
+        let p: json_patch::Patch = serde_json::from_value(Value::Array(ops)).unwrap();
+        assert!(json_patch::patch(&mut edited, &p).is_err());
+    }
+
+    #[test]
+    fn an_object_without_a_uid_is_an_error_not_an_empty_uid() {
+        let o = LabObject::deployment();
+        assert!(matches!(
+            uid_of(&deployment(), &o),
+            Err(BreakError::NoUid { .. })
+        ));
     }
 }

@@ -68,7 +68,7 @@ async fn broken(
     fault: breaks::Fault,
 ) -> Result<Verdict, CourseError> {
     let err = |e| CourseError::Check(CheckError::Break(Box::new(e)));
-    let changes = breaks::apply(&c.client, fault, &c.ours())
+    let changes = breaks::apply(&c.client, fault, &ex.id, &c.ours())
         .await
         .map_err(err)?;
     // A fault shows once the cluster's controllers act on it (a rollout's
@@ -76,7 +76,7 @@ async fn broken(
     // until it shows, for a while.
     let when_broken = until(c, ex, false, SHOW_WAIT).await;
     // Put back before judging: the lab must not stay broken, whatever came.
-    breaks::restore(&c.client, &changes, false)
+    breaks::restore(&c.client, &ex.id, &changes, false)
         .await
         .map_err(err)?;
     let when_broken = when_broken.map_err(CourseError::Check)?;

@@ -162,10 +162,14 @@ impl Workspace {
 
     pub fn save(&self) -> Result<(), CourseError> {
         let text = serde_json::to_string_pretty(&self.progress).expect("progress serialises");
-        write(
-            &self.root.join(PROGRESS_FILE),
-            format!("{text}\n").as_bytes(),
-        )
+        // Whole or not at all: the progress holds the record of a break.
+        let path = self.root.join(PROGRESS_FILE);
+        std::fs::create_dir_all(&self.root).map_err(|source| CourseError::Write {
+            path: self.root.clone(),
+            source,
+        })?;
+        crate::lab::cache::replace_file(&path, format!("{text}\n").as_bytes())
+            .map_err(|source| CourseError::Write { path, source })
     }
 
     /// The catalogue the workspace's lab comes from.

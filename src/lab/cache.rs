@@ -150,15 +150,22 @@ fn io(path: &Path, source: std::io::Error) -> CacheError {
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
     let dir = path.parent().expect("cache paths have a parent");
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    replace_file(path, bytes).map_err(|e| io(path, e))
+}
+
+/// Replaces `path` (in an existing directory) with `bytes` through a
+/// temporary file beside it and a rename: a reader, or a crash, sees the old
+/// file or the new one, never half of one.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.part-{}",
         path.file_name().unwrap_or_default().to_string_lossy(),
         std::process::id()
     ));
-    std::fs::write(&tmp, bytes).map_err(|e| io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
-        io(path, e)
     })
 }
 

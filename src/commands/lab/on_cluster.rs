@@ -149,7 +149,7 @@ pub(super) async fn enter(
     if ws.progress.breaks.contains_key(&ex.id) || ws.progress.done.contains(&ex.id) {
         return Ok(());
     }
-    let changes = breaks::apply(&c.client, fault, &c.ours())
+    let changes = breaks::apply(&c.client, fault, &ex.id, &c.ours())
         .await
         .map_err(|e| CourseError::Check(crate::course::check::CheckError::Break(Box::new(e))))?;
     println!(
@@ -188,7 +188,7 @@ pub(super) async fn put_back(
     };
     let done = async {
         let c = Cluster::connect(&broken.cluster).await?;
-        breaks::restore(&c.client, &broken.changes, solved)
+        breaks::restore(&c.client, exercise, &broken.changes, solved)
             .await
             .map_err(|e| CheckError::Break(Box::new(e)))
     };
