@@ -238,6 +238,20 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
         annotation(&gw).as_deref(),
         Some("kong-system/kong-kong-proxy")
     );
+    // The Gateway carries the break's record, written by the same patch.
+    let record: Value =
+        serde_json::from_str(&gw.metadata.annotations.as_ref().unwrap()["gwlab.dev/lab-break"])
+            .unwrap();
+    assert_eq!(record["exercise"], "01-publish-service", "{record}");
+
+    // A crash between the patch and the workspace's save loses the
+    // workspace's record: the next check adopts the one on the Gateway, with
+    // the value from before the break (not the fault) to put back.
+    let progress_file = ws.join(".gwlab-lab.json");
+    let mut progress: Value =
+        serde_json::from_str(&std::fs::read_to_string(&progress_file).unwrap()).unwrap();
+    progress.as_object_mut().unwrap().remove("breaks");
+    std::fs::write(&progress_file, progress.to_string()).unwrap();
 
     let o = gwlab(lab, &["lab", "check", wss]);
     let all = out(&o);
@@ -249,6 +263,14 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
     );
     assert!(all.contains("[kong-publish-service-mismatch]"), "{all}");
     assert!(all.contains("why: gwlab doctor --name gwlab"), "{all}");
+    let progress: Value =
+        serde_json::from_str(&std::fs::read_to_string(&progress_file).unwrap()).unwrap();
+    let kept = &progress["breaks"]["01-publish-service"]["changes"][0];
+    assert_eq!(
+        kept["before"].as_str(),
+        annotation(&gw_before).as_deref(),
+        "{progress}"
+    );
 
     // The student's fix, with kubectl: the lab works again, the next exercise breaks the controller.
     kubectl_patch(&gateways, "kong", json!([{"op": "replace",
@@ -280,6 +302,18 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
     let all = out(&o);
     assert_eq!(o.status.code(), Some(1), "{all}");
     assert!(all.contains("[kic-invalid-feature-gate]"), "{all}");
+    // One break at a time: checking exercise 3 by name while exercise 2's
+    // is in the lab is refused, the Deployment left as it is.
+    let third = ws.join("03-hostnetwork");
+    let o = gwlab(lab, &["lab", "check", third.to_str().unwrap()]);
+    let all = out(&o);
+    assert_eq!(o.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("exercise 02-feature-gate still has the lab broken"),
+        "{all}"
+    );
+    let (_, d) = lab_objects(&client).await;
+    assert_eq!(d.spec.as_ref().unwrap().replicas, Some(1));
     let (_, d) = lab_objects(&client).await;
     let containers = &d
         .spec
@@ -433,6 +467,27 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
     assert_eq!(o.status.code(), Some(2), "{all}");
     assert!(
         all.contains("Gateway kong-system/kong is labelled as gwlab's but is not among the objects `gwlab up` created for lab gwlab"),
+        "{all}"
+    );
+    assert!(!ws3.exists());
+    // Named by its kubeconfig, the cluster is still the lab `gwlab up`
+    // recorded (found by its API server): the same refusal.
+    let o = gwlab(
+        lab,
+        &[
+            "lab",
+            "start",
+            "kong-troubleshooting",
+            "--dir",
+            ws3.to_str().unwrap(),
+            "--kubeconfig",
+            lab.kubeconfig(),
+        ],
+    );
+    let all = out(&o);
+    assert_eq!(o.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("is not among the objects `gwlab up` created for lab gwlab"),
         "{all}"
     );
     assert!(!ws3.exists());

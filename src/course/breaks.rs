@@ -210,6 +210,10 @@ pub enum BreakError {
         #[source]
         source: serde_json::Error,
     },
+    #[error(
+        "{object}: no lab made by `gwlab up` is recorded for this cluster, so gwlab cannot tell whether it created it: an exercise that breaks the lab needs a lab made by `gwlab up` (on a cluster of your own: `gwlab up --provider existing --addons crds,kong`), or run it without a cluster (--target embedded)"
+    )]
+    NoLab { object: String },
     #[error("{object} has no metadata.uid: the API server's answer is not an object gwlab can own")]
     NoUid { object: String },
     #[error(
@@ -252,19 +256,21 @@ async fn read(client: &Client, o: &LabObject) -> Result<Option<Value>, BreakErro
     Ok(got.map(|d| serde_json::to_value(d).expect("objects serialise")))
 }
 
-/// Which objects count as gwlab's: those labelled as gwlab's, and when the
-/// lab's state is known, only those `gwlab up` recorded creating (a copied
-/// label does not make an object gwlab's).
+/// Which objects count as gwlab's: those labelled as gwlab's and recorded
+/// (by UID) by the `gwlab up` that made the lab (a copied label does not make
+/// an object gwlab's; with no lab state, none is).
 pub struct Ours<'a> {
     /// The lab's name and the objects its `gwlab up` created.
     pub lab: Option<(&'a str, &'a [Created])>,
 }
 
-/// Reads the objects `fault` changes and refuses any gwlab did not create:
-/// called before anything is written.
+/// Reads the objects `fault` changes and refuses any gwlab did not create,
+/// or that another exercise's break has changed: called before anything is
+/// written.
 pub async fn preflight(
     client: &Client,
     fault: Fault,
+    exercise: &str,
     ours: &Ours<'_>,
 ) -> Result<Vec<(LabObject, Value)>, BreakError> {
     let mut objects: Vec<(LabObject, Value)> = Vec::new();
@@ -280,14 +286,26 @@ pub async fn preflight(
                 object: o.display(),
             });
         }
-        if let Some((lab, created)) = ours.lab {
-            let uid = uid_of(&obj, &o)?;
-            if !created.iter().any(|c| c.uid == uid) {
-                return Err(BreakError::NotCreated {
-                    object: o.display(),
-                    lab: lab.to_string(),
-                });
-            }
+        let Some((lab, created)) = ours.lab else {
+            return Err(BreakError::NoLab {
+                object: o.display(),
+            });
+        };
+        let uid = uid_of(&obj, &o)?;
+        if !created.iter().any(|c| c.uid == uid) {
+            return Err(BreakError::NotCreated {
+                object: o.display(),
+                lab: lab.to_string(),
+            });
+        }
+        if let Some(r) = record_on(&obj, &o)?
+            && (r.exercise != exercise || r.fault != fault)
+        {
+            return Err(BreakError::AlreadyBroken {
+                object: o.display(),
+                exercise: r.exercise,
+                fault: r.fault.name().into(),
+            });
         }
         objects.push((o, obj));
     }
@@ -355,18 +373,7 @@ pub async fn apply(
     exercise: &str,
     ours: &Ours<'_>,
 ) -> Result<Vec<Change>, BreakError> {
-    let objects = preflight(client, fault, ours).await?;
-    for (o, obj) in &objects {
-        if let Some(r) = record_on(obj, o)?
-            && (r.exercise != exercise || r.fault != fault)
-        {
-            return Err(BreakError::AlreadyBroken {
-                object: o.display(),
-                exercise: r.exercise,
-                fault: r.fault.name().into(),
-            });
-        }
-    }
+    let objects = preflight(client, fault, exercise, ours).await?;
     let mut changes = Vec::new();
     for (o, obj) in objects {
         let made =
@@ -433,21 +440,25 @@ fn patched(mut obj: Value, ops: &[Value]) -> Value {
     obj
 }
 
+/// How often a patch is computed on a fresh read of an object that changed
+/// under it (a controller writing its status changes its resourceVersion).
+const ATTEMPTS: usize = 3;
+
 /// Computes a patch on `obj` and sends it, on the condition that the object
 /// is unchanged since it was read; if it changed, reads it again and
-/// computes once more. Returns the object as read and what `ops` returned.
+/// computes again, a few times. Returns the object as read and what `ops` returned.
 async fn with_one_retry<T>(
     client: &Client,
     o: &LabObject,
     mut obj: Value,
     ops: impl Fn(&Value) -> Result<(Vec<Value>, T), BreakError>,
 ) -> Result<(Value, T), BreakError> {
-    let mut tried = false;
+    let mut tried = 1;
     loop {
         let (patch_ops, out) = ops(&obj)?;
         match patch(client, o, &obj, patch_ops).await {
-            Err(BreakError::Kube { source, .. }) if !tried && changed_since(&source) => {
-                tried = true;
+            Err(BreakError::Kube { source, .. }) if tried < ATTEMPTS && changed_since(&source) => {
+                tried += 1;
                 obj = read(client, o).await?.ok_or_else(|| BreakError::Missing {
                     object: o.display(),
                 })?;

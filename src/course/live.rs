@@ -32,6 +32,9 @@ const CLEANUP_WAIT: Duration = Duration::from_secs(90);
 const MAX_CONDITIONS_WAIT: Duration = Duration::from_secs(15);
 const MAX_PROBES_WAIT: Duration = Duration::from_secs(10);
 
+/// How long a cluster has to answer before a check says it cannot reach it.
+const REACH_WAIT: Duration = Duration::from_secs(5);
+
 /// A cluster to check on.
 pub struct Cluster {
     pub client: kube::Client,
@@ -59,6 +62,15 @@ impl Cluster {
         )
         .await
         .map_err(|e| CheckError::NoCluster(Box::new(e)))?;
+        // Reached now, so that a cluster that does not answer is said to be
+        // unreachable rather than shown as a failing check.
+        crate::lab::client::api_ready(&client, REACH_WAIT)
+            .await
+            .map_err(|e| CheckError::NoCluster(Box::new(e)))?;
+        let lab = match lab {
+            Some(lab) => Some(lab),
+            None => lab_on_server(place).map_err(|e| CheckError::NoCluster(Box::new(e)))?,
+        };
         Ok(Cluster {
             client,
             lab,
@@ -67,7 +79,8 @@ impl Cluster {
         })
     }
 
-    /// What counts as gwlab's on this cluster, for a break.
+    /// What counts as gwlab's on this cluster, for a break (with no lab state
+    /// for it, nothing does).
     pub fn ours(&self) -> super::breaks::Ours<'_> {
         super::breaks::Ours {
             lab: self
@@ -95,6 +108,20 @@ impl Cluster {
             cmd.push_str(&format!(" --name {}", self.place.name));
         }
         cmd
+    }
+}
+
+/// The lab `gwlab up` made on the cluster a kubeconfig/context names: found
+/// by its API server, so that naming the cluster with --kubeconfig does not
+/// lose which objects gwlab created there.
+fn lab_on_server(place: &ClusterPlace) -> Result<Option<LabState>, crate::lab::LabError> {
+    let path = crate::lab::providers::existing::default_kubeconfig(place.kubeconfig.clone());
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(None);
+    };
+    match state::server_of(&text, place.context.as_deref()) {
+        Some(api) => LabState::on_server(&api),
+        None => Ok(None),
     }
 }
 

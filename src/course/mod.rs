@@ -71,6 +71,24 @@ pub enum CourseError {
         "lab {lab} runs on the embedded gateway only (target: embedded), and a cluster was asked for ({why}); leave out --target cluster, --kubeconfig and --context"
     )]
     EmbeddedOnly { lab: String, why: String },
+    #[error("interrupted while {exercise} had the lab broken; gwlab put it back")]
+    Interrupted { exercise: String },
+    #[error(
+        "exercise {other} still has the lab broken (on {place}): one break at a time; solve it, or put it back with `gwlab lab reset --exercise {other}`, before {exercise}"
+    )]
+    OtherBreak {
+        exercise: String,
+        other: String,
+        place: String,
+    },
+    #[error(
+        "exercise {exercise} broke the lab on {place}, not on the cluster named now ({now}): check it there (or `gwlab lab reset --exercise {exercise}` to put it back there) before moving it"
+    )]
+    BrokenElsewhere {
+        exercise: String,
+        place: String,
+        now: String,
+    },
 }
 
 impl From<crate::diag::Diagnostics> for CourseError {

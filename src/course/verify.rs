@@ -74,11 +74,21 @@ async fn broken(
     // A fault shows once the cluster's controllers act on it (a rollout's
     // Pending pod), and the lab recovers the same way: each state is checked
     // until it shows, for a while.
-    let when_broken = until(c, ex, false, SHOW_WAIT).await;
+    // A Ctrl-C while it shows puts the lab back before stopping (a crash
+    // leaves the record on the objects: the next verify adopts and puts back).
+    let when_broken = tokio::select! {
+        o = until(c, ex, false, SHOW_WAIT) => Some(o),
+        _ = tokio::signal::ctrl_c() => None,
+    };
     // Put back before judging: the lab must not stay broken, whatever came.
     breaks::restore(&c.client, &ex.id, &changes, false)
         .await
         .map_err(err)?;
+    let Some(when_broken) = when_broken else {
+        return Err(CourseError::Interrupted {
+            exercise: ex.id.clone(),
+        });
+    };
     let when_broken = when_broken.map_err(CourseError::Check)?;
     let when_fixed = until(c, ex, true, RECOVER_WAIT)
         .await

@@ -64,6 +64,27 @@ impl LabState {
         }
     }
 
+    /// The lab `gwlab up` made on the API server `api` (as a kubeconfig
+    /// names it), among the labs whose state is kept here.
+    pub fn on_server(api: &str) -> Result<Option<LabState>, LabError> {
+        let labs = base().join("gwlab");
+        let entries = match std::fs::read_dir(&labs) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(LabError::io(labs.display().to_string())(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(LabError::io(labs.display().to_string()))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(st) = Self::load(&name)?
+                && st.cluster.api == api
+            {
+                return Ok(Some(st));
+            }
+        }
+        Ok(None)
+    }
+
     pub fn save(&self) -> Result<(), LabError> {
         let path = Self::path(&self.name);
         write_private(

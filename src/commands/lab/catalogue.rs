@@ -74,7 +74,7 @@ pub(super) async fn start(
     // half started.
     let place = on_cluster::place(&lab, on, None)?;
     let cluster = on_cluster::connect(place.as_ref()).await?;
-    on_cluster::preflight(&lab.exercises[0], cluster.as_ref()).await?;
+    on_cluster::preflight(&lab, cluster.as_ref()).await?;
     let mut ws = Workspace::create(&dir, &lab, &cat)?;
     ws.progress.cluster = place;
     ws.save()?;

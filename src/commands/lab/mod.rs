@@ -153,8 +153,15 @@ pub async fn run(args: &CourseArgs) -> i32 {
         eprintln!("error: {e}");
         match e {
             // No cluster to run on, or the lab there is not gwlab's: usage.
+            // An API server's error on the way is not the student's input.
+            CourseError::Check(CheckError::Break(b))
+                if matches!(*b, crate::course::breaks::BreakError::Kube { .. }) =>
+            {
+                exit::FAILED
+            }
             CourseError::Check(CheckError::NoCluster(_) | CheckError::Break(_)) => exit::BAD_INPUT,
             CourseError::Check(_) | CourseError::Write { .. } => exit::FAILED,
+            CourseError::Interrupted { .. } => 130,
             _ => exit::BAD_INPUT,
         }
     })

@@ -119,17 +119,27 @@ pub(super) fn checked_on(cluster: Option<&Cluster>) -> String {
     }
 }
 
-/// Refuses, before anything is written, an exercise that would break a lab
-/// gwlab did not make.
-pub(super) async fn preflight(ex: &Exercise, cluster: Option<&Cluster>) -> Result<(), CourseError> {
-    if let (Some(c), Some(fault)) = (cluster, ex.fault) {
-        breaks::preflight(&c.client, fault, &c.ours())
-            .await
-            .map_err(|e| {
-                CourseError::Check(crate::course::check::CheckError::Break(Box::new(e)))
-            })?;
+/// Refuses, before anything is written, a lab whose exercises would break
+/// objects gwlab did not make (every exercise's, not only the first's).
+pub(super) async fn preflight(lab: &Lab, cluster: Option<&Cluster>) -> Result<(), CourseError> {
+    let Some(c) = cluster else {
+        return Ok(());
+    };
+    for ex in &lab.exercises {
+        if let Some(fault) = ex.fault {
+            breaks::preflight(&c.client, fault, &ex.id, &c.ours())
+                .await
+                .map_err(|e| {
+                    CourseError::Check(crate::course::check::CheckError::Break(Box::new(e)))
+                })?;
+        }
     }
     Ok(())
+}
+
+/// The same cluster, whatever address probes are sent to.
+fn same_cluster(a: &ClusterPlace, b: &ClusterPlace) -> bool {
+    (&a.name, &a.kubeconfig, &a.context) == (&b.name, &b.kubeconfig, &b.context)
 }
 
 /// Starts exercise `index`: its files, and on a cluster the break it puts
@@ -145,9 +155,28 @@ pub(super) async fn enter(
     let (Some(c), Some(fault)) = (cluster, ex.fault) else {
         return Ok(());
     };
-    // Broken once: not again while broken, nor once solved.
-    if ws.progress.breaks.contains_key(&ex.id) || ws.progress.done.contains(&ex.id) {
+    // Broken once: not again while broken, nor once solved; and a break
+    // recorded on another cluster is checked there, not solved by moving.
+    if let Some(b) = ws.progress.breaks.get(&ex.id) {
+        if !same_cluster(&b.cluster, &c.place) {
+            return Err(CourseError::BrokenElsewhere {
+                exercise: ex.id.clone(),
+                place: describe_place(&b.cluster),
+                now: describe_place(&c.place),
+            });
+        }
         return Ok(());
+    }
+    if ws.progress.done.contains(&ex.id) {
+        return Ok(());
+    }
+    // One break at a time: another exercise's still in the lab is refused.
+    if let Some((other, b)) = ws.progress.breaks.iter().find(|(id, _)| **id != ex.id) {
+        return Err(CourseError::OtherBreak {
+            exercise: ex.id.clone(),
+            other: other.clone(),
+            place: describe_place(&b.cluster),
+        });
     }
     let changes = breaks::apply(&c.client, fault, &ex.id, &c.ours())
         .await
