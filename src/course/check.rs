@@ -55,6 +55,16 @@ impl Checked {
     pub fn passed(&self) -> bool {
         self.report.verdict == Verdict::Passed
     }
+
+    /// Its checks that failed.
+    pub fn failed(&self) -> usize {
+        self.report.checks.iter().filter(|c| !c.passed).count()
+    }
+
+    /// Features it needs that the target lacks: then it did not run.
+    pub fn unsupported(&self) -> bool {
+        self.report.verdict == Verdict::Unsupported
+    }
 }
 
 /// What an exercise's check came to, whatever its kind.
@@ -62,6 +72,8 @@ pub struct Outcome {
     pub passed: bool,
     /// Expectations (scenario checks, or findings that must be gone).
     pub total: usize,
+    /// Of those, the ones that failed.
+    pub failed: usize,
     /// For each failed expectation, what it was and what came back.
     pub lines: Vec<String>,
     /// Gateway API features the check needs and the target lacks (then it
@@ -79,6 +91,7 @@ pub async fn exercise(ex: &Exercise, dir: &Path, shown: &Path) -> Result<Outcome
             Ok(Outcome {
                 passed: c.passed(),
                 total: c.report.checks.len(),
+                failed: c.failed(),
                 lines: failure_lines(&c, shown),
                 missing_features: c.report.missing_features.clone(),
             })
@@ -94,7 +107,7 @@ pub(super) fn doctor(d: &DoctorCheck, dir: &Path, shown: &Path) -> Result<Outcom
     let mut out = findings_left(d, &facts, &why);
     out.lines.push(format!(
         "{} of {} problems left",
-        out.lines.iter().filter(|l| l.starts_with('✗')).count(),
+        out.failed,
         d.solves.len()
     ));
     Ok(out)
@@ -123,6 +136,7 @@ pub(super) fn findings_left(
     Outcome {
         passed: left.is_empty(),
         total: d.solves.len(),
+        failed: left.len(),
         lines,
         missing_features: Vec::new(),
     }

@@ -184,8 +184,7 @@ async fn exercise(
         ),
         Ok(c) => summary.push_str(&format!(
             ", the starting files fail it ({} of {})",
-            c.lines.iter().filter(|l| l.starts_with('✗')).count(),
-            c.total
+            c.failed, c.total
         )),
         // Starting files may be broken on purpose; the student is told where.
         Err(_) => summary.push_str(", the starting files are rejected as input"),

@@ -50,6 +50,18 @@ pub(super) async fn check_once(
         }
         Err(e) => return Err(CourseError::Check(e)),
     };
+    // A check that could not run here says nothing of the student's work.
+    if !outcome.passed && !outcome.missing_features.is_empty() {
+        for l in &outcome.lines {
+            println!("{l}");
+        }
+        println!(
+            "✗ not checked: the cluster lacks {}; check on gwlab's reference gateway with `{}`",
+            outcome.missing_features.join(", "),
+            command("check --target embedded", &o.given)
+        );
+        return Ok((exit::BAD_INPUT, false));
+    }
     if !outcome.passed {
         println!("Not solved yet:");
         for l in &outcome.lines {
@@ -67,6 +79,7 @@ pub(super) async fn check_once(
         "✓ Solved: {} ({} expectations hold)",
         ex.title, outcome.total
     );
+    // Not put back (the cluster did not answer): said, kept, tried again.
     on_cluster::put_back(&mut o.ws, &ex.id, true).await?;
     if !o.ws.progress.done.contains(&ex.id) {
         o.ws.progress.done.push(ex.id.clone());

@@ -88,8 +88,11 @@ pub(super) async fn reset(
         o.lab.exercises.clone()
     };
     // What exercises changed on a cluster goes back first, wherever they ran.
+    let mut kept = Vec::new();
     for ex in &targets {
-        on_cluster::put_back(&mut o.ws, &ex.id, false).await?;
+        if on_cluster::put_back(&mut o.ws, &ex.id, false).await? == on_cluster::PutBack::Kept {
+            kept.push(ex.id.clone());
+        }
     }
     let cluster = on_cluster::connect(place.as_ref()).await?;
     o.ws.progress.cluster = place;
@@ -114,6 +117,13 @@ pub(super) async fn reset(
     println!();
     on_cluster::enter(&mut o.ws, &o.lab, first, cluster.as_ref()).await?;
     present(&o.ws, &o.lab, first);
+    if !kept.is_empty() {
+        println!(
+            "✗ the lab is still broken by {}: run `gwlab lab reset` again once the cluster answers",
+            kept.join(", ")
+        );
+        return Ok(exit::FAILED);
+    }
     Ok(exit::OK)
 }
 

@@ -170,6 +170,7 @@ pub(super) async fn enter(
     if ws.progress.done.contains(&ex.id) {
         return Ok(());
     }
+    put_back_leftovers(ws).await?;
     // One break at a time: another exercise's still in the lab is refused.
     if let Some((other, b)) = ws.progress.breaks.iter().find(|(id, _)| **id != ex.id) {
         return Err(CourseError::OtherBreak {
@@ -202,18 +203,27 @@ pub(super) async fn enter(
     ws.save()
 }
 
+/// Whether what an exercise changed on the cluster is back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PutBack {
+    /// Put back (or nothing was recorded).
+    Done,
+    /// Not reached or refused: said so, and the record is kept to try again.
+    Kept,
+}
+
 /// Puts back what gwlab changed on the cluster for `exercise`. After a
 /// solve (`solved`), a field the student changed stays as the student left
-/// it; after a reset, every field goes back. A reset is not stopped by a
-/// cluster it cannot reach: it says so and keeps the record, to try again at
-/// the next reset.
+/// it; after a reset, every field goes back. A cluster it cannot reach or
+/// that refuses stops nothing: it says so and keeps the record, to try again
+/// at the next check or reset.
 pub(super) async fn put_back(
     ws: &mut Workspace,
     exercise: &str,
     solved: bool,
-) -> Result<(), CourseError> {
+) -> Result<PutBack, CourseError> {
     let Some(broken) = ws.progress.breaks.get(exercise).cloned() else {
-        return Ok(());
+        return Ok(PutBack::Done);
     };
     let done = async {
         let c = Cluster::connect(&broken.cluster).await?;
@@ -223,14 +233,13 @@ pub(super) async fn put_back(
     };
     let done = match done.await {
         Ok(done) => done,
-        Err(e) if !solved => {
+        Err(e) => {
             println!(
-                "gwlab could not put back what {exercise} changed on the cluster ({}): {e}; the next `gwlab lab reset` tries again",
+                "warning: gwlab could not put back what {exercise} changed on the cluster ({}): {e}; gwlab keeps the record and tries again at the next `gwlab lab check` or `gwlab lab reset`",
                 describe_place(&broken.cluster)
             );
-            return Ok(());
+            return Ok(PutBack::Kept);
         }
-        Err(e) => return Err(CourseError::Check(e)),
     };
     for r in &done.restored {
         println!("gwlab put back: {r}");
@@ -239,7 +248,24 @@ pub(super) async fn put_back(
         println!("gwlab left: {l}");
     }
     ws.progress.breaks.remove(exercise);
-    ws.save()
+    ws.save()?;
+    Ok(PutBack::Done)
+}
+
+/// Tries again to put back what solved exercises changed and could not be
+/// put back then.
+async fn put_back_leftovers(ws: &mut Workspace) -> Result<(), CourseError> {
+    let left: Vec<String> = ws
+        .progress
+        .breaks
+        .keys()
+        .filter(|id| ws.progress.done.contains(id))
+        .cloned()
+        .collect();
+    for id in left {
+        put_back(ws, &id, true).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
