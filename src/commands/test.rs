@@ -6,11 +6,10 @@
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::cli::{ClusterArgs, TargetKind, TestArgs};
 use crate::exit;
-use crate::lab::lock::Lock;
 use crate::lab::state::{self, LabState};
 use crate::model::compile::SUPPORTED_FEATURES;
 use crate::ownership::RunRecord;
@@ -123,30 +122,6 @@ pub fn asked_target(
         .then(|| (TargetKind::Cluster, "--kubeconfig/--context".into()))
 }
 
-/// Where the cluster is, for a run's first line.
-pub fn place(lab: &Option<LabState>) -> String {
-    match lab {
-        Some(l) => format!("lab {} ({}, {})", l.name, l.provider, l.cluster.api),
-        None => "the kubeconfig's cluster".to_string(),
-    }
-}
-
-/// A cluster target for one scenario: the lab's echo backends, waits of at
-/// most 180 s.
-pub fn cluster_target(
-    client: &kube::Client,
-    lab: &Option<LabState>,
-    gateway_address: &Option<crate::targets::cluster::GatewayAddress>,
-) -> ClusterTarget {
-    ClusterTarget::new(
-        client.clone(),
-        lab.clone(),
-        gateway_address.clone(),
-        Lock::builtin().image("echo-basic").reference(),
-        Duration::from_secs(180),
-    )
-}
-
 async fn run_embedded(
     runner: &Runner<'_>,
     scenarios: &[Scenario],
@@ -184,7 +159,7 @@ async fn run_cluster(
         eprintln!("error: {e}");
         exit::BAD_INPUT
     })?;
-    let place = place(&lab);
+    let place = state::describe(&lab);
     runner.console.line(&format!(
         "target: cluster ({why}: {place}), run {}, {} scenarios",
         runner.run_id,
@@ -192,7 +167,8 @@ async fn run_cluster(
     ));
     let record = Arc::new(RunRecord::new(state::run_record(&runner.run_id)));
     let make = || {
-        let t = cluster_target(&client, &lab, &args.gateway_address).recording(record.clone());
+        let t =
+            ClusterTarget::for_lab(&client, &lab, &args.gateway_address).recording(record.clone());
         async move { Ok(t) }
     };
     if scenarios.iter().any(|s| !s.features.is_empty()) {

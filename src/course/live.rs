@@ -38,7 +38,12 @@ const REACH_WAIT: Duration = Duration::from_secs(5);
 /// A cluster to check on.
 pub struct Cluster {
     pub client: kube::Client,
+    /// The lab when the cluster is the one of `--name` (its host ports and
+    /// certificate serve the checks).
     pub lab: Option<LabState>,
+    /// The lab `gwlab up` made on this cluster, however it was named: what
+    /// it created is what a break may change.
+    recorded: Option<LabState>,
     pub place: ClusterPlace,
     gateway_address: Option<GatewayAddress>,
 }
@@ -67,13 +72,14 @@ impl Cluster {
         crate::lab::client::api_ready(&client, REACH_WAIT)
             .await
             .map_err(|e| CheckError::NoCluster(Box::new(e)))?;
-        let lab = match lab {
-            Some(lab) => Some(lab),
+        let recorded = match &lab {
+            Some(lab) => Some(lab.clone()),
             None => lab_on_server(place).map_err(|e| CheckError::NoCluster(Box::new(e)))?,
         };
         Ok(Cluster {
             client,
             lab,
+            recorded,
             place: place.clone(),
             gateway_address,
         })
@@ -84,7 +90,7 @@ impl Cluster {
     pub fn ours(&self) -> super::breaks::Ours<'_> {
         super::breaks::Ours {
             lab: self
-                .lab
+                .recorded
                 .as_ref()
                 .map(|l| (l.name.as_str(), l.created.as_slice())),
         }
@@ -92,7 +98,7 @@ impl Cluster {
 
     /// Where it is, for the first line of a check.
     pub fn describe(&self) -> String {
-        crate::commands::test::place(&self.lab)
+        state::describe(&self.lab)
     }
 
     /// The `gwlab doctor` command for this cluster.
@@ -168,8 +174,9 @@ pub async fn run(c: &Cluster, mut scenario: Scenario) -> Result<Checked, CheckEr
     let console = Console::new(true);
     let mut runner = check::runner(&console, true, BTreeSet::new());
     let record = Arc::new(RunRecord::new(state::run_record(&runner.run_id)));
-    let mut target = crate::commands::test::cluster_target(&c.client, &c.lab, &c.gateway_address)
-        .recording(record);
+    let mut target =
+        crate::targets::cluster::ClusterTarget::for_lab(&c.client, &c.lab, &c.gateway_address)
+            .recording(record);
     if !scenario.features.is_empty() {
         runner.features = target
             .supported_features()

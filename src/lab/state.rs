@@ -96,6 +96,15 @@ impl LabState {
     }
 }
 
+/// Where a cluster is, for a run's first line: the lab, or the kubeconfig's
+/// cluster.
+pub fn describe(lab: &Option<LabState>) -> String {
+    match lab {
+        Some(l) => format!("lab {} ({}, {})", l.name, l.provider, l.cluster.api),
+        None => "the kubeconfig's cluster".to_string(),
+    }
+}
+
 /// Writes a file readable by its owner only (kubeconfigs hold credentials).
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), LabError> {
     use std::io::Write;

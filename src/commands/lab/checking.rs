@@ -120,6 +120,9 @@ pub(super) async fn watch(arg: &WorkspaceArg, on: &OnArgs) -> Result<i32, Course
         catalogue: arg.catalogue.clone(),
     };
     loop {
+        // Taken before the check, so that a save during it is not missed.
+        let now = open(&arg)?;
+        let before_check = fingerprint(&now.ws.dir_of(now.exercise()));
         let (_, moved) = check_once(&arg, on).await?;
         let o = open(&arg)?;
         if moved && o.ws.root != arg.dir {
@@ -134,22 +137,38 @@ pub(super) async fn watch(arg: &WorkspaceArg, on: &OnArgs) -> Result<i32, Course
         }
         let o = open(&arg)?;
         let dir = o.ws.dir_of(o.exercise());
-        // Taken before saying so, so that a save right after the line is seen.
-        let before = fingerprint(&dir);
+        // A new exercise is watched from now; the same one from before its check.
+        let before = if moved {
+            fingerprint(&dir)
+        } else {
+            before_check
+        };
+        // A lab broken on the cluster is fixed with kubectl, not in files:
+        // checked again every little while too.
+        let on_lab = o.ws.progress.cluster.is_some() && o.exercise().fault.is_some();
         println!(
-            "Watching {}/ for changes (Ctrl-C to stop)",
-            o.shown.display()
+            "Watching {}/ for changes{} (Ctrl-C to stop)",
+            o.shown.display(),
+            if on_lab {
+                format!(", and the lab every {} s", RECHECK.as_secs())
+            } else {
+                String::new()
+            }
         );
+        let since = std::time::Instant::now();
         // Polling: a few files, twice a second, and no watcher dependency.
         loop {
             tokio::time::sleep(Duration::from_millis(300)).await;
-            if fingerprint(&dir) != before {
+            if fingerprint(&dir) != before || (on_lab && since.elapsed() >= RECHECK) {
                 break;
             }
         }
         println!();
     }
 }
+
+/// How often `--watch` checks again a lab broken on the cluster.
+const RECHECK: Duration = Duration::from_secs(15);
 
 /// Names, sizes and modification times of a directory's files.
 pub(super) fn fingerprint(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {

@@ -73,6 +73,24 @@ fn labelled(obj: serde_json::Value, run_id: &str) -> serde_json::Value {
 }
 
 impl ClusterTarget {
+    /// A cluster target for one scenario of `gwlab test` or a lab check: the
+    /// lab's echo backends, waits of at most 180 s.
+    pub fn for_lab(
+        client: &Client,
+        lab: &Option<LabState>,
+        gateway_address: &Option<GatewayAddress>,
+    ) -> Self {
+        ClusterTarget::new(
+            client.clone(),
+            lab.clone(),
+            gateway_address.clone(),
+            crate::lab::lock::Lock::builtin()
+                .image("echo-basic")
+                .reference(),
+            Duration::from_secs(180),
+        )
+    }
+
     pub fn new(
         client: Client,
         lab: Option<LabState>,
