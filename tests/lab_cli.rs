@@ -143,6 +143,28 @@ fn an_existing_cluster_that_does_not_answer_is_reported_with_its_address() {
             .contains(&format!("https://127.0.0.1:{port}")),
         "{v}"
     );
+    // A lab started on a cluster that does not answer says so (exit 2)
+    // rather than failing its checks later, and makes no workspace.
+    let ws = dirs.path().join("ws");
+    let o = gwlab(
+        &[
+            "lab",
+            "start",
+            "kong-to-gateway-api",
+            "--dir",
+            ws.to_str().unwrap(),
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--context",
+            "ctx",
+        ],
+        &dirs,
+        None,
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(t.contains("does not answer"), "{t}");
+    assert!(!ws.exists());
     // `down` on an existing cluster deletes no cluster: only what `up`
     // recorded creating (nothing, here) and gwlab's state.
     let o = gwlab(&["down", "--name", "ex"], &dirs, None);
