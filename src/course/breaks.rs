@@ -214,6 +214,8 @@ pub enum BreakError {
         "{object}: no lab made by `gwlab up` is recorded for this cluster, so gwlab cannot tell whether it created it: an exercise that breaks the lab needs a lab made by `gwlab up` (on a cluster of your own: `gwlab up --provider existing --addons crds,kong`), or run it without a cluster (--target embedded)"
     )]
     NoLab { object: String },
+    #[error("{object} was deleted and made again while gwlab changed it: run the command again")]
+    Replaced { object: String },
     #[error("{object} has no metadata.uid: the API server's answer is not an object gwlab can own")]
     NoUid { object: String },
     #[error(
@@ -459,9 +461,16 @@ async fn with_one_retry<T>(
         match patch(client, o, &obj, patch_ops).await {
             Err(BreakError::Kube { source, .. }) if tried < ATTEMPTS && changed_since(&source) => {
                 tried += 1;
-                obj = read(client, o).await?.ok_or_else(|| BreakError::Missing {
+                let again = read(client, o).await?.ok_or_else(|| BreakError::Missing {
                     object: o.display(),
                 })?;
+                // Made again in between: not the object judged gwlab's.
+                if uid_of(&again, o)? != uid_of(&obj, o)? {
+                    return Err(BreakError::Replaced {
+                        object: o.display(),
+                    });
+                }
+                obj = again;
             }
             Err(e) => return Err(e),
             Ok(()) => return Ok((obj, out)),
