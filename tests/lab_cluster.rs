@@ -314,6 +314,26 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
     );
     let (_, d) = lab_objects(&client).await;
     assert_eq!(d.spec.as_ref().unwrap().replicas, Some(1));
+    // Nor is a break solved by checking it on another cluster (here the same
+    // one under another kubeconfig): refused, and the workspace stays put.
+    let elsewhere = tmp.path().join("elsewhere.kubeconfig");
+    std::fs::copy(lab.kubeconfig(), &elsewhere).unwrap();
+    let o = gwlab(
+        lab,
+        &[
+            "lab",
+            "check",
+            wss,
+            "--kubeconfig",
+            elsewhere.to_str().unwrap(),
+        ],
+    );
+    let all = out(&o);
+    assert_eq!(o.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("exercise 02-feature-gate broke the lab on the lab gwlab of `gwlab up`"),
+        "{all}"
+    );
     let (_, d) = lab_objects(&client).await;
     let containers = &d
         .spec

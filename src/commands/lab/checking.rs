@@ -11,14 +11,14 @@ pub(super) async fn check_once(
     let mut o = open(arg)?;
     let place = on_cluster::place(&o.lab, on, o.ws.progress.cluster.as_ref())?;
     let cluster = on_cluster::connect(place.as_ref()).await?;
+    let ex = o.exercise().clone();
+    // An exercise started without the cluster breaks the lab at its first
+    // check there. A move refused there leaves the workspace where it runs.
+    on_cluster::enter(&mut o.ws, &o.lab, o.index, cluster.as_ref()).await?;
     if o.ws.progress.cluster != place {
         o.ws.progress.cluster = place;
         o.ws.save()?;
     }
-    let ex = o.exercise().clone();
-    // An exercise started without the cluster breaks the lab at its first
-    // check there.
-    on_cluster::enter(&mut o.ws, &o.lab, o.index, cluster.as_ref()).await?;
     let dir = o.ws.dir_of(&ex);
     let total = o.lab.exercises.len();
     println!(
