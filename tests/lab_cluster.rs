@@ -263,6 +263,10 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
     );
     assert!(all.contains("[kong-publish-service-mismatch]"), "{all}");
     assert!(all.contains("why: gwlab doctor --name gwlab"), "{all}");
+    assert!(
+        all.contains("This exercise's break was already in the lab"),
+        "{all}"
+    );
     let progress: Value =
         serde_json::from_str(&std::fs::read_to_string(&progress_file).unwrap()).unwrap();
     let kept = &progress["breaks"]["01-publish-service"]["changes"][0];

@@ -374,12 +374,14 @@ pub async fn apply(
     fault: Fault,
     exercise: &str,
     ours: &Ours<'_>,
-) -> Result<Vec<Change>, BreakError> {
+) -> Result<Applied, BreakError> {
     let objects = preflight(client, fault, exercise, ours).await?;
     let mut changes = Vec::new();
+    let mut adopted = false;
     for (o, obj) in objects {
         let made =
             with_one_retry(client, &o, obj, |obj| break_ops(obj, &o, fault, exercise)).await?;
+        adopted |= record_on(&made.0, &o)?.is_some();
         let uid = uid_of(&made.0, &o)?;
         changes.extend(made.1.fields.into_iter().map(|f| Change {
             object: o.clone(),
@@ -389,7 +391,16 @@ pub async fn apply(
             after: f.after,
         }));
     }
-    Ok(changes)
+    Ok(Applied { changes, adopted })
+}
+
+/// What [`apply`] did.
+pub struct Applied {
+    /// The changes, for restoring.
+    pub changes: Vec<Change>,
+    /// The break was in the lab already, recorded on its objects: taken over,
+    /// nothing changed now.
+    pub adopted: bool,
 }
 
 /// The patch that breaks `obj` and records it on it, with the record; none

@@ -70,7 +70,8 @@ async fn broken(
     let err = |e| CourseError::Check(CheckError::Break(Box::new(e)));
     let changes = breaks::apply(&c.client, fault, &ex.id, &c.ours())
         .await
-        .map_err(err)?;
+        .map_err(err)?
+        .changes;
     // A fault shows once the cluster's controllers act on it (a rollout's
     // Pending pod), and the lab recovers the same way: each state is checked
     // until it shows, for a while.

@@ -179,13 +179,20 @@ pub(super) async fn enter(
             place: describe_place(&b.cluster),
         });
     }
-    let changes = breaks::apply(&c.client, fault, &ex.id, &c.ours())
+    let breaks::Applied { changes, adopted } = breaks::apply(&c.client, fault, &ex.id, &c.ours())
         .await
         .map_err(|e| CourseError::Check(crate::course::check::CheckError::Break(Box::new(e))))?;
-    println!(
-        "This exercise broke the lab on the cluster ({}); gwlab changed:",
-        c.describe()
-    );
+    if adopted {
+        println!(
+            "This exercise's break was already in the lab on the cluster ({}), recorded on the objects; gwlab takes it over:",
+            c.describe()
+        );
+    } else {
+        println!(
+            "This exercise broke the lab on the cluster ({}); gwlab changed:",
+            c.describe()
+        );
+    }
     for ch in &changes {
         println!("  {}", ch.describe());
     }
