@@ -6,6 +6,8 @@ use crate::exit;
 use crate::explain;
 use crate::model::request::RequestHead;
 use crate::route_map;
+use crate::run::Deployment;
+use crate::targets::embedded::EmbeddedTarget;
 
 /// Why `--url` or `-H` does not describe a request.
 #[derive(Debug, thiserror::Error)]
@@ -79,18 +81,10 @@ pub async fn run(args: &ExplainArgs) -> i32 {
             return exit::BAD_INPUT;
         }
     };
-    let scenario = match super::load_one(&args.dir) {
-        Ok(s) => s,
+    let (target, deployment) = match deployed(args).await {
+        Ok(d) => d,
         Err(code) => return code,
     };
-    let (target, deployment) =
-        match super::embedded_deployment(&scenario, Default::default(), args.step).await {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::BAD_INPUT;
-            }
-        };
     let gw = deployment.gateway(args.gateway.as_deref());
     let ports = target
         .compiled()
@@ -124,21 +118,25 @@ pub async fn run(args: &ExplainArgs) -> i32 {
     }
 }
 
+/// The scenario in `DIR` on a fresh embedded gateway (after `--step N` when
+/// given), or the exit code once what is wrong has been said.
+async fn deployed(args: &ExplainArgs) -> Result<(EmbeddedTarget, Deployment), i32> {
+    let scenario = super::load_one(&args.dir)?;
+    super::embedded_deployment(&scenario, Default::default(), args.step)
+        .await
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        })
+}
+
 /// The scenario's route map, as the embedded gateway compiles it (after
 /// `--step N` when given), in the format asked for.
 async fn graph(args: &ExplainArgs, format: GraphFormat) -> i32 {
-    let scenario = match super::load_one(&args.dir) {
-        Ok(s) => s,
+    let (target, deployment) = match deployed(args).await {
+        Ok(d) => d,
         Err(code) => return code,
     };
-    let (target, deployment) =
-        match super::embedded_deployment(&scenario, Default::default(), args.step).await {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::BAD_INPUT;
-            }
-        };
     let map = route_map::build(target.compiled(), &deployment.namespace);
     let drawn = match format {
         GraphFormat::Svg => route_map::svg::render(&map) + "\n",
