@@ -88,6 +88,11 @@ pub enum Command {
   gwlab pull
   gwlab pull --provider kind --mirror https://mirror.example.com/github")]
     Pull(PullArgs),
+    /// Maintainers: check the lock against the registries and upstream files.
+    #[command(after_help = "Examples:
+  gwlab lock resolve                                   what every tag points at now, and every file's sum
+  gwlab lock resolve --lock manifests/lock.yaml --write   pin the digests the registries serve now")]
+    Lock(LockArgs),
     /// Delete everything of one test run, by its run label.
     #[command(after_help = "Examples:
   gwlab clean --run 4kq0vz        the run id printed on the first line of `gwlab test`")]
@@ -248,6 +253,10 @@ pub struct UpArgs {
     /// Also merge the lab's kubeconfig into your kubeconfig.
     #[arg(long)]
     pub merge_kubeconfig: bool,
+    /// A lock file of your own instead of the built-in one (another
+    /// registry, a newer pin under test); checked the same way.
+    #[arg(long, value_name = "FILE", env = "GWLAB_LOCK")]
+    pub lock: Option<PathBuf>,
     /// Host port (127.0.0.1) for the Gateway's port 80 (0: a free port).
     #[arg(long, default_value_t = 0)]
     pub http_port: u16,
@@ -287,6 +296,40 @@ pub struct PullArgs {
     /// `<mirror>/k3s-io/k3s/releases/download/<tag>/<asset>`).
     #[arg(long, value_name = "URL", env = "GWLAB_MIRROR")]
     pub mirror: Option<String>,
+    /// A lock file of your own instead of the built-in one; checked the same way.
+    #[arg(long, value_name = "FILE", env = "GWLAB_LOCK")]
+    pub lock: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LockArgs {
+    #[command(subcommand)]
+    pub command: LockCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LockCommand {
+    /// Ask each registry what every image's tag points at now (its index
+    /// digest), and download every pinned file again to check its sha256.
+    /// Exit 0 when the lock matches, 1 when something moved or failed.
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ResolveArgs {
+    /// The lock file to check (default: the one built into gwlab).
+    #[arg(long, value_name = "FILE", env = "GWLAB_LOCK")]
+    pub lock: Option<PathBuf>,
+    /// Write the digests the registries serve now into the --lock file
+    /// (its other lines are kept as they are).
+    #[arg(long, requires = "lock")]
+    pub write: bool,
+    /// Fetch the pinned files from a mirror keeping the upstream layout.
+    #[arg(long, value_name = "URL", env = "GWLAB_MIRROR")]
+    pub mirror: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 #[derive(Debug, clap::Args)]

@@ -21,6 +21,7 @@ fn main() {
         Command::Down(args) => runtime().block_on(commands::down::run(args)),
         Command::Status(args) => runtime().block_on(commands::status::run(args)),
         Command::Pull(args) => runtime().block_on(commands::pull::run(args)),
+        Command::Lock(args) => runtime().block_on(commands::lock::run(args)),
         Command::Clean(args) => runtime().block_on(commands::clean::run(args)),
         Command::Doctor(args) => runtime().block_on(commands::doctor::run(args)),
         Command::Lab(args) => runtime().block_on(commands::lab::run(args)),

@@ -161,10 +161,12 @@ async fn the_lab_gateway_falls_back_to_the_mapped_host_ports() {
             network: None,
             http_port: Some(lab.standin.http.port()),
             https_port: Some(lab.standin.https.port()),
+            node_image: None,
         },
         addons: vec![],
         created: vec![],
         adopted: vec![],
+        images: vec![],
     };
     let t = ClusterTarget::new(
         client,

@@ -27,8 +27,8 @@ fn pod(name: &str, phase: &str, kic_state: Value, restarts: u32) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "kong-system", "labels": {"app": "kong"}},
            "spec": {"containers": [{"name": "proxy"}, {"name": "ingress-controller"}]},
            "status": {"phase": phase, "containerStatuses": [
-               {"name": "proxy", "ready": true, "restartCount": 0, "image": "kong:3.8.0", "imageID": "", "state": {"running": {}}},
-               {"name": "ingress-controller", "ready": phase == "Running", "restartCount": restarts, "image": "kong/kubernetes-ingress-controller:3.4.0", "imageID": "", "state": kic_state}]}})
+               {"name": "proxy", "ready": true, "restartCount": 0, "image": "kong:3.9.3", "imageID": "", "state": {"running": {}}},
+               {"name": "ingress-controller", "ready": phase == "Running", "restartCount": restarts, "image": "kong/kubernetes-ingress-controller:3.5.13", "imageID": "", "state": kic_state}]}})
 }
 
 fn crd(plural: &str) -> Value {
@@ -512,11 +512,13 @@ async fn machine_checks_on_this_engine() {
     let f = lock.files_of("metallb").next().unwrap();
     std::fs::create_dir_all(cache.path(f).parent().unwrap()).unwrap();
     std::fs::write(cache.path(f), b"tampered").unwrap();
+    let pulled = gwlab::lab::pulled::PullRecord::default();
     let (findings, checks, _) = gwlab::doctor::machine::check(&gwlab::doctor::machine::Inputs {
         provider: "k3s",
         lab: None,
         cache: &cache,
         lock: &lock,
+        pulled: &pulled,
     })
     .await;
     assert!(

@@ -271,12 +271,19 @@ fn images_are_the_locked_ones() {
         .iter()
         .map(|c| c["image"].as_str().unwrap())
         .collect();
-    let locked: BTreeSet<&str> = [
-        lock.image("kong").image.as_str(),
-        lock.image("kong-ingress-controller").image.as_str(),
-    ]
-    .into();
+    // By tag and the digest the lock pins: the pod spec names exactly those.
+    let kong = lock.image("kong").reference();
+    let kic = lock.image("kong-ingress-controller").reference();
+    assert!(kong.contains(":3.9.3@sha256:") && kic.contains(":3.5.13@sha256:"));
+    let locked: BTreeSet<&str> = [kong.as_str(), kic.as_str()].into();
     assert_eq!(images, locked);
+    // Nothing of the manifest's placeholders is left.
+    assert!(
+        !serde_json::to_string(&docs)
+            .unwrap()
+            .contains("gwlab.dev/lock/"),
+        "every image comes from the lock"
+    );
 }
 
 #[test]

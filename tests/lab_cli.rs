@@ -91,7 +91,7 @@ fn kind_missing_is_explained() {
     let t = text(&o);
     assert_eq!(o.status.code(), Some(1), "{t}");
     assert!(
-        t.contains("install kind v0.31.0") && t.contains("--provider k3s"),
+        t.contains("install kind v0.32.0") && t.contains("--provider k3s"),
         "{t}"
     );
 }

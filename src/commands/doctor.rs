@@ -8,6 +8,7 @@ use crate::exit;
 use crate::lab::cache::{Cache, default_dir};
 use crate::lab::client::cluster_client;
 use crate::lab::lock::Lock;
+use crate::lab::pulled::PullRecord;
 use crate::lab::state::LabState;
 
 #[derive(Serialize)]
@@ -33,13 +34,34 @@ pub async fn run(args: &DoctorArgs) -> i32 {
     };
     let lock = Lock::builtin();
     let cache = Cache::new(default_dir(), None);
+    let mut unreadable = None;
+    let pulled = PullRecord::load(&cache.dir).unwrap_or_else(|e| {
+        unreadable = Some(e);
+        PullRecord::default()
+    });
     let (mut findings, mut checks, network) = doctor::machine::check(&doctor::machine::Inputs {
         provider: &provider,
         lab: lab.as_ref(),
         cache: &cache,
         lock: &lock,
+        pulled: &pulled,
     })
     .await;
+    if let Some(e) = unreadable {
+        // Said, and its images then counted as not pulled: never as pulled.
+        findings.push(
+            Finding::new(
+                "pull-record-unreadable",
+                Layer::Machine,
+                "gwlab pull's record of what it fetched cannot be read",
+            )
+            .evidence(e.to_string())
+            .fix(format!(
+                "remove {} and run `gwlab pull` again",
+                PullRecord::path(&cache.dir).display()
+            )),
+        );
+    }
     match cluster_client(args.cluster.kubeconfig.clone(), args.cluster.context.clone(), &args.lab.name).await {
         Err(e) => findings.push(Finding::new("no-cluster", Layer::Cluster, "no cluster to check").evidence(e.to_string()).fix(format!("create the lab with `gwlab up --name {}`, or point at a cluster with --kubeconfig/--context", args.lab.name))),
         Ok((client, _)) => match doctor::cluster::gather(&client).await {
@@ -70,7 +92,7 @@ fn from_recorded(dir: &std::path::Path, output: OutputFormat) -> i32 {
 
 fn report(findings: Vec<Finding>, checks: Vec<String>, output: OutputFormat) -> i32 {
     let findings = doctor::order(findings);
-    let healthy = findings.is_empty();
+    let healthy = doctor::healthy(&findings);
     match output {
         OutputFormat::Json => println!(
             "{}",

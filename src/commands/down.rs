@@ -7,7 +7,6 @@ use crate::cli::DownArgs;
 use crate::exit;
 use crate::lab::LabError;
 use crate::lab::client::{kube_client, lab_spec};
-use crate::lab::lock::Lock;
 use crate::lab::providers::{Choice, LabProvider, ProviderKind};
 use crate::lab::state::{self, LabState};
 use crate::ownership::{Removal, delete_recorded};
@@ -79,11 +78,11 @@ fn report(name: &str, removal: &Removal, no_state: bool) -> i32 {
 
 /// A cluster gwlab made: the provider removes it with everything in it.
 async fn down_provider(name: &str, kind: Option<ProviderKind>) -> Result<Removal, LabError> {
-    let lock = Lock::builtin();
     let provider = LabProvider::choose(Choice {
         // No state at all: whatever carries the lab's labels on Docker.
         kind: kind.unwrap_or(ProviderKind::K3s),
-        lock: &lock,
+        // Removing a cluster needs no node image.
+        node_image: String::new(),
         kubeconfig: None,
         context: None,
         start_timeout: Default::default(),

@@ -8,6 +8,7 @@ pub mod down;
 pub mod explain;
 pub mod init;
 pub mod lab;
+pub mod lock;
 pub mod migrate;
 pub mod pull;
 pub mod report;

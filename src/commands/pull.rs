@@ -1,9 +1,10 @@
-//! `gwlab pull`: every pinned file into the cache (checked), every image onto
-//! the Docker engine, and for k3s its release's air-gap bundle and an image
-//! archive per lab image, which it imports at start, so that `gwlab up` then
-//! works with no network: the workshop case.
-
-use std::path::Path;
+//! `gwlab pull`: every pinned file into the cache (checked), the node image
+//! onto the Docker engine, the addons' images for the provider, and for k3s
+//! its release's air-gap bundle, so that `gwlab up` then works with no
+//! network: the workshop case. Every image is pulled by the digest the lock
+//! pins (the registry must serve exactly that, or nothing is kept); an image
+//! the lock pins no digest for is pulled by tag, and the digest it had is
+//! recorded for `gwlab up` to name.
 
 use bollard::Docker;
 use futures_util::StreamExt;
@@ -15,32 +16,33 @@ use crate::lab::cache::{Cache, CacheError, default_dir};
 use crate::lab::client::{http_client, images_dir};
 use crate::lab::docker;
 use crate::lab::lock::{Lock, LockedImage};
-
-/// Why an image could not be saved as an archive for k3s.
-#[derive(Debug, thiserror::Error)]
-enum SaveError {
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-    #[error("{0}")]
-    Docker(#[from] bollard::errors::Error),
-}
+use crate::lab::pulled::{Kept, PullRecord, PulledImage, now};
+use crate::lab::registry::{self, ImageRef, Registry, RegistryError};
 
 pub async fn run(args: &PullArgs) -> i32 {
-    let lock = Lock::builtin();
+    let lock = match Lock::chosen(args.lock.as_deref()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
     let mut failed = match fetch_files(&lock, args).await {
         Fetched::Failed(n) => n,
-        Fetched::Unreachable(e) => {
-            // Every other download and pull would fail the same way: one line.
-            eprintln!(
-                "error: no connection could be made ({e}): the network (or the mirror) is unreachable, and `gwlab pull` needs it; nothing more was tried"
-            );
-            return exit::FAILED;
-        }
+        Fetched::Unreachable(e) => return unreachable(&e),
     };
     let provider = ProviderKind::from(args.provider);
     if provider == ProviderKind::K3s {
         failed += fetch_k3s_bundle(&lock, args).await;
     }
+    let cache_dir = default_dir();
+    let mut record = match PullRecord::load(&cache_dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::FAILED;
+        }
+    };
     let docker = match docker::connect().await {
         Ok(d) => d,
         Err(e) => {
@@ -48,13 +50,47 @@ pub async fn run(args: &PullArgs) -> i32 {
             return exit::FAILED;
         }
     };
-    let wanted = wanted_images(&lock, provider);
-    failed += pull_images(&docker, &wanted).await;
-    if provider == ProviderKind::K3s {
-        match save_for_k3s(&docker, &wanted).await {
-            Ok(n) => failed += n,
-            Err(code) => return code,
+    let node = provider
+        .node_image()
+        .map(|n| lock.image(n))
+        .expect("pull is for node providers");
+    let mut pulled = vec![pull_node(&docker, node).await];
+    let registry = Registry::new(registry::http_client());
+    for image in lock
+        .images
+        .iter()
+        .filter(|i| !i.addon.starts_with("provider-"))
+    {
+        let got = match provider {
+            ProviderKind::K3s => archive_for_k3s(&registry, image, &record).await,
+            _ => digest_only(&registry, image).await,
+        };
+        if let Err(Failure::Registry(e)) = &got
+            && e.is_unreachable()
+        {
+            save(&record, &cache_dir);
+            return unreachable(e);
         }
+        pulled.push(got);
+    }
+    for result in pulled {
+        match result {
+            Ok(p) => {
+                if let Some(earlier) = record.record(p.clone()) {
+                    eprintln!(
+                        "note: {} now points at {} (it was {} when pulled {}): the lab will run the new one",
+                        p.image, p.digest, earlier.digest, earlier.pulled_at
+                    );
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if !save(&record, &cache_dir) {
+        return exit::FAILED;
     }
     if failed > 0 {
         eprintln!(
@@ -64,6 +100,51 @@ pub async fn run(args: &PullArgs) -> i32 {
     } else {
         exit::OK
     }
+}
+
+fn save(record: &PullRecord, cache_dir: &std::path::Path) -> bool {
+    match record.save(cache_dir) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("error: {e}");
+            false
+        }
+    }
+}
+
+fn unreachable(e: &dyn std::fmt::Display) -> i32 {
+    // Every other download and pull would fail the same way: one line.
+    eprintln!(
+        "error: no connection could be made ({e}): the network (or the mirror) is unreachable, and `gwlab pull` needs it; nothing more was tried"
+    );
+    exit::FAILED
+}
+
+/// Why one image was not pulled.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error("{0}")]
+    Registry(#[from] RegistryError),
+    #[error("{image}: {source}")]
+    Reference {
+        image: String,
+        #[source]
+        source: registry::NotAReference,
+    },
+    #[error("cannot pull {reference}: {source}")]
+    Engine {
+        reference: String,
+        #[source]
+        source: Box<bollard::errors::Error>,
+    },
+    #[error(
+        "refused {image}: the Docker engine holds it as {got}, not the digest the lock pins ({pinned}); nothing was tagged"
+    )]
+    Mismatch {
+        image: String,
+        got: String,
+        pinned: String,
+    },
 }
 
 /// What fetching the pinned files came to.
@@ -122,42 +203,88 @@ async fn fetch_k3s_bundle(lock: &Lock, args: &PullArgs) -> usize {
     }
 }
 
-/// The images of every addon, and of the chosen provider only.
-fn wanted_images(lock: &Lock, provider: ProviderKind) -> Vec<&LockedImage> {
-    lock.images
-        .iter()
-        .filter(|i| match i.addon.as_str() {
-            "provider-k3s" => provider == ProviderKind::K3s,
-            "provider-kind" => provider == ProviderKind::Kind,
-            _ => true,
-        })
-        .collect()
+fn reference(image: &LockedImage) -> Result<ImageRef, Failure> {
+    let mut r = ImageRef::parse(&image.image).map_err(|source| Failure::Reference {
+        image: image.image.clone(),
+        source,
+    })?;
+    r.digest = image.digest.clone();
+    Ok(r)
 }
 
-async fn present(docker: &Docker, reference: &str) -> bool {
-    docker::image_present(docker, reference)
-        .await
-        .unwrap_or(false)
+fn platform() -> String {
+    format!("linux/{}", registry::host_arch())
 }
 
-/// Every image not yet on the engine, pulled; how many could not be.
-async fn pull_images(docker: &Docker, wanted: &[&LockedImage]) -> usize {
-    let mut failed = 0;
-    for image in wanted {
-        let reference = image.reference();
-        if present(docker, &reference).await {
-            println!("ok    {reference} (already here)");
-            continue;
-        }
-        match pull(docker, &reference).await {
-            Ok(()) => println!("ok    {reference}"),
-            Err(e) => {
-                failed += 1;
-                eprintln!("error: cannot pull {reference}: {e}");
-            }
-        }
+fn short(digest: &str) -> &str {
+    &digest[..digest.len().min(19)]
+}
+
+/// The node image onto the Docker engine, by its pinned digest where there
+/// is one (the engine checks the content against it), then tagged
+/// `repository:tag` there; its digest is what the engine reports.
+async fn pull_node(docker: &Docker, image: &LockedImage) -> Result<PulledImage, Failure> {
+    let wanted = reference(image)?;
+    let (repository, tag) = crate::kong::split_image(&image.image).expect("the lock checks tags");
+    let by = match &image.digest {
+        Some(d) => format!("{repository}@{d}"),
+        None => image.image.clone(),
+    };
+    let engine = |source| Failure::Engine {
+        reference: by.clone(),
+        source: Box::new(source),
+    };
+    if !docker::image_present(docker, &by).await.unwrap_or(false) {
+        pull(docker, &by).await.map_err(engine)?;
     }
-    failed
+    let inspect = docker.inspect_image(&by).await.map_err(engine)?;
+    let digest = inspect
+        .repo_digests
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|rd| rd.split_once('@'))
+        .find(|(name, _)| {
+            ImageRef::parse(name)
+                .is_ok_and(|n| n.registry == wanted.registry && n.repository == wanted.repository)
+        })
+        .map(|(_, d)| d.to_string());
+    let digest = match (digest, &image.digest) {
+        (Some(got), Some(pinned)) if got != *pinned => {
+            return Err(Failure::Mismatch {
+                image: image.image.clone(),
+                got,
+                pinned: pinned.clone(),
+            });
+        }
+        (Some(got), _) => got,
+        (None, Some(pinned)) => pinned.clone(),
+        (None, None) => inspect.id.clone().unwrap_or_default(),
+    };
+    let options = bollard::query_parameters::TagImageOptionsBuilder::default()
+        .repo(repository)
+        .tag(tag)
+        .build();
+    docker.tag_image(&by, Some(options)).await.map_err(engine)?;
+    println!(
+        "ok    {} {} (Docker engine{})",
+        image.image,
+        short(&digest),
+        if image.digest.is_some() {
+            ", pinned digest"
+        } else {
+            ", digest recorded"
+        }
+    );
+    Ok(PulledImage {
+        name: image.name.clone(),
+        image: image.image.clone(),
+        digest,
+        pinned: image.digest.is_some(),
+        platform: platform(),
+        archive: None,
+        kept: Kept::Engine,
+        pulled_at: now(),
+    })
 }
 
 /// One image pulled, up to the first error the engine reports.
@@ -172,40 +299,86 @@ async fn pull(docker: &Docker, reference: &str) -> Result<(), bollard::errors::E
     Ok(())
 }
 
-/// k3s imports every archive in its images directory when it starts; one
-/// archive per image, so that one that cannot be saved loses no other.
-/// How many could not be saved; the error is the exit code.
-async fn save_for_k3s(docker: &Docker, wanted: &[&LockedImage]) -> Result<usize, i32> {
+/// An addon image as an archive k3s imports at start (the registry's own
+/// index and this machine's platform), unless the one already here is of
+/// the same digest.
+async fn archive_for_k3s(
+    registry: &Registry,
+    image: &LockedImage,
+    record: &PullRecord,
+) -> Result<PulledImage, Failure> {
+    let mut wanted = reference(image)?;
+    if wanted.digest.is_none() {
+        // By tag: what it points at now decides whether the archive is current.
+        let m = registry.manifest(&wanted, wanted.wanted()).await?;
+        wanted.digest = Some(m.digest);
+    }
+    let digest = wanted.digest.clone().expect("set above");
     let dir = images_dir();
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        eprintln!("error: cannot create {}: {e}", dir.display());
-        return Err(exit::FAILED);
-    }
-    let mut failed = 0;
-    for image in wanted.iter().filter(|i| !i.addon.starts_with("provider-")) {
-        let reference = image.reference();
-        if !present(docker, &reference).await {
-            continue;
+    let out = dir.join(format!("{}.tar", image.name));
+    let current = record
+        .get(&image.name, &image.image)
+        .is_some_and(|p| p.digest == digest && p.kept == Kept::Archive)
+        && out.is_file();
+    let size = if current {
+        None
+    } else {
+        std::fs::create_dir_all(&dir).map_err(|source| RegistryError::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let a = registry::write_archive(registry, &wanted, registry::host_arch(), &out).await?;
+        Some(a.size)
+    };
+    println!(
+        "ok    {} {} ({}{})",
+        image.image,
+        short(&digest),
+        match size {
+            Some(s) => format!("archive for k3s, {:.1} MB", s as f64 / 1e6),
+            None => "archive already here".into(),
+        },
+        if image.digest.is_some() {
+            ", pinned digest"
+        } else {
+            ", digest recorded"
         }
-        let path = dir.join(format!("{}.tar", image.name));
-        match export(docker, &reference, &path).await {
-            Ok(()) => println!("ok    {} (k3s imports it at start)", path.display()),
-            Err(e) => {
-                failed += 1;
-                let _ = std::fs::remove_file(&path);
-                eprintln!("error: cannot save {reference} to {}: {e}", path.display());
-            }
-        }
-    }
-    Ok(failed)
+    );
+    Ok(PulledImage {
+        name: image.name.clone(),
+        image: image.image.clone(),
+        digest,
+        pinned: image.digest.is_some(),
+        platform: platform(),
+        archive: Some(out),
+        kept: Kept::Archive,
+        pulled_at: now(),
+    })
 }
 
-/// One image from the engine, written as an archive at `path`.
-async fn export(docker: &Docker, reference: &str, path: &Path) -> Result<(), SaveError> {
-    let mut out = std::fs::File::create(path)?;
-    let mut stream = docker.export_images(&[reference]);
-    while let Some(chunk) = stream.next().await {
-        std::io::Write::write_all(&mut out, &chunk?)?;
-    }
-    Ok(())
+/// For kind, whose node pulls each image by digest itself: the digest,
+/// asked of the registry (which must still serve a pinned one).
+async fn digest_only(registry: &Registry, image: &LockedImage) -> Result<PulledImage, Failure> {
+    let wanted = reference(image)?;
+    let m = registry.manifest(&wanted, wanted.wanted()).await?;
+    println!(
+        "ok    {} {} (the kind node pulls it by this digest{})",
+        image.image,
+        short(&m.digest),
+        if image.digest.is_some() {
+            ", pinned"
+        } else {
+            ", recorded"
+        }
+    );
+    Ok(PulledImage {
+        name: image.name.clone(),
+        image: image.image.clone(),
+        digest: m.digest,
+        pinned: image.digest.is_some(),
+        platform: platform(),
+        archive: None,
+        kept: Kept::Digest,
+        pulled_at: now(),
+    })
 }

@@ -30,6 +30,8 @@ pub struct Status {
     pub gateway_addresses: Vec<String>,
     /// How probes reach the Gateway.
     pub reach: Option<String>,
+    /// What `gwlab pull` fetched on this machine, with the digests it recorded.
+    pub pulled: Vec<crate::lab::pulled::PulledImage>,
 }
 
 async fn deployment_ready(client: &kube::Client, ns: &str, name: &str) -> Option<bool> {
@@ -68,6 +70,9 @@ async fn collect(lab: LabState) -> Status {
         gateway: None,
         gateway_addresses: vec![],
         reach: None,
+        pulled: crate::lab::pulled::PullRecord::load(&crate::lab::cache::default_dir())
+            .map(|r| r.images)
+            .unwrap_or_default(),
     };
     let client = match connect(&st.lab).await {
         Ok((client, version)) => {
@@ -240,5 +245,45 @@ fn print_text(st: &Status) {
     }
     if let Some(r) = &st.reach {
         println!("{r}");
+    }
+    print_images(st);
+}
+
+/// The images the lab's pods name (with where each digest comes from), and
+/// what `gwlab pull` recorded.
+fn print_images(st: &Status) {
+    use crate::lab::images::DigestFrom;
+    if st.lab.images.is_empty() && st.lab.cluster.node_image.is_none() {
+        return;
+    }
+    println!("images (as the lab runs them):");
+    if let Some(node) = &st.lab.cluster.node_image {
+        println!("  {:<24} {node}", "node");
+    }
+    for i in &st.lab.images {
+        let from = match i.digest_from {
+            DigestFrom::Lock => "digest pinned in the lock",
+            DigestFrom::Pulled => "digest recorded by gwlab pull",
+            DigestFrom::None => "tag only: no digest pinned or recorded",
+        };
+        println!("  {:<24} {} ({from})", i.name, i.reference());
+    }
+    if !st.pulled.is_empty() {
+        println!("pulled on this machine:");
+        for p in &st.pulled {
+            println!(
+                "  {:<24} {}@{} ({}, {}, {})",
+                p.name,
+                p.image,
+                p.digest,
+                p.platform,
+                match p.kept {
+                    crate::lab::pulled::Kept::Archive => "archive for k3s",
+                    crate::lab::pulled::Kept::Engine => "Docker engine",
+                    crate::lab::pulled::Kept::Digest => "digest only",
+                },
+                p.pulled_at
+            );
+        }
     }
 }

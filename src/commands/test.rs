@@ -166,9 +166,13 @@ async fn run_cluster(
         scenarios.len()
     ));
     let record = Arc::new(RunRecord::new(state::run_record(&runner.run_id)));
+    let echo = crate::lab::images::echo_reference().map_err(|e| {
+        eprintln!("error: {e}");
+        exit::FAILED
+    })?;
     let make = || {
-        let t =
-            ClusterTarget::for_lab(&client, &lab, &args.gateway_address).recording(record.clone());
+        let t = ClusterTarget::for_lab(&client, &lab, &args.gateway_address, echo.clone())
+            .recording(record.clone());
         async move { Ok(t) }
     };
     if scenarios.iter().any(|s| !s.features.is_empty()) {

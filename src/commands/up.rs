@@ -9,15 +9,31 @@ use crate::lab::airgap::Bundle;
 use crate::lab::apply::{Ledger, documents, foreign};
 use crate::lab::cache::{Cache, default_dir};
 use crate::lab::client::{api_ready, http_client, kube_client, lab_spec};
+use crate::lab::images::{self, LabImage, named};
 use crate::lab::lock::Lock;
 use crate::lab::providers::existing::default_kubeconfig;
 use crate::lab::providers::{Choice, LabProvider, ProviderKind, Provisioned};
+use crate::lab::pulled::PullRecord;
 use crate::lab::state::LabState;
 use crate::lab::steps::Steps;
+use crate::lab::upgrade::{self, Change};
 use crate::lab::{LabError, certs, docker};
 
 pub async fn run(args: &UpArgs) -> i32 {
-    let lock = Lock::builtin();
+    let lock = match Lock::chosen(args.lock.as_deref()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let images = match PullRecord::load(&default_dir()) {
+        Ok(record) => images::resolve(&lock, &record),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::FAILED;
+        }
+    };
     let addons = match &args.addons {
         Some(list) => match Addon::parse_list(list) {
             Ok(a) => a,
@@ -46,7 +62,7 @@ pub async fn run(args: &UpArgs) -> i32 {
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    match up(args, &lock, &addons, &steps).await {
+    match up(args, &lock, &images, &addons, &steps).await {
         Ok(()) => exit::OK,
         Err(e @ LabError::NotOurs { .. }) => {
             eprintln!("error: {e}");
@@ -75,7 +91,12 @@ struct Manifests {
 }
 
 impl Manifests {
-    async fn fetch(args: &UpArgs, lock: &Lock, addons: &[Addon]) -> Result<Manifests, LabError> {
+    async fn fetch(
+        args: &UpArgs,
+        lock: &Lock,
+        images: &[LabImage],
+        addons: &[Addon],
+    ) -> Result<Manifests, LabError> {
         let cache = Cache::new(default_dir(), args.mirror.clone());
         let http = http_client();
         let fetch = |addon: &'static str| {
@@ -99,7 +120,9 @@ impl Manifests {
                 vec![]
             },
             metallb: if has(Addon::Metallb) {
-                fetch("metallb").await?
+                let mut docs = fetch("metallb").await?;
+                images::pin_upstream_images(&mut docs, images);
+                docs
             } else {
                 vec![]
             },
@@ -109,7 +132,7 @@ impl Manifests {
                 vec![]
             },
             kong: if has(Addon::Kong) {
-                addons::kong_manifests()
+                addons::kong_manifests_with(images)
             } else {
                 vec![]
             },
@@ -132,10 +155,17 @@ impl Manifests {
     }
 }
 
-async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Result<(), LabError> {
+async fn up(
+    args: &UpArgs,
+    lock: &Lock,
+    images: &[LabImage],
+    addons: &[Addon],
+    steps: &Steps,
+) -> Result<(), LabError> {
     let name = &args.lab.name;
-    let provisioned = create_cluster(args, lock, steps).await?;
-    let mut state = first_state(args, &provisioned)?;
+    let previous = LabState::load(name)?;
+    let provisioned = create_cluster(args, lock, images, steps).await?;
+    let mut state = first_state(args, &provisioned, previous.as_ref());
     state.save()?;
     let client = kube_client(&provisioned.kubeconfig, provisioned.context.as_deref()).await?;
     let version = steps
@@ -145,13 +175,24 @@ async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Resu
         )
         .await?;
     steps.note(&format!("   Kubernetes {version} at {}", provisioned.api));
-    let manifests = Manifests::fetch(args, lock, addons).await?;
+    let manifests = Manifests::fetch(args, lock, images, addons).await?;
     let ledger = Arc::new(Ledger::new(
         state.created.clone(),
         state.adopted.clone(),
         args.adopt,
     ));
     check_foreign(args, &client, &ledger, &manifests, steps).await?;
+    let kong_changes = say_changes(
+        args,
+        &client,
+        &provisioned,
+        images,
+        addons,
+        previous.as_ref(),
+        steps,
+    )
+    .await?;
+    say_unpinned(args, images, addons, steps);
     let opts = Options {
         lab: name.clone(),
         ledger: ledger.clone(),
@@ -164,6 +205,7 @@ async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Resu
         &client,
         &provisioned,
         addons,
+        images,
         &manifests,
         &opts,
         steps,
@@ -175,6 +217,9 @@ async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Resu
     state.created = ledger.created();
     state.adopted = ledger.adopted();
     state.save()?;
+    if let (Err(LabError::Timeout { .. }), false) = (&result, kong_changes.is_empty()) {
+        say_rollout_stopped(&kong_changes);
+    }
     let gateway = result?;
     finish(args, &client, &provisioned, gateway.as_ref(), steps).await
 }
@@ -183,11 +228,19 @@ async fn up(args: &UpArgs, lock: &Lock, addons: &[Addon], steps: &Steps) -> Resu
 async fn create_cluster(
     args: &UpArgs,
     lock: &Lock,
+    images: &[LabImage],
     steps: &Steps,
 ) -> Result<Provisioned, LabError> {
+    let node_image = match args.provider.node_image().map(|n| named(images, n)) {
+        // The Docker engine finds an image by `repository@digest`; kind's
+        // config takes `repository:tag@digest`.
+        Some(i) if args.provider == ProviderKind::K3s => i.by_digest(),
+        Some(i) => i.reference(),
+        None => String::new(),
+    };
     let provider = LabProvider::choose(Choice {
         kind: args.provider,
-        lock,
+        node_image,
         kubeconfig: args.cluster.kubeconfig.clone(),
         context: args.cluster.context.clone(),
         start_timeout: args.timeout,
@@ -229,20 +282,100 @@ fn k3s_bundle(lock: &Lock, steps: &Steps) -> Result<Option<std::path::PathBuf>, 
 }
 
 /// The lab's state before any addon: what an earlier `up` created or
-/// adopted is kept.
-fn first_state(args: &UpArgs, provisioned: &Provisioned) -> Result<LabState, LabError> {
-    let previous = LabState::load(&args.lab.name)?;
-    Ok(LabState {
+/// adopted is kept, and the images its addons ran until they are replaced.
+fn first_state(args: &UpArgs, provisioned: &Provisioned, previous: Option<&LabState>) -> LabState {
+    LabState {
         name: args.lab.name.clone(),
         provider: args.provider,
         cluster: provisioned.clone(),
         addons: Vec::new(),
-        created: previous
-            .as_ref()
-            .map(|p| p.created.clone())
-            .unwrap_or_default(),
-        adopted: previous.map(|p| p.adopted).unwrap_or_default(),
-    })
+        created: previous.map(|p| p.created.clone()).unwrap_or_default(),
+        adopted: previous.map(|p| p.adopted.clone()).unwrap_or_default(),
+        images: previous.map(|p| p.images.clone()).unwrap_or_default(),
+    }
+}
+
+/// Before anything is written to a lab that runs: what `up` changes (each
+/// addon container's image, as its pod spec names it) and what it cannot
+/// (the node's Kubernetes). Returns the changes to Kong's containers.
+async fn say_changes(
+    args: &UpArgs,
+    client: &kube::Client,
+    provisioned: &Provisioned,
+    images: &[LabImage],
+    addons: &[Addon],
+    previous: Option<&LabState>,
+    steps: &Steps,
+) -> Result<Vec<Change>, LabError> {
+    let installed: Vec<&str> = previous
+        .map(|p| p.addons.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let wanted: Vec<&str> = addons
+        .iter()
+        .map(|a| a.as_str())
+        .filter(|a| installed.contains(a))
+        .collect();
+    let changes = upgrade::image_changes(client, images, &wanted).await?;
+    if !changes.is_empty() {
+        steps
+            .note("   This gwlab pins other images than the lab runs; `up` moves the lab to them:");
+        for c in &changes {
+            steps.note(&format!("     {c}"));
+        }
+        steps.note("   Kong's proxy and controller share one pod: the old pod serves until the new one is ready.");
+    }
+    let node = args
+        .provider
+        .node_image()
+        .and_then(|n| upgrade::node_change(provisioned.node_image.as_deref(), named(images, n)));
+    if let Some(c) = node {
+        eprintln!(
+            "note: {c}. `up` keeps the running cluster (a node's Kubernetes is not changed in place); to move it: `gwlab down --name {n} && gwlab up --name {n}` (everything in the cluster is recreated)",
+            n = args.lab.name
+        );
+    }
+    Ok(changes
+        .into_iter()
+        .filter(|c| c.what.contains("kong-system/kong"))
+        .collect())
+}
+
+/// The addons' images that will run by tag alone: no digest is pinned or
+/// recorded for them.
+fn say_unpinned(args: &UpArgs, images: &[LabImage], addons: &[Addon], steps: &Steps) {
+    let mut names: Vec<&str> = Vec::new();
+    if addons.contains(&Addon::Metallb) {
+        names.extend(["metallb-controller", "metallb-speaker"]);
+    }
+    if addons.contains(&Addon::Kong) {
+        names.extend(["kong", "kong-ingress-controller"]);
+    }
+    names.extend(args.provider.node_image());
+    let unpinned = images::unpinned(images, &names);
+    if !unpinned.is_empty() {
+        steps.note(&format!(
+            "   by tag alone (no digest pinned or recorded; `gwlab pull` records the one it pulls): {}",
+            unpinned.join(", ")
+        ));
+    }
+}
+
+/// Kong's rollout did not finish: say where the lab stands and how to move on.
+fn say_rollout_stopped(changes: &[Change]) {
+    eprintln!(
+        "Kong did not finish moving to the new images; the pod of the earlier ones keeps serving (a Deployment replaces a pod only once its successor is ready). `kubectl -n {} describe pod` says why the new pod is not ready; `gwlab up` again continues, `kubectl -n {} rollout undo deployment/{}` goes back.",
+        crate::kong::NAMESPACE,
+        crate::kong::NAMESPACE,
+        crate::kong::DEPLOYMENT
+    );
+    for c in changes {
+        if let Some(w) = crate::kong::facts::withdrawn(&c.from) {
+            eprintln!(
+                "Do not go back to {}: that release was withdrawn ({}); move forward instead.",
+                c.from, w.advisory
+            );
+        }
+    }
 }
 
 /// Refuses objects that exist and are not the lab's, unless `--adopt`
@@ -303,6 +436,7 @@ async fn install(
     client: &kube::Client,
     provisioned: &Provisioned,
     addons: &[Addon],
+    images: &[LabImage],
     m: &Manifests,
     opts: &Options,
     steps: &Steps,
@@ -310,6 +444,15 @@ async fn install(
 ) -> Result<Option<serde_json::Value>, LabError> {
     let mut gateway = None;
     for addon in addons {
+        state
+            .images
+            .retain(|i| !addon_images(*addon).contains(&i.name.as_str()));
+        state.images.extend(
+            images
+                .iter()
+                .filter(|i| addon_images(*addon).contains(&i.name.as_str()))
+                .cloned(),
+        );
         match addon {
             Addon::Crds => {
                 steps
@@ -339,8 +482,8 @@ async fn install(
                     .run(
                         &format!(
                             "Installing Kong {} and the Kong Ingress Controller {}",
-                            crate::kong::KONG_VERSION,
-                            crate::kong::KIC_VERSION
+                            tag_of(named(images, "kong")),
+                            tag_of(named(images, "kong-ingress-controller"))
                         ),
                         addons::install_kong(client, &m.kong_crds, &m.kong, secret, opts),
                     )
@@ -352,6 +495,20 @@ async fn install(
         state.save()?;
     }
     Ok(gateway)
+}
+
+/// The images an addon runs (its pods name them).
+fn addon_images(addon: Addon) -> &'static [&'static str] {
+    match addon {
+        Addon::Crds => &[],
+        Addon::Metallb => &["metallb-controller", "metallb-speaker"],
+        Addon::Kong => &["kong", "kong-ingress-controller"],
+    }
+}
+
+/// The tag of an image (`3.9.3` of `kong:3.9.3`), for messages.
+fn tag_of(i: &LabImage) -> &str {
+    crate::kong::image_version(&i.image).unwrap_or(&i.image)
 }
 
 /// The Docker network of the lab's nodes, for the MetalLB pool.

@@ -174,9 +174,15 @@ pub async fn run(c: &Cluster, mut scenario: Scenario) -> Result<Checked, CheckEr
     let console = Console::new(true);
     let mut runner = check::runner(&console, true, BTreeSet::new());
     let record = Arc::new(RunRecord::new(state::run_record(&runner.run_id)));
-    let mut target =
-        crate::targets::cluster::ClusterTarget::for_lab(&c.client, &c.lab, &c.gateway_address)
-            .recording(record);
+    let echo =
+        crate::lab::images::echo_reference().map_err(|e| CheckError::NoCluster(Box::new(e)))?;
+    let mut target = crate::targets::cluster::ClusterTarget::for_lab(
+        &c.client,
+        &c.lab,
+        &c.gateway_address,
+        echo,
+    )
+    .recording(record);
     if !scenario.features.is_empty() {
         runner.features = target
             .supported_features()

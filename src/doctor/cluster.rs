@@ -4,10 +4,10 @@
 
 use serde_json::Value;
 
-use super::{Finding, crds, gateway, kic, metallb, routes};
+use super::{Finding, crds, gateway, kic, metallb, routes, versions};
 use crate::lab::docker::NetworkInfo;
 
-pub use super::facts::{Facts, GatherError, Kic, gather};
+pub use super::facts::{Facts, GatherError, Kic, KongProxy, gather};
 
 /// Judges the facts. `network` is the lab's Docker network, when known.
 pub fn analyze(f: &Facts, network: Option<&NetworkInfo>) -> (Vec<Finding>, Vec<String>) {
@@ -18,6 +18,7 @@ pub fn analyze(f: &Facts, network: Option<&NetworkInfo>) -> (Vec<Finding>, Vec<S
     )];
     crds::check(f, &mut out, &mut checks);
     kic::check(f, &mut out, &mut checks);
+    versions::check(f, &mut out, &mut checks);
     gateway::check(f, &mut out, &mut checks);
     metallb::check(f, network, &mut out, &mut checks);
     checks.push(format!(

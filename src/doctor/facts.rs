@@ -54,6 +54,20 @@ pub struct Kic {
     pub log: String,
     pub publish_service: Option<String>,
     pub feature_gates: Option<String>,
+    /// The controller container's image, as the pod spec names it.
+    pub image: String,
+}
+
+/// A Kong proxy container (`kong`, or Kong Gateway Enterprise's
+/// `kong/kong-gateway`) in a Deployment or DaemonSet.
+#[derive(Debug, Clone, Default)]
+pub struct KongProxy {
+    /// `Deployment` or `DaemonSet`.
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub container: String,
+    pub image: String,
 }
 
 /// A Gateway API CRD: (name, bundle version, channel).
@@ -67,12 +81,22 @@ pub struct Facts {
     pub classes: Vec<Value>,
     pub gateways: Vec<Value>,
     pub kics: Vec<Kic>,
+    pub kongs: Vec<KongProxy>,
     pub metallb_controller: Option<Value>,
     pub pools: Vec<Value>,
     pub services: Vec<Value>,
     pub routes: Vec<Value>,
     pub grants: Vec<Value>,
     pub services_all: Vec<(String, String)>,
+    /// The day the facts were read, for support dates (`None`: not judged).
+    pub today: Option<jiff::civil::Date>,
+}
+
+/// Today's date (UTC), for judging support dates.
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
 }
 
 fn json<T: serde::Serialize>(t: &T) -> Value {
@@ -136,6 +160,36 @@ pub(super) fn setting(container: &Value, (env, flag): (&str, &str)) -> Option<St
     })
 }
 
+/// The Kong proxy containers of a workload: images whose repository is
+/// `kong` (the official image) or ends in `/kong` or `/kong-gateway`.
+pub(super) fn kong_proxies(kind: &str, workload: &Value) -> Vec<KongProxy> {
+    let text = |p: &str| {
+        workload
+            .pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    workload["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let image = c["image"].as_str()?;
+            let (repository, _) = kong::split_image(image).unwrap_or((image, ""));
+            let last = repository.rsplit('/').next().unwrap_or(repository);
+            let is_kong = last == "kong-gateway" || last == "kong";
+            is_kong.then(|| KongProxy {
+                kind: kind.into(),
+                namespace: text("/metadata/namespace"),
+                name: text("/metadata/name"),
+                container: c["name"].as_str().unwrap_or_default().into(),
+                image: image.into(),
+            })
+        })
+        .collect()
+}
+
 pub(super) fn kic_container(deployment: &Value) -> Option<&Value> {
     deployment["spec"]["template"]["spec"]["containers"]
         .as_array()?
@@ -163,6 +217,7 @@ pub async fn gather(client: &Client) -> Result<Facts, GatherError> {
         )
         .await?,
         pools: list_dynamic(client, "metallb.io/v1beta1", "IPAddressPool").await?,
+        today: Some(today()),
         ..Default::default()
     };
     gather_deployments(client, &mut f).await?;
@@ -199,6 +254,7 @@ async fn gather_deployments(client: &Client, f: &mut Facts) -> Result<(), Gather
         if ns == "metallb-system" && name == "controller" {
             f.metallb_controller = Some(dj.clone());
         }
+        f.kongs.extend(kong_proxies("Deployment", &dj));
         if kic_container(&dj).is_some() {
             f.kics.push(gather_kic(client, "Deployment", dj).await?);
         }
@@ -206,6 +262,7 @@ async fn gather_deployments(client: &Client, f: &mut Facts) -> Result<(), Gather
     let daemon_sets: Api<DaemonSet> = Api::all(client.clone());
     for d in list_served(&daemon_sets, &ListParams::default(), "DaemonSets").await? {
         let dj = json(&d);
+        f.kongs.extend(kong_proxies("DaemonSet", &dj));
         if kic_container(&dj).is_some() {
             f.kics.push(gather_kic(client, "DaemonSet", dj).await?);
         }
@@ -232,6 +289,7 @@ async fn gather_kic(client: &Client, kind: &str, dj: Value) -> Result<Kic, Gathe
     Ok(Kic {
         publish_service: setting(&container, kong::PUBLISH_SERVICE_ENV),
         feature_gates: setting(&container, kong::FEATURE_GATES_ENV),
+        image: container["image"].as_str().unwrap_or_default().into(),
         kind: kind.to_string(),
         namespace: ns,
         name,

@@ -51,9 +51,23 @@ fn invalid_gate(kic: &Kic, at: &str) -> Option<Finding> {
     if let Some(l) = log_line(&kic.log, "is not a valid feature") {
         fnd = fnd.evidence(format!("log: {l}"));
     }
+    let line = kong::image_version(&kic.image)
+        .and_then(kong::Version::parse)
+        .and_then(kong::facts::kic_line)
+        .unwrap_or_else(|| {
+            kong::facts::KIC_LINES
+                .last()
+                .expect("gwlab knows a KIC line")
+        });
     Some(
         fnd.fix("remove `Gateway=true`: KIC 3 serves Gateway API without any gate (Helm: drop it from ingressController.env.feature_gates)")
-            .fix(format!("the gates KIC {} knows: {} (GatewayAlpha=true only for TCPRoute, UDPRoute, TLSRoute and BackendTLSPolicy)", kong::KIC_VERSION, kong::KIC_GATES.join(", "))),
+            .fix(format!(
+                "the gates KIC {}.{} knows: {} (GatewayAlpha=true only for TCPRoute, UDPRoute, TLSRoute and BackendTLSPolicy; {})",
+                line.line.0,
+                line.line.1,
+                line.feature_gates.value.join(", "),
+                line.feature_gates.source
+            )),
     )
 }
 

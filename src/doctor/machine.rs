@@ -9,7 +9,9 @@ use crate::lab::LabError;
 use crate::lab::airgap::{AirgapError, Bundle};
 use crate::lab::cache::Cache;
 use crate::lab::docker::{self, NetworkInfo};
+use crate::lab::images::{self, named};
 use crate::lab::lock::Lock;
+use crate::lab::pulled::{Kept, PullRecord};
 use crate::lab::state::LabState;
 
 pub struct Inputs<'a> {
@@ -18,6 +20,8 @@ pub struct Inputs<'a> {
     pub lab: Option<&'a LabState>,
     pub cache: &'a Cache,
     pub lock: &'a Lock,
+    /// What `gwlab pull` recorded.
+    pub pulled: &'a PullRecord,
 }
 
 /// Checks the machine; returns findings, the checks that ran, and the lab's
@@ -69,10 +73,10 @@ async fn check_docker(
         let images = lock_images(i, d).await;
         // Say what was found, so the check agrees with the findings below it.
         checks.push(format!(
-            "the lock's images on the Docker engine: {} of {} present",
+            "the lab's images pulled for an offline start: {} of {} present",
             images.present, images.wanted
         ));
-        out.extend(images_missing(images.wanted, &images.missing));
+        out.extend(images_missing(i.provider, images.wanted, &images.missing));
         out.extend(images_unchecked(&images.unchecked));
     }
     let lab = i.lab?;
@@ -118,28 +122,51 @@ struct Images {
     unchecked: Vec<(String, LabError)>,
 }
 
+/// The node image on the Docker engine (by the digest its container is
+/// made from), and for k3s the addons' archives `gwlab pull` wrote for the
+/// lock's current tags. kind's node pulls the addons' images itself.
 async fn lock_images(i: &Inputs<'_>, d: &Docker) -> Images {
-    let wanted: Vec<_> = i
-        .lock
-        .images
-        .iter()
-        .filter(|img| match img.addon.as_str() {
-            "provider-k3s" => i.provider == "k3s",
-            "provider-kind" => i.provider == "kind",
-            _ => true,
-        })
-        .collect();
+    let resolved = images::resolve(i.lock, i.pulled);
     let mut images = Images {
-        wanted: wanted.len(),
+        wanted: 0,
         present: 0,
         missing: Vec::new(),
         unchecked: Vec::new(),
     };
-    for img in &wanted {
-        match docker::image_present(d, &img.reference()).await {
+    let node = match i.provider {
+        "k3s" => Some("k3s"),
+        "kind" => Some("kind-node"),
+        _ => None,
+    };
+    if let Some(node) = node {
+        let reference = named(&resolved, node).by_digest();
+        images.wanted += 1;
+        match docker::image_present(d, &reference).await {
             Ok(true) => images.present += 1,
-            Ok(false) => images.missing.push(img.reference()),
-            Err(e) => images.unchecked.push((img.reference(), e)),
+            Ok(false) => images.missing.push(reference),
+            Err(e) => images.unchecked.push((reference, e)),
+        }
+    }
+    if i.provider == "k3s" {
+        for img in i
+            .lock
+            .images
+            .iter()
+            .filter(|x| !x.addon.starts_with("provider-"))
+        {
+            images.wanted += 1;
+            let archived = i
+                .pulled
+                .get(&img.name, &img.image)
+                .filter(|p| p.kept == Kept::Archive)
+                .filter(|p| img.digest.as_ref().is_none_or(|d| *d == p.digest))
+                .and_then(|p| p.archive.as_ref())
+                .is_some_and(|a| a.is_file());
+            if archived {
+                images.present += 1;
+            } else {
+                images.missing.push(named(&resolved, &img.name).reference());
+            }
         }
     }
     images
@@ -164,7 +191,7 @@ fn images_unchecked(unchecked: &[(String, LabError)]) -> Option<Finding> {
     Some(f.fix("check that Docker answers (`docker image ls`), then run `gwlab doctor` again"))
 }
 
-fn images_missing(wanted: usize, missing: &[String]) -> Option<Finding> {
+fn images_missing(provider: &str, wanted: usize, missing: &[String]) -> Option<Finding> {
     if missing.is_empty() {
         return None;
     }
@@ -172,8 +199,13 @@ fn images_missing(wanted: usize, missing: &[String]) -> Option<Finding> {
         "images-missing",
         Layer::Machine,
         format!(
-            "{} of the lab's {wanted} images are not on this Docker engine",
-            missing.len()
+            "{} of the lab's {wanted} images are not pulled for an offline start (the node image on the Docker engine{})",
+            missing.len(),
+            if provider == "k3s" {
+                ", the addons' as archives k3s imports"
+            } else {
+                ""
+            }
         ),
     );
     for m in missing {
@@ -307,26 +339,28 @@ mod tests {
             Docker::connect_with_unix(socket.to_str().unwrap(), 5, bollard::API_DEFAULT_VERSION)
                 .unwrap();
         let (lock, cache) = (Lock::builtin(), Cache::new(dir.path().into(), None));
+        let pulled = PullRecord::default();
         let i = Inputs {
-            provider: "k3s",
+            provider: "kind",
             lab: None,
             cache: &cache,
             lock: &lock,
+            pulled: &pulled,
         };
         let images = lock_images(&i, &d).await;
-        assert!(images.wanted > 0);
+        assert_eq!(images.wanted, 1, "kind: the node image alone");
         assert_eq!((images.present, images.missing.len()), (0, 0));
         assert_eq!(images.unchecked.len(), images.wanted);
-        assert!(images_missing(images.wanted, &images.missing).is_none());
+        assert!(images_missing("kind", images.wanted, &images.missing).is_none());
         let f = images_unchecked(&images.unchecked).expect("a finding");
         assert_eq!(f.id, "images-unchecked");
-        assert!(f.evidence[0].contains("rancher/k3s"), "{:?}", f.evidence);
+        assert!(f.evidence[0].contains("kindest/node"), "{:?}", f.evidence);
     }
 
     #[test]
     fn a_k3s_bundle_changed_since_pull_is_a_finding_naming_both_sums() {
         let dir = tempfile::tempdir().unwrap();
-        let bundle = Bundle::for_image("rancher/k3s:v1.32.11-k3s3", "x86_64").unwrap();
+        let bundle = Bundle::for_image("rancher/k3s:v1.33.7-k3s3", "x86_64").unwrap();
         assert!(
             airgap(&bundle, dir.path()).is_none(),
             "never fetched: no finding"

@@ -12,6 +12,7 @@ pub mod machine;
 mod metallb;
 pub mod recorded;
 pub mod routes;
+mod versions;
 
 use serde::Serialize;
 
@@ -31,11 +32,24 @@ pub enum Layer {
     Routes,
 }
 
+/// How much a finding matters. Errors and critical findings make `gwlab
+/// doctor` exit 1; warnings are said, and leave the verdict healthy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Act now: the cluster runs something known to be malicious or broken.
+    Critical,
+    Error,
+    /// Works today, but past its support or outside what was tested.
+    Warning,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// A stable identifier, e.g. `kong-publish-service-mismatch`.
     pub id: String,
     pub layer: Layer,
+    pub severity: Severity,
     /// What is wrong, in one line.
     pub problem: String,
     /// What shows it, quoted from where it was read.
@@ -49,6 +63,7 @@ impl Finding {
         Finding {
             id: id.into(),
             layer,
+            severity: Severity::Error,
             problem: problem.into(),
             evidence: vec![],
             fix: vec![],
@@ -62,29 +77,55 @@ impl Finding {
         self.fix.push(f.into());
         self
     }
+    pub fn severity(mut self, s: Severity) -> Self {
+        self.severity = s;
+        self
+    }
+    /// Whether it makes the verdict unhealthy (anything but a warning).
+    pub fn is_problem(&self) -> bool {
+        self.severity != Severity::Warning
+    }
 }
 
-/// Sorts findings from the root cause down (stable within a layer).
+/// Sorts findings: critical ones first, then from the root cause down
+/// (stable within a layer).
 pub fn order(mut findings: Vec<Finding>) -> Vec<Finding> {
-    findings.sort_by_key(|f| f.layer);
+    findings.sort_by_key(|f| (f.severity != Severity::Critical, f.layer));
     findings
+}
+
+/// Whether nothing but warnings was found.
+pub fn healthy(findings: &[Finding]) -> bool {
+    !findings.iter().any(Finding::is_problem)
 }
 
 pub fn render_text(findings: &[Finding], checks: &[String]) -> String {
     let mut out = String::new();
-    if findings.is_empty() {
+    let problems = findings.iter().filter(|f| f.is_problem()).count();
+    let warnings = findings.len() - problems;
+    if problems == 0 {
         out.push_str(&format!("healthy: {} checks passed\n", checks.len()));
         for c in checks {
             out.push_str(&format!("  ✓ {c}\n"));
         }
-        return out;
+        if warnings == 0 {
+            return out;
+        }
+        out.push_str(&format!("\n{warnings} warning(s):\n"));
+    } else if warnings == 0 {
+        out.push_str(&format!("{problems} problem(s), root cause first:\n"));
+    } else {
+        out.push_str(&format!(
+            "{problems} problem(s) and {warnings} warning(s), root cause first:\n"
+        ));
     }
-    out.push_str(&format!(
-        "{} problem(s), root cause first:\n",
-        findings.len()
-    ));
     for (i, f) in findings.iter().enumerate() {
-        out.push_str(&format!("\n{}. {} [{}]\n", i + 1, f.problem, f.id));
+        let mark = match f.severity {
+            Severity::Critical => "CRITICAL: ",
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
+        };
+        out.push_str(&format!("\n{}. {mark}{} [{}]\n", i + 1, f.problem, f.id));
         for e in &f.evidence {
             out.push_str(&format!("   evidence: {e}\n"));
         }

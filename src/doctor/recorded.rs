@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::facts::{Facts, Kic, kic_container, selector, setting};
+use super::facts::{Facts, Kic, kic_container, kong_proxies, selector, setting, today};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::kong;
 use crate::lab::addons::{BUNDLE_VERSION, CHANNEL};
@@ -121,6 +121,8 @@ fn facts(dir: &Path, objects: &[Value], logs: &[(PathBuf, String)]) -> Facts {
         routes: all("HTTPRoute"),
         grants: all("ReferenceGrant"),
         pools: all("IPAddressPool"),
+        // Recorded objects are judged against today's support dates.
+        today: Some(today()),
         ..Default::default()
     };
     for d in of_kind(objects, "Deployment") {
@@ -131,6 +133,9 @@ fn facts(dir: &Path, objects: &[Value], logs: &[(PathBuf, String)]) -> Facts {
         }
     }
     for kind in ["Deployment", "DaemonSet"] {
+        for w in of_kind(objects, kind) {
+            f.kongs.extend(kong_proxies(kind, w));
+        }
         for w in of_kind(objects, kind).filter(|w| kic_container(w).is_some()) {
             f.kics.push(kic(kind, w, objects, logs));
         }
@@ -198,6 +203,7 @@ fn kic(kind: &str, w: &Value, objects: &[Value], logs: &[(PathBuf, String)]) -> 
         log,
         publish_service: setting(&container, kong::PUBLISH_SERVICE_ENV),
         feature_gates: setting(&container, kong::FEATURE_GATES_ENV),
+        image: container["image"].as_str().unwrap_or_default().into(),
     }
 }
 

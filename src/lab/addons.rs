@@ -265,7 +265,9 @@ pub async fn install_kong(
     if !opts.wait {
         return Ok(None);
     }
-    wait::deployment_available(client, kong::NAMESPACE, kong::DEPLOYMENT, opts.timeout).await?;
+    // Complete, not just available: on an upgrade the old pod is available
+    // until its successor is ready.
+    wait::deployment_rolled_out(client, kong::NAMESPACE, kong::DEPLOYMENT, opts.timeout).await?;
     wait::gateway_class_accepted(client, kong::CLASS_NAME, opts.timeout).await?;
     wait::gateway_programmed(client, kong::NAMESPACE, kong::GATEWAY_NAME, opts.timeout)
         .await
@@ -298,13 +300,25 @@ pub async fn allow_load_balancers_on_nodes(client: &Client) -> Result<Vec<String
     Ok(changed)
 }
 
-/// The objects of gwlab's Kong manifests, built into the binary.
-pub fn kong_manifests() -> Vec<serde_json::Value> {
-    super::apply::documents(
+/// The objects of gwlab's Kong manifests, built into the binary, with each
+/// container's image from `images` (the lock's, as the lab resolves them).
+pub fn kong_manifests_with(images: &[super::images::LabImage]) -> Vec<serde_json::Value> {
+    let mut docs = super::apply::documents(
         include_str!("../../manifests/kong/kong.yaml"),
         "manifests/kong/kong.yaml",
     )
-    .expect("gwlab's Kong manifests are valid")
+    .expect("gwlab's Kong manifests are valid");
+    super::images::set_kong_images(&mut docs, images);
+    docs
+}
+
+/// gwlab's Kong manifests with the built-in lock's pins (its digests only).
+pub fn kong_manifests() -> Vec<serde_json::Value> {
+    let lock = super::lock::Lock::builtin();
+    kong_manifests_with(&super::images::resolve(
+        &lock,
+        &super::pulled::PullRecord::default(),
+    ))
 }
 
 #[cfg(test)]

@@ -354,7 +354,7 @@ mod tests {
     fn the_lock_pins_a_k3s_release() {
         let lock = Lock::builtin();
         let b = Bundle::for_image(&lock.image("k3s").image, "x86_64").unwrap();
-        assert_eq!(b.release, "v1.32.11+k3s3");
+        assert_eq!(b.release, "v1.33.7+k3s3");
     }
 
     #[test]

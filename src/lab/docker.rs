@@ -244,6 +244,8 @@ pub struct ContainerSpec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerState {
     pub running: bool,
+    /// The image the container was created from, as it was named.
+    pub image: String,
     /// container port → host port.
     pub ports: Vec<(u16, u16)>,
     pub labels: HashMap<String, String>,
@@ -267,9 +269,15 @@ pub async fn container(docker: &Docker, name: &str) -> Result<Option<ContainerSt
                 })
                 .collect();
             ports.sort_unstable();
+            let image = c
+                .config
+                .as_ref()
+                .and_then(|c| c.image.clone())
+                .unwrap_or_default();
             let labels = c.config.and_then(|c| c.labels).unwrap_or_default();
             Ok(Some(ContainerState {
                 running,
+                image,
                 ports,
                 labels,
             }))

@@ -9,12 +9,16 @@ pub mod cache;
 pub mod certs;
 pub mod client;
 pub mod docker;
+pub mod images;
 pub mod lock;
 pub mod metallb;
 pub mod providers;
+pub mod pulled;
 pub mod reach;
+pub mod registry;
 pub mod state;
 pub mod steps;
+pub mod upgrade;
 pub mod wait;
 
 /// The label every object gwlab creates carries.

@@ -46,6 +46,9 @@ pub struct LabState {
     /// Objects taken over with `--adopt`: they existed before, so `down` keeps them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub adopted: Vec<Created>,
+    /// The images the addons' pod specs name, as `up` last applied them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<crate::lab::images::LabImage>,
 }
 
 impl LabState {

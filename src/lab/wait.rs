@@ -146,6 +146,58 @@ pub async fn deployment_available(
     .map(|_| ())
 }
 
+/// Waits until a Deployment runs only pods of its current template, all
+/// available: its rollout is complete (a fresh Deployment's, or an update's).
+pub async fn deployment_rolled_out(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    timeout: Duration,
+) -> Result<(), LabError> {
+    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    let last = async {
+        match api.get_opt(name).await.ok().flatten() {
+            Some(d) => rollout_text(&d),
+            None => "not found".into(),
+        }
+    };
+    bounded(
+        &format!("the rollout of Deployment {namespace}/{name}"),
+        timeout,
+        await_condition(api.clone(), name, |d: Option<&Deployment>| {
+            d.is_some_and(rolled_out)
+        }),
+        last,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Whether the controller has seen the current spec and every replica is
+/// updated and available, with no pod of an older template left.
+pub fn rolled_out(d: &Deployment) -> bool {
+    let wanted = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let Some(s) = &d.status else { return false };
+    s.observed_generation >= d.metadata.generation
+        && s.updated_replicas.unwrap_or(0) == wanted
+        && s.available_replicas.unwrap_or(0) == wanted
+        && s.replicas.unwrap_or(0) == wanted
+}
+
+fn rollout_text(d: &Deployment) -> String {
+    let wanted = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let s = d.status.clone().unwrap_or_default();
+    let conditions = serde_json::to_value(&s)
+        .map(|v| conditions_text(Some(&v)))
+        .unwrap_or_default();
+    format!(
+        "{} of {wanted} pods updated, {} available, {} in all; {conditions}",
+        s.updated_replicas.unwrap_or(0),
+        s.available_replicas.unwrap_or(0),
+        s.replicas.unwrap_or(0)
+    )
+}
+
 /// Waits until a Service has a ready endpoint in one of its EndpointSlices.
 pub async fn service_has_ready_endpoint(
     client: &Client,

@@ -293,7 +293,7 @@ pub fn seed(state: &Shared, path: &str, obj: Value) {
 }
 
 /// The lab as `gwlab up` leaves it: GatewayClass kong (no supportedFeatures),
-/// Gateway kong-system/kong, the Kong Deployment with KIC 3.4.0, kong-system.
+/// Gateway kong-system/kong, the Kong Deployment with KIC 3.5.13, kong-system.
 pub fn seed_lab(state: &Shared) {
     seed(
         state,
@@ -314,6 +314,6 @@ pub fn seed_lab(state: &Shared) {
         state,
         "/apis/apps/v1/namespaces/kong-system/deployments/kong",
         json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "kong", "namespace": "kong-system", "uid": "d"},
-        "spec": {"selector": {"matchLabels": {"app": "kong"}}, "template": {"metadata": {"labels": {"app": "kong"}}, "spec": {"containers": [{"name": "proxy", "image": "kong:3.8.0"}, {"name": "ingress-controller", "image": "kong/kubernetes-ingress-controller:3.4.0"}]}}}}),
+        "spec": {"selector": {"matchLabels": {"app": "kong"}}, "template": {"metadata": {"labels": {"app": "kong"}}, "spec": {"containers": [{"name": "proxy", "image": "kong:3.9.3"}, {"name": "ingress-controller", "image": "kong/kubernetes-ingress-controller:3.5.13"}]}}}}),
     );
 }

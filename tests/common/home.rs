@@ -15,7 +15,8 @@ pub fn upstream() -> PathBuf {
 }
 
 /// Fills `root` (an XDG cache directory) with every pinned file; false, after
-/// saying why, when one is missing.
+/// saying why, when one is missing. Several releases hold files of the same
+/// name: the one with the lock's sum is taken.
 pub fn filled_cache(root: &Path) -> bool {
     let lock = Lock::builtin();
     for f in &lock.files {
@@ -25,7 +26,10 @@ pub fn filled_cache(root: &Path) -> bool {
             .flatten()
             .flatten()
             .map(|d| d.path().join(f.file_name()))
-            .find(|p| p.is_file())
+            .filter(|p| p.is_file())
+            .find(|p| {
+                std::fs::read(p).is_ok_and(|b| gwlab::lab::cache::sha256_hex(&b) == f.sha256)
+            })
         else {
             eprintln!("SKIPPED: {} is not in ../shared/upstream", f.file_name());
             return false;

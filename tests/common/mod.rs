@@ -1,6 +1,9 @@
 pub mod bin;
+pub mod containerd;
 pub mod envtest;
 pub mod fake_api;
 pub mod home;
+pub mod http;
 pub mod lab;
+pub mod registry;
 pub mod standin;

@@ -2,8 +2,8 @@ use super::*;
 
 fn deployment() -> Value {
     json!({"metadata": {"name": "kong"}, "spec": {"replicas": 1, "template": {"spec": {"containers": [
-        {"name": "proxy", "image": "kong:3.8.0", "env": [{"name": "KONG_DATABASE", "value": "off"}]},
-        {"name": "ingress-controller", "image": "kong/kubernetes-ingress-controller:3.4.0",
+        {"name": "proxy", "image": "kong:3.9.3", "env": [{"name": "KONG_DATABASE", "value": "off"}]},
+        {"name": "ingress-controller", "image": "kong/kubernetes-ingress-controller:3.5.13",
          "env": [{"name": "CONTROLLER_PUBLISH_SERVICE", "value": "kong-system/kong-proxy"}]}]}}}})
 }
 

@@ -62,6 +62,7 @@ impl Provider for Existing {
             network: None,
             http_port: None,
             https_port: None,
+            node_image: None,
         })
     }
 

@@ -94,17 +94,18 @@ impl Provider for K3s {
     }
 
     async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, LabError> {
-        // Checked before anything is created, so a missing image leaves nothing behind.
-        if !docker::image_present(&self.docker, &self.image).await? {
+        let name = container_name(&lab.name);
+        let existing = docker::container(&self.docker, &name).await?;
+        // Checked before anything is created, so a missing image leaves
+        // nothing behind. A lab's existing container needs no image pulled.
+        if existing.is_none() && !docker::image_present(&self.docker, &self.image).await? {
             return Err(LabError::Refused(format!(
                 "the image {} is not on this Docker engine; run `gwlab pull` where there is network access (it pulls every image of the lab), then `gwlab up` again",
                 self.image
             )));
         }
-        let name = container_name(&lab.name);
         let network = network_name(&lab.name);
         docker::ensure_network(&self.docker, &network, &lab.name).await?;
-        let existing = docker::container(&self.docker, &name).await?;
         let state = match existing {
             Some(c) => {
                 let ours = c.labels.get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1)
@@ -154,6 +155,7 @@ impl Provider for K3s {
             network: Some(network),
             http_port: host_port(HTTP_NODE_PORT),
             https_port: host_port(HTTPS_NODE_PORT),
+            node_image: Some(state.image.clone()),
         })
     }
 

@@ -9,16 +9,20 @@ use crate::kong::{HTTP_NODE_PORT, HTTPS_NODE_PORT};
 use crate::lab::LabError;
 use crate::lab::docker::port_or_free;
 
-pub const KIND_VERSION: &str = "v0.31.0";
+/// The kind release that built the lab's node image: kind supports a node
+/// image with the release that built it (kubernetes-sigs/kind@v0.32.0
+/// `site/content/docs/design/node-image.md`).
+pub const KIND_VERSION: &str = "v0.32.0";
 
+/// The addons' images are not loaded into the node: `kind load` imports a
+/// `docker save` archive, under which an image is not found by its registry
+/// digest (kind#2394), and the lab's pods name their images by digest. The
+/// node pulls each by digest instead, which containerd verifies.
 pub struct Kind {
     /// The `kind` binary (found on PATH by default).
     pub binary: PathBuf,
     /// `kindest/node:...@sha256:...`, from the lock.
     pub node_image: String,
-    /// Images to load into the node when they are on the local engine (what
-    /// `gwlab pull` fetched), so the cluster needs no registry.
-    pub preload: Vec<String>,
 }
 
 pub fn cluster_name(lab: &str) -> String {
@@ -95,6 +99,21 @@ impl Kind {
     }
 }
 
+/// The image the cluster's control-plane node runs, as Docker reports it.
+fn node_image(cluster: &str) -> Option<String> {
+    let out = Command::new("docker")
+        .args([
+            "inspect",
+            "--format",
+            "{{.Config.Image}}",
+            &format!("{cluster}-control-plane"),
+        ])
+        .output()
+        .ok()?;
+    let image = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !image.is_empty()).then_some(image)
+}
+
 impl Provider for Kind {
     fn name(&self) -> &'static str {
         "kind"
@@ -132,19 +151,6 @@ impl Provider for Kind {
             let text = self.run(&["get", "kubeconfig", "--name", &name], None)?;
             crate::lab::state::write_private(&kubeconfig, text.as_bytes())?;
         }
-        for image in &self.preload {
-            let local = Command::new("docker")
-                .args(["image", "inspect", image])
-                .output()
-                .is_ok_and(|o| o.status.success());
-            // A failed load (e.g. Docker's containerd image store, kind#3795) is not
-            // fatal: the node can still pull the image where it has network access.
-            if local
-                && let Err(e) = self.run(&["load", "docker-image", image, "--name", &name], None)
-            {
-                eprintln!("warning: cannot load {image} into the kind node: {e}");
-            }
-        }
         // Read the mapped ports back from the node, as kind created it.
         let inspect = Command::new("docker")
             .args(["port", &format!("{name}-control-plane")])
@@ -167,6 +173,7 @@ impl Provider for Kind {
             network: Some("kind".into()),
             http_port: mapped(HTTP_NODE_PORT),
             https_port: mapped(HTTPS_NODE_PORT),
+            node_image: node_image(&name).or_else(|| Some(self.node_image.clone())),
         })
     }
 
@@ -202,7 +209,6 @@ mod tests {
         let k = Kind {
             binary: PathBuf::from("/nonexistent/kind"),
             node_image: "x".into(),
-            preload: vec![],
         };
         let lab = LabSpec {
             name: "t".into(),
@@ -213,7 +219,7 @@ mod tests {
             k3s_bundle: None,
         };
         let err = k.provision(&lab).await.unwrap_err().to_string();
-        assert!(err.contains("install kind v0.31.0"), "{err}");
+        assert!(err.contains("install kind v0.32.0"), "{err}");
         assert!(err.contains("--provider k3s"), "{err}");
     }
 }

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::LabError;
-use super::lock::Lock;
 
 /// Which provider a lab uses; recorded in the lab's state.
 #[derive(
@@ -35,11 +34,11 @@ impl ProviderKind {
         }
     }
 
-    /// The node image the provider runs, from the lock.
-    pub fn node_image(self, lock: &Lock) -> Option<String> {
+    /// The lock's name of the node image the provider runs.
+    pub fn node_image(self) -> Option<&'static str> {
         match self {
-            ProviderKind::K3s => Some(lock.image("k3s").reference()),
-            ProviderKind::Kind => Some(lock.image("kind-node").reference()),
+            ProviderKind::K3s => Some("k3s"),
+            ProviderKind::Kind => Some("kind-node"),
             ProviderKind::Existing => None,
         }
     }
@@ -59,9 +58,12 @@ pub enum LabProvider {
 }
 
 /// What choosing a provider needs to know.
-pub struct Choice<'a> {
+pub struct Choice {
     pub kind: ProviderKind,
-    pub lock: &'a Lock,
+    /// The node image as the provider runs it: by digest where one is known
+    /// (`repository@sha256:…` for the Docker engine, `repository:tag@sha256:…`
+    /// for kind).
+    pub node_image: String,
     /// `--kubeconfig` / `--context` (the existing provider).
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
@@ -69,8 +71,8 @@ pub struct Choice<'a> {
 }
 
 impl LabProvider {
-    pub async fn choose(c: Choice<'_>) -> Result<LabProvider, LabError> {
-        let image = c.kind.node_image(c.lock).unwrap_or_default();
+    pub async fn choose(c: Choice) -> Result<LabProvider, LabError> {
+        let image = c.node_image;
         Ok(match c.kind {
             ProviderKind::K3s => LabProvider::K3s(k3s::K3s {
                 docker: super::docker::connect().await?,
@@ -80,13 +82,6 @@ impl LabProvider {
             ProviderKind::Kind => LabProvider::Kind(kind::Kind {
                 binary: "kind".into(),
                 node_image: image,
-                preload: c
-                    .lock
-                    .images
-                    .iter()
-                    .filter(|i| !i.addon.starts_with("provider-"))
-                    .map(|i| i.reference())
-                    .collect(),
             }),
             ProviderKind::Existing => LabProvider::Existing(existing::Existing {
                 kubeconfig: existing::default_kubeconfig(c.kubeconfig),
@@ -156,6 +151,10 @@ pub struct Provisioned {
     /// Host ports mapped to the Kong proxy's NodePorts for 80 and 443.
     pub http_port: Option<u16>,
     pub https_port: Option<u16>,
+    /// The image the node runs (k3s, kind), as its container was created:
+    /// a cluster made with older pins keeps its Kubernetes until recreated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_image: Option<String>,
 }
 
 /// What a provider is, in a few facts.

@@ -79,14 +79,13 @@ impl ClusterTarget {
         client: &Client,
         lab: &Option<LabState>,
         gateway_address: &Option<GatewayAddress>,
+        echo_image: String,
     ) -> Self {
         ClusterTarget::new(
             client.clone(),
             lab.clone(),
             gateway_address.clone(),
-            crate::lab::lock::Lock::builtin()
-                .image("echo-basic")
-                .reference(),
+            echo_image,
             Duration::from_secs(180),
         )
     }

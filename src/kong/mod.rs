@@ -5,6 +5,11 @@
 
 use std::collections::BTreeSet;
 
+pub mod facts;
+pub mod version;
+
+pub use version::Version;
+
 /// The controller name KIC writes into GatewayClasses it serves.
 pub const CONTROLLER_NAME: &str = "konghq.com/kic-gateway-controller";
 /// The lab's GatewayClass.
@@ -15,31 +20,6 @@ pub const DEPLOYMENT: &str = "kong";
 pub const GATEWAY_NAME: &str = "kong";
 /// The proxy's LoadBalancer Service, named by the publish-service settings.
 pub const PROXY_SERVICE: &str = "kong-proxy";
-/// The Kong Gateway and controller versions gwlab's lab runs.
-///
-/// The lab stays on Kong 3.8, although Kong 3.9 is the first with the
-/// `redirect` plugin (so an Ingress original using that plugin cannot be
-/// reproduced here by `gwlab migrate --compare`), because no public source
-/// ties Kong 3.9 to KIC 3.4:
-/// - KIC v3.4.0 tests with `kong:3.8.0` (Kong/kubernetes-ingress-controller
-///   @v3.4.0 `.github/test_dependencies.yaml`); the later revision naming
-///   `kong-oss: 3.9.1` also names `kong-ee: 3.11.0.7`, long after KIC 3.4.
-/// - KIC's `versions.KongRedirectPluginCutoff` (3.9.0, `internal/versions`)
-///   comes with `KongStickySessionsCutoff` (3.11.0), from PR #6804; the
-///   translator of the 3.4 line (`internal/dataplane/translator/
-///   subtranslator/httproute.go`) has no version gate and answers a
-///   RequestRedirect with `request-termination` plus a fixed `Location`.
-/// - KIC v3.4.0's Gateway API v1.2.1 conformance report (kubernetes-sigs/
-///   gateway-api `conformance/reports/v1.2.1/kong-kubernetes-ingress-controller/`)
-///   lists HTTPRouteSchemeRedirect, HTTPRoutePortRedirect and
-///   HTTPRoutePathRedirect as unsupported.
-///
-/// Even where KIC uses the plugin, an unset scheme becomes `http` rather than
-/// the request's (#6856) and ReplacePrefixMatch is not translated (#6557), so
-/// the feature table below is the conformance report's.
-pub const KONG_VERSION: &str = "3.8";
-pub const KIC_VERSION: &str = "3.4";
-
 /// The Kong proxy's fixed NodePorts, which the lab's host ports map to.
 pub const HTTP_NODE_PORT: u16 = 30080;
 pub const HTTPS_NODE_PORT: u16 = 30443;
@@ -53,29 +33,23 @@ pub const PUBLISH_SERVICE_ENV: (&str, &str) = ("CONTROLLER_PUBLISH_SERVICE", "--
 /// The controller's feature-gates setting: environment variable and flag.
 pub const FEATURE_GATES_ENV: (&str, &str) = ("CONTROLLER_FEATURE_GATES", "--feature-gates");
 
-/// The feature gates KIC 3.4 knows (`Gateway` is not one of them: KIC 3
-/// serves Gateway API without any gate, and exits on an unknown gate).
-pub const KIC_GATES: &[&str] = &[
-    "GatewayAlpha",
-    "FillIDs",
-    "RewriteURIs",
-    "KongServiceFacade",
-    "SanitizeKonnectConfigDumps",
-    "FallbackConfiguration",
-    "KongCustomEntity",
-    "CombinedServicesFromDifferentHTTPRoutes",
-];
-
 /// Whether a container image is the Kong Ingress Controller.
 pub fn is_controller_image(image: &str) -> bool {
     image.contains("kubernetes-ingress-controller")
 }
 
+/// An image reference's repository (with its registry, if named) and tag;
+/// a digest after the tag is ignored. `None` without a tag
+/// (`localhost:5000/kic` has a registry port, not a tag).
+pub fn split_image(image: &str) -> Option<(&str, &str)> {
+    let named = image.split('@').next().unwrap_or(image);
+    let (repository, tag) = named.rsplit_once(':')?;
+    (!tag.contains('/') && !tag.is_empty()).then_some((repository, tag))
+}
+
 /// The version in an image reference's tag (`kong/kubernetes-ingress-controller:3.4.0` → `3.4.0`).
 pub fn image_version(image: &str) -> Option<&str> {
-    let tag = image.rsplit_once(':')?.1;
-    // A registry port (`host:5000/kic`) is not a tag.
-    (!tag.contains('/')).then_some(tag)
+    split_image(image).map(|(_, tag)| tag)
 }
 
 /// The version of the lab's Kong Ingress Controller, from its image tag
@@ -97,33 +71,24 @@ pub async fn controller_version(client: &kube::Client) -> Result<Option<String>,
         .and_then(|i| image_version(&i).map(String::from)))
 }
 
-/// Kong Ingress Controller 3.4 with the expressions router: the extended
-/// features its Gateway API v1.2.1 conformance report claims. Redirects are
-/// missing: Kong 3.8 has no redirect plugin for KIC to program them with.
-/// Kong 3.9 would not add all three: KIC 3.4 then programs a RequestRedirect
-/// as Kong's `redirect` plugin (location = scheme, host, port and a full path;
-/// no path keeps the request's path and query), but an unset scheme becomes
-/// `http` rather than the request's, and ReplacePrefixMatch is not translated.
-pub const KIC_3_4_FEATURES: &[&str] = &[
-    "HTTPRouteHostRewrite",
-    "HTTPRouteMethodMatching",
-    "HTTPRoutePathRewrite",
-    "HTTPRouteQueryParamMatching",
-    "HTTPRouteResponseHeaderModification",
-];
-
 /// The extended features of a KIC version, and a sentence saying where they
-/// come from (for the run's feature line).
+/// come from (for the run's feature line): the only conformance report KIC
+/// published for its 3.x line, for every 3.x release.
 pub fn features(version: Option<&str>) -> (BTreeSet<String>, String) {
-    let set = KIC_3_4_FEATURES.iter().map(|s| s.to_string()).collect();
+    let set = facts::CONFORMANCE_FEATURES
+        .value
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let report = "KIC v3.4.0's Gateway API v1.2.1 conformance report (expressions router)";
     let source = match version {
-        Some(v) if v.starts_with(KIC_VERSION) => {
-            format!("gwlab's table for Kong Ingress Controller {v} (expressions router)")
+        Some(v) if Version::parse(v).is_some_and(|v| v == Version::new(3, 4, 0)) => {
+            format!("gwlab's table for Kong Ingress Controller {v}: {report}")
         }
-        Some(v) => {
-            format!("gwlab's table for Kong Ingress Controller {KIC_VERSION}, applied to {v}")
-        }
-        None => format!("gwlab's table for Kong Ingress Controller {KIC_VERSION}"),
+        Some(v) => format!(
+            "gwlab's table for Kong Ingress Controller {v}: {report}, the newest KIC has published"
+        ),
+        None => format!("gwlab's table for the Kong Ingress Controller: {report}"),
     };
     (set, source)
 }
@@ -147,7 +112,7 @@ mod tests {
             assert!(!set.contains(missing), "{missing}");
         }
         assert!(source.contains("3.4.0"));
-        assert!(features(Some("3.5.1")).1.contains("applied to 3.5.1"));
+        assert!(features(Some("3.5.13")).1.contains("3.5.13"));
     }
 
     #[test]
@@ -157,6 +122,14 @@ mod tests {
             Some("3.4.0")
         );
         assert_eq!(image_version("localhost:5000/kic"), None);
+        assert_eq!(
+            split_image("kong:3.9.3@sha256:4d6a"),
+            Some(("kong", "3.9.3"))
+        );
+        assert_eq!(
+            split_image("localhost:5000/kong:3.9.3"),
+            Some(("localhost:5000/kong", "3.9.3"))
+        );
         assert!(is_controller_image(
             "kong/kubernetes-ingress-controller:3.4.0"
         ));
