@@ -696,4 +696,58 @@ async fn the_field_failures_are_named_first_on_a_real_api_server() {
     );
     assert!(f[0].fix.join("\n").contains("Recreate"));
     apply_as(&client, "helm", original("Deployment")).await;
+
+    // 4. A user's Kong with the withdrawn KIC 3.4.0 image (and Kong 3.8):
+    // named first, as critical, with the running image and the advisory.
+    let mut d = original("Deployment");
+    for c in d["spec"]["template"]["spec"]["containers"]
+        .as_array_mut()
+        .unwrap()
+    {
+        c["image"] = match c["name"].as_str() {
+            Some("proxy") => json!("kong:3.8.0"),
+            _ => json!("kong/kubernetes-ingress-controller:3.4.0"),
+        };
+    }
+    apply_as(&client, "helm", d).await;
+    for pod in pods_now("ingress-controller:3.4.0").await {
+        let status = json!({"status": {"phase": "Running", "containerStatuses": [
+            {"name": "ingress-controller", "ready": true, "restartCount": 0,
+             "image": "docker.io/kong/kubernetes-ingress-controller:3.4.0",
+             "imageID": "docker.io/kong/kubernetes-ingress-controller@sha256:8cf1a2ba4c1f4a2cd3ac1c6b8c8dd9f4b6f0cbd0d4e9fd48c4cf0d8e1a2b3c4d",
+             "state": {"running": {}}}]}});
+        pods.patch_status(&pod, &PatchParams::default(), &Patch::Merge(&status))
+            .await
+            .unwrap();
+    }
+    let f = findings_now().await;
+    assert_eq!(f[0].id, "kic-withdrawn-image", "{f:#?}");
+    assert_eq!(f[0].severity, doctor::Severity::Critical);
+    assert!(
+        f[0].problem.contains("GHSA-58mg-ww7q-xw3p"),
+        "{}",
+        f[0].problem
+    );
+    assert!(
+        f[0].evidence
+            .iter()
+            .any(|e| e.contains("runs docker.io/kong/kubernetes-ingress-controller@sha256:8cf1")),
+        "{:#?}",
+        f[0].evidence
+    );
+    assert!(f.iter().any(|x| x.id == "kong-past-support"), "{f:#?}");
+    // The command line: exit 1, the finding marked CRITICAL, the way out named.
+    let o = common::bin::gwlab(&["doctor", "--kubeconfig", env.kubeconfig.to_str().unwrap()]);
+    let t = common::bin::text(&o);
+    eprintln!("{t}");
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("1. CRITICAL: Deployment kong-system/kong runs kong/kubernetes-ingress-controller:3.4.0, a withdrawn release"),
+        "{t}"
+    );
+    assert!(
+        t.contains("move to 3.4.1 or later now") && t.contains("outbound connections"),
+        "{t}"
+    );
+    apply_as(&client, "helm", original("Deployment")).await;
 }

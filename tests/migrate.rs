@@ -124,7 +124,7 @@ fn the_seed_example_is_what_migrate_writes_and_says_what_kong_lacks() {
             && stderr.contains(&format!("in probe `{probe}`")),
         "{stderr}"
     );
-    assert!(stderr.contains("Kong KIC 3.4 (the lab's gateway) does not support HTTPRoutePathRedirect, HTTPRouteSchemeRedirect"), "{stderr}");
+    assert!(stderr.contains("the lab's Kong Ingress Controller 3.5.13 claims no support for HTTPRoutePathRedirect, HTTPRouteSchemeRedirect"), "{stderr}");
 
     let routes = std::fs::read_to_string(scenario.join("routes.yaml")).unwrap();
     assert!(

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::cli::{MigrateArgs, TargetKind, TestArgs};
 use crate::exit;
 use crate::manifest;
-use crate::migrate::{self, KONG_UNSUPPORTED, Migration, compare, output, scenario};
+use crate::migrate::{self, Migration, compare, output, scenario};
 
 /// Why the paths given do not name manifests.
 #[derive(Debug, thiserror::Error)]
@@ -461,14 +461,20 @@ fn print_features(m: &Migration) {
         "note: the routes need these Gateway API features: {}",
         features.join(", ")
     );
+    let kic = crate::lab::lock::Lock::builtin()
+        .image("kong-ingress-controller")
+        .image
+        .clone();
+    let version = crate::kong::image_version(&kic).unwrap_or(&kic);
+    let (claimed, _) = crate::kong::features(Some(version));
     let lacking: Vec<&str> = features
         .iter()
         .copied()
-        .filter(|f| KONG_UNSUPPORTED.contains(f))
+        .filter(|f| !claimed.contains(*f))
         .collect();
     if !lacking.is_empty() {
         eprintln!(
-            "note: Kong KIC 3.4 (the lab's gateway) does not support {}: on Kong these routes are not programmed as written",
+            "note: the lab's Kong Ingress Controller {version} claims no support for {} (KIC's conformance report lists them unsupported): on the lab these scenarios are reported unsupported",
             lacking.join(", ")
         );
     }

@@ -59,6 +59,46 @@ impl Node {
     }
 }
 
+/// Images on this registry are ones the stand-in cannot pull, as a kubelet
+/// cannot pull an image its registry does not serve: their pods stay Pending
+/// with `ImagePullBackOff`, so a rollout to them never completes.
+pub const UNPULLABLE_REGISTRY: &str = "unpullable.invalid";
+
+fn unpullable(pod: &Pod) -> Option<String> {
+    pod.spec
+        .as_ref()?
+        .containers
+        .iter()
+        .filter_map(|c| c.image.clone())
+        .find(|i| i.starts_with(&format!("{UNPULLABLE_REGISTRY}/")))
+}
+
+/// A Pending pod's status with every unpullable container waiting.
+fn pull_failed(pod: &Pod, image: &str, now: &str) -> serde_json::Value {
+    let containers: Vec<serde_json::Value> = pod
+        .spec
+        .as_ref()
+        .map(|s| s.containers.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .map(|c| {
+            let this = c.image.clone().unwrap_or_default();
+            let state = if this == image {
+                json!({"waiting": {"reason": "ImagePullBackOff",
+                    "message": format!("Back-off pulling image \"{this}\"")}})
+            } else {
+                json!({"waiting": {"reason": "PodInitializing"}})
+            };
+            json!({"name": c.name, "image": this, "imageID": "", "ready": false,
+                "restartCount": 0, "state": state})
+        })
+        .collect();
+    json!({"status": {"phase": "Pending", "hostIP": "127.0.0.1", "startTime": now,
+        "conditions": [{"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
+            {"type": "Ready", "status": "False", "reason": "ContainersNotReady", "lastTransitionTime": now}],
+        "containerStatuses": containers}})
+}
+
 /// Watches every Pod until aborted. Failed calls are not fatal: the next
 /// event of the Pod (or the watch's periodic relist) tries again.
 pub async fn run(client: kube::Client, node: Node) {
@@ -114,6 +154,33 @@ async fn step(api: &Api<Pod>, name: &str, pod: &Pod, node: &Node) -> Result<(), 
         return Ok(());
     }
     let now = k8s_openapi::jiff::Timestamp::now().to_string();
+    if let Some(image) = unpullable(pod) {
+        let reported = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .is_some_and(|cs| {
+                cs.iter().any(|c| {
+                    c.state
+                        .as_ref()
+                        .and_then(|s| s.waiting.as_ref())
+                        .and_then(|w| w.reason.as_deref())
+                        == Some("ImagePullBackOff")
+                })
+            });
+        if reported {
+            // Said once: a status written again would wake this watch again.
+            return Ok(());
+        }
+        return api
+            .patch_status(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(&pull_failed(pod, &image, &now)),
+            )
+            .await
+            .map(|_| ());
+    }
     let ip = node.pod_ip();
     let containers: Vec<serde_json::Value> = spec
         .map(|s| s.containers.as_slice())

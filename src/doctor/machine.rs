@@ -11,6 +11,7 @@ use crate::lab::cache::Cache;
 use crate::lab::docker::{self, NetworkInfo};
 use crate::lab::images::{self, named};
 use crate::lab::lock::Lock;
+use crate::lab::providers::kind::KIND_VERSION;
 use crate::lab::pulled::{Kept, PullRecord};
 use crate::lab::state::LabState;
 
@@ -258,7 +259,7 @@ fn kind_binary() -> Option<Finding> {
     Some(Finding::new("kind-missing", Layer::Machine, "the `kind` binary is not on PATH").evidence(match found {
         Err(e) => e.to_string(),
         Ok(o) => String::from_utf8_lossy(&o.stderr).trim().to_string(),
-    }).fix("install kind v0.31.0 (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), or use the default provider: `gwlab up --provider k3s`"))
+    }).fix(format!("install kind {KIND_VERSION}, the release that built the lab's node image (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), or use the default provider: `gwlab up --provider k3s`")))
 }
 
 /// Cached files that do not match the lock's sums.

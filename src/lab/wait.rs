@@ -157,7 +157,14 @@ pub async fn deployment_rolled_out(
     let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
     let last = async {
         match api.get_opt(name).await.ok().flatten() {
-            Some(d) => rollout_text(&d),
+            Some(d) => {
+                let waiting = waiting_pods(client, namespace, &d).await;
+                if waiting.is_empty() {
+                    rollout_text(&d)
+                } else {
+                    format!("{}; {}", rollout_text(&d), waiting.join("; "))
+                }
+            }
             None => "not found".into(),
         }
     };
@@ -182,6 +189,49 @@ pub fn rolled_out(d: &Deployment) -> bool {
         && s.updated_replicas.unwrap_or(0) == wanted
         && s.available_replicas.unwrap_or(0) == wanted
         && s.replicas.unwrap_or(0) == wanted
+}
+
+/// The Deployment's pods with a container waiting, and why (an image that
+/// cannot be pulled, a crash loop): what keeps a rollout from finishing.
+async fn waiting_pods(client: &Client, namespace: &str, d: &Deployment) -> Vec<String> {
+    use k8s_openapi::api::core::v1::Pod;
+    let selector = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.match_labels.as_ref())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    let pods: Api<Pod> = Api::namespaced(client.clone(), namespace);
+    let Ok(list) = pods
+        .list(&kube::api::ListParams::default().labels(&selector))
+        .await
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for p in list {
+        let pod = p.metadata.name.clone().unwrap_or_default();
+        for c in p
+            .status
+            .and_then(|s| s.container_statuses)
+            .unwrap_or_default()
+        {
+            if let Some(w) = c.state.and_then(|s| s.waiting) {
+                out.push(format!(
+                    "pod {pod}: container {} waiting: {}{}",
+                    c.name,
+                    w.reason.unwrap_or_default(),
+                    w.message.map(|m| format!(" ({m})")).unwrap_or_default()
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn rollout_text(d: &Deployment) -> String {

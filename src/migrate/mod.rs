@@ -151,14 +151,6 @@ impl Migration {
     }
 }
 
-/// Features the lab's Kong (KIC 3.4, expressions router) lacks, from gwlab's table.
-pub const KONG_UNSUPPORTED: &[&str] = &[
-    "HTTPRouteSchemeRedirect",
-    "HTTPRoutePortRedirect",
-    "HTTPRoutePathRedirect",
-    "HTTPRouteRequestMirror",
-];
-
 pub struct Inputs {
     pub ingresses: Vec<Ingress>,
     pub plugins: Vec<KongPlugin>,
