@@ -444,3 +444,57 @@ async fn pull_for_k3s_takes_each_image_by_digest_and_records_it() {
     assert!(!record.contains(&gone));
     docker_rmi(&node);
 }
+
+#[tokio::test]
+async fn a_registry_that_wants_a_bearer_token_gets_one_from_its_realm() {
+    let tokens = registry::TokenService::start();
+    let Some(r) = registry::start_with_tokens(&tokens).await else {
+        return;
+    };
+    // The registry refuses anonymous requests with a Bearer challenge.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let plain = reqwest::get(format!("http://{}/v2/", r.host))
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 401);
+    let challenge = plain.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(challenge.starts_with("Bearer realm="), "{challenge}");
+    let im = push_all(&r).await;
+    let before = tokens.issued();
+    let (_files, url) = serve_files(&[("a.yaml", "kind: A\n")]);
+    let home = tempfile::tempdir().unwrap();
+    let lock = home.path().join("lock.yaml");
+    std::fs::write(
+        &lock,
+        lock_text(
+            &r.host,
+            &im.kong_index,
+            &im.kic.digest,
+            &url,
+            &[("a.yaml", "kind: A\n")],
+        ),
+    )
+    .unwrap();
+    let o = gwlab(
+        &["lock", "resolve", "--lock", lock.to_str().unwrap()],
+        home.path(),
+    );
+    let t = text(&o);
+    assert!(
+        !t.contains("error "),
+        "every image resolved through the token flow: {t}"
+    );
+    assert!(
+        t.contains(&format!("same    {}/test/kong:3.9.3", r.host)),
+        "{t}"
+    );
+    assert!(
+        tokens.issued() > before,
+        "gwlab asked the realm for tokens ({} before, {} after)",
+        before,
+        tokens.issued()
+    );
+}

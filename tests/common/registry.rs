@@ -25,6 +25,8 @@ pub struct LocalRegistry {
     /// `127.0.0.1:PORT`, as image references name it.
     pub host: String,
     http: reqwest::Client,
+    /// Where tokens come from, when the registry wants them.
+    realm: Option<String>,
 }
 
 fn docker(args: &[&str]) -> std::process::Output {
@@ -82,15 +84,34 @@ fn built() -> bool {
     })
 }
 
-/// A registry of its own for one test.
+/// A registry of its own for one test, open to anyone.
 pub async fn start() -> Option<LocalRegistry> {
+    start_with(None).await
+}
+
+/// A registry that answers 401 with a `Bearer` challenge, as Docker Hub
+/// does, and accepts only tokens `tokens` signed (see `TokenService`).
+pub async fn start_with_tokens(tokens: &TokenService) -> Option<LocalRegistry> {
+    start_with(Some(tokens)).await
+}
+
+async fn start_with(tokens: Option<&TokenService>) -> Option<LocalRegistry> {
     if !built() {
         return None;
     }
-    let container = GenericImage::new(IMAGE.0, IMAGE.1)
+    let image = GenericImage::new(IMAGE.0, IMAGE.1)
         .with_exposed_port(5000.tcp())
-        .with_wait_for(WaitFor::message_on_stderr("listening on"))
-        .start()
+        .with_wait_for(WaitFor::message_on_stderr("listening on"));
+    let request = match tokens {
+        None => image.into(),
+        Some(t) => {
+            use testcontainers::ImageExt;
+            image
+                .with_copy_to("/config.yml", t.registry_config().into_bytes())
+                .with_copy_to("/certs/root.pem", t.cert_pem.clone().into_bytes())
+        }
+    };
+    let container: ContainerAsync<GenericImage> = testcontainers::ContainerRequest::start(request)
         .await
         .expect("the registry container starts");
     let port = container
@@ -99,6 +120,7 @@ pub async fn start() -> Option<LocalRegistry> {
         .expect("port 5000 is mapped");
     Some(LocalRegistry {
         _container: container,
+        realm: tokens.map(|t| t.realm.clone()),
         host: format!("127.0.0.1:{port}"),
         http: {
             let _ = rustls::crypto::ring::default_provider().install_default();
@@ -118,6 +140,31 @@ pub struct Pushed {
 }
 
 impl LocalRegistry {
+    /// A request with a push-and-pull token for `repo` where the registry
+    /// wants one (the fixture's own calls, not gwlab's).
+    async fn authorized(
+        &self,
+        request: reqwest::RequestBuilder,
+        repo: &str,
+    ) -> reqwest::RequestBuilder {
+        let Some(realm) = &self.realm else {
+            return request;
+        };
+        let body = self
+            .http
+            .get(format!(
+                "{realm}?service={SERVICE}&scope=repository:{repo}:pull,push"
+            ))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let token: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        request.bearer_auth(token["token"].as_str().unwrap())
+    }
+
     /// Builds a `FROM scratch` image holding one file with `content` and
     /// pushes it as `<host>/<name>` (`test/kong:3.9.3`); the local copy is
     /// removed, so a pull has to fetch it.
@@ -142,16 +189,14 @@ impl LocalRegistry {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         docker(&["rmi", &reference]);
         let (repo, tag) = name.rsplit_once(':').unwrap();
-        let m = self
+        let get = self
             .http
             .get(format!("http://{}/v2/{repo}/manifests/{tag}", self.host))
             .header(
                 "accept",
                 "application/vnd.docker.distribution.manifest.v2+json",
-            )
-            .send()
-            .await
-            .unwrap();
+            );
+        let m = self.authorized(get, repo).await.send().await.unwrap();
         assert!(m.status().is_success());
         let digest = m.headers()["docker-content-digest"]
             .to_str()
@@ -179,18 +224,135 @@ impl LocalRegistry {
             .collect();
         let index = serde_json::json!({"schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests});
-        let r = self
+        let put = self
             .http
             .put(format!("http://{}/v2/{repo}/manifests/{tag}", self.host))
             .header("content-type", "application/vnd.oci.image.index.v1+json")
-            .body(serde_json::to_vec(&index).unwrap())
-            .send()
-            .await
-            .unwrap();
+            .body(serde_json::to_vec(&index).unwrap());
+        let r = self.authorized(put, repo).await.send().await.unwrap();
         assert!(r.status().is_success(), "{}", r.status());
         r.headers()["docker-content-digest"]
             .to_str()
             .unwrap()
             .to_string()
     }
+}
+
+/// A token service as the registry token specification describes it (what
+/// Docker Hub's auth.docker.io is): `GET /token?service=…&scope=…` answers
+/// `{"token": JWT}`, a JWT signed with ES256 whose `x5c` certificate the
+/// registry trusts, granting anyone the actions asked for. Counts its answers.
+pub struct TokenService {
+    pub realm: String,
+    cert_pem: String,
+    issued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+const ISSUER: &str = "gwlab-test-tokens";
+const SERVICE: &str = "gwlab-test-registry";
+
+impl TokenService {
+    pub fn start() -> TokenService {
+        use base64::Engine;
+        use std::io::{BufRead, BufReader, Write};
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["gwlab-test-tokens".into()]).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let cert = params.self_signed(&key).unwrap();
+        let der = base64::engine::general_purpose::STANDARD.encode(cert.der());
+        let pkcs8 = key.serialize_der();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let realm = format!("http://{}/token", listener.local_addr().unwrap());
+        let issued = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = issued.clone();
+        std::thread::spawn(move || {
+            let rng = ring::rand::SystemRandom::new();
+            let signer = ring::signature::EcdsaKeyPair::from_pkcs8(
+                &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+                &pkcs8,
+                &rng,
+            )
+            .unwrap();
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut line = String::new();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let mut h = String::new();
+                while reader.read_line(&mut h).is_ok_and(|n| n > 2) {
+                    h.clear();
+                }
+                let target = line.split_whitespace().nth(1).unwrap_or("/");
+                let url = url::Url::parse(&format!("http://x{target}")).unwrap();
+                let scope = url
+                    .query_pairs()
+                    .find(|(k, _)| k == "scope")
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
+                let jwt = sign(&signer, &rng, &der, &scope);
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body = serde_json::json!({"token": jwt}).to_string();
+                let _ = stream.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+            }
+        });
+        TokenService {
+            realm,
+            cert_pem: cert.pem(),
+            issued,
+        }
+    }
+
+    /// How many tokens it gave out.
+    pub fn issued(&self) -> usize {
+        self.issued.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn registry_config(&self) -> String {
+        format!(
+            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: /data\nhttp:\n  addr: :5000\nauth:\n  token:\n    realm: {}\n    service: {SERVICE}\n    issuer: {ISSUER}\n    rootcertbundle: /certs/root.pem\n",
+            self.realm
+        )
+    }
+}
+
+/// A JWT granting `scope` (`repository:NAME:ACTIONS`, space-separated).
+fn sign(
+    signer: &ring::signature::EcdsaKeyPair,
+    rng: &ring::rand::SystemRandom,
+    x5c: &str,
+    scope: &str,
+) -> String {
+    use base64::Engine;
+    let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let access: Vec<serde_json::Value> = scope
+        .split(' ')
+        .filter_map(|s| {
+            let mut parts = s.splitn(3, ':');
+            let (kind, name, actions) = (parts.next()?, parts.next()?, parts.next()?);
+            Some(serde_json::json!({"type": kind, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}))
+        })
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let header = serde_json::json!({"typ": "JWT", "alg": "ES256", "x5c": [x5c]});
+    let claims = serde_json::json!({"iss": ISSUER, "sub": "", "aud": SERVICE,
+        "exp": now + 300, "nbf": now - 10, "iat": now, "jti": format!("{now}-{}", fastrand::u64(..)),
+        "access": access});
+    let signing_input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let signature = signer.sign(rng, signing_input.as_bytes()).unwrap();
+    format!("{signing_input}.{}", b64(signature.as_ref()))
 }
