@@ -263,7 +263,7 @@ async fn others_in_namespace(
     use kube::api::{Api, ListParams};
     let mut others = Vec::new();
     for info in crate::kinds::KINDS.iter().filter(|k| k.namespaced) {
-        let (ar, _) = info.api_resource();
+        let (ar, _) = crate::kinds::api_resource(info);
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ar);
         let list = match api.list(&ListParams::default()).await {
             Ok(l) => l,

@@ -77,7 +77,7 @@ pub async fn clean_run(client: &kube::Client, run: &str, recorded: &[Created]) -
         "{RUN_LABEL}={run},app.kubernetes.io/managed-by=gwlab"
     ));
     for info in KINDS.iter().filter(|k| k.cleanable) {
-        let (ar, _) = info.api_resource();
+        let (ar, _) = crate::kinds::api_resource(info);
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
         let list = match api.list(&selector).await {
             Ok(l) => l,

@@ -6,8 +6,8 @@
 
 use std::fmt::Write;
 
-use super::xml::escape;
 use super::{CheckReport, RunReport, ScenarioReport, Verdict};
+use gwlab_core::xml::escape;
 
 pub fn render(report: &RunReport) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

@@ -9,7 +9,6 @@ pub mod json;
 pub mod junit;
 pub mod saved;
 pub mod secs;
-pub mod xml;
 
 use std::time::Duration;
 

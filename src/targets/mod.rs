@@ -91,18 +91,7 @@ impl TargetError {
     }
 }
 
-/// A Gateway, by namespace and name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct GatewayRef {
-    pub namespace: String,
-    pub name: String,
-}
-
-impl std::fmt::Display for GatewayRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
-    }
-}
+pub use crate::model::GatewayRef;
 
 /// A backend to deploy: an echo server behind a Service.
 #[derive(Debug, Clone)]

@@ -4,15 +4,12 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use gwlab::lab::lock::Lock;
 
-/// The upstream files, byte for byte, beside the repository.
-pub fn upstream() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/upstream")
-}
+pub use gwlab_standin::envtest::upstream;
 
 /// Fills `root` (an XDG cache directory) with every pinned file; false, after
 /// saying why, when one is missing. Several releases hold files of the same

@@ -41,11 +41,11 @@ pub fn get() -> Option<&'static StandIn> {
                     .unwrap();
                 rt.block_on(async move {
                     let client = env.client().await;
-                    let opts = gwlab::controller::Options {
+                    let opts = gwlab_standin::controller::Options {
                         bind: [127, 0, 0, 1].into(),
                         kubelet: true,
                     };
-                    let controller = gwlab::controller::start(client, opts)
+                    let controller = gwlab_standin::controller::start(client, opts)
                         .await
                         .expect("the stand-in controller starts");
                     tx.send((controller.http, controller.https)).unwrap();

@@ -29,7 +29,7 @@ pub async fn of_class(
         .and_then(|c| c.as_str())
         .unwrap_or_default();
     let version = if controller == kong::CONTROLLER_NAME {
-        kong::controller_version(client)
+        controller_version(client)
             .await
             .map_err(TargetError::kube(format!(
                 "cannot read the Kong Ingress Controller Deployment {}/{}",
@@ -40,6 +40,25 @@ pub async fn of_class(
         None
     };
     Ok(builtin(controller, version.as_deref()))
+}
+
+/// The version of the lab's Kong Ingress Controller, from its image tag
+/// (`None` when the lab's Deployment is not there or names no version).
+async fn controller_version(client: &kube::Client) -> Result<Option<String>, kube::Error> {
+    use k8s_openapi::api::apps::v1::Deployment;
+    let api: kube::Api<Deployment> = kube::Api::namespaced(client.clone(), kong::NAMESPACE);
+    let Some(d) = api.get_opt(kong::DEPLOYMENT).await? else {
+        return Ok(None);
+    };
+    Ok(d.spec
+        .and_then(|s| s.template.spec)
+        .and_then(|s| {
+            s.containers
+                .into_iter()
+                .filter_map(|c| c.image)
+                .find(|i| kong::is_controller_image(i))
+        })
+        .and_then(|i| kong::image_version(&i).map(String::from)))
 }
 
 /// Core features every conformant implementation has.

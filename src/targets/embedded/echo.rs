@@ -48,7 +48,7 @@ pub fn canonical_header_name(name: &str) -> String {
 /// How long the echo server waits before answering (`?delay=1s`), if asked.
 pub fn requested_delay(req: &RequestHead) -> Option<Duration> {
     req.query_value("delay")
-        .and_then(|d| crate::model::timeouts::parse_gateway_duration(&d).ok())
+        .and_then(|d| crate::duration::parse_gateway(&d).ok())
 }
 
 /// The echo server's answer to `req`, received by backend `service` in `namespace`.

@@ -5,6 +5,9 @@ pub mod echo;
 pub mod server;
 pub mod tls;
 
+#[cfg(test)]
+mod route_map_tests;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, RwLock};

@@ -26,9 +26,9 @@ use kube::runtime::{WatchStreamExt, watcher};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::model::compile::{self, Compiled};
-use crate::targets::embedded::server::{self, PortServer, Scope};
-use crate::targets::embedded::tls::{self, LabCa};
+use gwlab::model::compile::{self, Compiled};
+use gwlab::targets::embedded::server::{self, PortServer, Scope};
+use gwlab::targets::embedded::tls::{self, LabCa};
 
 /// The kinds whose objects decide routing and status.
 const WATCHED: &[(&str, &str)] = &[
@@ -62,7 +62,7 @@ pub enum ControllerError {
     },
     #[error("cannot make the certificate authority: {0}")]
     Ca(#[source] rcgen::Error),
-    #[error("{what}: {}", crate::api_error::sentence(source))]
+    #[error("{what}: {}", gwlab::api_error::sentence(source))]
     Kube {
         what: String,
         #[source]
@@ -132,7 +132,7 @@ pub async fn start(client: kube::Client, opts: Options) -> Result<Controller, Co
     let mut tasks = Vec::new();
     let mut watched = Vec::new();
     for &(api_version, kind) in WATCHED {
-        let (ar, _) = crate::kinds::resource(api_version, kind).expect("gwlab's table has it");
+        let (ar, _) = gwlab::kinds::resource(api_version, kind).expect("gwlab's table has it");
         let writer = reflector::store::Writer::new(ar.clone());
         watched.push(Watched {
             api_version,

@@ -1,7 +1,8 @@
 //! What gwlab knows about Kong, in one place: the lab's Kong objects and their
-//! names, the Kong Ingress Controller's controller name, feature gates and
-//! settings, and the Gateway API features each KIC version supports. The
-//! cluster target, `gwlab doctor` and the lab's addons all read it from here.
+//! names, the Kong Ingress Controller's controller name and settings, and
+//! (in `facts`) per KIC release line the versions, features and behaviour
+//! read from Kong's sources. The cluster target, `gwlab doctor` and the lab's
+//! addons all read it from here.
 
 use std::collections::BTreeSet;
 
@@ -50,25 +51,6 @@ pub fn split_image(image: &str) -> Option<(&str, &str)> {
 /// The version in an image reference's tag (`kong/kubernetes-ingress-controller:3.4.0` → `3.4.0`).
 pub fn image_version(image: &str) -> Option<&str> {
     split_image(image).map(|(_, tag)| tag)
-}
-
-/// The version of the lab's Kong Ingress Controller, from its image tag
-/// (`None` when the lab's Deployment is not there or names no version).
-pub async fn controller_version(client: &kube::Client) -> Result<Option<String>, kube::Error> {
-    use k8s_openapi::api::apps::v1::Deployment;
-    let api: kube::Api<Deployment> = kube::Api::namespaced(client.clone(), NAMESPACE);
-    let Some(d) = api.get_opt(DEPLOYMENT).await? else {
-        return Ok(None);
-    };
-    Ok(d.spec
-        .and_then(|s| s.template.spec)
-        .and_then(|s| {
-            s.containers
-                .into_iter()
-                .filter_map(|c| c.image)
-                .find(|i| is_controller_image(i))
-        })
-        .and_then(|i| image_version(&i).map(String::from)))
 }
 
 /// The extended features of a KIC version, and a sentence saying where they

@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::*;
 use crate::manifest::Manifest;
 use crate::model::compile::Compiled;
 use crate::model::lab_gateway;
 use crate::model::world::ObjKey;
+use crate::route_map::*;
 
 /// What a scenario's map must hold, from its objects and their status.
 #[derive(Debug, Default, PartialEq, Eq)]

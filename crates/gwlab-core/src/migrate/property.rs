@@ -72,7 +72,8 @@ fn transformers() -> Vec<Vec<(&'static str, serde_json::Value)>> {
 }
 
 fn golden_inputs() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The repository, two levels above this crate.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("tests/migrate"))
         .unwrap()
         .map(|e| e.unwrap().path().join("input.yaml"))

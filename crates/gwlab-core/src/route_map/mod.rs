@@ -110,6 +110,3 @@ pub struct BackendNode {
     /// The problem in full, with the reference's message.
     pub detail: Option<String>,
 }
-
-#[cfg(test)]
-mod tests;

@@ -8,8 +8,8 @@ use kube::api::DynamicObject;
 use serde_json::{Value, json};
 
 use super::Watched;
-use crate::manifest::{self, Manifest};
-use crate::model::world::{EchoService, World};
+use gwlab::manifest::{self, Manifest};
+use gwlab::model::world::{EchoService, World};
 
 pub(super) fn world(watched: &[Watched]) -> World {
     let mut world = World::default();

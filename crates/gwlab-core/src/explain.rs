@@ -4,11 +4,11 @@
 
 use serde::Serialize;
 
+use crate::model::GatewayRef;
 use crate::model::compile::{Backend, BackendTarget, Compiled};
 use crate::model::evaluate::{self, Evaluation, Forward, Outcome};
 use crate::model::request::RequestHead;
 use crate::model::status::find;
-use crate::targets::GatewayRef;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

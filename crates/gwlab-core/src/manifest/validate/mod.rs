@@ -9,7 +9,7 @@ use serde_saphyr::Spanned;
 use super::gateway_api::*;
 use super::{Manifest, Object};
 use crate::diag::Diagnostic;
-use crate::model::hostname;
+use crate::hostname;
 use filters::{check_filters, uses_replace_prefix};
 
 /// The HTTP methods a match (and a probe) may name.
@@ -243,7 +243,7 @@ fn check_timeouts(c: &mut Checker<'_>, rule_line: u64, at: &str, t: &HttpRouteTi
         ("backendRequest", &t.backend_request),
     ] {
         if let Some(v) = v
-            && crate::model::timeouts::parse_gateway_duration(v).is_err()
+            && crate::duration::parse_gateway(v).is_err()
         {
             c.err(
                 rule_line,

@@ -7,12 +7,12 @@ use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use super::Watched;
-use crate::kong::CONTROLLER_NAME;
-use crate::manifest::GATEWAY_GROUP;
-use crate::model::compile::Compiled;
-use crate::model::status::{Condition, ObjectStatus};
-use crate::model::world::ObjKey;
-use crate::targets::cluster::read_status;
+use gwlab::kong::CONTROLLER_NAME;
+use gwlab::manifest::GATEWAY_GROUP;
+use gwlab::model::compile::Compiled;
+use gwlab::model::status::{Condition, ObjectStatus};
+use gwlab::model::world::ObjKey;
+use gwlab::targets::cluster::read_status;
 
 /// Writes every status that differs; false when a write failed.
 pub(super) async fn write_all(
@@ -38,7 +38,7 @@ pub(super) async fn write_all(
         if same(&key.kind, &written, &current_json) {
             continue;
         }
-        let (ar, _) = crate::kinds::resource(w.api_version, w.kind).expect("a watched kind");
+        let (ar, _) = gwlab::kinds::resource(w.api_version, w.kind).expect("a watched kind");
         let api: Api<DynamicObject> = if key.namespace.is_empty() {
             Api::all_with(client.clone(), &ar)
         } else {
@@ -57,7 +57,7 @@ pub(super) async fn write_all(
 }
 
 fn stored(w: &Watched, key: &ObjKey) -> Option<std::sync::Arc<DynamicObject>> {
-    let (ar, _) = crate::kinds::resource(w.api_version, w.kind)?;
+    let (ar, _) = gwlab::kinds::resource(w.api_version, w.kind)?;
     let mut at = kube::runtime::reflector::ObjectRef::new_with(&key.name, ar);
     if !key.namespace.is_empty() {
         at = at.within(&key.namespace);
@@ -193,7 +193,7 @@ fn conditions(list: &[Condition], before: Option<&Value>) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::status::{ListenerStatus, ParentStatus};
+    use gwlab::model::status::{ListenerStatus, ParentStatus};
 
     #[test]
     fn written_status_reads_back_as_the_model_wrote_it() {

@@ -10,7 +10,7 @@ use std::fmt::Write;
 use super::{Edge, EdgeKind, Graph, Node, NodeKind, RouteMap};
 // An XML escape, not HTML's: `explain --graph svg` prints a document of its
 // own, which XML-illegal control characters (possible in match values) break.
-use crate::report::xml::escape as esc;
+use crate::xml::escape as esc;
 
 const WIDTHS: [f64; 5] = [150.0, 185.0, 225.0, 235.0, 215.0];
 const HEADS: [&str; 5] = ["Gateway", "listeners", "routes", "rules", "backends"];

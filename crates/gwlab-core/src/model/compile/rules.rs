@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use super::grants::{GrantedRef, grant_allows};
 use super::{Backend, BackendTarget, Filter, HeaderOps, MatchSpec, PathKind, PathRewrite, Rule};
+use crate::duration::parse_gateway as parse_gateway_duration;
 use crate::manifest::GATEWAY_GROUP;
 use crate::manifest::gateway_api::{
     BackendObjectRef, HeaderModifier, HeaderValue, HttpBackendRef, HttpRoute, HttpRouteFilter,
     HttpRouteMatch, HttpRouteRule, NameValueMatch, PathModifier,
 };
-use crate::model::timeouts::parse_gateway_duration;
 use crate::model::world::World;
 
 /// A route without `rules` has one rule matching every request, as the CRD defaults it.

@@ -99,8 +99,8 @@ pub fn detectable_deviation(shares: &[f64], n: u64) -> Option<f64> {
 /// With two shares, the exact chance that the test fails a sample of `n` when
 /// the first share is really `p`. At the expectation this is the test's real
 /// false-failure rate, which the chi-square approximation puts at
-/// [`FALSE_FAILURE`] and small expected counts move away from it.
-#[cfg(test)]
+/// [`FALSE_FAILURE`] and small expected counts move away from it (the split
+/// simulation checks the stated rate against it).
 pub fn two_share_failure_rate(shares: &[f64], n: u64, p: f64) -> f64 {
     assert_eq!(shares.len(), 2, "exact for two shares only");
     Rejection::of_share(shares[0], n, chi_square_quantile(FALSE_FAILURE, 1.0)).power(p)
