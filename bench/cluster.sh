@@ -13,5 +13,5 @@ cd "$(dirname "$0")/.."
 if [ -z "${GWLAB_TEST_ASSETS:-${KUBEBUILDER_ASSETS:-}}" ] && [ -d ../shared/envtest/bin ]; then
   export GWLAB_TEST_ASSETS="$(cd ../shared/envtest/bin && pwd)"
 fi
-cargo test --release --quiet --test cluster_scenarios bench_ -- --ignored --nocapture --test-threads 1 2>&1 \
+cargo test --release --quiet --test cluster cluster_scenarios::bench_ -- --ignored --nocapture --test-threads 1 2>&1 \
   | grep -v -e '^running ' -e '^test result' -e '^$' -e '^test bench'

@@ -252,9 +252,38 @@ async fn delete_one(client: &kube::Client, c: &Created) -> Result<bool, kube::Er
     }
 }
 
+/// What the cluster itself puts in every namespace, by kind and name: the
+/// root CA ConfigMap, OpenShift's service CA ConfigMap, the default
+/// ServiceAccount.
+const PER_NAMESPACE: &[(&str, &str)] = &[
+    ("ConfigMap", "kube-root-ca.crt"),
+    ("ConfigMap", "openshift-service-ca.crt"),
+    ("ServiceAccount", "default"),
+];
+
+/// The field managers of the cluster's own controllers.
+const CLUSTER_MANAGERS: &[&str] = &[
+    "kube-controller-manager",
+    "kube-apiserver",
+    "openshift-controller-manager",
+    "service-ca-operator",
+];
+
+/// Whether an object is one the cluster makes in every namespace: its kind
+/// and name say so, and only the cluster's controllers wrote it.
+fn made_by_the_cluster(kind: &str, o: &DynamicObject) -> bool {
+    let name = o.metadata.name.as_deref().unwrap_or_default();
+    PER_NAMESPACE.contains(&(kind, name))
+        && o.metadata
+            .managed_fields
+            .iter()
+            .flatten()
+            .filter_map(|m| m.manager.as_deref())
+            .all(|m| CLUSTER_MANAGERS.contains(&m))
+}
+
 /// Objects in a namespace that are neither recorded nor made by Kubernetes
-/// itself for every namespace (its root CA ConfigMap, default ServiceAccount)
-/// nor owned by another object.
+/// itself for every namespace nor owned by another object.
 async fn others_in_namespace(
     client: &kube::Client,
     namespace: &str,
@@ -273,10 +302,7 @@ async fn others_in_namespace(
         for o in list {
             let name = o.metadata.name.clone().unwrap_or_default();
             let uid = o.metadata.uid.clone().unwrap_or_default();
-            let automatic = matches!(
-                (info.kind, name.as_str()),
-                ("ConfigMap", "kube-root-ca.crt") | ("ServiceAccount", "default")
-            );
+            let automatic = made_by_the_cluster(info.kind, &o);
             let owned = o
                 .metadata
                 .owner_references
@@ -316,5 +342,34 @@ mod tests {
         assert_eq!(c.display(), "Deployment kong-system/kong");
         assert!(c.same_object("apps/v1", "Deployment", Some("kong-system"), "kong"));
         assert!(!c.same_object("apps/v1", "Deployment", None, "kong"));
+    }
+
+    #[test]
+    fn what_the_cluster_makes_in_every_namespace_is_known_by_name_and_writer() {
+        let cm = |name: &str, manager: &str| {
+            obj(serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name, "namespace": "n",
+                    "managedFields": [{"manager": manager, "operation": "Update"}]}}))
+        };
+        assert!(made_by_the_cluster(
+            "ConfigMap",
+            &cm("kube-root-ca.crt", "kube-controller-manager")
+        ));
+        assert!(made_by_the_cluster(
+            "ConfigMap",
+            &cm("openshift-service-ca.crt", "kube-controller-manager")
+        ));
+        assert!(
+            !made_by_the_cluster("ConfigMap", &cm("openshift-service-ca.crt", "kubectl")),
+            "a user wrote it"
+        );
+        assert!(!made_by_the_cluster(
+            "ConfigMap",
+            &cm("users-own", "kube-controller-manager")
+        ));
+        assert!(!made_by_the_cluster(
+            "Secret",
+            &cm("kube-root-ca.crt", "kube-controller-manager")
+        ));
     }
 }

@@ -32,12 +32,14 @@ fn found(binary: &str) -> bool {
 impl Containerd {
     pub fn start() -> Option<Containerd> {
         if !found("containerd") || !found("ctr") {
-            eprintln!("SKIPPED: no containerd and ctr (apt-get install containerd)");
+            super::skip::not_run(
+                "no containerd and ctr for the import check (apt-get install containerd)",
+            );
             return None;
         }
         // SAFETY: getuid has no preconditions.
         if unsafe { libc_getuid() } != 0 {
-            eprintln!("SKIPPED: containerd needs root");
+            super::skip::not_run("the containerd import check needs root");
             return None;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -63,10 +65,10 @@ impl Containerd {
         let start = Instant::now();
         while !c.ctr(&["version"]).status.success() {
             if start.elapsed() > Duration::from_secs(20) {
-                eprintln!(
-                    "SKIPPED: containerd did not answer: {}",
+                super::skip::not_run(&format!(
+                    "containerd did not answer: {}",
                     std::fs::read_to_string(c.dir.path().join("err")).unwrap_or_default()
-                );
+                ));
                 return None;
             }
             std::thread::sleep(Duration::from_millis(200));

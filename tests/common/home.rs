@@ -28,7 +28,10 @@ pub fn filled_cache(root: &Path) -> bool {
                 std::fs::read(p).is_ok_and(|b| gwlab::lab::cache::sha256_hex(&b) == f.sha256)
             })
         else {
-            eprintln!("SKIPPED: {} is not in ../shared/upstream", f.file_name());
+            super::skip::not_run(&format!(
+                "{} is not in ../shared/upstream beside the checkout",
+                f.file_name()
+            ));
             return false;
         };
         let dest = root

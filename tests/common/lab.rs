@@ -1,7 +1,7 @@
-//! The lab on the shared envtest API server, as a user makes it: `gwlab up
-//! --provider existing --addons crds,kong`, with gwlab's reference gateway
-//! standing in for Kong. Brought up once per test binary, in a gwlab home of
-//! its own.
+//! The lab on the stand-in's envtest API server, as a user makes it: `gwlab
+//! up --provider existing --addons crds,kong`, with gwlab's reference gateway
+//! standing in for Kong. Brought up once per test binary (or on a server of
+//! its own, [`own`]), in a gwlab home of its own.
 
 #![allow(dead_code)]
 
@@ -31,33 +31,43 @@ impl Lab {
 
 static LAB: OnceLock<Option<Lab>> = OnceLock::new();
 
-/// The lab, brought up once per test binary.
+/// The lab on the shared API server, brought up once per test binary.
 pub fn lab() -> Option<&'static Lab> {
     let standin = super::standin::get()?;
-    LAB.get_or_init(|| {
-        let home = tempfile::tempdir().unwrap();
-        if !filled_cache(&home.path().join("cache")) {
-            return None;
-        }
-        let lab = Lab { home, standin };
-        let t0 = std::time::Instant::now();
-        let o = lab.gwlab(&[
-            "up",
-            "--provider",
-            "existing",
-            "--kubeconfig",
-            lab.kubeconfig(),
-            "--addons",
-            "crds,kong",
-            "--timeout",
-            "120s",
-        ]);
-        assert!(o.status.success(), "{}", text(&o));
-        eprintln!(
-            "lab up on the stand-in in {:.1}s",
-            t0.elapsed().as_secs_f64()
-        );
-        Some(lab)
-    })
-    .as_ref()
+    LAB.get_or_init(|| up(standin)).as_ref()
+}
+
+/// A lab of its own, on an API server of its own: for tests that break the
+/// lab's Kong objects, which the shared lab's tests must not see.
+pub fn own() -> Option<Lab> {
+    let env = super::envtest::another()?;
+    let standin: &'static StandIn = Box::leak(Box::new(super::standin::on(env)));
+    up(standin)
+}
+
+/// `gwlab up --provider existing --addons crds,kong` on the stand-in's server.
+fn up(standin: &'static StandIn) -> Option<Lab> {
+    let home = tempfile::tempdir().unwrap();
+    if !filled_cache(&home.path().join("cache")) {
+        return None;
+    }
+    let lab = Lab { home, standin };
+    let t0 = std::time::Instant::now();
+    let o = lab.gwlab(&[
+        "up",
+        "--provider",
+        "existing",
+        "--kubeconfig",
+        lab.kubeconfig(),
+        "--addons",
+        "crds,kong",
+        "--timeout",
+        "120s",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    eprintln!(
+        "lab up on the stand-in in {:.1}s",
+        t0.elapsed().as_secs_f64()
+    );
+    Some(lab)
 }

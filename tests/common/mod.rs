@@ -6,4 +6,5 @@ pub mod home;
 pub mod http;
 pub mod lab;
 pub mod registry;
+pub mod skip;
 pub mod standin;

@@ -38,20 +38,27 @@ fn docker(args: &[&str]) -> std::process::Output {
 
 /// The registry's image, built once per test binary: the binary, the C
 /// library it links, and a configuration with no authentication.
+/// The calling test is reported as not run where it cannot be built.
 fn built() -> bool {
-    static BUILT: OnceLock<bool> = OnceLock::new();
-    *BUILT.get_or_init(|| {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let got = BUILT.get_or_init(build);
+    if let Err(why) = got {
+        super::skip::not_run(why);
+    }
+    got.is_ok()
+}
+
+fn build() -> Result<(), String> {
+    {
         if !Command::new("docker")
             .arg("info")
             .output()
             .is_ok_and(|o| o.status.success())
         {
-            eprintln!("SKIPPED: no Docker engine answers `docker info`");
-            return false;
+            return Err("no Docker engine answers `docker info`".into());
         }
         if !Path::new(BINARY).is_file() {
-            eprintln!("SKIPPED: no {BINARY} (apt-get install docker-registry)");
-            return false;
+            return Err(format!("no {BINARY} (apt-get install docker-registry)"));
         }
         let dir = tempfile::tempdir().unwrap();
         let copy = |from: &str, to: &str| {
@@ -60,7 +67,10 @@ fn built() -> bool {
             std::fs::copy(from, dest).unwrap();
         };
         copy(BINARY, "registry");
-        copy("/lib/x86_64-linux-gnu/libc.so.6", "lib/x86_64-linux-gnu/libc.so.6");
+        copy(
+            "/lib/x86_64-linux-gnu/libc.so.6",
+            "lib/x86_64-linux-gnu/libc.so.6",
+        );
         copy("/lib64/ld-linux-x86-64.so.2", "lib64/ld-linux-x86-64.so.2");
         std::fs::write(
             dir.path().join("config.yml"),
@@ -75,13 +85,13 @@ fn built() -> bool {
         let tag = format!("{}:{}", IMAGE.0, IMAGE.1);
         let o = docker(&["build", "-q", "-t", &tag, dir.path().to_str().unwrap()]);
         if !o.status.success() {
-            eprintln!(
-                "SKIPPED: cannot build the registry image: {}",
+            return Err(format!(
+                "cannot build the registry image: {}",
                 String::from_utf8_lossy(&o.stderr)
-            );
+            ));
         }
-        o.status.success()
-    })
+        Ok(())
+    }
 }
 
 /// A registry of its own for one test, open to anyone.

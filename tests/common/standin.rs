@@ -1,7 +1,7 @@
 //! gwlab's reference gateway as the cluster's Gateway controller (standing in
-//! for Kong, with its stand-in kubelet) on the shared envtest API server:
-//! started once per test binary, on a thread and runtime of its own that live
-//! as long as the test binary.
+//! for Kong, with its stand-in kubelet) on an envtest API server: started
+//! once per test binary (or per caller of [`on`]), on a thread and runtime
+//! of its own that live as long as the test binary.
 
 #![allow(dead_code)]
 
@@ -26,45 +26,48 @@ impl StandIn {
 
 static STAND_IN: OnceLock<Option<StandIn>> = OnceLock::new();
 
-/// The stand-in on the shared API server, or `None` when there is no API
-/// server (the reason is printed).
+/// The stand-in, on an API server of its own (the shared one, of
+/// [`envtest::get`], stays without a controller or kubelet for the tests that
+/// write what those would), or `None` when there is no API server (the
+/// reason is printed). Shared by the test binary.
 pub fn get() -> Option<&'static StandIn> {
-    let env = envtest::get()?;
-    STAND_IN
-        .get_or_init(|| {
-            let (tx, rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    let client = env.client().await;
-                    let opts = gwlab_standin::controller::Options {
-                        bind: [127, 0, 0, 1].into(),
-                        kubelet: true,
-                    };
-                    let controller = gwlab_standin::controller::start(client, opts)
-                        .await
-                        .expect("the stand-in controller starts");
-                    tx.send((controller.http, controller.https)).unwrap();
-                    // Runs until the test binary exits.
-                    std::future::pending::<()>().await;
-                    drop(controller);
-                });
-            });
-            let (http, https) = rx.recv().expect("the stand-in reports its sockets");
-            Some(StandIn { env, http, https })
-        })
-        .as_ref()
+    STAND_IN.get_or_init(|| envtest::another().map(on)).as_ref()
+}
+
+/// A stand-in of its own on `env` (one of [`envtest::another`]), living as
+/// long as the test binary.
+pub fn on(env: &'static Envtest) -> StandIn {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let client = env.client().await;
+            let opts = gwlab_standin::controller::Options {
+                bind: [127, 0, 0, 1].into(),
+                kubelet: true,
+            };
+            let controller = gwlab_standin::controller::start(client, opts)
+                .await
+                .expect("the stand-in controller starts");
+            tx.send((controller.http, controller.https)).unwrap();
+            // Runs until the test binary exits.
+            std::future::pending::<()>().await;
+            drop(controller);
+        });
+    });
+    let (http, https) = rx.recv().expect("the stand-in reports its sockets");
+    StandIn { env, http, https }
 }
 
 /// Skips the calling test (returns from it) when there is no API server.
 #[macro_export]
 macro_rules! standin_or_skip {
     () => {
-        match common::standin::get() {
+        match $crate::common::standin::get() {
             Some(s) => s,
             None => return,
         }

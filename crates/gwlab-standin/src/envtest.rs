@@ -1,13 +1,13 @@
 //! A real Kubernetes API server for tests, as Go projects get from
 //! controller-runtime's envtest: etcd, kube-apiserver and
 //! kube-controller-manager on free loopback ports with private directories
-//! and certificates. Started once per process ([`get`]); each test makes its own
+//! and certificates. Started once per process ([`shared`]); each test makes its own
 //! namespaces. The processes stop when the test binary exits, however it
 //! exits (a small shell supervisor watches the test process).
 //!
 //! Where the binaries are: `GWLAB_TEST_ASSETS` or `KUBEBUILDER_ASSETS` (a
 //! directory holding `kube-apiserver` and `kube-controller-manager`); etcd on
-//! PATH. Without them, [`get`] prints why and returns `None`: the test skips.
+//! PATH. Without them, [`shared`] and [`another`] say why.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -28,16 +28,18 @@ pub struct Envtest {
 
 static ENV: OnceLock<Result<Envtest, String>> = OnceLock::new();
 
-/// The shared API server, or `None` (after printing why) when the binaries
-/// are not there or it cannot start.
-pub fn get() -> Option<&'static Envtest> {
-    match ENV.get_or_init(start) {
-        Ok(e) => Some(e),
-        Err(why) => {
-            eprintln!("SKIPPED: no real API server: {why}");
-            None
-        }
-    }
+/// Another API server of its own, for tests that change what the whole
+/// cluster sees (the lab's Kong objects have fixed names) and must not meet
+/// the shared one's other tests. It lives, like the shared one, until the
+/// process ends. The error says why there is none.
+pub fn another() -> Result<&'static Envtest, String> {
+    start().map(|e| &*Box::leak(Box::new(e)))
+}
+
+/// The shared API server, started at the first call; the error says why
+/// there is none (the binaries are not there, or it cannot start).
+pub fn shared() -> Result<&'static Envtest, String> {
+    ENV.get_or_init(start).as_ref().map_err(Clone::clone)
 }
 
 impl Envtest {

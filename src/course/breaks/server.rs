@@ -29,7 +29,7 @@ pub(super) async fn read(client: &Client, o: &LabObject) -> Result<Option<Value>
 
 /// How often a patch is computed on a fresh read of an object that changed
 /// under it (a controller writing its status changes its resourceVersion).
-pub(super) const ATTEMPTS: usize = 3;
+pub(super) const ATTEMPTS: usize = 8;
 
 /// Computes a patch on `obj` and sends it, on the condition that the object
 /// is unchanged since it was read; if it changed, reads it again and
@@ -45,6 +45,9 @@ pub(super) async fn retrying_on_change<T>(
         let (patch_ops, out) = ops(&obj)?;
         match patch(client, o, &obj, patch_ops).await {
             Err(BreakError::Kube { source, .. }) if tried < ATTEMPTS && changed_since(&source) => {
+                // Controllers write the object's status too (a rollout does,
+                // many times): give them a moment before reading again.
+                tokio::time::sleep(std::time::Duration::from_millis(50 << tried.min(4))).await;
                 tried += 1;
                 let again = read(client, o).await?.ok_or_else(|| BreakError::Missing {
                     object: o.display(),

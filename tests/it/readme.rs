@@ -4,10 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-#[path = "common/bin.rs"]
-mod bin;
 
-use bin::{gwlab, text};
+use crate::common::bin::{gwlab, text};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -7,15 +7,13 @@
 //! imports under the index digest), a pin the registry does not serve
 //! refused with nothing kept, and a moved tag said.
 
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 
-use common::bin::text;
-use common::home::command;
-use common::http::serve;
-use common::registry::{self, LocalRegistry, Pushed};
+use crate::common::bin::text;
+use crate::common::home::command;
+use crate::common::http::serve;
+use crate::common::registry::{self, LocalRegistry, Pushed};
 use gwlab::lab::cache::sha256_hex;
 
 /// The images a lock needs, each pushed to the registry (tiny scratch images).
@@ -287,7 +285,9 @@ fn docker_rmi(reference: &str) {
 #[tokio::test]
 async fn pull_for_k3s_takes_each_image_by_digest_and_records_it() {
     if std::env::consts::ARCH != "x86_64" {
-        eprintln!("SKIPPED: the pushed test index names amd64 as this machine's platform");
+        crate::common::skip::not_run(
+            "the pushed test index names amd64 as this machine's platform",
+        );
         return;
     }
     let Some(r) = registry::start().await else {
@@ -386,7 +386,7 @@ async fn pull_for_k3s_takes_each_image_by_digest_and_records_it() {
 
     // containerd (what k3s imports with) takes the archive as the registry's
     // image: named by its tag, with the index digest a pod spec names.
-    if let Some(c) = common::containerd::Containerd::start() {
+    if let Some(c) = crate::common::containerd::Containerd::start() {
         let o = c.import(&archive);
         assert!(o.status.success(), "{}", text(&o));
         let o = c.ctr(&["images", "ls"]);

@@ -23,22 +23,19 @@ fn docker_cli(args: &[&str]) -> bool {
         .unwrap_or(false)
 }
 
-/// Builds the test image once; `None` (with the reason printed) when it cannot.
+/// Builds the test image once; `None` (the test reported as not run, with
+/// why) when it cannot.
 fn test_image() -> Option<&'static str> {
-    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let ok = *BUILT.get_or_init(|| {
+    static BUILT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let built = BUILT.get_or_init(|| {
         if !docker_cli(&["info"]) {
-            eprintln!("SKIP: no Docker engine answers `docker info`");
-            return false;
+            return Err("no Docker engine answers `docker info`".into());
         }
         let busybox = ["/bin/busybox", "/usr/bin/busybox"]
             .into_iter()
             .map(PathBuf::from)
-            .find(|p| p.is_file());
-        let Some(busybox) = busybox else {
-            eprintln!("SKIP: no static busybox (apt-get install busybox-static)");
-            return false;
-        };
+            .find(|p| p.is_file())
+            .ok_or("no static busybox (apt-get install busybox-static)")?;
         let dir = tempfile::tempdir().unwrap();
         std::fs::copy(&busybox, dir.path().join("busybox")).unwrap();
         std::fs::write(
@@ -46,13 +43,18 @@ fn test_image() -> Option<&'static str> {
             "FROM scratch\nCOPY busybox /busybox\nENTRYPOINT [\"/busybox\"]\n",
         )
         .unwrap();
-        let built = docker_cli(&["build", "-q", "-t", IMAGE, dir.path().to_str().unwrap()]);
-        if !built {
-            eprintln!("SKIP: `docker build` of a FROM scratch image failed");
+        if !docker_cli(&["build", "-q", "-t", IMAGE, dir.path().to_str().unwrap()]) {
+            return Err("`docker build` of a FROM scratch image failed".into());
         }
-        built
+        Ok(())
     });
-    ok.then_some(IMAGE)
+    match built {
+        Ok(()) => Some(IMAGE),
+        Err(why) => {
+            crate::common::skip::not_run(why);
+            None
+        }
+    }
 }
 
 fn lab_name() -> String {

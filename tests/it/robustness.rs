@@ -4,10 +4,8 @@
 //! warns naming the annotation and what it did instead.
 
 use std::path::Path;
-#[path = "common/bin.rs"]
-mod bin;
 
-use bin::{gwlab, text};
+use crate::common::bin::{gwlab, text};
 
 const ROUTE: &str = "apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute

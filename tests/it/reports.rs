@@ -4,10 +4,8 @@
 //! locations, GitHub Actions annotations, and duplicate scenario names.
 
 use std::path::Path;
-#[path = "common/bin.rs"]
-mod bin;
 
-use bin::{APP_ROUTE as ROUTE, gwlab, scenario_dir, text};
+use crate::common::bin::{APP_ROUTE as ROUTE, gwlab, scenario_dir, text};
 
 /// A scenario with a passing condition, a failing probe (line 6) and a split.
 const SCENARIO: &str = "backends: [{name: app}]

@@ -4,8 +4,6 @@
 //! break the real lab, checked by live `gwlab doctor` and a request, and put
 //! back when solved or reset.
 
-mod common;
-
 use std::process::Output;
 use std::time::Duration;
 
@@ -26,7 +24,7 @@ fn out(o: &Output) -> String {
 }
 
 /// `gwlab ARGS` in the lab's home, printing how long it took.
-fn gwlab(lab: &common::lab::Lab, args: &[&str]) -> Output {
+fn gwlab(lab: &crate::common::lab::Lab, args: &[&str]) -> Output {
     let t0 = std::time::Instant::now();
     let o = lab.gwlab(args);
     eprintln!(
@@ -41,15 +39,23 @@ fn repo(p: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
+/// This module's lab: one of its own, on an API server of its own, since its
+/// tests break the lab's Kong objects (shared by this module's tests, which
+/// take turns through `SERIAL`).
+fn lab() -> Option<&'static crate::common::lab::Lab> {
+    static LAB: std::sync::OnceLock<Option<crate::common::lab::Lab>> = std::sync::OnceLock::new();
+    LAB.get_or_init(crate::common::lab::own).as_ref()
+}
+
 /// What gwlab made of this run's objects that is still there (a check
 /// returns once what it created is gone).
 async fn run_objects(client: &kube::Client) -> Vec<String> {
-    common::envtest::labelled(client, "gwlab.dev/run").await
+    crate::common::envtest::labelled(client, "gwlab.dev/run").await
 }
 
 #[tokio::test]
 async fn an_exercise_is_checked_on_the_cluster_from_start_to_solved() {
-    let Some(lab) = common::lab::lab() else {
+    let Some(lab) = lab() else {
         return;
     };
     let _one = SERIAL.lock().await;
@@ -171,7 +177,7 @@ where
 
 #[tokio::test]
 async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
-    let Some(lab) = common::lab::lab() else {
+    let Some(lab) = lab() else {
         return;
     };
     let _one = SERIAL.lock().await;
@@ -473,7 +479,7 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    common::envtest::apply_as(&client, "someone", again).await;
+    crate::common::envtest::apply_as(&client, "someone", again).await;
     let ws3 = tmp.path().join("ws3");
     let o = gwlab(
         lab,
@@ -523,7 +529,7 @@ async fn troubleshooting_exercises_break_the_real_lab_and_put_it_back() {
 #[tokio::test]
 #[ignore]
 async fn the_catalogue_verifies_on_the_cluster() {
-    let Some(lab) = common::lab::lab() else {
+    let Some(lab) = lab() else {
         return;
     };
     let _one = SERIAL.lock().await;

@@ -3,9 +3,7 @@
 //! the seed's failures, and each route problem, gives exactly its finding with
 //! the evidence quoted. The machine checks run against this machine's Docker.
 
-mod common;
-
-use common::fake_api::{self, Shared, seed};
+use crate::common::fake_api::{self, Shared, seed};
 use gwlab::doctor::cluster::{analyze, gather};
 use gwlab::doctor::{self, Finding};
 use serde_json::{Value, json};
@@ -502,7 +500,7 @@ async fn machine_checks_on_this_engine() {
         .output()
         .is_ok_and(|o| o.status.success())
     {
-        eprintln!("SKIP: no Docker engine");
+        crate::common::skip::not_run("no Docker engine");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -548,13 +546,14 @@ async fn machine_checks_on_this_engine() {
 /// `doctor` reads the whole cluster.
 #[tokio::test]
 async fn the_field_failures_are_named_first_on_a_real_api_server() {
-    use common::envtest::apply_as;
+    use crate::common::envtest::apply_as;
     use kube::api::{Api, Patch, PatchParams, PostParams};
-    let Some(env) = common::envtest::get() else {
+    // An API server of its own: doctor reads the whole cluster.
+    let Some(env) = crate::common::envtest::another() else {
         return;
     };
     let client = env.client().await;
-    common::envtest::install_gateway_api(&client).await;
+    crate::common::envtest::install_gateway_api(&client).await;
     let kong = gwlab::lab::addons::kong_manifests();
     for obj in &kong {
         apply_as(&client, "helm", obj.clone()).await;
@@ -737,8 +736,9 @@ async fn the_field_failures_are_named_first_on_a_real_api_server() {
     );
     assert!(f.iter().any(|x| x.id == "kong-past-support"), "{f:#?}");
     // The command line: exit 1, the finding marked CRITICAL, the way out named.
-    let o = common::bin::gwlab(&["doctor", "--kubeconfig", env.kubeconfig.to_str().unwrap()]);
-    let t = common::bin::text(&o);
+    let o =
+        crate::common::bin::gwlab(&["doctor", "--kubeconfig", env.kubeconfig.to_str().unwrap()]);
+    let t = crate::common::bin::text(&o);
     eprintln!("{t}");
     assert_eq!(o.status.code(), Some(1), "{t}");
     assert!(

@@ -3,8 +3,6 @@
 //! failing scenario is reported and diagnosed, what cleanup leaves (nothing),
 //! and where probes are sent.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -59,7 +57,7 @@ fn runner<'a>(console: &'a Console, run_id: &str, diagnostics: &std::path::Path)
     }
 }
 
-fn target(client: kube::Client, standin: &common::standin::StandIn) -> ClusterTarget {
+fn target(client: kube::Client, standin: &crate::common::standin::StandIn) -> ClusterTarget {
     ClusterTarget::new(
         client,
         None,
@@ -75,7 +73,7 @@ fn target(client: kube::Client, standin: &common::standin::StandIn) -> ClusterTa
 
 #[tokio::test]
 async fn a_condition_that_never_holds_reports_the_actual_one_and_nothing_is_left() {
-    let Some(lab) = common::lab::lab() else {
+    let Some(lab) = crate::common::lab::lab() else {
         return;
     };
     let client = lab.standin.env.client().await;
@@ -139,13 +137,14 @@ async fn a_condition_that_never_holds_reports_the_actual_one_and_nothing_is_left
         .deletions_done(Awaiting::Everything, Duration::from_secs(60))
         .await;
     assert!(left.is_empty(), "{left:?}");
-    let labelled = common::envtest::labelled(&client, &format!("gwlab.dev/run={run_id}")).await;
+    let labelled =
+        crate::common::envtest::labelled(&client, &format!("gwlab.dev/run={run_id}")).await;
     assert!(labelled.is_empty(), "{labelled:?}");
 }
 
 #[tokio::test]
 async fn the_lab_gateway_falls_back_to_the_mapped_host_ports() {
-    let Some(lab) = common::lab::lab() else {
+    let Some(lab) = crate::common::lab::lab() else {
         return;
     };
     let client = lab.standin.env.client().await;

@@ -3,20 +3,18 @@
 //! before anything is written, the pod spec then names the new images by
 //! digest, `status` shows them, and a rollout that cannot finish (an image
 //! the kubelet cannot pull) leaves the old Kong serving and says how to go
-//! on. Its own test binary: the lab's Kong objects have fixed names.
-
-mod common;
+//! on.
 
 use std::path::Path;
 use std::process::Output;
 
-use common::bin::text;
-use common::home::{command, filled_cache};
+use crate::common::bin::text;
+use crate::common::home::{command, filled_cache};
 use gwlab::lab::lock::Lock;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::Api;
 
-const LOCK: &str = include_str!("../manifests/lock.yaml");
+const LOCK: &str = include_str!("../../manifests/lock.yaml");
 
 /// The built-in lock with Kong's two images replaced (by tag, no digest).
 fn lock_with(home: &Path, file: &str, kong: &str, kic: &str) -> String {
@@ -51,9 +49,11 @@ fn images(d: &Deployment) -> Vec<String> {
 
 #[tokio::test]
 async fn a_lab_made_with_older_pins_moves_to_the_new_ones_and_a_stuck_rollout_keeps_the_old_kong() {
-    let Some(standin) = common::standin::get() else {
+    // An API server of its own: the lab's Kong objects have fixed names.
+    let Some(env) = crate::common::envtest::another() else {
         return;
     };
+    let standin = crate::common::standin::on(env);
     let home = tempfile::tempdir().unwrap();
     if !filled_cache(&home.path().join("cache")) {
         return;

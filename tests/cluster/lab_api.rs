@@ -5,13 +5,11 @@
 //! One fault a real server cannot be made to produce on demand, a webhook
 //! that does not serve yet, is shown on the fake API.
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::fake_api;
+use crate::common::fake_api;
 use gwlab::lab::addons::{self, Options};
 use gwlab::lab::apply::Ledger;
 use gwlab::lab::docker::NetworkInfo;
@@ -67,7 +65,7 @@ fn test_crd(group: &str, bundle: &str, channel: &str) -> Value {
 
 #[tokio::test]
 async fn crds_are_applied_server_side_as_gwlabs_and_established() {
-    let env = envtest_or_skip!();
+    let env = crate::envtest_or_skip!();
     let client = env.client().await;
     let docs = vec![test_crd("applied.gwlab.test", "v1.2.1", "standard")];
     addons::install_crds(&client, &docs, &opts("lab1", true, false))
@@ -104,7 +102,7 @@ async fn crds_are_applied_server_side_as_gwlabs_and_established() {
 
 #[tokio::test]
 async fn crds_of_another_bundle_version_stop_the_install_unless_forced() {
-    let env = envtest_or_skip!();
+    let env = crate::envtest_or_skip!();
     let client = env.client().await;
     // Someone installed the experimental channel of an older bundle.
     let theirs = test_crd("bundle.gwlab.test", "v1.1.0", "experimental");
@@ -131,7 +129,7 @@ async fn crds_of_another_bundle_version_stop_the_install_unless_forced() {
         .get("widgets.bundle.gwlab.test")
         .await
         .unwrap();
-    common::envtest::assert_untouched(&before, &after, "the other bundle's CRD");
+    crate::common::envtest::assert_untouched(&before, &after, "the other bundle's CRD");
 
     addons::install_crds(&client, &ours, &opts("lab2", false, true))
         .await
@@ -163,7 +161,7 @@ fn deployment(name: &str) -> k8s_openapi::api::apps::v1::Deployment {
 #[tokio::test]
 async fn a_wait_completes_on_a_watch_event() {
     use k8s_openapi::api::apps::v1::Deployment;
-    let env = envtest_or_skip!();
+    let env = crate::envtest_or_skip!();
     let client = env.client().await;
     namespace(&client, "wait-done").await;
     let api: Api<Deployment> = Api::namespaced(client.clone(), "wait-done");
@@ -193,7 +191,7 @@ async fn a_wait_completes_on_a_watch_event() {
 #[tokio::test]
 async fn a_wait_that_times_out_shows_the_actual_conditions() {
     use k8s_openapi::api::apps::v1::Deployment;
-    let env = envtest_or_skip!();
+    let env = crate::envtest_or_skip!();
     let client = env.client().await;
     namespace(&client, "wait-late").await;
     let api: Api<Deployment> = Api::namespaced(client.clone(), "wait-late");
@@ -218,7 +216,7 @@ async fn a_wait_that_times_out_shows_the_actual_conditions() {
 #[tokio::test]
 async fn the_exclude_from_load_balancers_label_is_removed_from_lab_nodes() {
     use k8s_openapi::api::core::v1::Node;
-    let env = envtest_or_skip!();
+    let env = crate::envtest_or_skip!();
     let client = env.client().await;
     let api: Api<Node> = Api::all(client.clone());
     let node = serde_json::from_value(json!({"metadata": {"name": "gwlab-lab-control-plane",

@@ -4,13 +4,11 @@
 //! server holds), then `gwlab test` runs the repository's scenarios on it,
 //! and `gwlab migrate --compare` runs an original Ingress and its routes.
 
-mod common;
-
 use std::path::Path;
 
-use common::bin::text;
-use common::home::command;
-use common::lab::{Lab, lab};
+use crate::common::bin::text;
+use crate::common::home::command;
+use crate::common::lab::{Lab, lab};
 
 /// `test scenarios/ --gateway-address GATEWAY EXTRA...`: every repository
 /// scenario, probes to the stand-in's data plane.
@@ -92,7 +90,7 @@ async fn every_scenario_runs_on_the_lab_and_leaves_nothing() {
     // The run waited for its deletions: nothing of it is left.
     let client = lab.standin.env.client().await;
     let run = json["runId"].as_str().unwrap();
-    let left = common::envtest::labelled(&client, &format!("gwlab.dev/run={run}")).await;
+    let left = crate::common::envtest::labelled(&client, &format!("gwlab.dev/run={run}")).await;
     assert!(left.is_empty(), "{left:?}");
     assert!(!bundles.exists(), "no scenario failed, so no bundle");
 }
@@ -237,7 +235,7 @@ async fn ctrl_c_stops_the_run_reports_the_rest_as_not_run_and_leaves_nothing() {
 
     let client = lab.standin.env.client().await;
     let run = json["runId"].as_str().unwrap();
-    let left = common::envtest::until_none_labelled(
+    let left = crate::common::envtest::until_none_labelled(
         &client,
         &format!("gwlab.dev/run={run}"),
         std::time::Duration::from_secs(60),
@@ -248,7 +246,7 @@ async fn ctrl_c_stops_the_run_reports_the_rest_as_not_run_and_leaves_nothing() {
 
 /// Kinds whose objects --compare applies, with gwlab's labels: `Kind name`.
 async fn applied_by_gwlab(client: &kube::Client) -> Vec<String> {
-    common::envtest::labelled(client, "app.kubernetes.io/managed-by=gwlab")
+    crate::common::envtest::labelled(client, "app.kubernetes.io/managed-by=gwlab")
         .await
         .into_iter()
         .filter(|o| {
@@ -272,13 +270,13 @@ async fn migrate_compare_runs_the_original_then_the_route_and_leaves_nothing() {
     let client = lab.standin.env.client().await;
     let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
         "metadata": {"name": "imprun-system"}});
-    common::envtest::apply_as(&client, "kubectl", ns).await;
+    crate::common::envtest::apply_as(&client, "kubectl", ns).await;
     let bystander = serde_json::json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
         "metadata": {"name": "bystander", "namespace": "imprun-system"},
         "spec": {"ingressClassName": "kong", "rules": [{"host": "imprun.dev", "http": {"paths": [
             {"path": "/other", "pathType": "Prefix",
              "backend": {"service": {"name": "other", "port": {"number": 80}}}}]}}]}});
-    let before = common::envtest::apply_as(&client, "kubectl", bystander).await;
+    let before = crate::common::envtest::apply_as(&client, "kubectl", bystander).await;
 
     let out = tempfile::tempdir().unwrap();
     let after = out.path().join("after");
@@ -349,14 +347,14 @@ async fn migrate_compare_runs_the_original_then_the_route_and_leaves_nothing() {
     for name in ["original", "route"] {
         let report = read_json(&compare.join(format!("{name}.json")));
         let run = report["runId"].as_str().unwrap();
-        let left = common::envtest::labelled(&client, &format!("gwlab.dev/run={run}")).await;
+        let left = crate::common::envtest::labelled(&client, &format!("gwlab.dev/run={run}")).await;
         assert!(left.is_empty(), "{name}: {left:?}");
     }
     use kube::api::{Api, DynamicObject};
     let (ar, _) = gwlab::kinds::resource("networking.k8s.io/v1", "Ingress").unwrap();
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "imprun-system", &ar);
     let now = api.get("bystander").await.unwrap();
-    common::envtest::assert_untouched(&before, &now, "the user's Ingress");
+    crate::common::envtest::assert_untouched(&before, &now, "the user's Ingress");
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(client.clone());
     let ns = namespaces.get("imprun-system").await.unwrap();
     assert!(

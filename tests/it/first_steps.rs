@@ -2,10 +2,7 @@
 //! written and never overwrites; `gwlab completions` prints each shell's
 //! script; every subcommand's help shows examples.
 
-#[path = "common/bin.rs"]
-mod bin;
-
-use bin::{gwlab, text};
+use crate::common::bin::{gwlab, text};
 
 #[test]
 fn init_writes_a_starter_that_passes_and_never_overwrites() {

@@ -16,9 +16,9 @@
 //! `GWLAB_FUZZ_CASE` (run only that case number: a reproduction),
 //! `GWLAB_FUZZ_LIMIT_MS` (the time bound of one case, default 5000).
 
-#[path = "fuzz/mutate.rs"]
+#[path = "../fuzz/mutate.rs"]
 mod mutate;
-#[path = "fuzz/oracle.rs"]
+#[path = "../fuzz/oracle.rs"]
 mod oracle;
 
 use std::path::{Path, PathBuf};

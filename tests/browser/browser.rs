@@ -7,13 +7,10 @@
 //! Without Chromium the test skips, saying why. (The screenshots in
 //! docs/images come from scripts/report-screenshots.sh.)
 
-#[path = "common/bin.rs"]
-mod bin;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use bin::{gwlab, text};
+use crate::common::bin::{gwlab, text};
 
 const PROBE: &str = "the API answers /apiv2";
 const WIDTH: u32 = 1280;
@@ -73,8 +70,8 @@ fn pixels(png_file: &Path) -> (u32, u32, Vec<[u8; 3]>) {
 #[test]
 fn chromium_renders_the_failure_the_split_and_the_unattached_route() {
     let Some(browser) = chromium() else {
-        println!(
-            "skipped: no chromium on PATH (apt-get install -y chromium, or set GWLAB_CHROMIUM)"
+        crate::common::skip::not_run(
+            "no chromium on PATH (apt-get install -y chromium, or set GWLAB_CHROMIUM)",
         );
         return;
     };

@@ -2,10 +2,7 @@
 //! do without upstream images: the failure paths must be clear and leave
 //! nothing behind.
 
-#[path = "common/bin.rs"]
-mod bin;
-
-use bin::text;
+use crate::common::bin::text;
 use std::process::{Command, Output};
 
 fn gwlab(args: &[&str], dirs: &tempfile::TempDir, path: Option<&str>) -> Output {
@@ -28,7 +25,7 @@ fn docker_ok() -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
-        eprintln!("SKIP: no Docker engine");
+        crate::common::skip::not_run("no Docker engine");
     }
     ok
 }
@@ -47,7 +44,9 @@ fn up_without_the_k3s_image_says_to_pull_and_leaves_nothing() {
         .output()
         .is_ok_and(|o| o.status.success())
     {
-        eprintln!("SKIP: the k3s image is present; see tests/e2e.rs");
+        crate::common::skip::not_run(
+            "the k3s image is present here, so `up` would not fail as this test needs; tests/e2e.rs covers a real lab",
+        );
         return;
     }
     let o = gwlab(&["up", "--name", &name], &dirs, None);

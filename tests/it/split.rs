@@ -2,10 +2,8 @@
 //! auto`, and the power statement in every report.
 
 use std::path::Path;
-#[path = "common/bin.rs"]
-mod bin;
 
-use bin::{assert_bad_input, gwlab, scenario_dir, text};
+use crate::common::bin::{assert_bad_input, gwlab, scenario_dir, text};
 
 /// A route splitting canary.example.com between app-v1 and app-v2 by these weights.
 fn route(v1: u32, v2: u32) -> String {

@@ -2,10 +2,8 @@
 //! scenarios, reports, broken input and exit codes.
 
 use std::path::{Path, PathBuf};
-#[path = "common/bin.rs"]
-mod bin;
 
-use bin::{
+use crate::common::bin::{
     APP_ROUTE as ROUTE, assert_bad_input as bad_input, gwlab, scenario_dir as scenario, text,
 };
 use std::process::Command;

@@ -9,15 +9,14 @@ use gwlab::lab::airgap::{AirgapError, Bundle};
 use gwlab::lab::cache::{Cache, CacheError, sha256_hex};
 use gwlab::lab::lock::Lock;
 
-mod common;
-use common::http::serve;
+use crate::common::http::serve;
 
 fn upstream() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/upstream");
     if p.is_dir() {
         Some(p)
     } else {
-        eprintln!("SKIP: ../shared/upstream is not beside the checkout");
+        crate::common::skip::not_run("../shared/upstream is not beside the checkout");
         None
     }
 }

@@ -6,10 +6,8 @@
 //! expectation. `GWLAB_BLESS=1 cargo test --test migrate` rewrites the goldens.
 
 use std::path::{Path, PathBuf};
-#[path = "common/bin.rs"]
-mod bin;
 
-use bin::{gwlab, text};
+use crate::common::bin::{gwlab, text};
 
 fn messages(stderr: &[u8]) -> String {
     String::from_utf8_lossy(stderr)

@@ -2,12 +2,9 @@
 //! `gwlab report` renders the saved JSON of the same run as the same page;
 //! a JSON file that is not a gwlab report is bad input naming the file.
 
-#[path = "common/bin.rs"]
-mod bin;
-
 use std::path::Path;
 
-use bin::{gwlab, text};
+use crate::common::bin::{gwlab, text};
 
 fn scenarios() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -3,22 +3,20 @@
 //! survives `gwlab test`, copied labels never make an object deletable, and
 //! `--adopt` takes over knowingly.
 
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
 
-use common::bin::text;
-use common::envtest::labelled;
+use crate::common::bin::text;
+use crate::common::envtest::labelled;
 use kube::api::{Api, DynamicObject};
 use serde_json::{Value, json};
 
-use common::home::filled_cache;
+use crate::common::home::filled_cache;
 
 /// `gwlab ARGS` with its own state, cache and home directories.
 fn gwlab(args: &[&str], home: &Path) -> Output {
-    common::home::command(args, home)
+    crate::common::home::command(args, home)
         .output()
         .expect("gwlab runs")
 }
@@ -60,7 +58,7 @@ fn api(
 /// Applies an object as a user would with `kubectl apply --server-side`.
 /// Applies an object as a user would with `kubectl apply --server-side`.
 async fn user_apply(client: &kube::Client, obj: Value) -> DynamicObject {
-    common::envtest::apply_as(client, "kubectl", obj).await
+    crate::common::envtest::apply_as(client, "kubectl", obj).await
 }
 
 async fn get(
@@ -103,7 +101,7 @@ fn rv(o: &DynamicObject) -> String {
 
 /// The Gateway API CRDs as a platform team would have them: same bundle, not gwlab's.
 async fn user_installs_gateway_api(client: &kube::Client) {
-    common::envtest::install_gateway_api(client).await
+    crate::common::envtest::install_gateway_api(client).await
 }
 
 fn helm_kong() -> Vec<Value> {
@@ -130,7 +128,7 @@ fn gateway_class(controller: &str) -> Value {
 
 #[tokio::test]
 async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
-    let env = envtest_or_skip!();
+    let env = crate::envtest_or_skip!();
     let client = env.client().await;
     let home = tempfile::tempdir().unwrap();
     if !filled_cache(&home.path().join("cache")) {
@@ -190,7 +188,7 @@ async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
     }
     assert!(!t.contains("Status {"), "API errors are sentences:\n{t}");
     let after = kong_deployment(&client).await.unwrap();
-    common::envtest::assert_untouched(&before_deploy, &after, "the user's Deployment");
+    crate::common::envtest::assert_untouched(&before_deploy, &after, "the user's Deployment");
     assert_eq!(
         rv(
             &get(&client, "v1", "Service", Some("kong-system"), "kong-proxy")
@@ -327,7 +325,7 @@ const USERS_ROUTE: &str = r#"{"apiVersion": "gateway.networking.k8s.io/v1", "kin
 
 #[tokio::test]
 async fn a_users_route_of_the_same_name_survives_gwlab_test() {
-    let env = envtest_or_skip!();
+    let env = crate::envtest_or_skip!();
     let client = env.client().await;
     // Another test of this binary may be installing the CRDs right now:
     // applying them again is harmless, and waits until they are Established.
@@ -377,7 +375,7 @@ async fn a_users_route_of_the_same_name_survives_gwlab_test() {
 #[tokio::test]
 async fn clean_deletes_what_the_run_recorded_and_not_copied_labels() {
     use gwlab::targets::Target;
-    let env = envtest_or_skip!();
+    let env = crate::envtest_or_skip!();
     let client = env.client().await;
     let dir = tempfile::tempdir().unwrap();
     let record = Arc::new(gwlab::ownership::RunRecord::new(

@@ -1,0 +1,10 @@
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cluster_scenarios;
+mod cluster_target;
+mod doctor;
+mod lab_api;
+mod lab_cluster;
+mod lab_upgrade;
+mod ownership;
