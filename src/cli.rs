@@ -350,18 +350,10 @@ pub struct MigrateArgs {
     /// what each answered. Needs the cluster target: only Kong serves the original.
     #[arg(long, requires = "scenario")]
     pub compare: bool,
-    /// Where --compare runs: only `cluster` can serve the original.
-    #[arg(long, value_enum, env = "GWLAB_TARGET")]
-    pub target: Option<TargetKind>,
-    /// The lab whose cluster --compare uses.
-    #[arg(long, default_value = "gwlab", env = "GWLAB_NAME")]
-    pub name: String,
+    /// Where --compare runs (only `cluster` can serve the original) and how
+    /// its probes reach the Gateway.
     #[command(flatten)]
-    pub cluster: ClusterArgs,
-    /// With --compare: send probes to HOST:PORT (HTTP) and HTTPS_PORT instead
-    /// of the Gateway's address, as `gwlab test --gateway-address`.
-    #[arg(long, value_name = "HOST:PORT[,HTTPS_PORT]", requires = "compare")]
-    pub gateway_address: Option<crate::targets::cluster::GatewayAddress>,
+    pub on: TargetArgs,
     /// With --compare: how long each probe waits for the answer the original
     /// is expected to give before what it got is recorded (raise it where the
     /// gateway takes long to apply a change).
@@ -447,23 +439,66 @@ pub enum TargetKind {
     Cluster,
 }
 
+/// Where scenarios run and how probes reach the Gateway: the same flags for
+/// `gwlab test`, `gwlab migrate --compare` and the lab commands.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TargetArgs {
+    /// Where to run: `embedded` (gwlab's reference gateway) or `cluster` (the
+    /// lab of `gwlab up`, or --kubeconfig/--context). See the commands' help
+    /// for the default.
+    #[arg(long, value_enum, env = "GWLAB_TARGET")]
+    pub target: Option<TargetKind>,
+    /// The lab (of `gwlab up`) whose cluster is used.
+    #[arg(long, default_value = "gwlab", env = "GWLAB_NAME")]
+    pub name: String,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Send probes to HOST:PORT (HTTP) and HTTPS_PORT instead of the
+    /// Gateway's address, e.g. a `kubectl port-forward`.
+    #[arg(long, value_name = "HOST:PORT[,HTTPS_PORT]")]
+    pub gateway_address: Option<crate::targets::cluster::GatewayAddress>,
+}
+
+impl TargetArgs {
+    /// The target the user named, if any, and how: `--target` (or
+    /// `GWLAB_TARGET`), then `--kubeconfig`/`--context`.
+    pub fn asked(&self) -> Option<(TargetKind, String)> {
+        if let Some(t) = self.target {
+            let from_env = std::env::var("GWLAB_TARGET").is_ok_and(|v| !v.is_empty());
+            return Some((t, if from_env { "GWLAB_TARGET" } else { "--target" }.into()));
+        }
+        self.cluster
+            .given()
+            .then(|| (TargetKind::Cluster, "--kubeconfig/--context".into()))
+    }
+
+    /// The target, resolved in one order for every command: what was asked
+    /// ([`asked`](Self::asked)), then (with `lab_up`) the lab of `--name`
+    /// when `gwlab up` made it, else the embedded gateway; with why.
+    pub fn choose(&self, lab_up: bool) -> (TargetKind, String) {
+        if let Some(asked) = self.asked() {
+            return asked;
+        }
+        if lab_up && crate::lab::state::LabState::path(&self.name).exists() {
+            return (
+                TargetKind::Cluster,
+                format!("lab {}, from `gwlab up`", self.name),
+            );
+        }
+        (TargetKind::Embedded, "no lab is up".into())
+    }
+}
+
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
     /// Scenario directories, or directories searched for scenario.yaml.
     #[arg(required = true, value_name = "DIR")]
     pub paths: Vec<PathBuf>,
-    /// Where to run: `embedded` unless --kubeconfig or --context names a cluster.
-    #[arg(long, value_enum, env = "GWLAB_TARGET")]
-    pub target: Option<TargetKind>,
-    /// The lab whose cluster `--target cluster` uses.
-    #[arg(long, default_value = "gwlab", env = "GWLAB_NAME")]
-    pub name: String,
+    /// Where to run (default: `cluster` when --kubeconfig/--context names one
+    /// or `gwlab up` made the lab of --name, else `embedded`), and how probes
+    /// reach the Gateway.
     #[command(flatten)]
-    pub cluster: ClusterArgs,
-    /// Send probes to HOST:PORT (HTTP) and HTTPS_PORT instead of the Gateway's
-    /// address, e.g. a `kubectl port-forward`.
-    #[arg(long, value_name = "HOST:PORT[,HTTPS_PORT]")]
-    pub gateway_address: Option<crate::targets::cluster::GatewayAddress>,
+    pub on: TargetArgs,
     /// Run up to N scenarios side by side (never two that could see each other's traffic).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub parallel: usize,

@@ -6,9 +6,9 @@ pub use gwlab_core::{
     stats, xml, yaml, yaml_path,
 };
 
-pub mod api_error;
 pub mod cli;
 pub mod commands;
+pub mod kube_api;
 
 pub mod course;
 pub mod doctor;

@@ -204,7 +204,7 @@ pub async fn delete_recorded(client: &kube::Client, objects: &[Created], crds: b
                     out.failed.push(format!(
                         "cannot look into {}: {}",
                         c.display(),
-                        crate::api_error::sentence(&e)
+                        crate::kube_api::sentence(&e)
                     ));
                     continue;
                 }
@@ -219,7 +219,7 @@ pub async fn delete_recorded(client: &kube::Client, objects: &[Created], crds: b
             Err(e) => out.failed.push(format!(
                 "cannot delete {}: {}",
                 c.display(),
-                crate::api_error::sentence(&e)
+                crate::kube_api::sentence(&e)
             )),
         }
     }
@@ -228,14 +228,11 @@ pub async fn delete_recorded(client: &kube::Client, objects: &[Created], crds: b
 
 /// Deletes one recorded object; `false` when it is gone or is not the one recorded.
 async fn delete_one(client: &kube::Client, c: &Created) -> Result<bool, kube::Error> {
-    use kube::api::{Api, DeleteParams, Preconditions};
+    use kube::api::{DeleteParams, Preconditions};
     let Some((ar, namespaced)) = crate::kinds::resource(&c.api_version, &c.kind) else {
         return Ok(false);
     };
-    let api: Api<DynamicObject> = match (&c.namespace, namespaced) {
-        (Some(ns), true) => Api::namespaced_with(client.clone(), ns, &ar),
-        _ => Api::all_with(client.clone(), &ar),
-    };
+    let api = crate::kube_api::dynamic_api(client, &ar, namespaced, c.namespace.as_deref());
     let dp = DeleteParams {
         preconditions: Some(Preconditions {
             uid: Some(c.uid.clone()),
@@ -245,8 +242,8 @@ async fn delete_one(client: &kube::Client, c: &Created) -> Result<bool, kube::Er
     };
     match api.delete(&c.name, &dp).await {
         Ok(_) => Ok(true),
-        Err(e) => match crate::api_error::fault(&e) {
-            crate::api_error::Fault::NotFound | crate::api_error::Fault::Conflict => Ok(false),
+        Err(e) => match crate::kube_api::fault(&e) {
+            crate::kube_api::Fault::NotFound | crate::kube_api::Fault::Conflict => Ok(false),
             _ => Err(e),
         },
     }
@@ -296,7 +293,7 @@ async fn others_in_namespace(
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ar);
         let list = match api.list(&ListParams::default()).await {
             Ok(l) => l,
-            Err(e) if crate::api_error::is_not_found(&e) => continue,
+            Err(e) if crate::kube_api::is_not_found(&e) => continue,
             Err(e) => return Err(e),
         };
         for o in list {

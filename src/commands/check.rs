@@ -13,7 +13,7 @@ use crate::scenario::{self, Scenario};
 fn undeclared(s: &Scenario) -> Vec<String> {
     features::used(s.all_objects())
         .into_iter()
-        .filter(|u| !s.features.iter().any(|f| f == u.feature))
+        .filter(|u| !s.features.iter().any(|f| f == u.feature.name()))
         .map(|u| {
             format!(
                 "note: {} ({}:{}) uses {}, which `features` does not list; add it so that a target without it reports the scenario unsupported instead of failing it",

@@ -82,12 +82,12 @@ pub async fn clean_run(client: &kube::Client, run: &str, recorded: &[Created]) -
         let list = match api.list(&selector).await {
             Ok(l) => l,
             // A kind the cluster does not serve has nothing of the run.
-            Err(e) if crate::api_error::is_not_found(&e) => continue,
+            Err(e) if crate::kube_api::is_not_found(&e) => continue,
             Err(e) => {
                 unrecorded.push(format!(
                     "{}s (cannot list them: {})",
                     info.kind,
-                    crate::api_error::sentence(&e)
+                    crate::kube_api::sentence(&e)
                 ));
                 continue;
             }

@@ -91,6 +91,12 @@ fn write(path: &Path, text: &str) -> Result<(), WriteError> {
 }
 
 pub async fn run(args: &MigrateArgs) -> i32 {
+    if args.on.gateway_address.is_some() && !args.compare {
+        eprintln!(
+            "error: --gateway-address sends the probes of --compare elsewhere: add --compare (and --scenario DIR)"
+        );
+        return exit::BAD_INPUT;
+    }
     if let Err(e) = check_output_dirs(args) {
         eprintln!("error: {e}");
         return exit::BAD_INPUT;
@@ -149,10 +155,7 @@ fn test_args(
 ) -> TestArgs {
     TestArgs {
         paths: vec![dir],
-        target: args.target,
-        name: args.name.clone(),
-        cluster: args.cluster.clone(),
-        gateway_address: args.gateway_address.clone(),
+        on: args.on.clone(),
         parallel: 1,
         shard: None,
         keep: false,
@@ -169,8 +172,7 @@ fn test_args(
 
 /// The target --compare would run on, refused unless it is a cluster.
 fn compare_target(args: &MigrateArgs) -> Result<(), i32> {
-    let probe_args = test_args(args, PathBuf::new(), None, PathBuf::new());
-    match crate::commands::test::choose_target(&probe_args) {
+    match args.on.choose(true) {
         (TargetKind::Cluster, _) => Ok(()),
         (TargetKind::Embedded, why) => {
             eprintln!(

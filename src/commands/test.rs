@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::cli::{ClusterArgs, TargetKind, TestArgs};
+use crate::cli::{TargetKind, TestArgs};
 use crate::exit;
-use crate::lab::state::{self, LabState};
+use crate::lab::state;
 use crate::model::compile::SUPPORTED_FEATURES;
 use crate::ownership::RunRecord;
 use crate::report::human::Console;
@@ -49,7 +49,7 @@ pub async fn run(args: &TestArgs) -> i32 {
     let outcome = match kind {
         TargetKind::Embedded => {
             console.line(&format!("target: embedded ({why}: gwlab's reference gateway, Gateway API v1.2 semantics, on 127.0.0.1), run {run_id}, {} scenarios", scenarios.len()));
-            runner.features = SUPPORTED_FEATURES.iter().map(|f| f.to_string()).collect();
+            runner.features = crate::features::names(SUPPORTED_FEATURES);
             match run_embedded(&runner, &scenarios, args).await {
                 Ok(r) => r,
                 Err(code) => return code,
@@ -83,43 +83,7 @@ pub async fn run(args: &TestArgs) -> i32 {
 /// `--kubeconfig`/`--context`, then the lab of `--name` when `gwlab up` made
 /// it, else the embedded gateway.
 pub fn choose_target(args: &TestArgs) -> (TargetKind, String) {
-    choose(args.target, &args.cluster, &args.name, true)
-}
-
-/// The target choice of [`choose_target`] for any command; `lab_up`: whether
-/// a lab made by `gwlab up` is chosen when nothing names a target.
-pub fn choose(
-    target: Option<TargetKind>,
-    cluster: &ClusterArgs,
-    name: &str,
-    lab_up: bool,
-) -> (TargetKind, String) {
-    if let Some(asked) = asked_target(target, cluster) {
-        return asked;
-    }
-    if lab_up && LabState::path(name).exists() {
-        return (TargetKind::Cluster, format!("lab {name}, from `gwlab up`"));
-    }
-    (TargetKind::Embedded, "no lab is up".into())
-}
-
-/// The target the user named, if any: `--target`, then `GWLAB_TARGET`, then
-/// `--kubeconfig`/`--context`.
-pub fn asked_target(
-    target: Option<TargetKind>,
-    cluster: &ClusterArgs,
-) -> Option<(TargetKind, String)> {
-    if let Some(t) = target {
-        return Some((t, "--target".into()));
-    }
-    match std::env::var("GWLAB_TARGET").as_deref() {
-        Ok("cluster") => return Some((TargetKind::Cluster, "GWLAB_TARGET".into())),
-        Ok("embedded") => return Some((TargetKind::Embedded, "GWLAB_TARGET".into())),
-        _ => {}
-    }
-    cluster
-        .given()
-        .then(|| (TargetKind::Cluster, "--kubeconfig/--context".into()))
+    args.on.choose(true)
 }
 
 async fn run_embedded(
@@ -150,9 +114,9 @@ async fn run_cluster(
     why: &str,
 ) -> Result<schedule::Outcome, i32> {
     let (client, lab) = crate::lab::client::cluster_client(
-        args.cluster.kubeconfig.clone(),
-        args.cluster.context.clone(),
-        &args.name,
+        args.on.cluster.kubeconfig.clone(),
+        args.on.cluster.context.clone(),
+        &args.on.name,
     )
     .await
     .map_err(|e| {
@@ -171,7 +135,7 @@ async fn run_cluster(
         exit::FAILED
     })?;
     let make = || {
-        let t = ClusterTarget::for_lab(&client, &lab, &args.gateway_address, echo.clone())
+        let t = ClusterTarget::for_lab(&client, &lab, &args.on.gateway_address, echo.clone())
             .recording(record.clone());
         async move { Ok(t) }
     };

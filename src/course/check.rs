@@ -168,11 +168,7 @@ pub async fn run(dir: &Path) -> Result<Checked, CheckError> {
     let scenario = scenario::load(dir).map_err(CheckError::Bad)?;
     let console = Console::new(true);
     // The embedded gateway is settled once applied: a failure is final.
-    let runner = runner(
-        &console,
-        false,
-        SUPPORTED_FEATURES.iter().map(|f| f.to_string()).collect(),
-    );
+    let runner = runner(&console, false, crate::features::names(SUPPORTED_FEATURES));
     let ca = Arc::new(LabCa::new().map_err(CheckError::Ca)?);
     let mut target = EmbeddedTarget::start(ca, Default::default())
         .await

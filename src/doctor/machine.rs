@@ -41,7 +41,7 @@ pub async fn check(i: &Inputs<'_>) -> (Vec<Finding>, Vec<String>, Option<Network
     }
     if i.provider == "kind" {
         checks.push("kind binary".into());
-        out.extend(kind_binary());
+        out.extend(kind_binary().await);
     }
     checks.push(format!(
         "download cache {} against the lock's sums",
@@ -251,8 +251,11 @@ async fn host_ports(lab: &LabState, d: &Docker, out: &mut Vec<Finding>, checks: 
     }
 }
 
-fn kind_binary() -> Option<Finding> {
-    let found = std::process::Command::new("kind").arg("version").output();
+async fn kind_binary() -> Option<Finding> {
+    let found = tokio::process::Command::new("kind")
+        .arg("version")
+        .output()
+        .await;
     if found.as_ref().is_ok_and(|o| o.status.success()) {
         return None;
     }

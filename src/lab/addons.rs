@@ -223,7 +223,7 @@ async fn apply_through_webhook(
     let mut pause = Duration::from_millis(250);
     loop {
         match apply(client, lab, ledger, obj.clone()).await {
-            Err(LabError::Kube { source, .. }) if matches!(&*source, kube::Error::Api(s) if s.code == 500) =>
+            Err(LabError::Kube(crate::kube_api::ApiError { source, .. })) if matches!(&*source, kube::Error::Api(s) if s.code == 500) =>
             {
                 if tokio::time::Instant::now() + pause >= deadline {
                     return Err(LabError::WebhookNotReady { source });

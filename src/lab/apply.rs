@@ -5,25 +5,13 @@
 use std::sync::Mutex;
 
 use kube::Client;
-use kube::api::{Api, DynamicObject, Patch, PatchParams, ValidationDirective};
+use kube::api::{Api, DynamicObject, Patch};
 
 use super::{LAB_LABEL, LabError, MANAGED_BY};
 use crate::ownership::{Created, describe_owner};
 
-pub const FIELD_MANAGER: &str = "gwlab";
-
 pub use crate::kinds::resource;
-
-/// Server-side apply as gwlab, never forcing over another field manager
-/// (callers set `force` only when adopting knowingly).
-pub fn params() -> PatchParams {
-    PatchParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        force: false,
-        field_validation: Some(ValidationDirective::Strict),
-        ..Default::default()
-    }
-}
+pub use crate::kube_api::{FIELD_MANAGER, apply_params as params};
 
 /// `Kind namespace/name` of a manifest, for messages.
 pub fn describe(obj: &serde_json::Value) -> String {
@@ -143,15 +131,11 @@ fn api_for(client: &Client, obj: &serde_json::Value) -> Result<Api<DynamicObject
             id.api_version, id.kind
         ))
     })?;
-    Ok(if namespaced {
-        Api::namespaced_with(
-            client.clone(),
-            id.namespace.as_deref().unwrap_or("default"),
-            &ar,
-        )
-    } else {
-        Api::all_with(client.clone(), &ar)
-    })
+    // A namespaced object without a namespace goes where kubectl puts it.
+    let namespace = id.namespace.as_deref().or(Some("default"));
+    Ok(crate::kube_api::dynamic_api(
+        client, &ar, namespaced, namespace,
+    ))
 }
 
 /// The object as it is on the cluster, if it exists (a kind the cluster does
@@ -163,7 +147,7 @@ pub async fn existing(
     let api = api_for(client, obj)?;
     match api.get(&identity(obj).name).await {
         Ok(o) => Ok(Some(o)),
-        Err(e) if crate::api_error::is_not_found(&e) => Ok(None),
+        Err(e) if crate::kube_api::is_not_found(&e) => Ok(None),
         Err(e) => Err(LabError::kube(format!("cannot read {}", describe(obj)))(e)),
     }
 }

@@ -39,12 +39,8 @@ pub enum LabError {
         source: Box<bollard::errors::Error>,
     },
     /// A Kubernetes API call failed.
-    #[error("{context}: {}", crate::api_error::sentence(source))]
-    Kube {
-        context: String,
-        #[source]
-        source: Box<kube::Error>,
-    },
+    #[error(transparent)]
+    Kube(#[from] crate::kube_api::ApiError),
     /// A file or process could not be read, written or run.
     #[error("{context}: {source}")]
     Io {
@@ -82,7 +78,7 @@ pub enum LabError {
     /// A server never answered within the time given.
     #[error(
         "{what} does not answer after {secs}s: {}",
-        crate::api_error::sentence(source)
+        crate::kube_api::sentence(source)
     )]
     NoAnswer {
         what: String,
@@ -100,7 +96,7 @@ pub enum LabError {
     /// MetalLB's admission webhook refused a call because it is not serving yet.
     #[error(
         "MetalLB's webhook is not serving yet: {}",
-        crate::api_error::sentence(source)
+        crate::kube_api::sentence(source)
     )]
     WebhookNotReady {
         #[source]
@@ -127,10 +123,7 @@ impl LabError {
 
     pub fn kube(context: impl Into<String>) -> impl FnOnce(kube::Error) -> LabError {
         let context = context.into();
-        move |source| LabError::Kube {
-            context,
-            source: Box::new(source),
-        }
+        move |source| LabError::Kube(crate::kube_api::ApiError::doing(context)(source))
     }
 
     pub fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> LabError {

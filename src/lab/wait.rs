@@ -295,10 +295,7 @@ pub async fn service_has_ready_endpoint(
 fn gateway_api(client: &Client, kind: &str, namespace: Option<&str>) -> Api<DynamicObject> {
     let (ar, _): (ApiResource, bool) =
         resource("gateway.networking.k8s.io/v1", kind).expect("Gateway API kinds are known");
-    match namespace {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
-        None => Api::all_with(client.clone(), &ar),
-    }
+    crate::kube_api::dynamic_api(client, &ar, true, namespace)
 }
 
 async fn wait_dynamic(

@@ -20,16 +20,12 @@ use crate::model::world::ObjKey;
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     /// A Kubernetes API call failed.
-    #[error("{what}: {}", crate::api_error::sentence(source))]
-    Kube {
-        what: String,
-        #[source]
-        source: Box<kube::Error>,
-    },
+    #[error(transparent)]
+    Kube(#[from] crate::kube_api::ApiError),
     /// The API server does not serve a kind a manifest uses.
     #[error(
         "the cluster does not serve {api_version} {kind}: {}",
-        crate::api_error::sentence(source)
+        crate::kube_api::sentence(source)
     )]
     NotServed {
         api_version: String,
@@ -83,11 +79,8 @@ pub enum TargetError {
 
 impl TargetError {
     pub fn kube(what: impl Into<String>) -> impl FnOnce(kube::Error) -> TargetError {
-        let what = what.into();
-        move |source| TargetError::Kube {
-            what,
-            source: Box::new(source),
-        }
+        let doing = crate::kube_api::ApiError::doing(what);
+        move |source| TargetError::Kube(doing(source))
     }
 }
 

@@ -7,52 +7,103 @@ use std::collections::BTreeMap;
 use crate::manifest::gateway_api::{HttpRoute, HttpRouteFilter};
 use crate::manifest::{Manifest, Object};
 
-/// Every feature name of Gateway API v1.2: core and extended, standard and
-/// experimental channel. A name outside this list is a typo, never a
-/// feature some target lacks.
-pub const KNOWN: &[&str] = &[
-    "BackendTLSPolicy",
-    "GRPCRoute",
-    "Gateway",
-    "GatewayHTTPListenerIsolation",
-    "GatewayInfrastructurePropagation",
-    "GatewayPort8080",
-    "GatewayStaticAddresses",
-    "HTTPRoute",
-    "HTTPRouteBackendProtocolH2C",
-    "HTTPRouteBackendProtocolWebSocket",
-    "HTTPRouteBackendRequestHeaderModification",
-    "HTTPRouteBackendTimeout",
-    "HTTPRouteDestinationPortMatching",
-    "HTTPRouteHostRewrite",
-    "HTTPRouteMethodMatching",
-    "HTTPRouteParentRefPort",
-    "HTTPRoutePathRedirect",
-    "HTTPRoutePathRewrite",
-    "HTTPRoutePortRedirect",
-    "HTTPRouteQueryParamMatching",
-    "HTTPRouteRequestMirror",
-    "HTTPRouteRequestMultipleMirrors",
-    "HTTPRouteRequestTimeout",
-    "HTTPRouteResponseHeaderModification",
-    "HTTPRouteSchemeRedirect",
-    "Mesh",
-    "MeshClusterIPMatching",
-    "MeshConsumerRoute",
-    "ReferenceGrant",
-    "TCPRoute",
-    "TLSRoute",
-    "UDPRoute",
-];
+/// Defines [`Feature`] from its variants, each named as the conformance suite
+/// names it, and the list of them all.
+macro_rules! features {
+    ($($variant:ident => $name:literal,)*) => {
+        /// A Gateway API feature, as the v1.2 conformance suite names it
+        /// (core and extended, standard and experimental channel). A name
+        /// outside this enum is a typo, never a feature some target lacks.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Feature {
+            $($variant,)*
+        }
+
+        impl Feature {
+            /// Every feature, in the order of their names.
+            pub const ALL: &[Feature] = &[$(Feature::$variant,)*];
+
+            /// The conformance suite's name (what `supportedFeatures` lists).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Feature::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+#[rustfmt::skip]
+features! {
+    BackendTLSPolicy => "BackendTLSPolicy",
+    GRPCRoute => "GRPCRoute",
+    Gateway => "Gateway",
+    GatewayHTTPListenerIsolation => "GatewayHTTPListenerIsolation",
+    GatewayInfrastructurePropagation => "GatewayInfrastructurePropagation",
+    GatewayPort8080 => "GatewayPort8080",
+    GatewayStaticAddresses => "GatewayStaticAddresses",
+    HTTPRoute => "HTTPRoute",
+    HTTPRouteBackendProtocolH2C => "HTTPRouteBackendProtocolH2C",
+    HTTPRouteBackendProtocolWebSocket => "HTTPRouteBackendProtocolWebSocket",
+    HTTPRouteBackendRequestHeaderModification => "HTTPRouteBackendRequestHeaderModification",
+    HTTPRouteBackendTimeout => "HTTPRouteBackendTimeout",
+    HTTPRouteDestinationPortMatching => "HTTPRouteDestinationPortMatching",
+    HTTPRouteHostRewrite => "HTTPRouteHostRewrite",
+    HTTPRouteMethodMatching => "HTTPRouteMethodMatching",
+    HTTPRouteParentRefPort => "HTTPRouteParentRefPort",
+    HTTPRoutePathRedirect => "HTTPRoutePathRedirect",
+    HTTPRoutePathRewrite => "HTTPRoutePathRewrite",
+    HTTPRoutePortRedirect => "HTTPRoutePortRedirect",
+    HTTPRouteQueryParamMatching => "HTTPRouteQueryParamMatching",
+    HTTPRouteRequestMirror => "HTTPRouteRequestMirror",
+    HTTPRouteRequestMultipleMirrors => "HTTPRouteRequestMultipleMirrors",
+    HTTPRouteRequestTimeout => "HTTPRouteRequestTimeout",
+    HTTPRouteResponseHeaderModification => "HTTPRouteResponseHeaderModification",
+    HTTPRouteSchemeRedirect => "HTTPRouteSchemeRedirect",
+    Mesh => "Mesh",
+    MeshClusterIPMatching => "MeshClusterIPMatching",
+    MeshConsumerRoute => "MeshConsumerRoute",
+    ReferenceGrant => "ReferenceGrant",
+    TCPRoute => "TCPRoute",
+    TLSRoute => "TLSRoute",
+    UDPRoute => "UDPRoute",
+}
+
+impl Feature {
+    /// The feature of a name, if it is one.
+    pub fn from_name(name: &str) -> Option<Feature> {
+        Feature::ALL.iter().copied().find(|f| f.name() == name)
+    }
+}
+
+impl std::fmt::Display for Feature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The names of features, as strings (for sets a target reports).
+pub fn names(features: &[Feature]) -> std::collections::BTreeSet<String> {
+    features.iter().map(|f| f.name().to_string()).collect()
+}
 
 pub fn is_known(name: &str) -> bool {
-    KNOWN.contains(&name)
+    Feature::from_name(name).is_some()
+}
+
+/// Every feature name, comma-separated, for messages.
+pub fn known_list() -> String {
+    Feature::ALL
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// An extended feature an object uses, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Use {
-    pub feature: &'static str,
+    pub feature: Feature,
     /// `HTTPRoute ns/name` or `Gateway name`, as written.
     pub object: String,
     pub file: std::path::PathBuf,
@@ -63,9 +114,9 @@ pub struct Use {
 /// object that uses it. Core features are left out: every conformant
 /// implementation has them.
 pub fn used<'a>(objects: impl Iterator<Item = &'a Manifest>) -> Vec<Use> {
-    let mut first: BTreeMap<&'static str, Use> = BTreeMap::new();
+    let mut first: BTreeMap<Feature, Use> = BTreeMap::new();
     for m in objects {
-        let mut note = |feature: &'static str| {
+        let mut note = |feature: Feature| {
             first.entry(feature).or_insert_with(|| Use {
                 feature,
                 object: match &m.namespace {
@@ -80,10 +131,10 @@ pub fn used<'a>(objects: impl Iterator<Item = &'a Manifest>) -> Vec<Use> {
             Object::HttpRoute(r) => route_features(r, &mut note),
             Object::Gateway(g) => {
                 if g.spec.listeners.iter().any(|l| l.value.port == 8080) {
-                    note("GatewayPort8080");
+                    note(Feature::GatewayPort8080);
                 }
                 if !g.spec.addresses.is_empty() {
-                    note("GatewayStaticAddresses");
+                    note(Feature::GatewayStaticAddresses);
                 }
             }
             _ => {}
@@ -92,18 +143,18 @@ pub fn used<'a>(objects: impl Iterator<Item = &'a Manifest>) -> Vec<Use> {
     first.into_values().collect()
 }
 
-fn route_features(r: &HttpRoute, note: &mut impl FnMut(&'static str)) {
+fn route_features(r: &HttpRoute, note: &mut impl FnMut(Feature)) {
     if r.spec.parent_refs.iter().any(|p| p.value.port.is_some()) {
-        note("HTTPRouteParentRefPort");
+        note(Feature::HTTPRouteParentRefPort);
     }
     for rule in r.spec.rules.iter().flatten() {
         let rule = &rule.value;
         for m in rule.matches.iter().flatten() {
             if m.value.method.is_some() {
-                note("HTTPRouteMethodMatching");
+                note(Feature::HTTPRouteMethodMatching);
             }
             if !m.value.query_params.is_empty() {
-                note("HTTPRouteQueryParamMatching");
+                note(Feature::HTTPRouteQueryParamMatching);
             }
         }
         let mirrors = rule
@@ -112,7 +163,7 @@ fn route_features(r: &HttpRoute, note: &mut impl FnMut(&'static str)) {
             .filter(|f| f.value.request_mirror.is_some())
             .count();
         if mirrors > 1 {
-            note("HTTPRouteRequestMultipleMirrors");
+            note(Feature::HTTPRouteRequestMultipleMirrors);
         }
         for f in &rule.filters {
             filter_features(&f.value, note);
@@ -123,7 +174,7 @@ fn route_features(r: &HttpRoute, note: &mut impl FnMut(&'static str)) {
                 .iter()
                 .any(|f| f.request_header_modifier.is_some())
             {
-                note("HTTPRouteBackendRequestHeaderModification");
+                note(Feature::HTTPRouteBackendRequestHeaderModification);
             }
             for f in &b.value.filters {
                 filter_features(f, note);
@@ -131,40 +182,40 @@ fn route_features(r: &HttpRoute, note: &mut impl FnMut(&'static str)) {
         }
         if let Some(t) = &rule.timeouts {
             if t.request.is_some() {
-                note("HTTPRouteRequestTimeout");
+                note(Feature::HTTPRouteRequestTimeout);
             }
             if t.backend_request.is_some() {
-                note("HTTPRouteBackendTimeout");
+                note(Feature::HTTPRouteBackendTimeout);
             }
         }
     }
 }
 
-fn filter_features(f: &HttpRouteFilter, note: &mut impl FnMut(&'static str)) {
+fn filter_features(f: &HttpRouteFilter, note: &mut impl FnMut(Feature)) {
     if let Some(r) = &f.request_redirect {
         if r.scheme.is_some() {
-            note("HTTPRouteSchemeRedirect");
+            note(Feature::HTTPRouteSchemeRedirect);
         }
         if r.port.is_some() {
-            note("HTTPRoutePortRedirect");
+            note(Feature::HTTPRoutePortRedirect);
         }
         if r.path.is_some() {
-            note("HTTPRoutePathRedirect");
+            note(Feature::HTTPRoutePathRedirect);
         }
     }
     if let Some(w) = &f.url_rewrite {
         if w.hostname.is_some() {
-            note("HTTPRouteHostRewrite");
+            note(Feature::HTTPRouteHostRewrite);
         }
         if w.path.is_some() {
-            note("HTTPRoutePathRewrite");
+            note(Feature::HTTPRoutePathRewrite);
         }
     }
     if f.response_header_modifier.is_some() {
-        note("HTTPRouteResponseHeaderModification");
+        note(Feature::HTTPRouteResponseHeaderModification);
     }
     if f.request_mirror.is_some() {
-        note("HTTPRouteRequestMirror");
+        note(Feature::HTTPRouteRequestMirror);
     }
 }
 
@@ -174,9 +225,14 @@ mod tests {
 
     #[test]
     fn what_the_embedded_gateway_declares_is_known() {
-        for f in crate::model::compile::SUPPORTED_FEATURES {
-            assert!(is_known(f), "{f}");
+        for f in Feature::ALL {
+            assert_eq!(Feature::from_name(f.name()), Some(*f));
         }
+        assert!(
+            Feature::ALL.windows(2).all(|w| w[0].name() < w[1].name()),
+            "listed by name"
+        );
+        assert!(!is_known("HTTPRouteSchemeRedirects"));
     }
 
     #[test]
@@ -186,7 +242,10 @@ mod tests {
         let file = dir.path().join("route.yaml");
         std::fs::write(&file, yaml).unwrap();
         let objects = crate::manifest::load_file(&file).unwrap();
-        let names: Vec<&str> = used(objects.iter()).iter().map(|u| u.feature).collect();
+        let names: Vec<&str> = used(objects.iter())
+            .iter()
+            .map(|u| u.feature.name())
+            .collect();
         assert_eq!(
             names,
             vec![

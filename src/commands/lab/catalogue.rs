@@ -126,7 +126,7 @@ pub(super) async fn verify_catalogue(dir: &Path, on: &OnArgs) -> Result<i32, Cou
     let cat = Catalogue::from_dir(dir)?;
     let labs = cat.labs()?;
     // A cluster only when asked: verifying never reaches for a lab by itself.
-    let cluster = match crate::commands::test::asked_target(on.target, &on.cluster) {
+    let cluster = match on.asked() {
         Some((crate::cli::TargetKind::Cluster, _)) => {
             on_cluster::connect(Some(&on_cluster::named(on))).await?
         }

@@ -155,7 +155,7 @@ pub async fn run(args: &CourseArgs) -> i32 {
             // No cluster to run on, or the lab there is not gwlab's: usage.
             // An API server's error on the way is not the student's input.
             CourseError::Check(CheckError::Break(b))
-                if matches!(*b, crate::course::breaks::BreakError::Kube { .. }) =>
+                if matches!(*b, crate::course::breaks::BreakError::Kube(_)) =>
             {
                 exit::FAILED
             }

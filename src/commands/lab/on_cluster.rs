@@ -4,29 +4,15 @@
 
 use super::*;
 
-use crate::cli::{ClusterArgs, TargetKind};
+use crate::cli::{TargetArgs, TargetKind};
 use crate::course::breaks;
 use crate::course::live::Cluster;
 use crate::course::workspace::{Broken, ClusterPlace};
 
-/// Where checks run, for the lab commands that start or check exercises.
-#[derive(Debug, Clone, clap::Args)]
-pub struct OnArgs {
-    /// Where checks run: `embedded` (gwlab's reference gateway) or `cluster`
-    /// (the lab of `gwlab up`, or --kubeconfig/--context). Default: where the
-    /// workspace was started, else what the lab needs, else embedded.
-    #[arg(long, value_enum)]
-    pub target: Option<TargetKind>,
-    /// The lab (of `gwlab up`) whose cluster is used.
-    #[arg(long, default_value = "gwlab", env = "GWLAB_NAME")]
-    pub name: String,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
-    /// Send probes to HOST:PORT (HTTP) and HTTPS_PORT instead of the lab
-    /// Gateway's address, e.g. a `kubectl port-forward`.
-    #[arg(long, value_name = "HOST:PORT[,HTTPS_PORT]")]
-    pub gateway_address: Option<String>,
-}
+/// Where checks run, for the lab commands that start or check exercises
+/// (default: where the workspace was started, else what the lab needs, else
+/// embedded): `gwlab test`'s flags.
+pub type OnArgs = TargetArgs;
 
 /// The cluster the checks of `lab` run on (`None`: the embedded gateway).
 /// Asked for (as `gwlab test` chooses: --target, GWLAB_TARGET,
@@ -38,7 +24,7 @@ pub(super) fn place(
     on: &OnArgs,
     saved: Option<&ClusterPlace>,
 ) -> Result<Option<ClusterPlace>, CourseError> {
-    let asked = crate::commands::test::asked_target(on.target, &on.cluster);
+    let asked = on.asked();
     let (kind, why) = match (&asked, saved, lab.target) {
         (Some(a), _, _) => a.clone(),
         (None, Some(_), _) => (TargetKind::Cluster, "the workspace runs there".into()),
@@ -59,7 +45,8 @@ pub(super) fn place(
             Some(s) if !on.cluster.given() => ClusterPlace {
                 gateway_address: on
                     .gateway_address
-                    .clone()
+                    .as_ref()
+                    .map(ToString::to_string)
                     .or_else(|| s.gateway_address.clone()),
                 ..s.clone()
             },
@@ -79,7 +66,7 @@ pub(super) fn named(on: &OnArgs) -> ClusterPlace {
             .as_ref()
             .map(|k| std::path::absolute(k).unwrap_or_else(|_| k.clone())),
         context: on.cluster.context.clone(),
-        gateway_address: on.gateway_address.clone(),
+        gateway_address: on.gateway_address.as_ref().map(ToString::to_string),
     }
 }
 
@@ -294,7 +281,7 @@ mod tests {
         OnArgs {
             target,
             name: "gwlab".into(),
-            cluster: ClusterArgs {
+            cluster: crate::cli::ClusterArgs {
                 kubeconfig: kubeconfig.map(PathBuf::from),
                 context: None,
             },

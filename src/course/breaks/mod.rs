@@ -6,7 +6,7 @@
 //! and only the fields a fault names.
 
 use kube::Client;
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, Patch};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -184,12 +184,8 @@ impl Change {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BreakError {
-    #[error("{what}: {}", crate::api_error::sentence(source))]
-    Kube {
-        what: String,
-        #[source]
-        source: Box<kube::Error>,
-    },
+    #[error(transparent)]
+    Kube(#[from] crate::kube_api::ApiError),
     #[error(
         "{object} is not on this cluster: the exercise breaks the lab `gwlab up` makes; create it with `gwlab up` (or `gwlab up --provider existing --addons crds,kong`)"
     )]

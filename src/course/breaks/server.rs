@@ -2,14 +2,9 @@
 //! the condition that the object is still the version it was computed on.
 
 use super::*;
+use crate::kube_api::ApiError;
 
-/// A JSON patch, with gwlab as the field manager.
-pub(super) fn patch_params() -> PatchParams {
-    PatchParams {
-        field_manager: Some(crate::lab::apply::FIELD_MANAGER.into()),
-        ..Default::default()
-    }
-}
+pub(super) use crate::kube_api::patch_params;
 
 pub(super) fn api(client: &Client, o: &LabObject) -> Api<DynamicObject> {
     let (ar, _) = resource(&o.api_version, &o.kind).expect("gwlab knows the lab's kinds");
@@ -20,10 +15,7 @@ pub(super) async fn read(client: &Client, o: &LabObject) -> Result<Option<Value>
     let got = api(client, o)
         .get_opt(&o.name)
         .await
-        .map_err(|source| BreakError::Kube {
-            what: format!("cannot read {}", o.display()),
-            source: Box::new(source),
-        })?;
+        .map_err(ApiError::doing(format!("cannot read {}", o.display())))?;
     Ok(got.map(|d| serde_json::to_value(d).expect("objects serialise")))
 }
 
@@ -44,7 +36,9 @@ pub(super) async fn retrying_on_change<T>(
     loop {
         let (patch_ops, out) = ops(&obj)?;
         match patch(client, o, &obj, patch_ops).await {
-            Err(BreakError::Kube { source, .. }) if tried < ATTEMPTS && changed_since(&source) => {
+            Err(BreakError::Kube(ApiError { source, .. }))
+                if tried < ATTEMPTS && changed_since(&source) =>
+            {
                 // Controllers write the object's status too (a rollout does,
                 // many times): give them a moment before reading again.
                 tokio::time::sleep(std::time::Duration::from_millis(50 << tried.min(4))).await;
@@ -87,10 +81,7 @@ pub(super) async fn patch(
     api(client, o)
         .patch(&o.name, &patch_params(), &Patch::<()>::Json(patch))
         .await
-        .map_err(|source| BreakError::Kube {
-            what: format!("cannot change {}", o.display()),
-            source: Box::new(source),
-        })?;
+        .map_err(ApiError::doing(format!("cannot change {}", o.display())))?;
     Ok(())
 }
 

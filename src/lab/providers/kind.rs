@@ -2,7 +2,8 @@
 //! extraPortMappings map host ports to the proxy's NodePorts.
 
 use std::path::PathBuf;
-use std::process::Command;
+
+use tokio::process::Command;
 
 use super::{LabSpec, Provider, ProviderInfo, Provisioned};
 use crate::kong::{HTTP_NODE_PORT, HTTPS_NODE_PORT};
@@ -51,8 +52,10 @@ nodes:
 }
 
 impl Kind {
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<String, LabError> {
-        use std::io::Write;
+    /// `kind ARGS`, with `stdin` written to it, awaited without blocking
+    /// the runtime's threads; its standard output.
+    async fn run(&self, args: &[&str], stdin: Option<&str>) -> Result<String, LabError> {
+        use tokio::io::AsyncWriteExt;
         let mut cmd = Command::new(&self.binary);
         cmd.args(args)
             .stdin(std::process::Stdio::piped())
@@ -74,13 +77,17 @@ impl Kind {
                 .take()
                 .expect("piped stdin")
                 .write_all(input.as_bytes())
+                .await
                 .map_err(LabError::io("cannot write to kind's standard input"))?;
         }
         drop(child.stdin.take());
-        let out = child.wait_with_output().map_err(LabError::io(format!(
-            "cannot run {}",
-            self.binary.display()
-        )))?;
+        let out = child
+            .wait_with_output()
+            .await
+            .map_err(LabError::io(format!(
+                "cannot run {}",
+                self.binary.display()
+            )))?;
         if !out.status.success() {
             return Err(LabError::Refused(format!(
                 "`kind {}` failed: {}",
@@ -91,27 +98,13 @@ impl Kind {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    fn exists(&self, lab: &str) -> Result<bool, LabError> {
+    async fn exists(&self, lab: &str) -> Result<bool, LabError> {
         Ok(self
-            .run(&["get", "clusters"], None)?
+            .run(&["get", "clusters"], None)
+            .await?
             .lines()
             .any(|l| l.trim() == cluster_name(lab)))
     }
-}
-
-/// The image the cluster's control-plane node runs, as Docker reports it.
-fn node_image(cluster: &str) -> Option<String> {
-    let out = Command::new("docker")
-        .args([
-            "inspect",
-            "--format",
-            "{{.Config.Image}}",
-            &format!("{cluster}-control-plane"),
-        ])
-        .output()
-        .ok()?;
-    let image = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !image.is_empty()).then_some(image)
 }
 
 impl Provider for Kind {
@@ -131,7 +124,7 @@ impl Provider for Kind {
             .map_err(LabError::io(lab.state_dir.display().to_string()))?;
         let name = cluster_name(&lab.name);
         let kc = kubeconfig.display().to_string();
-        if !self.exists(&lab.name)? {
+        if !self.exists(&lab.name).await? {
             let http = port_or_free(lab.http_port)?;
             let https = port_or_free(lab.https_port)?;
             self.run(
@@ -146,23 +139,23 @@ impl Provider for Kind {
                     "-",
                 ],
                 Some(&config(&lab.name, &self.node_image, http, https)),
-            )?;
+            )
+            .await?;
         } else {
-            let text = self.run(&["get", "kubeconfig", "--name", &name], None)?;
+            let text = self
+                .run(&["get", "kubeconfig", "--name", &name], None)
+                .await?;
             crate::lab::state::write_private(&kubeconfig, text.as_bytes())?;
         }
-        // Read the mapped ports back from the node, as kind created it.
-        let inspect = Command::new("docker")
-            .args(["port", &format!("{name}-control-plane")])
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default();
+        // The mapped ports and the image, read back from the node as kind created it.
+        let docker = crate::lab::docker::connect().await?;
+        let node = crate::lab::docker::container(&docker, &format!("{name}-control-plane")).await?;
         let mapped = |node_port: u16| {
-            inspect
-                .lines()
-                .find(|l| l.starts_with(&format!("{node_port}/tcp")))
-                .and_then(|l| l.rsplit(':').next())
-                .and_then(|p| p.trim().parse().ok())
+            node.as_ref()?
+                .ports
+                .iter()
+                .find(|(c, _)| *c == node_port)
+                .map(|(_, h)| *h)
         };
         let text = std::fs::read_to_string(&kubeconfig).unwrap_or_default();
         let api = crate::lab::state::server_of(&text, None).unwrap_or_default();
@@ -173,16 +166,17 @@ impl Provider for Kind {
             network: Some("kind".into()),
             http_port: mapped(HTTP_NODE_PORT),
             https_port: mapped(HTTPS_NODE_PORT),
-            node_image: node_image(&name).or_else(|| Some(self.node_image.clone())),
+            node_image: node.as_ref().map(|n| n.image.clone()),
         })
     }
 
     async fn delete(&self, lab: &LabSpec) -> Result<Vec<String>, LabError> {
-        if !self.exists(&lab.name)? {
+        if !self.exists(&lab.name).await? {
             return Ok(vec![]);
         }
         let name = cluster_name(&lab.name);
-        self.run(&["delete", "cluster", "--name", &name], None)?;
+        self.run(&["delete", "cluster", "--name", &name], None)
+            .await?;
         Ok(vec![format!("kind cluster {name}")])
     }
 }

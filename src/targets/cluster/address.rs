@@ -26,6 +26,17 @@ pub enum BadAddress {
     NoHost(String),
 }
 
+/// As `--gateway-address` takes it: `HOST:PORT[,HTTPS_PORT]`.
+impl std::fmt::Display for GatewayAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.host, self.http)?;
+        if let Some(https) = self.https {
+            write!(f, ",{https}")?;
+        }
+        Ok(())
+    }
+}
+
 impl std::str::FromStr for GatewayAddress {
     type Err = BadAddress;
     fn from_str(s: &str) -> Result<Self, BadAddress> {

@@ -3,27 +3,19 @@
 //! limited to what this run created, by UID.
 
 use kube::api::{
-    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams,
-    Preconditions, ValidationDirective,
+    Api, ApiResource, DeleteParams, DynamicObject, GroupVersionKind, Patch, Preconditions,
 };
 use kube::runtime::wait::{await_condition, conditions};
 
 use super::{ClusterTarget, Deleting};
-use crate::api_error::is_not_found;
-use crate::lab::apply::{FIELD_MANAGER, identity};
+use crate::kube_api::is_not_found;
+use crate::lab::apply::identity;
 use crate::ownership::{Created, describe_owner};
 use crate::targets::{Awaiting, Leftover, TargetError, is_route_kind};
 
 /// Server-side apply as gwlab's field manager, never forcing: an object the
 /// run owns has no other manager of its spec.
-fn params() -> PatchParams {
-    PatchParams {
-        field_manager: Some(FIELD_MANAGER.into()),
-        force: false,
-        field_validation: Some(ValidationDirective::Strict),
-        ..Default::default()
-    }
-}
+use crate::kube_api::apply_params as params;
 
 impl ClusterTarget {
     /// The API resource of a kind: gwlab's table, else the API server's discovery.
@@ -62,10 +54,7 @@ impl ClusterTarget {
         namespaced: bool,
         namespace: Option<&str>,
     ) -> Api<DynamicObject> {
-        match (namespaced, namespace) {
-            (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, ar),
-            _ => Api::all_with(self.client.clone(), ar),
-        }
+        crate::kube_api::dynamic_api(&self.client, ar, namespaced, namespace)
     }
 
     /// The UID this run created an object under, if it did.
@@ -171,7 +160,7 @@ impl ClusterTarget {
             // Gone already, or replaced by someone else's object of the same name.
             Err(e)
                 if is_not_found(&e)
-                    || crate::api_error::fault(&e) == crate::api_error::Fault::Conflict =>
+                    || crate::kube_api::fault(&e) == crate::kube_api::Fault::Conflict =>
             {
                 self.forget(&uid);
                 return Ok(());

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use kube::api::DynamicObject;
 
 use super::read_status;
+use crate::features::Feature;
 use crate::kong;
 use crate::targets::TargetError;
 
@@ -62,13 +63,17 @@ async fn controller_version(client: &kube::Client) -> Result<Option<String>, kub
 }
 
 /// Core features every conformant implementation has.
-pub const CORE: &[&str] = &["Gateway", "HTTPRoute", "ReferenceGrant"];
+pub const CORE: &[Feature] = &[
+    Feature::Gateway,
+    Feature::HTTPRoute,
+    Feature::ReferenceGrant,
+];
 
 /// The features of an implementation, from its controller name and version
 /// (the controller image's tag), when its GatewayClass reports none; with a
 /// sentence saying where they come from.
 pub fn builtin(controller: &str, version: Option<&str>) -> (BTreeSet<String>, String) {
-    let mut set: BTreeSet<String> = CORE.iter().map(|s| s.to_string()).collect();
+    let mut set: BTreeSet<String> = crate::features::names(CORE);
     if controller == kong::CONTROLLER_NAME {
         let (extended, source) = kong::features(version);
         set.extend(extended);

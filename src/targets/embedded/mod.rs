@@ -136,7 +136,7 @@ impl Target for EmbeddedTarget {
     }
 
     async fn supported_features(&self) -> Result<BTreeSet<String>, TargetError> {
-        Ok(SUPPORTED_FEATURES.iter().map(|s| s.to_string()).collect())
+        Ok(crate::features::names(SUPPORTED_FEATURES))
     }
 
     async fn ensure_namespace(

@@ -9,6 +9,7 @@ use std::fmt;
 use jiff::civil::{Date, date};
 
 use super::version::Version;
+use crate::features::Feature;
 
 /// Where a fact was read: a repository at a tag or commit, and a path in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -467,13 +468,13 @@ pub fn withdrawn(image: &str) -> Option<&'static Withdrawn> {
 /// `conformance/reports/v1.2.1/kong-kubernetes-ingress-controller/`, KIC
 /// v3.4.0, expressions router). No report exists for a later KIC release, so
 /// gwlab claims no more for 3.5: a feature missing here is `unsupported`.
-pub const CONFORMANCE_FEATURES: Fact<&[&str]> = Fact {
+pub const CONFORMANCE_FEATURES: Fact<&[Feature]> = Fact {
     value: &[
-        "HTTPRouteHostRewrite",
-        "HTTPRouteMethodMatching",
-        "HTTPRoutePathRewrite",
-        "HTTPRouteQueryParamMatching",
-        "HTTPRouteResponseHeaderModification",
+        Feature::HTTPRouteHostRewrite,
+        Feature::HTTPRouteMethodMatching,
+        Feature::HTTPRoutePathRewrite,
+        Feature::HTTPRouteQueryParamMatching,
+        Feature::HTTPRouteResponseHeaderModification,
     ],
     source: Source {
         repo: "kubernetes-sigs/gateway-api",

@@ -57,11 +57,7 @@ pub fn image_version(image: &str) -> Option<&str> {
 /// come from (for the run's feature line): the only conformance report KIC
 /// published for its 3.x line, for every 3.x release.
 pub fn features(version: Option<&str>) -> (BTreeSet<String>, String) {
-    let set = facts::CONFORMANCE_FEATURES
-        .value
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let set = crate::features::names(facts::CONFORMANCE_FEATURES.value);
     let report = "KIC v3.4.0's Gateway API v1.2.1 conformance report (expressions router)";
     let source = match version {
         Some(v) if Version::parse(v).is_some_and(|v| v == Version::new(3, 4, 0)) => {

@@ -182,7 +182,7 @@ fn known_features(
                 .field(format!("features[{i}]"))
                 .hint(format!(
                     "the names are those of Gateway API v1.2's conformance features: {}",
-                    crate::features::KNOWN.join(", ")
+                    crate::features::known_list()
                 )),
             );
         }

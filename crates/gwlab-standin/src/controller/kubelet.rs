@@ -26,11 +26,8 @@ impl Node {
     pub async fn register(client: &kube::Client) -> Result<Node, ControllerError> {
         let api: Api<NodeObject> = Api::all(client.clone());
         let kube_err = |what: &str| {
-            let what = what.to_string();
-            move |source| ControllerError::Kube {
-                what,
-                source: Box::new(source),
-            }
+            let doing = gwlab::kube_api::ApiError::doing(what.to_string());
+            move |source| ControllerError::Kube(doing(source))
         };
         let node = json!({"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": NODE_NAME, "labels": {"kubernetes.io/hostname": NODE_NAME}}});

@@ -62,12 +62,8 @@ pub enum ControllerError {
     },
     #[error("cannot make the certificate authority: {0}")]
     Ca(#[source] rcgen::Error),
-    #[error("{what}: {}", gwlab::api_error::sentence(source))]
-    Kube {
-        what: String,
-        #[source]
-        source: Box<kube::Error>,
-    },
+    #[error(transparent)]
+    Kube(#[from] gwlab::kube_api::ApiError),
 }
 
 /// A kind not served yet (its CRD comes later, with `gwlab up`) is asked for

@@ -2,6 +2,7 @@
 //! features the embedded gateway supports.
 
 use super::{CONTROLLER_NAME, Compiled};
+use crate::features::Feature;
 use crate::manifest::Object;
 use crate::model::status::{Condition, ObjectStatus};
 use crate::model::world::World;
@@ -10,25 +11,25 @@ use crate::model::world::World;
 /// every standard-channel HTTPRoute feature of Gateway API v1.2, and HTTP
 /// listener isolation (a request goes to the routes of the most specific
 /// listener whose hostname matches it, never to those of a less specific one).
-pub const SUPPORTED_FEATURES: &[&str] = &[
-    "Gateway",
-    "GatewayHTTPListenerIsolation",
-    "GatewayPort8080",
-    "HTTPRoute",
-    "HTTPRouteBackendRequestHeaderModification",
-    "HTTPRouteHostRewrite",
-    "HTTPRouteMethodMatching",
-    "HTTPRouteParentRefPort",
-    "HTTPRoutePathRedirect",
-    "HTTPRoutePathRewrite",
-    "HTTPRoutePortRedirect",
-    "HTTPRouteQueryParamMatching",
-    "HTTPRouteRequestMirror",
-    "HTTPRouteRequestTimeout",
-    "HTTPRouteBackendTimeout",
-    "HTTPRouteResponseHeaderModification",
-    "HTTPRouteSchemeRedirect",
-    "ReferenceGrant",
+pub const SUPPORTED_FEATURES: &[Feature] = &[
+    Feature::Gateway,
+    Feature::GatewayHTTPListenerIsolation,
+    Feature::GatewayPort8080,
+    Feature::HTTPRoute,
+    Feature::HTTPRouteBackendRequestHeaderModification,
+    Feature::HTTPRouteHostRewrite,
+    Feature::HTTPRouteMethodMatching,
+    Feature::HTTPRouteParentRefPort,
+    Feature::HTTPRoutePathRedirect,
+    Feature::HTTPRoutePathRewrite,
+    Feature::HTTPRoutePortRedirect,
+    Feature::HTTPRouteQueryParamMatching,
+    Feature::HTTPRouteRequestMirror,
+    Feature::HTTPRouteRequestTimeout,
+    Feature::HTTPRouteBackendTimeout,
+    Feature::HTTPRouteResponseHeaderModification,
+    Feature::HTTPRouteSchemeRedirect,
+    Feature::ReferenceGrant,
 ];
 
 /// Accepts the GatewayClasses of this controller and returns their names.
@@ -53,7 +54,10 @@ pub(super) fn compile_classes(world: &World, out: &mut Compiled) -> Vec<String> 
                     "accepted by the gwlab embedded gateway",
                     stored.generation,
                 )],
-                supported_features: SUPPORTED_FEATURES.iter().map(|s| s.to_string()).collect(),
+                supported_features: SUPPORTED_FEATURES
+                    .iter()
+                    .map(|f| f.name().to_string())
+                    .collect(),
                 ..Default::default()
             },
         );

@@ -1,8 +1,74 @@
-//! Kubernetes API errors as callers need them: what happened, read from the
-//! status code (never from the message text), and the server's message as a
-//! sentence instead of kube's debug structure.
+//! What every part of gwlab that talks to an API server shares: its field
+//! manager and the parameters of its writes (server-side apply, JSON patch),
+//! handles on objects of any kind, and API errors as callers need them: what
+//! happened, read from kube-core's status (never from the message text), the
+//! server's message as a sentence, and one error type naming what was tried.
 
 use std::fmt;
+
+use kube::api::{Api, ApiResource, DynamicObject, PatchParams, ValidationDirective};
+
+/// The field manager of everything gwlab writes.
+pub const FIELD_MANAGER: &str = "gwlab";
+
+/// Server-side apply as gwlab, strict about unknown fields, never forcing
+/// over another field manager (callers set `force` only when adopting
+/// knowingly).
+pub fn apply_params() -> PatchParams {
+    PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        force: false,
+        field_validation: Some(ValidationDirective::Strict),
+        ..Default::default()
+    }
+}
+
+/// A JSON or merge patch, with gwlab as the field manager.
+pub fn patch_params() -> PatchParams {
+    PatchParams {
+        field_manager: Some(FIELD_MANAGER.into()),
+        ..Default::default()
+    }
+}
+
+/// A handle on objects of a resource: in `namespace` for a namespaced one,
+/// cluster-wide otherwise (or when no namespace is given).
+pub fn dynamic_api(
+    client: &kube::Client,
+    resource: &ApiResource,
+    namespaced: bool,
+    namespace: Option<&str>,
+) -> Api<DynamicObject> {
+    match (namespaced, namespace) {
+        (true, Some(ns)) => Api::namespaced_with(client.clone(), ns, resource),
+        _ => Api::all_with(client.clone(), resource),
+    }
+}
+
+/// An API call that failed, with what gwlab was doing: `{what}: {the
+/// server's message}`.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {}", sentence(source))]
+pub struct ApiError {
+    pub what: String,
+    #[source]
+    pub source: Box<kube::Error>,
+}
+
+impl ApiError {
+    /// A `map_err` adapter: `.map_err(ApiError::doing("cannot read X"))`.
+    pub fn doing(what: impl Into<String>) -> impl FnOnce(kube::Error) -> ApiError {
+        let what = what.into();
+        move |source| ApiError {
+            what,
+            source: Box::new(source),
+        }
+    }
+
+    pub fn fault(&self) -> Fault {
+        fault(&self.source)
+    }
+}
 
 /// What an API error means for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +83,13 @@ pub enum Fault {
     Other,
 }
 
+/// The fault, from the status code. Not through kube-core's
+/// `Status::is_not_found` and its siblings: in kube-core 4.2 they fall back
+/// to the code only when the *expected* reason is unknown
+/// (`reason_or_code` tests `is_known(reason)` of its argument, always a
+/// known one), so a 404 whose body is not a Status (a kind the server does
+/// not serve: "404 page not found", reason "Failed to parse error data")
+/// would not read as not found.
 pub fn fault(e: &kube::Error) -> Fault {
     match e {
         kube::Error::Api(s) => match s.code {
@@ -81,6 +154,11 @@ mod tests {
         assert_eq!(fault(&api(409, "Conflict", "x")), Fault::Conflict);
         assert_eq!(fault(&api(422, "Invalid", "x")), Fault::Invalid);
         assert_eq!(fault(&api(500, "", "webhook 404")), Fault::Other);
+        // What a server answers for a kind it does not serve.
+        assert_eq!(
+            fault(&api(404, "Failed to parse error data", "404 page not found")),
+            Fault::NotFound
+        );
     }
 
     #[test]
