@@ -475,7 +475,7 @@ impl TargetArgs {
     /// The target, resolved in one order for every command: what was asked
     /// ([`asked`](Self::asked)), then (with `lab_up`) the lab of `--name`
     /// when `gwlab up` made it, else the embedded gateway; with why.
-    pub fn choose(&self, lab_up: bool) -> (TargetKind, String) {
+    pub(crate) fn choose(&self, lab_up: bool) -> (TargetKind, String) {
         if let Some(asked) = self.asked() {
             return asked;
         }

@@ -24,7 +24,7 @@ pub fn apply_params() -> PatchParams {
 }
 
 /// A JSON or merge patch, with gwlab as the field manager.
-pub fn patch_params() -> PatchParams {
+pub(crate) fn patch_params() -> PatchParams {
     PatchParams {
         field_manager: Some(FIELD_MANAGER.into()),
         ..Default::default()
@@ -33,7 +33,7 @@ pub fn patch_params() -> PatchParams {
 
 /// A handle on objects of a resource: in `namespace` for a namespaced one,
 /// cluster-wide otherwise (or when no namespace is given).
-pub fn dynamic_api(
+pub(crate) fn dynamic_api(
     client: &kube::Client,
     resource: &ApiResource,
     namespaced: bool,
@@ -103,13 +103,13 @@ pub fn fault(e: &kube::Error) -> Fault {
     }
 }
 
-pub fn is_not_found(e: &kube::Error) -> bool {
+pub(crate) fn is_not_found(e: &kube::Error) -> bool {
     fault(e) == Fault::NotFound
 }
 
 /// Displays a kube error as a sentence: the API server's own message (which
 /// names the object and field), with its code and reason.
-pub struct Sentence<'a>(pub &'a kube::Error);
+pub(crate) struct Sentence<'a>(pub &'a kube::Error);
 
 impl fmt::Display for Sentence<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -128,7 +128,7 @@ impl fmt::Display for Sentence<'_> {
     }
 }
 
-pub fn sentence(e: &kube::Error) -> Sentence<'_> {
+pub(crate) fn sentence(e: &kube::Error) -> Sentence<'_> {
     Sentence(e)
 }
 
@@ -156,7 +156,11 @@ mod tests {
         assert_eq!(fault(&api(500, "", "webhook 404")), Fault::Other);
         // What a server answers for a kind it does not serve.
         assert_eq!(
-            fault(&api(404, "Failed to parse error data", "404 page not found")),
+            fault(&api(
+                404,
+                "Failed to parse error data",
+                "404 page not found"
+            )),
             Fault::NotFound
         );
     }

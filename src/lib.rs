@@ -3,19 +3,19 @@
 
 pub use gwlab_core::{
     diag, duration, explain, features, files, kong, manifest, migrate, model, route_map, scenario,
-    stats, xml, yaml, yaml_path,
+    stats, xml, yaml,
 };
 
 pub mod cli;
 pub mod commands;
 pub mod kube_api;
 
-pub mod course;
+pub(crate) mod course;
 pub mod doctor;
 pub mod kinds;
 pub mod lab;
 pub mod ownership;
-pub mod probe;
+pub(crate) mod probe;
 pub mod report;
 pub mod run;
 pub mod targets;
@@ -23,8 +23,8 @@ pub mod targets;
 /// Exit codes: 0 success, 1 failed scenarios, 2 bad input or usage.
 pub mod exit {
     pub const OK: i32 = 0;
-    pub const FAILED: i32 = 1;
-    pub const BAD_INPUT: i32 = 2;
+    pub(crate) const FAILED: i32 = 1;
+    pub(crate) const BAD_INPUT: i32 = 2;
     /// Stopped by Ctrl-C (128 + SIGINT, as shells report it).
-    pub const INTERRUPTED: i32 = 130;
+    pub(crate) const INTERRUPTED: i32 = 130;
 }

@@ -37,7 +37,7 @@ impl Created {
         }
     }
 
-    pub fn same_object(
+    pub(crate) fn same_object(
         &self,
         api_version: &str,
         kind: &str,
@@ -75,7 +75,7 @@ pub fn field_managers(obj: &DynamicObject) -> Vec<String> {
 
 /// Who an object seems to belong to, for messages: its managed-by label and
 /// the field managers that wrote it.
-pub fn describe_owner(obj: &DynamicObject) -> String {
+pub(crate) fn describe_owner(obj: &DynamicObject) -> String {
     let managed_by = obj
         .metadata
         .labels
@@ -181,7 +181,11 @@ pub struct Removal {
 /// same name that someone else made since is left alone). CRDs are kept
 /// unless `crds`; a namespace is kept while it holds objects that are not in
 /// the record.
-pub async fn delete_recorded(client: &kube::Client, objects: &[Created], crds: bool) -> Removal {
+pub(crate) async fn delete_recorded(
+    client: &kube::Client,
+    objects: &[Created],
+    crds: bool,
+) -> Removal {
     let mut out = Removal::default();
     for c in objects.iter().rev() {
         if c.kind == "CustomResourceDefinition" && !crds {

@@ -29,7 +29,7 @@ use crate::targets::embedded::EmbeddedTarget;
 use crate::targets::embedded::tls::LabCa;
 
 /// Reads one scenario; bad input is printed and becomes exit code 2.
-pub fn load_one(dir: &Path) -> Result<Scenario, i32> {
+pub(crate) fn load_one(dir: &Path) -> Result<Scenario, i32> {
     scenario::load(dir).map_err(|e| {
         eprintln!("{e}");
         exit::BAD_INPUT
@@ -38,7 +38,7 @@ pub fn load_one(dir: &Path) -> Result<Scenario, i32> {
 
 /// A scenario brought up on a fresh embedded gateway, in the state before its
 /// first step or, with `step`, after that step (1-based).
-pub async fn embedded_deployment(
+pub(crate) async fn embedded_deployment(
     scenario: &Scenario,
     fixed_ports: BTreeMap<u16, u16>,
     step: Option<usize>,

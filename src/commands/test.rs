@@ -29,7 +29,7 @@ pub async fn run(args: &TestArgs) -> i32 {
     };
     let (kind, why) = choose_target(args);
     let console = if args.nested {
-        Console::new(args.quiet).to_stderr()
+        Console::new(args.quiet).on_stderr()
     } else {
         Console::new(args.quiet)
     };
@@ -82,7 +82,7 @@ pub async fn run(args: &TestArgs) -> i32 {
 /// Which target a run uses, and why: `--target`, then `GWLAB_TARGET`, then
 /// `--kubeconfig`/`--context`, then the lab of `--name` when `gwlab up` made
 /// it, else the embedded gateway.
-pub fn choose_target(args: &TestArgs) -> (TargetKind, String) {
+pub(crate) fn choose_target(args: &TestArgs) -> (TargetKind, String) {
     args.on.choose(true)
 }
 

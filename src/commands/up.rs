@@ -42,8 +42,10 @@ pub async fn run(args: &UpArgs) -> i32 {
                 return exit::BAD_INPUT;
             }
         },
-        None if args.provider == ProviderKind::Existing => vec![Addon::Crds, Addon::Kong],
-        None => vec![Addon::Crds, Addon::Metallb, Addon::Kong],
+        None if args.provider.metallb_by_default() => {
+            vec![Addon::Crds, Addon::Metallb, Addon::Kong]
+        }
+        None => vec![Addon::Crds, Addon::Kong],
     };
     if args.provider != ProviderKind::Existing && (args.cluster.given()) {
         eprintln!(

@@ -60,11 +60,6 @@ impl Checked {
     pub fn failed(&self) -> usize {
         self.report.checks.iter().filter(|c| !c.passed).count()
     }
-
-    /// Features it needs that the target lacks: then it did not run.
-    pub fn unsupported(&self) -> bool {
-        self.report.verdict == Verdict::Unsupported
-    }
 }
 
 /// What an exercise's check came to, whatever its kind.
@@ -180,12 +175,12 @@ pub async fn run(dir: &Path) -> Result<Checked, CheckError> {
 /// For each failed expectation: what it was, what came back, and the
 /// `gwlab explain` command (on `shown_dir`, the directory as the student
 /// names it) that shows how the gateway routed that request.
-pub fn failure_lines(checked: &Checked, shown_dir: &Path) -> Vec<String> {
+pub(crate) fn failure_lines(checked: &Checked, shown_dir: &Path) -> Vec<String> {
     lines_with(checked, shown_dir, Why::Explain)
 }
 
 /// What a failure line points to, to see why.
-pub enum Why<'a> {
+pub(crate) enum Why<'a> {
     /// `gwlab explain`: the check ran on gwlab's reference gateway.
     Explain,
     /// The same check on gwlab's reference gateway, after a run on a cluster:
@@ -198,7 +193,7 @@ pub enum Why<'a> {
 }
 
 /// The failure lines of a check, pointing to `why`.
-pub fn lines_with(checked: &Checked, shown_dir: &Path, why: Why<'_>) -> Vec<String> {
+pub(crate) fn lines_with(checked: &Checked, shown_dir: &Path, why: Why<'_>) -> Vec<String> {
     let mut out = Vec::new();
     if checked.report.verdict == Verdict::Unsupported {
         out.push(format!(
@@ -247,7 +242,11 @@ pub fn lines_with(checked: &Checked, shown_dir: &Path, why: Why<'_>) -> Vec<Stri
 /// The `gwlab explain` command for a failed check: the probe's own request,
 /// or for a condition the first request of its step (whose explanation ends
 /// with each route's attachment).
-pub fn explain_command(scenario: &Scenario, check: &CheckReport, dir: &Path) -> Option<String> {
+pub(crate) fn explain_command(
+    scenario: &Scenario,
+    check: &CheckReport,
+    dir: &Path,
+) -> Option<String> {
     let (index, step) = scenario
         .steps
         .iter()

@@ -49,7 +49,7 @@ pub fn lines<'a>(old: &'a str, new: &'a str) -> Vec<Line<'a>> {
 /// The diff as text: `-` lines are the student's, `+` the solution's, with
 /// `CONTEXT` unchanged lines around each change and `...` between far ones.
 /// Empty when the texts are the same line for line.
-pub fn render(old: &str, new: &str) -> Vec<String> {
+pub(crate) fn render(old: &str, new: &str) -> Vec<String> {
     const CONTEXT: usize = 2;
     let diff = lines(old, new);
     let changed: Vec<usize> = (0..diff.len())

@@ -15,11 +15,11 @@ use super::breaks::Fault;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::yaml::{self, Document};
 
-pub const LAB_FILE: &str = "lab.yaml";
-pub const EXERCISE_FILE: &str = "exercise.yaml";
-pub const TASK_FILE: &str = "task.md";
+pub(crate) const LAB_FILE: &str = "lab.yaml";
+pub(crate) const EXERCISE_FILE: &str = "exercise.yaml";
+pub(crate) const TASK_FILE: &str = "task.md";
 /// The check's scenario file (the scenario format's name for it).
-pub const SCENARIO_FILE: &str = "scenario.yaml";
+pub(crate) const SCENARIO_FILE: &str = "scenario.yaml";
 
 /// The catalogue built into the binary from the repository's `labs/`.
 mod embedded {
@@ -27,7 +27,7 @@ mod embedded {
 }
 
 /// Files by path relative to a directory, `/`-separated.
-pub type Files = BTreeMap<String, Vec<u8>>;
+pub(crate) type Files = BTreeMap<String, Vec<u8>>;
 
 /// Every file of a catalogue, and where it came from (for messages).
 #[derive(Debug, Clone)]
@@ -142,7 +142,7 @@ impl Catalogue {
 
     /// A catalogue directory, or a single lab's directory (one holding
     /// `lab.yaml`), read whole. Symlinks are not followed.
-    pub fn from_dir(dir: &Path) -> Result<Catalogue, CourseError> {
+    pub(crate) fn from_dir(dir: &Path) -> Result<Catalogue, CourseError> {
         let read_err = |source| CourseError::Read {
             path: dir.to_path_buf(),
             source,
@@ -175,7 +175,7 @@ impl Catalogue {
     }
 
     /// The ids of the labs: top-level directories holding `lab.yaml`.
-    pub fn lab_ids(&self) -> Vec<String> {
+    pub(crate) fn lab_ids(&self) -> Vec<String> {
         self.files
             .keys()
             .filter_map(|k| k.strip_suffix(&format!("/{LAB_FILE}")))

@@ -97,12 +97,12 @@ impl Cluster {
     }
 
     /// Where it is, for the first line of a check.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         state::describe(&self.lab)
     }
 
     /// The `gwlab doctor` command for this cluster.
-    pub fn doctor_command(&self) -> String {
+    pub(crate) fn doctor_command(&self) -> String {
         let mut cmd = "gwlab doctor".to_string();
         if let Some(k) = &self.place.kubeconfig {
             cmd.push_str(&format!(" --kubeconfig {}", k.display()));

@@ -6,17 +6,14 @@
 //! failed, `diff` compares the student's files with a solution, `verify` proves
 //! a catalogue's exercises.
 
-pub mod breaks;
+pub(crate) mod breaks;
 pub mod check;
-pub mod diff;
-pub mod format;
-pub mod live;
+pub(crate) mod diff;
+pub(crate) mod format;
+pub(crate) mod live;
 mod scratch;
-pub mod verify;
-pub mod workspace;
-
-pub use format::{Catalogue, Exercise, Lab, LabTarget};
-pub use workspace::Workspace;
+pub(crate) mod verify;
+pub(crate) mod workspace;
 
 /// What can go wrong with labs, apart from a check that fails.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::CourseError;
 
 /// A directory removed when dropped.
-pub struct Scratch(pub PathBuf);
+pub(crate) struct Scratch(pub PathBuf);
 
 impl Scratch {
     pub fn new(name: &str) -> Result<Scratch, CourseError> {

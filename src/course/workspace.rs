@@ -12,9 +12,9 @@ use super::CourseError;
 use super::format::{Catalogue, Exercise, Files, Lab};
 
 /// The progress file at the workspace's root.
-pub const PROGRESS_FILE: &str = ".gwlab-lab.json";
+pub(crate) const PROGRESS_FILE: &str = ".gwlab-lab.json";
 /// Where `reset` moves a student's files before starting over.
-pub const BACKUP_DIR: &str = ".gwlab-backup";
+pub(crate) const BACKUP_DIR: &str = ".gwlab-backup";
 /// The task, in each exercise directory.
 pub const README: &str = "README.md";
 
@@ -180,14 +180,14 @@ impl Workspace {
         }
     }
 
-    pub fn dir_of(&self, ex: &Exercise) -> PathBuf {
+    pub(crate) fn dir_of(&self, ex: &Exercise) -> PathBuf {
         self.root.join(&ex.id)
     }
 
     /// Writes what the exercise needs into its directory: the starting files
     /// and the task where missing (a student's file is never overwritten),
     /// and the check's files, which are gwlab's, as the catalogue has them.
-    pub fn materialize(&self, ex: &Exercise) -> Result<(), CourseError> {
+    pub(crate) fn materialize(&self, ex: &Exercise) -> Result<(), CourseError> {
         let dir = self.dir_of(ex);
         for (name, bytes) in &ex.start {
             let path = dir.join(name);
@@ -204,7 +204,7 @@ impl Workspace {
 
     /// The check's files as the catalogue has them (rewritten only when they
     /// differ, so a watcher does not see its own writes).
-    pub fn refresh_check(&self, ex: &Exercise) -> Result<(), CourseError> {
+    pub(crate) fn refresh_check(&self, ex: &Exercise) -> Result<(), CourseError> {
         let dir = self.dir_of(ex);
         for (name, bytes) in &ex.check {
             let path = dir.join(name);
@@ -217,7 +217,7 @@ impl Workspace {
 
     /// The student's files of an exercise: everything in its directory but
     /// the task and the check's files.
-    pub fn student_files(&self, ex: &Exercise) -> Files {
+    pub(crate) fn student_files(&self, ex: &Exercise) -> Files {
         let mut files = Files::new();
         collect(&self.dir_of(ex), "", &mut files);
         files.retain(|k, _| k != README && !ex.check.contains_key(k));

@@ -71,7 +71,7 @@ pub struct KongProxy {
 }
 
 /// A Gateway API CRD: (name, bundle version, channel).
-pub type Crd = (String, Option<String>, Option<String>);
+pub(crate) type Crd = (String, Option<String>, Option<String>);
 
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
@@ -93,7 +93,7 @@ pub struct Facts {
 }
 
 /// Today's date (UTC), for judging support dates.
-pub fn today() -> jiff::civil::Date {
+pub(crate) fn today() -> jiff::civil::Date {
     jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date()

@@ -83,7 +83,7 @@ fn address_range(entry: &str) -> Option<(Ipv4Addr, Ipv4Addr)> {
 
 /// The MetalLB pool's addresses that collide with the Docker network's gateway
 /// or with addresses in use.
-pub fn pool_collisions(
+pub(crate) fn pool_collisions(
     addresses: &[String],
     gateway: Option<Ipv4Addr>,
     in_use: &[Ipv4Addr],

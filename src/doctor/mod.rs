@@ -5,13 +5,13 @@
 
 pub mod cluster;
 mod crds;
-pub mod facts;
+pub(crate) mod facts;
 mod gateway;
 mod kic;
 pub mod machine;
 mod metallb;
-pub mod recorded;
-pub mod routes;
+pub(crate) mod recorded;
+pub(crate) mod routes;
 mod versions;
 
 use serde::Serialize;
@@ -82,7 +82,7 @@ impl Finding {
         self
     }
     /// Whether it makes the verdict unhealthy (anything but a warning).
-    pub fn is_problem(&self) -> bool {
+    pub(crate) fn is_problem(&self) -> bool {
         self.severity != Severity::Warning
     }
 }

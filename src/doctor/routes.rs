@@ -11,7 +11,7 @@ fn s<'a>(v: &'a Value, key: &str) -> &'a str {
 }
 
 /// The ReferenceGrant that would let routes of `from_ns` use Service `name` in `to_ns`.
-pub fn grant_yaml(from_ns: &str, to_ns: &str, name: &str) -> String {
+pub(crate) fn grant_yaml(from_ns: &str, to_ns: &str, name: &str) -> String {
     format!(
         "apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata:\n  name: allow-httproutes-from-{from_ns}\n  namespace: {to_ns}\nspec:\n  from:\n    - group: gateway.networking.k8s.io\n      kind: HTTPRoute\n      namespace: {from_ns}\n  to:\n    - group: \"\"\n      kind: Service\n      name: {name}\n"
     )

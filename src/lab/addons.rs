@@ -12,12 +12,12 @@ use super::docker::NetworkInfo;
 use super::{LabError, metallb, wait};
 use crate::kong;
 
-pub const BUNDLE_VERSION: &str = "gateway.networking.k8s.io/bundle-version";
-pub const CHANNEL: &str = "gateway.networking.k8s.io/channel";
+pub(crate) const BUNDLE_VERSION: &str = "gateway.networking.k8s.io/bundle-version";
+pub(crate) const CHANNEL: &str = "gateway.networking.k8s.io/channel";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Addon {
+pub(crate) enum Addon {
     Crds,
     Metallb,
     Kong,
@@ -26,10 +26,10 @@ pub enum Addon {
 /// An `--addons` item gwlab does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown addon `{0}`; choose from crds, metallb, kong")]
-pub struct UnknownAddon(pub String);
+pub(crate) struct UnknownAddon(pub String);
 
 impl Addon {
-    pub fn parse_list(s: &str) -> Result<Vec<Addon>, UnknownAddon> {
+    pub(crate) fn parse_list(s: &str) -> Result<Vec<Addon>, UnknownAddon> {
         let mut out = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             out.push(match part {
@@ -85,7 +85,7 @@ fn bundle(obj: &serde_json::Value) -> (String, String) {
 /// Someone else's CRDs of the same bundle are used as they are; of another
 /// bundle version or channel they stop the install (unless `force`, which
 /// replaces them), naming what is installed and what gwlab would install.
-pub async fn crds_to_apply(
+pub(crate) async fn crds_to_apply(
     client: &Client,
     docs: &[serde_json::Value],
     opts: &Options,
@@ -120,7 +120,7 @@ pub async fn crds_to_apply(
 
 /// Applies objects in order; with `wait`, each CRD among them is awaited
 /// `Established` before the objects after it that may need it.
-pub async fn apply_in_order(
+pub(crate) async fn apply_in_order(
     client: &Client,
     docs: &[serde_json::Value],
     opts: &Options,
@@ -239,7 +239,7 @@ async fn apply_through_webhook(
 /// Kong: its CRDs (Established before KIC starts, or it exits), gwlab's Kong
 /// manifests with the lab certificate, then the controller and the Gateway.
 /// Returns the Programmed Gateway (none with `--no-wait`).
-pub async fn install_kong(
+pub(crate) async fn install_kong(
     client: &Client,
     crds: &[serde_json::Value],
     manifests: &[serde_json::Value],
@@ -276,7 +276,7 @@ pub async fn install_kong(
 
 /// The label kubeadm puts on control-plane nodes, which MetalLB honours by
 /// announcing nothing from them (kind#3506): a one-node lab would be unreachable.
-pub const EXCLUDE_LB_LABEL: &str = "node.kubernetes.io/exclude-from-external-load-balancers";
+pub(crate) const EXCLUDE_LB_LABEL: &str = "node.kubernetes.io/exclude-from-external-load-balancers";
 
 /// Removes [`EXCLUDE_LB_LABEL`] from the nodes of a cluster gwlab created
 /// (never an existing one); returns the nodes changed.
@@ -302,7 +302,7 @@ pub async fn allow_load_balancers_on_nodes(client: &Client) -> Result<Vec<String
 
 /// The objects of gwlab's Kong manifests, built into the binary, with each
 /// container's image from `images` (the lock's, as the lab resolves them).
-pub fn kong_manifests_with(images: &[super::images::LabImage]) -> Vec<serde_json::Value> {
+pub(crate) fn kong_manifests_with(images: &[super::images::LabImage]) -> Vec<serde_json::Value> {
     let mut docs = super::apply::documents(
         include_str!("../../manifests/kong/kong.yaml"),
         "manifests/kong/kong.yaml",

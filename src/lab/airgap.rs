@@ -58,7 +58,7 @@ pub struct Bundle {
 impl Bundle {
     /// The bundle of the lock's k3s image for the machine gwlab runs on
     /// (the Docker engine runs containers of that architecture).
-    pub fn for_host(lock: &Lock) -> Result<Bundle, AirgapError> {
+    pub(crate) fn for_host(lock: &Lock) -> Result<Bundle, AirgapError> {
         Bundle::for_image(&lock.image("k3s").image, std::env::consts::ARCH)
     }
 
@@ -96,7 +96,7 @@ impl Bundle {
     }
 
     /// The release asset holding the sha256 of every other asset.
-    pub fn sums_name(&self) -> String {
+    pub(crate) fn sums_name(&self) -> String {
         format!("sha256sum-{}.txt", self.arch)
     }
 
@@ -205,7 +205,7 @@ impl Bundle {
 }
 
 /// The sum a `sha256sum` listing gives `file` (binary-mode `*` names too).
-pub fn sum_for(listing: &str, file: &str) -> Option<String> {
+pub(crate) fn sum_for(listing: &str, file: &str) -> Option<String> {
     listing.lines().find_map(|line| {
         let (sum, name) = line.trim().split_once(char::is_whitespace)?;
         let name = name.trim_start();

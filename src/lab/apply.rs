@@ -14,7 +14,7 @@ pub use crate::kinds::resource;
 pub use crate::kube_api::{FIELD_MANAGER, apply_params as params};
 
 /// `Kind namespace/name` of a manifest, for messages.
-pub fn describe(obj: &serde_json::Value) -> String {
+pub(crate) fn describe(obj: &serde_json::Value) -> String {
     let kind = obj.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
     let name = obj
         .pointer("/metadata/name")
@@ -46,7 +46,10 @@ pub fn identity(obj: &serde_json::Value) -> Identity {
 }
 
 /// The object with these labels added to its metadata.
-pub fn with_labels(mut obj: serde_json::Value, labels: &[(&str, &str)]) -> serde_json::Value {
+pub(crate) fn with_labels(
+    mut obj: serde_json::Value,
+    labels: &[(&str, &str)],
+) -> serde_json::Value {
     if let Some(meta) = obj.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         let existing = meta
             .entry("labels")
@@ -83,7 +86,7 @@ impl Ledger {
     }
 
     /// Whether `existing` is an object gwlab created for this lab.
-    pub fn is_ours(&self, existing: &DynamicObject) -> bool {
+    pub(crate) fn is_ours(&self, existing: &DynamicObject) -> bool {
         let uid = existing.metadata.uid.as_deref();
         self.known
             .iter()

@@ -41,7 +41,7 @@ pub enum CacheError {
 }
 
 /// Where the cache lives: `$XDG_CACHE_HOME/gwlab`, else `~/.cache/gwlab`.
-pub fn default_dir() -> PathBuf {
+pub(crate) fn default_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
         return PathBuf::from(d).join("gwlab");
     }
@@ -156,7 +156,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
 /// Replaces `path` (in an existing directory) with `bytes` through a
 /// temporary file beside it and a rename: a reader, or a crash, sees the old
 /// file or the new one, never half of one.
-pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.part-{}",

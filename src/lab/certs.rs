@@ -12,7 +12,7 @@ use super::state::write_private;
 pub const SECRET_NAME: &str = "kong-lab-tls";
 
 /// Names the lab certificate covers: the hostnames scenarios use most.
-pub const NAMES: &[&str] = &[
+pub(crate) const NAMES: &[&str] = &[
     "localhost",
     "example.com",
     "*.example.com",
@@ -21,7 +21,7 @@ pub const NAMES: &[&str] = &[
 ];
 
 /// The TLS Secret, from `state_dir` (created there on first use, key 0600).
-pub fn lab_tls_secret(state_dir: &Path) -> Result<serde_json::Value, LabError> {
+pub(crate) fn lab_tls_secret(state_dir: &Path) -> Result<serde_json::Value, LabError> {
     let cert_path = state_dir.join("lab-tls.crt");
     let key_path = state_dir.join("lab-tls.key");
     let (cert, key) = match (

@@ -49,7 +49,10 @@ pub async fn kube_client(
 
 /// Waits until the API server answers (k3s serves a little after it writes
 /// its kubeconfig); returns its version.
-pub async fn api_ready(client: &kube::Client, timeout: Duration) -> Result<String, LabError> {
+pub(crate) async fn api_ready(
+    client: &kube::Client,
+    timeout: Duration,
+) -> Result<String, LabError> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(250);
     loop {
@@ -71,7 +74,7 @@ pub async fn api_ready(client: &kube::Client, timeout: Duration) -> Result<Strin
 }
 
 /// A client for downloads: no proxy surprises, a bounded time.
-pub fn http_client() -> reqwest::Client {
+pub(crate) fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
         .build()
@@ -82,7 +85,7 @@ pub fn http_client() -> reqwest::Client {
 /// / `--context` when given; else the lab's own kubeconfig when the lab
 /// exists; else KUBECONFIG or ~/.kube/config. The lab state comes along when
 /// the lab's cluster is the one used (for its host ports and certificate).
-pub async fn cluster_client(
+pub(crate) async fn cluster_client(
     kubeconfig: Option<PathBuf>,
     context: Option<String>,
     lab: &str,

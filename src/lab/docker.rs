@@ -138,7 +138,7 @@ pub async fn ensure_network(
         .ok_or_else(|| LabError::Refused(format!("network {name} vanished after creation")))
 }
 
-pub async fn image_present(docker: &Docker, image: &str) -> Result<bool, LabError> {
+pub(crate) async fn image_present(docker: &Docker, image: &str) -> Result<bool, LabError> {
     match docker.inspect_image(image).await {
         Ok(_) => Ok(true),
         Err(e) if not_found(&e) => Ok(false),
@@ -211,7 +211,7 @@ pub async fn remove_lab(docker: &Docker, lab: &str) -> Result<Vec<String>, LabEr
 }
 
 /// `port`, or a free one when it is 0.
-pub fn port_or_free(port: u16) -> Result<u16, LabError> {
+pub(crate) fn port_or_free(port: u16) -> Result<u16, LabError> {
     if port == 0 { free_port() } else { Ok(port) }
 }
 
@@ -362,7 +362,7 @@ pub async fn run(docker: &Docker, spec: &ContainerSpec, lab: &str) -> Result<(),
 
 /// Runs a command in a container and returns its standard output, or an error
 /// with its standard error when it exits non-zero.
-pub async fn exec_output(
+pub(crate) async fn exec_output(
     docker: &Docker,
     container: &str,
     cmd: &[&str],

@@ -45,7 +45,7 @@ impl LabImage {
 
     /// `repository@sha256:…` (the form the Docker engine looks images up
     /// by), or the tag without a digest.
-    pub fn by_digest(&self) -> String {
+    pub(crate) fn by_digest(&self) -> String {
         match (&self.digest, crate::kong::split_image(&self.image)) {
             (Some(d), Some((repository, _))) => format!("{repository}@{d}"),
             _ => self.image.clone(),
@@ -84,7 +84,7 @@ pub fn named<'a>(images: &'a [LabImage], name: &str) -> &'a LabImage {
 /// The echo backends' image on a cluster, as scenarios' Deployments name
 /// it: the built-in lock's, with the digest `gwlab pull` recorded if the
 /// lock pins none.
-pub fn echo_reference() -> Result<String, super::LabError> {
+pub(crate) fn echo_reference() -> Result<String, super::LabError> {
     let record = PullRecord::load(&super::cache::default_dir())?;
     Ok(named(&resolve(&Lock::builtin(), &record), "echo-basic").reference())
 }
@@ -99,7 +99,7 @@ pub fn unpinned(images: &[LabImage], names: &[&str]) -> Vec<String> {
 }
 
 /// Which lock image each container of gwlab's Kong Deployment runs.
-pub const KONG_CONTAINERS: &[(&str, &str)] = &[
+pub(crate) const KONG_CONTAINERS: &[(&str, &str)] = &[
     ("proxy", "kong"),
     ("ingress-controller", "kong-ingress-controller"),
 ];
@@ -117,7 +117,7 @@ fn containers_mut(doc: &mut Value) -> impl Iterator<Item = &mut Value> {
 }
 
 /// gwlab's Kong manifests with each container's image set from `images`.
-pub fn set_kong_images(docs: &mut [Value], images: &[LabImage]) {
+pub(crate) fn set_kong_images(docs: &mut [Value], images: &[LabImage]) {
     for doc in docs.iter_mut().filter(|d| d["kind"] == "Deployment") {
         for c in containers_mut(doc) {
             let name = c["name"].as_str().unwrap_or_default();
@@ -130,7 +130,7 @@ pub fn set_kong_images(docs: &mut [Value], images: &[LabImage]) {
 
 /// An upstream manifest (MetalLB's) with every container image that is a
 /// lock image's tag named by that image's reference; returns how many.
-pub fn pin_upstream_images(docs: &mut [Value], images: &[LabImage]) -> usize {
+pub(crate) fn pin_upstream_images(docs: &mut [Value], images: &[LabImage]) -> usize {
     let mut pinned = 0;
     for doc in docs.iter_mut() {
         for c in containers_mut(doc) {

@@ -60,7 +60,7 @@ impl LockedImage {
 
 impl LockedFile {
     /// Where a mirror that keeps the upstream layout serves this file.
-    pub fn mirror_url(&self, mirror: &str) -> String {
+    pub(crate) fn mirror_url(&self, mirror: &str) -> String {
         format!(
             "{}/{}/{}/{}",
             mirror.trim_end_matches('/'),
@@ -216,7 +216,7 @@ impl Lock {
 }
 
 /// `sha256:` and 64 lowercase hex digits.
-pub fn is_digest(d: &str) -> bool {
+pub(crate) fn is_digest(d: &str) -> bool {
     d.strip_prefix("sha256:")
         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
 }

@@ -5,9 +5,9 @@
 use std::net::Ipv4Addr;
 
 /// Where MetalLB's native manifest installs it.
-pub const NAMESPACE: &str = "metallb-system";
+pub(crate) const NAMESPACE: &str = "metallb-system";
 /// The Service in front of the controller's admission webhook.
-pub const WEBHOOK_SERVICE: &str = "metallb-webhook-service";
+pub(crate) const WEBHOOK_SERVICE: &str = "metallb-webhook-service";
 
 /// An IPv4 subnet as Docker reports it (`172.18.0.0/16`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +129,7 @@ pub fn pool(
 }
 
 /// The MetalLB objects for a pool: an IPAddressPool and an L2Advertisement of it.
-pub fn pool_manifests(addresses: &[String]) -> Vec<serde_json::Value> {
+pub(crate) fn pool_manifests(addresses: &[String]) -> Vec<serde_json::Value> {
     vec![
         serde_json::json!({
             "apiVersion": "metallb.io/v1beta1",

@@ -9,22 +9,22 @@ pub mod cache;
 pub mod certs;
 pub mod client;
 pub mod docker;
-pub mod images;
+pub(crate) mod images;
 pub mod lock;
 pub mod metallb;
 pub mod providers;
 pub mod pulled;
-pub mod reach;
+pub(crate) mod reach;
 pub mod registry;
 pub mod state;
-pub mod steps;
-pub mod upgrade;
+pub(crate) mod steps;
+pub(crate) mod upgrade;
 pub mod wait;
 
 /// The label every object gwlab creates carries.
-pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "gwlab");
+pub(crate) const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "gwlab");
 /// The label naming the lab an object belongs to (`--name`).
-pub const LAB_LABEL: &str = "gwlab.dev/lab";
+pub(crate) const LAB_LABEL: &str = "gwlab.dev/lab";
 
 /// What can go wrong while making, reading or removing a lab. Callers act on
 /// the variant (a timeout, a webhook not serving yet, an object that is not

@@ -20,7 +20,7 @@ use crate::kong;
 
 /// What the cluster says about the ways in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ways {
+pub(crate) struct Ways {
     /// `status.addresses` of the Gateway.
     pub gateway: Vec<String>,
     /// The proxy Service's `status.loadBalancer.ingress` (IP or hostname).
@@ -35,7 +35,7 @@ pub struct Ways {
 
 /// The way probes take.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reach {
+pub(crate) enum Reach {
     /// An address of the Gateway's own.
     Gateway(String),
     /// The proxy Service's load-balancer address.
@@ -70,7 +70,7 @@ impl Reach {
     }
 
     /// One line for `up` and `status`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let gw = format!("{}/{}", kong::NAMESPACE, kong::GATEWAY_NAME);
         match self {
             Reach::Gateway(a) => format!("probes reach Gateway {gw} at its address {a}"),
@@ -98,7 +98,7 @@ impl Reach {
 
 /// Reads the ways in: the Gateway's addresses (from `gateway`, the object as
 /// JSON), the proxy Service and the nodes.
-pub async fn ways(
+pub(crate) async fn ways(
     client: &kube::Client,
     gateway: &Value,
     mapped: (Option<u16>, Option<u16>),
@@ -179,7 +179,7 @@ async fn answers(host: &str, port: u16) -> bool {
 }
 
 /// The best way in that answers (on port 80, or the NodePort for it).
-pub async fn choose(ways: &Ways) -> Reach {
+pub(crate) async fn choose(ways: &Ways) -> Reach {
     for a in &ways.gateway {
         if answers(a, 80).await {
             return Reach::Gateway(a.clone());

@@ -26,7 +26,7 @@ pub fn dir(lab: &str) -> PathBuf {
 }
 
 /// Where a test run records the objects it created (see `ownership::RunRecord`).
-pub fn run_record(run: &str) -> PathBuf {
+pub(crate) fn run_record(run: &str) -> PathBuf {
     base().join("gwlab-runs").join(format!("{run}.json"))
 }
 
@@ -69,7 +69,7 @@ impl LabState {
 
     /// The lab `gwlab up` made on the API server `api` (as a kubeconfig
     /// names it), among the labs whose state is kept here.
-    pub fn on_server(api: &str) -> Result<Option<LabState>, LabError> {
+    pub(crate) fn on_server(api: &str) -> Result<Option<LabState>, LabError> {
         let labs = base().join("gwlab");
         let entries = match std::fs::read_dir(&labs) {
             Ok(e) => e,
@@ -101,7 +101,7 @@ impl LabState {
 
 /// Where a cluster is, for a run's first line: the lab, or the kubeconfig's
 /// cluster.
-pub fn describe(lab: &Option<LabState>) -> String {
+pub(crate) fn describe(lab: &Option<LabState>) -> String {
     match lab {
         Some(l) => format!("lab {} ({}, {})", l.name, l.provider, l.cluster.api),
         None => "the kubeconfig's cluster".to_string(),
@@ -109,7 +109,7 @@ pub fn describe(lab: &Option<LabState>) -> String {
 }
 
 /// Writes a file readable by its owner only (kubeconfigs hold credentials).
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), LabError> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), LabError> {
     use std::io::Write;
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let io = |e: std::io::Error| LabError::io(format!("cannot write {}", path.display()))(e);
@@ -133,7 +133,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), LabError> {
 /// published port (k3s says `https://127.0.0.1:6443`), and k3s's `default`
 /// cluster, user and context renamed `gwlab-<lab>` so that merging it into a
 /// user's kubeconfig never collides with another `default`.
-pub fn lab_kubeconfig(raw: &str, server: &str, lab: &str) -> Result<String, LabError> {
+pub(crate) fn lab_kubeconfig(raw: &str, server: &str, lab: &str) -> Result<String, LabError> {
     let mut kc = kube::config::Kubeconfig::from_yaml(raw).map_err(LabError::kubeconfig(
         "k3s wrote a kubeconfig gwlab cannot read",
     ))?;
@@ -168,7 +168,7 @@ pub fn lab_kubeconfig(raw: &str, server: &str, lab: &str) -> Result<String, LabE
 }
 
 /// The API server a kubeconfig's context (its current one by default) points at.
-pub fn server_of(kubeconfig: &str, context: Option<&str>) -> Option<String> {
+pub(crate) fn server_of(kubeconfig: &str, context: Option<&str>) -> Option<String> {
     let kc = kube::config::Kubeconfig::from_yaml(kubeconfig).ok()?;
     let ctx = context.map(String::from).or(kc.current_context.clone())?;
     let cluster = kc
@@ -192,7 +192,7 @@ pub fn server_of(kubeconfig: &str, context: Option<&str>) -> Option<String> {
 /// of the lab's names are replaced, the lab's context becomes current. A
 /// target gwlab cannot read stops the merge rather than being replaced.
 /// Returns the current context.
-pub fn merge_kubeconfig(lab: &Path, target: &Path) -> Result<String, LabError> {
+pub(crate) fn merge_kubeconfig(lab: &Path, target: &Path) -> Result<String, LabError> {
     use kube::config::Kubeconfig;
     let lab = Kubeconfig::read_from(lab).map_err(LabError::kubeconfig(format!(
         "cannot read {}",

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub struct Steps {
+pub(crate) struct Steps {
     interactive: bool,
     quiet: bool,
 }

@@ -77,7 +77,7 @@ async fn template(
 
 /// The addon containers whose image `up` would change, for the addons that
 /// are installed. An addon not installed yet is no change.
-pub async fn image_changes(
+pub(crate) async fn image_changes(
     client: &Client,
     images: &[LabImage],
     addons: &[&str],
@@ -116,7 +116,7 @@ pub async fn image_changes(
 /// The node's image, when the lab's running node was made from another one
 /// than this gwlab would use: `up` keeps the running cluster (it cannot
 /// change a node's Kubernetes in place) and says how to move.
-pub fn node_change(running: Option<&str>, wanted: &LabImage) -> Option<Change> {
+pub(crate) fn node_change(running: Option<&str>, wanted: &LabImage) -> Option<Change> {
     let running = running?;
     let same = running == wanted.reference()
         || running == wanted.by_digest()

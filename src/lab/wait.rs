@@ -13,7 +13,7 @@ use super::LabError;
 use super::apply::resource;
 
 /// `Type=Status (Reason)` of each condition in `status.conditions`.
-pub fn conditions_text(status: Option<&serde_json::Value>) -> String {
+pub(crate) fn conditions_text(status: Option<&serde_json::Value>) -> String {
     let list = status
         .and_then(|s| s.get("conditions"))
         .and_then(|c| c.as_array())
@@ -37,7 +37,7 @@ pub fn conditions_text(status: Option<&serde_json::Value>) -> String {
 }
 
 /// The `status.addresses[].value` of a Gateway (as JSON).
-pub fn gateway_addresses(gateway: &serde_json::Value) -> Vec<String> {
+pub(crate) fn gateway_addresses(gateway: &serde_json::Value) -> Vec<String> {
     gateway
         .pointer("/status/addresses")
         .and_then(|a| a.as_array())
@@ -148,7 +148,7 @@ pub async fn deployment_available(
 
 /// Waits until a Deployment runs only pods of its current template, all
 /// available: its rollout is complete (a fresh Deployment's, or an update's).
-pub async fn deployment_rolled_out(
+pub(crate) async fn deployment_rolled_out(
     client: &Client,
     namespace: &str,
     name: &str,
@@ -249,7 +249,7 @@ fn rollout_text(d: &Deployment) -> String {
 }
 
 /// Waits until a Service has a ready endpoint in one of its EndpointSlices.
-pub async fn service_has_ready_endpoint(
+pub(crate) async fn service_has_ready_endpoint(
     client: &Client,
     namespace: &str,
     service: &str,
@@ -323,7 +323,7 @@ async fn wait_dynamic(
     .await
 }
 
-pub async fn gateway_class_accepted(
+pub(crate) async fn gateway_class_accepted(
     client: &Client,
     name: &str,
     timeout: Duration,
@@ -339,7 +339,7 @@ pub async fn gateway_class_accepted(
 /// Waits for `Programmed=True`; returns the Gateway as JSON. An address is not
 /// waited for: KIC writes one only when a load balancer gave the proxy one
 /// before, and probes have other ways in (see `reach`).
-pub async fn gateway_programmed(
+pub(crate) async fn gateway_programmed(
     client: &Client,
     namespace: &str,
     name: &str,

@@ -13,7 +13,7 @@ use super::observe::Observation;
 
 /// Why a probe's client cannot be made.
 #[derive(Debug, thiserror::Error)]
-pub enum ClientError {
+pub(crate) enum ClientError {
     #[error("{0}")]
     Protocols(#[source] rustls::Error),
     #[error("tls.verify: true, but this target has no lab CA to verify against")]
@@ -32,7 +32,7 @@ pub enum ClientError {
 
 /// Why a request got no response.
 #[derive(Debug, thiserror::Error)]
-pub enum SendError {
+pub(crate) enum SendError {
     #[error("{0}")]
     Method(#[source] http::method::InvalidMethod),
     /// Displayed with every underlying cause, as `error: cause: cause...`.
@@ -112,7 +112,7 @@ fn tls_config(
 }
 
 /// The port written in a URL's authority, if any (`http://a:80/` gives 80).
-pub fn written_port(raw: &str) -> Option<u16> {
+pub(crate) fn written_port(raw: &str) -> Option<u16> {
     let rest = raw.split_once("://").map(|(_, r)| r)?;
     let authority = rest.split(['/', '?', '#']).next()?;
     let host_port = authority
@@ -132,7 +132,7 @@ pub fn written_port(raw: &str) -> Option<u16> {
 
 /// A client for one probe: requests to `url` go to `addr`. Clones share connections.
 #[derive(Clone)]
-pub struct PinnedClient {
+pub(crate) struct PinnedClient {
     client: reqwest::Client,
     /// The URL actually requested: the probe URL with the port (and, for plain
     /// http or IP hosts, the host) of the target address.

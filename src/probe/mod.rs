@@ -2,9 +2,9 @@
 //! decides, with the format's convergence rule, whether its expectations hold.
 
 pub mod client;
-pub mod expect;
-pub mod observe;
-pub mod split;
+pub(crate) mod expect;
+pub(crate) mod observe;
+pub(crate) mod split;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

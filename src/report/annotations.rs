@@ -5,13 +5,13 @@
 use super::{CheckReport, RunReport, ScenarioReport, Verdict};
 
 /// Whether the process runs as a GitHub Actions step.
-pub fn in_github_actions() -> bool {
+pub(crate) fn in_github_actions() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
 }
 
 /// One `::error` line per failed check of `report` (and per scenario that
 /// failed without a located check, on its `scenario.yaml`).
-pub fn render(report: &RunReport) -> Vec<String> {
+pub(crate) fn render(report: &RunReport) -> Vec<String> {
     report
         .scenarios
         .iter()

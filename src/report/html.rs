@@ -16,13 +16,13 @@ use serde_json::Value;
 use super::RunReport;
 
 /// The page of a run just finished.
-pub fn render_run(report: &RunReport) -> String {
+pub(crate) fn render_run(report: &RunReport) -> String {
     render(&super::json::to_value(report))
 }
 
 /// The page of a report in its JSON form (checked by `saved::load` when read
 /// from a file; missing optional fields are left out of the page).
-pub fn render(doc: &Value) -> String {
+pub(crate) fn render(doc: &Value) -> String {
     let scenarios = doc["scenarios"].as_array().cloned().unwrap_or_default();
     let mut page = String::new();
     page.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");

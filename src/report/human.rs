@@ -35,7 +35,7 @@ impl Console {
     }
 
     /// The same console writing its lines to stderr.
-    pub fn to_stderr(mut self) -> Self {
+    pub(crate) fn on_stderr(mut self) -> Self {
         self.to_stderr = true;
         self
     }
@@ -78,7 +78,7 @@ impl Console {
     }
 }
 
-pub fn scenario_lines(s: &ScenarioReport) -> Vec<String> {
+pub(crate) fn scenario_lines(s: &ScenarioReport) -> Vec<String> {
     let mut out = Vec::new();
     let head = match s.verdict {
         Verdict::Passed => "PASS",

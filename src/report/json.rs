@@ -10,7 +10,7 @@ use super::RunReport;
 /// The version of the report's layout (`schemaVersion`): raised when a field
 /// changes meaning or is removed, kept when fields are added. Version 1 was
 /// the unversioned layout before it (snake_case details, `duration`).
-pub const SCHEMA_VERSION: u32 = 2;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -20,7 +20,7 @@ struct Versioned<'a> {
     report: &'a RunReport,
 }
 
-pub fn render(report: &RunReport) -> String {
+pub(crate) fn render(report: &RunReport) -> String {
     let doc = Versioned {
         schema_version: SCHEMA_VERSION,
         report,

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use super::{CheckReport, RunReport, ScenarioReport, Verdict};
 use gwlab_core::xml::escape;
 
-pub fn render(report: &RunReport) -> String {
+pub(crate) fn render(report: &RunReport) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let tests: usize = report.scenarios.iter().map(|s| s.checks.len().max(1)).sum();
     let failures: usize = report.scenarios.iter().map(|s| s.failures().count()).sum();

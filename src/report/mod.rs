@@ -2,13 +2,13 @@
 //! JSON for CI (and workflow annotations when running in GitHub Actions), and
 //! an HTML page to look at; `saved` reads a JSON report back.
 
-pub mod annotations;
-pub mod html;
+pub(crate) mod annotations;
+pub(crate) mod html;
 pub mod human;
 pub mod json;
-pub mod junit;
-pub mod saved;
-pub mod secs;
+pub(crate) mod junit;
+pub(crate) mod saved;
+pub(crate) mod secs;
 
 use std::time::Duration;
 
@@ -154,7 +154,7 @@ impl Phases {
 
 impl CheckReport {
     /// A setup action (apply, delete, namespace, backend) that failed.
-    pub fn setup_failure(
+    pub(crate) fn setup_failure(
         name: String,
         step: Option<String>,
         duration: Duration,
@@ -193,10 +193,6 @@ impl ScenarioReport {
         }
     }
 
-    pub fn with_verdict(self, verdict: Verdict) -> Self {
-        ScenarioReport { verdict, ..self }
-    }
-
     pub fn failures(&self) -> impl Iterator<Item = &CheckReport> {
         self.checks.iter().filter(|c| !c.passed)
     }
@@ -226,7 +222,7 @@ impl RunReport {
     /// 0 when every scenario that ran passed, 1 otherwise (unsupported counts as
     /// failed only with `--require-features`); 130 after an interruption, as
     /// shells report a process stopped by SIGINT.
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         if self.interrupted {
             return crate::exit::INTERRUPTED;
         }
@@ -241,7 +237,7 @@ pub(crate) mod test_support {
     use super::*;
 
     /// A probe check of a split, passed or failed, with its power statement.
-    pub fn split_check(passed: bool) -> CheckReport {
+    pub(crate) fn split_check(passed: bool) -> CheckReport {
         CheckReport {
             kind: CheckKind::Probe,
             name: "canary split".into(),
@@ -263,7 +259,7 @@ pub(crate) mod test_support {
         }
     }
 
-    pub fn scenario_of(checks: Vec<CheckReport>) -> ScenarioReport {
+    pub(crate) fn scenario_of(checks: Vec<CheckReport>) -> ScenarioReport {
         let verdict = if checks.iter().all(|c| c.passed) {
             Verdict::Passed
         } else {

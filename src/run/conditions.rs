@@ -9,7 +9,7 @@ use crate::scenario::{Condition, ConditionSpec, ConditionStatus};
 /// explanation, not an error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
-pub struct Unmet(pub String);
+pub(crate) struct Unmet(pub String);
 
 impl std::ops::Deref for Unmet {
     type Target = str;
@@ -25,7 +25,7 @@ impl PartialEq<&str> for Unmet {
 }
 
 /// `Ok` when the condition holds, else what was found instead.
-pub fn judge(
+pub(crate) fn judge(
     cond: &Condition,
     route_namespace: &str,
     status: Option<&ObjectStatus>,

@@ -10,7 +10,7 @@ use crate::targets::{EchoBackend, GatewayRef, Target, TargetError};
 
 /// What stopped a scenario's setup or a step, with the target's error as source.
 #[derive(Debug, thiserror::Error)]
-pub enum DeployError {
+pub(crate) enum DeployError {
     #[error("namespace {namespace}: {source}")]
     Namespace {
         namespace: String,
@@ -82,7 +82,7 @@ impl Deployment {
     }
 
     /// Namespaces, echo backends, then the manifests applied before the first step.
-    pub async fn bring_up<T: Target>(
+    pub(crate) async fn bring_up<T: Target>(
         &mut self,
         target: &mut T,
         scenario: &Scenario,
@@ -155,7 +155,7 @@ impl Deployment {
 
     /// Refuses, before any write, objects of these files that exist and are
     /// not this run's.
-    pub async fn preflight<T: Target>(
+    pub(crate) async fn preflight<T: Target>(
         &self,
         target: &T,
         files: &[usize],
@@ -167,7 +167,7 @@ impl Deployment {
     }
 
     /// Applies every object of these manifest files, in order.
-    pub async fn apply_files<T: Target>(
+    pub(crate) async fn apply_files<T: Target>(
         &mut self,
         target: &mut T,
         files: &[usize],
@@ -191,7 +191,7 @@ impl Deployment {
     }
 
     /// Deletes every object of these manifest files, newest first.
-    pub async fn delete_files<T: Target>(
+    pub(crate) async fn delete_files<T: Target>(
         &mut self,
         target: &mut T,
         files: &[usize],

@@ -1,10 +1,10 @@
 //! The runner: one scenario at a time on a target — namespaces, backends,
 //! manifests, steps, conditions and probes — then cleanup, on every path.
 
-pub mod conditions;
+pub(crate) mod conditions;
 pub mod deploy;
-pub mod plan;
-pub mod schedule;
+pub(crate) mod plan;
+pub(crate) mod schedule;
 
 pub use deploy::Deployment;
 
@@ -29,7 +29,7 @@ pub fn new_run_id() -> String {
 }
 
 /// `gwlab-<scenario>-<random>`, a valid namespace name of at most 63 characters.
-pub fn scenario_namespace(scenario: &str) -> String {
+pub(crate) fn scenario_namespace(scenario: &str) -> String {
     let mut slug: String = scenario
         .to_ascii_lowercase()
         .chars()
@@ -64,12 +64,12 @@ impl Cancel {
         self.0.send_replace(true)
     }
 
-    pub fn is_cancelled(&self) -> bool {
+    pub(crate) fn is_cancelled(&self) -> bool {
         *self.0.borrow()
     }
 
     /// Ends once the flag is set.
-    pub async fn cancelled(&self) {
+    pub(crate) async fn cancelled(&self) {
         let mut rx = self.0.subscribe();
         let _ = rx.wait_for(|c| *c).await;
     }
@@ -98,7 +98,7 @@ pub struct Runner<'a> {
 }
 
 impl Runner<'_> {
-    pub fn cancelled(&self) -> bool {
+    pub(crate) fn cancelled(&self) -> bool {
         self.cancel.is_cancelled()
     }
 }

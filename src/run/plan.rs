@@ -19,7 +19,7 @@ pub struct Footprint {
     pub namespaces: BTreeSet<String>,
 }
 
-pub fn footprint(s: &Scenario) -> Footprint {
+pub(crate) fn footprint(s: &Scenario) -> Footprint {
     let mut f = Footprint::default();
     for b in &s.backends {
         if let Some(ns) = &b.namespace {
@@ -78,7 +78,7 @@ pub fn conflict(a: &Footprint, b: &Footprint) -> Option<String> {
 }
 
 /// Whether two scenarios write a namespace in common.
-pub fn shares_namespace(a: &Footprint, b: &Footprint) -> bool {
+pub(crate) fn shares_namespace(a: &Footprint, b: &Footprint) -> bool {
     a.namespaces.intersection(&b.namespaces).next().is_some()
 }
 
@@ -88,7 +88,7 @@ fn overlap(a: &str, b: &str) -> bool {
 
 /// Why a `--shard` value is not `I/N`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ShardError {
+pub(crate) enum ShardError {
     #[error("`{0}`: write I/N, e.g. 1/3")]
     NoSlash(String),
     #[error("`{text}` is not a number")]
@@ -102,7 +102,7 @@ pub enum ShardError {
 }
 
 /// `--shard I/N` (I from 1): parsed and checked.
-pub fn parse_shard(s: &str) -> Result<(u32, u32), ShardError> {
+pub(crate) fn parse_shard(s: &str) -> Result<(u32, u32), ShardError> {
     let (i, n) = s
         .split_once('/')
         .ok_or_else(|| ShardError::NoSlash(s.to_string()))?;
@@ -122,7 +122,7 @@ pub fn parse_shard(s: &str) -> Result<(u32, u32), ShardError> {
 
 /// Whether a scenario belongs to shard `i` of `n`: by a hash of its name, so a
 /// scenario stays in its shard when others are added or removed.
-pub fn in_shard(name: &str, i: u32, n: u32) -> bool {
+pub(crate) fn in_shard(name: &str, i: u32, n: u32) -> bool {
     // FNV-1a: stable across runs, platforms and Rust versions.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in name.bytes() {

@@ -34,7 +34,7 @@ pub struct Outcome {
 }
 
 /// Runs `scenarios`, each on a target from `make`, at most `parallel` at once.
-pub async fn run_all<T, F, Fut>(
+pub(crate) async fn run_all<T, F, Fut>(
     runner: &Runner<'_>,
     scenarios: &[Scenario],
     parallel: usize,

@@ -226,7 +226,7 @@ pub enum Awaiting {
 }
 
 /// Kinds that route traffic through a Gateway.
-pub fn is_route_kind(kind: &str) -> bool {
+pub(crate) fn is_route_kind(kind: &str) -> bool {
     kind.ends_with("Route")
 }
 

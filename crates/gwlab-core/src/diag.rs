@@ -11,7 +11,7 @@ const KEEP: usize = 150;
 
 /// `text`, with its middle left out when it is longer than twice [`KEEP`]
 /// characters; the cut is said where it is.
-pub fn clip(text: &str) -> Cow<'_, str> {
+pub(crate) fn clip(text: &str) -> Cow<'_, str> {
     let chars = text.chars().count();
     if chars <= 2 * KEEP + 40 {
         return Cow::Borrowed(text);

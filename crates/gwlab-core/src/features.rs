@@ -21,7 +21,7 @@ macro_rules! features {
 
         impl Feature {
             /// Every feature, in the order of their names.
-            pub const ALL: &[Feature] = &[$(Feature::$variant,)*];
+            pub(crate) const ALL: &[Feature] = &[$(Feature::$variant,)*];
 
             /// The conformance suite's name (what `supportedFeatures` lists).
             pub fn name(self) -> &'static str {
@@ -71,7 +71,7 @@ features! {
 
 impl Feature {
     /// The feature of a name, if it is one.
-    pub fn from_name(name: &str) -> Option<Feature> {
+    pub(crate) fn from_name(name: &str) -> Option<Feature> {
         Feature::ALL.iter().copied().find(|f| f.name() == name)
     }
 }
@@ -92,7 +92,7 @@ pub fn is_known(name: &str) -> bool {
 }
 
 /// Every feature name, comma-separated, for messages.
-pub fn known_list() -> String {
+pub(crate) fn known_list() -> String {
     Feature::ALL
         .iter()
         .map(|f| f.name())

@@ -3,7 +3,7 @@
 
 /// Why a hostname is not valid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum HostnameError {
+pub(crate) enum HostnameError {
     #[error("must be 1 to 253 characters")]
     Length,
     #[error("a wildcard must be the whole first label, as in `*.example.com`")]
@@ -18,7 +18,7 @@ pub enum HostnameError {
 
 /// Checks a hostname the way the CRDs do: RFC 1123 labels, an optional leading
 /// `*.` label, no IP address, lower case.
-pub fn validate(h: &str) -> Result<(), HostnameError> {
+pub(crate) fn validate(h: &str) -> Result<(), HostnameError> {
     if h.is_empty() || h.len() > 253 {
         return Err(HostnameError::Length);
     }
@@ -46,7 +46,7 @@ fn valid_label(label: &str) -> bool {
         && !label.ends_with('-')
 }
 
-pub fn is_wildcard(h: &str) -> bool {
+pub(crate) fn is_wildcard(h: &str) -> bool {
     h.starts_with("*.")
 }
 
@@ -86,7 +86,7 @@ pub fn intersect(listener: Option<&str>, route: &str) -> Option<String> {
 /// Precedence of a matching hostname: exact names beat wildcards, then more
 /// characters beat fewer ("characters in a matching non-wildcard hostname,
 /// then characters in a matching hostname"). `None` (no hostname) is lowest.
-pub fn specificity(h: Option<&str>) -> (usize, usize) {
+pub(crate) fn specificity(h: Option<&str>) -> (usize, usize) {
     match h {
         None => (0, 0),
         Some(h) if is_wildcard(h) => (0, h.len()),
@@ -95,7 +95,7 @@ pub fn specificity(h: Option<&str>) -> (usize, usize) {
 }
 
 /// The host part of a `Host` header, lower-cased, without port.
-pub fn host_without_port(host: &str) -> String {
+pub(crate) fn host_without_port(host: &str) -> String {
     let h = if host.starts_with('[') {
         host.split(']')
             .next()

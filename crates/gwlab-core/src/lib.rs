@@ -21,4 +21,4 @@ pub mod scenario;
 pub mod stats;
 pub mod xml;
 pub mod yaml;
-pub mod yaml_path;
+pub(crate) mod yaml_path;

@@ -41,15 +41,9 @@ pub enum Fault {
 }
 
 /// The publish service a Helm release named `kong` would have.
-pub const WRONG_PUBLISH_SERVICE: &str = "kong-system/kong-kong-proxy";
+pub(crate) const WRONG_PUBLISH_SERVICE: &str = "kong-system/kong-kong-proxy";
 
 impl Fault {
-    pub const ALL: [Fault; 3] = [
-        Fault::PublishServiceMismatch,
-        Fault::FeatureGateGateway,
-        Fault::HostNetwork,
-    ];
-
     /// Its name in `exercise.yaml`.
     pub fn name(self) -> &'static str {
         match self {
@@ -170,7 +164,7 @@ pub struct Change {
 
 impl Change {
     /// `Gateway kong-system/kong: annotation X: "a" → "b"`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let shown = |v: &Option<Value>| v.as_ref().map_or("(absent)".to_string(), Value::to_string);
         format!(
             "{}: {}: {} → {}",
@@ -233,7 +227,7 @@ pub enum BreakError {
 
 /// What restoring did, change by change.
 #[derive(Debug, Default)]
-pub struct Restored {
+pub(crate) struct Restored {
     /// Put back, described.
     pub restored: Vec<String>,
     /// Left as found, with why (already fixed, or the object is not the one
@@ -252,7 +246,7 @@ pub struct Ours<'a> {
 /// Reads the objects `fault` changes and refuses any gwlab did not create,
 /// or that another exercise's break has changed: called before anything is
 /// written.
-pub async fn preflight(
+pub(crate) async fn preflight(
     client: &Client,
     fault: Fault,
     exercise: &str,
@@ -342,7 +336,7 @@ pub struct Applied {
 /// The values before come from the record on the object when it carries
 /// `exercise`'s (the workspace's copy otherwise), and that record is removed
 /// by the same patch.
-pub async fn restore(
+pub(crate) async fn restore(
     client: &Client,
     exercise: &str,
     changes: &[Change],

@@ -4,17 +4,17 @@
 
 use std::path::PathBuf;
 
-use super::{LabSpec, Provider, ProviderInfo, Provisioned};
+use super::{LabSpec, Provider, Provisioned};
 use crate::lab::LabError;
 
-pub struct Existing {
+pub(crate) struct Existing {
     pub kubeconfig: PathBuf,
     pub context: Option<String>,
 }
 
 /// The kubeconfig kubectl would use: `--kubeconfig`, else the first file of
 /// `KUBECONFIG`, else `~/.kube/config`.
-pub fn default_kubeconfig(flag: Option<PathBuf>) -> PathBuf {
+pub(crate) fn default_kubeconfig(flag: Option<PathBuf>) -> PathBuf {
     if let Some(p) = flag {
         return p;
     }
@@ -31,16 +31,6 @@ pub fn default_kubeconfig(flag: Option<PathBuf>) -> PathBuf {
 }
 
 impl Provider for Existing {
-    fn name(&self) -> &'static str {
-        "existing"
-    }
-
-    fn info(&self) -> ProviderInfo {
-        ProviderInfo {
-            metallb_by_default: false,
-        }
-    }
-
     async fn provision(&self, _lab: &LabSpec) -> Result<Provisioned, LabError> {
         let text = std::fs::read_to_string(&self.kubeconfig).map_err(LabError::io(format!(
             "cannot read the kubeconfig {} (give one with --kubeconfig or KUBECONFIG)",

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use bollard::Docker;
 
-use super::{LabSpec, Provider, ProviderInfo, Provisioned, network_name};
+use super::{LabSpec, Provider, Provisioned, network_name};
 use crate::kong::{HTTP_NODE_PORT, HTTPS_NODE_PORT};
 use crate::lab::docker::{self, ContainerSpec};
 use crate::lab::state::{lab_kubeconfig, write_private};
@@ -23,7 +23,7 @@ pub struct K3s {
     pub start_timeout: Duration,
 }
 
-pub fn container_name(lab: &str) -> String {
+pub(crate) fn container_name(lab: &str) -> String {
     format!("gwlab-{lab}-server")
 }
 
@@ -31,7 +31,7 @@ pub fn container_name(lab: &str) -> String {
 /// its images directory: the lab's image archives `gwlab pull` saved, and the
 /// release's air-gap bundle when it is cached. Files, not the directory:
 /// Docker cannot create a file's mount point inside a read-only directory mount.
-pub fn airgap_binds(lab: &LabSpec) -> Vec<String> {
+pub(crate) fn airgap_binds(lab: &LabSpec) -> Vec<String> {
     let mut archives: Vec<std::path::PathBuf> = std::fs::read_dir(&lab.images_dir)
         .map(|entries| {
             entries
@@ -52,7 +52,7 @@ pub fn airgap_binds(lab: &LabSpec) -> Vec<String> {
 }
 
 /// The server container, as k3d runs it.
-pub fn server_spec(
+pub(crate) fn server_spec(
     image: &str,
     lab: &LabSpec,
     api_port: u16,
@@ -83,16 +83,6 @@ pub fn server_spec(
 }
 
 impl Provider for K3s {
-    fn name(&self) -> &'static str {
-        "k3s"
-    }
-
-    fn info(&self) -> ProviderInfo {
-        ProviderInfo {
-            metallb_by_default: true,
-        }
-    }
-
     async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, LabError> {
         let name = container_name(&lab.name);
         let existing = docker::container(&self.docker, &name).await?;

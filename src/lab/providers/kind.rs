@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use tokio::process::Command;
 
-use super::{LabSpec, Provider, ProviderInfo, Provisioned};
+use super::{LabSpec, Provider, Provisioned};
 use crate::kong::{HTTP_NODE_PORT, HTTPS_NODE_PORT};
 use crate::lab::LabError;
 use crate::lab::docker::port_or_free;
@@ -13,7 +13,7 @@ use crate::lab::docker::port_or_free;
 /// The kind release that built the lab's node image: kind supports a node
 /// image with the release that built it (kubernetes-sigs/kind@v0.32.0
 /// `site/content/docs/design/node-image.md`).
-pub const KIND_VERSION: &str = "v0.32.0";
+pub(crate) const KIND_VERSION: &str = "v0.32.0";
 
 /// The addons' images are not loaded into the node: `kind load` imports a
 /// `docker save` archive, under which an image is not found by its registry
@@ -26,7 +26,7 @@ pub struct Kind {
     pub node_image: String,
 }
 
-pub fn cluster_name(lab: &str) -> String {
+pub(crate) fn cluster_name(lab: &str) -> String {
     format!("gwlab-{lab}")
 }
 
@@ -108,16 +108,6 @@ impl Kind {
 }
 
 impl Provider for Kind {
-    fn name(&self) -> &'static str {
-        "kind"
-    }
-
-    fn info(&self) -> ProviderInfo {
-        ProviderInfo {
-            metallb_by_default: true,
-        }
-    }
-
     async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, LabError> {
         let kubeconfig = lab.state_dir.join("kubeconfig");
         std::fs::create_dir_all(&lab.state_dir)

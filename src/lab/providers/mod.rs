@@ -2,9 +2,9 @@
 //! provider: `k3s` (a k3s server in Docker, the default: needs only a Docker
 //! engine), `kind` (the `kind` binary), `existing` (any kubeconfig context).
 
-pub mod existing;
+pub(crate) mod existing;
 pub mod k3s;
-pub mod kind;
+pub(crate) mod kind;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -34,6 +34,13 @@ impl ProviderKind {
         }
     }
 
+    /// Whether MetalLB is among the default addons: on the clusters gwlab
+    /// makes, so that the Gateway gets an address; never on an existing
+    /// cluster, whose load balancer is its owner's.
+    pub fn metallb_by_default(self) -> bool {
+        self != ProviderKind::Existing
+    }
+
     /// The lock's name of the node image the provider runs.
     pub fn node_image(self) -> Option<&'static str> {
         match self {
@@ -51,14 +58,14 @@ impl std::fmt::Display for ProviderKind {
 }
 
 /// The provider of a lab, chosen in one place for `up` and `down`.
-pub enum LabProvider {
+pub(crate) enum LabProvider {
     K3s(k3s::K3s),
     Kind(kind::Kind),
     Existing(existing::Existing),
 }
 
 /// What choosing a provider needs to know.
-pub struct Choice {
+pub(crate) struct Choice {
     pub kind: ProviderKind,
     /// The node image as the provider runs it: by digest where one is known
     /// (`repository@sha256:…` for the Docker engine, `repository:tag@sha256:…`
@@ -71,7 +78,7 @@ pub struct Choice {
 }
 
 impl LabProvider {
-    pub async fn choose(c: Choice) -> Result<LabProvider, LabError> {
+    pub(crate) async fn choose(c: Choice) -> Result<LabProvider, LabError> {
         let image = c.node_image;
         Ok(match c.kind {
             ProviderKind::K3s => LabProvider::K3s(k3s::K3s {
@@ -88,22 +95,6 @@ impl LabProvider {
                 context: c.context,
             }),
         })
-    }
-
-    pub fn kind(&self) -> ProviderKind {
-        match self {
-            LabProvider::K3s(_) => ProviderKind::K3s,
-            LabProvider::Kind(_) => ProviderKind::Kind,
-            LabProvider::Existing(_) => ProviderKind::Existing,
-        }
-    }
-
-    pub fn info(&self) -> ProviderInfo {
-        match self {
-            LabProvider::K3s(p) => p.info(),
-            LabProvider::Kind(p) => p.info(),
-            LabProvider::Existing(p) => p.info(),
-        }
     }
 
     pub async fn provision(&self, lab: &LabSpec) -> Result<Provisioned, LabError> {
@@ -157,20 +148,9 @@ pub struct Provisioned {
     pub node_image: Option<String>,
 }
 
-/// What a provider is, in a few facts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProviderInfo {
-    /// MetalLB is installed unless `--addons` says otherwise.
-    pub metallb_by_default: bool,
-}
-
 // Static dispatch within this crate.
 #[allow(async_fn_in_trait)]
 pub trait Provider {
-    fn name(&self) -> &'static str;
-
-    fn info(&self) -> ProviderInfo;
-
     /// Creates (or, re-run, reuses) the cluster's nodes and writes the lab's
     /// kubeconfig; returns once the API server's address is known, just short
     /// of installing anything in the cluster.
@@ -182,7 +162,7 @@ pub trait Provider {
 }
 
 /// The name of a lab's Docker network: `gwlab` for the default lab.
-pub fn network_name(lab: &str) -> String {
+pub(crate) fn network_name(lab: &str) -> String {
     if lab == "gwlab" {
         "gwlab".into()
     } else {

@@ -7,7 +7,7 @@
 use super::RegistryError;
 
 /// The parameters of a `Bearer` challenge; `None` for any other scheme.
-pub fn bearer_challenge(header: &str) -> Option<Vec<(String, String)>> {
+pub(crate) fn bearer_challenge(header: &str) -> Option<Vec<(String, String)>> {
     let rest = header.trim().strip_prefix("Bearer ")?;
     let mut params = Vec::new();
     let mut chars = rest.chars().peekable();

@@ -20,11 +20,11 @@ use super::cache::sha256_hex;
 
 /// The manifest kinds gwlab accepts, most wanted first: a multi-platform
 /// index (OCI or Docker's manifest list), then a single-platform manifest.
-pub const INDEX_TYPES: &[&str] = &[
+pub(crate) const INDEX_TYPES: &[&str] = &[
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ];
-pub const MANIFEST_TYPES: &[&str] = &[
+pub(crate) const MANIFEST_TYPES: &[&str] = &[
     "application/vnd.oci.image.manifest.v1+json",
     "application/vnd.docker.distribution.manifest.v2+json",
 ];
@@ -81,7 +81,7 @@ fn hint(status: reqwest::StatusCode) -> &'static str {
 
 impl RegistryError {
     /// No connection could be made at all (as opposed to a wrong answer).
-    pub fn is_unreachable(&self) -> bool {
+    pub(crate) fn is_unreachable(&self) -> bool {
         matches!(self, RegistryError::Connect { source, .. } if source.is_connect() || source.is_timeout())
     }
 }
@@ -96,7 +96,7 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    pub fn is_index(&self) -> bool {
+    pub(crate) fn is_index(&self) -> bool {
         INDEX_TYPES.contains(&self.media_type.as_str())
     }
 
@@ -188,7 +188,7 @@ impl Registry {
 
     /// A blob written to `out` as it arrives, its sha256 checked against
     /// `digest`; nothing is left at `out` when it differs.
-    pub async fn blob_to_file(
+    pub(crate) async fn blob_to_file(
         &self,
         image: &ImageRef,
         digest: &str,
@@ -304,7 +304,7 @@ impl Registry {
 }
 
 /// Kubernetes' and Docker's name for this machine's architecture.
-pub fn host_arch() -> &'static str {
+pub(crate) fn host_arch() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
@@ -313,7 +313,7 @@ pub fn host_arch() -> &'static str {
 }
 
 /// The entry of an index for linux on `arch` (arm64 accepts no variant or v8).
-pub fn platform_entry<'a>(
+pub(crate) fn platform_entry<'a>(
     index: &'a serde_json::Value,
     arch: &str,
 ) -> Option<&'a serde_json::Value> {
@@ -330,7 +330,7 @@ pub fn platform_entry<'a>(
 
 /// An HTTP client for registries: no overall deadline (a layer can be large
 /// on a slow network), but connecting and every read are bounded.
-pub fn http_client() -> reqwest::Client {
+pub(crate) fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(15))
         .read_timeout(std::time::Duration::from_secs(60))

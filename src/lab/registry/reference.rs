@@ -68,7 +68,7 @@ impl ImageRef {
 
     /// Where the registry's API is: Docker Hub's is not at `docker.io`, and
     /// a registry on this machine is spoken to in plain HTTP, as Docker does.
-    pub fn api_base(&self) -> String {
+    pub(crate) fn api_base(&self) -> String {
         if self.registry == DOCKER_HUB {
             return "https://registry-1.docker.io".into();
         }
@@ -85,7 +85,7 @@ impl ImageRef {
     }
 
     /// The name containerd gives the image (`docker.io/library/kong:3.9.3`).
-    pub fn full_name(&self) -> String {
+    pub(crate) fn full_name(&self) -> String {
         let mut s = format!("{}/{}", self.registry, self.repository);
         if let Some(t) = &self.tag {
             s.push(':');
@@ -95,7 +95,7 @@ impl ImageRef {
     }
 
     /// What to ask the registry for: the digest when there is one, else the tag.
-    pub fn wanted(&self) -> &str {
+    pub(crate) fn wanted(&self) -> &str {
         self.digest
             .as_deref()
             .or(self.tag.as_deref())

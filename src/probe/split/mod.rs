@@ -51,7 +51,7 @@ pub struct SplitVerdict {
 /// Judges `counts` (backend → requests answered) by `rule`. Weight-0 backends
 /// and backends outside the split must have no request, with or without a
 /// tolerance.
-pub fn judge(rule: Rule<'_>, counts: &BTreeMap<String, u32>) -> SplitVerdict {
+pub(crate) fn judge(rule: Rule<'_>, counts: &BTreeMap<String, u32>) -> SplitVerdict {
     let split = Sample::of(rule.weights, counts);
     let (test, problems) = split.assess(rule, counts);
     let bounds = match rule.tolerance {

@@ -13,7 +13,7 @@ const ROW: f64 = 34.0;
 const LABEL: f64 = 140.0;
 
 /// The SVG for a split judgement (`detail.split`), or `None` without counts.
-pub fn split_bars(split: &Value) -> Option<String> {
+pub(crate) fn split_bars(split: &Value) -> Option<String> {
     let counts = split.get("counts")?.as_object()?;
     let expected = split
         .get("expected")

@@ -77,7 +77,7 @@ pub async fn resolve(host: &str, port: u16) -> Result<SocketAddr, TargetError> {
 }
 
 /// The first of `addresses` that accepts a TCP connection on `port` within a second.
-pub async fn first_answering(addresses: &[String], port: u16) -> Option<SocketAddr> {
+pub(crate) async fn first_answering(addresses: &[String], port: u16) -> Option<SocketAddr> {
     for a in addresses {
         if let Ok(addr) = resolve(a, port).await
             && let Ok(Ok(_)) =

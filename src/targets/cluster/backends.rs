@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-pub const ECHO_PORT: u16 = 3000;
+pub(crate) const ECHO_PORT: u16 = 3000;
 
 pub fn deployment(namespace: &str, name: &str, image: &str) -> Value {
     json!({

@@ -17,7 +17,7 @@ use crate::targets::Diagnosis;
 const LOG_LINES: i64 = 200;
 
 /// Conditions that are not True, as report lines.
-pub fn telling_conditions(what: &str, obj: &serde_json::Value) -> Vec<String> {
+pub(crate) fn telling_conditions(what: &str, obj: &serde_json::Value) -> Vec<String> {
     let st = object_status(obj);
     let mut out = Vec::new();
     let bad = |c: &crate::model::status::Condition| {

@@ -15,7 +15,7 @@ use crate::targets::TargetError;
 /// The features of the implementation behind a GatewayClass, with a sentence
 /// saying where they come from. A failed read is an error, never "nothing
 /// supported".
-pub async fn of_class(
+pub(crate) async fn of_class(
     client: &kube::Client,
     class: &DynamicObject,
 ) -> Result<(BTreeSet<String>, String), TargetError> {
@@ -63,7 +63,7 @@ async fn controller_version(client: &kube::Client) -> Result<Option<String>, kub
 }
 
 /// Core features every conformant implementation has.
-pub const CORE: &[Feature] = &[
+pub(crate) const CORE: &[Feature] = &[
     Feature::Gateway,
     Feature::HTTPRoute,
     Feature::ReferenceGrant,

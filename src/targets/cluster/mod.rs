@@ -7,7 +7,7 @@
 
 mod address;
 mod api;
-pub mod backends;
+pub(crate) mod backends;
 mod diagnostics;
 pub mod features;
 pub mod read_status;
@@ -37,7 +37,7 @@ use crate::model::world::ObjKey;
 use crate::ownership::{Created, RunRecord};
 
 /// The label that ties an object to one run (`gwlab clean --run <id>`).
-pub const RUN_LABEL: &str = "gwlab.dev/run";
+pub(crate) const RUN_LABEL: &str = "gwlab.dev/run";
 
 pub struct ClusterTarget {
     pub client: Client,
@@ -75,7 +75,7 @@ fn labelled(obj: serde_json::Value, run_id: &str) -> serde_json::Value {
 impl ClusterTarget {
     /// A cluster target for one scenario of `gwlab test` or a lab check: the
     /// lab's echo backends, waits of at most 180 s.
-    pub fn for_lab(
+    pub(crate) fn for_lab(
         client: &Client,
         lab: &Option<LabState>,
         gateway_address: &Option<GatewayAddress>,

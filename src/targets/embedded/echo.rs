@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::model::request::RequestHead;
 
 #[derive(Debug, Serialize)]
-pub struct EchoBody<'a> {
+pub(crate) struct EchoBody<'a> {
     pub path: String,
     pub host: &'a str,
     pub method: &'a str,
@@ -23,14 +23,14 @@ pub struct EchoBody<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EchoResponse {
+pub(crate) struct EchoResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 /// Go's canonical header form, which echo-basic reports names in: `x-version` → `X-Version`.
-pub fn canonical_header_name(name: &str) -> String {
+pub(crate) fn canonical_header_name(name: &str) -> String {
     name.split('-')
         .map(|part| {
             let mut chars = part.chars();
@@ -46,13 +46,13 @@ pub fn canonical_header_name(name: &str) -> String {
 }
 
 /// How long the echo server waits before answering (`?delay=1s`), if asked.
-pub fn requested_delay(req: &RequestHead) -> Option<Duration> {
+pub(crate) fn requested_delay(req: &RequestHead) -> Option<Duration> {
     req.query_value("delay")
         .and_then(|d| crate::duration::parse_gateway(&d).ok())
 }
 
 /// The echo server's answer to `req`, received by backend `service` in `namespace`.
-pub fn respond(req: &RequestHead, namespace: &str, service: &str) -> EchoResponse {
+pub(crate) fn respond(req: &RequestHead, namespace: &str, service: &str) -> EchoResponse {
     let pod = format!("{service}-embedded");
     if req.path == "/health" {
         return EchoResponse {

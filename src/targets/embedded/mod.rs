@@ -1,7 +1,7 @@
 //! The embedded target: Gateway API objects kept in memory, routed by the model,
 //! and served as real HTTP/HTTPS on loopback with in-process echo backends.
 
-pub mod echo;
+pub(crate) mod echo;
 pub mod server;
 pub mod tls;
 

@@ -217,7 +217,7 @@ async fn handle(
 
 /// The listener port a request was sent to: its Host header's port, else
 /// the scheme's well-known one.
-pub fn request_port(scheme: &str, host: &str) -> u16 {
+pub(crate) fn request_port(scheme: &str, host: &str) -> u16 {
     let port = match host.strip_prefix('[') {
         Some(v6) => v6.split_once("]:").map(|(_, p)| p),
         None => host.rsplit_once(':').map(|(_, p)| p),

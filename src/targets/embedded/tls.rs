@@ -20,7 +20,7 @@ use crate::model::evaluate::select_listener;
 
 /// Why the lab CA cannot give a certificate for a handshake.
 #[derive(Debug, thiserror::Error)]
-pub enum CertError {
+pub(crate) enum CertError {
     #[error("cannot make a certificate for {name}: {source}")]
     Mint {
         name: String,
@@ -77,7 +77,7 @@ impl LabCa {
     }
 
     /// A certificate for `name`, minted on first use and kept.
-    pub fn leaf(&self, name: &str) -> Result<Arc<CertifiedKey>, CertError> {
+    pub(crate) fn leaf(&self, name: &str) -> Result<Arc<CertifiedKey>, CertError> {
         let mut leaves = self.leaves.lock().expect("leaf cache lock");
         if let Some(k) = leaves.get(name) {
             return Ok(k.clone());
@@ -111,7 +111,7 @@ impl LabCa {
     }
 
     /// A certificate from PEM text (a Secret's tls.crt and tls.key), kept once parsed.
-    pub fn from_pem(&self, pem: &CertificatePem) -> Result<Arc<CertifiedKey>, CertError> {
+    pub(crate) fn certified(&self, pem: &CertificatePem) -> Result<Arc<CertifiedKey>, CertError> {
         let mut parsed = self.parsed.lock().expect("parsed cache lock");
         if let Some(k) = parsed.get(pem) {
             return Ok(k.clone());
@@ -164,7 +164,7 @@ impl ResolvesServerCert for PortResolver {
             }),
         };
         match certificate.as_ref() {
-            Some(pem) => self.ca.from_pem(pem).ok(),
+            Some(pem) => self.ca.certified(pem).ok(),
             None => self.ca.leaf(&name).ok(),
         }
     }

@@ -298,7 +298,7 @@ pub fn kic_line(version: Version) -> Option<&'static KicLine> {
 /// `Location` (`KongRedirectPluginCutoff`, compared in
 /// `internal/manager/run.go` as `supportRedirectPlugin`). The plugin itself
 /// first ships in Kong 3.9.0 (Kong/kong@3.9.0 `kong/plugins/redirect/`).
-pub const REDIRECT_PLUGIN_SINCE: Fact<Version> = Fact {
+pub(crate) const REDIRECT_PLUGIN_SINCE: Fact<Version> = Fact {
     value: Version::new(3, 9, 0),
     source: kic(
         "v3.5.13",
@@ -340,7 +340,7 @@ pub struct KongSupport {
 /// no separate dates exist for open-source Kong.
 pub const KONG_SUPPORT_SOURCE: Source = kong_docs("app/_data/support/gateway.yml");
 
-pub const KONG_SUPPORT: &[KongSupport] = &[
+pub(crate) const KONG_SUPPORT: &[KongSupport] = &[
     KongSupport {
         line: (3, 4),
         lts: true,
@@ -440,7 +440,7 @@ pub struct Withdrawn {
     pub source: Source,
 }
 
-pub const WITHDRAWN: &[Withdrawn] = &[Withdrawn {
+pub(crate) const WITHDRAWN: &[Withdrawn] = &[Withdrawn {
     repository: "kong/kubernetes-ingress-controller",
     tag: "3.4.0",
     advisory: "GHSA-58mg-ww7q-xw3p",
@@ -468,7 +468,7 @@ pub fn withdrawn(image: &str) -> Option<&'static Withdrawn> {
 /// `conformance/reports/v1.2.1/kong-kubernetes-ingress-controller/`, KIC
 /// v3.4.0, expressions router). No report exists for a later KIC release, so
 /// gwlab claims no more for 3.5: a feature missing here is `unsupported`.
-pub const CONFORMANCE_FEATURES: Fact<&[Feature]> = Fact {
+pub(crate) const CONFORMANCE_FEATURES: Fact<&[Feature]> = Fact {
     value: &[
         Feature::HTTPRouteHostRewrite,
         Feature::HTTPRouteMethodMatching,

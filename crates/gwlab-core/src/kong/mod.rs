@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 pub mod facts;
-pub mod version;
+pub(crate) mod version;
 
 pub use version::Version;
 

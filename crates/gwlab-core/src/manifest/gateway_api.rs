@@ -321,7 +321,7 @@ pub struct ReferenceGrantTo {
 
 impl HttpBackendRef {
     /// The reference without weight and filters.
-    pub fn object_ref(&self) -> BackendObjectRef {
+    pub(crate) fn object_ref(&self) -> BackendObjectRef {
         BackendObjectRef {
             group: self.group.clone(),
             kind: self.kind.clone(),

@@ -4,8 +4,8 @@
 //! kinds are kept as they are.
 
 mod core_kinds;
-pub mod gateway_api;
-pub mod meta;
+pub(crate) mod gateway_api;
+pub(crate) mod meta;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -51,7 +51,7 @@ impl Manifest {
     }
 
     /// Converts a line inside this document to a line of the file.
-    pub fn file_line(&self, doc_line: u64) -> u64 {
+    pub(crate) fn file_line(&self, doc_line: u64) -> u64 {
         doc_line + self.line - 1
     }
 }

@@ -6,7 +6,7 @@
 pub mod check;
 pub mod compare;
 mod differences;
-pub mod input;
+pub(crate) mod input;
 mod kong;
 mod nginx;
 mod original;
@@ -519,7 +519,7 @@ fn merge_canaries(converted: &mut [Converted], warnings: &mut Vec<Warning>) {
 }
 
 /// Gateway API allows only 301 and 302: the nearest, and whether it differs.
-pub fn gateway_status(code: u16) -> (u16, bool) {
+pub(crate) fn gateway_status(code: u16) -> (u16, bool) {
     match code {
         301 | 302 => (code, false),
         308 => (301, true),
@@ -529,7 +529,7 @@ pub fn gateway_status(code: u16) -> (u16, bool) {
 
 /// Why a redirect target cannot be a RequestRedirect.
 #[derive(Debug, thiserror::Error)]
-pub enum BadRedirect {
+pub(crate) enum BadRedirect {
     #[error("`{url}` is not an absolute URL: {source}")]
     NotAbsolute {
         url: String,
@@ -547,7 +547,11 @@ pub enum BadRedirect {
 }
 
 /// Splits an absolute URL into the parts a RequestRedirect can set.
-pub fn redirect_to(url: &str, status: u16, keep_path: bool) -> Result<Redirect, BadRedirect> {
+pub(crate) fn redirect_to(
+    url: &str,
+    status: u16,
+    keep_path: bool,
+) -> Result<Redirect, BadRedirect> {
     let u = url::Url::parse(url).map_err(|source| BadRedirect::NotAbsolute {
         url: url.into(),
         source,

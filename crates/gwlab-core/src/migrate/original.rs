@@ -11,7 +11,7 @@ use super::{Controller, Converted, Draft, PathKind};
 
 /// What the original does with one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Answer {
+pub(crate) enum Answer {
     /// One backend serves it, seeing this path.
     Served { backend: String, path: String },
     /// No path of the migration takes it: 404.
@@ -25,7 +25,7 @@ pub enum Answer {
 /// Whose matching rules decide: the original's, or the route's (Gateway API
 /// PathPrefix matches whole segments, whatever the Ingress pathType was).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rules {
+pub(crate) enum Rules {
     Original,
     Route,
 }
@@ -115,7 +115,7 @@ pub fn answer(converted: &[Converted], req: &Request<'_>, rules: Rules) -> Optio
 
 /// The path with or without its trailing `/` that the scenario also sends
 /// for a prefix path (`/api/` → `/api`, `/api` → `/api/`), if any.
-pub fn other_slash(d: &Draft) -> Option<String> {
+pub(crate) fn other_slash(d: &Draft) -> Option<String> {
     if d.kind != PathKind::Prefix || d.path == "/" {
         return None;
     }
@@ -143,7 +143,7 @@ fn slash_request<'a>(d: &'a Draft, other: &'a str) -> Request<'a> {
 /// 301 for a proxied `/api/` location over any shorter prefix (a catch-all
 /// `/` included), but an `= /api` or a `/api` location matches the whole
 /// request and wins.
-pub fn slash_answer(
+pub(crate) fn slash_answer(
     c: &Converted,
     converted: &[Converted],
     d: &Draft,
@@ -165,7 +165,7 @@ pub fn slash_answer(
 
 /// What the path that takes `other` under `rules` does where
 /// [`slash_answer`] has no answer, in words for a warning.
-pub fn slash_unanswered(
+pub(crate) fn slash_unanswered(
     converted: &[Converted],
     d: &Draft,
     other: &str,
@@ -180,7 +180,7 @@ pub fn slash_unanswered(
 }
 
 /// A slash probe of the scenario: the path sent, and what the original answers.
-pub struct SlashProbe {
+pub(crate) struct SlashProbe {
     pub other: String,
     pub original: Answer,
 }
@@ -191,7 +191,7 @@ pub struct SlashProbe {
 /// otherwise than from one backend, with a 404 or nginx's 301 (it redirects
 /// or splits) is not probed. A redirecting `/api/` is probed where the
 /// original sends `/api` elsewhere: the route's PathPrefix redirects it.
-pub fn slash_probe(c: &Converted, converted: &[Converted], d: &Draft) -> Option<SlashProbe> {
+pub(crate) fn slash_probe(c: &Converted, converted: &[Converted], d: &Draft) -> Option<SlashProbe> {
     if c.is_canary {
         return None;
     }

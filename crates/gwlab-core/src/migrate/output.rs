@@ -159,7 +159,7 @@ impl Filter {
             url_rewrite: None,
         }
     }
-    pub fn request_headers(ops: HeaderOps) -> Self {
+    pub(crate) fn request_headers(ops: HeaderOps) -> Self {
         Filter {
             request_header_modifier: Some(ops),
             ..Filter::empty("RequestHeaderModifier")
@@ -177,7 +177,7 @@ impl Filter {
             ..Filter::empty("RequestRedirect")
         }
     }
-    pub fn rewrite(r: Rewrite) -> Self {
+    pub(crate) fn rewrite(r: Rewrite) -> Self {
         Filter {
             url_rewrite: Some(r),
             ..Filter::empty("URLRewrite")
@@ -185,7 +185,7 @@ impl Filter {
     }
     /// Whether the filter replaces the matched prefix (a rewrite's or a
     /// redirect's path), which limits its rule to one PathPrefix match.
-    pub fn replaces_prefix(&self) -> bool {
+    pub(crate) fn replaces_prefix(&self) -> bool {
         let rewrite = self.url_rewrite.as_ref().and_then(|r| r.path.as_ref());
         let redirect = self.request_redirect.as_ref().and_then(|r| r.path.as_ref());
         rewrite

@@ -50,9 +50,9 @@ pub struct ProbeOut {
 const ANY_HOST: &str = "migrated.example.com";
 
 /// The query string sent where a difference in query handling shows.
-pub const PROBE_QUERY: &str = "item=42";
+pub(crate) const PROBE_QUERY: &str = "item=42";
 /// Appended to a plain-prefix path: the original serves that path, the route does not.
-pub const PLAIN_PREFIX_SUFFIX: &str = "-more";
+pub(crate) const PLAIN_PREFIX_SUFFIX: &str = "-more";
 
 /// `ingress host/path`, the start of every probe name of a draft.
 fn what(c_name: &str, d: &Draft) -> String {
@@ -60,7 +60,7 @@ fn what(c_name: &str, d: &Draft) -> String {
 }
 
 /// The probe that sends a redirected path a query string.
-pub fn query_probe_name(c_name: &str, d: &Draft) -> String {
+pub(crate) fn query_probe_name(c_name: &str, d: &Draft) -> String {
     format!(
         "{}: redirected with the query {PROBE_QUERY}",
         what(c_name, d)
@@ -68,7 +68,7 @@ pub fn query_probe_name(c_name: &str, d: &Draft) -> String {
 }
 
 /// The probe of a longer path that the original's plain string prefix matches.
-pub fn plain_prefix_probe_name(c_name: &str, d: &Draft) -> String {
+pub(crate) fn plain_prefix_probe_name(c_name: &str, d: &Draft) -> String {
     format!(
         "{}: {}{PLAIN_PREFIX_SUFFIX} is served too",
         what(c_name, d),
@@ -78,7 +78,7 @@ pub fn plain_prefix_probe_name(c_name: &str, d: &Draft) -> String {
 
 /// The probe of `other`, the path with or without its trailing `/`
 /// ([`original::other_slash`]).
-pub fn slash_probe_name(c_name: &str, d: &Draft, other: &str) -> String {
+pub(crate) fn slash_probe_name(c_name: &str, d: &Draft, other: &str) -> String {
     if d.path.ends_with('/') {
         format!("{}: {other} without the trailing slash", what(c_name, d))
     } else {
@@ -88,7 +88,7 @@ pub fn slash_probe_name(c_name: &str, d: &Draft, other: &str) -> String {
 
 /// Whether a plain-prefix draft gets the probe: one backend answers it, and
 /// the longer path is not just a path below it (`/api/` + `-more`).
-pub fn plain_prefix_probe(d: &Draft) -> bool {
+pub(crate) fn plain_prefix_probe(d: &Draft) -> bool {
     d.redirect.is_none() && d.backends.len() == 1 && !d.path.ends_with('/')
 }
 

@@ -7,7 +7,7 @@ use std::ops::RangeInclusive;
 
 /// Why a value is not a number the converter can use.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BadNumber {
+pub(crate) enum BadNumber {
     #[error("`{0}` is not a whole number")]
     NotANumber(String),
     #[error("{value} is not within {min}-{max}")]

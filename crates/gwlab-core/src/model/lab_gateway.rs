@@ -9,7 +9,7 @@ use crate::manifest::{self, Manifest};
 pub use crate::kong::{CLASS_NAME, GATEWAY_NAME, NAMESPACE as GATEWAY_NAMESPACE};
 
 /// Marks a Gateway whose HTTPS certificate gwlab makes itself.
-pub const GENERATED_CERT_ANNOTATION: &str = "gwlab.dev/generated-certificate";
+pub(crate) const GENERATED_CERT_ANNOTATION: &str = "gwlab.dev/generated-certificate";
 
 const LAB_YAML: &str = r#"apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass

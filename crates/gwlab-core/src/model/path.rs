@@ -2,7 +2,7 @@
 
 /// PathPrefix matching, element by element; a trailing `/` in the prefix is ignored.
 /// `/foo` matches `/foo`, `/foo/` and `/foo/bar`, not `/foobar`.
-pub fn prefix_matches(prefix: &str, path: &str) -> bool {
+pub(crate) fn prefix_matches(prefix: &str, path: &str) -> bool {
     let prefix = prefix.trim_end_matches('/');
     if prefix.is_empty() {
         return true;
@@ -14,13 +14,13 @@ pub fn prefix_matches(prefix: &str, path: &str) -> bool {
 }
 
 /// Exact matching: case-sensitive, no normalisation (`/abc` does not match `/abc/`).
-pub fn exact_matches(value: &str, path: &str) -> bool {
+pub(crate) fn exact_matches(value: &str, path: &str) -> bool {
     value == path
 }
 
 /// Replaces the matched prefix of `path`, with the slash rules of the spec's
 /// table (httproute_types.go, HTTPPathModifier.ReplacePrefixMatch).
-pub fn replace_prefix(path: &str, matched_prefix: &str, replacement: &str) -> String {
+pub(crate) fn replace_prefix(path: &str, matched_prefix: &str, replacement: &str) -> String {
     let prefix = matched_prefix.trim_end_matches('/');
     let rest = path.strip_prefix(prefix).unwrap_or(path);
     let replacement = replacement.trim_end_matches('/');

@@ -33,7 +33,7 @@ impl Condition {
 
     /// `type_` True, with `type_` as its reason and no message, when `ok`;
     /// else False for `reason` and `message`.
-    pub fn holds_or(
+    pub(crate) fn holds_or(
         type_: &str,
         ok: bool,
         reason: &str,

@@ -6,7 +6,7 @@ use super::world::World;
 use crate::manifest::parse_text;
 
 /// The namespace of objects whose YAML names none.
-pub const NS: &str = "app";
+pub(crate) const NS: &str = "app";
 
 /// Applies every object of `yaml`, in namespace [`NS`] unless it names one.
 pub fn apply(w: &mut World, yaml: &str) {
@@ -19,7 +19,7 @@ pub fn apply(w: &mut World, yaml: &str) {
 }
 
 /// A world holding only the objects of `yaml`.
-pub fn world_of(yaml: &str) -> World {
+pub(crate) fn world_of(yaml: &str) -> World {
     let mut w = World::default();
     apply(&mut w, yaml);
     w

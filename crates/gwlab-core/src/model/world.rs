@@ -144,7 +144,7 @@ impl World {
 
     /// Labels of a namespace: those of its Namespace object if one was applied,
     /// plus the `kubernetes.io/metadata.name` label every namespace carries.
-    pub fn namespace_labels(&self, namespace: &str) -> BTreeMap<String, String> {
+    pub(crate) fn namespace_labels(&self, namespace: &str) -> BTreeMap<String, String> {
         let mut labels = self
             .objects
             .get(&ObjKey::new("Namespace", "", namespace))
@@ -156,7 +156,7 @@ impl World {
 
     /// Whether a Service of that name exists (an echo backend or a manifest),
     /// and the ports it has.
-    pub fn service_ports(&self, namespace: &str, name: &str) -> Option<Vec<u16>> {
+    pub(crate) fn service_ports(&self, namespace: &str, name: &str) -> Option<Vec<u16>> {
         if let Some(e) = self.echo(namespace, name) {
             return Some(vec![e.port]);
         }

@@ -58,12 +58,12 @@ pub struct RouteNode {
 }
 
 impl RouteNode {
-    pub fn is_attached(&self) -> bool {
+    pub(crate) fn is_attached(&self) -> bool {
         !self.attached.is_empty()
     }
 
     /// Why no listener took the route, in a few words (its first refusal's reason).
-    pub fn refusal_reason(&self) -> String {
+    pub(crate) fn refusal_reason(&self) -> String {
         match self.refused.first() {
             Some(r) => r.reason.clone(),
             None => "no parent served here".into(),

@@ -7,7 +7,7 @@ pub use crate::duration::{DurationError, parse};
 /// A duration as written in a scenario, parsed later so that its problems are
 /// reported with the field they belong to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DurationText(pub String);
+pub(crate) struct DurationText(pub String);
 
 impl<'de> Deserialize<'de> for DurationText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -21,10 +21,10 @@ use std::time::Duration;
 use crate::manifest::Manifest;
 pub use types::{ConditionSpec, ConditionStatus, ExpectSpec, RequestSpec, Samples};
 
-pub const DEFAULT_BACKEND_PORT: u16 = 8080;
-pub const DEFAULT_SPLIT_SAMPLES: u32 = 200;
-pub const DEFAULT_CONDITIONS_TIMEOUT: Duration = Duration::from_secs(60);
-pub const DEFAULT_PROBES_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_BACKEND_PORT: u16 = 8080;
+pub(crate) const DEFAULT_SPLIT_SAMPLES: u32 = 200;
+pub(crate) const DEFAULT_CONDITIONS_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_PROBES_TIMEOUT: Duration = Duration::from_secs(30);
 /// Consecutive passing requests after which a probe holds.
 pub const CONSECUTIVE_PASSES: u32 = 3;
 

@@ -10,7 +10,7 @@ use super::duration::DurationText;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ScenarioFile {
+pub(crate) struct ScenarioFile {
     pub name: Option<String>,
     pub description: Option<String>,
     #[serde(default)]
@@ -27,7 +27,7 @@ pub struct ScenarioFile {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BackendSpec {
+pub(crate) struct BackendSpec {
     pub name: String,
     pub port: Option<u16>,
     pub namespace: Option<String>,
@@ -35,7 +35,7 @@ pub struct BackendSpec {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct StepSpec {
+pub(crate) struct StepSpec {
     pub name: Option<String>,
     #[serde(default)]
     pub apply: Vec<String>,
@@ -49,7 +49,7 @@ pub struct StepSpec {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TimeoutsSpec {
+pub(crate) struct TimeoutsSpec {
     pub conditions: Option<Spanned<DurationText>>,
     pub probes: Option<Spanned<DurationText>>,
 }
@@ -113,7 +113,7 @@ pub struct ConditionSpec {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ProbeSpec {
+pub(crate) struct ProbeSpec {
     pub name: Option<String>,
     pub gateway: Option<String>,
     pub request: RequestSpec,

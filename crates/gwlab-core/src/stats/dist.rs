@@ -13,7 +13,7 @@ const TINY: f64 = 1e-300;
 
 /// P(X > x) for X chi-square distributed with `k` degrees of freedom:
 /// the regularised upper incomplete gamma function Q(k/2, x/2).
-pub fn chi_square_survival(x: f64, k: f64) -> f64 {
+pub(crate) fn chi_square_survival(x: f64, k: f64) -> f64 {
     if x <= 0.0 {
         return 1.0;
     }
@@ -22,7 +22,7 @@ pub fn chi_square_survival(x: f64, k: f64) -> f64 {
 
 /// The `x` with P(X > x) = `alpha` for X chi-square with `k` degrees of
 /// freedom (the test's critical value), by bisection of the survival function.
-pub fn chi_square_quantile(alpha: f64, k: f64) -> f64 {
+pub(crate) fn chi_square_quantile(alpha: f64, k: f64) -> f64 {
     let mut hi = k.max(1.0);
     while chi_square_survival(hi, k) > alpha {
         hi *= 2.0;
@@ -40,7 +40,7 @@ pub fn chi_square_quantile(alpha: f64, k: f64) -> f64 {
 }
 
 /// P(X ≤ k) for X ~ Binomial(n, p).
-pub fn binomial_cdf(k: i64, n: u64, p: f64) -> f64 {
+pub(crate) fn binomial_cdf(k: i64, n: u64, p: f64) -> f64 {
     if k < 0 {
         return 0.0;
     }
@@ -53,7 +53,7 @@ pub fn binomial_cdf(k: i64, n: u64, p: f64) -> f64 {
 }
 
 /// P(X ≥ k) for X ~ Binomial(n, p).
-pub fn binomial_sf(k: i64, n: u64, p: f64) -> f64 {
+pub(crate) fn binomial_sf(k: i64, n: u64, p: f64) -> f64 {
     if k <= 0 {
         return 1.0;
     }
@@ -129,7 +129,7 @@ fn upper_regularized_gamma(a: f64, x: f64) -> f64 {
 
 /// The regularised incomplete beta function I_x(a, b), by its continued
 /// fraction on whichever side of the mean converges fast.
-pub fn regularized_beta(a: f64, b: f64, x: f64) -> f64 {
+pub(crate) fn regularized_beta(a: f64, b: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 0.0;
     }

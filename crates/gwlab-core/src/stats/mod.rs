@@ -5,8 +5,8 @@
 //! Shares and tolerances are fractions here (0.05, not 5 points); the scenario
 //! format's percentage points are converted where the format is read.
 
-pub mod auto;
-pub mod dist;
+pub(crate) mod auto;
+pub(crate) mod dist;
 pub mod exact;
 pub mod tolerance;
 
@@ -21,7 +21,7 @@ pub const FALSE_FAILURE: f64 = 0.001;
 /// most `1 - POWER`.
 pub const POWER: f64 = 0.95;
 /// The deviation of a share that `samples: auto` sizes the exact test to catch.
-pub const AUTO_DEVIATION: f64 = 0.05;
+pub(crate) const AUTO_DEVIATION: f64 = 0.05;
 /// The most requests `samples: auto` asks for: beyond this a probe takes
 /// longer than a test run should, and the result says what was wanted.
 pub const MAX_AUTO_SAMPLES: u32 = 100_000;

@@ -16,7 +16,7 @@ use super::POWER;
 use super::dist::{binomial_cdf, binomial_sf};
 
 /// The chance that a share off by exactly the tolerance passes.
-pub const LEVEL: f64 = 1.0 - POWER;
+pub(crate) const LEVEL: f64 = 1.0 - POWER;
 
 /// What the data show about one share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -37,7 +37,7 @@ pub struct Precedence {
 impl Precedence {
     /// Why `self` ranks below `winner`: the first criterion of the spec's order
     /// on which they differ.
-    pub fn lost_to(&self, winner: &Self) -> String {
+    pub(crate) fn lost_to(&self, winner: &Self) -> String {
         if self.hostname != winner.hostname {
             let (a, b) = (self.hostname, winner.hostname);
             if a.0 != b.0 {
@@ -285,7 +285,7 @@ pub fn evaluate(gw: &GatewayTable, port: u16, req: &RequestHead) -> Evaluation {
 /// shows the right ones: each listener's (`*` without one) and the routes'
 /// attached to it, e.g. `on port 80: listener http (any host): routes
 /// shop/shop (shop.example.com)`.
-pub fn hostnames_on_port(gw: &GatewayTable, port: u16) -> String {
+pub(crate) fn hostnames_on_port(gw: &GatewayTable, port: u16) -> String {
     let listeners: Vec<String> = gw
         .listeners
         .iter()
@@ -384,7 +384,7 @@ fn precedence(e: &Entry, hostname: (usize, usize)) -> Precedence {
 /// The Location of a RequestRedirect. The port is the redirect's own, else the
 /// well-known port of the redirect scheme when one is set, else the listener's;
 /// port 80 with http and 443 with https are left out.
-pub fn redirect_location(
+pub(crate) fn redirect_location(
     req: &RequestHead,
     listener_port: u16,
     scheme: Option<&str>,
