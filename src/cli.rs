@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use gwlab_core::implementations::{Implementation, UnknownImplementation};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -271,6 +272,48 @@ pub struct UpArgs {
     pub quiet: bool,
 }
 
+/// `--as`: the implementations the embedded gateway answers as, or `help`
+/// (list them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AsArg {
+    Help,
+    Use(Vec<Implementation>),
+}
+
+impl AsArg {
+    /// The one implementation of a command that takes one (`spec` when
+    /// `--as` is not given).
+    pub fn one(arg: &Option<AsArg>) -> Implementation {
+        match arg {
+            Some(AsArg::Use(list)) => list.first().copied().unwrap_or_default(),
+            _ => Implementation::Spec,
+        }
+    }
+}
+
+/// Why an `--as` value is not one gwlab takes.
+#[derive(Debug, thiserror::Error)]
+pub enum AsError {
+    #[error(transparent)]
+    Unknown(#[from] UnknownImplementation),
+    #[error("`{0}`: this command answers as one implementation; `gwlab test --as` takes a list")]
+    OnlyOne(String),
+}
+
+fn parse_as(s: &str) -> Result<AsArg, AsError> {
+    if s.trim() == "help" {
+        return Ok(AsArg::Help);
+    }
+    Ok(AsArg::Use(Implementation::parse_list(s)?))
+}
+
+pub(crate) fn parse_as_one(s: &str) -> Result<AsArg, AsError> {
+    match parse_as(s)? {
+        AsArg::Use(list) if list.len() > 1 => Err(AsError::OnlyOne(s.into())),
+        arg => Ok(arg),
+    }
+}
+
 fn parse_duration(
     s: &str,
 ) -> Result<std::time::Duration, crate::scenario::duration::DurationError> {
@@ -350,10 +393,16 @@ pub struct MigrateArgs {
     /// what each answered. Needs the cluster target: only Kong serves the original.
     #[arg(long, requires = "scenario")]
     pub compare: bool,
-    /// Where --compare runs (only `cluster` can serve the original) and how
-    /// its probes reach the Gateway.
+    /// Where --compare runs and how its probes reach the Gateway: on a
+    /// cluster Kong serves the original; without one, give --as.
     #[command(flatten)]
     pub on: TargetArgs,
+    /// With --compare and no cluster: a prediction on the embedded gateway,
+    /// the original's answers as gwlab models its controller (the scenario's
+    /// expectations) beside the new routes answered as IMPL (`kong-3.9`,
+    /// `kong-3.8`, `spec`).
+    #[arg(long = "as", value_name = "IMPL", value_parser = parse_as_one, requires = "compare")]
+    pub implementation: Option<AsArg>,
     /// With --compare: how long each probe waits for the answer the original
     /// is expected to give before what it got is recorded (raise it where the
     /// gateway takes long to apply a change).
@@ -379,7 +428,7 @@ pub struct ExplainArgs {
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
     /// The request URL, as a probe would write it.
-    #[arg(long, required_unless_present = "graph")]
+    #[arg(long, required_unless_present_any = ["graph", "implementation"])]
     pub url: Option<String>,
     /// The request method.
     #[arg(long, short = 'X', default_value = "GET")]
@@ -395,6 +444,10 @@ pub struct ExplainArgs {
     /// by default the state before the first step.
     #[arg(long, value_name = "N")]
     pub step: Option<usize>,
+    /// Route as this implementation: `spec` (the default), `kong-3.8` or
+    /// `kong-3.9`, naming where it departs from the spec; `--as help` lists them.
+    #[arg(long = "as", value_name = "IMPL", value_parser = parse_as_one)]
+    pub implementation: Option<AsArg>,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -418,8 +471,16 @@ pub enum GraphFormat {
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// The scenario directory.
-    #[arg(value_name = "DIR")]
+    #[arg(
+        value_name = "DIR",
+        required_unless_present = "implementation",
+        default_value = "."
+    )]
     pub dir: PathBuf,
+    /// Answer as this implementation: `spec` (the default), `kong-3.8` or
+    /// `kong-3.9`; `--as help` lists them with their deviations.
+    #[arg(long = "as", value_name = "IMPL", value_parser = parse_as_one)]
+    pub implementation: Option<AsArg>,
     /// Loopback port for Gateway listeners on port 80 (0: any free port).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
@@ -492,7 +553,7 @@ impl TargetArgs {
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
     /// Scenario directories, or directories searched for scenario.yaml.
-    #[arg(required = true, value_name = "DIR")]
+    #[arg(required_unless_present = "implementations", value_name = "DIR")]
     pub paths: Vec<PathBuf>,
     /// Where to run (default: `cluster` when --kubeconfig/--context names one
     /// or `gwlab up` made the lab of --name, else `embedded`), and how probes
@@ -514,6 +575,12 @@ pub struct TestArgs {
     /// Run only scenarios with one of these tags (repeatable).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,
+    /// On the embedded gateway, answer as this implementation (`spec`, the
+    /// default; `kong-3.8`; `kong-3.9`), naming every known deviation from
+    /// the spec; a list (`spec,kong-3.8,kong-3.9`) runs every scenario under
+    /// each and prints a portability table. `--as help` lists them.
+    #[arg(long = "as", value_name = "IMPL[,IMPL...]", value_parser = parse_as)]
+    pub implementations: Option<AsArg>,
     /// Count scenarios the target cannot run (missing features) as failed.
     #[arg(long)]
     pub require_features: bool,

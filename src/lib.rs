@@ -2,8 +2,8 @@
 //! reference gateway that implements Gateway API v1.2 HTTPRoute semantics.
 
 pub use gwlab_core::{
-    diag, duration, explain, features, files, kong, manifest, migrate, model, route_map, scenario,
-    stats, xml, yaml,
+    diag, duration, explain, features, files, implementations, kong, manifest, migrate, model,
+    route_map, scenario, stats, xml, yaml,
 };
 
 pub mod cli;

@@ -66,6 +66,9 @@ fn listener_port(ports: &[(u16, String)], port: u16) -> Option<u16> {
 }
 
 pub async fn run(args: &ExplainArgs) -> i32 {
+    if super::as_help(&args.implementation) {
+        return exit::OK;
+    }
     if let Some(format) = args.graph {
         return graph(args, format).await;
     }
@@ -122,12 +125,17 @@ pub async fn run(args: &ExplainArgs) -> i32 {
 /// given), or the exit code once what is wrong has been said.
 async fn deployed(args: &ExplainArgs) -> Result<(EmbeddedTarget, Deployment), i32> {
     let scenario = super::load_one(&args.dir)?;
-    super::embedded_deployment(&scenario, Default::default(), args.step)
-        .await
-        .map_err(|e| {
-            eprintln!("error: {e}");
-            exit::BAD_INPUT
-        })
+    super::embedded_deployment(
+        &scenario,
+        Default::default(),
+        args.step,
+        crate::cli::AsArg::one(&args.implementation),
+    )
+    .await
+    .map_err(|e| {
+        eprintln!("error: {e}");
+        exit::BAD_INPUT
+    })
 }
 
 /// The scenario's route map, as the embedded gateway compiles it (after

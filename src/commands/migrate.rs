@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{MigrateArgs, TargetKind, TestArgs};
 use crate::exit;
+use crate::implementations::Implementation;
 use crate::manifest;
 use crate::migrate::{self, Migration, compare, output, scenario};
 
@@ -101,12 +102,15 @@ pub async fn run(args: &MigrateArgs) -> i32 {
         eprintln!("error: {e}");
         return exit::BAD_INPUT;
     }
-    // Found before anything is written: --compare cannot run where Kong is not.
-    if args.compare
-        && let Err(code) = compare_target(args)
-    {
-        return code;
+    if super::as_help(&args.implementation) {
+        return exit::OK;
     }
+    // Found before anything is written: --compare cannot run where Kong is not.
+    let compare_on = match args.compare.then(|| compare_target(args)) {
+        Some(Err(code)) => return code,
+        Some(Ok(kind)) => Some(kind),
+        None => None,
+    };
     let (objects, inputs) = match read_inputs(&args.paths) {
         Ok(i) => i,
         Err(code) => return code,
@@ -140,9 +144,100 @@ pub async fn run(args: &MigrateArgs) -> i32 {
         return exit::BAD_INPUT;
     }
     print_notes(&inputs, &m);
-    match (args.compare, &args.scenario, &scenario) {
-        (true, Some(dir), Some(s)) => compare(args, dir, &objects, &m, s).await,
+    if let (Some(dir), None) = (&args.scenario, compare_on) {
+        warn_where_kong_differs(dir).await;
+    }
+    match (compare_on, &args.scenario, &scenario) {
+        (Some(TargetKind::Cluster), Some(dir), Some(s)) => {
+            compare(args, dir, &objects, &m, s).await
+        }
+        (Some(TargetKind::Embedded), Some(dir), Some(s)) => predict(args, dir, s).await,
         _ => exit::OK,
+    }
+}
+
+/// The Kong the lab runs: the built-in lock's (what `gwlab up` installs).
+fn lab_kong() -> Option<Implementation> {
+    let lock = crate::lab::lock::Lock::builtin();
+    crate::kong::image_version(&lock.image("kong").image)
+        .and_then(crate::kong::Version::parse)
+        .and_then(Implementation::for_kong)
+}
+
+/// Runs the written scenario on the embedded gateway as the spec and as the
+/// lab's Kong, and warns for every probe they answer differently, with the
+/// deviations behind it. A run that cannot be made is said, never a verdict.
+async fn warn_where_kong_differs(dir: &Path) {
+    let Some(kong) = lab_kong() else {
+        return;
+    };
+    let scenario = match crate::scenario::load(dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "note: the scenario in {} does not load, so it was not run as the lab's Kong: {e}",
+                dir.display()
+            );
+            return;
+        }
+    };
+    let runs = match crate::run::under::under(&scenario, &[Implementation::Spec, kong]).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("note: the new routes were not run as the lab's Kong: {e}");
+            return;
+        }
+    };
+    let table = crate::report::portability::table(&runs);
+    for row in table.rows.iter().filter(|r| r.differs) {
+        let [spec, k] = &row.cells[..] else { continue };
+        let ids = if k.deviations.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", k.deviations.join(", "))
+        };
+        eprintln!(
+            "warning: probe {:?}: the new routes answer {} by the spec and {} on the lab's Kong ({kong}){ids}; see docs/implementations.md",
+            row.probe,
+            spec.answer.as_deref().unwrap_or("nothing"),
+            k.answer.as_deref().unwrap_or("nothing"),
+        );
+    }
+}
+
+/// --compare without a cluster: the original's answers as the scenario
+/// states them (gwlab's model of its controller) beside the new routes run
+/// on the embedded gateway as the implementation of --as; a prediction,
+/// labelled so.
+async fn predict(args: &MigrateArgs, dir: &Path, s: &scenario::ScenarioOut) -> i32 {
+    let implementation = crate::cli::AsArg::one(&args.implementation);
+    let scenario = match crate::scenario::load(dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return exit::BAD_INPUT;
+        }
+    };
+    let runs = match crate::run::under::under(&scenario, &[implementation]).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::FAILED;
+        }
+    };
+    let report = crate::report::json::to_value(&runs[0]);
+    let verdicts = compare::verdicts(&report);
+    let answers = compare::answers(&report);
+    let rows = compare::predicted_rows(&s.probes, &verdicts, &answers);
+    println!(
+        "prediction, no cluster: the original's answers as gwlab models its Ingress controller (the scenario's expectations); the new routes' as gwlab's reference gateway answers as {}",
+        implementation.describe()
+    );
+    print!("{}", compare::table(&rows));
+    if rows.iter().all(|r| r.same) {
+        exit::OK
+    } else {
+        exit::FAILED
     }
 }
 
@@ -161,6 +256,7 @@ fn test_args(
         keep: false,
         diagnostics,
         tags: vec![],
+        implementations: None,
         require_features: false,
         junit: None,
         json,
@@ -170,13 +266,21 @@ fn test_args(
     }
 }
 
-/// The target --compare would run on, refused unless it is a cluster.
-fn compare_target(args: &MigrateArgs) -> Result<(), i32> {
-    match args.on.choose(true) {
-        (TargetKind::Cluster, _) => Ok(()),
-        (TargetKind::Embedded, why) => {
+/// The target --compare runs on: a cluster; or the embedded gateway with
+/// --as, as a prediction.
+fn compare_target(args: &MigrateArgs) -> Result<TargetKind, i32> {
+    match (args.on.choose(true), &args.implementation) {
+        ((TargetKind::Cluster, why), Some(_)) => {
             eprintln!(
-                "error: --compare runs the original Ingress objects, which only Kong serves, and the target is embedded ({why}): the original needs the lab: run `gwlab up` first (or name a cluster with --kubeconfig/--context)"
+                "error: --as predicts the comparison on gwlab's reference gateway, and the target is a cluster ({why}), where Kong answers: leave out --as, or give --target embedded"
+            );
+            Err(exit::BAD_INPUT)
+        }
+        ((TargetKind::Cluster, _), None) => Ok(TargetKind::Cluster),
+        ((TargetKind::Embedded, _), Some(_)) => Ok(TargetKind::Embedded),
+        ((TargetKind::Embedded, why), None) => {
+            eprintln!(
+                "error: --compare runs the original Ingress objects, which only Kong serves, and the target is embedded ({why}): the original needs the lab: run `gwlab up` first (or name a cluster with --kubeconfig/--context), or predict the comparison without one with --as kong-3.9"
             );
             Err(exit::BAD_INPUT)
         }

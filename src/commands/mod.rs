@@ -22,11 +22,21 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::exit;
+use crate::implementations::Implementation;
 use crate::run::deploy::DeployError;
 use crate::run::{self, Deployment};
 use crate::scenario::{self, Scenario};
 use crate::targets::embedded::EmbeddedTarget;
 use crate::targets::embedded::tls::LabCa;
+
+/// `--as help`: lists the implementations; `true` when it was asked.
+pub(crate) fn as_help(arg: &Option<crate::cli::AsArg>) -> bool {
+    let asked = matches!(arg, Some(crate::cli::AsArg::Help));
+    if asked {
+        print!("{}", crate::implementations::help());
+    }
+    asked
+}
 
 /// Reads one scenario; bad input is printed and becomes exit code 2.
 pub(crate) fn load_one(dir: &Path) -> Result<Scenario, i32> {
@@ -42,6 +52,7 @@ pub(crate) async fn embedded_deployment(
     scenario: &Scenario,
     fixed_ports: BTreeMap<u16, u16>,
     step: Option<usize>,
+    implementation: Implementation,
 ) -> Result<(EmbeddedTarget, Deployment), DeployError> {
     if let Some(n) = step
         && (n == 0 || n > scenario.steps.len() || scenario.steps[0].name.is_none())
@@ -56,7 +67,7 @@ pub(crate) async fn embedded_deployment(
         });
     }
     let ca = Arc::new(LabCa::new().map_err(DeployError::Ca)?);
-    let mut target = EmbeddedTarget::start(ca, fixed_ports)
+    let mut target = EmbeddedTarget::start_as(ca, fixed_ports, implementation)
         .await
         .map_err(DeployError::Start)?;
     let run_id = run::new_run_id();

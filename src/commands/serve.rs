@@ -15,18 +15,23 @@ use crate::targets::embedded::server::PortKey;
 type Socket = (PortKey, SocketAddr, String);
 
 pub async fn run(args: &ServeArgs) -> i32 {
+    if super::as_help(&args.implementation) {
+        return exit::OK;
+    }
+    let implementation = crate::cli::AsArg::one(&args.implementation);
     let scenario = match super::load_one(&args.dir) {
         Ok(s) => s,
         Err(code) => return code,
     };
     let fixed = BTreeMap::from([(80, args.port), (443, args.https_port)]);
-    let (target, deployment) = match super::embedded_deployment(&scenario, fixed, args.step).await {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::FAILED;
-        }
-    };
+    let (target, deployment) =
+        match super::embedded_deployment(&scenario, fixed, args.step, implementation).await {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::FAILED;
+            }
+        };
     // Listen for Ctrl-C before saying it stops us: a SIGINT that arrived
     // between the message and the first wait would otherwise kill the process.
     let mut interrupt =
@@ -37,8 +42,12 @@ pub async fn run(args: &ServeArgs) -> i32 {
                 return exit::FAILED;
             }
         };
+    let answering = match implementation {
+        crate::implementations::Implementation::Spec => String::new(),
+        other => format!(", answering as {}", other.describe()),
+    };
     println!(
-        "gwlab serve: scenario {} on the embedded gateway, namespace {} (Ctrl-C stops)",
+        "gwlab serve: scenario {} on the embedded gateway{answering}, namespace {} (Ctrl-C stops)",
         scenario.name, deployment.namespace
     );
     let sockets = target.sockets();

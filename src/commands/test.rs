@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::cli::{TargetKind, TestArgs};
+use crate::cli::{AsArg, TargetKind, TestArgs};
 use crate::exit;
+use crate::implementations::Implementation;
 use crate::lab::state;
-use crate::model::compile::SUPPORTED_FEATURES;
 use crate::ownership::RunRecord;
 use crate::report::human::Console;
 use crate::report::{RunReport, annotations, junit};
@@ -23,11 +23,29 @@ use crate::targets::embedded::tls::LabCa;
 use crate::targets::{Target, TargetError};
 
 pub async fn run(args: &TestArgs) -> i32 {
+    let implementations = match &args.implementations {
+        Some(AsArg::Help) => {
+            print!("{}", crate::implementations::help());
+            return exit::OK;
+        }
+        Some(AsArg::Use(list)) => list.clone(),
+        None => vec![Implementation::Spec],
+    };
+    if args.paths.is_empty() {
+        eprintln!("error: name the scenario directories to run, e.g. gwlab test scenarios/");
+        return exit::BAD_INPUT;
+    }
     let scenarios = match load_all(args) {
         Ok(s) => s,
         Err(code) => return code,
     };
     let (kind, why) = choose_target(args);
+    if kind == TargetKind::Cluster && implementations != [Implementation::Spec] {
+        eprintln!(
+            "error: --as chooses how gwlab's reference gateway answers, and this run is on the cluster ({why}), where Kong itself answers (a failed probe there names the known deviations of the lab's Kong version); run with --target embedded --as ..."
+        );
+        return exit::BAD_INPUT;
+    }
     let console = if args.nested {
         Console::new(args.quiet).on_stderr()
     } else {
@@ -45,38 +63,61 @@ pub async fn run(args: &TestArgs) -> i32 {
         features: BTreeSet::new(),
         explain_hints: true,
     };
-    let start = Instant::now();
-    let outcome = match kind {
-        TargetKind::Embedded => {
-            console.line(&format!("target: embedded ({why}: gwlab's reference gateway, Gateway API v1.2 semantics, on 127.0.0.1), run {run_id}, {} scenarios", scenarios.len()));
-            runner.features = crate::features::names(SUPPORTED_FEATURES);
-            match run_embedded(&runner, &scenarios, args).await {
+    let mut runs = Vec::new();
+    for implementation in implementations {
+        let start = Instant::now();
+        let outcome = match kind {
+            TargetKind::Embedded => {
+                let answering = match implementation {
+                    Implementation::Spec => {
+                        "gwlab's reference gateway, Gateway API v1.2 semantics".to_string()
+                    }
+                    other => format!(
+                        "gwlab's reference gateway answering as {}",
+                        other.describe()
+                    ),
+                };
+                console.line(&format!(
+                    "target: embedded ({why}: {answering}, on 127.0.0.1), run {run_id}, {} scenarios",
+                    scenarios.len()
+                ));
+                runner.features = crate::features::names(&implementation.features());
+                match run_embedded(&runner, &scenarios, args, implementation).await {
+                    Ok(r) => r,
+                    Err(code) => return code,
+                }
+            }
+            TargetKind::Cluster => match run_cluster(&mut runner, &scenarios, args, &why).await {
                 Ok(r) => r,
                 Err(code) => return code,
-            }
-        }
-        TargetKind::Cluster => match run_cluster(&mut runner, &scenarios, args, &why).await {
-            Ok(r) => r,
-            Err(code) => return code,
-        },
-    };
-    finish(
-        args,
-        &console,
-        RunReport {
+            },
+        };
+        let report = RunReport {
             target: if kind == TargetKind::Cluster {
                 "cluster".into()
             } else {
                 "embedded".into()
             },
-            run_id,
+            implementation: implementation.name(),
+            run_id: run_id.clone(),
             scenarios: outcome.reports,
             duration: start.elapsed(),
             require_features: args.require_features,
             interrupted: runner.cancelled(),
             still_deleting: outcome.still_deleting,
-        },
-    )
+            portability: None,
+        };
+        runs.push(report);
+        if runner.cancelled() {
+            break;
+        }
+    }
+    let report = if runs.len() > 1 {
+        crate::report::portability::combine(runs)
+    } else {
+        runs.pop().expect("one run")
+    };
+    finish(args, &console, report)
 }
 
 /// Which target a run uses, and why: `--target`, then `GWLAB_TARGET`, then
@@ -90,6 +131,7 @@ async fn run_embedded(
     runner: &Runner<'_>,
     scenarios: &[Scenario],
     args: &TestArgs,
+    implementation: Implementation,
 ) -> Result<schedule::Outcome, i32> {
     let ca = match LabCa::new() {
         Ok(ca) => Arc::new(ca),
@@ -99,7 +141,7 @@ async fn run_embedded(
         }
     };
     // A fresh gateway per scenario: nothing leaks from one to the next.
-    let make = || EmbeddedTarget::start(ca.clone(), Default::default());
+    let make = || EmbeddedTarget::start_as(ca.clone(), Default::default(), implementation);
     Ok(interruptible(
         runner,
         schedule::run_all(runner, scenarios, args.parallel, make),
@@ -134,9 +176,26 @@ async fn run_cluster(
         eprintln!("error: {e}");
         exit::FAILED
     })?;
+    // Read once for the run: a cluster whose Kong gwlab cannot tell is run
+    // all the same, without naming deviations.
+    let kong = crate::targets::cluster::kong_model::cluster_kong(&client)
+        .await
+        .unwrap_or_else(|e| {
+            runner.console.line(&format!(
+                "note: Kong's version is unknown ({e}): failed probes will not name Kong's known deviations"
+            ));
+            None
+        });
+    if let Some(k) = kong {
+        runner.console.line(&format!(
+            "Kong on the cluster: {} (failed probes name its known deviations from the spec)",
+            k.describe()
+        ));
+    }
     let make = || {
         let t = ClusterTarget::for_lab(&client, &lab, &args.on.gateway_address, echo.clone())
-            .recording(record.clone());
+            .recording(record.clone())
+            .modelled_as(kong);
         async move { Ok(t) }
     };
     if scenarios.iter().any(|s| !s.features.is_empty()) {

@@ -10,7 +10,7 @@ use super::format::{DoctorCheck, Exercise};
 use crate::diag::Diagnostics;
 use crate::doctor::Finding;
 use crate::doctor::recorded;
-use crate::model::compile::SUPPORTED_FEATURES;
+use crate::implementations::Implementation;
 use crate::report::human::Console;
 use crate::report::{CheckKind, CheckReport, ScenarioReport, Verdict};
 use crate::run::{self, Runner};
@@ -78,11 +78,16 @@ pub struct Outcome {
 
 /// Runs the check of `ex` on the student's files in `dir` (`shown`: the
 /// directory as the student names it, for the commands it prints).
-pub async fn exercise(ex: &Exercise, dir: &Path, shown: &Path) -> Result<Outcome, CheckError> {
+pub async fn exercise(
+    ex: &Exercise,
+    dir: &Path,
+    shown: &Path,
+    implementation: Implementation,
+) -> Result<Outcome, CheckError> {
     match &ex.doctor {
         Some(d) => doctor(d, dir, shown),
         None => {
-            let c = run(dir).await?;
+            let c = run_as(dir, implementation).await?;
             Ok(Outcome {
                 passed: c.passed(),
                 total: c.report.checks.len(),
@@ -160,12 +165,47 @@ pub(super) fn runner(
 
 /// Loads the scenario in `dir` and runs it on a fresh embedded gateway.
 pub async fn run(dir: &Path) -> Result<Checked, CheckError> {
+    run_as(dir, Implementation::Spec).await
+}
+
+/// Loads the scenario in `dir` and runs it on a fresh embedded gateway that
+/// answers as `implementation`.
+pub async fn run_as(dir: &Path, implementation: Implementation) -> Result<Checked, CheckError> {
+    run_with(dir, implementation, &implementation.features()).await
+}
+
+/// The check of `dir` under each implementation, as the portability table's
+/// lines: per probe, pass or fail under each, and the answers where they
+/// differ. Every feature the reference gateway has is allowed, so that what
+/// an implementation would answer shows even where its conformance report
+/// does not claim a feature the check needs.
+pub async fn compare(
+    dir: &Path,
+    implementations: &[Implementation],
+) -> Result<Vec<String>, CheckError> {
+    let scenario = scenario::load(dir).map_err(CheckError::Bad)?;
+    let runs = run::under::under(&scenario, implementations)
+        .await
+        .map_err(|e| match e {
+            run::under::UnderError::Ca(e) => CheckError::Ca(e),
+            run::under::UnderError::Gateway(e) => CheckError::Gateway(e),
+        })?;
+    Ok(crate::report::portability::render_text(
+        &crate::report::portability::table(&runs),
+    ))
+}
+
+async fn run_with(
+    dir: &Path,
+    implementation: Implementation,
+    features: &[crate::features::Feature],
+) -> Result<Checked, CheckError> {
     let scenario = scenario::load(dir).map_err(CheckError::Bad)?;
     let console = Console::new(true);
     // The embedded gateway is settled once applied: a failure is final.
-    let runner = runner(&console, false, crate::features::names(SUPPORTED_FEATURES));
+    let runner = runner(&console, false, crate::features::names(features));
     let ca = Arc::new(LabCa::new().map_err(CheckError::Ca)?);
-    let mut target = EmbeddedTarget::start(ca, Default::default())
+    let mut target = EmbeddedTarget::start_as(ca, Default::default(), implementation)
         .await
         .map_err(CheckError::Gateway)?;
     let report = runner.run_scenario(&mut target, &scenario).await;
@@ -314,6 +354,8 @@ mod tests {
                 },
                 detail: None,
                 power: None,
+                answer: None,
+                deviations: Vec::new(),
             });
         }
         Checked {

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::implementations::Implementation;
+
 use super::CourseError;
 use super::breaks::Fault;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -69,6 +71,10 @@ struct ExerciseFile {
     doctor: Option<DoctorCheck>,
     #[serde(default, rename = "break")]
     break_: Option<BreakSpec>,
+    /// Implementations (`--as` names) the student's route is shown under
+    /// after each check on the embedded gateway.
+    #[serde(default)]
+    compare: Vec<String>,
 }
 
 /// A troubleshooting exercise's `break:`: on the lab cluster, starting the
@@ -116,6 +122,9 @@ pub struct Exercise {
     pub doctor: Option<DoctorCheck>,
     /// For troubleshooting exercises that break the lab cluster: the fault.
     pub fault: Option<Fault>,
+    /// After each check on the embedded gateway, the student's route is
+    /// shown answering as each of these (`compare:` in exercise.yaml).
+    pub compare: Vec<Implementation>,
     pub start: Files,
     pub check: Files,
     pub solution: Files,
@@ -376,6 +385,22 @@ impl Catalogue {
                 Some(_) => {}
             }
         }
+        let mut compare = Vec::new();
+        for name in &raw.compare {
+            match Implementation::parse(name) {
+                Ok(i) => compare.push(i),
+                Err(e) => problems.push(
+                    Diagnostic::new(&file, line_of(text, "compare:"), e.to_string())
+                        .field("compare"),
+                ),
+            }
+        }
+        if !compare.is_empty() && raw.doctor.is_some() {
+            problems.push(
+                Diagnostic::new(&file, line_of(text, "compare:"), "`compare` shows a route under several implementations: a doctor check has none")
+                    .field("compare"),
+            );
+        }
         if solution.is_empty() {
             problems.push(Diagnostic::new(
                 &self.path(&format!("{dir}/solution")),
@@ -405,6 +430,7 @@ impl Catalogue {
             hints: raw.hints,
             doctor: raw.doctor,
             fault: raw.break_.map(|b| b.fault),
+            compare,
             start,
             check,
             solution,

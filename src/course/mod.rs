@@ -68,6 +68,10 @@ pub enum CourseError {
         "lab {lab} runs on the embedded gateway only (target: embedded), and a cluster was asked for ({why}); leave out --target cluster, --kubeconfig and --context"
     )]
     EmbeddedOnly { lab: String, why: String },
+    #[error(
+        "--as {0} chooses how gwlab's reference gateway answers, and this check runs on the lab cluster, where Kong itself answers; check with --target embedded --as {0}"
+    )]
+    AsOnCluster(String),
     #[error("interrupted while {exercise} had the lab broken; gwlab put it back")]
     Interrupted { exercise: String },
     #[error(

@@ -1,6 +1,7 @@
 //! `gwlab lab verify`: for lab authors and CI, every exercise's solution
 //! passes its check and its starting files fail it.
 
+use crate::implementations::Implementation;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -212,7 +213,7 @@ async fn run_with(
     write_all(&scratch.0, files)?;
     let checked = match cluster {
         Some(c) => live::exercise(c, ex, &scratch.0, files_dir).await,
-        None => check::exercise(ex, &scratch.0, files_dir).await,
+        None => check::exercise(ex, &scratch.0, files_dir, Implementation::Spec).await,
     };
     match checked {
         Ok(c) => Ok(Ok(c)),

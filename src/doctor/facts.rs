@@ -162,7 +162,7 @@ pub(super) fn setting(container: &Value, (env, flag): (&str, &str)) -> Option<St
 
 /// The Kong proxy containers of a workload: images whose repository is
 /// `kong` (the official image) or ends in `/kong` or `/kong-gateway`.
-pub(super) fn kong_proxies(kind: &str, workload: &Value) -> Vec<KongProxy> {
+pub(crate) fn kong_proxies(kind: &str, workload: &Value) -> Vec<KongProxy> {
     let text = |p: &str| {
         workload
             .pointer(p)

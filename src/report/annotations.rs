@@ -72,6 +72,7 @@ mod tests {
     fn a_failed_check_is_an_error_on_its_file_and_line_with_the_mismatch_first() {
         let report = RunReport {
             target: "embedded".into(),
+            implementation: "spec".into(),
             run_id: "r".into(),
             scenarios: vec![
                 scenario_of(vec![split_check(false)]),
@@ -81,6 +82,7 @@ mod tests {
             require_features: false,
             interrupted: false,
             still_deleting: vec![],
+            portability: None,
         };
         let lines = render(&report);
         assert_eq!(lines.len(), 1, "{lines:?}");

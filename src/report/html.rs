@@ -32,6 +32,7 @@ pub(crate) fn render(doc: &Value) -> String {
         esc(str_of(&doc["runId"]))
     );
     page.push_str(&summary(doc, &scenarios));
+    page.push_str(&portability(&doc["portability"]));
     let mut ordered: Vec<&Value> = scenarios.iter().collect();
     // Stable: within a verdict, the run's order.
     ordered.sort_by_key(|s| rank(str_of(&s["verdict"])));
@@ -81,8 +82,12 @@ fn summary(doc: &Value, scenarios: &[Value]) -> String {
     }
     let _ = write!(
         out,
-        "</p><p>target <b>{}</b>, run <code>{}</code>, {}",
+        "</p><p>target <b>{}</b>{}, run <code>{}</code>, {}",
         esc(str_of(&doc["target"])),
+        match doc["implementation"].as_str() {
+            Some(i) if i != "spec" => format!(" answering as <b>{}</b>", esc(i)),
+            _ => String::new(),
+        },
         esc(str_of(&doc["runId"])),
         secs(&doc["durationSeconds"])
     );
@@ -242,6 +247,54 @@ fn check(c: &Value) -> String {
         let _ = write!(out, "<p class=\"power\">{}</p>", esc(p));
     }
     out.push_str("</div>");
+    out
+}
+
+/// The portability table of a run under several implementations: a row per
+/// probe, a column per implementation, and the answers where they differ.
+fn portability(p: &Value) -> String {
+    let (Some(impls), Some(rows)) = (p["implementations"].as_array(), p["rows"].as_array()) else {
+        return String::new();
+    };
+    let mut out = String::from(
+        "<h2>Portability</h2><table class=\"trace portability\"><tr><th>scenario</th><th>probe</th>",
+    );
+    for i in impls {
+        let _ = write!(out, "<th>{}</th>", esc(str_of(i)));
+    }
+    out.push_str("</tr>");
+    for r in rows {
+        let differs = r["differs"] == true;
+        let _ = write!(
+            out,
+            "<tr{}><td>{}</td><td>{}</td>",
+            if differs { " class=\"differs\"" } else { "" },
+            esc(str_of(&r["scenario"])),
+            esc(str_of(&r["probe"]))
+        );
+        for c in r["cells"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+            let result = str_of(&c["result"]);
+            let class = match result {
+                "passed" => "passed",
+                "failed" => "failed",
+                _ => "unsupported",
+            };
+            let _ = write!(
+                out,
+                "<td class=\"{class}\"><span class=\"v\">{}</span>",
+                esc(result)
+            );
+            if differs && let Some(a) = c["answer"].as_str() {
+                let _ = write!(out, "<br><code>{}</code>", esc(a));
+            }
+            for d in c["deviations"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+                let _ = write!(out, "<br><span class=\"where\">{}</span>", esc(str_of(d)));
+            }
+            out.push_str("</td>");
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table><p class=\"where\">The scenarios below are the first implementation's run; the JSON report holds every run.</p>");
     out
 }
 

@@ -74,7 +74,16 @@ impl Console {
         if let Some(pb) = &self.spinner {
             pb.finish_and_clear();
         }
-        self.line(&summary(report));
+        let Some(p) = &report.portability else {
+            self.line(&summary(report));
+            return;
+        };
+        for l in super::portability::render_text(p) {
+            self.line(&l);
+        }
+        for r in super::portability::all_runs(report) {
+            self.line(&format!("{}: {}", r.implementation, summary(r)));
+        }
     }
 }
 

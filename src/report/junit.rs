@@ -9,18 +9,34 @@ use std::fmt::Write;
 use super::{CheckReport, RunReport, ScenarioReport, Verdict};
 use gwlab_core::xml::escape;
 
+/// Under several implementations (`--as spec,kong-3.9`), each run's
+/// testsuites, named `scenario [implementation]`.
 pub(crate) fn render(report: &RunReport) -> String {
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let tests: usize = report.scenarios.iter().map(|s| s.checks.len().max(1)).sum();
-    let failures: usize = report.scenarios.iter().map(|s| s.failures().count()).sum();
-    let skipped: usize = report.scenarios.iter().map(skipped).sum();
+    let runs = super::portability::all_runs(report);
+    let several = runs.len() > 1;
+    let scenarios: Vec<(&str, ScenarioReport)> = runs
+        .iter()
+        .flat_map(|r| {
+            r.scenarios.iter().map(move |s| {
+                let mut s = s.clone();
+                if several {
+                    s.name = format!("{} [{}]", s.name, r.implementation);
+                }
+                (r.target.as_str(), s)
+            })
+        })
+        .collect();
+    let tests: usize = scenarios.iter().map(|(_, s)| s.checks.len().max(1)).sum();
+    let failures: usize = scenarios.iter().map(|(_, s)| s.failures().count()).sum();
+    let skipped: usize = scenarios.iter().map(|(_, s)| skipped(s)).sum();
     let _ = writeln!(
         x,
         "<testsuites name=\"gwlab\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{:.3}\">",
         report.duration.as_secs_f64()
     );
-    for s in &report.scenarios {
-        testsuite(&mut x, &report.target, s);
+    for (target, s) in &scenarios {
+        testsuite(&mut x, target, s);
     }
     x.push_str("</testsuites>\n");
     x
@@ -152,12 +168,14 @@ mod tests {
     fn junit_of(checks: Vec<CheckReport>) -> String {
         render(&RunReport {
             target: "embedded".into(),
+            implementation: "spec".into(),
             run_id: "r".into(),
             scenarios: vec![scenario_of(checks)],
             duration: std::time::Duration::ZERO,
             require_features: false,
             interrupted: false,
             still_deleting: vec![],
+            portability: None,
         })
     }
 
@@ -173,6 +191,7 @@ mod tests {
         };
         let xml = render(&RunReport {
             target: "cluster".into(),
+            implementation: "spec".into(),
             run_id: "r".into(),
             scenarios: vec![
                 passed,
@@ -184,6 +203,7 @@ mod tests {
             require_features: false,
             interrupted: true,
             still_deleting: vec![],
+            portability: None,
         });
         let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
         let suites: Vec<_> = doc

@@ -7,6 +7,7 @@ pub(crate) mod html;
 pub mod human;
 pub mod json;
 pub(crate) mod junit;
+pub mod portability;
 pub(crate) mod saved;
 pub(crate) mod secs;
 
@@ -93,6 +94,15 @@ pub struct CheckReport {
     /// caught with 95 % probability"); its figures are in `detail.split.power`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub power: Option<String>,
+    /// Probes: what came back, in short (`301 http://a.example/`, `200 from
+    /// echo-v1 at /x`), to compare answers across implementations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    /// Probes: the known deviations from the spec of the implementation that
+    /// answered which explain the answer (a failed probe's failure lines say
+    /// them too).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deviations: Vec<crate::explain::DeviationView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -171,6 +181,8 @@ impl CheckReport {
             failure: vec![why],
             detail: None,
             power: None,
+            answer: None,
+            deviations: Vec::new(),
         }
     }
 }
@@ -202,6 +214,9 @@ impl ScenarioReport {
 #[serde(rename_all = "camelCase")]
 pub struct RunReport {
     pub target: String,
+    /// `--as`'s name of the implementation that answered (`spec` unless
+    /// asked otherwise; on a cluster, `spec` too: Kong itself answered).
+    pub implementation: String,
     pub run_id: String,
     pub scenarios: Vec<ScenarioReport>,
     #[serde(rename = "durationSeconds", with = "secs")]
@@ -212,6 +227,10 @@ pub struct RunReport {
     /// Deletions this run issued that had not finished when it ended.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub still_deleting: Vec<String>,
+    /// With `--as` naming several implementations: every probe under each,
+    /// and the other implementations' runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub portability: Option<Box<portability::Portability>>,
 }
 
 impl RunReport {
@@ -222,12 +241,15 @@ impl RunReport {
     /// 0 when every scenario that ran passed, 1 otherwise (unsupported counts as
     /// failed only with `--require-features`); 130 after an interruption, as
     /// shells report a process stopped by SIGINT.
+    /// Under several implementations, a failure under any of them fails the run.
     pub(crate) fn exit_code(&self) -> i32 {
         if self.interrupted {
             return crate::exit::INTERRUPTED;
         }
-        let failed = self.count(Verdict::Failed) > 0
-            || (self.require_features && self.count(Verdict::Unsupported) > 0);
+        let failed = portability::all_runs(self).iter().any(|r| {
+            r.count(Verdict::Failed) > 0
+                || (r.require_features && r.count(Verdict::Unsupported) > 0)
+        });
         i32::from(failed)
     }
 }
@@ -256,6 +278,8 @@ pub(crate) mod test_support {
             },
             detail: None,
             power: Some("400 samples: a deviation of 8.0 points or more would have been caught with 95 % probability".into()),
+            answer: None,
+            deviations: Vec::new(),
         }
     }
 

@@ -123,12 +123,14 @@ mod tests {
     fn a_report_gwlab_wrote_loads() {
         let run = crate::report::RunReport {
             target: "embedded".into(),
+            implementation: "spec".into(),
             run_id: "abc".into(),
             scenarios: vec![crate::report::test_support::scenario_of(vec![])],
             duration: std::time::Duration::ZERO,
             require_features: false,
             interrupted: false,
             still_deleting: vec![],
+            portability: None,
         };
         let (_dir, path) = written(&crate::report::json::render(&run));
         assert_eq!(load(&path).unwrap()["runId"], "abc");

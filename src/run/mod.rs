@@ -5,6 +5,7 @@ pub(crate) mod conditions;
 pub mod deploy;
 pub(crate) mod plan;
 pub(crate) mod schedule;
+pub(crate) mod under;
 
 pub use deploy::Deployment;
 
@@ -273,6 +274,8 @@ impl Runner<'_> {
             failure,
             detail: None,
             power: None,
+            answer: None,
+            deviations: Vec::new(),
         });
     }
 
@@ -372,6 +375,8 @@ impl Runner<'_> {
             failure,
             detail,
             power: None,
+            answer: None,
+            deviations: Vec::new(),
         }
     }
 
@@ -384,7 +389,7 @@ impl Runner<'_> {
     ) -> CheckReport {
         let t0 = Instant::now();
         let gw = ctx.deployment.gateway(p.gateway.as_deref());
-        let report = |passed, request, failure, detail, power| CheckReport {
+        let report = |passed, request, failure, detail, power, answer, deviations| CheckReport {
             kind: CheckKind::Probe,
             name: p.name.clone(),
             step: step.name.clone(),
@@ -395,12 +400,22 @@ impl Runner<'_> {
             failure,
             detail,
             power,
+            answer,
+            deviations,
         };
         let addr = match target.gateway_address(&gw, p.port()).await {
             Ok(a) => a,
             Err(e) => {
                 let request = format!("{} {} (via Gateway {gw})", p.method, p.url);
-                return report(false, Some(request), vec![e.to_string()], None, None);
+                return report(
+                    false,
+                    Some(request),
+                    vec![e.to_string()],
+                    None,
+                    None,
+                    None,
+                    Vec::new(),
+                );
             }
         };
         let policy = probe::Policy {
@@ -408,6 +423,16 @@ impl Runner<'_> {
             retry: self.retry_probes,
         };
         let result = probe::run(p, addr, target.trust_anchor(), policy).await;
+        // How the target's model routes the probe, and the deviations from
+        // the spec behind its answer (when the model's answer is the one
+        // observed): a passing probe keeps them too, for the portability
+        // table and migrate's warnings.
+        let trace = target.explain(&gw, p.port(), p.request_head());
+        let deviations = trace
+            .as_ref()
+            .filter(|t| agrees(t, result.last.as_ref()))
+            .map(|t| t.deviations.clone())
+            .unwrap_or_default();
         let (request, failure) = if result.passed {
             (None, Vec::new())
         } else {
@@ -419,32 +444,104 @@ impl Runner<'_> {
                 if result.attempts == 1 { "try" } else { "tries" }
             );
             let mut failure = probe_failure(&result);
+            failure.extend(deviations.iter().map(|d| d.said.clone()));
             if self.explain_hints && !result.mismatches.is_empty() {
+                let answering = trace
+                    .as_ref()
+                    .map(|t| t.implementation.as_str())
+                    .filter(|i| *i != "spec");
                 failure.push(format!(
                     "how the reference gateway routes it: {}",
-                    explain_command(ctx.scenario, step, p)
+                    explain_command(ctx.scenario, step, p, answering)
                 ));
             }
             (Some(request), failure)
         };
         let mut detail = serde_json::to_value(&result).ok();
         if !result.passed
-            && let Some(trace) = target.explain(&gw, p.port(), p.request_head())
+            && let Some(trace) = &trace
             && let Some(serde_json::Value::Object(d)) = detail.as_mut()
         {
             d.insert(
                 "explain".into(),
-                serde_json::to_value(&trace).expect("explanations serialise"),
+                serde_json::to_value(trace).expect("explanations serialise"),
             );
         }
         let power = result.split.as_ref().map(|s| s.power.statement.clone());
-        report(result.passed, request, failure, detail, power)
+        let answer = answer(&result);
+        report(
+            result.passed,
+            request,
+            failure,
+            detail,
+            power,
+            answer,
+            deviations,
+        )
     }
 }
 
+/// Whether the model's explanation predicts what was observed: the same
+/// status (and Location), or a forward that an echo backend answered.
+fn agrees(trace: &crate::explain::Explanation, last: Option<&probe::observe::Observation>) -> bool {
+    let Some(o) = last else {
+        return false;
+    };
+    match trace.outcome.status {
+        Some(status) => {
+            let location = o
+                .headers
+                .iter()
+                .find(|(n, _)| n == "location")
+                .map(|(_, v)| v.as_str());
+            o.status == status
+                && trace
+                    .outcome
+                    .location
+                    .as_deref()
+                    .is_none_or(|l| Some(l) == location)
+        }
+        None => o.echo.is_some(),
+    }
+}
+
+/// What a probe got, in short: the status with a redirect's Location or the
+/// echo backend that answered and the path it saw; for a split, the backends
+/// that answered.
+fn answer(result: &probe::ProbeResult) -> Option<String> {
+    if let Some(split) = &result.split {
+        let seen: Vec<&str> = split
+            .counts
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(b, _)| b.as_str())
+            .collect();
+        return Some(format!("split over {}", seen.join(", ")));
+    }
+    if result.error.is_some() {
+        return Some("no answer".into());
+    }
+    let o = result.last.as_ref()?;
+    if let Some((_, location)) = o.headers.iter().find(|(n, _)| n == "location") {
+        return Some(format!("{} {location}", o.status));
+    }
+    Some(match &o.echo {
+        Some(echo) => format!("{} from {} at {}", o.status, echo.service, echo.path),
+        None => o.status.to_string(),
+    })
+}
+
 /// The `gwlab explain` line that shows how a probe's request is routed.
-fn explain_command(scenario: &crate::scenario::Scenario, step: &Step, p: &Probe) -> String {
+fn explain_command(
+    scenario: &crate::scenario::Scenario,
+    step: &Step,
+    p: &Probe,
+    answering: Option<&str>,
+) -> String {
     let mut cmd = format!("gwlab explain {} --url '{}'", scenario.dir.display(), p.url);
+    if let Some(i) = answering {
+        cmd.push_str(&format!(" --as {i}"));
+    }
     // A named step is one of `steps`: explain the state after it.
     if step.name.is_some()
         && let Some(i) = scenario.steps.iter().position(|s| std::ptr::eq(s, step))

@@ -45,6 +45,14 @@ pub fn own() -> Option<Lab> {
     up(standin)
 }
 
+/// A lab of its own whose stand-in answers as `implementation` (a Kong of
+/// that version, as `gwlab test --as` models it).
+pub fn own_as(implementation: gwlab::implementations::Implementation) -> Option<Lab> {
+    let env = super::envtest::another()?;
+    let standin: &'static StandIn = Box::leak(Box::new(super::standin::on_as(env, implementation)));
+    up(standin)
+}
+
 /// `gwlab up --provider existing --addons crds,kong` on the stand-in's server.
 fn up(standin: &'static StandIn) -> Option<Lab> {
     let home = tempfile::tempdir().unwrap();

@@ -37,6 +37,14 @@ pub fn get() -> Option<&'static StandIn> {
 /// A stand-in of its own on `env` (one of [`envtest::another`]), living as
 /// long as the test binary.
 pub fn on(env: &'static Envtest) -> StandIn {
+    on_as(env, Default::default())
+}
+
+/// A stand-in of its own on `env` that answers as `implementation`.
+pub fn on_as(
+    env: &'static Envtest,
+    implementation: gwlab::implementations::Implementation,
+) -> StandIn {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -49,6 +57,7 @@ pub fn on(env: &'static Envtest) -> StandIn {
             let opts = gwlab_standin::controller::Options {
                 bind: [127, 0, 0, 1].into(),
                 kubelet: true,
+                implementation,
             };
             let controller = gwlab_standin::controller::start(client, opts)
                 .await

@@ -8,6 +8,7 @@ mod embedded;
 mod first_steps;
 mod fuzz;
 mod html_report;
+mod kong;
 mod kong_manifests;
 mod lab_cli;
 mod lab_course;

@@ -21,6 +21,45 @@ pub struct Explanation {
     pub filters: Vec<String>,
     pub outcome: OutcomeView,
     pub attachments: Vec<Attachment>,
+    /// `--as`'s name of the implementation that answered (`spec`, `kong-3.9`).
+    pub implementation: String,
+    /// Where that implementation's answer differs from the spec's, and why.
+    pub deviations: Vec<DeviationView>,
+}
+
+/// A known deviation that changed the answer.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviationView {
+    pub id: String,
+    /// `known KIC behaviour on Kong < 3.9: … [id; source]`.
+    pub said: String,
+    pub spec: String,
+    pub kong: String,
+    pub sources: Vec<String>,
+    /// The scenario of gwlab's repository that shows it.
+    pub scenario: String,
+}
+
+impl DeviationView {
+    pub fn of(d: &crate::implementations::Deviation) -> DeviationView {
+        DeviationView {
+            id: d.id.into(),
+            said: d.said(),
+            spec: d.spec.into(),
+            kong: d.kong.into(),
+            sources: d.sources.iter().map(|s| s.to_string()).collect(),
+            scenario: d.scenario(),
+        }
+    }
+
+    /// The views of deviation ids (ids gwlab does not know are left out).
+    pub fn all(ids: &[&str]) -> Vec<DeviationView> {
+        ids.iter()
+            .filter_map(|id| crate::implementations::deviation(id))
+            .map(DeviationView::of)
+            .collect()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -45,6 +84,8 @@ pub struct OutcomeView {
     pub backends: Vec<BackendShare>,
     /// The request as forwarded, after the rule's filters.
     pub forwarded: Option<RequestHead>,
+    /// The body the gateway answers with itself, when it has one.
+    pub body: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -103,6 +144,8 @@ pub fn explain(
         filters: ev.filters_applied.clone(),
         outcome: outcome_view(&ev.outcome),
         attachments: attachments(compiled),
+        implementation: table.implementation.name(),
+        deviations: DeviationView::all(&ev.deviations),
     })
 }
 
@@ -135,22 +178,31 @@ fn candidate_views(ev: &Evaluation) -> Vec<CandidateView> {
 }
 
 fn outcome_view(outcome: &Outcome) -> OutcomeView {
-    let answered = |status: u16, summary: String, location: Option<String>| OutcomeView {
-        status: Some(status),
-        summary,
-        location,
-        backends: vec![],
-        forwarded: None,
-    };
+    let answered =
+        |status: u16, summary: String, location: Option<String>, body: &str| OutcomeView {
+            status: Some(status),
+            summary,
+            location,
+            backends: vec![],
+            forwarded: None,
+            body: (!body.is_empty()).then(|| body.to_string()),
+        };
     match outcome {
-        Outcome::NotFound { why } => answered(404, format!("404: {why}"), None),
-        Outcome::ServerError { why } => answered(500, format!("500: {why}"), None),
+        Outcome::NotFound { why } => answered(404, format!("404: {why}"), None, ""),
+        Outcome::ServerError { why } => answered(500, format!("500: {why}"), None, ""),
+        Outcome::Answer { status, body, why } => {
+            answered(*status, format!("{status}: {why}"), None, body)
+        }
         Outcome::Redirect {
-            status, location, ..
+            status,
+            location,
+            body,
+            ..
         } => answered(
             *status,
             format!("{status} redirect to {location}"),
             Some(location.clone()),
+            body,
         ),
         Outcome::Forward(f) => forward_view(f),
     }
@@ -179,6 +231,7 @@ fn forward_view(f: &Forward) -> OutcomeView {
         location: None,
         backends,
         forwarded: Some(f.request.clone()),
+        body: None,
     }
 }
 
@@ -237,6 +290,9 @@ pub fn render_text(e: &Explanation) -> String {
         e.gateway,
         e.port
     ));
+    if e.implementation != "spec" {
+        out.push(format!("as:       {}", e.implementation));
+    }
     out.push(format!(
         "listener: {}",
         e.listener
@@ -251,6 +307,14 @@ pub fn render_text(e: &Explanation) -> String {
         }
     }
     render_outcome(&e.outcome, &mut out);
+    if !e.deviations.is_empty() {
+        out.push("where this differs from the spec:".into());
+        for d in &e.deviations {
+            out.push(format!("  {}", d.said));
+            out.push(format!("    spec: {}", d.spec));
+            out.push(format!("    kong: {}", d.kong));
+        }
+    }
     render_attachments(&e.attachments, &mut out);
     out.join("\n") + "\n"
 }
@@ -294,6 +358,9 @@ fn traits(p: &evaluate::Precedence) -> String {
 
 fn render_outcome(o: &OutcomeView, out: &mut Vec<String>) {
     out.push(format!("outcome:  {}", o.summary));
+    if let Some(body) = &o.body {
+        out.push(format!("body:     {}", body.replace('\n', " ")));
+    }
     if o.backends.len() > 1 || o.backends.iter().any(|b| b.weight != 1) {
         for b in &o.backends {
             out.push(format!(
@@ -438,6 +505,7 @@ mod tests {
         let v = outcome_view(&Outcome::Redirect {
             status: 301,
             location: "https://a.example.com/".into(),
+            body: String::new(),
             response_headers: vec![],
         });
         assert_eq!(
@@ -483,6 +551,8 @@ mod tests {
                 accepted: "True (Accepted)".into(),
                 resolved_refs: "True (ResolvedRefs)".into(),
             }],
+            implementation: "spec".into(),
+            deviations: vec![],
         };
         let text = render_text(&e);
         let expected = "request:  GET http://a.example.com/?x=1 (Gateway ns/gw, port 80)

@@ -11,6 +11,7 @@ pub mod explain;
 pub mod features;
 pub mod files;
 pub mod hostname;
+pub mod implementations;
 pub mod kinds;
 pub mod kong;
 pub mod manifest;

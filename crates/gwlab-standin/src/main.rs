@@ -14,19 +14,22 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: gwlab-standin --kubeconfig FILE [--context NAME] [--kubelet] [--bind ADDRESS]
+    "usage: gwlab-standin --kubeconfig FILE [--context NAME] [--kubelet] [--bind ADDRESS] [--as IMPL]
 
   --kubeconfig FILE  the cluster to stand in for Kong on (else KUBECONFIG)
   --context NAME     a context of that kubeconfig
   --kubelet          also bind Pods to a stand-in node and report them ready
                      (for an API server without nodes, such as envtest)
-  --bind ADDRESS     where the data plane listens (default 127.0.0.1)";
+  --bind ADDRESS     where the data plane listens (default 127.0.0.1)
+  --as IMPL          answer as this implementation: spec (the default),
+                     kong-3.8 or kong-3.9 (as `gwlab test --as` does)";
 
 struct Args {
     kubeconfig: PathBuf,
     context: Option<String>,
     kubelet: bool,
     bind: std::net::IpAddr,
+    implementation: gwlab::implementations::Implementation,
 }
 
 fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -34,6 +37,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut context = None;
     let mut kubelet = false;
     let mut bind: std::net::IpAddr = [127, 0, 0, 1].into();
+    let mut implementation = gwlab::implementations::Implementation::Spec;
     while let Some(a) = argv.next() {
         let mut value = |name: &str| argv.next().ok_or(format!("{name} needs a value"));
         match a.as_str() {
@@ -46,6 +50,10 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
                     .parse()
                     .map_err(|_| format!("--bind {v}: not an IP address"))?;
             }
+            "--as" => {
+                implementation = gwlab::implementations::Implementation::parse(&value("--as")?)
+                    .map_err(|e| format!("--as: {e}"))?;
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -55,6 +63,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         context,
         kubelet,
         bind,
+        implementation,
     })
 }
 
@@ -87,6 +96,7 @@ fn main() -> ExitCode {
         let opts = gwlab_standin::controller::Options {
             bind: args.bind,
             kubelet: args.kubelet,
+            implementation: args.implementation,
         };
         let controller = match gwlab_standin::controller::start(client, opts).await {
             Ok(c) => c,

@@ -2,14 +2,20 @@
 
 use super::*;
 
+use crate::implementations::Implementation;
+
 /// One check of the exercise; returns the exit code and whether the
 /// workspace moved on to another exercise.
 pub(super) async fn check_once(
     arg: &WorkspaceArg,
     on: &OnArgs,
+    implementation: Implementation,
 ) -> Result<(i32, bool), CourseError> {
     let mut o = open(arg)?;
     let place = on_cluster::place(&o.lab, on, o.ws.progress.cluster.as_ref())?;
+    if place.is_some() && !implementation.is_spec() {
+        return Err(CourseError::AsOnCluster(implementation.name()));
+    }
     let cluster = on_cluster::connect(place.as_ref()).await?;
     let ex = o.exercise().clone();
     // An exercise started without the cluster breaks the lab at its first
@@ -21,8 +27,13 @@ pub(super) async fn check_once(
     }
     let dir = o.ws.dir_of(&ex);
     let total = o.lab.exercises.len();
+    let answering = if implementation.is_spec() {
+        String::new()
+    } else {
+        format!(", answering as {implementation}")
+    };
     println!(
-        "Checking exercise {} of {total}: {} ({}) on {}",
+        "Checking exercise {} of {total}: {} ({}) on {}{answering}",
         o.index + 1,
         ex.title,
         o.shown.display(),
@@ -30,7 +41,7 @@ pub(super) async fn check_once(
     );
     let checked = match &cluster {
         Some(c) => live::exercise(c, &ex, &dir, &o.shown).await,
-        None => check::exercise(&ex, &dir, &o.shown).await,
+        None => check::exercise(&ex, &dir, &o.shown, implementation).await,
     };
     let outcome = match checked {
         Ok(c) => c,
@@ -50,6 +61,19 @@ pub(super) async fn check_once(
         }
         Err(e) => return Err(CourseError::Check(e)),
     };
+    // Where the exercise asks, the student's route under each implementation.
+    if cluster.is_none() && !ex.compare.is_empty() && ex.doctor.is_none() {
+        match check::compare(&dir, &ex.compare).await {
+            Ok(lines) => {
+                println!("Your route, answered as each implementation does:");
+                for l in lines.iter().skip(1) {
+                    println!("  {l}");
+                }
+            }
+            Err(CheckError::Bad(_)) => {}
+            Err(e) => return Err(CourseError::Check(e)),
+        }
+    }
     // A check that could not run here says nothing of the student's work.
     if !outcome.passed && !outcome.missing_features.is_empty() {
         for l in &outcome.lines {
@@ -112,7 +136,11 @@ pub(super) async fn check_once(
 
 /// Checks, then again at every change of the current exercise's files,
 /// following the student to the next exercise; ends when all are solved.
-pub(super) async fn watch(arg: &WorkspaceArg, on: &OnArgs) -> Result<i32, CourseError> {
+pub(super) async fn watch(
+    arg: &WorkspaceArg,
+    on: &OnArgs,
+    implementation: Implementation,
+) -> Result<i32, CourseError> {
     // After a move to the next exercise, watch the workspace, not the old
     // exercise directory.
     let mut arg = WorkspaceArg {
@@ -123,7 +151,7 @@ pub(super) async fn watch(arg: &WorkspaceArg, on: &OnArgs) -> Result<i32, Course
         // Taken before the check, so that a save during it is not missed.
         let now = open(&arg)?;
         let before_check = fingerprint(&now.ws.dir_of(now.exercise()));
-        let (_, moved) = check_once(&arg, on).await?;
+        let (_, moved) = check_once(&arg, on, implementation).await?;
         let o = open(&arg)?;
         if moved && o.ws.root != arg.dir {
             arg.dir = o.ws.root.clone();

@@ -82,6 +82,11 @@ pub enum CourseCommand {
         /// next exercise when one is solved.
         #[arg(long)]
         watch: bool,
+        /// On the embedded gateway, answer as this implementation (`spec`,
+        /// the default; `kong-3.8`; `kong-3.9`): see what Kong would do with
+        /// your files. `--as help` lists them.
+        #[arg(long = "as", value_name = "IMPL", value_parser = crate::cli::parse_as_one)]
+        implementation: Option<crate::cli::AsArg>,
     },
     /// The next hint for the current exercise.
     Hint {
@@ -134,15 +139,26 @@ pub async fn run(args: &CourseArgs) -> i32 {
             on,
         } => start(lab, dir.as_deref(), catalogue, on).await,
         CourseCommand::Check {
+            implementation: Some(crate::cli::AsArg::Help),
+            ..
+        } => {
+            print!("{}", crate::implementations::help());
+            Ok(exit::OK)
+        }
+        CourseCommand::Check {
             ws,
             on,
             watch: false,
-        } => check_once(ws, on).await.map(|(code, _)| code),
+            implementation,
+        } => check_once(ws, on, crate::cli::AsArg::one(implementation))
+            .await
+            .map(|(code, _)| code),
         CourseCommand::Check {
             ws,
             on,
             watch: true,
-        } => watch(ws, on).await,
+            implementation,
+        } => watch(ws, on, crate::cli::AsArg::one(implementation)).await,
         CourseCommand::Hint { ws } => hint(ws),
         CourseCommand::Solution { ws } => solution(ws),
         CourseCommand::Reset { ws, exercise, on } => reset(ws, *exercise, on).await,

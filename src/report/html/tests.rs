@@ -41,6 +41,8 @@ fn probe(name: &str, passed: bool) -> CheckReport {
             ]})
         }),
         power: None,
+        answer: None,
+        deviations: Vec::new(),
     }
 }
 
@@ -66,6 +68,7 @@ fn run() -> RunReport {
     });
     RunReport {
         target: "embedded".into(),
+        implementation: "spec".into(),
         run_id: "r1x2".into(),
         scenarios: vec![
             named("fine", Verdict::Passed, vec![probe("fine probe", true)]),
@@ -78,6 +81,7 @@ fn run() -> RunReport {
         require_features: false,
         interrupted: true,
         still_deleting: vec![],
+        portability: None,
     }
 }
 

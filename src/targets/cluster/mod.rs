@@ -10,6 +10,7 @@ mod api;
 pub(crate) mod backends;
 mod diagnostics;
 pub mod features;
+pub(crate) mod kong_model;
 pub mod read_status;
 
 pub use address::{BadAddress, GatewayAddress};
@@ -57,6 +58,9 @@ pub struct ClusterTarget {
     /// The ways into the lab Gateway and the one probes take, read once per
     /// target (a scenario), not per probe.
     reach: tokio::sync::OnceCell<(crate::lab::reach::Ways, crate::lab::reach::Reach)>,
+    /// What the run applied, routed as the cluster's Kong, when gwlab has a
+    /// model of that Kong: names the known deviations behind failed probes.
+    kong: Option<kong_model::KongModel>,
 }
 
 /// A deletion issued without waiting for it.
@@ -108,7 +112,17 @@ impl ClusterTarget {
             record_to: None,
             deleting: Mutex::new(Vec::new()),
             reach: tokio::sync::OnceCell::new(),
+            kong: None,
         }
+    }
+
+    /// Models the run as `kong` routes it (see [`kong_model::cluster_kong`]).
+    pub(crate) fn modelled_as(
+        mut self,
+        kong: Option<crate::implementations::Implementation>,
+    ) -> Self {
+        self.kong = kong.map(kong_model::KongModel::new);
+        self
     }
 
     /// Records what this target creates in the run's file as well.
@@ -257,11 +271,23 @@ impl Target for ClusterTarget {
             self.wait_timeout,
         )
         .await?;
+        if let Some(k) = &mut self.kong {
+            k.add_echo(&b.namespace, &b.name, b.port);
+        }
         Ok(())
+    }
+
+    fn begin_batch(&mut self) {
+        if let Some(k) = &mut self.kong {
+            k.next_batch();
+        }
     }
 
     async fn apply(&mut self, object: &Manifest, run_id: &str) -> Result<(), TargetError> {
         let obj = labelled(object.raw.clone(), run_id);
+        if let Some(k) = &mut self.kong {
+            k.apply(object);
+        }
         self.apply_value(obj).await.map_err(|e| match e {
             // Not the manifest's fault: no line of it is blamed.
             e @ TargetError::NotOurs { .. } => e,
@@ -275,7 +301,19 @@ impl Target for ClusterTarget {
     }
 
     async fn delete(&mut self, object: &Manifest) -> Result<(), TargetError> {
+        if let Some(k) = &mut self.kong {
+            k.delete(object);
+        }
         self.delete_manifest(object, true).await
+    }
+
+    fn explain(
+        &self,
+        gateway: &GatewayRef,
+        port: u16,
+        request: crate::model::request::RequestHead,
+    ) -> Option<crate::explain::Explanation> {
+        self.kong.as_ref()?.explain(gateway, port, request)
     }
 
     async fn await_status(

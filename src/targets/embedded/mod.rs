@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
 
+use crate::implementations::Implementation;
 use crate::manifest::Manifest;
-use crate::model::compile::{self, Compiled, SUPPORTED_FEATURES};
+use crate::model::compile::{self, Compiled};
 use crate::model::lab_gateway;
 use crate::model::status::ObjectStatus;
 use crate::model::world::{EchoService, ObjKey, World};
@@ -32,20 +33,32 @@ pub struct EmbeddedTarget {
     servers: BTreeMap<PortKey, PortServer>,
     /// Fixed loopback ports for listener ports (for `gwlab serve`); others get a free port.
     fixed_ports: BTreeMap<u16, u16>,
+    /// Whose semantics it answers with (`--as`).
+    implementation: Implementation,
 }
 
 impl EmbeddedTarget {
-    /// A fresh gateway holding the lab objects, serving nothing until reconciled.
+    /// A fresh gateway holding the lab objects, serving nothing until
+    /// reconciled, with the spec's semantics.
     pub async fn start(
         ca: Arc<LabCa>,
         fixed_ports: BTreeMap<u16, u16>,
+    ) -> Result<Self, TargetError> {
+        Self::start_as(ca, fixed_ports, Implementation::Spec).await
+    }
+
+    /// A fresh gateway that answers as `implementation`.
+    pub async fn start_as(
+        ca: Arc<LabCa>,
+        fixed_ports: BTreeMap<u16, u16>,
+        implementation: Implementation,
     ) -> Result<Self, TargetError> {
         let mut world = World::default();
         for m in lab_gateway::objects() {
             world.apply(m);
         }
         world.next_batch();
-        let compiled = Arc::new(compile::compile(&world));
+        let compiled = Arc::new(compile::compile_as(&world, implementation));
         let mut t = EmbeddedTarget {
             world,
             state: Arc::new(RwLock::new(compiled.clone())),
@@ -53,6 +66,7 @@ impl EmbeddedTarget {
             ca,
             servers: BTreeMap::new(),
             fixed_ports,
+            implementation,
         };
         t.reconcile().await?;
         Ok(t)
@@ -60,6 +74,10 @@ impl EmbeddedTarget {
 
     pub fn compiled(&self) -> &Compiled {
         &self.compiled
+    }
+
+    pub fn implementation(&self) -> Implementation {
+        self.implementation
     }
 
     /// Every socket served: Gateway listener port → loopback address.
@@ -72,7 +90,7 @@ impl EmbeddedTarget {
 
     /// Recomputes status and routing, then starts and stops sockets to match.
     async fn reconcile(&mut self) -> Result<(), TargetError> {
-        let compiled = Arc::new(compile::compile(&self.world));
+        let compiled = Arc::new(compile::compile_as(&self.world, self.implementation));
         *self.state.write().expect("state lock") = compiled.clone();
         let mut wanted: BTreeMap<PortKey, String> = BTreeMap::new();
         for gw in compiled.gateways.values() {
@@ -136,7 +154,7 @@ impl Target for EmbeddedTarget {
     }
 
     async fn supported_features(&self) -> Result<BTreeSet<String>, TargetError> {
-        Ok(crate::features::names(SUPPORTED_FEATURES))
+        Ok(crate::features::names(&self.implementation.features()))
     }
 
     async fn ensure_namespace(

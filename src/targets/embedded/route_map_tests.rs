@@ -241,10 +241,14 @@ fn repo(path: &str) -> PathBuf {
 /// The scenario's objects as brought up on the embedded gateway, its map.
 async fn mapped(dir: &Path) -> (Vec<Manifest>, Compiled, RouteMap) {
     let scenario = crate::scenario::load(dir).expect("the scenario loads");
-    let (target, deployment) =
-        crate::commands::embedded_deployment(&scenario, Default::default(), None)
-            .await
-            .expect("the scenario comes up");
+    let (target, deployment) = crate::commands::embedded_deployment(
+        &scenario,
+        Default::default(),
+        None,
+        Default::default(),
+    )
+    .await
+    .expect("the scenario comes up");
     let compiled = target.compiled().clone();
     let map = build(&compiled, &deployment.namespace);
     (deployment.applied.clone(), compiled, map)

@@ -198,12 +198,23 @@ async fn handle(
     match outcome {
         Outcome::NotFound { why } => plain(404, format!("{why}\n")),
         Outcome::ServerError { why } => plain(500, format!("{why}\n")),
+        Outcome::Answer { status, body, .. } => {
+            let mut r = plain(status, body);
+            r.headers_mut().insert(
+                "content-type",
+                "application/json; charset=utf-8"
+                    .parse()
+                    .expect("static header"),
+            );
+            r
+        }
         Outcome::Redirect {
             status,
             location,
+            body,
             response_headers,
         } => {
-            let r = plain(status, String::new());
+            let r = plain(status, body);
             with_headers(r, vec![("location".into(), location)], &response_headers)
         }
         Outcome::Forward(fwd) => match fwd.request_timeout {

@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 
 use crate::manifest::Manifest;
+use crate::migrate::scenario::ProbeOut;
+use crate::scenario::ExpectSpec;
 
 /// The file the original objects are written to in the original's scenario.
 pub const ORIGINAL_FILE: &str = "original.yaml";
@@ -70,6 +72,91 @@ pub fn answers(report: &serde_json::Value) -> BTreeMap<String, String> {
         .flatten()
         .filter(|c| c.get("kind").and_then(|k| k.as_str()) == Some("probe"))
         .filter_map(|c| Some((c.get("name")?.as_str()?.to_string(), answer(c))))
+        .collect()
+}
+
+/// Each probe of a JSON run report: name → whether it passed.
+pub fn verdicts(report: &serde_json::Value) -> BTreeMap<String, bool> {
+    report
+        .pointer("/scenarios")
+        .and_then(|s| s.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("checks").and_then(|c| c.as_array()))
+        .flatten()
+        .filter(|c| c.get("kind").and_then(|k| k.as_str()) == Some("probe"))
+        .filter_map(|c| {
+            Some((
+                c.get("name")?.as_str()?.to_string(),
+                c.get("passed")?.as_bool()?,
+            ))
+        })
+        .collect()
+}
+
+/// What the original answers to a probe as the generated scenario states
+/// it: the probe's expectation, in the words of the answers (a part the
+/// expectation leaves open is `*`).
+pub fn expected_answer(e: &ExpectSpec) -> String {
+    let status = e.status.map_or("*".to_string(), |s| s.to_string());
+    if let Some(r) = &e.redirect {
+        let scheme = r.scheme.as_deref().unwrap_or("*");
+        let port = r
+            .port
+            .filter(|p| !matches!((scheme, p), ("http", 80) | ("https", 443)))
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        let query = r
+            .query
+            .as_deref()
+            .filter(|q| !q.is_empty())
+            .map(|q| format!("?{q}"))
+            .unwrap_or_default();
+        return format!(
+            "{status} → {scheme}://{}{port}{}{query}",
+            r.host.as_deref().unwrap_or("*"),
+            r.path.as_deref().unwrap_or("/*")
+        );
+    }
+    if let Some(l) = e
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("location"))
+    {
+        return format!("{status} → {}", l.1);
+    }
+    match &e.backend {
+        Some(b) => {
+            let path = e
+                .backend_request
+                .as_ref()
+                .and_then(|r| r.path.as_deref())
+                .unwrap_or("*");
+            format!("{status} from {b} ({path})")
+        }
+        None => status,
+    }
+}
+
+/// The rows of a prediction: the original's answers as the scenario states
+/// them, the new route's as it ran; the same when its probe passed (each
+/// probe states the original's answer).
+pub fn predicted_rows(
+    probes: &[ProbeOut],
+    passed: &BTreeMap<String, bool>,
+    converted: &BTreeMap<String, String>,
+) -> Vec<Row> {
+    probes
+        .iter()
+        .map(|p| Row {
+            probe: p.name.clone(),
+            original: expected_answer(&p.expect),
+            route: converted
+                .get(&p.name)
+                .cloned()
+                .unwrap_or_else(|| "not run".into()),
+            same: passed.get(&p.name).copied().unwrap_or(false),
+        })
         .collect()
 }
 

@@ -12,6 +12,8 @@ pub mod status;
 pub mod world;
 
 #[cfg(test)]
+mod kong_tests;
+#[cfg(test)]
 mod test_support;
 #[cfg(test)]
 mod tests;

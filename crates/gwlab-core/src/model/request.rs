@@ -33,6 +33,20 @@ impl RequestHead {
         })
     }
 
+    /// Every value of a query parameter, decoded, in order.
+    pub fn query_values(&self, name: &str) -> Vec<String> {
+        let Some(q) = self.query.as_deref() else {
+            return Vec::new();
+        };
+        q.split('&')
+            .filter(|pair| !pair.is_empty())
+            .filter_map(|pair| {
+                let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                (percent_decode(k) == name).then(|| percent_decode(v))
+            })
+            .collect()
+    }
+
     /// The request a client sends for `url` (http or https with a host): the
     /// Host header first (with the URL's port when it names one), then `headers`.
     pub fn for_url(method: &str, url: &url::Url, headers: Vec<(String, String)>) -> RequestHead {

@@ -60,6 +60,7 @@ fn answer(c: &Compiled, gw: (&str, &str), port: u16, r: &RequestHead) -> String 
     match evaluate(table, port, r).outcome {
         Outcome::NotFound { .. } => "404".into(),
         Outcome::ServerError { .. } => "500".into(),
+        Outcome::Answer { status, .. } => status.to_string(),
         Outcome::Redirect {
             status, location, ..
         } => format!("{status} {location}"),

@@ -50,6 +50,9 @@ pub struct Options {
     pub bind: IpAddr,
     /// Bind Pods to a node of its own and report them running and ready.
     pub kubelet: bool,
+    /// Whose semantics statuses and answers follow (Kong's, to stand in for a
+    /// Kong of that version).
+    pub implementation: gwlab::implementations::Implementation,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +160,7 @@ pub async fn start(client: kube::Client, opts: Options) -> Result<Controller, Co
         state,
         changed,
         address,
+        opts.implementation,
     )));
     if opts.kubelet {
         let node = kubelet::Node::register(&client).await?;
@@ -191,12 +195,13 @@ async fn reconcile_loop(
     state: server::SharedState,
     changed: Arc<Notify>,
     address: String,
+    implementation: gwlab::implementations::Implementation,
 ) {
     loop {
         changed.notified().await;
         tokio::time::sleep(SETTLE).await;
         let world = objects::world(&watched);
-        let compiled = Arc::new(compile::compile(&world));
+        let compiled = Arc::new(compile::compile_as(&world, implementation));
         *state.write().expect("state lock") = compiled.clone();
         let written = status::write_all(&client, &watched, &compiled, &address).await;
         if !written {

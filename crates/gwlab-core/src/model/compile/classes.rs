@@ -54,7 +54,9 @@ pub(super) fn compile_classes(world: &World, out: &mut Compiled) -> Vec<String> 
                     "accepted by the gwlab embedded gateway",
                     stored.generation,
                 )],
-                supported_features: SUPPORTED_FEATURES
+                supported_features: out
+                    .implementation
+                    .features()
                     .iter()
                     .map(|f| f.name().to_string())
                     .collect(),

@@ -122,6 +122,8 @@ pub struct GatewayTable {
     pub namespace: String,
     pub name: String,
     pub listeners: Vec<ListenerTable>,
+    /// Whose semantics requests through it are routed with.
+    pub implementation: crate::implementations::Implementation,
 }
 
 impl GatewayTable {
@@ -155,6 +157,8 @@ pub struct Compiled {
     pub gateways: BTreeMap<(String, String), GatewayTable>,
     /// Every HTTPRoute, oldest first (the order they attach in).
     pub routes: Vec<RouteTable>,
+    /// The implementation compiled for (the spec unless asked otherwise).
+    pub implementation: crate::implementations::Implementation,
 }
 
 impl Compiled {
@@ -198,6 +202,7 @@ mod tests {
                 listener("c", 443, "HTTPS", false),
                 listener("d", 8443, "HTTPS", true),
             ],
+            implementation: Default::default(),
         };
         assert_eq!(
             gw.ports(),

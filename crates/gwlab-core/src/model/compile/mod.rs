@@ -25,15 +25,27 @@ pub use rules::resolve_backend;
 pub use crate::kong::CONTROLLER_NAME;
 
 use super::world::{ObjKey, Stored, World};
+use crate::implementations::Implementation;
 use listeners::GatewayWork;
 
 fn ns_of(s: &Stored) -> &str {
     s.manifest.namespace.as_deref().unwrap_or("")
 }
 
-/// Computes status and routing tables for everything in `world`.
+/// Computes status and routing tables for everything in `world`, as the
+/// spec says.
 pub fn compile(world: &World) -> Compiled {
-    let mut out = Compiled::default();
+    compile_as(world, Implementation::Spec)
+}
+
+/// Computes status and routing tables as `implementation` does: the
+/// GatewayClass says that implementation's features, and requests are
+/// routed with its semantics.
+pub fn compile_as(world: &World, implementation: Implementation) -> Compiled {
+    let mut out = Compiled {
+        implementation,
+        ..Compiled::default()
+    };
     let owned_classes = classes::compile_classes(world, &mut out);
     let mut gateways = listeners::compile_gateways(world, &owned_classes, &mut out);
     attachment::compile_routes(world, &mut gateways, &mut out);
@@ -55,6 +67,7 @@ fn finish_gateways(gateways: GatewayWork, out: &mut Compiled) {
             namespace: ns.clone(),
             name: name.clone(),
             listeners: work.into_iter().map(|w| w.table).collect(),
+            implementation: out.implementation,
         };
         out.gateways.insert((ns, name), gateway);
     }

@@ -1,7 +1,9 @@
 //! One rule applied to a request: its filters in order, then the outcome
 //! (forward to the backends, redirect, or an error).
 
+use super::kong::{self, KongRedirect, Noted, RedirectFilter};
 use super::{Forward, Outcome, redirect_location};
+use crate::implementations::KongRun;
 use crate::model::compile::{Backend, Entry, Filter, HeaderOps, PathRewrite, Rule};
 use crate::model::path;
 use crate::model::request::{RequestHead, modify_headers};
@@ -17,6 +19,9 @@ fn rewrite_path(rewrite: &PathRewrite, entry: &Entry, path: &str) -> String {
 struct FilterRun<'a> {
     entry: &'a Entry,
     listener_port: u16,
+    /// The Kong that answers, if not the spec; what it did otherwise is noted.
+    kong: Option<KongRun>,
+    noted: &'a mut Noted,
     /// The request as it arrived.
     original: &'a RequestHead,
     /// The request as the filters so far left it.
@@ -56,20 +61,43 @@ impl FilterRun<'_> {
                 path,
                 status,
             } => {
-                let location = redirect_location(
-                    self.original,
-                    self.listener_port,
-                    scheme.as_deref(),
-                    hostname.as_deref(),
-                    *port,
-                    path.as_ref()
-                        .map(|p| rewrite_path(p, self.entry, &self.original.path)),
-                );
+                let (location, body) = match self.kong {
+                    None => (
+                        redirect_location(
+                            self.original,
+                            self.listener_port,
+                            scheme.as_deref(),
+                            hostname.as_deref(),
+                            *port,
+                            path.as_ref()
+                                .map(|p| rewrite_path(p, self.entry, &self.original.path)),
+                        ),
+                        String::new(),
+                    ),
+                    Some(k) => {
+                        let filter = RedirectFilter {
+                            scheme: scheme.as_deref(),
+                            hostname: hostname.as_deref(),
+                            port: *port,
+                            path: path.as_ref(),
+                        };
+                        let KongRedirect { location, body } = kong::redirect(
+                            k,
+                            &filter,
+                            self.original,
+                            &self.entry.m.path,
+                            self.listener_port,
+                            self.noted,
+                        );
+                        (location, body)
+                    }
+                };
                 self.applied
                     .push(format!("RequestRedirect → {status} {location}"));
                 return Some(Outcome::Redirect {
                     status: *status,
                     location,
+                    body,
                     response_headers: self.response_headers.clone(),
                 });
             }
@@ -89,40 +117,82 @@ impl FilterRun<'_> {
         None
     }
 
-    /// After every filter: forward to the rule's backends, if any can get traffic.
+    /// After every filter: forward to the rule's backends, if any can get
+    /// traffic. Kong balances over the backends that resolve, answers 500
+    /// with KIC's message when none does, and 503 when none may get traffic.
     fn forward(self, rule: &Rule) -> Outcome {
-        if rule.backends.iter().all(|b| b.weight == 0) {
-            let why = if rule.backends.is_empty() {
+        let backends = match self.kong {
+            None => rule.backends.clone(),
+            Some(_) => {
+                let valid = kong::resolved_backends(&rule.backends, self.noted);
+                if valid.is_empty() && !rule.backends.is_empty() {
+                    self.noted.note("no-valid-backend-body");
+                    return Outcome::Answer {
+                        status: 500,
+                        body: kong::NO_BACKEND_BODY.into(),
+                        why: "no backendRef of the rule resolves".into(),
+                    };
+                }
+                valid
+            }
+        };
+        if backends.iter().all(|b| b.weight == 0) {
+            let why = if backends.is_empty() {
                 "the rule has no backendRefs"
             } else {
                 "every backendRef has weight 0"
             };
+            if self.kong.is_some() {
+                self.noted.note("zero-weights-503");
+                return Outcome::Answer {
+                    status: 503,
+                    body: kong::error_body(kong::NO_PEER, &self.request),
+                    why: format!("{why}: Kong's upstream has no target to balance to"),
+                };
+            }
             return Outcome::ServerError { why: why.into() };
         }
+        let request_timeout = match self.kong {
+            Some(_) if rule.request_timeout.is_some() => {
+                self.noted.note("request-timeout-ignored");
+                None
+            }
+            _ => rule.request_timeout,
+        };
         Outcome::Forward(Box::new(Forward {
             request: self.request,
-            backends: rule.backends.clone(),
+            backends,
             response_headers: self.response_headers,
             mirrors: self.mirrors,
             matched_path: self.entry.m.path.clone(),
-            request_timeout: rule.request_timeout,
+            request_timeout,
             backend_timeout: rule.backend_timeout,
         }))
     }
 }
 
 /// Applies one rule's filters in order.
+/// `req` is the request as the implementation routes it (Kong: its path
+/// normalised); Kong forwards that path escaped again.
 pub(super) fn apply_rule(
     entry: &Entry,
     rule: &Rule,
     listener_port: u16,
     req: &RequestHead,
+    kong: Option<KongRun>,
+    noted: &mut Noted,
 ) -> (Outcome, Vec<String>) {
+    let mut request = req.clone();
+    if kong.is_some() {
+        request.path = kong::forwarded_path(&req.path);
+    }
     let mut run = FilterRun {
         entry,
         listener_port,
+        kong,
+        noted,
         original: req,
-        request: req.clone(),
+        request,
         response_headers: rule
             .filters
             .iter()
@@ -200,7 +270,7 @@ mod tests {
     }
 
     fn run(e: &Entry) -> (Outcome, Vec<String>) {
-        apply_rule(e, &e.rule, 8080, &request())
+        apply_rule(e, &e.rule, 8080, &request(), None, &mut Noted::default())
     }
 
     #[test]

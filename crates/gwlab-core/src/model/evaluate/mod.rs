@@ -7,6 +7,7 @@ use std::cmp::Ordering;
 use serde::Serialize;
 
 mod apply;
+mod kong;
 
 use super::compile::{
     Backend, BackendTarget, Entry, Filter, GatewayTable, HeaderOps, ListenerTable, PathKind,
@@ -15,7 +16,9 @@ use super::compile::{
 use super::hostname;
 use super::path;
 use super::request::{RequestHead, modify_headers};
+use crate::implementations::{Implementation, KongRun};
 use apply::apply_rule;
+use kong::Noted;
 
 /// The spec's precedence of one matching candidate, most important first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,8 +99,19 @@ impl Precedence {
         )
     }
 
-    /// `Less` means `self` wins.
-    fn rank(&self, other: &Self) -> Ordering {
+    /// `Less` means `self` wins. Equal routes tie-break on `namespace/name`
+    /// as one string (the spec), or with `namespace_first` on the namespace
+    /// and then the name (KIC: tie-namespace-first).
+    fn rank(&self, other: &Self, namespace_first: bool) -> Ordering {
+        let by_name = if namespace_first {
+            let split = |r: &str| {
+                r.split_once('/')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+            };
+            split(&self.route).cmp(&split(&other.route))
+        } else {
+            self.route.cmp(&other.route)
+        };
         other
             .hostname
             .cmp(&self.hostname)
@@ -107,7 +121,7 @@ impl Precedence {
             .then(other.headers.cmp(&self.headers))
             .then(other.query.cmp(&self.query))
             .then(self.created.cmp(&other.created))
-            .then(self.route.cmp(&other.route))
+            .then(by_name)
             .then(self.rule.cmp(&other.rule))
             .then(self.match_index.cmp(&other.match_index))
     }
@@ -131,12 +145,74 @@ pub enum Outcome {
     Redirect {
         status: u16,
         location: String,
+        /// What the implementation sends with it (nothing for the spec).
+        body: String,
         response_headers: Vec<HeaderOps>,
     },
     Forward(Box<Forward>),
     ServerError {
         why: String,
     },
+    /// An answer the implementation makes itself, with its own body (Kong's
+    /// JSON errors).
+    Answer {
+        status: u16,
+        body: String,
+        why: String,
+    },
+}
+
+/// Status, body, Location, backends and the forwarded request: what
+/// [`Outcome::seen`] compares.
+type Seen = (
+    Option<u16>,
+    String,
+    Option<String>,
+    Vec<(String, u32, BackendTarget)>,
+    Option<(RequestHead, Option<std::time::Duration>)>,
+);
+
+impl Outcome {
+    /// What a client sees of the outcome, to tell whether two
+    /// implementations answer alike (for a forward: where it goes and what
+    /// the backend is sent).
+    fn seen(&self) -> Seen {
+        match self {
+            Outcome::NotFound { why } | Outcome::ServerError { why } => {
+                let status = if matches!(self, Outcome::NotFound { .. }) {
+                    404
+                } else {
+                    500
+                };
+                (Some(status), why.clone(), None, Vec::new(), None)
+            }
+            Outcome::Redirect {
+                status,
+                location,
+                body,
+                ..
+            } => (
+                Some(*status),
+                body.clone(),
+                Some(location.clone()),
+                Vec::new(),
+                None,
+            ),
+            Outcome::Answer { status, body, .. } => {
+                (Some(*status), body.clone(), None, Vec::new(), None)
+            }
+            Outcome::Forward(f) => (
+                None,
+                String::new(),
+                None,
+                f.backends
+                    .iter()
+                    .map(|b| (b.display.clone(), b.weight, b.target.clone()))
+                    .collect(),
+                Some((f.request.clone(), f.request_timeout)),
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -162,6 +238,10 @@ pub struct Evaluation {
     pub winner: Option<usize>,
     pub filters_applied: Vec<String>,
     pub outcome: Outcome,
+    /// The implementation's known deviations (ids of
+    /// [`crate::implementations::DEVIATIONS`]) that make this answer differ
+    /// from the spec's; empty for the spec, and when the answers agree.
+    pub deviations: Vec<&'static str>,
 }
 
 /// Chooses the listener of `port` for a host: the most specific listener
@@ -198,7 +278,7 @@ fn matching_hostname(
         .max()
 }
 
-fn check_match(entry: &Entry, req: &RequestHead) -> Option<String> {
+fn check_match(entry: &Entry, req: &RequestHead, kong: Option<&mut Noted>) -> Option<String> {
     let m = &entry.m;
     let path_ok = match m.path_kind {
         PathKind::Exact => path::exact_matches(&m.path, &req.path),
@@ -220,57 +300,137 @@ fn check_match(entry: &Entry, req: &RequestHead) -> Option<String> {
     {
         return Some(format!("method {} is not {method}", req.method));
     }
+    // The spec leaves repeated headers and query parameters to the
+    // implementation: gwlab joins a header's values with `,` and takes a
+    // parameter's first value; Kong's expressions router wants every value
+    // to match (header-all-values, query-all-values).
+    let mut kong = kong;
     for (name, value) in &m.headers {
-        // A header sent several times matches as its values joined with `,`.
         let values: Vec<&str> = req.header_values(name).collect();
-        if values.is_empty() || values.join(",") != *value {
+        let spec = !values.is_empty() && values.join(",") == *value;
+        let all = !values.is_empty() && values.iter().all(|v| v == value);
+        if let Some(noted) = kong.as_deref_mut()
+            && all != spec
+        {
+            noted.note("header-all-values");
+        }
+        if !(if kong.is_some() { all } else { spec }) {
             return Some(format!("header {name}: {value} is missing"));
         }
     }
     for (name, value) in &m.query {
-        if req.query_value(name).as_deref() != Some(value.as_str()) {
+        let values = req.query_values(name);
+        let spec = values.first() == Some(value);
+        let all = !values.is_empty() && values.iter().all(|v| v == value);
+        if let Some(noted) = kong.as_deref_mut()
+            && all != spec
+        {
+            noted.note("query-all-values");
+        }
+        if !(if kong.is_some() { all } else { spec }) {
             return Some(format!("query parameter {name}={value} is missing"));
         }
     }
     None
 }
 
-/// Routes `req`, which arrived on listener port `port` of `gw`.
+/// Why Kong serves none of a rule, if it does not: KIC leaves out a rule
+/// with a RequestMirror filter (mirror-rule-dropped), and from Kong 3.9 Kong
+/// refuses a redirect without a hostname (redirect-without-hostname-rejected).
+fn kong_drops_rule(kong: KongRun, entry: &Entry) -> Option<(&'static str, &'static str)> {
+    let filters = &entry.rule.filters;
+    if filters.iter().any(|f| matches!(f, Filter::Mirror(_))) {
+        return Some((
+            "mirror-rule-dropped",
+            "KIC does not translate a rule with a RequestMirror filter",
+        ));
+    }
+    let plugin = kong.kong >= crate::kong::facts::REDIRECT_PLUGIN_SINCE.value;
+    if plugin
+        && filters
+            .iter()
+            .any(|f| matches!(f, Filter::Redirect { hostname: None, .. }))
+    {
+        return Some((
+            "redirect-without-hostname-rejected",
+            "Kong refuses the redirect plugin KIC writes for a redirect without a hostname",
+        ));
+    }
+    None
+}
+
+/// Routes `req`, which arrived on listener port `port` of `gw`, as the
+/// Gateway's implementation does; under Kong, the deviations that made the
+/// answer differ from the spec's are named.
 pub fn evaluate(gw: &GatewayTable, port: u16, req: &RequestHead) -> Evaluation {
-    let host = hostname::host_without_port(&req.host);
+    let Implementation::Kong(kong) = gw.implementation else {
+        return evaluate_as(gw, port, req, None);
+    };
+    let mut ev = evaluate_as(gw, port, req, Some(kong));
+    if !ev.deviations.is_empty()
+        && evaluate_as(gw, port, req, None).outcome.seen() == ev.outcome.seen()
+    {
+        ev.deviations.clear();
+    }
+    ev
+}
+
+fn evaluate_as(
+    gw: &GatewayTable,
+    port: u16,
+    req: &RequestHead,
+    kong: Option<KongRun>,
+) -> Evaluation {
+    let mut noted = Noted::default();
+    let routed = match kong {
+        Some(_) => kong::routed_request(req, &mut noted),
+        None => req.clone(),
+    };
+    let host = hostname::host_without_port(&routed.host);
     let Some(listener) = select_listener(gw, port, &host) else {
+        let why = format!(
+            "no listener of Gateway {}/{} on port {port} accepts host {host}; {}",
+            gw.namespace,
+            gw.name,
+            hostnames_on_port(gw, port)
+        );
         return Evaluation {
             listener: None,
             candidates: Vec::new(),
             winner: None,
             filters_applied: Vec::new(),
-            outcome: Outcome::NotFound {
-                why: format!(
-                    "no listener of Gateway {}/{} on port {port} accepts host {host}; {}",
-                    gw.namespace,
-                    gw.name,
-                    hostnames_on_port(gw, port)
-                ),
-            },
+            outcome: not_found(kong, why, &routed, &mut noted),
+            deviations: noted.0,
         };
     };
-    let candidates = ranked_candidates(listener, &host, req);
+    let candidates = ranked_candidates(listener, &host, &routed, kong, &mut noted);
     let winner = candidates
         .first()
         .filter(|(c, _)| c.mismatch.is_none())
         .map(|(_, e)| *e);
     let (outcome, filters_applied) = match winner {
-        None => (
-            Outcome::NotFound {
-                why: format!(
-                    "no rule attached to listener {} matches the request for host {host}; {}",
-                    listener.name,
-                    hostnames_on_port(gw, port)
-                ),
-            },
-            Vec::new(),
-        ),
-        Some(entry) => apply_rule(entry, &entry.rule, listener.port, req),
+        None => {
+            let why = format!(
+                "no rule attached to listener {} matches the request for host {host}; {}",
+                listener.name,
+                hostnames_on_port(gw, port)
+            );
+            let outcome = match kong.and_then(|k| https_only(gw, &host, &routed, k)) {
+                Some(route) => {
+                    noted.note("https-only-426");
+                    Outcome::Answer {
+                        status: 426,
+                        body: kong::error_body(kong::USE_HTTPS, &routed),
+                        why: format!(
+                            "{route} is attached only to HTTPS listeners, and Kong answers a plain HTTP request for such a route 426"
+                        ),
+                    }
+                }
+                None => not_found(kong, why, &routed, &mut noted),
+            };
+            (outcome, Vec::new())
+        }
+        Some(entry) => apply_rule(entry, &entry.rule, listener.port, &routed, kong, &mut noted),
     };
     Evaluation {
         listener: Some(listener.name.clone()),
@@ -278,7 +438,51 @@ pub fn evaluate(gw: &GatewayTable, port: u16, req: &RequestHead) -> Evaluation {
         candidates: candidates.into_iter().map(|(c, _)| c).collect(),
         filters_applied,
         outcome,
+        deviations: noted.0,
     }
+}
+
+/// No route takes the request: the spec's 404, or Kong's with its body.
+fn not_found(kong: Option<KongRun>, why: String, req: &RequestHead, noted: &mut Noted) -> Outcome {
+    match kong {
+        None => Outcome::NotFound { why },
+        Some(_) => {
+            noted.note("not-found-body");
+            Outcome::Answer {
+                status: 404,
+                body: kong::error_body(kong::NOT_FOUND, req),
+                why,
+            }
+        }
+    }
+}
+
+/// A route attached only to HTTPS listeners of the Gateway that would take
+/// this plain HTTP request: Kong's one router finds it (the route's
+/// protocols are its listeners') and answers 426.
+fn https_only(gw: &GatewayTable, host: &str, req: &RequestHead, kong: KongRun) -> Option<String> {
+    if req.scheme != "http" {
+        return None;
+    }
+    let on_http = |e: &Entry| {
+        gw.listeners.iter().any(|l| {
+            l.protocol == "HTTP"
+                && l.entries
+                    .iter()
+                    .any(|o| o.route.namespace == e.route.namespace && o.route.name == e.route.name)
+        })
+    };
+    gw.listeners
+        .iter()
+        .filter(|l| l.programmed && l.protocol == "HTTPS")
+        .flat_map(|l| l.entries.iter().map(move |e| (l, e)))
+        .find(|(l, e)| {
+            matching_hostname(e, l, host).is_some()
+                && !on_http(e)
+                && kong_drops_rule(kong, e).is_none()
+                && check_match(e, req, Some(&mut Noted::default())).is_none()
+        })
+        .map(|(_, e)| format!("HTTPRoute {}/{}", e.route.namespace, e.route.name))
 }
 
 /// The hostnames served on `port`, so that a 404 caused by a misspelt host
@@ -328,29 +532,58 @@ fn ranked_candidates<'a>(
     listener: &'a ListenerTable,
     host: &str,
     req: &RequestHead,
+    kong: Option<KongRun>,
+    noted: &mut Noted,
 ) -> Vec<(Candidate, &'a Entry)> {
     let mut candidates: Vec<(Candidate, &Entry)> = listener
         .entries
         .iter()
-        .map(|e| (candidate(e, listener, host, req), e))
+        .map(|e| (candidate(e, listener, host, req, kong, noted), e))
         .collect();
-    candidates.sort_by(|(a, _), (b, _)| {
-        a.mismatch
-            .is_some()
-            .cmp(&b.mismatch.is_some())
-            .then(a.precedence.rank(&b.precedence))
-    });
+    let order = |namespace_first: bool| {
+        move |(a, _): &(Candidate, &Entry), (b, _): &(Candidate, &Entry)| {
+            a.mismatch
+                .is_some()
+                .cmp(&b.mismatch.is_some())
+                .then(a.precedence.rank(&b.precedence, namespace_first))
+        }
+    };
+    candidates.sort_by(order(kong.is_some()));
+    if kong.is_some() {
+        let spec_first = candidates.iter().min_by(|a, b| order(false)(a, b));
+        if let (Some((spec, _)), Some((first, _))) = (spec_first, candidates.first())
+            && spec.precedence != first.precedence
+        {
+            noted.note("tie-namespace-first");
+        }
+    }
     candidates
 }
 
-fn candidate(e: &Entry, listener: &ListenerTable, host: &str, req: &RequestHead) -> Candidate {
+fn candidate(
+    e: &Entry,
+    listener: &ListenerTable,
+    host: &str,
+    req: &RequestHead,
+    kong: Option<KongRun>,
+    noted: &mut Noted,
+) -> Candidate {
     let hostname = matching_hostname(e, listener, host);
-    let mismatch = match hostname {
-        None => Some(format!(
+    let dropped = kong.and_then(|k| kong_drops_rule(k, e));
+    let mismatch = match (hostname, dropped) {
+        (None, _) => Some(format!(
             "host {host} matches none of {}",
             e.hostnames.join(", ")
         )),
-        Some(_) => check_match(e, req),
+        (Some(_), Some((id, why))) => match check_match(e, req, None) {
+            // Only a rule that would have matched changes the answer.
+            None => {
+                noted.note(id);
+                Some(format!("{why} ({id})"))
+            }
+            Some(m) => Some(m),
+        },
+        (Some(_), None) => check_match(e, req, kong.is_some().then_some(noted)),
     };
     let precedence = precedence(e, hostname.unwrap_or((0, 0)));
     Candidate {
