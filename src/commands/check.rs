@@ -1,5 +1,6 @@
 //! `gwlab check`: read every scenario and manifest, report every problem,
-//! and note the features a scenario's routes use without declaring them.
+//! and note the features a scenario's routes use without declaring them and
+//! the listeners of its own Gateways that the lab's Kong would not accept.
 
 use crate::cli::CheckArgs;
 use crate::exit;
@@ -44,6 +45,9 @@ pub fn run(args: &CheckArgs) -> i32 {
                 println!("ok   {} ({})", s.name, dir.display());
                 for line in undeclared(&s) {
                     println!("     {line}");
+                }
+                for u in crate::implementations::unserved_listeners(s.all_objects()) {
+                    println!("     note: {u}");
                 }
                 loaded.push(s);
             }

@@ -350,6 +350,7 @@ impl Runner<'_> {
         let key = ObjKey::new(&c.kind, &ns, &c.name);
         let holds =
             |st: &crate::model::status::ObjectStatus| conditions::judge(c, &ns, Some(st)).is_ok();
+        let mut deviations = Vec::new();
         let (passed, failure, detail) = match target
             .await_status(&key, &holds, ctx.scenario.timeouts.conditions)
             .await
@@ -357,11 +358,16 @@ impl Runner<'_> {
             Err(e) => (false, vec![e.to_string()], None),
             Ok(status) => match conditions::judge(c, &ns, status.as_ref()) {
                 Ok(()) => (true, vec![], None),
-                Err(why) => (
-                    false,
-                    vec![format!("expected {}, got: {why}", c.title())],
-                    status.map(|s| serde_json::to_value(s).unwrap_or_default()),
-                ),
+                Err(why) => {
+                    let mut failure = vec![format!("expected {}, got: {why}", c.title())];
+                    deviations = listener_deviations(target.implementation(), status.as_ref());
+                    failure.extend(deviations.iter().map(|d| d.said.clone()));
+                    (
+                        false,
+                        failure,
+                        status.map(|s| serde_json::to_value(s).unwrap_or_default()),
+                    )
+                }
             },
         };
         CheckReport {
@@ -376,7 +382,7 @@ impl Runner<'_> {
             detail,
             power: None,
             answer: None,
-            deviations: Vec::new(),
+            deviations,
         }
     }
 
@@ -478,6 +484,27 @@ impl Runner<'_> {
             answer,
             deviations,
         )
+    }
+}
+
+/// The deviations behind a Gateway's listener that Kong did not accept: a
+/// port or protocol Kong has no listen for (listener-needs-kong-listen).
+fn listener_deviations(
+    implementation: crate::implementations::Implementation,
+    status: Option<&crate::model::status::ObjectStatus>,
+) -> Vec<crate::explain::DeviationView> {
+    let id = "listener-needs-kong-listen";
+    let refused = status.is_some_and(|s| {
+        s.listeners.iter().flat_map(|l| &l.conditions).any(|c| {
+            c.type_ == "Accepted"
+                && c.status == "False"
+                && matches!(c.reason.as_str(), "PortUnavailable" | "UnsupportedProtocol")
+        })
+    });
+    if refused && implementation.deviates(id) {
+        crate::explain::DeviationView::all(&[id])
+    } else {
+        Vec::new()
     }
 }
 

@@ -189,6 +189,13 @@ pub trait Target {
         None
     }
 
+    /// Whose semantics the target answers with, as far as gwlab models it:
+    /// the embedded gateway's `--as`, a cluster's Kong by its version; the
+    /// spec where gwlab cannot tell.
+    fn implementation(&self) -> crate::implementations::Implementation {
+        crate::implementations::Implementation::Spec
+    }
+
     /// How the target routes one request (listener, candidates, outcome), for
     /// a failed probe's report; `None` where the routing is not the target's
     /// own to explain (a cluster's controller).

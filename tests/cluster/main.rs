@@ -9,3 +9,4 @@ mod lab_api;
 mod lab_cluster;
 mod lab_upgrade;
 mod ownership;
+mod standin_modes;

@@ -54,6 +54,10 @@ pub fn own_as(implementation: gwlab::implementations::Implementation) -> Option<
 }
 
 /// `gwlab up --provider existing --addons crds,kong` on the stand-in's server.
+pub fn up_on(standin: &'static StandIn) -> Option<Lab> {
+    up(standin)
+}
+
 fn up(standin: &'static StandIn) -> Option<Lab> {
     let home = tempfile::tempdir().unwrap();
     if !filled_cache(&home.path().join("cache")) {

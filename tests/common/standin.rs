@@ -45,6 +45,20 @@ pub fn on_as(
     env: &'static Envtest,
     implementation: gwlab::implementations::Implementation,
 ) -> StandIn {
+    start(env, implementation, false)
+}
+
+/// A stand-in of its own on `env` serving each Gateway on an address of its
+/// own (the spec's isolation).
+pub fn on_isolated(env: &'static Envtest) -> StandIn {
+    start(env, Default::default(), true)
+}
+
+fn start(
+    env: &'static Envtest,
+    implementation: gwlab::implementations::Implementation,
+    isolated: bool,
+) -> StandIn {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -58,6 +72,7 @@ pub fn on_as(
                 bind: [127, 0, 0, 1].into(),
                 kubelet: true,
                 implementation,
+                isolated,
             };
             let controller = gwlab_standin::controller::start(client, opts)
                 .await

@@ -122,7 +122,13 @@ pub fn upstream() -> PathBuf {
 /// The Gateway API v1.2.1 CRDs from the upstream files beside the
 /// repository, applied as a user would, and Established.
 pub async fn install_gateway_api(client: &kube::Client) {
-    let dir = upstream().join("gateway-api-v1.2.1");
+    install_gateway_api_at(client, "v1.2.1").await
+}
+
+/// The standard Gateway API CRDs of a release (`v1.4.1`) from the upstream
+/// files beside the repository, applied as a user would, and Established.
+pub async fn install_gateway_api_at(client: &kube::Client, version: &str) {
+    let dir = upstream().join(format!("gateway-api-{version}"));
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let p = entry.path();
         if p.extension().is_some_and(|e| e == "yaml") {

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: gwlab-standin --kubeconfig FILE [--context NAME] [--kubelet] [--bind ADDRESS] [--as IMPL]
+    "usage: gwlab-standin --kubeconfig FILE [--context NAME] [--kubelet] [--bind ADDRESS] [--as IMPL] [--isolated]
 
   --kubeconfig FILE  the cluster to stand in for Kong on (else KUBECONFIG)
   --context NAME     a context of that kubeconfig
@@ -22,7 +22,12 @@ const USAGE: &str =
                      (for an API server without nodes, such as envtest)
   --bind ADDRESS     where the data plane listens (default 127.0.0.1)
   --as IMPL          answer as this implementation: spec (the default),
-                     kong-3.8 or kong-3.9 (as `gwlab test --as` does)";
+                     kong-3.8 or kong-3.9 (as `gwlab test --as` does)
+  --isolated         serve each Gateway on a loopback address of its own
+                     (127.0.0.2, ...) on its listeners' ports, as the spec
+                     isolates Gateways (ports below 1024 need root or
+                     CAP_NET_BIND_SERVICE); by default every Gateway is
+                     served from one proxy, as Kong serves them";
 
 struct Args {
     kubeconfig: PathBuf,
@@ -30,6 +35,7 @@ struct Args {
     kubelet: bool,
     bind: std::net::IpAddr,
     implementation: gwlab::implementations::Implementation,
+    isolated: bool,
 }
 
 fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -38,12 +44,14 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut kubelet = false;
     let mut bind: std::net::IpAddr = [127, 0, 0, 1].into();
     let mut implementation = gwlab::implementations::Implementation::Spec;
+    let mut isolated = false;
     while let Some(a) = argv.next() {
         let mut value = |name: &str| argv.next().ok_or(format!("{name} needs a value"));
         match a.as_str() {
             "--kubeconfig" => kubeconfig = Some(value("--kubeconfig")?.into()),
             "--context" => context = Some(value("--context")?),
             "--kubelet" => kubelet = true,
+            "--isolated" => isolated = true,
             "--bind" => {
                 let v = value("--bind")?;
                 bind = v
@@ -64,6 +72,7 @@ fn parse(mut argv: impl Iterator<Item = String>) -> Result<Args, String> {
         kubelet,
         bind,
         implementation,
+        isolated,
     })
 }
 
@@ -97,6 +106,7 @@ fn main() -> ExitCode {
             bind: args.bind,
             kubelet: args.kubelet,
             implementation: args.implementation,
+            isolated: args.isolated,
         };
         let controller = match gwlab_standin::controller::start(client, opts).await {
             Ok(c) => c,

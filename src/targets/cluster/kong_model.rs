@@ -67,6 +67,10 @@ impl KongModel {
         }
     }
 
+    pub(crate) fn implementation(&self) -> Implementation {
+        self.implementation
+    }
+
     pub(crate) fn next_batch(&mut self) {
         self.world.next_batch();
     }

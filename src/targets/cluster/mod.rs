@@ -316,6 +316,12 @@ impl Target for ClusterTarget {
         self.kong.as_ref()?.explain(gateway, port, request)
     }
 
+    fn implementation(&self) -> crate::implementations::Implementation {
+        self.kong
+            .as_ref()
+            .map_or(Default::default(), |k| k.implementation())
+    }
+
     async fn await_status(
         &self,
         key: &ObjKey,

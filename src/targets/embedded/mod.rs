@@ -76,10 +76,6 @@ impl EmbeddedTarget {
         &self.compiled
     }
 
-    pub fn implementation(&self) -> Implementation {
-        self.implementation
-    }
-
     /// Every socket served: Gateway listener port → loopback address.
     pub fn sockets(&self) -> Vec<(PortKey, SocketAddr, String)> {
         self.servers
@@ -234,6 +230,10 @@ impl Target for EmbeddedTarget {
 
     fn trust_anchor(&self) -> Option<CertificateDer<'static>> {
         Some(self.ca.ca_der())
+    }
+
+    fn implementation(&self) -> Implementation {
+        self.implementation
     }
 
     fn route_map(&self, home: &str) -> Option<crate::route_map::RouteMap> {

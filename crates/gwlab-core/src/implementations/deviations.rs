@@ -130,10 +130,10 @@ pub const DEVIATIONS: &[Deviation] = &[
     },
     Deviation {
         id: "redirect-port-as-written",
-        title: "a redirect's port is the filter's, or none",
+        title: "a redirect's port is the filter's, 80 and 443 included",
         when: When::Always,
         spec: "no port for the scheme's default (80, 443); without a port and a scheme, the listener's port",
-        kong: "the filter's port when it sets one (Kong < 3.9 writes 80 and 443 too; 3.9's URL parser drops them unless ReplaceFullPath is set); without one, no port, also for a listener on 8080",
+        kong: "the filter's port when it sets one: Kong < 3.9 writes 80 and 443 too, 3.9's URL parser drops them unless ReplaceFullPath is set (without one, no port: on the lab's Kong, whose listeners are on 80 and 443, as the spec)",
         sources: &[kic(
             "internal/dataplane/translator/subtranslator/httproute.go schemeHostPortFromHTTPPathModifier",
         )],
@@ -280,6 +280,34 @@ pub const DEVIATIONS: &[Deviation] = &[
                 "kong/router/expressions.lua get_expression (no net.protocol for an https-only route)",
             ),
             kong("kong/runloop/handler.lua (kong.response.error(426, ...))"),
+        ],
+    },
+    Deviation {
+        id: "shared-proxy",
+        title: "every Gateway of the class is served by one Kong, which routes by host alone",
+        when: When::Always,
+        spec: "a route answers only through the Gateways (and listeners) it is attached to",
+        kong: "a route attached to any Gateway of the class answers on every Gateway's address and every port of its protocol, for the hosts it matches",
+        sources: &[
+            kic(
+                "internal/controllers/gateway/gateway_utils.go getListenerStatus (\"Kong serves all HTTP routes on all HTTP ports\")",
+            ),
+            kic(
+                "internal/dataplane/translator/translate_httproute.go ingressRulesFromHTTPRoutes (every HTTPRoute of the store in one configuration)",
+            ),
+        ],
+    },
+    Deviation {
+        id: "listener-needs-kong-listen",
+        title: "a listener whose port or protocol is not one of Kong's listens is not accepted",
+        when: When::Always,
+        spec: "any port, for the HTTP and HTTPS protocols",
+        kong: "Accepted False with PortUnavailable for a port Kong does not listen on with that protocol, UnsupportedProtocol for a protocol it has no listen for (the lab's Kong: HTTP on 80, HTTPS on 443); the listener is not programmed",
+        sources: &[
+            kic("internal/controllers/gateway/gateway_utils.go getListenerStatus"),
+            kic(
+                "internal/controllers/gateway/gateway_controller.go determineListenersFromDataPlane",
+            ),
         ],
     },
 ];

@@ -7,10 +7,12 @@
 
 mod deviations;
 pub mod kong_uri;
+mod listens;
 
 use std::fmt;
 
 pub use deviations::{DEVIATIONS, Deviation, NOT_MODELED, NotModeled, When, deviation};
+pub use listens::{UnservedListener, unserved_listeners};
 
 use crate::features::Feature;
 use crate::kong::Version;

@@ -23,6 +23,14 @@ pub const GATEWAY_NAME: &str = "kong";
 pub const PROXY_SERVICE: &str = "kong-proxy";
 /// The Kong proxy's fixed NodePorts, which the lab's host ports map to.
 pub const HTTP_NODE_PORT: u16 = 30080;
+/// The listeners the lab's Kong can serve a Gateway on: the ports of its
+/// publish Service (`kong-proxy` in `manifests/kong/kong.yaml`: 80 to Kong's
+/// plain listen 8000, 443 to its `ssl` listen 8443), each with the protocol
+/// of the Kong listen behind it. KIC accepts a Gateway listener only on one
+/// of these (Kong/kubernetes-ingress-controller@v3.5.13
+/// `internal/controllers/gateway/gateway_controller.go`
+/// `determineListenersFromDataPlane`, `gateway_utils.go` `getListenerStatus`).
+pub const LAB_LISTENS: &[(&str, u16)] = &[("HTTP", 80), ("HTTPS", 443)];
 pub const HTTPS_NODE_PORT: u16 = 30443;
 
 /// A Gateway annotation naming the proxy Service KIC publishes addresses of.

@@ -197,28 +197,6 @@ fn redirect_port_is_the_filters_or_none() {
     let (_, kong, ids) = compare(&w, "kong-3.9", &get("http://a.example/p"));
     assert_eq!(kong, "302 http://example.org/p");
     assert_eq!(ids, ["redirect-plugin"]);
-    // Without a port, the spec writes the listener's (8080 here); Kong none.
-    let mut w = with("{hostname: example.org}");
-    apply(
-        &mut w,
-        "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: kong, namespace: kong-system}\nspec:\n  gatewayClassName: kong\n  listeners:\n  - {name: http, protocol: HTTP, port: 8080, allowedRoutes: {namespaces: {from: All}}}\n",
-    );
-    let c = compile_as(&w, Implementation::parse("kong-3.9").unwrap());
-    let gw = c.gateway("kong-system", "kong").unwrap();
-    let ev = evaluate(gw, 8080, &get("http://a.example:8080/p"));
-    assert_eq!(seen(&ev), "302 http://example.org/p");
-    assert_eq!(
-        ev.deviations,
-        ["redirect-plugin", "redirect-port-as-written"]
-    );
-    let spec = evaluate(
-        compile_as(&w, Implementation::Spec)
-            .gateway("kong-system", "kong")
-            .unwrap(),
-        8080,
-        &get("http://a.example:8080/p"),
-    );
-    assert_eq!(seen(&spec), "302 http://example.org:8080/p");
 }
 
 #[test]
@@ -460,6 +438,76 @@ fn a_route_only_on_https_answers_plain_http_with_426() {
     assert_eq!(spec, "404");
     assert_eq!(kong, "426 Please use HTTPS protocol");
     assert_eq!(ids, ["https-only-426"]);
+}
+
+const OTHER_GATEWAY: &str = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: other, namespace: app}\nspec:\n  gatewayClassName: kong\n  listeners:\n  - {name: web, protocol: HTTP, port: 80, hostname: '*.other.example', allowedRoutes: {namespaces: {from: Same}}}\n---\n";
+
+#[test]
+fn one_kong_serves_a_route_on_every_gateway_of_its_class() {
+    let route = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\nspec:\n  parentRefs: [{name: other}]\n  hostnames: [shop.other.example]\n  rules:\n  - backendRefs: [{name: a, port: 8080}]\n";
+    let w = world(&(OTHER_GATEWAY.to_string() + route), &["a"]);
+    // Through the lab Gateway, which the route is not attached to.
+    let (spec, kong, ids) = compare(&w, "kong-3.9", &get("http://shop.other.example/"));
+    assert_eq!(spec, "404");
+    assert_eq!(kong, "a /");
+    assert_eq!(ids, ["shared-proxy"]);
+    // Through its own Gateway, both serve it.
+    let own = |imp: &str| {
+        let c = compile_as(&w, Implementation::parse(imp).unwrap());
+        seen(&evaluate(
+            c.gateway("app", "other").unwrap(),
+            80,
+            &get("http://shop.other.example/"),
+        ))
+    };
+    assert_eq!(
+        (own("spec"), own("kong-3.9")),
+        ("a /".to_string(), "a /".to_string())
+    );
+    // Its hostname still keeps other hosts out.
+    let (_, kong, _) = compare(&w, "kong-3.9", &get("http://shop.elsewhere.example/"));
+    assert_eq!(kong, "404 no Route matched with those values");
+}
+
+#[test]
+fn a_listener_kong_does_not_listen_on_is_not_accepted() {
+    let gw = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: alt, namespace: app}\nspec:\n  gatewayClassName: kong\n  listeners:\n  - {name: alt, protocol: HTTP, port: 8080}\n  - {name: web, protocol: HTTP, port: 80}\n";
+    let w = world(gw, &[]);
+    let listener = |imp: &str, name: &str| {
+        let c = compile_as(&w, Implementation::parse(imp).unwrap());
+        let st = &c.status[&super::world::ObjKey::new("Gateway", "app", "alt")];
+        let l = st.listeners.iter().find(|l| l.name == name).unwrap();
+        let accepted = l.conditions.iter().find(|c| c.type_ == "Accepted").unwrap();
+        let programmed = c
+            .gateway("app", "alt")
+            .unwrap()
+            .listeners
+            .iter()
+            .find(|l| l.name == name)
+            .unwrap()
+            .programmed;
+        (
+            accepted.status.clone(),
+            accepted.reason.clone(),
+            accepted.message.clone(),
+            programmed,
+        )
+    };
+    let (status, reason, _, programmed) = listener("spec", "alt");
+    assert_eq!(
+        (status.as_str(), reason.as_str(), programmed),
+        ("True", "Accepted", true)
+    );
+    // listener-needs-kong-listen:
+    let (status, reason, message, programmed) = listener("kong-3.8", "alt");
+    assert_eq!(
+        (status.as_str(), reason.as_str(), programmed),
+        ("False", "PortUnavailable", false)
+    );
+    let id = "listener-needs-kong-listen";
+    assert!(message.contains(&format!("[{id};")), "{message}");
+    let (status, _, _, programmed) = listener("kong-3.8", "web");
+    assert_eq!((status.as_str(), programmed), ("True", true));
 }
 
 #[test]

@@ -11,6 +11,7 @@
 //! without nodes (envtest); with [`Options::kubelet`] it also does for Pods
 //! what a kubelet would ([`kubelet`]).
 
+mod isolated;
 pub mod kubelet;
 mod objects;
 mod status;
@@ -53,6 +54,12 @@ pub struct Options {
     /// Whose semantics statuses and answers follow (Kong's, to stand in for a
     /// Kong of that version).
     pub implementation: gwlab::implementations::Implementation,
+    /// Serve each Gateway on a loopback address of its own (127.0.0.2, …),
+    /// on its listeners' own ports, as the spec isolates Gateways; by
+    /// default every Gateway shares the controller's two sockets, as one
+    /// Kong serves all the Gateways of its class. Ports below 1024 need
+    /// the right to bind them (root, or CAP_NET_BIND_SERVICE).
+    pub isolated: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +161,7 @@ pub async fn start(client: kube::Client, opts: Options) -> Result<Controller, Co
         }));
     }
     let address = http.addr.ip().to_string();
+    let isolated = opts.isolated.then(|| isolated::Isolated::new(ca.clone()));
     tasks.push(tokio::spawn(reconcile_loop(
         client.clone(),
         watched,
@@ -161,6 +169,7 @@ pub async fn start(client: kube::Client, opts: Options) -> Result<Controller, Co
         changed,
         address,
         opts.implementation,
+        isolated,
     )));
     if opts.kubelet {
         let node = kubelet::Node::register(&client).await?;
@@ -196,6 +205,7 @@ async fn reconcile_loop(
     changed: Arc<Notify>,
     address: String,
     implementation: gwlab::implementations::Implementation,
+    mut isolated: Option<isolated::Isolated>,
 ) {
     loop {
         changed.notified().await;
@@ -203,7 +213,15 @@ async fn reconcile_loop(
         let world = objects::world(&watched);
         let compiled = Arc::new(compile::compile_as(&world, implementation));
         *state.write().expect("state lock") = compiled.clone();
-        let written = status::write_all(&client, &watched, &compiled, &address).await;
+        let mut addresses = std::collections::BTreeMap::new();
+        if let Some(iso) = &mut isolated {
+            iso.serve(&compiled, &state).await;
+            for gw in compiled.gateways.values() {
+                let ip = iso.address(&gw.namespace, &gw.name);
+                addresses.insert((gw.namespace.clone(), gw.name.clone()), ip.to_string());
+            }
+        }
+        let written = status::write_all(&client, &watched, &compiled, &addresses, &address).await;
         if !written {
             let changed = changed.clone();
             tokio::spawn(async move {

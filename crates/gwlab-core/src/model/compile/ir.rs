@@ -124,6 +124,27 @@ pub struct GatewayTable {
     pub listeners: Vec<ListenerTable>,
     /// Whose semantics requests through it are routed with.
     pub implementation: crate::implementations::Implementation,
+    /// Under Kong, which serves every Gateway of its class from one router:
+    /// the entries of every programmed listener of every Gateway.
+    pub shared: Option<Arc<SharedRoutes>>,
+}
+
+/// The routes one proxy serves for all its Gateways, by listener protocol.
+#[derive(Debug, Clone, Default)]
+pub struct SharedRoutes {
+    /// (protocol, the entry's own listener hostname, the entry), each match
+    /// of each route once per protocol.
+    pub entries: Vec<(String, Option<String>, Entry)>,
+}
+
+impl SharedRoutes {
+    /// The entries of listeners of `protocol`, with their listener's hostname.
+    pub fn of(&self, protocol: &str) -> impl Iterator<Item = (Option<&str>, &Entry)> {
+        self.entries
+            .iter()
+            .filter(move |(p, _, _)| p == protocol)
+            .map(|(_, h, e)| (h.as_deref(), e))
+    }
 }
 
 impl GatewayTable {
@@ -203,6 +224,7 @@ mod tests {
                 listener("d", 8443, "HTTPS", true),
             ],
             implementation: Default::default(),
+            shared: None,
         };
         assert_eq!(
             gw.ports(),

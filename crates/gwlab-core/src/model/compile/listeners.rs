@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use super::tls::{CertificateRefError, listener_certificate};
 use super::{CertificatePem, Compiled, ListenerTable, ns_of};
+use crate::implementations::{Implementation, deviation};
+use crate::kong::LAB_LISTENS;
 use crate::manifest::gateway_api::{Gateway, Listener};
 use crate::manifest::{GATEWAY_GROUP, Object};
 use crate::model::status::{Condition, ListenerStatus, ObjectStatus};
@@ -56,7 +58,8 @@ pub(super) fn compile_gateways(world: &World, owned: &[String], out: &mut Compil
             continue;
         }
         let ns = ns_of(stored).to_string();
-        let (status, listeners) = compile_gateway(world, &ns, gw, stored.generation);
+        let (status, listeners) =
+            compile_gateway(world, &ns, gw, stored.generation, out.implementation);
         out.status.insert(key.clone(), status);
         work.insert((ns, key.name.clone()), listeners);
     }
@@ -68,11 +71,12 @@ fn compile_gateway(
     ns: &str,
     gw: &Gateway,
     generation: u64,
+    implementation: Implementation,
 ) -> (ObjectStatus, Vec<ListenerWork>) {
     let all: Vec<&Listener> = gw.spec.listeners.iter().map(|l| &l.value).collect();
     let (statuses, work): (Vec<ListenerStatus>, Vec<ListenerWork>) = all
         .iter()
-        .map(|l| compile_listener(world, ns, gw, l, &all, generation))
+        .map(|l| compile_listener(world, ns, gw, l, &all, generation, implementation))
         .unzip();
     let valid = work.iter().filter(|w| w.table.programmed).count();
     let status = ObjectStatus {
@@ -117,6 +121,35 @@ fn gateway_conditions(valid: usize, total: usize, generation: u64) -> Vec<Condit
     vec![accepted, programmed]
 }
 
+/// Whether a listener is accepted, and if not why (reason, message): the
+/// embedded gateway serves HTTP and HTTPS on any port; Kong only on its
+/// listens (listener-needs-kong-listen).
+fn accepted(l: &Listener, implementation: Implementation) -> Result<(), (&'static str, String)> {
+    if !matches!(l.protocol.as_str(), "HTTP" | "HTTPS") {
+        return Err((
+            "UnsupportedProtocol",
+            format!(
+                "protocol {} is not served by the embedded gateway",
+                l.protocol
+            ),
+        ));
+    }
+    let kong = implementation.deviates("listener-needs-kong-listen");
+    if kong && !LAB_LISTENS.contains(&(l.protocol.as_str(), l.port)) {
+        let said = deviation("listener-needs-kong-listen")
+            .map(|d| d.said())
+            .unwrap_or_default();
+        return Err((
+            "PortUnavailable",
+            format!(
+                "no Kong listen with the requested protocol is configured for the requested port ({} {}; the lab's Kong listens on HTTP 80 and HTTPS 443); {said}",
+                l.protocol, l.port
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// One listener's status and table. `all` are the Gateway's listeners, this one included.
 fn compile_listener(
     world: &World,
@@ -125,24 +158,18 @@ fn compile_listener(
     l: &Listener,
     all: &[&Listener],
     generation: u64,
+    implementation: Implementation,
 ) -> (ListenerStatus, ListenerWork) {
-    let supported = matches!(l.protocol.as_str(), "HTTP" | "HTTPS");
+    let accepted = accepted(l, implementation);
+    let supported = accepted.is_ok();
     let conflict = conflict_reason(l, all);
     let kinds = route_kinds(l);
     let (certificate, cert_problem) = https_certificate(world, ns, gw, l);
     let programmed =
         supported && conflict.is_none() && cert_problem.is_none() && !kinds.valid.is_empty();
+    let (reason, message) = accepted.err().unwrap_or(("Accepted", String::new()));
     let conditions = vec![
-        Condition::holds_or(
-            "Accepted",
-            supported,
-            "UnsupportedProtocol",
-            format!(
-                "protocol {} is not served by the embedded gateway",
-                l.protocol
-            ),
-            generation,
-        ),
+        Condition::holds_or("Accepted", supported, reason, message, generation),
         conflicted_condition(conflict, generation),
         resolved_refs_condition(l, cert_problem.as_ref(), &kinds, generation),
         Condition::holds_or(
@@ -408,7 +435,8 @@ mod tests {
   - {name: grpc, port: 8080, protocol: HTTP, allowedRoutes: {kinds: [{kind: TLSRoute}]}}
 ",
         );
-        let (status, work) = compile_gateway(&World::default(), "app", &gw, 3);
+        let (status, work) =
+            compile_gateway(&World::default(), "app", &gw, 3, Implementation::Spec);
         let programmed: Vec<bool> = work.iter().map(|w| w.table.programmed).collect();
         assert_eq!(programmed, [true, false, false, false]);
         let ls = &status.listeners;

@@ -27,6 +27,7 @@ pub use crate::kong::CONTROLLER_NAME;
 use super::world::{ObjKey, Stored, World};
 use crate::implementations::Implementation;
 use listeners::GatewayWork;
+use std::sync::Arc;
 
 fn ns_of(s: &Stored) -> &str {
     s.manifest.namespace.as_deref().unwrap_or("")
@@ -56,6 +57,10 @@ pub fn compile_as(world: &World, implementation: Implementation) -> Compiled {
 /// Writes each listener's count of attached routes into its Gateway's status
 /// and keeps the listener tables.
 fn finish_gateways(gateways: GatewayWork, out: &mut Compiled) {
+    let shared = out
+        .implementation
+        .deviates("shared-proxy")
+        .then(|| Arc::new(shared_routes(&gateways)));
     for ((ns, name), work) in gateways {
         let key = ObjKey::new("Gateway", &ns, &name);
         if let Some(st) = out.status.get_mut(&key) {
@@ -68,9 +73,39 @@ fn finish_gateways(gateways: GatewayWork, out: &mut Compiled) {
             name: name.clone(),
             listeners: work.into_iter().map(|w| w.table).collect(),
             implementation: out.implementation,
+            shared: shared.clone(),
         };
         out.gateways.insert((ns, name), gateway);
     }
+}
+
+/// Every programmed listener's entries, of every Gateway: what one proxy
+/// serving them all routes with. A match of a route attached to several
+/// listeners of a protocol is kept once.
+fn shared_routes(gateways: &GatewayWork) -> SharedRoutes {
+    let mut out = SharedRoutes::default();
+    for l in gateways
+        .values()
+        .flatten()
+        .map(|w| &w.table)
+        .filter(|l| l.programmed)
+    {
+        for e in &l.entries {
+            let seen = out.entries.iter().any(|(p, _, o)| {
+                *p == l.protocol
+                    && o.route.namespace == e.route.namespace
+                    && o.route.name == e.route.name
+                    && o.rule_index == e.rule_index
+                    && o.match_index == e.match_index
+                    && o.hostnames == e.hostnames
+            });
+            if !seen {
+                out.entries
+                    .push((l.protocol.clone(), l.hostname.clone(), e.clone()));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

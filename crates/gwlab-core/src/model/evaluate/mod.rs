@@ -262,13 +262,18 @@ pub fn select_listener<'a>(
         .max_by_key(|l| hostname::specificity(l.hostname.as_deref()))
 }
 
+/// How specifically an entry's hostnames match `host` (`None`: not at all).
+/// An entry without hostnames takes what its listener (of hostname
+/// `listener_hostname`) accepts.
 fn matching_hostname(
     entry: &Entry,
-    listener: &ListenerTable,
+    listener_hostname: Option<&str>,
     host: &str,
 ) -> Option<(usize, usize)> {
     if entry.hostnames.is_empty() {
-        return Some(hostname::specificity(listener.hostname.as_deref()));
+        return listener_hostname
+            .is_none_or(|h| hostname::matches(h, host))
+            .then(|| hostname::specificity(listener_hostname));
     }
     entry
         .hostnames
@@ -276,6 +281,35 @@ fn matching_hostname(
         .filter(|h| hostname::matches(h, host))
         .map(|h| hostname::specificity(Some(h)))
         .max()
+}
+
+/// The entries a request on `listener` is routed among, each with its own
+/// listener's hostname: the listener's, or under Kong (shared-proxy) those
+/// of every listener of its protocol of every Gateway.
+fn entries_for<'a>(
+    gw: &'a GatewayTable,
+    listener: &'a ListenerTable,
+    kong: Option<KongRun>,
+) -> Vec<(Option<&'a str>, &'a Entry)> {
+    match gw.shared.as_ref().filter(|_| kong.is_some()) {
+        Some(shared) => shared.of(&listener.protocol).collect(),
+        None => listener
+            .entries
+            .iter()
+            .map(|e| (listener.hostname.as_deref(), e))
+            .collect(),
+    }
+}
+
+/// Whether `e` is one of the listener's own entries (the same match of the
+/// same route).
+fn own_entry(listener: &ListenerTable, e: &Entry) -> bool {
+    listener.entries.iter().any(|o| {
+        o.route.namespace == e.route.namespace
+            && o.route.name == e.route.name
+            && o.rule_index == e.rule_index
+            && o.match_index == e.match_index
+    })
 }
 
 fn check_match(entry: &Entry, req: &RequestHead, kong: Option<&mut Noted>) -> Option<String> {
@@ -387,7 +421,13 @@ fn evaluate_as(
         None => req.clone(),
     };
     let host = hostname::host_without_port(&routed.host);
-    let Some(listener) = select_listener(gw, port, &host) else {
+    // One Kong serves every Gateway: a listener's hostname does not keep a
+    // request out (its routes' hostnames do).
+    let listener = select_listener(gw, port, &host).or_else(|| {
+        gw.shared.as_ref().filter(|_| kong.is_some())?;
+        gw.listeners.iter().find(|l| l.port == port && l.programmed)
+    });
+    let Some(listener) = listener else {
         let why = format!(
             "no listener of Gateway {}/{} on port {port} accepts host {host}; {}",
             gw.namespace,
@@ -403,11 +443,24 @@ fn evaluate_as(
             deviations: noted.0,
         };
     };
-    let candidates = ranked_candidates(listener, &host, &routed, kong, &mut noted);
+    let candidates = ranked_candidates(
+        &entries_for(gw, listener, kong),
+        &host,
+        &routed,
+        kong,
+        &mut noted,
+    );
     let winner = candidates
         .first()
         .filter(|(c, _)| c.mismatch.is_none())
         .map(|(_, e)| *e);
+    if let Some(e) = winner
+        && kong.is_some()
+        && gw.shared.is_some()
+        && !own_entry(listener, e)
+    {
+        noted.note("shared-proxy");
+    }
     let (outcome, filters_applied) = match winner {
         None => {
             let why = format!(
@@ -457,27 +510,34 @@ fn not_found(kong: Option<KongRun>, why: String, req: &RequestHead, noted: &mut 
     }
 }
 
-/// A route attached only to HTTPS listeners of the Gateway that would take
-/// this plain HTTP request: Kong's one router finds it (the route's
-/// protocols are its listeners') and answers 426.
+/// A route attached only to HTTPS listeners that would take this plain HTTP
+/// request: Kong's one router finds it (the route's protocols are its
+/// listeners') and answers 426.
 fn https_only(gw: &GatewayTable, host: &str, req: &RequestHead, kong: KongRun) -> Option<String> {
     if req.scheme != "http" {
         return None;
     }
-    let on_http = |e: &Entry| {
-        gw.listeners.iter().any(|l| {
-            l.protocol == "HTTP"
-                && l.entries
-                    .iter()
-                    .any(|o| o.route.namespace == e.route.namespace && o.route.name == e.route.name)
-        })
+    // Called under Kong only: the shared routes when the compile made them.
+    let of = |protocol: &str| -> Vec<(Option<&str>, &Entry)> {
+        match &gw.shared {
+            Some(shared) => shared.of(protocol).collect(),
+            None => gw
+                .listeners
+                .iter()
+                .filter(|l| l.programmed && l.protocol == protocol)
+                .flat_map(|l| l.entries.iter().map(move |e| (l.hostname.as_deref(), e)))
+                .collect(),
+        }
     };
-    gw.listeners
-        .iter()
-        .filter(|l| l.programmed && l.protocol == "HTTPS")
-        .flat_map(|l| l.entries.iter().map(move |e| (l, e)))
-        .find(|(l, e)| {
-            matching_hostname(e, l, host).is_some()
+    let http = of("HTTP");
+    let on_http = |e: &Entry| {
+        http.iter()
+            .any(|(_, o)| o.route.namespace == e.route.namespace && o.route.name == e.route.name)
+    };
+    of("HTTPS")
+        .into_iter()
+        .find(|(listener_hostname, e)| {
+            matching_hostname(e, *listener_hostname, host).is_some()
                 && !on_http(e)
                 && kong_drops_rule(kong, e).is_none()
                 && check_match(e, req, Some(&mut Noted::default())).is_none()
@@ -526,19 +586,20 @@ pub(crate) fn hostnames_on_port(gw: &GatewayTable, port: u16) -> String {
     }
 }
 
-/// Every entry of the listener as a candidate for the request: the matching
-/// ones first, each group in precedence order.
+/// Every entry as a candidate for the request: the matching ones first,
+/// each group in precedence order.
 fn ranked_candidates<'a>(
-    listener: &'a ListenerTable,
+    entries: &[(Option<&str>, &'a Entry)],
     host: &str,
     req: &RequestHead,
     kong: Option<KongRun>,
     noted: &mut Noted,
 ) -> Vec<(Candidate, &'a Entry)> {
-    let mut candidates: Vec<(Candidate, &Entry)> = listener
-        .entries
+    let mut candidates: Vec<(Candidate, &Entry)> = entries
         .iter()
-        .map(|e| (candidate(e, listener, host, req, kong, noted), e))
+        .map(|(listener_hostname, e)| {
+            (candidate(e, *listener_hostname, host, req, kong, noted), *e)
+        })
         .collect();
     let order = |namespace_first: bool| {
         move |(a, _): &(Candidate, &Entry), (b, _): &(Candidate, &Entry)| {
@@ -562,13 +623,13 @@ fn ranked_candidates<'a>(
 
 fn candidate(
     e: &Entry,
-    listener: &ListenerTable,
+    listener_hostname: Option<&str>,
     host: &str,
     req: &RequestHead,
     kong: Option<KongRun>,
     noted: &mut Noted,
 ) -> Candidate {
-    let hostname = matching_hostname(e, listener, host);
+    let hostname = matching_hostname(e, listener_hostname, host);
     let dropped = kong.and_then(|k| kong_drops_rule(k, e));
     let mismatch = match (hostname, dropped) {
         (None, _) => Some(format!(
