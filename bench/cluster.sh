@@ -5,6 +5,8 @@
 # ready at once), so that what is measured is gwlab and the API server:
 #   - wall time of `gwlab test scenarios/` on the lab, with per-phase medians
 #   - time from SIGINT to exit
+#   - the same scenarios and a two-Gateway one with the stand-in isolated
+#     (each Gateway on its own address) and shared (as Kong 3.9)
 # Needs etcd on PATH and GWLAB_TEST_ASSETS (or KUBEBUILDER_ASSETS) naming a
 # directory with kube-apiserver and kube-controller-manager.
 # Usage: bench/cluster.sh
@@ -13,5 +15,5 @@ cd "$(dirname "$0")/.."
 if [ -z "${GWLAB_TEST_ASSETS:-${KUBEBUILDER_ASSETS:-}}" ] && [ -d ../shared/envtest/bin ]; then
   export GWLAB_TEST_ASSETS="$(cd ../shared/envtest/bin && pwd)"
 fi
-cargo test --release --quiet --test cluster cluster_scenarios::bench_ -- --ignored --nocapture --test-threads 1 2>&1 \
+cargo test --release --quiet --test cluster bench_ -- --ignored --nocapture --test-threads 1 2>&1 \
   | grep -v -e '^running ' -e '^test result' -e '^$' -e '^test bench'

@@ -158,3 +158,66 @@ async fn the_stand_in_writes_its_features_where_the_gatewayclass_has_room() {
         "{features:?}"
     );
 }
+
+/// `bench/cluster.sh`: the repository's scenarios and the two-Gateway
+/// scenario through the cluster target, with the stand-in isolated and
+/// shared (as Kong 3.9): wall time and outcome of each.
+#[tokio::test]
+#[ignore = "a benchmark: bench/cluster.sh runs it"]
+async fn bench_scenarios_on_the_stand_in_isolated_and_shared() {
+    if !may_bind_low_ports() {
+        crate::common::skip::not_run(
+            "binding port 80 of 127.0.0.2 needs root or CAP_NET_BIND_SERVICE",
+        );
+        return;
+    }
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let Some(env) = crate::common::envtest::another() else {
+        return;
+    };
+    let isolated: &'static crate::common::standin::StandIn =
+        Box::leak(Box::new(crate::common::standin::on_isolated(env)));
+    let Some(iso) = crate::common::lab::up_on(isolated) else {
+        return;
+    };
+    let Some(shared) = crate::common::lab::own_as(Implementation::parse("kong-3.9").unwrap())
+    else {
+        return;
+    };
+    for (mode, lab, address) in [
+        ("isolated", &iso, None),
+        (
+            "shared (kong-3.9)",
+            &shared,
+            Some(shared.standin.gateway_address()),
+        ),
+    ] {
+        let two = lab.home.path().join("two-gateways");
+        two_gateways(&two);
+        for dir in [repo.clone(), two] {
+            let mut args = vec![
+                "test".to_string(),
+                dir.display().to_string(),
+                "--kubeconfig".into(),
+                lab.kubeconfig().into(),
+            ];
+            if let Some(a) = &address {
+                args.extend(["--gateway-address".into(), a.clone()]);
+            }
+            let t0 = std::time::Instant::now();
+            let o = lab.gwlab(&args);
+            let summary = text(&o)
+                .lines()
+                .rev()
+                .find(|l| l.contains(" passed, "))
+                .unwrap_or_default()
+                .to_string();
+            eprintln!(
+                "{mode}: {}: {:.1}s wall, exit {:?}: {summary}",
+                dir.file_name().unwrap().to_string_lossy(),
+                t0.elapsed().as_secs_f64(),
+                o.status.code()
+            );
+        }
+    }
+}
