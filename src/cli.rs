@@ -314,6 +314,15 @@ pub(crate) fn parse_as_one(s: &str) -> Result<AsArg, AsError> {
     }
 }
 
+/// `--parallel N`: at least one scenario at a time.
+fn parse_parallel(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("run at least 1 scenario at a time".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("`{s}`: {e}")),
+    }
+}
+
 fn parse_duration(
     s: &str,
 ) -> Result<std::time::Duration, crate::scenario::duration::DurationError> {
@@ -561,7 +570,7 @@ pub struct TestArgs {
     #[command(flatten)]
     pub on: TargetArgs,
     /// Run up to N scenarios side by side (never two that could see each other's traffic).
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = parse_parallel)]
     pub parallel: usize,
     /// Run a deterministic share of the scenarios: I of N (1-based), for CI sharding.
     #[arg(long, value_name = "I/N", value_parser = crate::run::plan::parse_shard)]

@@ -1,6 +1,38 @@
 //! gwlab: a Gateway API lab and end-to-end test harness, with an embedded
 //! reference gateway that implements Gateway API v1.2 HTTPRoute semantics.
 
+// std's print macros panic when a write fails, as it does once the reader of
+// a pipe has gone (`gwlab lab list | head -1`). These, defined before every
+// module and so used by all of them, drop the output instead: a closed pipe
+// ends what is shown, not the command (which still cleans up and exits with
+// its own code).
+macro_rules! println {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+macro_rules! eprintln {
+    () => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr());
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub use gwlab_core::{
     diag, duration, explain, features, files, implementations, kong, manifest, migrate, model,
     route_map, scenario, stats, xml, yaml,

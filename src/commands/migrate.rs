@@ -549,11 +549,14 @@ fn print_notes(inputs: &migrate::Inputs, m: &Migration) {
         );
     }
     print_features(m);
+    let ingresses = match inputs.ingresses.len() {
+        1 => "1 Ingress".to_string(),
+        n => format!("{n} Ingresses"),
+    };
     eprintln!(
-        "{} Ingress(es) converted to {} HTTPRoute(s), {} warning(s)",
-        inputs.ingresses.len(),
-        m.routes.iter().map(|(_, r)| r.len()).sum::<usize>(),
-        m.warnings.len()
+        "{ingresses} converted to {}, {}",
+        crate::diag::counted(m.routes.iter().map(|(_, r)| r.len()).sum(), "HTTPRoute"),
+        crate::diag::counted(m.warnings.len(), "warning")
     );
 }
 

@@ -46,6 +46,40 @@ pub(crate) fn load_one(dir: &Path) -> Result<Scenario, i32> {
     })
 }
 
+/// The scenario in `dir`, or, for a directory of manifests without a
+/// scenario.yaml (what `gwlab migrate --output` writes), the scenario they
+/// imply, saying so on stderr.
+pub(crate) fn load_one_or_bare(dir: &Path) -> Result<Scenario, i32> {
+    match scenario::load_bare(dir) {
+        Ok(Some(s)) => {
+            eprintln!("{}", bare_note(dir, &s));
+            Ok(s)
+        }
+        Ok(None) => load_one(dir),
+        Err(e) => {
+            eprintln!("{e}");
+            Err(exit::BAD_INPUT)
+        }
+    }
+}
+
+/// What gwlab assumed of a directory of manifests without a scenario.yaml.
+pub(crate) fn bare_note(dir: &Path, s: &Scenario) -> String {
+    let backends: Vec<&str> = s.backends.iter().map(|b| b.name.as_str()).collect();
+    format!(
+        "note: {} has no scenario.yaml: its manifests are read against the lab Gateway (kong in kong-system){}",
+        dir.display(),
+        if backends.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", with an echo backend for each Service the routes name: {}",
+                backends.join(", ")
+            )
+        }
+    )
+}
+
 /// A scenario brought up on a fresh embedded gateway, in the state before its
 /// first step or, with `step`, after that step (1-based).
 pub(crate) async fn embedded_deployment(

@@ -35,6 +35,11 @@ pub async fn run(args: &TestArgs) -> i32 {
         eprintln!("error: name the scenario directories to run, e.g. gwlab test scenarios/");
         return exit::BAD_INPUT;
     }
+    // A report that cannot be written is found before anything runs.
+    if let Err(e) = report_paths(args) {
+        eprintln!("error: {e}");
+        return exit::BAD_INPUT;
+    }
     let scenarios = match load_all(args) {
         Ok(s) => s,
         Err(code) => return code,
@@ -63,6 +68,14 @@ pub async fn run(args: &TestArgs) -> i32 {
         features: BTreeSet::new(),
         explain_hints: true,
     };
+    if kind == TargetKind::Embedded {
+        for o in scenarios
+            .iter()
+            .flat_map(|s| crate::implementations::outside_gateway_api(s.all_objects()))
+        {
+            console.line(&format!("note: {o}"));
+        }
+    }
     let mut runs = Vec::new();
     for implementation in implementations {
         let start = Instant::now();
@@ -78,8 +91,8 @@ pub async fn run(args: &TestArgs) -> i32 {
                     ),
                 };
                 console.line(&format!(
-                    "target: embedded ({why}: {answering}, on 127.0.0.1), run {run_id}, {} scenarios",
-                    scenarios.len()
+                    "target: embedded ({why}: {answering}, on 127.0.0.1), run {run_id}, {}",
+                    crate::diag::counted(scenarios.len(), "scenario")
                 ));
                 runner.features = crate::features::names(&implementation.features());
                 match run_embedded(&runner, &scenarios, args, implementation).await {
@@ -167,9 +180,9 @@ async fn run_cluster(
     })?;
     let place = state::describe(&lab);
     runner.console.line(&format!(
-        "target: cluster ({why}: {place}), run {}, {} scenarios",
+        "target: cluster ({why}: {place}), run {}, {}",
         runner.run_id,
-        scenarios.len()
+        crate::diag::counted(scenarios.len(), "scenario")
     ));
     let record = Arc::new(RunRecord::new(state::run_record(&runner.run_id)));
     let echo = crate::lab::images::echo_reference().map_err(|e| {
@@ -277,6 +290,52 @@ fn finish(args: &TestArgs, console: &Console, report: RunReport) -> i32 {
     report.exit_code()
 }
 
+/// Why a report file of `--junit`, `--json` or `--html` could not be written.
+#[derive(Debug, thiserror::Error)]
+enum ReportPathError {
+    #[error("{flag} {}: is a directory; give a file name", .path.display())]
+    Directory {
+        flag: &'static str,
+        path: std::path::PathBuf,
+    },
+    #[error("{flag} {}: the directory {} does not exist; create it first", .path.display(), .dir.display())]
+    NoDirectory {
+        flag: &'static str,
+        path: std::path::PathBuf,
+        dir: std::path::PathBuf,
+    },
+}
+
+/// Checks, before anything runs, that every report file asked for can be
+/// written where it is asked for.
+fn report_paths(args: &TestArgs) -> Result<(), ReportPathError> {
+    for (flag, path) in [
+        ("--junit", &args.junit),
+        ("--json", &args.json),
+        ("--html", &args.html),
+    ] {
+        let Some(path) = path else { continue };
+        if path.is_dir() {
+            return Err(ReportPathError::Directory {
+                flag,
+                path: path.clone(),
+            });
+        }
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            return Err(ReportPathError::NoDirectory {
+                flag,
+                path: path.clone(),
+                dir: dir.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn load_all(args: &TestArgs) -> Result<Vec<Scenario>, i32> {
     let dirs = scenario::find(&args.paths).map_err(|e| {
         eprintln!("{e}");
@@ -293,6 +352,21 @@ fn load_all(args: &TestArgs) -> Result<Vec<Scenario>, i32> {
     if !problems.is_empty() {
         for p in &problems {
             eprintln!("{p}");
+        }
+        let all: Vec<crate::diag::Diagnostic> =
+            problems.iter().flat_map(|p| p.0.iter().cloned()).collect();
+        if annotations::in_github_actions() && !args.nested {
+            for line in annotations::bad_input(&all) {
+                println!("{line}");
+            }
+        }
+        if let Some(path) = &args.junit
+            && let Err(e) = std::fs::write(path, junit::render_bad_input(&all))
+        {
+            eprintln!(
+                "error: cannot write the JUnit report to {}: {e}",
+                path.display()
+            );
         }
         eprintln!(
             "error: {} scenario(s) have problems; nothing was run (fix them, or see `gwlab check`)",
@@ -319,7 +393,13 @@ fn load_all(args: &TestArgs) -> Result<Vec<Scenario>, i32> {
         }
     }
     if let Some((i, n)) = args.shard {
-        scenarios.retain(|s| plan::in_shard(&s.name, i, n));
+        let all = scenarios.len();
+        scenarios = plan::shard(scenarios, i, n);
+        if scenarios.is_empty() {
+            eprintln!(
+                "note: shard {i}/{n} is empty: {all} scenario(s) dealt over {n} shards leave none to this one"
+            );
+        }
     }
     Ok(scenarios)
 }

@@ -74,6 +74,18 @@ pub struct Outcome {
     /// Gateway API features the check needs and the target lacks (then it
     /// did not run).
     pub missing_features: Vec<String>,
+    /// What each split probe could have detected (its power), passed or not:
+    /// "passed" alone says nothing of a split.
+    pub power: Vec<String>,
+}
+
+/// The power statement of every split probe of a report, by probe.
+pub(crate) fn split_power(report: &ScenarioReport) -> Vec<String> {
+    report
+        .checks
+        .iter()
+        .filter_map(|c| c.power.as_ref().map(|p| format!("{}: {p}", c.name)))
+        .collect()
 }
 
 /// Runs the check of `ex` on the student's files in `dir` (`shown`: the
@@ -94,9 +106,59 @@ pub async fn exercise(
                 failed: c.failed(),
                 lines: failure_lines(&c, shown),
                 missing_features: c.report.missing_features.clone(),
+                power: split_power(&c.report),
             })
         }
     }
+}
+
+/// What the check's conditions look for and the student's files do not
+/// define, in the student's words: the check's files are gwlab's, so a
+/// problem there is named as what the check needs of the student's files.
+pub(crate) fn unpinned(ex: &Exercise, dir: &Path) -> Vec<String> {
+    let Some(text) = ex
+        .check
+        .get(crate::scenario::SCENARIO_FILE)
+        .and_then(|b| std::str::from_utf8(b).ok())
+    else {
+        return Vec::new();
+    };
+    let Ok(spec) = serde_saphyr::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
+    let wanted: Vec<(String, String)> = spec["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["resource"].as_str())
+        .filter_map(|r| r.split_once('/'))
+        .map(|(k, n)| (k.to_string(), n.to_string()))
+        .collect();
+    let mut defined: Vec<(String, String)> = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+        if !yaml || ex.check.contains_key(&name) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if let Ok(objects) = crate::manifest::parse_text(&path, &text) {
+            defined.extend(objects.into_iter().map(|m| (m.kind, m.name)));
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (kind, name) in wanted {
+        let line = format!(
+            "✗ the check looks for {kind} {name} in your files, and none of them defines it: keep the name the task gives it (metadata.name: {name})"
+        );
+        if !defined.contains(&(kind, name)) && !out.contains(&line) {
+            out.push(line);
+        }
+    }
+    out
 }
 
 /// A troubleshooting check: doctor's analysis of the recorded state must no
@@ -106,12 +168,15 @@ pub(super) fn doctor(d: &DoctorCheck, dir: &Path, shown: &Path) -> Result<Outcom
     let why = format!("gwlab doctor --from {}", shown.join(&d.dir).display());
     let mut out = findings_left(d, &facts, &why);
     out.lines.push(format!(
-        "{} of {} problems left",
+        "{} of {} left",
         out.failed,
-        d.solves.len()
+        crate::diag::counted(out.total, "problem")
     ));
     Ok(out)
 }
+
+/// Doctor's findings of a lab part that is not there at all: never a fix.
+const REMOVED_PARTS: &[&str] = &["kic-missing", "gatewayclass-missing"];
 
 /// The exercise's findings doctor still finds in `facts`, each with its
 /// evidence and `why`, the doctor command that shows it.
@@ -121,9 +186,13 @@ pub(super) fn findings_left(
     why: &str,
 ) -> Outcome {
     let (findings, _) = crate::doctor::cluster::analyze(facts, None);
+    // What the exercise is about must be gone, and not by removing the part
+    // it is about: a deleted controller has no bad flag either. (Findings
+    // that follow from the cause, such as a Gateway not Programmed, stay in
+    // a recorded state after its fix: they are not asked about.)
     let left: Vec<&Finding> = findings
         .iter()
-        .filter(|f| d.solves.contains(&f.id))
+        .filter(|f| d.solves.contains(&f.id) || REMOVED_PARTS.contains(&f.id.as_str()))
         .collect();
     let mut lines = Vec::new();
     for f in &left {
@@ -133,12 +202,14 @@ pub(super) fn findings_left(
         }
         lines.push(format!("    why: {why}"));
     }
+    let removed = left.iter().filter(|f| !d.solves.contains(&f.id)).count();
     Outcome {
         passed: left.is_empty(),
-        total: d.solves.len(),
+        total: d.solves.len() + removed,
         failed: left.len(),
         lines,
         missing_features: Vec::new(),
+        power: Vec::new(),
     }
 }
 
@@ -356,6 +427,7 @@ mod tests {
                 power: None,
                 answer: None,
                 deviations: Vec::new(),
+                answered_by: None,
             });
         }
         Checked {

@@ -76,6 +76,20 @@ pub(crate) fn render(old: &str, new: &str) -> Vec<String> {
     out
 }
 
+/// Whether two YAML texts hold the same documents once parsed: a file
+/// written in flow style (`{name: a}`), with other quoting or comments, is
+/// the solution all the same. `false` when either does not parse.
+pub(crate) fn same_yaml(old: &str, new: &str) -> bool {
+    fn parsed(text: &str) -> Option<Vec<serde_json::Value>> {
+        let file = std::path::Path::new("");
+        gwlab_core::yaml::split_documents(text)
+            .iter()
+            .map(|d| gwlab_core::yaml::parse::<serde_json::Value>(file, d).ok())
+            .collect()
+    }
+    matches!((parsed(old), parsed(new)), (Some(a), Some(b)) if a == b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +113,17 @@ mod tests {
         assert!(r.contains(&"...".to_string()));
         assert_eq!(r.last().map(String::as_str), Some("- 9"));
         assert!(render(old, old).is_empty());
+    }
+
+    #[test]
+    fn flow_and_block_style_of_the_same_yaml_are_the_same() {
+        let block = "kind: HTTPRoute\nspec:\n  parentRefs:\n    - name: kong\n      namespace: kong-system\n";
+        let flow = "kind: HTTPRoute # the route\nspec:\n  parentRefs:\n    - {name: kong, namespace: \"kong-system\"}\n";
+        assert!(same_yaml(block, flow));
+        assert!(!same_yaml(block, &flow.replace("kong-system", "default")));
+        assert!(
+            !same_yaml(block, "kind: [\n"),
+            "what does not parse is not the same"
+        );
     }
 }

@@ -162,6 +162,7 @@ pub async fn exercise(
                     None => check::failure_lines(&checked, shown),
                 },
                 missing_features: checked.report.missing_features.clone(),
+                power: check::split_power(&checked.report),
             })
         }
     }

@@ -50,12 +50,18 @@ pub enum CourseError {
         message: String,
     },
     #[error(
-        "{} already holds files ({}); `gwlab lab start` never overwrites them: give another --dir, or continue there with `gwlab lab status {}`",
-        dir.display(), files.join(", "), dir.display()
+        "{} already holds files ({}); `gwlab lab start` never overwrites them: {}",
+        dir.display(), crate::diag::listed(files, 5), if *workspace {
+            format!("it is a lab workspace, continue there with `gwlab lab status {}`", dir.display())
+        } else {
+            "give --dir an empty or new directory".to_string()
+        }
     )]
     NotEmpty {
         dir: std::path::PathBuf,
         files: Vec<String>,
+        /// Whether the directory is already a lab workspace.
+        workspace: bool,
     },
     /// The check could not run (the embedded gateway did not start).
     #[error("{0}")]

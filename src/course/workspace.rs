@@ -85,6 +85,7 @@ impl Workspace {
             if !files.is_empty() {
                 return Err(CourseError::NotEmpty {
                     dir: dir.to_path_buf(),
+                    workspace: files.iter().any(|f| f == PROGRESS_FILE),
                     files,
                 });
             }

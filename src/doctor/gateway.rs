@@ -15,7 +15,8 @@ pub(super) fn check(f: &Facts, out: &mut Vec<Finding>, checks: &mut Vec<String>)
         kong::NAMESPACE,
         kong::GATEWAY_NAME
     ));
-    out.extend(gateway(f));
+    let explained = out.iter().any(|x| x.is_problem());
+    out.extend(gateway(f, explained));
 }
 
 fn class(f: &Facts) -> Option<Finding> {
@@ -37,7 +38,9 @@ fn class(f: &Facts) -> Option<Finding> {
     }
 }
 
-fn gateway(f: &Facts) -> Option<Finding> {
+/// `explained`: a finding before this one says why the Gateway is not
+/// programmed.
+fn gateway(f: &Facts, explained: bool) -> Option<Finding> {
     let (ns, name) = (kong::NAMESPACE, kong::GATEWAY_NAME);
     let gw: &Value = f
         .gateways
@@ -50,7 +53,11 @@ fn gateway(f: &Facts) -> Option<Finding> {
     if !has_true(gw.get("status"), "Programmed") {
         Some(Finding::new("gateway-not-programmed", Layer::Gateway, format!("Gateway {ns}/{name} is not Programmed"))
             .evidence(format!("conditions: {}", conditions_text(gw.get("status"))))
-            .fix(format!("see the findings above it; `kubectl -n {ns} describe gateway {name}` shows the controller's messages")))
+            .fix(if explained {
+                format!("see the findings above it; `kubectl -n {ns} describe gateway {name}` shows the controller's messages")
+            } else {
+                format!("no other finding explains it: `kubectl -n {ns} describe gateway {name}` shows the controller's messages")
+            }))
     } else if addresses == 0 {
         Some(Finding::new("gateway-no-address", Layer::Gateway, format!("Gateway {ns}/{name} has no address"))
             .evidence("status.addresses is empty")

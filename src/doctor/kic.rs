@@ -12,6 +12,25 @@ use crate::kong;
 const INVALID_GATE: &str = "kic-invalid-feature-gate";
 
 pub(super) fn check(f: &Facts, out: &mut Vec<Finding>, checks: &mut Vec<String>) {
+    if f.kics.is_empty() {
+        checks.push("a Kong Ingress Controller runs".into());
+        out.push(
+            Finding::new(
+                "kic-missing",
+                Layer::Controller,
+                "no Kong Ingress Controller runs: no Deployment or DaemonSet has a container of image kong/kubernetes-ingress-controller",
+            )
+            .evidence(format!(
+                "{} Kong proxy container(s) found, and no controller beside them",
+                f.kongs.len()
+            ))
+            .fix(format!(
+                "install it: `gwlab up` does (the lab's Deployment {}/{}), or re-apply the manifests that made it",
+                kong::NAMESPACE,
+                kong::DEPLOYMENT
+            )),
+        );
+    }
     for kic in &f.kics {
         let at = format!("{} {}/{}", kic.kind, kic.namespace, kic.name);
         checks.push(format!("Kong Ingress Controller {at}"));
@@ -123,13 +142,25 @@ fn host_network(kic: &Kic, at: &str) -> Option<Finding> {
         spec["strategy"]["type"].as_str()
     }
     .unwrap_or("RollingUpdate");
+    let replicas = spec["replicas"].as_u64().unwrap_or(1);
+    // One pod, replaced only after the old one is gone: nothing of its own
+    // holds the ports any more (what is Pending was from before the change).
+    if !daemon_set && strategy == "Recreate" && replicas <= 1 {
+        return None;
+    }
     let summary = if daemon_set {
-        "Kong pods are Pending: with hostNetwork, each pod needs its node's ports 80/443 (and the proxy's others), and something on the node holds them"
+        "Kong pods are Pending: with hostNetwork, each pod needs its node's ports 80/443 (and the proxy's others), and something on the node holds them".to_string()
+    } else if replicas > 1 {
+        format!(
+            "Kong pods are Pending: with hostNetwork, each of the {replicas} replicas needs the same host ports, which one node can give to one pod only"
+        )
     } else {
-        "Kong pods are Pending: with hostNetwork, the new pod of a rolling update needs the host ports the old pod still holds"
+        "Kong pods are Pending: with hostNetwork, the new pod of a rolling update needs the host ports the old pod still holds".to_string()
     };
     let mut fnd = Finding::new("kong-hostnetwork-port-conflict", Layer::Scheduling, summary)
-        .evidence(format!("{at}: hostNetwork: true, strategy {strategy}"));
+        .evidence(format!(
+            "{at}: hostNetwork: true, strategy {strategy}, replicas {replicas}"
+        ));
     if let Some(e) = no_ports {
         fnd = fnd.evidence(format!(
             "event FailedScheduling on pod {}: {}",
@@ -142,6 +173,8 @@ fn host_network(kic: &Kic, at: &str) -> Option<Finding> {
     }
     let unblock = if daemon_set {
         "unblock now: find what holds the ports on the node (another proxy on hostNetwork, k3s's ServiceLB or Traefik, a host process: `ss -ltnp` on the node) and stop it".to_string()
+    } else if replicas > 1 {
+        "unblock now: set `replicas: 1` and `strategy: {type: Recreate}` (Recreate alone leaves the other replicas Pending: they want the same ports on one node)".to_string()
     } else {
         format!(
             "unblock now: delete the old pod so the new one can bind the ports (`kubectl -n {} delete pod <the running kong pod>`), or set `strategy: {{type: Recreate}}`",

@@ -14,6 +14,7 @@ pub(crate) mod recorded;
 pub(crate) mod routes;
 mod versions;
 
+use crate::diag::counted;
 use serde::Serialize;
 
 /// Where a finding sits in the chain of causes: lower runs first.
@@ -104,19 +105,27 @@ pub fn render_text(findings: &[Finding], checks: &[String]) -> String {
     let problems = findings.iter().filter(|f| f.is_problem()).count();
     let warnings = findings.len() - problems;
     if problems == 0 {
-        out.push_str(&format!("healthy: {} checks passed\n", checks.len()));
+        out.push_str(&format!(
+            "healthy: {} passed\n",
+            counted(checks.len(), "check")
+        ));
         for c in checks {
             out.push_str(&format!("  ✓ {c}\n"));
         }
         if warnings == 0 {
             return out;
         }
-        out.push_str(&format!("\n{warnings} warning(s):\n"));
+        out.push_str(&format!("\n{}:\n", counted(warnings, "warning")));
     } else if warnings == 0 {
-        out.push_str(&format!("{problems} problem(s), root cause first:\n"));
+        out.push_str(&format!(
+            "{}, root cause first:\n",
+            counted(problems, "problem")
+        ));
     } else {
         out.push_str(&format!(
-            "{problems} problem(s) and {warnings} warning(s), root cause first:\n"
+            "{} and {}, root cause first:\n",
+            counted(problems, "problem"),
+            counted(warnings, "warning")
         ));
     }
     for (i, f) in findings.iter().enumerate() {

@@ -20,14 +20,52 @@ pub(crate) fn render(report: &RunReport) -> Vec<String> {
         .collect()
 }
 
-fn scenario(s: &ScenarioReport) -> Vec<String> {
-    s.failures()
-        .map(|c| {
-            let source = c.source.as_ref().unwrap_or(&s.source);
-            let title = format!("gwlab: {}: {}", s.name, c.name);
-            command(&source.file, source.line, &title, &message(c))
+/// One `::error` line per problem of input that stopped a run before it
+/// started, at its file and line.
+pub(crate) fn bad_input(problems: &[gwlab_core::diag::Diagnostic]) -> Vec<String> {
+    problems
+        .iter()
+        .map(|d| {
+            let title = match &d.field {
+                Some(f) => format!("gwlab: bad input: {f}"),
+                None => "gwlab: bad input".to_string(),
+            };
+            let message = match &d.hint {
+                Some(h) => format!("{}\nhint: {h}", d.message),
+                None => d.message.clone(),
+            };
+            command(
+                &d.file.display().to_string(),
+                d.line.unwrap_or(1),
+                &title,
+                &message,
+            )
         })
         .collect()
+}
+
+/// Per failed check, an error at its line; for a probe, also a notice at
+/// the rule that answered it (the line that may need the change).
+fn scenario(s: &ScenarioReport) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in s.failures() {
+        let source = c.source.as_ref().unwrap_or(&s.source);
+        let title = format!("gwlab: {}: {}", s.name, c.name);
+        out.push(command(&source.file, source.line, &title, &message(c)));
+        if let Some(rule) = &c.answered_by {
+            out.push(format!(
+                "::notice file={},line={},title={}::{}",
+                property(&rule.file),
+                rule.line,
+                property(&format!(
+                    "gwlab: {}: the rule that answered {}",
+                    s.name, c.name
+                )),
+                data(&message(c))
+            ));
+        }
+    }
+    out
 }
 
 /// The mismatch first, then the rest of the failure and the request.

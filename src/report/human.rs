@@ -117,15 +117,27 @@ pub(crate) fn scenario_lines(s: &ScenarioReport) -> Vec<String> {
         }
         out.push(format!("     diagnostics: {}", d.bundle.display()));
     }
-    // Failed checks, and every split probe: a passing split says what it
-    // could have detected, since "passed" alone does not.
-    for c in s.checks.iter().filter(|c| !c.passed || c.power.is_some()) {
+    // Failed checks, then every passing split probe: a passing split says
+    // what it could have detected, since "passed" alone does not, after the
+    // failures, not among them.
+    let failed = s.checks.iter().filter(|c| !c.passed);
+    let passing_splits = s.checks.iter().filter(|c| c.passed && c.power.is_some());
+    for c in failed.chain(passing_splits) {
         let step = c
             .step
             .as_ref()
             .map(|s| format!("[{s}] "))
             .unwrap_or_default();
-        out.push(format!("     {step}{}: {}", kind_word(c.kind), c.name));
+        let passed = if c.passed && s.verdict == Verdict::Failed {
+            " (passed)"
+        } else {
+            ""
+        };
+        out.push(format!(
+            "     {step}{}: {}{passed}",
+            kind_word(c.kind),
+            c.name
+        ));
         for f in c.request.iter().chain(&c.failure) {
             out.push(format!("       {f}"));
         }
@@ -201,6 +213,20 @@ mod tests {
         assert_eq!(lines[1], "     probe: canary split");
         assert!(
             lines[2].starts_with("       400 samples: a deviation of 8.0 points"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn a_passing_split_of_a_failed_scenario_comes_after_the_failures() {
+        let mut passing = split_check(true);
+        passing.name = "the good split".into();
+        let mut s = scenario_of(vec![passing, split_check(false)]);
+        s.verdict = Verdict::Failed;
+        let lines = scenario_lines(&s);
+        let at = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap();
+        assert!(
+            at("probe: canary split") < at("probe: the good split (passed)"),
             "{lines:?}"
         );
     }

@@ -42,6 +42,40 @@ pub(crate) fn render(report: &RunReport) -> String {
     x
 }
 
+/// The report of a run that bad input stopped before it started: one
+/// testcase with an `<error>` per problem, at its file and line, so that a
+/// CI step publishing the file finds it and shows why.
+pub(crate) fn render_bad_input(problems: &[gwlab_core::diag::Diagnostic]) -> String {
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let n = problems.len();
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"gwlab\" tests=\"{n}\" failures=\"0\" errors=\"{n}\" skipped=\"0\" time=\"0\">"
+    );
+    let _ = writeln!(
+        x,
+        "  <testsuite name=\"bad input\" tests=\"{n}\" failures=\"0\" errors=\"{n}\" skipped=\"0\" time=\"0\">"
+    );
+    for d in problems {
+        let file = d.file.display().to_string();
+        let line = d.line.unwrap_or(1);
+        let name = match &d.field {
+            Some(f) => format!("{file}:{line}: {f}"),
+            None => format!("{file}:{line}"),
+        };
+        let _ = writeln!(
+            x,
+            "    <testcase classname=\"bad input\" name=\"{}\" file=\"{}\" line=\"{line}\" time=\"0\">\n      <error message=\"{}\">{}</error>\n    </testcase>",
+            escape(&name),
+            escape(&file),
+            escape(&d.message),
+            escape(&d.to_string())
+        );
+    }
+    x.push_str("  </testsuite>\n</testsuites>\n");
+    x
+}
+
 /// How many of a scenario's testcases are skipped: all of one that did not
 /// run (unsupported, or interrupted before it started).
 fn skipped(s: &ScenarioReport) -> usize {

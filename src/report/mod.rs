@@ -103,6 +103,10 @@ pub struct CheckReport {
     /// them too).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deviations: Vec<crate::explain::DeviationView>,
+    /// Failed probes: where the rule that answered is written (the line to
+    /// change, beside the probe's own `source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<Source>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -183,6 +187,7 @@ impl CheckReport {
             power: None,
             answer: None,
             deviations: Vec::new(),
+            answered_by: None,
         }
     }
 }
@@ -280,6 +285,7 @@ pub(crate) mod test_support {
             power: Some("400 samples: a deviation of 8.0 points or more would have been caught with 95 % probability".into()),
             answer: None,
             deviations: Vec::new(),
+            answered_by: None,
         }
     }
 

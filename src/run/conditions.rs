@@ -90,6 +90,38 @@ fn attached_routes(status: &ObjectStatus, l: &ListenerStatus, n: u32) -> Result<
     }
 }
 
+/// The route's parent entries that do exist, with their conditions' reasons
+/// (the reason a parentRef did not take is often there: `NoMatchingParent`).
+fn existing_entries(status: &ObjectStatus) -> String {
+    if status.parents.is_empty() {
+        return "the route's status has no parent entries yet".into();
+    }
+    let entries: Vec<String> = status
+        .parents
+        .iter()
+        .map(|p| {
+            let section = p
+                .section_name
+                .as_ref()
+                .map(|s| format!(" section {s}"))
+                .unwrap_or_default();
+            let conditions: Vec<String> = p
+                .conditions
+                .iter()
+                .map(|c| {
+                    if c.message.is_empty() {
+                        format!("{}={} ({})", c.type_, c.status, c.reason)
+                    } else {
+                        format!("{}={} ({}: {})", c.type_, c.status, c.reason, c.message)
+                    }
+                })
+                .collect();
+            format!("{}{section}: {}", p.parent, conditions.join(", "))
+        })
+        .collect();
+    format!("the route's status has entries for {}", entries.join("; "))
+}
+
 /// A route condition: it must hold for every parent entry the spec selects
 /// (by parent, then section), and there must be at least one.
 fn judge_parents(
@@ -115,10 +147,17 @@ fn judge_parents(
         })
         .collect();
     if parents.is_empty() {
-        return Err(Unmet(match &wanted_parent {
-            Some(w) => format!("no status entry for parent {w}{}", spec.parent_section.as_ref().map(|s| format!(" section {s}")).unwrap_or_default()),
+        let wanted = match &wanted_parent {
+            Some(w) => format!(
+                "no status entry for parent {w}{}",
+                spec.parent_section
+                    .as_ref()
+                    .map(|s| format!(" section {s}"))
+                    .unwrap_or_default()
+            ),
             None => "the route has no parent status entries (no parentRef to a Gateway of this gateway's class)".into(),
-        }));
+        };
+        return Err(Unmet(format!("{wanted}; {}", existing_entries(status))));
     }
     let mut problems = Vec::new();
     for p in parents {
@@ -263,6 +302,32 @@ mod tests {
                 Some(&st)
             )
             .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_missing_parent_entry_lists_the_entries_there_are_with_their_reasons() {
+        let st = route_status(1, vec![("ns/wrong", None, false)]);
+        let err = judge(
+            &cond("HTTPRoute", |s| s.parent = Some("kong-system/kong".into())),
+            "ns",
+            Some(&st),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            "no status entry for parent kong-system/kong; the route's status has entries for ns/wrong: Accepted=False (NotAllowedByListeners)"
+        );
+        let none = route_status(1, vec![]);
+        let err = judge(
+            &cond("HTTPRoute", |s| s.parent = Some("kong-system/kong".into())),
+            "ns",
+            Some(&none),
+        )
+        .unwrap_err();
+        assert!(
+            err.ends_with("; the route's status has no parent entries yet"),
+            "{err}"
         );
     }
 

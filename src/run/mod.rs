@@ -276,6 +276,7 @@ impl Runner<'_> {
             power: None,
             answer: None,
             deviations: Vec::new(),
+            answered_by: None,
         });
     }
 
@@ -383,6 +384,7 @@ impl Runner<'_> {
             power: None,
             answer: None,
             deviations,
+            answered_by: None,
         }
     }
 
@@ -408,6 +410,7 @@ impl Runner<'_> {
             power,
             answer,
             deviations,
+            answered_by: None,
         };
         let addr = match target.gateway_address(&gw, p.port()).await {
             Ok(a) => a,
@@ -439,6 +442,9 @@ impl Runner<'_> {
             .filter(|t| agrees(t, result.last.as_ref()))
             .map(|t| t.deviations.clone())
             .unwrap_or_default();
+        let rule = (!result.passed)
+            .then(|| trace.as_ref().and_then(|t| answering_rule(ctx, t)))
+            .flatten();
         let (request, failure) = if result.passed {
             (None, Vec::new())
         } else {
@@ -451,6 +457,9 @@ impl Runner<'_> {
             );
             let mut failure = probe_failure(&result);
             failure.extend(deviations.iter().map(|d| d.said.clone()));
+            if let Some((_, said)) = &rule {
+                failure.push(said.clone());
+            }
             if self.explain_hints && !result.mismatches.is_empty() {
                 let answering = trace
                     .as_ref()
@@ -475,7 +484,7 @@ impl Runner<'_> {
         }
         let power = result.split.as_ref().map(|s| s.power.statement.clone());
         let answer = answer(&result);
-        report(
+        let mut checked = report(
             result.passed,
             request,
             failure,
@@ -483,7 +492,9 @@ impl Runner<'_> {
             power,
             answer,
             deviations,
-        )
+        );
+        checked.answered_by = rule.map(|(source, _)| source);
+        checked
     }
 }
 
@@ -506,6 +517,26 @@ fn listener_deviations(
     } else {
         Vec::new()
     }
+}
+
+/// Where the rule that answered a probe is written, as the model routed
+/// it: `the rule that answered: routes.yaml:12 (HTTPRoute ns/r, rule 0)`,
+/// so that a failure points at the line to change as well as the probe.
+fn answering_rule(ctx: &Ctx<'_>, trace: &crate::explain::Explanation) -> Option<(Source, String)> {
+    let won = trace.candidates.iter().find(|c| c.verdict == "won")?;
+    let (ns, name) = won.route.split_once('/')?;
+    let m =
+        ctx.deployment.files.iter().flatten().find(|m| {
+            m.kind == "HTTPRoute" && m.name == name && m.namespace.as_deref() == Some(ns)
+        })?;
+    let line = m.rule_line(won.rule)?;
+    let said = format!(
+        "the rule that answered: {}:{line} (HTTPRoute {}, rule {})",
+        m.file.display(),
+        won.route,
+        won.rule
+    );
+    Some((Source::new(&m.file, line), said))
 }
 
 /// Whether the model's explanation predicts what was observed: the same

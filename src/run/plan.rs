@@ -43,8 +43,8 @@ pub(crate) fn footprint(s: &Scenario) -> Footprint {
             if r.spec.hostnames.is_empty() {
                 f.routes.insert((gateway.clone(), None));
             }
-            for h in &r.spec.hostnames {
-                f.routes.insert((gateway.clone(), Some(h.clone())));
+            for h in r.spec.hostname_values() {
+                f.routes.insert((gateway.clone(), Some(h)));
             }
         }
     }
@@ -97,8 +97,10 @@ pub(crate) enum ShardError {
         #[source]
         source: std::num::ParseIntError,
     },
-    #[error("`{0}`: I must be 1 to N")]
-    OutOfRange(String),
+    #[error("`{0}`: N, the number of shards, must be at least 1")]
+    NoShards(String),
+    #[error("`{given}`: I must be 1 to {n}")]
+    OutOfRange { given: String, n: u32 },
 }
 
 /// `--shard I/N` (I from 1): parsed and checked.
@@ -114,22 +116,30 @@ pub(crate) fn parse_shard(s: &str) -> Result<(u32, u32), ShardError> {
             })
     };
     let (i, n) = (number(i)?, number(n)?);
-    if n == 0 || i == 0 || i > n {
-        return Err(ShardError::OutOfRange(s.to_string()));
+    if n == 0 {
+        return Err(ShardError::NoShards(s.to_string()));
+    }
+    if i == 0 || i > n {
+        return Err(ShardError::OutOfRange {
+            given: s.to_string(),
+            n,
+        });
     }
     Ok((i, n))
 }
 
-/// Whether a scenario belongs to shard `i` of `n`: by a hash of its name, so a
-/// scenario stays in its shard when others are added or removed.
-pub(crate) fn in_shard(name: &str, i: u32, n: u32) -> bool {
-    // FNV-1a: stable across runs, platforms and Rust versions.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h % n as u64 == (i - 1) as u64
+/// Shard `i` of `n` of a scenario set: the scenarios in the order of their
+/// names, dealt out one by one, so that shards differ in size by one at
+/// most and every scenario is in exactly one (every shard of a run must see
+/// the same set).
+pub(crate) fn shard(mut scenarios: Vec<Scenario>, i: u32, n: u32) -> Vec<Scenario> {
+    scenarios.sort_by(|a, b| a.name.cmp(&b.name));
+    scenarios
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| *k as u64 % n as u64 == (i - 1) as u64)
+        .map(|(_, s)| s)
+        .collect()
 }
 
 #[cfg(test)]
@@ -205,20 +215,48 @@ mod tests {
     }
 
     #[test]
-    fn shards_are_stable_and_cover_every_scenario_once() {
-        let names: Vec<String> = (0..200).map(|i| format!("scenario-{i}")).collect();
-        for n in 1..5 {
-            for name in &names {
-                let owners: Vec<u32> = (1..=n).filter(|i| in_shard(name, *i, n)).collect();
-                assert_eq!(owners.len(), 1, "{name} in exactly one of {n} shards");
-            }
-        }
-        assert!(in_shard("redirect", 2, 3) == in_shard("redirect", 2, 3));
-        let first: Vec<bool> = names.iter().map(|s| in_shard(s, 1, 3)).collect();
-        assert!(first.iter().filter(|b| **b).count() > 40, "a fair share");
+    fn shards_are_dealt_by_count_and_cover_every_scenario_once() {
+        let names = ["c", "a", "b"];
+        let scenarios = || -> Vec<Scenario> {
+            names
+                .iter()
+                .map(|n| Scenario {
+                    dir: n.into(),
+                    file: format!("{n}/scenario.yaml").into(),
+                    name: n.to_string(),
+                    description: None,
+                    tags: vec![],
+                    features: vec![],
+                    backends: vec![],
+                    manifests: vec![],
+                    initial: vec![],
+                    steps: vec![],
+                    timeouts: crate::scenario::Timeouts {
+                        conditions: std::time::Duration::ZERO,
+                        probes: std::time::Duration::ZERO,
+                    },
+                })
+                .collect()
+        };
+        let of = |i, n| -> Vec<String> {
+            shard(scenarios(), i, n)
+                .into_iter()
+                .map(|s| s.name)
+                .collect()
+        };
+        assert_eq!(of(1, 2), ["a", "c"]);
+        assert_eq!(of(2, 2), ["b"]);
+        assert_eq!(of(3, 3), ["c"]);
+        assert!(of(4, 4).is_empty());
         assert_eq!(parse_shard("2/3").unwrap(), (2, 3));
-        assert!(
-            parse_shard("0/3").is_err() && parse_shard("4/3").is_err() && parse_shard("x").is_err()
+        assert_eq!(
+            parse_shard("1/0").unwrap_err().to_string(),
+            "`1/0`: N, the number of shards, must be at least 1"
         );
+        assert_eq!(
+            parse_shard("4/3").unwrap_err().to_string(),
+            "`4/3`: I must be 1 to 3"
+        );
+        assert!(parse_shard("0/3").is_err() && parse_shard("x").is_err());
     }
 }

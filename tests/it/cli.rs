@@ -819,3 +819,194 @@ fn a_404_names_the_hostnames_served_and_the_explain_command() {
         "{all}"
     );
 }
+
+/// `gwlab ... | head -1`: a reader that has gone ends the output, not the
+/// command; no panic, the command's own exit code.
+#[test]
+fn a_closed_pipe_is_a_normal_end() {
+    for args in [
+        &["lab", "list"][..],
+        &["test", "scenarios/redirect"],
+        &["check", "scenarios"],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gwlab"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env_remove("GWLAB_TARGET")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes before gwlab writes anything.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
+
+/// Bad input in CI: an annotation at the file and line, and a JUnit file
+/// with an error testcase naming it (a publishing step finds a file).
+#[test]
+fn bad_input_is_annotated_and_written_to_junit() {
+    let dir = crate::common::bin::scenario_dir(&[(
+        "scenario.yaml",
+        "name: tabbed\nprobes:\n\t- name: x\n",
+    )]);
+    let junit = dir.path().join("j.xml");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_gwlab"))
+        .args([
+            "test",
+            dir.path().to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ])
+        .env("NO_COLOR", "1")
+        .env("GITHUB_ACTIONS", "true")
+        .env_remove("GWLAB_TARGET")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let file = dir.path().join("scenario.yaml").display().to_string();
+    assert!(
+        stdout.contains(&format!(
+            "::error file={},line=3,",
+            file.replace(':', "%3A")
+        )),
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).expect("a JUnit file for bad input");
+    assert!(
+        xml.contains("errors=\"1\"") && xml.contains("<error message="),
+        "{xml}"
+    );
+    assert!(xml.contains("line=\"3\""), "{xml}");
+}
+
+/// A report that cannot be written stops the run before anything runs.
+#[test]
+fn report_paths_are_checked_before_running() {
+    let o = gwlab(&[
+        "test",
+        "scenarios/redirect",
+        "--junit",
+        "/nonexistent/dir/j.xml",
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("--junit /nonexistent/dir/j.xml: the directory /nonexistent/dir does not exist"),
+        "{t}"
+    );
+    assert!(!t.contains("target:"), "nothing ran: {t}");
+    let o = gwlab(&["test", "scenarios/redirect", "--json", "scenarios"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("--json scenarios: is a directory"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// Shards are dealt by count; an empty shard says so; bad N and --parallel 0
+/// are usage errors that say what is wrong.
+#[test]
+fn shards_are_balanced_and_bad_counts_say_what_is_wrong() {
+    let ran = |shard: &str| -> Vec<String> {
+        let o = gwlab(&[
+            "test",
+            "scenarios/redirect",
+            "scenarios/path-routing",
+            "scenarios/canary",
+            "--shard",
+            shard,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        text(&o)
+            .lines()
+            .filter_map(|l| l.strip_prefix("PASS "))
+            .map(|l| l.split(' ').next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ran("1/2"), ["canary", "redirect"]);
+    assert_eq!(ran("2/2"), ["path-routing"]);
+    let o = gwlab(&["test", "scenarios/redirect", "--shard", "2/2"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        text(&o).contains("note: shard 2/2 is empty"),
+        "{}",
+        text(&o)
+    );
+    let o = gwlab(&["test", "scenarios/redirect", "--shard", "1/0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("N, the number of shards, must be at least 1"),
+        "{}",
+        text(&o)
+    );
+    let o = gwlab(&["test", "scenarios/redirect", "--parallel", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("run at least 1 scenario at a time"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// A failed probe names the rule that answered it, by file and line, in
+/// its failure, its JSON (`answeredBy`) and a GitHub notice on that line.
+#[test]
+fn a_failed_probe_points_at_the_rule_that_answered() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/path-routing");
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["route.yaml", "scenario.yaml"] {
+        let text = std::fs::read_to_string(src.join(f)).unwrap();
+        // The second rule takes every path: "unmatched" paths get 200.
+        let text = text.replace(
+            "{type: PathPrefix, value: /web}",
+            "{type: PathPrefix, value: /}",
+        );
+        std::fs::write(dir.path().join(f), text).unwrap();
+    }
+    let json = dir.path().join("r.json");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_gwlab"))
+        .args([
+            "test",
+            dir.path().to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .env("NO_COLOR", "1")
+        .env("GITHUB_ACTIONS", "true")
+        .env_remove("GWLAB_TARGET")
+        .output()
+        .unwrap();
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    let route = dir.path().join("route.yaml").display().to_string();
+    assert!(
+        t.contains(&format!("the rule that answered: {route}:14 (HTTPRoute ")),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!(
+            "::notice file={},line=14,",
+            route.replace(':', "%3A")
+        )),
+        "{t}"
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let failed = r["scenarios"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["passed"] == false)
+        .unwrap();
+    assert_eq!(
+        failed["answeredBy"],
+        serde_json::json!({"file": route, "line": 14})
+    );
+}

@@ -102,3 +102,115 @@ fn unreadable_or_empty_recordings_are_bad_input() {
     let o = doctor(&tmp.path().join("absent"), false);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Recorded CRDs name their kinds and scopes as a cluster returns them (the
+/// upstream CRDs of the bundle they record).
+#[test]
+fn recorded_crds_are_as_a_cluster_returns_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let upstream = gwlab_standin::envtest::upstream().join("gateway-api-v1.2.1");
+    let mut checked = 0;
+    let mut stack = vec![root.join("labs"), root.join("examples/doctor")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            if p.file_name().is_none_or(|n| n != "cluster.yaml") {
+                continue;
+            }
+            let doc: serde_json::Value =
+                serde_saphyr::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            for item in doc["items"].as_array().unwrap() {
+                if item["kind"] != "CustomResourceDefinition" {
+                    continue;
+                }
+                let name = item["metadata"]["name"].as_str().unwrap();
+                let plural = name.split('.').next().unwrap();
+                let file = upstream.join(format!("gateway.networking.k8s.io_{plural}.yaml"));
+                let Ok(text) = std::fs::read_to_string(&file) else {
+                    crate::common::skip::not_run(&format!(
+                        "{} is not beside the checkout",
+                        file.display()
+                    ));
+                    return;
+                };
+                let crd: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+                assert_eq!(
+                    item["spec"]["names"]["kind"],
+                    crd["spec"]["names"]["kind"],
+                    "{}: {name}",
+                    p.display()
+                );
+                assert_eq!(
+                    item["spec"]["scope"],
+                    crd["spec"]["scope"],
+                    "{}: {name}",
+                    p.display()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 40, "{checked} recorded CRDs");
+}
+
+/// A recorded lab without its Kong Ingress Controller: a finding of its
+/// own, and the Gateway's finding does not point at findings that are not
+/// there.
+#[test]
+fn a_missing_controller_is_a_finding() {
+    let healthy = state("healthy").join("cluster.yaml");
+    let mut doc: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(healthy).unwrap()).unwrap();
+    let items = doc["items"].as_array_mut().unwrap();
+    let before = items.len();
+    items.retain(|i| {
+        !(i["kind"] == "Deployment" && i.to_string().contains("kong/kubernetes-ingress-controller"))
+    });
+    assert_eq!(
+        items.len(),
+        before - 1,
+        "the recorded lab has one controller"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cluster.yaml"),
+        serde_json::to_string(&doc).unwrap(),
+    )
+    .unwrap();
+    let o = doctor(dir.path(), false);
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("no Kong Ingress Controller runs") && t.contains("[kic-missing]"),
+        "{t}"
+    );
+}
+
+/// Doctor's own fix for the hostNetwork conflict resolves its finding: with
+/// one replica, `strategy: Recreate`; with two on one node, Recreate alone
+/// does not, and the fix says `replicas: 1`.
+#[test]
+fn the_hostnetwork_fix_doctor_gives_resolves_its_finding() {
+    let start = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("labs/kong-troubleshooting/03-hostnetwork/start/cluster/cluster.yaml");
+    let text = std::fs::read_to_string(start).unwrap();
+    assert!(text.contains("    replicas: 1\n    strategy:\n      type: RollingUpdate\n"));
+    let with = |replicas: u32, strategy: &str| -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let changed = text.replace(
+            "    replicas: 1\n    strategy:\n      type: RollingUpdate\n",
+            &format!("    replicas: {replicas}\n    strategy:\n      type: {strategy}\n"),
+        );
+        std::fs::write(dir.path().join("cluster.yaml"), changed).unwrap();
+        String::from_utf8_lossy(&doctor(dir.path(), false).stdout).into_owned()
+    };
+    assert!(with(1, "RollingUpdate").contains("[kong-hostnetwork-port-conflict]"));
+    assert!(!with(1, "Recreate").contains("[kong-hostnetwork-port-conflict]"));
+    let two = with(2, "Recreate");
+    assert!(two.contains("[kong-hostnetwork-port-conflict]"), "{two}");
+    assert!(two.contains("set `replicas: 1`"), "{two}");
+}

@@ -28,7 +28,17 @@ fn init_writes_a_starter_that_passes_and_never_overwrites() {
     }
     let o = gwlab(&["test", d]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("PASS first-scenario"), "{}", text(&o));
+    assert!(text(&o).contains("PASS my-route"), "{}", text(&o));
+    // A second starter elsewhere is named after its directory: both run in
+    // one `gwlab test`.
+    let other = tmp.path().join("Other Route");
+    assert_eq!(
+        gwlab(&["init", other.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    let o = gwlab(&["test", d, other.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("PASS other-route"), "{}", text(&o));
 
     std::fs::write(dir.join("scenario.yaml"), "# mine\n").unwrap();
     let o = gwlab(&["init", d]);

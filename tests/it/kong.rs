@@ -454,3 +454,47 @@ fn the_kong_redirect_exercise_shows_the_route_as_spec_and_both_kongs() {
         std::fs::read_to_string(repo("labs/kong-to-gateway-api/03-kong-redirect/task.md")).unwrap();
     assert!(task.contains("## What Kong does with it"));
 }
+
+/// An Ingress and a KongPlugin in a scenario: the embedded gateway, which
+/// implements Gateway API only, says it ignores each, at its file and line,
+/// in `gwlab check` and before a run (on a cluster they are applied like any
+/// manifest: tests/cluster/cluster_scenarios.rs, migrate --compare).
+#[test]
+fn objects_outside_gateway_api_are_named_where_the_embedded_gateway_ignores_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = repo("scenarios/redirect");
+    for f in std::fs::read_dir(&src).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
+    }
+    let original = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: legacy\n  annotations: {konghq.com/plugins: legacy-redirect}\nspec:\n  ingressClassName: kong\n  rules:\n    - host: legacy.example.com\n      http:\n        paths:\n          - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}\n---\napiVersion: configuration.konghq.com/v1\nkind: KongPlugin\nmetadata:\n  name: legacy-redirect\nplugin: redirect\nconfig: {location: https://example.com, status_code: 301}\n";
+    let file = dir.path().join("original.yaml");
+    std::fs::write(&file, original).unwrap();
+    let at = |line: u32| {
+        format!(
+            "({}:{line}) is not Gateway API: gwlab's reference gateway ignores it",
+            file.display()
+        )
+    };
+
+    let o = gwlab(&["check", dir.path().to_str().unwrap()]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains(&format!("Ingress/legacy {}", at(1))), "{t}");
+    assert!(
+        t.contains(&format!("KongPlugin/legacy-redirect {}", at(14))),
+        "{t}"
+    );
+
+    let o = gwlab(&["test", dir.path().to_str().unwrap()]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains(&format!("note: Ingress/legacy {}", at(1))),
+        "{t}"
+    );
+    assert!(
+        t.contains("on a cluster (--target cluster) it is applied and Kong acts on it"),
+        "{t}"
+    );
+}

@@ -160,6 +160,62 @@ fn start_never_overwrites_a_students_files() {
         "keep me"
     );
     assert!(!tmp.path().join(".gwlab-lab.json").exists());
+    // A directory that is not a workspace is not offered as one.
+    assert!(
+        out(&o).contains("give --dir an empty or new directory"),
+        "{}",
+        out(&o)
+    );
+    assert!(!out(&o).contains("lab status"), "{}", out(&o));
+
+    // A workspace already there is offered to continue in; `.` reads as
+    // words in a sentence.
+    let ws = tmp.path().join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_gwlab"))
+        .args(["lab", "start", LAB, "--dir", "."])
+        .current_dir(&ws)
+        .env("NO_COLOR", "1")
+        .env_remove("GWLAB_LABS")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        out(&o).contains(") in this directory, checked on"),
+        "{}",
+        out(&o)
+    );
+    // The solution written with a comment and in flow style is the solution.
+    let solution = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("labs")
+            .join(LAB)
+            .join("01-first-route/solution/route.yaml"),
+    )
+    .unwrap();
+    assert!(solution.contains("metadata:\n  name: portal\n"));
+    let restyled = format!(
+        "# my answer\n{}",
+        solution.replace("metadata:\n  name: portal\n", "metadata: {name: portal}\n")
+    );
+    std::fs::write(ws.join("01-first-route/route.yaml"), &restyled).unwrap();
+    let o = gwlab(&["lab", "solution", ws.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        out(&o).contains("route.yaml: the same as the solution, written another way"),
+        "{}",
+        out(&o)
+    );
+    let o = gwlab(&["lab", "start", LAB, "--dir", ws.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    assert!(
+        out(&o).contains(&format!(
+            "continue there with `gwlab lab status {}`",
+            ws.display()
+        )),
+        "{}",
+        out(&o)
+    );
 }
 
 #[test]
@@ -438,4 +494,71 @@ fn a_break_is_checked_by_file_line_and_field() {
         ),
         "{all}"
     );
+}
+
+/// A route renamed away from the name the check looks for: the student is
+/// told what the check needs of their files, not about the check's file.
+#[test]
+fn a_renamed_route_is_named_as_what_the_check_needs_of_the_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    let wss = ws.to_str().unwrap();
+    assert_eq!(
+        gwlab(&["lab", "start", LAB, "--dir", wss]).status.code(),
+        Some(0)
+    );
+    let route = ws.join("01-first-route/route.yaml");
+    let text = std::fs::read_to_string(&route).unwrap();
+    std::fs::write(
+        &route,
+        text.replace("name: portal\n", "name: portal-route\n"),
+    )
+    .unwrap();
+    let o = gwlab(&["lab", "check", wss]);
+    let all = out(&o);
+    assert_eq!(o.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("✗ the check looks for HTTPRoute portal in your files, and none of them defines it: keep the name the task gives it (metadata.name: portal)"),
+        "{all}"
+    );
+    assert!(
+        !all.contains("scenario.yaml"),
+        "the check's own file is not the student's: {all}"
+    );
+}
+
+/// Removing the controller removes its bad flag too: that is no fix.
+#[test]
+fn deleting_the_controller_does_not_solve_the_feature_gate_exercise() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("tw");
+    let wss = ws.to_str().unwrap();
+    assert_eq!(
+        gwlab(&["lab", "start", "kong-troubleshooting", "--dir", wss])
+            .status
+            .code(),
+        Some(0)
+    );
+    let first = ws.join("01-publish-service/cluster/cluster.yaml");
+    let text = std::fs::read_to_string(&first).unwrap();
+    std::fs::write(
+        &first,
+        text.replace(
+            "konghq.com/publish-service: kong/kong-gateway-proxy",
+            "konghq.com/publish-service: kong-system/kong-proxy",
+        ),
+    )
+    .unwrap();
+    assert_eq!(gwlab(&["lab", "check", wss]).status.code(), Some(0));
+    let second = ws.join("02-feature-gate/cluster/cluster.yaml");
+    let mut doc: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(&second).unwrap()).unwrap();
+    doc["items"].as_array_mut().unwrap().retain(|i| {
+        !(i["kind"] == "Deployment" && i.to_string().contains("kong/kubernetes-ingress-controller"))
+    });
+    std::fs::write(&second, serde_json::to_string(&doc).unwrap()).unwrap();
+    let o = gwlab(&["lab", "check", wss]);
+    let all = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(all.contains("[kic-missing]"), "{all}");
 }

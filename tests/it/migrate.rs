@@ -223,3 +223,84 @@ fn an_output_place_that_cannot_be_written_is_exit_2_not_a_verdict() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("cannot create"), "{}", text(&o));
 }
+
+/// What `migrate -o DIR` writes is checked and drawn without a scenario:
+/// `gwlab check DIR` and `gwlab explain DIR --graph` read its routes against
+/// the lab Gateway, saying so; a directory with neither a scenario nor a
+/// route is still bad input.
+#[test]
+fn check_and_explain_take_the_routes_migrate_writes_without_a_scenario() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/migrate/kong-methods/input.yaml");
+    let out = tempfile::tempdir().unwrap();
+    let routes = out.path().join("routes");
+    let o = gwlab(&[
+        "migrate",
+        case.to_str().unwrap(),
+        "-o",
+        routes.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(!routes.join("scenario.yaml").exists());
+
+    let o = gwlab(&["check", routes.to_str().unwrap()]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(
+        t.contains("has no scenario.yaml: its manifests are read against the lab Gateway"),
+        "{t}"
+    );
+    assert!(
+        t.contains("with an echo backend for each Service the routes name: "),
+        "{t}"
+    );
+    assert!(t.contains("ok   routes ("), "{t}");
+
+    let o = gwlab(&["explain", routes.to_str().unwrap(), "--graph", "mermaid"]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    let drawn = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        drawn.contains("HTTPRoute") || drawn.contains("kong"),
+        "{drawn}"
+    );
+    assert!(
+        !drawn.contains("not attached"),
+        "every migrated route attaches: {drawn}"
+    );
+
+    // A route of the directory that no Gateway takes is named by the check
+    // the directory implies, as a written scenario's would be.
+    let text_of = std::fs::read_to_string(
+        std::fs::read_dir(&routes)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    )
+    .unwrap();
+    std::fs::write(
+        routes.join("z-broken.yaml"),
+        text_of
+            .replace("name: kong\n", "name: nowhere\n")
+            .replace("name: writes\n", "name: writes-broken\n"),
+    )
+    .unwrap();
+    let o = gwlab(&["explain", routes.to_str().unwrap(), "--graph", "mermaid"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("not attached"),
+        "{}",
+        text(&o)
+    );
+
+    let empty = out.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let o = gwlab(&["check", empty.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("no scenario.yaml found here or below"),
+        "{}",
+        text(&o)
+    );
+}

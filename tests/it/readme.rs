@@ -104,3 +104,24 @@ fn every_relative_link_of_the_docs_leads_to_a_file_of_the_repository() {
         "the README and docs/ link to each other ({checked} links)"
     );
 }
+
+/// The README's sample of `gwlab test scenarios/` starts as the real run
+/// does (the run's id aside).
+#[test]
+fn the_readme_sample_run_starts_as_a_real_run() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let sample = readme
+        .lines()
+        .skip_while(|l| *l != "$ gwlab test scenarios/")
+        .nth(1)
+        .expect("the README shows a run of gwlab test scenarios/");
+    let o = gwlab(&["test", "scenarios/"]);
+    let real = text(&o);
+    let first = real.lines().next().unwrap();
+    let without_run = |l: &str| {
+        let (head, tail) = l.split_once(", run ").unwrap();
+        let (_, rest) = tail.split_once(", ").unwrap();
+        format!("{head}, run ID, {rest}")
+    };
+    assert_eq!(without_run(sample), without_run(first));
+}

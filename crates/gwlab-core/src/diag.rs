@@ -42,7 +42,7 @@ impl Diagnostic {
             file: file.to_path_buf(),
             line,
             field: None,
-            message: clip(&message.into()).into_owned(),
+            message: clip_words(&message.into()),
             hint: None,
         }
     }
@@ -100,9 +100,57 @@ impl From<Diagnostic> for Diagnostics {
     }
 }
 
+/// `text` with every word (a run without whitespace) longer than twice
+/// [`KEEP`] characters cut in its middle: a sentence of gwlab's stays whole,
+/// a long value of input echoed in it does not bury it.
+pub fn clip_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        out.push_str(&clip(word));
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_whitespace() {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// `1 scenario`, `2 scenarios`: a count with its noun (made plural with `s`).
+pub fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The first `shown` of `items` joined by `, `, and how many more there are:
+/// a directory of a thousand files is named by a few of them.
+pub fn listed(items: &[String], shown: usize) -> String {
+    match items.len().checked_sub(shown) {
+        Some(rest) if rest > 0 => format!("{}, and {rest} more", items[..shown].join(", ")),
+        _ => items.join(", "),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_list_names_its_first_items_and_counts_the_rest() {
+        let items: Vec<String> = (1..=7).map(|i| format!("f{i}")).collect();
+        assert_eq!(listed(&items, 5), "f1, f2, f3, f4, f5, and 2 more");
+        assert_eq!(listed(&items[..5], 5), "f1, f2, f3, f4, f5");
+        assert_eq!(listed(&[], 5), "");
+    }
 
     #[test]
     fn long_values_are_cut_in_the_middle_saying_so() {
@@ -117,11 +165,28 @@ mod tests {
         assert!(d.message.starts_with("`startxx"), "{}", d.message);
         assert!(d.message.ends_with("xxend` is not a path"), "{}", d.message);
         assert!(
-            d.message.contains("[… 999724 characters left out …]"),
+            d.message.contains("[… 999710 characters left out …]"),
             "{}",
             d.message
         );
         assert!(d.to_string().len() < 1000, "{d}");
         assert_eq!(clip("short"), "short");
+        let long = "x".repeat(1000);
+        let sentence = format!(
+            "{} redirects to exactly {long}, without the request's path and query; the route keeps the query",
+            "a ".repeat(200)
+        );
+        let clipped = clip_words(&sentence);
+        assert!(
+            clipped.ends_with(", without the request's path and query; the route keeps the query")
+        );
+        assert!(clipped.starts_with(&"a ".repeat(200)));
+        assert!(
+            clipped.len() < 900 && clipped.contains("characters left out"),
+            "{}",
+            clipped.len()
+        );
+        assert_eq!(counted(1, "scenario"), "1 scenario");
+        assert_eq!(counted(3, "scenario"), "3 scenarios");
     }
 }

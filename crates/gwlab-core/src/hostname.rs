@@ -35,6 +35,24 @@ pub(crate) fn validate(h: &str) -> Result<(), HostnameError> {
     }
 }
 
+/// The ASCII (IDNA, punycode) form of a hostname written with non-ASCII
+/// letters, as browsers send it: `bücher.example` is `xn--bcher-kva.example`.
+/// `None` for an ASCII hostname or one IDNA cannot map.
+pub(crate) fn ascii_form(h: &str) -> Option<String> {
+    if h.is_ascii() {
+        return None;
+    }
+    let wildcard = h.strip_prefix("*.");
+    let host = url::Host::parse(wildcard.unwrap_or(h)).ok()?;
+    match host {
+        url::Host::Domain(d) if d.is_ascii() => Some(match wildcard {
+            Some(_) => format!("*.{d}"),
+            None => d,
+        }),
+        _ => None,
+    }
+}
+
 /// An RFC 1123 label, lower case.
 fn valid_label(label: &str) -> bool {
     !label.is_empty()
@@ -113,6 +131,19 @@ pub(crate) fn host_without_port(host: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_non_ascii_hostname_has_an_ascii_form() {
+        assert_eq!(
+            ascii_form("bücher.example").as_deref(),
+            Some("xn--bcher-kva.example")
+        );
+        assert_eq!(
+            ascii_form("*.Bücher.example").as_deref(),
+            Some("*.xn--bcher-kva.example")
+        );
+        assert_eq!(ascii_form("books.example"), None);
+    }
 
     #[test]
     fn wildcard_matches_one_or_more_labels_but_not_the_bare_domain() {

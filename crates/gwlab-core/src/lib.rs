@@ -19,6 +19,7 @@ pub mod migrate;
 pub mod model;
 pub mod route_map;
 pub mod scenario;
+pub mod slug;
 pub mod stats;
 pub mod xml;
 pub mod yaml;

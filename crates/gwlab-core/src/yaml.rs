@@ -91,8 +91,20 @@ fn diagnostic(file: &Path, doc: &Document<'_>, e: &serde_saphyr::Error) -> Diagn
     if tab.is_some() {
         hint = Some("indent with spaces: YAML does not allow tabs in indentation".into());
     }
+    let field = loc.and_then(|l| crate::yaml_path::at(doc.text, l.line(), l.column()));
+    // A status code out of a u16's range: say the range a status has.
+    let status = field
+        .as_deref()
+        .is_some_and(|f| f == "status" || f.ends_with(".status"));
+    let (message, hint) = match original(e) {
+        serde_saphyr::Error::InvalidScalar { ty: "u16", .. } if status => (
+            "not an HTTP status code".to_string(),
+            Some("give a status code from 100 to 599".to_string()),
+        ),
+        _ => (message, hint),
+    };
     let mut d = Diagnostic::new(file, line, message);
-    if let Some(field) = loc.and_then(|l| crate::yaml_path::at(doc.text, l.line(), l.column())) {
+    if let Some(field) = field {
         d = d.field(field);
     }
     if let Some(h) = hint {
@@ -129,6 +141,17 @@ pub fn parse_value(file: &Path, doc: &Document<'_>) -> Result<serde_json::Value,
         .map_err(|e| diagnostic(file, doc, &e))
 }
 
+/// The error under the ones that only add where it happened (a snippet, the
+/// aliases it came through).
+fn original(mut e: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = e
+    {
+        e = error;
+    }
+    e
+}
+
 /// Turns a parser error into a message without location noise, plus a hint for
 /// the mistakes people make most.
 fn explain(e: &serde_saphyr::Error) -> (String, Option<String>) {
@@ -140,7 +163,46 @@ fn explain(e: &serde_saphyr::Error) -> (String, Option<String>) {
             Some("give a whole number in that range".into()),
         );
     }
-    let e = e.without_snippet();
+    let e = original(e);
+    match e {
+        serde_saphyr::Error::Unexpected {
+            expected: "mapping start",
+            ..
+        } => {
+            return (
+                "this field is an object (fields under it), and a single value was given".into(),
+                Some("write its fields, e.g. `path: {type: ReplaceFullPath, replaceFullPath: /}`; each field's shape is in docs/scenario-format.md and the Gateway API reference".into()),
+            );
+        }
+        serde_saphyr::Error::Unexpected {
+            expected: "sequence start",
+            ..
+        } => {
+            return (
+                "this field is a list, and a single value was given".into(),
+                Some("write it as a list: `- item` lines, or `[a, b]`".into()),
+            );
+        }
+        serde_saphyr::Error::Budget { .. } => {
+            return (
+                "the document is too large or too deeply nested to read (a limit that guards against YAML alias bombs)".into(),
+                Some("split it, or write it out without anchors and aliases".into()),
+            );
+        }
+        serde_saphyr::Error::SerdeInvalidType {
+            unexpected,
+            expected,
+            ..
+        } if unexpected.starts_with("floating point") && !expected.contains("string") => {
+            return (
+                format!(
+                    "{unexpected} is not a whole number (too large, or with a fraction); expected {expected}"
+                ),
+                Some("give a whole number that fits the field".into()),
+            );
+        }
+        _ => {}
+    }
     // The formatter's message has no location (reported separately); control
     // characters quoted from the input become spaces, so that a message that
     // quotes them cannot move the terminal's cursor or break a line.
@@ -198,6 +260,57 @@ mod tests {
     #[allow(dead_code)]
     struct T {
         name: String,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Shapes {
+        #[serde(default)]
+        path: Option<std::collections::BTreeMap<String, String>>,
+        #[serde(default)]
+        list: Option<Vec<String>>,
+        #[serde(default)]
+        count: Option<u32>,
+        #[serde(default)]
+        status: Option<u16>,
+    }
+
+    #[test]
+    fn shapes_and_numbers_are_said_in_the_fields_terms() {
+        let err = |text: &str| {
+            let docs = split_documents(text);
+            let e = parse::<Shapes>(Path::new("x.yaml"), &docs[0]).unwrap_err();
+            (e.message, e.hint.unwrap_or_default())
+        };
+        let (m, h) = err("path: /\n");
+        assert_eq!(
+            m,
+            "this field is an object (fields under it), and a single value was given"
+        );
+        assert!(h.contains("replaceFullPath"), "{h}");
+        assert_eq!(
+            err("list: a\n").0,
+            "this field is a list, and a single value was given"
+        );
+        let (m, h) = err("count: 99999999999999999999\n");
+        assert!(m.contains("not a whole number"), "{m}");
+        assert!(!h.contains("quoted"), "{h}");
+        assert_eq!(
+            err("status: 99999\n"),
+            (
+                "not an HTTP status code".into(),
+                "give a status code from 100 to 599".into()
+            )
+        );
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
+        let docs = split_documents(bomb);
+        let e = parse_value(Path::new("x.yaml"), &docs[0]).unwrap_err();
+        assert!(
+            e.message.contains("too large or too deeply nested"),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains("Nodes"), "{}", e.message);
     }
 
     #[test]

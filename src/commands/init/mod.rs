@@ -54,7 +54,27 @@ pub fn write(dir: &Path) -> Result<(), InitError> {
     })?;
     for (name, text) in FILES {
         let path = dir.join(name);
+        let text = text.replace(
+            "name: first-scenario\n",
+            &format!("name: {}\n", scenario_name(dir)),
+        );
         std::fs::write(&path, text).map_err(|source| InitError::Write { path, source })?;
     }
     Ok(())
+}
+
+/// The starter's scenario name: its directory's, so that two starters in
+/// one run do not clash (`first-scenario` for a directory without a usable
+/// name).
+fn scenario_name(dir: &Path) -> String {
+    let named = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let slug = gwlab_core::slug::slug(&named);
+    if slug.is_empty() {
+        "first-scenario".into()
+    } else {
+        slug
+    }
 }

@@ -13,7 +13,7 @@ pub(super) fn list(arg: &CatalogueArg, dir: &Path) -> Result<i32, CourseError> {
             lab.title,
             lab.time,
             lab.exercises.len(),
-            target_word(lab.target)
+            target_word(lab)
         );
         if let Some(ws) = progress.as_ref().filter(|w| w.progress.lab == lab.id) {
             line.push_str(&format!(
@@ -41,11 +41,16 @@ pub(super) fn list(arg: &CatalogueArg, dir: &Path) -> Result<i32, CourseError> {
     Ok(exit::OK)
 }
 
-pub(super) fn target_word(t: LabTarget) -> &'static str {
-    match t {
-        LabTarget::Embedded => "embedded gateway",
-        LabTarget::Cluster => "needs a cluster",
-        LabTarget::Either => "embedded gateway or a cluster",
+/// Where a lab's checks run: troubleshooting labs, checked by doctor,
+/// judge recorded cluster states without a cluster; nothing is served.
+pub(super) fn target_word(lab: &Lab) -> &'static str {
+    let recorded = lab.exercises.iter().all(|e| e.doctor.is_some());
+    match (lab.target, recorded) {
+        (LabTarget::Cluster, _) => "needs a cluster",
+        (LabTarget::Embedded, false) => "embedded gateway",
+        (LabTarget::Embedded, true) => "recorded cluster states",
+        (LabTarget::Either, false) => "embedded gateway or a cluster",
+        (LabTarget::Either, true) => "recorded cluster states or a cluster",
     }
 }
 
@@ -56,6 +61,16 @@ pub(super) fn mark(ws: &Workspace, ex: &Exercise) -> char {
         '→'
     } else {
         ' '
+    }
+}
+
+/// A directory as a sentence names it: `.` is "this directory", not a dot
+/// in the middle of a sentence.
+fn directory_name(dir: &Path) -> String {
+    if dir.as_os_str().is_empty() || dir == Path::new(".") {
+        "this directory".to_string()
+    } else {
+        format!("{}/", dir.display().to_string().trim_end_matches('/'))
     }
 }
 
@@ -79,13 +94,13 @@ pub(super) async fn start(
     ws.progress.cluster = place;
     ws.save()?;
     println!(
-        "Started lab {}: {} ({}, {} exercises) in {}, checked on {}",
+        "Started lab {}: {} ({}, {}) in {}, checked on {}",
         lab.id,
         lab.title,
         lab.time,
-        lab.exercises.len(),
-        dir.display(),
-        on_cluster::checked_on(cluster.as_ref())
+        crate::diag::counted(lab.exercises.len(), "exercise"),
+        directory_name(&dir),
+        on_cluster::checked_on(cluster.as_ref(), &lab.exercises[0])
     );
     println!();
     on_cluster::enter(&mut ws, &lab, 0, cluster.as_ref()).await?;

@@ -37,7 +37,7 @@ pub(super) async fn check_once(
         o.index + 1,
         ex.title,
         o.shown.display(),
-        on_cluster::checked_on(cluster.as_ref())
+        on_cluster::checked_on(cluster.as_ref(), &ex)
     );
     let checked = match &cluster {
         Some(c) => live::exercise(c, &ex, &dir, &o.shown).await,
@@ -46,7 +46,14 @@ pub(super) async fn check_once(
     let outcome = match checked {
         Ok(c) => c,
         Err(CheckError::Bad(d)) => {
-            println!("{d}");
+            let unpinned = check::unpinned(&ex, &dir);
+            if unpinned.is_empty() {
+                println!("{d}");
+            } else {
+                for l in &unpinned {
+                    println!("{l}");
+                }
+            }
             println!(
                 "✗ your files are not valid input yet: fix what is named above, then check again"
             );
@@ -100,9 +107,14 @@ pub(super) async fn check_once(
         return Ok((exit::FAILED, false));
     }
     println!(
-        "✓ Solved: {} ({} expectations hold)",
-        ex.title, outcome.total
+        "✓ Solved: {} ({} {})",
+        ex.title,
+        crate::diag::counted(outcome.total, "expectation"),
+        if outcome.total == 1 { "holds" } else { "hold" }
     );
+    for p in &outcome.power {
+        println!("  {p}");
+    }
     // Not put back (the cluster did not answer): said, kept, tried again.
     on_cluster::put_back(&mut o.ws, &ex.id, true).await?;
     if !o.ws.progress.done.contains(&ex.id) {
@@ -190,6 +202,17 @@ pub(super) async fn watch(
             if fingerprint(&dir) != before || (on_lab && since.elapsed() >= RECHECK) {
                 break;
             }
+        }
+        // An editor saves in steps (a temporary file, a rename): check once
+        // the files have stopped changing.
+        let mut last = fingerprint(&dir);
+        loop {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let now = fingerprint(&dir);
+            if now == last {
+                break;
+            }
+            last = now;
         }
         println!();
     }

@@ -54,9 +54,15 @@ pub(super) fn solution(arg: &WorkspaceArg) -> Result<i32, CourseError> {
                 }
             }
             Some(m) => {
-                let d = diff::render(&String::from_utf8_lossy(m), &theirs);
+                let m = String::from_utf8_lossy(m);
+                let d = diff::render(&m, &theirs);
                 if d.is_empty() {
                     println!("\n{}: the same as the solution", path.display());
+                } else if diff::same_yaml(&m, &theirs) {
+                    println!(
+                        "\n{}: the same as the solution, written another way (style, quoting or comments)",
+                        path.display()
+                    );
                 } else {
                     println!("\n{}:", path.display());
                     for l in d {

@@ -99,10 +99,14 @@ pub(super) async fn connect(place: Option<&ClusterPlace>) -> Result<Option<Clust
 }
 
 /// Where checks run, for a first line.
-pub(super) fn checked_on(cluster: Option<&Cluster>) -> String {
-    match cluster {
-        Some(c) => format!("the cluster ({})", c.describe()),
-        None => "the embedded gateway".into(),
+pub(super) fn checked_on(cluster: Option<&Cluster>, ex: &Exercise) -> String {
+    match (cluster, &ex.doctor) {
+        (Some(c), _) => format!("the cluster ({})", c.describe()),
+        (None, Some(d)) => format!(
+            "the recorded cluster state in {}/ (gwlab doctor --from)",
+            d.dir
+        ),
+        (None, None) => "the embedded gateway".into(),
     }
 }
 

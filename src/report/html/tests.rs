@@ -43,6 +43,7 @@ fn probe(name: &str, passed: bool) -> CheckReport {
         power: None,
         answer: None,
         deviations: Vec::new(),
+        answered_by: None,
     }
 }
 

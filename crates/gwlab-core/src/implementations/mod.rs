@@ -8,11 +8,13 @@
 mod deviations;
 pub mod kong_uri;
 mod listens;
+mod outside;
 
 use std::fmt;
 
 pub use deviations::{DEVIATIONS, Deviation, NOT_MODELED, NotModeled, When, deviation};
 pub use listens::{UnservedListener, unserved_listeners};
+pub use outside::{OutsideGatewayApi, outside_gateway_api};
 
 use crate::features::Feature;
 use crate::kong::Version;

@@ -39,10 +39,18 @@ object!(ReferenceGrant, ReferenceGrantSpec);
 pub struct HttpRouteSpec {
     #[serde(default)]
     pub parent_refs: Vec<Spanned<ParentRef>>,
+    /// Each with its place, so a bad one is named at its own line.
     #[serde(default)]
-    pub hostnames: Vec<String>,
+    pub hostnames: Vec<Spanned<String>>,
     /// Defaults to one rule matching every request, as the CRD does.
     pub rules: Option<Vec<Spanned<HttpRouteRule>>>,
+}
+
+impl HttpRouteSpec {
+    /// The route's hostnames as written.
+    pub fn hostname_values(&self) -> Vec<String> {
+        self.hostnames.iter().map(|h| h.value.clone()).collect()
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

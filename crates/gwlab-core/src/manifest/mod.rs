@@ -54,6 +54,16 @@ impl Manifest {
     pub(crate) fn file_line(&self, doc_line: u64) -> u64 {
         doc_line + self.line - 1
     }
+
+    /// The line of the file where rule `index` of an HTTPRoute starts
+    /// (`None` for another kind, or a rule it does not have).
+    pub fn rule_line(&self, index: usize) -> Option<u64> {
+        let Object::HttpRoute(r) = &self.object else {
+            return None;
+        };
+        let rule = r.spec.rules.as_ref()?.get(index)?;
+        Some(self.file_line(rule.referenced.line()))
+    }
 }
 
 pub use crate::kinds::is_cluster_scoped;

@@ -5,8 +5,8 @@
 
 use super::original::{self, Answer, Rules};
 use super::scenario::{
-    PLAIN_PREFIX_SUFFIX, plain_prefix_probe, plain_prefix_probe_name, query_probe_name,
-    slash_probe_name,
+    PLAIN_PREFIX_SUFFIX, plain_http_probe_name, plain_prefix_probe, plain_prefix_probe_name,
+    query_probe_name, slash_probe_name,
 };
 use super::{Controller, Converted, Warning};
 
@@ -21,6 +21,22 @@ pub(super) fn warn(c: &Converted, object: &str, warnings: &mut Vec<Warning>) {
             probe,
         });
     };
+    // Kong's 426 is one answer for the whole Ingress: said once, with the
+    // probe of its first path.
+    if let Some((d, code)) = c
+        .drafts
+        .iter()
+        .find_map(|d| d.original.plain_http_status.map(|code| (d, code)))
+    {
+        let (probe, unprobed) = shown_by(c, || plain_http_probe_name(&c.name, d));
+        push(
+            Some("konghq.com/protocols"),
+            format!(
+                "Kong answers plain http on an https-only route with {code} Upgrade Required; the HTTPRoute is simply not attached to the http listener (404){unprobed}"
+            ),
+            probe,
+        );
+    }
     for d in &c.drafts {
         if let Some(e) = &d.original.exact_location {
             let query = if e.query.is_empty() {

@@ -174,7 +174,11 @@ fn protocols(ing: &Ingress, value: &str, c: &mut Converted, a: Option<&str>, war
     let redirects =
         code.is_some_and(|c| matches!(values::annotation(c, 0..=999), Ok(301 | 302 | 307 | 308)));
     if !http && !redirects {
-        warn(a, "Kong answers plain http on an https-only route with 426 Upgrade Required; the HTTPRoute is simply not attached to the http listener (404)".into());
+        // The difference is warned with the probe that shows it
+        // (differences.rs).
+        for d in &mut c.drafts {
+            d.original.plain_http_status = Some(426);
+        }
     }
 }
 
@@ -211,7 +215,8 @@ fn https_redirect(ing: &Ingress, value: &str, c: &mut Converted, a: Option<&str>
         warn(
             a,
             format!(
-                "Gateway API redirects with 301 or 302 only; {code} becomes {gw} (the scenario expects Kong's {code})"
+                "Gateway API redirects with 301 or 302 only; {code} becomes {gw}{} (the scenario expects Kong's {code})",
+                super::method_change(code, gw)
             ),
         );
     }
@@ -251,11 +256,17 @@ fn plugin(p: &KongPlugin, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
     match p.plugin.as_str() {
         "redirect" => redirect_plugin(p, c, a, warn),
         "request-transformer" | "response-transformer" => transformer(p, c, a, warn),
+        // KIC keeps any KongPlugin on an HTTPRoute through an ExtensionRef
+        // filter: Kong/kubernetes-ingress-controller v3.5.13,
+        // internal/dataplane/translator/subtranslator/httproute.go,
+        // generateExtensionRefKongPlugin accepts group
+        // configuration.konghq.com, kind KongPlugin, and puts the plugin on
+        // the rule's Kong routes.
         other => warn(
             a,
             format!(
-                "KongPlugin {} (plugin {other}) has no Gateway API equivalent; not carried over",
-                p.metadata.name
+                "KongPlugin {name} (plugin {other}) has no Gateway API equivalent; not carried over. On Kong it can stay: apply the KongPlugin beside the route and add to each rule the filter {{type: ExtensionRef, extensionRef: {{group: configuration.konghq.com, kind: KongPlugin, name: {name}}}}}, which KIC turns into the plugin on the rule's Kong routes; gwlab's reference gateway runs no Kong plugin, so a probe of its effect needs the lab",
+                name = p.metadata.name
             ),
         ),
     }
@@ -312,8 +323,9 @@ fn redirect_plugin(p: &KongPlugin, c: &mut Converted, a: Option<&str>, warn: War
         warn(
             a,
             format!(
-                "KongPlugin {name}: Gateway API redirects with 301 or 302 only; {code} becomes {} (the scenario expects Kong's {code})",
-                r.status_code
+                "KongPlugin {name}: Gateway API redirects with 301 or 302 only; {code} becomes {}{} (the scenario expects Kong's {code})",
+                r.status_code,
+                super::method_change(code, r.status_code)
             ),
         );
     }

@@ -51,8 +51,9 @@ impl std::fmt::Display for Warning {
             Some(a) => format!("{}: {a}: {}{shown}", self.object, self.message),
             None => format!("{}: {}{shown}", self.object, self.message),
         };
-        // Annotation values are echoed: a long one must not bury the warning.
-        f.write_str(&crate::diag::clip(&line))
+        // Annotation values are echoed: a long one is cut, never the
+        // warning's own words.
+        f.write_str(&crate::diag::clip_words(&line))
     }
 }
 
@@ -76,6 +77,9 @@ pub struct Original {
     /// The original matches the path as a plain string prefix (`/api` also
     /// matches `/api-more`); the route's PathPrefix matches whole segments.
     pub plain_prefix: Option<String>,
+    /// The original answers plain http with this status (Kong's 426 Upgrade
+    /// Required on an https-only route); the route is not on http (404).
+    pub plain_http_status: Option<u16>,
 }
 
 /// A redirect whose Location is fixed: Kong's `redirect` plugin without
@@ -515,6 +519,19 @@ fn merge_canaries(converted: &mut [Converted], warnings: &mut Vec<Warning>) {
                 });
             }
         }
+    }
+}
+
+/// What a client may do differently when `code` becomes `gw`: 307 and 308
+/// keep the request's method and body, 301 and 302 let a client resend a
+/// POST as a GET (RFC 9110, sections 15.4.2, 15.4.3, 15.4.8 and 15.4.9).
+pub(crate) fn method_change(code: u16, gw: u16) -> String {
+    if matches!(code, 307 | 308) && matches!(gw, 301 | 302) {
+        format!(
+            "; unlike {code}, a {gw} lets clients resend a POST or PUT as a GET without its body"
+        )
+    } else {
+        String::new()
     }
 }
 

@@ -68,6 +68,7 @@ pub fn apply(ing: &Ingress, c: &mut Converted, warn: Warn<'_>) {
                 .into(),
         );
     }
+    case_insensitive(&a, c, warn);
     redirects(&a, c, warn);
     ssl_redirect(ing, &a, c, warn);
     if let Some(root) = a.get("app-root") {
@@ -87,6 +88,35 @@ pub fn apply(ing: &Ingress, c: &mut Converted, warn: Warn<'_>) {
             );
         }
     }
+}
+
+/// With `rewrite-target` or `use-regex`, ingress-nginx writes every location
+/// of the host as a case-insensitive regular expression: in ingress-nginx
+/// controller-v1.14.5, `internal/ingress/controller/template/template.go`,
+/// `buildLocation` returns `~* "^PATH"` when `enforceRegexModifier` holds (a
+/// rewrite-target other than the path, or use-regex, on a location of the
+/// server). Gateway API path matches are case-sensitive.
+fn case_insensitive(a: &Annotations<'_>, c: &Converted, warn: Warn<'_>) {
+    let which = if a.get("rewrite-target").is_some() {
+        "rewrite-target"
+    } else if a.is("use-regex", "true") {
+        "use-regex"
+    } else {
+        return;
+    };
+    let example = c
+        .drafts
+        .iter()
+        .map(|d| d.path.trim_end_matches("(/|$)(.*)"))
+        .find(|p| p.chars().any(|ch| ch.is_ascii_lowercase()))
+        .map(|p| format!(": {} is no longer taken", p.to_ascii_uppercase()))
+        .unwrap_or_default();
+    warn(
+        Some(&key(which)),
+        format!(
+            "with {which}, ingress-nginx matches the host's paths case-insensitively (an nginx `location ~*`); the route's path matches are case-sensitive{example} (not probed)"
+        ),
+    );
 }
 
 fn rewrite_target(target: &str, c: &mut Converted, warn: Warn<'_>) {
@@ -135,8 +165,9 @@ fn redirects(a: &Annotations<'_>, c: &mut Converted, warn: Warn<'_>) {
             warn(
                 Some(&key(k)),
                 format!(
-                    "Gateway API redirects with 301 or 302 only; {code} becomes {} (the scenario expects {code})",
-                    r.status_code
+                    "Gateway API redirects with 301 or 302 only; {code} becomes {}{} (the scenario expects {code})",
+                    r.status_code,
+                    super::method_change(code, r.status_code)
                 ),
             );
         }
@@ -197,7 +228,13 @@ fn ssl_redirect(ing: &Ingress, a: &Annotations<'_>, c: &mut Converted, warn: War
     } else {
         "ssl-redirect"
     };
-    warn(Some(&key(which)), "ingress-nginx redirects http to https with 308 (its default http-redirect-code); Gateway API redirects with 301 or 302, so the route uses 301 (the scenario expects 308)".into());
+    warn(
+        Some(&key(which)),
+        format!(
+            "ingress-nginx redirects http to https with 308 (its default http-redirect-code); Gateway API redirects with 301 or 302, so the route uses 301{} (the scenario expects 308)",
+            super::method_change(308, 301)
+        ),
+    );
     for d in c.drafts.iter_mut().filter(|d| redirected(d)) {
         d.http = false;
         d.https = true;

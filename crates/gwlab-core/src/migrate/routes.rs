@@ -10,23 +10,10 @@ use super::output::{
 };
 use super::{Converted, Draft, PathKind};
 use crate::model::lab_gateway;
+use crate::slug::slug;
 
 /// The most rules an HTTPRoute may have (the CRD's bound).
 const MAX_RULES: usize = 16;
-
-fn slug(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect::<String>()
-        .trim_matches('-')
-        .to_string()
-}
 
 fn parent(section: &str) -> ParentRef {
     ParentRef {
@@ -158,7 +145,8 @@ pub(super) fn build_routes(c: &Converted, features: &mut BTreeSet<String>) -> Ve
     }
     let single = by_host.len() == 1;
     let mut routes = Vec::new();
-    let mut redirect_hosts: BTreeMap<u16, Vec<String>> = BTreeMap::new();
+    // Redirect routes by status and what they take: (code, matches) → hosts.
+    let mut redirects: BTreeMap<(u16, String), (Vec<Match>, Vec<String>)> = BTreeMap::new();
     for (host, drafts) in &by_host {
         let name = match host {
             _ if single => c.name.clone(),
@@ -174,10 +162,14 @@ pub(super) fn build_routes(c: &Converted, features: &mut BTreeSet<String>) -> Ve
         if https {
             parent_refs.push(parent("https"));
         }
-        for d in drafts {
-            if let (Some(code), Some(h)) = (d.https_redirect, &d.host) {
-                redirect_hosts.entry(code).or_default().push(h.clone());
-            }
+        let code = drafts.iter().find_map(|d| d.https_redirect);
+        if let (Some(code), Some(h)) = (code, host) {
+            let matches = redirected_matches(drafts);
+            let key = format!("{:?}", match_keys(&matches));
+            let entry = redirects
+                .entry((code, key))
+                .or_insert_with(|| (matches, Vec::new()));
+            entry.1.push(h.clone());
         }
         let rules: Vec<Rule> = drafts.iter().flat_map(|d| rules_for(d, features)).collect();
         // An HTTPRoute holds at most 16 rules. Splitting keeps precedence: it
@@ -202,36 +194,98 @@ pub(super) fn build_routes(c: &Converted, features: &mut BTreeSet<String>) -> Ve
             });
         }
     }
-    for (code, mut hosts) in redirect_hosts {
+    for (i, ((code, _), (matches, mut hosts))) in redirects.into_iter().enumerate() {
         hosts.sort();
         hosts.dedup();
         features.insert("HTTPRouteSchemeRedirect".into());
-        routes.push(https_redirect_route(c, code, hosts));
+        let name = match i {
+            0 => format!("{}-https-redirect", c.name),
+            n => format!("{}-https-redirect-{}", c.name, n + 1),
+        };
+        routes.push(https_redirect_route(c, name, code, matches, hosts));
     }
     routes
 }
 
+/// The most matches a rule may have (the CRD's bound).
+const MAX_MATCHES: usize = 64;
+
+/// What of one host's paths the original redirects from http to https: the
+/// paths (and methods) of its routes, since Kong and ingress-nginx redirect
+/// only requests a route of theirs takes (another gets 404). The whole host
+/// where a path takes everything, or where the paths are more than one rule
+/// can hold.
+fn redirected_matches(drafts: &[&Draft]) -> Vec<Match> {
+    let whole_host = || {
+        vec![Match {
+            path: PathMatch {
+                type_: "PathPrefix",
+                value: "/".into(),
+            },
+            headers: vec![],
+            method: None,
+        }]
+    };
+    let redirected: Vec<&&Draft> = drafts
+        .iter()
+        .filter(|d| d.https_redirect.is_some())
+        .collect();
+    let takes_all =
+        |d: &&&Draft| d.kind == PathKind::Prefix && d.path == "/" && d.methods.is_empty();
+    if redirected.iter().any(takes_all) {
+        return whole_host();
+    }
+    let matches: Vec<Match> = redirected
+        .iter()
+        .flat_map(|d| {
+            let methods: Vec<Option<String>> = if d.methods.is_empty() {
+                vec![None]
+            } else {
+                d.methods.iter().cloned().map(Some).collect()
+            };
+            methods.into_iter().map(|method| Match {
+                path: path_match(d),
+                headers: vec![],
+                method,
+            })
+        })
+        .collect();
+    if matches.is_empty() || matches.len() > MAX_MATCHES {
+        whole_host()
+    } else {
+        matches
+    }
+}
+
+/// Matches as comparable values: hosts whose redirects take the same
+/// requests share a route.
+fn match_keys(matches: &[Match]) -> Vec<(&str, &str, Option<&str>)> {
+    matches
+        .iter()
+        .map(|m| (m.path.type_, m.path.value.as_str(), m.method.as_deref()))
+        .collect()
+}
+
 /// The route that redirects http requests for `hosts` to https with `code`.
-fn https_redirect_route(c: &Converted, code: u16, hosts: Vec<String>) -> Route {
+fn https_redirect_route(
+    c: &Converted,
+    name: String,
+    code: u16,
+    matches: Vec<Match>,
+    hosts: Vec<String>,
+) -> Route {
     Route {
         api_version: "gateway.networking.k8s.io/v1",
         kind: "HTTPRoute",
         metadata: output::Meta {
-            name: format!("{}-https-redirect", c.name),
+            name,
             namespace: c.namespace.clone(),
         },
         spec: Spec {
             parent_refs: vec![parent("http")],
             hostnames: hosts,
             rules: vec![Rule {
-                matches: vec![Match {
-                    path: PathMatch {
-                        type_: "PathPrefix",
-                        value: "/".into(),
-                    },
-                    headers: vec![],
-                    method: None,
-                }],
+                matches,
                 filters: vec![Filter::redirect(Redirect {
                     scheme: Some("https".into()),
                     status_code: code,

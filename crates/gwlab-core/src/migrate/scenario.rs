@@ -67,6 +67,11 @@ pub(crate) fn query_probe_name(c_name: &str, d: &Draft) -> String {
     )
 }
 
+/// The probe of plain http to an https-only path.
+pub(crate) fn plain_http_probe_name(c_name: &str, d: &Draft) -> String {
+    format!("{}: plain http is refused", what(c_name, d))
+}
+
 /// The probe of a longer path that the original's plain string prefix matches.
 pub(crate) fn plain_prefix_probe_name(c_name: &str, d: &Draft) -> String {
     format!(
@@ -161,6 +166,17 @@ fn probes_for(all: &[Converted], c: &Converted, d: &Draft, out: &mut Vec<ProbeOu
     let what = what(&c.name, d);
     if let Some(code) = d.https_redirect {
         out.push(https_redirect_probe(&what, d, &path, code));
+    }
+    if let Some(code) = d.original.plain_http_status {
+        out.push(ProbeOut {
+            name: plain_http_probe_name(&c.name, d),
+            request: request("http", d, &path),
+            samples: None,
+            expect: ExpectSpec {
+                status: Some(code),
+                ..Default::default()
+            },
+        });
     }
     if let Some(r) = &d.redirect {
         out.push(ProbeOut {

@@ -36,6 +36,89 @@ pub fn load(dir: &Path) -> Result<Scenario, Diagnostics> {
     }
 }
 
+/// A directory of manifests without a scenario.yaml (what `gwlab migrate
+/// --output` writes) read as the scenario it implies: each HTTPRoute is
+/// expected Accepted, with an echo backend for each Service its rules name
+/// that no manifest of the directory defines. `Ok(None)` when the directory
+/// has a scenario.yaml or holds no HTTPRoute: it is not a directory of
+/// routes, and the caller says what it would have said.
+pub fn load_bare(dir: &Path) -> Result<Option<Scenario>, Diagnostics> {
+    if dir.join(SCENARIO_FILE).exists() || !dir.is_dir() {
+        return Ok(None);
+    }
+    let mut problems = Vec::new();
+    let manifests = load_manifests(dir, &mut problems);
+    if manifests.is_empty() {
+        return Ok(None);
+    }
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems));
+    }
+    let objects = || manifests.iter().flat_map(|f| &f.objects);
+    let defined: BTreeSet<(Option<&str>, &str)> = objects()
+        .filter(|m| matches!(m.object, manifest::Object::Service(_)))
+        .map(|m| (m.namespace.as_deref(), m.name.as_str()))
+        .collect();
+    let mut conditions = Vec::new();
+    let mut backends = std::collections::BTreeMap::new();
+    for m in objects() {
+        let manifest::Object::HttpRoute(r) = &m.object else {
+            continue;
+        };
+        let mut condition = serde_json::json!({
+            "resource": format!("HTTPRoute/{}", m.name), "type": "Accepted", "status": "True",
+        });
+        if let Some(ns) = &m.namespace {
+            condition["namespace"] = ns.as_str().into();
+        }
+        conditions.push(condition);
+        let refs = r
+            .spec
+            .rules
+            .iter()
+            .flatten()
+            .flat_map(|rule| &rule.value.backend_refs);
+        for b in refs.map(|b| &b.value) {
+            let is_service = b.group.as_deref().unwrap_or("").is_empty()
+                && b.kind.as_deref().unwrap_or("Service") == "Service";
+            if is_service
+                && b.namespace.is_none()
+                && !defined.contains(&(m.namespace.as_deref(), b.name.as_str()))
+            {
+                backends.entry(b.name.clone()).or_insert(b.port);
+            }
+        }
+    }
+    if conditions.is_empty() {
+        return Ok(None);
+    }
+    let named = std::path::absolute(dir)
+        .ok()
+        .and_then(|d| {
+            d.file_name()
+                .map(|n| crate::slug::slug(&n.to_string_lossy()))
+        })
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "manifests".to_string());
+    let backends: Vec<serde_json::Value> = backends
+        .into_iter()
+        .map(|(name, port)| match port {
+            Some(port) => serde_json::json!({"name": name, "port": port}),
+            None => serde_json::json!({"name": name}),
+        })
+        .collect();
+    // JSON is YAML: the implied scenario goes through the same checks as a
+    // written one.
+    let text = serde_json::json!({
+        "name": named,
+        "description": "the manifests of this directory, without a scenario.yaml: each HTTPRoute is expected Accepted by the lab Gateway",
+        "backends": backends,
+        "conditions": conditions,
+    })
+    .to_string();
+    checked(dir, &text, manifests, true).map(Some)
+}
+
 /// Checks a scenario given as the text of its scenario.yaml and its
 /// manifests, already read, as if they were in `dir`: how `gwlab migrate`
 /// checks what it would write before writing it.

@@ -12,7 +12,7 @@ pub mod types;
 pub use bounds::{MAX_SAMPLES, MAX_SPLIT_WEIGHT, MAX_TIMEOUT};
 pub use find::{SCENARIO_FILE, find};
 pub(crate) use items::dns_label;
-pub use load::{from_text, load};
+pub use load::{from_text, load, load_bare};
 pub use set::duplicate_names;
 
 use std::path::PathBuf;

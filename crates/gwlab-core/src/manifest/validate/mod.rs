@@ -46,14 +46,26 @@ pub(super) fn check(m: &Manifest) -> Vec<Diagnostic> {
 
 fn check_hostname(c: &mut Checker<'_>, line: u64, field: String, h: &str) {
     if let Err(why) = hostname::validate(h) {
-        c.err(line, field, format!("hostname `{h}` is invalid: {why}"));
+        let mut d = Diagnostic::new(
+            &c.m.file,
+            Some(line),
+            format!("hostname `{h}` is invalid: {why}"),
+        )
+        .field(field);
+        if let Some(ascii) = hostname::ascii_form(h) {
+            d = d.hint(format!(
+                "a hostname of Gateway API is written in ASCII: for `{h}` write its IDNA (punycode) form `{ascii}`"
+            ));
+        }
+        c.out.push(d);
     }
 }
 
 fn check_route(c: &mut Checker<'_>, r: &HttpRoute) {
     let line = c.m.line;
     for (i, h) in r.spec.hostnames.iter().enumerate() {
-        check_hostname(c, line, format!("spec.hostnames[{i}]"), h);
+        let at = c.at(h);
+        check_hostname(c, at, format!("spec.hostnames[{i}]"), &h.value);
     }
     for (i, p) in r.spec.parent_refs.iter().enumerate() {
         if let Some(port) = p.value.port
@@ -382,6 +394,19 @@ mod tests {
             Ok(_) => vec![],
             Err(e) => e.iter().map(|d| d.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn a_non_ascii_hostname_is_named_at_its_line_with_its_ascii_form() {
+        let e = errors("  hostnames:\n    - ok.example\n    - bücher.example\n  rules: [{}]\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with(
+                "r.yaml:7: field `spec.hostnames[1]`: hostname `bücher.example` is invalid"
+            ),
+            "{e:?}"
+        );
+        assert!(e[0].contains("`xn--bcher-kva.example`"), "{e:?}");
     }
 
     #[test]

@@ -114,7 +114,7 @@ pub(super) fn compile_routes(world: &World, gateways: &mut GatewayWork, out: &mu
         out.routes.push(RouteTable {
             namespace: work.ns.clone(),
             name: key.name.clone(),
-            hostnames: route.spec.hostnames.clone(),
+            hostnames: route.spec.hostname_values(),
             rules: work.rules.clone(),
             matches: work.matches.clone(),
         });
@@ -203,7 +203,8 @@ fn attach(
     let mut bound = 0;
     for i in allowed {
         let listener_host = listeners[i].spec.hostname.as_deref();
-        let Some(hostnames) = shared_hostnames(listener_host, &work.route.spec.hostnames) else {
+        let Some(hostnames) = shared_hostnames(listener_host, &work.route.spec.hostname_values())
+        else {
             continue;
         };
         bind(&mut listeners[i], &hostnames, work);
