@@ -75,6 +75,18 @@ pub fn field_managers(obj: &DynamicObject) -> Vec<String> {
 
 /// Who an object seems to belong to, for messages: its managed-by label and
 /// the field managers that wrote it.
+/// The run whose leftover `obj` is: its `gwlab.dev/run` label, when gwlab
+/// labelled it as its own (`app.kubernetes.io/managed-by: gwlab`).
+pub(crate) fn earlier_run(obj: &DynamicObject) -> Option<String> {
+    let labels = obj.metadata.labels.as_ref()?;
+    (labels
+        .get("app.kubernetes.io/managed-by")
+        .map(String::as_str)
+        == Some("gwlab"))
+    .then(|| labels.get(crate::targets::cluster::RUN_LABEL).cloned())
+    .flatten()
+}
+
 pub(crate) fn describe_owner(obj: &DynamicObject) -> String {
     let managed_by = obj
         .metadata

@@ -160,22 +160,25 @@ async fn one(client: &PinnedClient, probe: &Probe) -> ProbeResult {
     }
 }
 
-/// Sends a split probe's whole sample and judges it: each answer against the
-/// other expectations, the counts per backend against the weights.
-async fn sample_split(
-    client: &PinnedClient,
-    probe: &Probe,
-    weights: &BTreeMap<String, u32>,
-) -> (u32, ProbeResult) {
-    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
-    let mut first_bad: Option<ProbeResult> = None;
-    let mut last = None;
-    let mut sent = 0;
-    for res in send_sample(client, probe).await {
-        sent += 1;
-        let (mismatches, error, obs) = match res {
+/// What a split probe's answers came to so far.
+#[derive(Default)]
+struct Tally {
+    counts: BTreeMap<String, u32>,
+    first_bad: Option<ProbeResult>,
+    last: Option<Observation>,
+    /// Requests that got an answer or, after their retries, an error.
+    sent: u32,
+    /// Requests sent again because the first got no answer.
+    retried: u32,
+}
+
+impl Tally {
+    fn add(&mut self, sent: Sent, probe: &Probe) {
+        self.sent += 1;
+        self.retried += sent.retries;
+        let (mismatches, error, obs) = match sent.result {
             Ok(obs) => {
-                *counts.entry(answered_by(&obs)).or_default() += 1;
+                *self.counts.entry(answered_by(&obs)).or_default() += 1;
                 (
                     expect::check(&probe.expect, &obs, &probe.url),
                     None,
@@ -185,30 +188,77 @@ async fn sample_split(
             Err(e) => (vec![], Some(e.to_string()), None),
         };
         let bad = !mismatches.is_empty() || error.is_some();
-        if bad && first_bad.is_none() {
-            first_bad = Some(ProbeResult::of_try(sent, mismatches, error, obs.clone()));
+        if bad && self.first_bad.is_none() {
+            self.first_bad = Some(ProbeResult::of_try(
+                self.sent,
+                mismatches,
+                error,
+                obs.clone(),
+            ));
         }
         if obs.is_some() {
-            last = obs;
+            self.last = obs;
         }
     }
+}
+
+/// Sends a split probe's sample and judges it: each answer against the
+/// other expectations, the counts per backend against the weights. A fixed
+/// sample is sent whole; `samples: auto` with a tolerance is sent look by
+/// look of its sequential plan, stopping at the first look that decides (or
+/// at an answer that already fails the probe).
+async fn sample_split(
+    client: &PinnedClient,
+    probe: &Probe,
+    weights: &BTreeMap<String, u32>,
+) -> (u32, ProbeResult) {
     let rule = split::Rule {
         weights,
         tolerance: probe.tolerance,
         auto: probe.auto.as_ref(),
     };
-    let verdict = split::judge(rule, &counts);
-    let mut result = first_bad.unwrap_or(ProbeResult::of_try(sent, vec![], None, last));
+    let sizes = match rule.plan() {
+        Some(plan) => plan.sizes(),
+        None => vec![u64::from(probe.samples)],
+    };
+    let mut tally = Tally::default();
+    for size in sizes {
+        let more = size.saturating_sub(u64::from(tally.sent)) as u32;
+        for sent in send_sample(client, probe, more).await {
+            tally.add(sent, probe);
+        }
+        if tally.first_bad.is_some() || split::decided(rule, &tally.counts) {
+            break;
+        }
+    }
+    let mut verdict = split::judge(rule, &tally.counts);
+    verdict.retried = tally.retried;
+    let sent = tally.sent;
+    let mut result = tally
+        .first_bad
+        .unwrap_or(ProbeResult::of_try(sent, vec![], None, tally.last));
     result.passed = result.passed && verdict.passed;
     result.split = Some(verdict);
     (sent, result)
 }
 
-/// Sends `probe.samples` requests, [`SPLIT_CONCURRENCY`] at a time, and returns
-/// what each got, in the order they completed.
-async fn send_sample(client: &PinnedClient, probe: &Probe) -> Vec<Result<Observation, SendError>> {
+/// How often a request of a split sample that got no answer (refused,
+/// reset, timed out) is sent again before its error counts: a sample never
+/// silently shrinks to the requests that happened to get through.
+const SAMPLE_RETRIES: u32 = 2;
+
+/// One request of a sample: its answer or last error, and how many times it
+/// was sent again.
+struct Sent {
+    result: Result<Observation, SendError>,
+    retries: u32,
+}
+
+/// Sends `total` requests, [`SPLIT_CONCURRENCY`] at a time, each sent again
+/// up to [`SAMPLE_RETRIES`] times while it gets no answer, and returns what
+/// each got, in the order they completed.
+async fn send_sample(client: &PinnedClient, probe: &Probe, total: u32) -> Vec<Sent> {
     use tokio::task::JoinSet;
-    let total = probe.samples;
     let mut set = JoinSet::new();
     let mut launched = 0;
     let mut results = Vec::with_capacity(total as usize);
@@ -217,11 +267,23 @@ async fn send_sample(client: &PinnedClient, probe: &Probe) -> Vec<Result<Observa
             let c = client.clone();
             let r = probe.request.clone();
             let m = probe.method.clone();
-            set.spawn(async move { c.send(&m, &r.headers, r.body.as_deref()).await });
+            set.spawn(async move {
+                let mut retries = 0;
+                loop {
+                    let result = c.send(&m, &r.headers, r.body.as_deref()).await;
+                    if result.is_ok() || retries == SAMPLE_RETRIES {
+                        return Sent { result, retries };
+                    }
+                    retries += 1;
+                }
+            });
             launched += 1;
         }
         if let Some(res) = set.join_next().await {
-            results.push(res.unwrap_or_else(|e| Err(SendError::Task(e))));
+            results.push(res.unwrap_or_else(|e| Sent {
+                result: Err(SendError::Task(e)),
+                retries: 0,
+            }));
         }
     }
     results
@@ -252,6 +314,85 @@ mod tests {
         let r = ProbeResult::of_try(2, vec![m], None, None);
         assert!(!r.passed);
         assert_eq!((r.attempts, r.requests), (1, 2));
+    }
+
+    /// A loopback server whose first `garbled` connections answer something
+    /// that is not HTTP, and every later one an echo answer from `a`.
+    async fn flaky_server(garbled: u32) -> SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            for seen in 1.. {
+                let (mut s, _) = listener.accept().await.unwrap();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf).await;
+                    let answer = if seen <= garbled {
+                        "not http at all\r\n\r\n".to_string()
+                    } else {
+                        let body = r#"{"path":"/","host":"h","method":"GET","proto":"HTTP/1.1","headers":{},"namespace":"ns","service":"a","pod":"p"}"#;
+                        format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                    };
+                    let _ = s.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        addr
+    }
+
+    fn split_probe(samples: u32) -> Probe {
+        Probe {
+            name: "split".into(),
+            line: 1,
+            gateway: None,
+            request: crate::scenario::RequestSpec {
+                url: "http://h.example/".into(),
+                method: None,
+                headers: BTreeMap::new(),
+                body: None,
+                tls: None,
+            },
+            url: url::Url::parse("http://h.example/").unwrap(),
+            method: "GET".into(),
+            samples,
+            tolerance: None,
+            auto: None,
+            expect: crate::scenario::ExpectSpec {
+                split: Some([("a".to_string(), 1)].into()),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// A request of a sample that gets no answer is sent again and counted,
+    /// never dropped from the sample; one that never gets an answer is an
+    /// error of the probe.
+    #[tokio::test]
+    async fn a_request_without_an_answer_is_sent_again_not_dropped() {
+        let probe = split_probe(10);
+        let weights = probe.expect.split.clone().unwrap();
+        let addr = flaky_server(2).await;
+        let client = PinnedClient::new(&probe.request.url, &probe.url, addr, false, None).unwrap();
+        let (sent, r) = sample_split(&client, &probe, &weights).await;
+        let split = r.split.clone().unwrap();
+        assert_eq!(sent, 10);
+        assert_eq!(
+            split.counts["a"], 10,
+            "every request is in the sample: {split:?}"
+        );
+        assert_eq!(split.retried, 2, "{split:?}");
+        assert!(r.passed, "{r:?}");
+
+        let addr = flaky_server(u32::MAX).await;
+        let client = PinnedClient::new(&probe.request.url, &probe.url, addr, false, None).unwrap();
+        let (_, r) = sample_split(&client, &probe, &weights).await;
+        assert!(!r.passed);
+        assert!(r.error.is_some(), "{r:?}");
+        assert_eq!(r.split.unwrap().retried, 10 * SAMPLE_RETRIES);
     }
 
     #[test]

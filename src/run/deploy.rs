@@ -179,7 +179,9 @@ impl Deployment {
                 .apply(&m, run_id)
                 .await
                 .map_err(|source| match source {
-                    e @ TargetError::NotOurs { .. } => DeployError::NotOurs(e),
+                    e @ (TargetError::NotOurs { .. } | TargetError::EarlierRun { .. }) => {
+                        DeployError::NotOurs(e)
+                    }
                     source => DeployError::Apply {
                         object: m.display_name(),
                         source,

@@ -666,6 +666,12 @@ fn split_failure(split: &probe::split::SplitVerdict) -> Vec<String> {
             counts.join(" "),
             expected.join(" ")
         ));
+        if split.retried > 0 {
+            failure.push(format!(
+                "split: {} got no answer at first and were sent again",
+                crate::diag::counted(split.retried as usize, "request")
+            ));
+        }
     }
     failure
 }

@@ -47,6 +47,11 @@ pub enum TargetError {
         "{object} already exists and was not created by this run ({owner}); gwlab changes and deletes only what it created: remove or rename it, or run the scenario against another cluster"
     )]
     NotOurs { object: String, owner: String },
+    /// An object the run would write was left by an earlier gwlab run.
+    #[error(
+        "{object} was left by an earlier gwlab run ({run}, labelled gwlab.dev/run={run}); gwlab changes and deletes only what this run created: `gwlab clean --run {run}` removes what that run left"
+    )]
+    EarlierRun { object: String, run: String },
     /// A socket could not be opened or a name not resolved.
     #[error("{what}: {source}")]
     Network {

@@ -370,6 +370,26 @@ async fn a_users_route_of_the_same_name_survives_gwlab_test() {
         run_objects.iter().all(|o| !o.contains("gwlab-redirect")),
         "the scenario created nothing: {run_objects:?}"
     );
+
+    // The same route left by an earlier gwlab run: the refusal names that
+    // run and the command that removes what it left.
+    let mut leftover: Value = serde_json::from_str(USERS_ROUTE).unwrap();
+    leftover["metadata"]["labels"] =
+        json!({"app.kubernetes.io/managed-by": "gwlab", "gwlab.dev/run": "old42"});
+    user_apply(&client, leftover).await;
+    let o = test_on_cluster(
+        "redirect",
+        env.kubeconfig.to_str().unwrap(),
+        &["--json", report.to_str().unwrap()],
+        home.path(),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let json = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        json.contains("HTTPRoute imprun-system/imprun-root-redirect was left by an earlier gwlab run (old42, labelled gwlab.dev/run=old42)")
+            && json.contains("`gwlab clean --run old42` removes what that run left"),
+        "{json}"
+    );
 }
 
 #[tokio::test]

@@ -125,21 +125,37 @@ const AUTO_WITHIN_5: &str =
 fn a_tolerance_split_with_auto_passes_and_states_its_power_everywhere() {
     let (code, out, report, xml) = run(&route(90, 10), &scenario(AUTO_WITHIN_5));
     assert_eq!(code, Some(0), "{out}");
-    let statement = "971 samples (auto): a deviation of 5 points (the tolerance) or more would have been caught with 95 % probability; a split served exactly as expected passes with at least 99.9 % probability";
-    assert!(out.contains(&format!("       {statement}")), "{out}");
     let check = probe_check(&report);
-    assert_eq!(check["power"], statement);
     let split = &check["detail"]["split"];
     assert_eq!(split["tolerance"], 5.0);
-    assert_eq!(split["power"]["auto"]["samples"], 971);
-    assert_eq!(split["power"]["deviation"], 5.0);
+    // Sequential: looks of 293, 586, ... up to 18752 requests; a split
+    // served as expected stops at the first look that shows it within.
+    let plan = &split["power"]["auto"]["sequential"];
+    assert_eq!(
+        (plan["first"].as_u64(), plan["looks"].as_u64()),
+        (Some(293), Some(7))
+    );
+    assert_eq!(split["power"]["auto"]["samples"], 18752);
+    assert_eq!(split["sequential"]["stopped"], "within");
+    let look = split["sequential"]["looks"].as_u64().unwrap();
     let total: u64 = split["counts"]
         .as_object()
         .unwrap()
         .values()
         .map(|v| v.as_u64().unwrap())
         .sum();
-    assert_eq!(total, 971, "auto decides how many requests are sent");
+    assert_eq!(
+        total,
+        293 << (look - 1),
+        "the sample is the look it stopped at"
+    );
+    assert!(look < 7, "a split served as expected stops early: {out}");
+    let statement = format!(
+        "{total} samples (auto, sequential: look {look} of 7, at most 18752), stopped as soon as every share was shown within the tolerance: a share off by 5 points (the tolerance) or more passes with at most 5 % probability, and a split with every share inside the tolerance fails as outside with at most 0.1 %"
+    );
+    assert!(out.contains(&format!("       {statement}")), "{out}");
+    assert_eq!(check["power"], statement.as_str());
+    assert_eq!(split["power"]["deviation"], 5.0);
     assert!(
         xml.contains(&format!("<system-out>{statement}</system-out>")),
         "{xml}"
@@ -156,8 +172,12 @@ fn a_split_off_its_weights_by_more_than_the_tolerance_fails() {
     );
     assert!(out.contains("outside 90 ± 5 points"), "{out}");
     assert!(
-        out.contains("971 samples (auto): a deviation of 5 points"),
+        out.contains("stopped as soon as a share was shown outside the tolerance"),
         "{out}"
+    );
+    assert_eq!(
+        probe_check(&report)["detail"]["split"]["sequential"]["stopped"],
+        "outside"
     );
     assert_eq!(probe_check(&report)["passed"], false);
 }
@@ -189,7 +209,7 @@ spec:
         "{out}"
     );
     assert!(
-        out.contains("more samples are needed: about 59 would decide shares like these (`samples: auto` sends 59"),
+        out.contains("more samples are needed: about 59 would decide shares like these (`samples: auto` samples sequentially, up to "),
         "{out}"
     );
 }

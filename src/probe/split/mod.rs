@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::stats::exact::{self, ChiSquare};
+use crate::stats::sequential::{self, Sequential};
 use crate::stats::tolerance::{self, Finding};
 use crate::stats::{self, AutoSamples, FALSE_FAILURE, MAX_AUTO_SAMPLES};
 pub use power::{Power, points};
@@ -44,20 +45,76 @@ pub struct SplitVerdict {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub bounds: BTreeMap<String, [f64; 2]>,
     pub power: Power,
+    /// Requests of the sample sent again because they got no answer.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub retried: u32,
+    /// With `samples: auto` and a tolerance: how the sequential sample went.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<SequentialRun>,
     /// Why it failed, in words.
     pub problems: Vec<String>,
+}
+
+/// How a sequential sample went: the looks it took of its plan, and why it
+/// stopped.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SequentialRun {
+    pub plan: Sequential,
+    /// The looks taken (1-based: the last one judged).
+    pub looks: u32,
+    pub stopped: Stopped,
+}
+
+/// Why a sequential sample stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Stopped {
+    /// Every share was shown within the tolerance.
+    Within,
+    /// A share was shown outside it.
+    Outside,
+    /// The last look came, undecided.
+    LastLook,
+}
+
+impl Stopped {
+    pub fn of(finding: Finding) -> Stopped {
+        match finding {
+            Finding::Within => Stopped::Within,
+            Finding::Outside => Stopped::Outside,
+            Finding::Undecided => Stopped::LastLook,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stopped::Within => "as soon as every share was shown within the tolerance",
+            Stopped::Outside => "as soon as a share was shown outside the tolerance",
+            Stopped::LastLook => "at its last look, undecided",
+        }
+    }
 }
 
 /// Judges `counts` (backend → requests answered) by `rule`. Weight-0 backends
 /// and backends outside the split must have no request, with or without a
 /// tolerance.
 pub(crate) fn judge(rule: Rule<'_>, counts: &BTreeMap<String, u32>) -> SplitVerdict {
-    let split = Sample::of(rule.weights, counts);
+    let split = Sample::of(rule.weights, counts, rule.plan());
     let (test, problems) = split.assess(rule, counts);
     let bounds = match rule.tolerance {
         Some(_) if split.n > 0 => split.bounds(),
         _ => BTreeMap::new(),
     };
+    let sequential = split.plan.map(|plan| SequentialRun {
+        plan,
+        looks: plan.look_of(split.n),
+        stopped: Stopped::of(sequential::decide(
+            &split.counts,
+            &split.shares,
+            rule.tolerance.unwrap_or(0.0) / 100.0,
+        )),
+    });
     let expected = split
         .backends
         .iter()
@@ -73,8 +130,40 @@ pub(crate) fn judge(rule: Rule<'_>, counts: &BTreeMap<String, u32>) -> SplitVerd
         p_value: test.p_value,
         tolerance: rule.tolerance,
         bounds,
-        power: Power::of(&split.shares, split.n, rule),
+        power: Power::of(&split.shares, split.n, rule, sequential.as_ref()),
+        retried: 0,
+        sequential,
         problems,
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// Whether the answers so far decide a sequential sample: a request to a
+/// backend that must get none fails it whatever follows; otherwise the
+/// plan's look decides ([`sequential::decide`]).
+pub(crate) fn decided(rule: Rule<'_>, counts: &BTreeMap<String, u32>) -> bool {
+    let Some(plan) = rule.plan() else {
+        return false;
+    };
+    if !stray_answers(rule.weights, counts).is_empty() {
+        return true;
+    }
+    let split = Sample::of(rule.weights, counts, Some(plan));
+    sequential::decide(
+        &split.counts,
+        &split.shares,
+        rule.tolerance.unwrap_or(0.0) / 100.0,
+    ) != Finding::Undecided
+}
+
+impl Rule<'_> {
+    /// The sequential plan of `samples: auto` with a tolerance.
+    pub(crate) fn plan(&self) -> Option<Sequential> {
+        self.tolerance?;
+        self.auto.and_then(|a| a.sequential)
     }
 }
 
@@ -82,7 +171,7 @@ pub(crate) fn judge(rule: Rule<'_>, counts: &BTreeMap<String, u32>) -> SplitVerd
 /// reports need, for simulations that judge thousands of samples.
 #[cfg(test)]
 fn passes(rule: Rule<'_>, counts: &BTreeMap<String, u32>) -> bool {
-    Sample::of(rule.weights, counts)
+    Sample::of(rule.weights, counts, rule.plan())
         .assess(rule, counts)
         .1
         .is_empty()
@@ -111,10 +200,16 @@ struct Sample {
     shares: Vec<f64>,
     counts: Vec<u64>,
     n: u64,
+    /// Judged at the levels of this sequential plan.
+    plan: Option<Sequential>,
 }
 
 impl Sample {
-    fn of(weights: &BTreeMap<String, u32>, counts: &BTreeMap<String, u32>) -> Self {
+    fn of(
+        weights: &BTreeMap<String, u32>,
+        counts: &BTreeMap<String, u32>,
+        plan: Option<Sequential>,
+    ) -> Self {
         let (backends, weights): (Vec<String>, Vec<u32>) = weights
             .iter()
             .filter(|(_, w)| **w > 0)
@@ -129,6 +224,7 @@ impl Sample {
             n: counts.iter().sum(),
             backends,
             counts,
+            plan,
         }
     }
 
@@ -153,11 +249,30 @@ impl Sample {
         self.counts[i] as f64 / self.n as f64
     }
 
-    /// Each share's one-sided 95 % bounds, in percent.
+    /// Share `i`'s one-sided bounds: at 95 %, or with a sequential plan at
+    /// the level of each look (95 % over all looks).
+    fn bounds_of(&self, i: usize) -> (f64, f64) {
+        match self.plan {
+            Some(_) => tolerance::bounds_at(self.counts[i], self.n, sequential::within_level()),
+            None => tolerance::bounds(self.counts[i], self.n),
+        }
+    }
+
+    /// What the data show about share `i` with tolerance `t` (a fraction).
+    fn finding(&self, i: usize, t: f64) -> Finding {
+        match self.plan {
+            Some(_) => {
+                sequential::finding(self.counts[i], self.n, self.shares[i], t, self.shares.len())
+            }
+            None => tolerance::finding(self.counts[i], self.n, self.shares[i], t),
+        }
+    }
+
+    /// Each share's bounds ([`Sample::bounds_of`]), in percent.
     fn bounds(&self) -> BTreeMap<String, [f64; 2]> {
         (0..self.backends.len())
             .map(|i| {
-                let (lo, hi) = tolerance::bounds(self.counts[i], self.n);
+                let (lo, hi) = self.bounds_of(i);
                 (self.backends[i].clone(), [lo * 100.0, hi * 100.0])
             })
             .collect()
@@ -169,12 +284,17 @@ impl Sample {
     fn tolerance_problem(&self, t: f64, auto: bool) -> Option<String> {
         let frac = t / 100.0;
         let findings: Vec<Finding> = (0..self.backends.len())
-            .map(|i| tolerance::finding(self.counts[i], self.n, self.shares[i], frac))
+            .map(|i| self.finding(i, frac))
             .collect();
+        let label = if self.plan.is_some() {
+            "95 % bounds over the looks"
+        } else {
+            "95 % bounds"
+        };
         let describe = |i: usize, verdict: &str| {
-            let (lo, hi) = tolerance::bounds(self.counts[i], self.n);
+            let (lo, hi) = self.bounds_of(i);
             format!(
-                "{} answered {:.1} % (95 % bounds {:.1}–{:.1} %), {verdict} {} ± {} points",
+                "{} answered {:.1} % ({label} {:.1}–{:.1} %), {verdict} {} ± {} points",
                 self.backends[i],
                 self.observed(i) * 100.0,
                 lo * 100.0,
@@ -206,6 +326,12 @@ impl Sample {
 
     /// How many samples would decide the undecided shares, if they stay as observed.
     fn more_samples(&self, findings: &[Finding], t: f64, auto: bool) -> String {
+        if let Some(plan) = self.plan {
+            return format!(
+                "the sequential sample reached its last look ({} requests) undecided: a share this near the edge of the tolerance cannot be placed inside or outside it; widen the tolerance, or give `samples: N` to judge a fixed sample",
+                plan.cap()
+            );
+        }
         let limit = u64::from(MAX_AUTO_SAMPLES) * 10;
         let needed: Option<u64> = (0..findings.len())
             .filter(|i| findings[*i] == Finding::Undecided)
@@ -220,9 +346,8 @@ impl Sample {
         if !auto {
             let a = stats::auto_samples(&self.shares, Some(t));
             said.push_str(&format!(
-                " (`samples: auto` sends {}, enough for a split served as expected to pass with {} %)",
+                " (`samples: auto` samples sequentially, up to {} requests, and stops as soon as the data decide)",
                 a.samples,
-                points((1.0 - FALSE_FAILURE) * 100.0)
             ));
         }
         said
@@ -314,7 +439,12 @@ mod tests {
         assert!(p.starts_with("inconclusive, which fails"), "{p}");
         assert!(p.contains("more samples are needed: about "), "{p}");
         let auto = stats::auto_samples(&[0.9, 0.1], Some(0.05)).samples;
-        assert!(p.contains(&format!("`samples: auto` sends {auto}")), "{p}");
+        assert!(
+            p.contains(&format!(
+                "`samples: auto` samples sequentially, up to {auto} requests"
+            )),
+            "{p}"
+        );
     }
 
     #[test]

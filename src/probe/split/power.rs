@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use super::Rule;
-use crate::stats::{AutoSamples, POWER, exact, tolerance};
+use super::{Rule, SequentialRun};
+use crate::stats::{AutoSamples, FALSE_FAILURE, POWER, exact, tolerance};
 
 /// The power of one split judgement.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,9 +30,11 @@ pub struct Power {
 impl Power {
     /// The power of judging `n` requests against `shares` (the backends with a
     /// weight, in order) by `rule`.
-    pub fn of(shares: &[f64], n: u64, rule: Rule<'_>) -> Power {
+    pub fn of(shares: &[f64], n: u64, rule: Rule<'_>, sequential: Option<&SequentialRun>) -> Power {
         let (deviation, exact_split_passes) = match rule.tolerance {
             _ if n == 0 => (None, None),
+            // The sequential test's error rates hold over all its looks.
+            Some(t) if sequential.is_some() => (Some(t), None),
             // Whatever the sample size, a share off by the tolerance passes
             // with at most 1 - POWER: that is the tolerance test's level.
             Some(t) => (
@@ -52,8 +54,35 @@ impl Power {
             auto: rule.auto.copied(),
             statement: String::new(),
         };
-        power.statement = power.sentence(rule.tolerance.is_some());
+        power.statement = match sequential {
+            Some(run) if n > 0 => power.sequential_sentence(run),
+            _ => power.sentence(rule.tolerance.is_some()),
+        };
         power
+    }
+
+    /// The sentence of a sequential sample: where it stopped and why, and
+    /// the error rates that hold over all its looks.
+    fn sequential_sentence(&self, run: &SequentialRun) -> String {
+        let t = self.deviation.map_or_else(String::new, points);
+        let capped = match &self.auto {
+            Some(a) if a.capped() => format!(
+                ", capped; {} wanted",
+                a.wanted
+                    .map_or_else(|| "more than ten million".to_string(), |w| w.to_string())
+            ),
+            _ => String::new(),
+        };
+        format!(
+            "{} samples (auto, sequential: look {} of {}, at most {}{capped}), stopped {}: a share off by {t} points (the tolerance) or more passes with at most {} % probability, and a split with every share inside the tolerance fails as outside with at most {} %",
+            self.samples,
+            run.looks,
+            run.plan.looks,
+            run.plan.cap(),
+            run.stopped.describe(),
+            points((1.0 - POWER) * 100.0),
+            points(FALSE_FAILURE * 100.0)
+        )
     }
 
     fn sentence(&self, tolerance: bool) -> String {

@@ -90,12 +90,14 @@ impl ClusterTarget {
             .created_uid(&id.api_version, &id.kind, id.namespace.as_deref(), &id.name)
             .is_some_and(|uid| existing.metadata.uid.as_deref() == Some(uid.as_str()));
         if ours {
-            Ok(())
-        } else {
-            Err(TargetError::NotOurs {
+            return Ok(());
+        }
+        match crate::ownership::earlier_run(&existing) {
+            Some(run) => Err(TargetError::EarlierRun { object: what, run }),
+            None => Err(TargetError::NotOurs {
                 object: what,
                 owner: describe_owner(&existing),
-            })
+            }),
         }
     }
 

@@ -290,7 +290,7 @@ impl Target for ClusterTarget {
         }
         self.apply_value(obj).await.map_err(|e| match e {
             // Not the manifest's fault: no line of it is blamed.
-            e @ TargetError::NotOurs { .. } => e,
+            e @ (TargetError::NotOurs { .. } | TargetError::EarlierRun { .. }) => e,
             e => TargetError::Apply {
                 file: object.file.display().to_string(),
                 line: object.line,

@@ -2,10 +2,9 @@
 //! it should.
 //!
 //! - Exact test: a share off by [`AUTO_DEVIATION`] is caught with [`super::POWER`].
-//! - Tolerance test: a share off by the tolerance is caught with [`super::POWER`]
-//!   whatever the sample size (the test's level), so the sample is sized for
-//!   the other side: a split served exactly as expected passes with
-//!   1 - [`FALSE_FAILURE`], the exact test's own false-failure rate.
+//! - Tolerance test: sampled sequentially ([`super::sequential`]), in looks
+//!   that double up to 64 times the first, stopping as soon as the data
+//!   decide; the sample size is the plan's last look, the most it sends.
 //!
 //! The result is capped at [`MAX_AUTO_SAMPLES`]; what was wanted is kept so
 //! that it can be said.
@@ -13,8 +12,8 @@
 use serde::Serialize;
 
 use super::exact::detectable_deviation;
-use super::tolerance::exact_split_passes;
-use super::{AUTO_DEVIATION, FALSE_FAILURE, MAX_AUTO_SAMPLES};
+use super::sequential::{self, LOOKS, Sequential};
+use super::{AUTO_DEVIATION, MAX_AUTO_SAMPLES};
 
 /// How far past the cap the search goes to say what was wanted.
 const SEARCH_LIMIT: u64 = 10_000_000;
@@ -27,6 +26,9 @@ pub struct AutoSamples {
     pub samples: u32,
     /// The requests the criterion needs; `None`: more than ten million.
     pub wanted: Option<u64>,
+    /// With a tolerance: the sequential plan whose last look `samples` is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<Sequential>,
 }
 
 impl AutoSamples {
@@ -38,10 +40,24 @@ impl AutoSamples {
 /// The sample size for `shares` (above 0, summing to 1) judged exactly or,
 /// with `tolerance` (a fraction), by the tolerance test.
 pub fn auto_samples(shares: &[f64], tolerance: Option<f64>) -> AutoSamples {
-    let enough = |n: u64| match tolerance {
-        None => detectable_deviation(shares, n).is_some_and(|d| d <= AUTO_DEVIATION),
-        Some(t) => exact_split_passes(shares, n, t) >= 1.0 - FALSE_FAILURE,
-    };
+    if let Some(t) = tolerance {
+        let plan = sequential::plan(shares, t);
+        // What a full plan of seven looks would send: this one, unless the
+        // cap cut it short.
+        let wanted = if plan.looks == LOOKS {
+            Some(plan.cap())
+        } else {
+            sequential::first_look(shares, t, SEARCH_LIMIT)
+                .map(|first| first << (LOOKS - 1))
+                .filter(|w| *w <= SEARCH_LIMIT)
+        };
+        return AutoSamples {
+            samples: plan.cap() as u32,
+            wanted,
+            sequential: Some(plan),
+        };
+    }
+    let enough = |n: u64| detectable_deviation(shares, n).is_some_and(|d| d <= AUTO_DEVIATION);
     let cap = u64::from(MAX_AUTO_SAMPLES);
     let wanted = if enough(cap) {
         Some(smallest(1, cap, &enough))
@@ -51,7 +67,11 @@ pub fn auto_samples(shares: &[f64], tolerance: Option<f64>) -> AutoSamples {
         None
     };
     let samples = wanted.map_or(MAX_AUTO_SAMPLES, |w| w.min(cap) as u32);
-    AutoSamples { samples, wanted }
+    AutoSamples {
+        samples,
+        wanted,
+        sequential: None,
+    }
 }
 
 /// The smallest `n` in `lo..=hi` for which `enough` holds, given that it holds
@@ -79,11 +99,12 @@ mod tests {
     }
 
     #[test]
-    fn a_tolerance_test_is_sized_for_an_exact_split_to_pass() {
+    fn a_tolerance_test_is_sequential_up_to_its_last_look() {
         let a = auto_samples(&[0.5, 0.5], Some(0.05));
-        let n = u64::from(a.samples);
-        assert!(exact_split_passes(&[0.5, 0.5], n, 0.05) >= 0.999);
-        assert!(exact_split_passes(&[0.5, 0.5], n * 9 / 10, 0.05) < 0.999);
+        let plan = a.sequential.expect("a plan");
+        assert_eq!(u64::from(a.samples), plan.cap());
+        assert!(!a.capped());
+        assert!(auto_samples(&[0.5, 0.5], None).sequential.is_none());
     }
 
     #[test]
@@ -96,15 +117,20 @@ mod tests {
 
     #[test]
     fn the_sizes_the_readme_gives() {
+        // (exact test; with tolerance 5 and 1: first look, last look).
         for (shares, exact, five, one) in [
-            ([0.5, 0.5], 2418, 2442, 60994),
-            ([0.9, 0.1], 971, 971, 22172),
-            ([0.99, 0.01], 195, 238, 3158),
+            ([0.5, 0.5], 2418, (618, 39552), (15108, 60432)),
+            ([0.9, 0.1], 971, (293, 18752), (5812, 92992)),
+            ([0.99, 0.01], 195, (115, 7360), (1101, 70464)),
         ] {
+            let looks = |t: f64| {
+                let a = auto_samples(&shares, Some(t));
+                (a.sequential.unwrap().first, a.samples)
+            };
             let got = (
                 auto_samples(&shares, None).samples,
-                auto_samples(&shares, Some(0.05)).samples,
-                auto_samples(&shares, Some(0.01)).samples,
+                looks(0.05),
+                looks(0.01),
             );
             assert_eq!(got, (exact, five, one), "{shares:?}");
         }
@@ -114,7 +140,7 @@ mod tests {
     fn a_tiny_tolerance_is_capped_and_says_what_it_wanted() {
         let a = auto_samples(&[0.5, 0.5], Some(0.005));
         assert!(a.capped());
-        assert_eq!(a.samples, MAX_AUTO_SAMPLES);
+        assert!(a.samples <= MAX_AUTO_SAMPLES, "{a:?}");
         assert!(a.wanted.unwrap() > u64::from(MAX_AUTO_SAMPLES), "{a:?}");
     }
 }

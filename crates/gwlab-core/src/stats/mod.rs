@@ -8,6 +8,7 @@
 pub(crate) mod auto;
 pub(crate) mod dist;
 pub mod exact;
+pub mod sequential;
 pub mod tolerance;
 
 pub use auto::{AutoSamples, auto_samples};

@@ -32,9 +32,16 @@ pub enum Finding {
 /// What `x` requests out of `n` show about a share expected at `p0`, with
 /// tolerance `t`.
 pub fn finding(x: u64, n: u64, p0: f64, t: f64) -> Finding {
-    if shows_above(x, n, p0 - t) && shows_below(x, n, p0 + t) {
+    finding_at(x, n, p0, t, LEVEL, LEVEL)
+}
+
+/// [`finding`] with the one-sided tests that show the share within at level
+/// `within` and those that show it outside at level `outside` (a sequential
+/// plan corrects both for its looks).
+pub(crate) fn finding_at(x: u64, n: u64, p0: f64, t: f64, within: f64, outside: f64) -> Finding {
+    if shows_above_at(x, n, p0 - t, within) && shows_below_at(x, n, p0 + t, within) {
         Finding::Within
-    } else if shows_below(x, n, p0 - t) || shows_above(x, n, p0 + t) {
+    } else if shows_below_at(x, n, p0 - t, outside) || shows_above_at(x, n, p0 + t, outside) {
         Finding::Outside
     } else {
         Finding::Undecided
@@ -43,26 +50,39 @@ pub fn finding(x: u64, n: u64, p0: f64, t: f64) -> Finding {
 
 /// Whether `x` of `n` show the share above `q`: P(X ≥ x | q) < LEVEL.
 fn shows_above(x: u64, n: u64, q: f64) -> bool {
-    q < 0.0 || (q <= 1.0 && binomial_sf(x as i64, n, q) < LEVEL)
+    shows_above_at(x, n, q, LEVEL)
 }
 
 /// Whether `x` of `n` show the share below `q`: P(X ≤ x | q) < LEVEL.
 fn shows_below(x: u64, n: u64, q: f64) -> bool {
-    q > 1.0 || (q >= 0.0 && binomial_cdf(x as i64, n, q) < LEVEL)
+    shows_below_at(x, n, q, LEVEL)
+}
+
+fn shows_above_at(x: u64, n: u64, q: f64, level: f64) -> bool {
+    q < 0.0 || (q <= 1.0 && binomial_sf(x as i64, n, q) < level)
+}
+
+fn shows_below_at(x: u64, n: u64, q: f64, level: f64) -> bool {
+    q > 1.0 || (q >= 0.0 && binomial_cdf(x as i64, n, q) < level)
 }
 
 /// The one-sided Clopper-Pearson bounds of a share at 1 - [`LEVEL`] each:
 /// the shares that `x` of `n` show it above and below.
 pub fn bounds(x: u64, n: u64) -> (f64, f64) {
+    bounds_at(x, n, LEVEL)
+}
+
+/// The one-sided Clopper-Pearson bounds of a share at `1 - level` each.
+pub fn bounds_at(x: u64, n: u64, level: f64) -> (f64, f64) {
     let lower = if x == 0 {
         0.0
     } else {
-        boundary(|q| shows_above(x, n, q))
+        boundary(|q| shows_above_at(x, n, q, level))
     };
     let upper = if x == n {
         1.0
     } else {
-        boundary(|q| !shows_below(x, n, q))
+        boundary(|q| !shows_below_at(x, n, q, level))
     };
     (lower, upper)
 }
