@@ -107,6 +107,56 @@ pub(crate) fn is_not_found(e: &kube::Error) -> bool {
     fault(e) == Fault::NotFound
 }
 
+/// Whether an error is the API server's or the network's passing trouble,
+/// worth the same call again: no connection (refused, reset, timed out),
+/// 429 Too Many Requests (flow control), or a 5xx.
+pub(crate) fn is_transient(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => s.code == 429 || s.code >= 500,
+        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        _ => false,
+    }
+}
+
+/// How long one API call is tried again while its errors are transient: an
+/// API server that restarts, or throttles, comes back well within it.
+pub(crate) const TRANSIENT_BUDGET: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// `call`, made again with a growing pause (0.25 s up to 2 s) while it fails
+/// transiently ([`is_transient`]) and `budget` lasts; the last error otherwise.
+pub(crate) async fn retrying<T, F, Fut>(
+    budget: std::time::Duration,
+    mut call: F,
+) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, kube::Error>>,
+{
+    let start = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(250);
+    loop {
+        match call().await {
+            Err(e) if is_transient(&e) && start.elapsed() + pause < budget => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(2));
+            }
+            result => return result,
+        }
+    }
+}
+
+/// The I/O error at the root of a failed connection, if there is one.
+fn io_cause(e: &kube::Error) -> Option<&std::io::Error> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            return Some(io);
+        }
+        cause = c.source();
+    }
+    None
+}
+
 /// Displays a kube error as a sentence: the API server's own message (which
 /// names the object and field), with its code and reason.
 pub(crate) struct Sentence<'a>(pub &'a kube::Error);
@@ -123,6 +173,21 @@ impl fmt::Display for Sentence<'_> {
                 }
             }
             kube::Error::Api(s) => write!(f, "the API server answered HTTP {}", s.code),
+            e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) => {
+                use std::io::ErrorKind::*;
+                match io_cause(e).map(std::io::Error::kind) {
+                    Some(ConnectionRefused) => write!(
+                        f,
+                        "the API server refused the connection: is the cluster running?"
+                    ),
+                    Some(ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof) => {
+                        write!(f, "the API server closed the connection")
+                    }
+                    Some(TimedOut) => write!(f, "the API server did not answer in time"),
+                    Some(kind) => write!(f, "the API server could not be reached ({kind})"),
+                    None => write!(f, "the API server could not be reached ({e})"),
+                }
+            }
             other => write!(f, "{other}"),
         }
     }
@@ -162,6 +227,58 @@ mod tests {
                 "404 page not found"
             )),
             Fault::NotFound
+        );
+    }
+
+    #[tokio::test]
+    async fn transient_faults_are_tried_again_within_the_budget_and_others_are_not() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let calls = AtomicU32::new(0);
+        // Two answers of 503 (an API server starting), then the object.
+        let r = retrying(std::time::Duration::from_secs(10), || async {
+            match calls.fetch_add(1, Ordering::SeqCst) {
+                0 | 1 => Err(api(503, "ServiceUnavailable", "starting")),
+                _ => Ok("object"),
+            }
+        })
+        .await;
+        assert_eq!(r.unwrap(), "object");
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        // A 404 is an answer, not trouble: made once.
+        calls.store(0, Ordering::SeqCst);
+        let r: Result<(), _> = retrying(std::time::Duration::from_secs(10), || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(api(404, "NotFound", "gone"))
+        })
+        .await;
+        assert_eq!(fault(&r.unwrap_err()), Fault::NotFound);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // 429 too, until the budget runs out: then the last error.
+        calls.store(0, Ordering::SeqCst);
+        let r: Result<(), _> = retrying(std::time::Duration::from_millis(600), || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(api(429, "TooManyRequests", "slow down"))
+        })
+        .await;
+        assert!(is_transient(&r.unwrap_err()));
+        assert!(calls.load(Ordering::SeqCst) >= 2);
+    }
+
+    #[tokio::test]
+    async fn an_api_server_that_refuses_reads_as_a_sentence() {
+        // A port nothing listens on: the real refusal kube reports.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = kube::Config::new(format!("http://127.0.0.1:{port}").parse().unwrap());
+        let client = kube::Client::try_from(config).unwrap();
+        let e = client.apiserver_version().await.unwrap_err();
+        assert!(is_transient(&e));
+        assert_eq!(
+            sentence(&e).to_string(),
+            "the API server refused the connection: is the cluster running?"
         );
     }
 

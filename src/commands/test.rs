@@ -162,13 +162,16 @@ async fn run_embedded(
     .await)
 }
 
+/// How long a run waits for the cluster's API server to answer at all.
+const ANSWER_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+
 async fn run_cluster(
     runner: &mut Runner<'_>,
     scenarios: &[Scenario],
     args: &TestArgs,
     why: &str,
 ) -> Result<schedule::Outcome, i32> {
-    let (client, lab) = crate::lab::client::cluster_client(
+    let (client, lab, server) = crate::lab::client::cluster_client_at(
         args.on.cluster.kubeconfig.clone(),
         args.on.cluster.context.clone(),
         &args.on.name,
@@ -178,6 +181,23 @@ async fn run_cluster(
         eprintln!("error: {e}");
         exit::BAD_INPUT
     })?;
+    // A cluster that does not answer is said once, naming it, within
+    // ANSWER_BUDGET: not as every scenario failing on its first call.
+    if let Err(e) = client.apiserver_version().await
+        && crate::kube_api::is_transient(&e)
+    {
+        runner.console.line(&format!(
+            "waiting up to {}s for {server}: {}",
+            ANSWER_BUDGET.as_secs(),
+            crate::kube_api::sentence(&e)
+        ));
+    }
+    crate::lab::client::api_ready_as(&client, &server, ANSWER_BUDGET)
+        .await
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            exit::BAD_INPUT
+        })?;
     let place = state::describe(&lab);
     runner.console.line(&format!(
         "target: cluster ({why}: {place}), run {}, {}",

@@ -148,7 +148,8 @@ pub async fn existing(
     obj: &serde_json::Value,
 ) -> Result<Option<DynamicObject>, LabError> {
     let api = api_for(client, obj)?;
-    match api.get(&identity(obj).name).await {
+    let name = identity(obj).name;
+    match crate::kube_api::retrying(crate::kube_api::TRANSIENT_BUDGET, || api.get(&name)).await {
         Ok(o) => Ok(Some(o)),
         Err(e) if crate::kube_api::is_not_found(&e) => Ok(None),
         Err(e) => Err(LabError::kube(format!("cannot read {}", describe(obj)))(e)),
@@ -228,10 +229,13 @@ pub async fn apply_as(
     let obj = with_labels(obj, &[MANAGED_BY, (LAB_LABEL, lab)]);
     let mut pp = params();
     pp.force = adopting;
-    let after = api_for(client, &obj)?
-        .patch(&id.name, &pp, &Patch::Apply(&obj))
-        .await
-        .map_err(LabError::kube(format!("cannot apply {what}")))?;
+    let api = api_for(client, &obj)?;
+    let patch = Patch::Apply(&obj);
+    let after = crate::kube_api::retrying(crate::kube_api::TRANSIENT_BUDGET, || {
+        api.patch(&id.name, &pp, &patch)
+    })
+    .await
+    .map_err(LabError::kube(format!("cannot apply {what}")))?;
     if let Some(c) = Created::of(&id.api_version, &id.kind, &after) {
         match (&before, adopting) {
             (None, _) => ledger.created.lock().expect("ledger").push(c),

@@ -53,14 +53,27 @@ pub(crate) async fn api_ready(
     client: &kube::Client,
     timeout: Duration,
 ) -> Result<String, LabError> {
+    api_ready_as(client, "the API server", timeout).await
+}
+
+/// [`api_ready`], naming the API server as `what` when it does not answer.
+pub(crate) async fn api_ready_as(
+    client: &kube::Client,
+    what: &str,
+    timeout: Duration,
+) -> Result<String, LabError> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(250);
     loop {
         match client.apiserver_version().await {
             Ok(v) => return Ok(v.git_version),
+            // An answer that is not trouble (401, 403, ...) will not change.
+            Err(e) if !crate::kube_api::is_transient(&e) => {
+                return Err(LabError::kube(format!("{what} answered"))(e));
+            }
             Err(e) if start.elapsed() + pause > timeout => {
                 return Err(LabError::NoAnswer {
-                    what: "the API server".into(),
+                    what: what.into(),
                     secs: timeout.as_secs(),
                     source: Box::new(e),
                 });
@@ -90,20 +103,58 @@ pub(crate) async fn cluster_client(
     context: Option<String>,
     lab: &str,
 ) -> Result<(kube::Client, Option<state::LabState>), LabError> {
-    if kubeconfig.is_some() || context.is_some() {
+    let (client, lab, _) = cluster_client_at(kubeconfig, context, lab).await?;
+    Ok((client, lab))
+}
+
+/// [`cluster_client`], and the API server it talks to, for messages.
+pub(crate) async fn cluster_client_at(
+    kubeconfig: Option<PathBuf>,
+    context: Option<String>,
+    lab: &str,
+) -> Result<(kube::Client, Option<state::LabState>, String), LabError> {
+    let (path, context, st) = if kubeconfig.is_some() || context.is_some() {
         let path = crate::lab::providers::existing::default_kubeconfig(kubeconfig);
-        return Ok((kube_client(&path, context.as_deref()).await?, None));
-    }
-    if let Some(st) = state::LabState::load(lab)? {
-        let client = kube_client(&st.cluster.kubeconfig, st.cluster.context.as_deref()).await?;
-        return Ok((client, Some(st)));
-    }
-    let path = crate::lab::providers::existing::default_kubeconfig(None);
-    if !path.exists() {
-        return Err(LabError::Refused(format!(
-            "no cluster: there is no lab named {lab} (create one with `gwlab up`) and no kubeconfig at {}; give --kubeconfig/--context",
-            path.display()
-        )));
-    }
-    Ok((kube_client(&path, None).await?, None))
+        (path, context, None)
+    } else if let Some(st) = state::LabState::load(lab)? {
+        (
+            st.cluster.kubeconfig.clone(),
+            st.cluster.context.clone(),
+            Some(st),
+        )
+    } else {
+        let path = crate::lab::providers::existing::default_kubeconfig(None);
+        if !path.exists() {
+            return Err(LabError::Refused(format!(
+                "no cluster: there is no lab named {lab} (create one with `gwlab up`) and no kubeconfig at {}; give --kubeconfig/--context",
+                path.display()
+            )));
+        }
+        (path, None, None)
+    };
+    let client = kube_client(&path, context.as_deref()).await?;
+    let server = match server_of(&path, context.as_deref()) {
+        Some(url) => format!("the API server at {url} (kubeconfig {})", path.display()),
+        None => format!("the API server of the kubeconfig {}", path.display()),
+    };
+    Ok((client, st, server))
+}
+
+/// The API server a kubeconfig's context (or its current one) points at.
+fn server_of(kubeconfig: &Path, context: Option<&str>) -> Option<String> {
+    let kc = kube::config::Kubeconfig::read_from(kubeconfig).ok()?;
+    let name = context.map(String::from).or(kc.current_context.clone())?;
+    let ctx = kc
+        .contexts
+        .iter()
+        .find(|c| c.name == name)?
+        .context
+        .as_ref()?;
+    let cluster = kc
+        .clusters
+        .iter()
+        .find(|c| c.name == ctx.cluster)?
+        .cluster
+        .as_ref()?;
+    cluster.server.clone()
 }

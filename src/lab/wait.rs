@@ -62,26 +62,57 @@ pub fn has_true(status: Option<&serde_json::Value>, type_: &str) -> bool {
         })
 }
 
-async fn bounded<T>(
+/// The last state of an object, for a timeout's message: what `status` says
+/// of it, "not found", or why it could not be read (never "not found" for a
+/// read that failed).
+fn last_state<K>(read: Result<Option<K>, kube::Error>, status: impl FnOnce(K) -> String) -> String {
+    match read {
+        Ok(Some(o)) => status(o),
+        Ok(None) => "not found".into(),
+        Err(e) => format!("could not be read: {}", crate::kube_api::sentence(&e)),
+    }
+}
+
+/// Waits for what `watch` awaits, at most `timeout`. A watch that fails
+/// (the API server restarting, a connection reset) is started again while
+/// time is left: only running out of time, or the object deleted, ends the
+/// wait early.
+async fn bounded<T, F>(
     what: &str,
     timeout: Duration,
-    fut: impl std::future::Future<Output = Result<Option<T>, kube::runtime::wait::Error>>,
+    mut watch: impl FnMut() -> F,
     last: impl std::future::Future<Output = String>,
-) -> Result<T, LabError> {
-    match tokio::time::timeout(timeout, fut).await {
-        Ok(Ok(Some(obj))) => Ok(obj),
-        Ok(Ok(None)) => Err(LabError::Refused(format!(
-            "{what} was deleted while gwlab waited for it"
-        ))),
-        Ok(Err(source)) => Err(LabError::Watch {
-            what: what.into(),
-            source: Box::new(source),
-        }),
-        Err(_) => Err(LabError::Timeout {
-            what: what.into(),
-            secs: timeout.as_secs(),
-            last: last.await,
-        }),
+) -> Result<T, LabError>
+where
+    F: std::future::Future<Output = Result<Option<T>, kube::runtime::wait::Error>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, watch()).await {
+            Ok(Ok(Some(obj))) => return Ok(obj),
+            Ok(Ok(None)) => {
+                return Err(LabError::Refused(format!(
+                    "{what} was deleted while gwlab waited for it"
+                )));
+            }
+            Ok(Err(_)) if !left.is_zero() => {
+                tokio::time::sleep(Duration::from_millis(250).min(left)).await;
+            }
+            Ok(Err(source)) => {
+                return Err(LabError::Watch {
+                    what: what.into(),
+                    source: Box::new(source),
+                });
+            }
+            Err(_) => {
+                return Err(LabError::Timeout {
+                    what: what.into(),
+                    secs: timeout.as_secs(),
+                    last: last.await,
+                });
+            }
+        }
     }
 }
 
@@ -92,19 +123,14 @@ pub async fn crd_established(
 ) -> Result<(), LabError> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let last = async {
-        api.get_opt(name)
-            .await
-            .ok()
-            .flatten()
-            .and_then(|c| c.status)
-            .and_then(|s| serde_json::to_value(s).ok())
-            .map(|s| conditions_text(Some(&s)))
-            .unwrap_or_else(|| "not found".into())
+        last_state(api.get_opt(name).await, |c| {
+            conditions_text(c.status.and_then(|s| serde_json::to_value(s).ok()).as_ref())
+        })
     };
     bounded(
         &format!("CustomResourceDefinition {name}"),
         timeout,
-        await_condition(api.clone(), name, conditions::is_crd_established()),
+        || await_condition(api.clone(), name, conditions::is_crd_established()),
         last,
     )
     .await
@@ -127,19 +153,14 @@ pub async fn deployment_available(
             })
     };
     let last = async {
-        api.get_opt(name)
-            .await
-            .ok()
-            .flatten()
-            .and_then(|d| d.status)
-            .and_then(|s| serde_json::to_value(s).ok())
-            .map(|s| conditions_text(Some(&s)))
-            .unwrap_or_else(|| "not found".into())
+        last_state(api.get_opt(name).await, |d| {
+            conditions_text(d.status.and_then(|s| serde_json::to_value(s).ok()).as_ref())
+        })
     };
     bounded(
         &format!("Deployment {namespace}/{name}"),
         timeout,
-        await_condition(api.clone(), name, available),
+        || await_condition(api.clone(), name, available),
         last,
     )
     .await
@@ -156,8 +177,8 @@ pub(crate) async fn deployment_rolled_out(
 ) -> Result<(), LabError> {
     let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
     let last = async {
-        match api.get_opt(name).await.ok().flatten() {
-            Some(d) => {
+        match api.get_opt(name).await {
+            Ok(Some(d)) => {
                 let waiting = waiting_pods(client, namespace, &d).await;
                 if waiting.is_empty() {
                     rollout_text(&d)
@@ -165,15 +186,17 @@ pub(crate) async fn deployment_rolled_out(
                     format!("{}; {}", rollout_text(&d), waiting.join("; "))
                 }
             }
-            None => "not found".into(),
+            read => last_state(read, |d| rollout_text(&d)),
         }
     };
     bounded(
         &format!("the rollout of Deployment {namespace}/{name}"),
         timeout,
-        await_condition(api.clone(), name, |d: Option<&Deployment>| {
-            d.is_some_and(rolled_out)
-        }),
+        || {
+            await_condition(api.clone(), name, |d: Option<&Deployment>| {
+                d.is_some_and(rolled_out)
+            })
+        },
         last,
     )
     .await
@@ -307,17 +330,14 @@ async fn wait_dynamic(
 ) -> Result<DynamicObject, LabError> {
     let cond = |o: Option<&DynamicObject>| o.is_some_and(&ready);
     let last = async {
-        api.get_opt(name)
-            .await
-            .ok()
-            .flatten()
-            .map(|o| conditions_text(o.data.get("status")))
-            .unwrap_or_else(|| "not found".into())
+        last_state(api.get_opt(name).await, |o| {
+            conditions_text(o.data.get("status"))
+        })
     };
     bounded(
         &what,
         timeout,
-        await_condition(api.clone(), name, cond),
+        || await_condition(api.clone(), name, cond),
         last,
     )
     .await

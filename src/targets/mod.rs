@@ -78,6 +78,9 @@ pub enum TargetError {
     NoGatewayClass(String),
     #[error("Gateway {0} does not exist on this target")]
     NoGateway(String),
+    /// A deletion not tried: the API server stopped answering during cleanup.
+    #[error("not deleted: the API server stopped answering during cleanup")]
+    NotTried,
     #[error("Gateway {gateway} has no programmed listener on port {port}")]
     NoListener { gateway: String, port: u16 },
 }
@@ -86,6 +89,12 @@ impl TargetError {
     pub fn kube(what: impl Into<String>) -> impl FnOnce(kube::Error) -> TargetError {
         let doing = crate::kube_api::ApiError::doing(what);
         move |source| TargetError::Kube(doing(source))
+    }
+
+    /// Whether the API server or the network failed (after the retries of
+    /// [`crate::kube_api::retrying`]), rather than the request itself.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, TargetError::Kube(e) if crate::kube_api::is_transient(&e.source))
     }
 }
 

@@ -4,6 +4,7 @@ mod common;
 mod cluster_scenarios;
 mod cluster_target;
 mod doctor;
+mod faults;
 mod kong_deviations;
 mod lab_api;
 mod lab_cluster;

@@ -23,6 +23,11 @@ pub fn another() -> Option<&'static Envtest> {
     or_not_run(gwlab_standin::envtest::another())
 }
 
+/// [`another`], its kube-apiserver started with `flags` besides its own.
+pub fn another_with(flags: &[&str]) -> Option<&'static Envtest> {
+    or_not_run(gwlab_standin::envtest::another_with(flags))
+}
+
 /// Skips the calling test (returns from it) when there is no API server.
 #[macro_export]
 macro_rules! envtest_or_skip {

@@ -45,6 +45,14 @@ pub fn own() -> Option<Lab> {
     up(standin)
 }
 
+/// A lab of its own on an API server started with `flags` (flow control
+/// made tight, say).
+pub fn own_with(flags: &[&str]) -> Option<Lab> {
+    let env = super::envtest::another_with(flags)?;
+    let standin: &'static StandIn = Box::leak(Box::new(super::standin::on(env)));
+    up(standin)
+}
+
 /// A lab of its own whose stand-in answers as `implementation` (a Kong of
 /// that version, as `gwlab test --as` models it).
 pub fn own_as(implementation: gwlab::implementations::Implementation) -> Option<Lab> {

@@ -5,6 +5,7 @@ pub mod fake_api;
 pub mod home;
 pub mod http;
 pub mod lab;
+pub mod outage;
 pub mod registry;
 pub mod skip;
 pub mod standin;

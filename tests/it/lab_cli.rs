@@ -3,6 +3,7 @@
 //! nothing behind.
 
 use crate::common::bin::text;
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn gwlab(args: &[&str], dirs: &tempfile::TempDir, path: Option<&str>) -> Output {
@@ -164,6 +165,29 @@ fn an_existing_cluster_that_does_not_answer_is_reported_with_its_address() {
     assert_eq!(o.status.code(), Some(2), "{t}");
     assert!(t.contains("does not answer"), "{t}");
     assert!(!ws.exists());
+    // A test run on it names the API server and why, once, and runs nothing
+    // (exit 2), instead of failing every scenario on its first call.
+    let redirect = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/redirect");
+    let o = gwlab(
+        &[
+            "test",
+            redirect.to_str().unwrap(),
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+        ],
+        &dirs,
+        None,
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains(&format!(
+            "error: the API server at https://127.0.0.1:{port} (kubeconfig {}) does not answer after 20s: the API server refused the connection: is the cluster running?",
+            kubeconfig.display()
+        )),
+        "{t}"
+    );
+    assert!(!t.contains("FAIL"), "{t}");
     // `down` on an existing cluster deletes no cluster: only what `up`
     // recorded creating (nothing, here) and gwlab's state.
     let o = gwlab(&["down", "--name", "ex"], &dirs, None);

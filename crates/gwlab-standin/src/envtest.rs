@@ -33,13 +33,21 @@ static ENV: OnceLock<Result<Envtest, String>> = OnceLock::new();
 /// the shared one's other tests. It lives, like the shared one, until the
 /// process ends. The error says why there is none.
 pub fn another() -> Result<&'static Envtest, String> {
-    start().map(|e| &*Box::leak(Box::new(e)))
+    another_with(&[])
+}
+
+/// [`another`], its kube-apiserver started with `flags` besides its own (a
+/// tight flow control, say).
+pub fn another_with(flags: &[&str]) -> Result<&'static Envtest, String> {
+    start_with(flags).map(|e| &*Box::leak(Box::new(e)))
 }
 
 /// The shared API server, started at the first call; the error says why
 /// there is none (the binaries are not there, or it cannot start).
 pub fn shared() -> Result<&'static Envtest, String> {
-    ENV.get_or_init(start).as_ref().map_err(Clone::clone)
+    ENV.get_or_init(|| start_with(&[]))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 impl Envtest {
@@ -287,7 +295,7 @@ fn kubeconfig(server: &str, ca_pem: &str) -> String {
     )
 }
 
-fn start() -> Result<Envtest, String> {
+fn start_with(flags: &[&str]) -> Result<Envtest, String> {
     let assets = assets()?;
     let etcd = which("etcd").ok_or("etcd is not on PATH (Debian: apt-get install etcd-server)")?;
     let started = Instant::now();
@@ -339,7 +347,10 @@ fn start() -> Result<Envtest, String> {
             s("--service-cluster-ip-range=10.96.0.0/16"),
             s("--allow-privileged=true"),
             s("--enable-admission-plugins=NamespaceLifecycle,ServiceAccount"),
-        ],
+        ]
+        .into_iter()
+        .chain(flags.iter().map(|f| f.to_string()))
+        .collect::<Vec<_>>(),
         &d.join("kube-apiserver.log"),
     )?;
     let kc = d.join("kubeconfig");

@@ -16,6 +16,7 @@ use crate::targets::{Awaiting, Leftover, TargetError, is_route_kind};
 /// Server-side apply as gwlab's field manager, never forcing: an object the
 /// run owns has no other manager of its spec.
 use crate::kube_api::apply_params as params;
+use crate::kube_api::{TRANSIENT_BUDGET, retrying};
 
 impl ClusterTarget {
     /// The API resource of a kind: gwlab's table, else the API server's discovery.
@@ -33,13 +34,15 @@ impl ClusterTarget {
         }
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
         let gvk = GroupVersionKind::gvk(group, version, kind);
-        let (ar, caps) = kube::discovery::pinned_kind(&self.client, &gvk)
-            .await
-            .map_err(|source| TargetError::NotServed {
-                api_version: api_version.into(),
-                kind: kind.into(),
-                source: Box::new(source),
-            })?;
+        let (ar, caps) = retrying(TRANSIENT_BUDGET, || {
+            kube::discovery::pinned_kind(&self.client, &gvk)
+        })
+        .await
+        .map_err(|source| TargetError::NotServed {
+            api_version: api_version.into(),
+            kind: kind.into(),
+            source: Box::new(source),
+        })?;
         let namespaced = caps.scope == kube::discovery::Scope::Namespaced;
         self.resources
             .lock()
@@ -79,8 +82,7 @@ impl ClusterTarget {
         let (ar, namespaced) = self.resource(&id.api_version, &id.kind).await?;
         let api = self.api(&ar, namespaced, id.namespace.as_deref());
         let what = crate::lab::apply::describe(obj);
-        let Some(existing) = api
-            .get_opt(&id.name)
+        let Some(existing) = retrying(TRANSIENT_BUDGET, || api.get_opt(&id.name))
             .await
             .map_err(TargetError::kube(format!("cannot read {what}")))?
         else {
@@ -106,9 +108,9 @@ impl ClusterTarget {
         self.check_ours(&obj).await?;
         let id = identity(&obj);
         let (ar, namespaced) = self.resource(&id.api_version, &id.kind).await?;
-        let applied = self
-            .api(&ar, namespaced, id.namespace.as_deref())
-            .patch(&id.name, &params(), &Patch::Apply(&obj))
+        let api = self.api(&ar, namespaced, id.namespace.as_deref());
+        let (pp, patch) = (params(), Patch::Apply(&obj));
+        let applied = retrying(TRANSIENT_BUDGET, || api.patch(&id.name, &pp, &patch))
             .await
             .map_err(TargetError::kube(format!(
                 "cannot apply {}",
@@ -157,7 +159,7 @@ impl ClusterTarget {
             }),
             ..DeleteParams::background()
         };
-        match api.delete(name, &dp).await {
+        match retrying(TRANSIENT_BUDGET, || api.delete(name, &dp)).await {
             Ok(_) => {}
             // Gone already, or replaced by someone else's object of the same name.
             Err(e)
@@ -242,9 +244,14 @@ impl ClusterTarget {
             .iter()
             .rev()
             .filter(|c| c.kind != "Namespace" && (!inside_ours(c) || is_route_kind(&c.kind)));
+        // Once the API server has not answered a deletion through its
+        // retries, the rest are listed, not each waited for in turn.
+        let mut unreachable = false;
         for c in objects.chain(namespaces.iter().rev().copied()) {
-            if let Err(source) = self
-                .delete_created(
+            let deleted = if unreachable {
+                Err(TargetError::NotTried)
+            } else {
+                self.delete_created(
                     &c.api_version,
                     &c.kind,
                     c.namespace.as_deref(),
@@ -252,7 +259,9 @@ impl ClusterTarget {
                     false,
                 )
                 .await
-            {
+            };
+            if let Err(source) = deleted {
+                unreachable |= source.is_unreachable();
                 let is_namespace = c.kind == "Namespace";
                 left.push(Leftover {
                     what: match &c.namespace {

@@ -10,6 +10,7 @@ use kube::api::{Api, ListParams, LogParams};
 
 use super::ClusterTarget;
 use super::read_status::object_status;
+use crate::kube_api::{TRANSIENT_BUDGET, retrying};
 use crate::manifest::Manifest;
 use crate::model::lab_gateway;
 use crate::targets::Diagnosis;
@@ -76,12 +77,25 @@ impl ClusterTarget {
                 continue;
             };
             let api = self.api(&ar, namespaced, m.namespace.as_deref());
-            let Ok(Some(obj)) = api.get_opt(&m.name).await else {
-                lines.push(format!(
-                    "{} does not exist on the cluster",
-                    m.display_name()
-                ));
-                continue;
+            // Only an answer of "not found" says an object is missing; a read
+            // that failed says that, never "does not exist".
+            let obj = match retrying(TRANSIENT_BUDGET, || api.get_opt(&m.name)).await {
+                Ok(Some(obj)) => obj,
+                Ok(None) => {
+                    lines.push(format!(
+                        "{} does not exist on the cluster",
+                        m.display_name()
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    lines.push(format!(
+                        "{} could not be read: {}",
+                        m.display_name(),
+                        crate::kube_api::sentence(&e)
+                    ));
+                    continue;
+                }
             };
             let json = serde_json::to_value(&obj).unwrap_or_default();
             if m.api_version.starts_with("gateway.networking.k8s.io/") {

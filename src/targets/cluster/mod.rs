@@ -28,6 +28,7 @@ use rustls::pki_types::CertificateDer;
 
 use super::{EchoBackend, GatewayRef, Target, TargetError};
 use crate::kinds;
+use crate::kube_api::{TRANSIENT_BUDGET, retrying};
 use crate::lab::MANAGED_BY;
 use crate::lab::apply::with_labels;
 use crate::lab::state::LabState;
@@ -200,8 +201,7 @@ impl Target for ClusterTarget {
         let api = self
             .api_for_key(&ObjKey::new("GatewayClass", "", lab_gateway::CLASS_NAME))
             .await?;
-        let class = api
-            .get_opt(lab_gateway::CLASS_NAME)
+        let class = retrying(TRANSIENT_BUDGET, || api.get_opt(lab_gateway::CLASS_NAME))
             .await
             .map_err(TargetError::kube(format!(
                 "cannot read GatewayClass {}",
@@ -217,8 +217,7 @@ impl Target for ClusterTarget {
         run_id: &str,
     ) -> Result<bool, TargetError> {
         let api: Api<Namespace> = Api::all(self.client.clone());
-        if api
-            .get_opt(namespace)
+        if retrying(TRANSIENT_BUDGET, || api.get_opt(namespace))
             .await
             .map_err(TargetError::kube(format!(
                 "cannot read namespace {namespace}"
@@ -333,11 +332,21 @@ impl Target for ClusterTarget {
             read_status::object_status(&serde_json::to_value(o).unwrap_or_default())
         };
         let cond = |o: Option<&DynamicObject>| o.is_some_and(|o| holds(&status_of(o)));
-        // A watch that fails or times out is not a verdict: the last status,
-        // read below, decides (and is shown when it does not hold).
-        let _ = tokio::time::timeout(timeout, await_condition(api.clone(), &key.name, cond)).await;
-        let obj = api
-            .get_opt(&key.name)
+        // A watch that fails (the API server restarting, a connection reset)
+        // is watched again while time is left; a timeout is not a verdict
+        // either: the last status, read below, decides (and is shown when it
+        // does not hold).
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(left, await_condition(api.clone(), &key.name, cond)).await {
+                Ok(Err(_)) if !left.is_zero() => {
+                    tokio::time::sleep(Duration::from_millis(250).min(left)).await;
+                }
+                _ => break,
+            }
+        }
+        let obj = retrying(TRANSIENT_BUDGET, || api.get_opt(&key.name))
             .await
             .map_err(TargetError::kube(format!("cannot read {key}")))?;
         Ok(obj.as_ref().map(status_of))
@@ -361,8 +370,7 @@ impl Target for ClusterTarget {
         let api = self
             .api_for_key(&ObjKey::new("Gateway", &gateway.namespace, &gateway.name))
             .await?;
-        let gw = api
-            .get_opt(&gateway.name)
+        let gw = retrying(TRANSIENT_BUDGET, || api.get_opt(&gateway.name))
             .await
             .map_err(TargetError::kube(format!("cannot read Gateway {gateway}")))?
             .ok_or_else(|| TargetError::NoGateway(gateway.to_string()))?;
