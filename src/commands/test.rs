@@ -118,6 +118,7 @@ pub async fn run(args: &TestArgs) -> i32 {
             require_features: args.require_features,
             interrupted: runner.cancelled(),
             still_deleting: outcome.still_deleting,
+            namespaces_finishing: outcome.namespaces_finishing,
             portability: None,
         };
         runs.push(report);

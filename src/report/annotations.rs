@@ -120,6 +120,7 @@ mod tests {
             require_features: false,
             interrupted: false,
             still_deleting: vec![],
+            namespaces_finishing: Vec::new(),
             portability: None,
         };
         let lines = render(&report);

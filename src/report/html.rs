@@ -120,6 +120,16 @@ fn summary(doc: &Value, scenarios: &[Value]) -> String {
         let names: Vec<String> = left.iter().map(|n| esc(str_of(n))).collect();
         let _ = write!(out, "<p>still deleting: {}</p>", names.join(", "));
     }
+    if let Some(ns) = doc["namespacesFinishing"]
+        .as_array()
+        .filter(|l| !l.is_empty())
+    {
+        let _ = write!(
+            out,
+            "<p>{} of this run, emptied of its objects, still being removed by the cluster</p>",
+            crate::diag::counted(ns.len(), "namespace")
+        );
+    }
     out
 }
 

@@ -172,6 +172,14 @@ pub fn summary(report: &RunReport) -> String {
     if report.interrupted {
         s.push_str(&format!(", {not_run} not run: interrupted (Ctrl-C)"));
     }
+    if !report.namespaces_finishing.is_empty() {
+        s.push_str(&format!(
+            "\nnote: {} of this run, emptied of its objects, {} being removed by the cluster (`gwlab clean --run {}` removes anything left)",
+            crate::diag::counted(report.namespaces_finishing.len(), "namespace"),
+            if report.namespaces_finishing.len() == 1 { "is" } else { "are" },
+            report.run_id
+        ));
+    }
     if !report.still_deleting.is_empty() {
         s.push_str(&format!(
             "\nstill being deleted when the run ended (the API server finishes on its own; `gwlab clean --run {}` removes anything left): {}",

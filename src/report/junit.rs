@@ -209,6 +209,7 @@ mod tests {
             require_features: false,
             interrupted: false,
             still_deleting: vec![],
+            namespaces_finishing: Vec::new(),
             portability: None,
         })
     }
@@ -237,6 +238,7 @@ mod tests {
             require_features: false,
             interrupted: true,
             still_deleting: vec![],
+            namespaces_finishing: Vec::new(),
             portability: None,
         });
         let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");

@@ -232,6 +232,10 @@ pub struct RunReport {
     /// Deletions this run issued that had not finished when it ended.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub still_deleting: Vec<String>,
+    /// Namespaces this run made, emptied of its objects, that the cluster
+    /// had not finished removing when it ended (it was not waited for).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub namespaces_finishing: Vec<String>,
     /// With `--as` naming several implementations: every probe under each,
     /// and the other implementations' runs.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -280,6 +280,7 @@ mod tests {
             require_features: false,
             interrupted: false,
             still_deleting: vec![],
+            namespaces_finishing: Vec::new(),
             portability: None,
         }
     }

@@ -130,6 +130,7 @@ mod tests {
             require_features: false,
             interrupted: false,
             still_deleting: vec![],
+            namespaces_finishing: Vec::new(),
             portability: None,
         };
         let (_dir, path) = written(&crate::report::json::render(&run));

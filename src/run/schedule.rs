@@ -31,6 +31,8 @@ pub struct Outcome {
     pub reports: Vec<ScenarioReport>,
     /// Deletions not finished when the run ended.
     pub still_deleting: Vec<String>,
+    /// Namespaces of the run that the cluster was still removing.
+    pub namespaces_finishing: Vec<String>,
 }
 
 /// Runs `scenarios`, each on a target from `make`, at most `parallel` at once.
@@ -120,8 +122,14 @@ where
     };
     let waits = draining
         .iter()
-        .map(|(_, t)| t.deletions_done(Awaiting::Everything, bound));
+        .map(|(_, t)| t.deletions_done(Awaiting::Objects, bound));
     let still_deleting = futures_util::future::join_all(waits)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let finishing = draining.iter().map(|(_, t)| t.namespaces_finishing());
+    let namespaces_finishing = futures_util::future::join_all(finishing)
         .await
         .into_iter()
         .flatten()
@@ -129,6 +137,7 @@ where
     Outcome {
         reports: results.into_iter().flatten().collect(),
         still_deleting,
+        namespaces_finishing,
     }
 }
 

@@ -63,6 +63,7 @@ pub async fn under(
             require_features: false,
             interrupted: false,
             still_deleting: Vec::new(),
+            namespaces_finishing: Vec::new(),
             portability: None,
         });
     }

@@ -190,6 +190,12 @@ pub trait Target {
     /// Waits until the deletions this target issued (all, or only those of
     /// routes) have finished, at most `timeout`; returns what is still going
     /// away.
+    /// The namespaces whose deletion this target issued and that are still
+    /// there (looked at once, not waited for).
+    async fn namespaces_finishing(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     async fn deletions_done(&self, which: Awaiting, timeout: Duration) -> Vec<String> {
         let _ = (which, timeout);
         Vec::new()
@@ -242,8 +248,13 @@ pub trait Target {
 pub enum Awaiting {
     /// Its routes: the other one routes the same hostnames on a shared Gateway.
     Routes,
-    /// Everything: the other one uses the same namespace, or the run ends.
+    /// Everything: the other one uses the same namespace.
     Everything,
+    /// Everything but namespaces: the run ends. Its objects are gone (so
+    /// nothing of it routes or runs); the namespaces it made, emptied, are
+    /// the cluster's namespace controller's to finish, which takes seconds
+    /// gwlab need not wait for. One not gone yet is named.
+    Objects,
 }
 
 /// Kinds that route traffic through a Gateway.

@@ -34,6 +34,35 @@ fn scenarios() -> String {
 /// would route each other's hostnames.
 static ONE_RUN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// A run waits for its objects to be gone: when it ends, only namespaces it
+/// made are left of it, each named in its report as still being removed by
+/// the cluster, and those go on their own.
+async fn nothing_left(client: &kube::Client, report: &serde_json::Value) {
+    let run = report["runId"].as_str().unwrap();
+    let selector = format!("gwlab.dev/run={run}");
+    let finishing: Vec<String> = report["namespacesFinishing"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|n| format!("Namespace {}", n.as_str().unwrap()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for left in crate::common::envtest::labelled(client, &selector).await {
+        assert!(
+            finishing.contains(&left),
+            "{left} is left and not reported: {report}"
+        );
+    }
+    let left = crate::common::envtest::until_none_labelled(
+        client,
+        &selector,
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    assert!(left.is_empty(), "{left:?}");
+}
+
 fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -87,11 +116,8 @@ async fn every_scenario_runs_on_the_lab_and_leaves_nothing() {
     }
     assert!(passed >= 10, "{t}");
     assert!(json.get("stillDeleting").is_none(), "{json}");
-    // The run waited for its deletions: nothing of it is left.
     let client = lab.standin.env.client().await;
-    let run = json["runId"].as_str().unwrap();
-    let left = crate::common::envtest::labelled(&client, &format!("gwlab.dev/run={run}")).await;
-    assert!(left.is_empty(), "{left:?}");
+    nothing_left(&client, &json).await;
     assert!(!bundles.exists(), "no scenario failed, so no bundle");
 }
 
@@ -345,10 +371,7 @@ async fn migrate_compare_runs_the_original_then_the_route_and_leaves_nothing() {
     // Both runs' objects are gone; the user's Ingress and namespace stay.
     let compare = out.path().join("after.compare");
     for name in ["original", "route"] {
-        let report = read_json(&compare.join(format!("{name}.json")));
-        let run = report["runId"].as_str().unwrap();
-        let left = crate::common::envtest::labelled(&client, &format!("gwlab.dev/run={run}")).await;
-        assert!(left.is_empty(), "{name}: {left:?}");
+        nothing_left(&client, &read_json(&compare.join(format!("{name}.json")))).await;
     }
     use kube::api::{Api, DynamicObject};
     let (ar, _) = gwlab::kinds::resource("networking.k8s.io/v1", "Ingress").unwrap();
@@ -448,6 +471,34 @@ async fn bench_repository_scenarios_on_the_stand_in() {
         phase("probes"),
         phase("cleanup")
     );
+
+    // One scenario at a time, as a user iterating on one route runs it.
+    let redirect = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/redirect")
+        .display()
+        .to_string();
+    // Back to back, a run finds the last one's imprun-system (a namespace
+    // the scenario names) still being removed and waits for it; 8 s apart,
+    // the namespace controller has finished.
+    for (what, pause) in [("back to back", 0), ("8 s apart", 8)] {
+        let mut walls = Vec::new();
+        for _ in 0..5 {
+            std::thread::sleep(std::time::Duration::from_secs(pause));
+            let t0 = std::time::Instant::now();
+            let o = lab.gwlab(&["test", &redirect, "--gateway-address", &gateway]);
+            assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+            walls.push(t0.elapsed().as_secs_f64());
+        }
+        println!(
+            "\nscenarios/redirect alone, 5 runs {what}: median {:.2}s wall (each: {})",
+            median(walls.clone()),
+            walls
+                .iter()
+                .map(|w| format!("{w:.2}s"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
 
     let mut run = Running::start(lab, &args);
     let t0 = std::time::Instant::now();

@@ -82,6 +82,7 @@ fn run() -> RunReport {
         require_features: false,
         interrupted: true,
         still_deleting: vec![],
+        namespaces_finishing: Vec::new(),
         portability: None,
     }
 }

@@ -198,7 +198,11 @@ impl ClusterTarget {
             let mut all = self.deleting.lock().expect("deletions");
             let (chosen, rest) = std::mem::take(&mut *all)
                 .into_iter()
-                .partition(|d| which == Awaiting::Everything || is_route_kind(&d.kind));
+                .partition(|d| match which {
+                    Awaiting::Everything => true,
+                    Awaiting::Objects => d.kind != "Namespace",
+                    Awaiting::Routes => is_route_kind(&d.kind),
+                });
             *all = rest;
             chosen
         };
@@ -225,25 +229,52 @@ impl ClusterTarget {
         left
     }
 
-    /// Deletes everything this target created, newest first and without
-    /// waiting: namespaces it created as a whole (background propagation),
-    /// other objects one by one. Routes go one by one even inside those
-    /// namespaces: they must stop routing before the next scenario with the
-    /// same hostnames starts, and the namespace controller takes seconds to
-    /// come to them.
+    /// The namespaces whose deletion was issued and that are still there,
+    /// looked at once: what is in them of this run is gone already.
+    pub(super) async fn namespaces_not_gone(&self) -> Vec<String> {
+        let namespaces: Vec<Deleting> = {
+            let mut all = self.deleting.lock().expect("deletions");
+            let (namespaces, rest) = std::mem::take(&mut *all)
+                .into_iter()
+                .partition(|d| d.kind == "Namespace");
+            *all = rest;
+            namespaces
+        };
+        let mut left = Vec::new();
+        for d in namespaces {
+            let gone = match retrying(TRANSIENT_BUDGET, || d.api.get_opt(&d.name)).await {
+                Ok(None) => true,
+                Ok(Some(o)) => o.metadata.uid.as_deref() != Some(d.uid.as_str()),
+                Err(_) => false,
+            };
+            if gone {
+                self.forget(&d.uid);
+                self.forget_namespace(&d.name);
+            } else {
+                left.push(d.name.clone());
+                self.deleting.lock().expect("deletions").push(d);
+            }
+        }
+        left
+    }
+
+    /// Deletes everything this target created, without waiting: its objects
+    /// one by one (newest first, routes before the rest), then the
+    /// namespaces it created (background propagation).
     pub(super) async fn delete_all_created(&self) -> Vec<Leftover> {
         let created: Vec<Created> = self.created.lock().expect("created objects").clone();
         let namespaces: Vec<&Created> = created.iter().filter(|c| c.kind == "Namespace").collect();
-        let inside_ours = |c: &Created| {
-            c.namespace
-                .as_ref()
-                .is_some_and(|ns| namespaces.iter().any(|n| &n.name == ns))
-        };
         let mut left = Vec::new();
-        let objects = created
+        // Every object one by one, routes first (they must stop routing
+        // before another scenario with the same hostnames starts), then the
+        // namespaces: the run then waits for its objects to be gone, not for
+        // the namespace controller, which takes seconds to come to them.
+        let (routes, others): (Vec<&Created>, Vec<&Created>) = created
             .iter()
             .rev()
-            .filter(|c| c.kind != "Namespace" && (!inside_ours(c) || is_route_kind(&c.kind)));
+            .filter(|c| c.kind != "Namespace")
+            .partition(|c| is_route_kind(&c.kind));
+        let objects = routes.into_iter().chain(others);
         // Once the API server has not answered a deletion through its
         // retries, the rest are listed, not each waited for in turn.
         let mut unreachable = false;

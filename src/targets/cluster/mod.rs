@@ -217,15 +217,35 @@ impl Target for ClusterTarget {
         run_id: &str,
     ) -> Result<bool, TargetError> {
         let api: Api<Namespace> = Api::all(self.client.clone());
-        if retrying(TRANSIENT_BUDGET, || api.get_opt(namespace))
+        let existing = retrying(TRANSIENT_BUDGET, || api.get_opt(namespace))
             .await
             .map_err(TargetError::kube(format!(
                 "cannot read namespace {namespace}"
-            )))?
-            .is_some()
-        {
-            // A namespace that exists is used and never deleted.
-            return Ok(false);
+            )))?;
+        if let Some(ns) = existing {
+            if ns.metadata.deletion_timestamp.is_none() {
+                // A namespace that exists is used and never deleted.
+                return Ok(false);
+            }
+            // Being removed (an earlier run's, which does not wait for the
+            // namespace controller): nothing can be created in it, so it is
+            // waited for and made again.
+            let uid = ns.metadata.uid.unwrap_or_default();
+            let gone = tokio::time::timeout(
+                self.wait_timeout,
+                await_condition(
+                    api.clone(),
+                    namespace,
+                    kube::runtime::conditions::is_deleted(&uid),
+                ),
+            )
+            .await;
+            if !matches!(gone, Ok(Ok(_))) {
+                return Err(TargetError::DeleteTimeout {
+                    what: format!("namespace {namespace}, being deleted when this run needed it,"),
+                    secs: self.wait_timeout.as_secs(),
+                });
+            }
         }
         let ns = labelled(
             serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
@@ -414,6 +434,10 @@ impl Target for ClusterTarget {
 
     async fn deletions_done(&self, which: super::Awaiting, timeout: Duration) -> Vec<String> {
         self.await_deletions(which, timeout).await
+    }
+
+    async fn namespaces_finishing(&self) -> Vec<String> {
+        self.namespaces_not_gone().await
     }
 
     async fn diagnose(
