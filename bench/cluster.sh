@@ -7,6 +7,9 @@
 #   - time from SIGINT to exit
 #   - the same scenarios and a two-Gateway one with the stand-in isolated
 #     (each Gateway on its own address) and shared (as Kong 3.9)
+#   - one scenario alone, back to back and spaced out
+#   - 200 generated scenarios eight at a time: wall, p50/p99 per scenario,
+#     API requests per scenario, gwlab's peak memory (/usr/bin/time -v)
 # Needs etcd on PATH and GWLAB_TEST_ASSETS (or KUBEBUILDER_ASSETS) naming a
 # directory with kube-apiserver and kube-controller-manager.
 # Usage: bench/cluster.sh

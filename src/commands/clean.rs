@@ -49,8 +49,8 @@ pub async fn run(args: &CleanArgs) -> i32 {
         eprintln!("error: {f}");
     }
     println!(
-        "{} object(s) of run {} deleted",
-        outcome.removal.deleted.len(),
+        "{} of run {} deleted",
+        crate::diag::counted(outcome.removal.deleted.len(), "object"),
         args.run
     );
     if !outcome.removal.failed.is_empty() {

@@ -94,7 +94,8 @@ pub async fn run(args: &PullArgs) -> i32 {
     }
     if failed > 0 {
         eprintln!(
-            "{failed} item(s) could not be fetched; `gwlab up` needs them (or network access)"
+            "{} could not be fetched; `gwlab up` needs them (or network access)",
+            crate::diag::counted(failed, "item")
         );
         exit::FAILED
     } else {

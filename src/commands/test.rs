@@ -390,8 +390,9 @@ fn load_all(args: &TestArgs) -> Result<Vec<Scenario>, i32> {
             );
         }
         eprintln!(
-            "error: {} scenario(s) have problems; nothing was run (fix them, or see `gwlab check`)",
-            problems.len()
+            "error: {} {} problems; nothing was run (fix them, or see `gwlab check`)",
+            crate::diag::counted(problems.len(), "scenario"),
+            if problems.len() == 1 { "has" } else { "have" }
         );
         return Err(exit::BAD_INPUT);
     }
@@ -418,7 +419,8 @@ fn load_all(args: &TestArgs) -> Result<Vec<Scenario>, i32> {
         scenarios = plan::shard(scenarios, i, n);
         if scenarios.is_empty() {
             eprintln!(
-                "note: shard {i}/{n} is empty: {all} scenario(s) dealt over {n} shards leave none to this one"
+                "note: shard {i}/{n} is empty: {} dealt over {n} shards leave none to this one",
+                crate::diag::counted(all, "scenario")
             );
         }
     }

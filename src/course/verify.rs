@@ -111,9 +111,9 @@ async fn broken(
         exercise: ex.id.clone(),
         problems,
         summary: format!(
-            "on the cluster: fault {} fails the check, the lab put back passes it ({} expectations)",
+            "on the cluster: fault {} fails the check, the lab put back passes it ({})",
             fault.name(),
-            when_fixed.total
+            crate::diag::counted(when_fixed.total, "expectation")
         ),
     })
 }
@@ -168,9 +168,10 @@ async fn exercise(
         summary.push_str("on the cluster: ");
     }
     match &solved {
-        Ok(c) if c.passed => {
-            summary.push_str(&format!("the solution passes ({} expectations)", c.total))
-        }
+        Ok(c) if c.passed => summary.push_str(&format!(
+            "the solution passes ({})",
+            crate::diag::counted(c.total, "expectation")
+        )),
         Ok(c) => {
             problems.push("the solution does not pass its check:".to_string());
             problems.extend(c.lines.iter().cloned());

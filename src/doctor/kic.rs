@@ -21,8 +21,8 @@ pub(super) fn check(f: &Facts, out: &mut Vec<Finding>, checks: &mut Vec<String>)
                 "no Kong Ingress Controller runs: no Deployment or DaemonSet has a container of image kong/kubernetes-ingress-controller",
             )
             .evidence(format!(
-                "{} Kong proxy container(s) found, and no controller beside them",
-                f.kongs.len()
+                "{} found, and no controller beside them",
+                crate::diag::counted(f.kongs.len(), "Kong proxy container")
             ))
             .fix(format!(
                 "install it: `gwlab up` does (the lab's Deployment {}/{}), or re-apply the manifests that made it",

@@ -104,7 +104,7 @@ pub enum LabError {
     },
     /// Objects `up` would write exist and belong to someone else; nothing was
     /// written.
-    #[error("{} object(s) that gwlab would write already exist and were not created by gwlab for this lab; nothing was changed:\n  {}\nwhat to do: remove the other installation, or use another cluster; or re-run with --adopt to take these objects over knowingly (gwlab then changes them to its own manifests)", objects.len(), objects.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n  "))]
+    #[error("{} that gwlab would write already {} and {} not created by gwlab for this lab; nothing was changed:\n  {}\nwhat to do: remove the other installation, or use another cluster; or re-run with --adopt to take these objects over knowingly (gwlab then changes them to its own manifests)", crate::diag::counted(objects.len(), "object"), if objects.len() == 1 { "exists" } else { "exist" }, if objects.len() == 1 { "was" } else { "were" }, objects.iter().map(|f| f.to_string()).collect::<Vec<_>>().join("\n  "))]
     NotOurs { objects: Vec<apply::Foreign> },
     /// gwlab found something it must not change or cannot use; the message
     /// says what and what to do.

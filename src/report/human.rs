@@ -201,7 +201,8 @@ pub fn summary(report: &RunReport) -> String {
             ""
         };
         s.push_str(&format!(
-            "\nfeatures: {ran} scenario(s) ran; unsupported on the {} target{failing}: {}",
+            "\nfeatures: {} ran; unsupported on the {} target{failing}: {}",
+            crate::diag::counted(ran, "scenario"),
             report.target,
             unsupported.join(", ")
         ));

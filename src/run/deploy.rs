@@ -39,7 +39,7 @@ pub(crate) enum DeployError {
     /// An object the scenario would write belongs to someone else; nothing was written.
     #[error("nothing was applied: {0}")]
     NotOurs(#[source] TargetError),
-    #[error("--step {asked}: the scenario has {steps} step(s) (steps are counted from 1)")]
+    #[error("--step {asked}: the scenario has {} (steps are counted from 1)", crate::diag::counted(*steps, "step"))]
     NoSuchStep { asked: usize, steps: usize },
     #[error("cannot start the embedded gateway: {0}")]
     Start(#[source] TargetError),

@@ -9,5 +9,6 @@ mod kong_deviations;
 mod lab_api;
 mod lab_cluster;
 mod lab_upgrade;
+mod load;
 mod ownership;
 mod standin_modes;

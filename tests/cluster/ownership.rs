@@ -178,7 +178,7 @@ async fn up_and_down_on_a_cluster_with_someone_elses_kong() {
     let t = text(&o);
     assert_eq!(o.status.code(), Some(2), "{t}");
     for named in [
-        "3 object(s) that gwlab would write already exist",
+        "3 objects that gwlab would write already exist",
         "Deployment kong-system/kong (app.kubernetes.io/managed-by: Helm; field managers: ",
         "Service kong-system/kong-proxy (app.kubernetes.io/managed-by: Helm",
         "GatewayClass kong (field managers: kubectl)",

@@ -273,7 +273,7 @@ fn unsupported_features_skip_unless_required() {
         text(&o)
     );
     assert!(
-        text(&o).contains("features: 0 scenario(s) ran; unsupported on the embedded target: "),
+        text(&o).contains("features: 0 scenarios ran; unsupported on the embedded target: "),
         "the run ends with a feature line: {}",
         text(&o)
     );

@@ -168,9 +168,9 @@ pub(super) async fn verify_catalogue(dir: &Path, on: &OnArgs) -> Result<i32, Cou
         }
     }
     println!(
-        "{} exercise(s) in {} lab(s): {} sound, {bad} with problems",
-        verdicts.len(),
-        labs.len(),
+        "{} in {}: {} sound, {bad} with problems",
+        crate::diag::counted(verdicts.len(), "exercise"),
+        crate::diag::counted(labs.len(), "lab"),
         verdicts.len() - bad
     );
     Ok(if bad == 0 { exit::OK } else { exit::FAILED })

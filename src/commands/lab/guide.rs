@@ -160,7 +160,7 @@ pub(super) fn status(arg: &WorkspaceArg) -> Result<i32, CourseError> {
     for (i, ex) in o.lab.exercises.iter().enumerate() {
         let hints = p.hints.get(&ex.id).copied().unwrap_or(0);
         let extra = if hints > 0 {
-            format!(", {hints} hint(s) used")
+            format!(", {} used", crate::diag::counted(hints, "hint"))
         } else {
             String::new()
         };

@@ -202,12 +202,12 @@ fn summary(g: &Graph) -> String {
         .filter(|n| n.kind == NodeKind::Route && n.apart)
         .count();
     format!(
-        "route map: {} Gateway(s), {} listener(s), {} route(s) ({apart} not attached), {} rule(s), {} backend(s)",
-        count(NodeKind::Gateway),
-        count(NodeKind::Listener),
-        count(NodeKind::Route),
-        count(NodeKind::Rule),
-        count(NodeKind::Backend)
+        "route map: {}, {}, {} ({apart} not attached), {}, {}",
+        crate::diag::counted(count(NodeKind::Gateway), "Gateway"),
+        crate::diag::counted(count(NodeKind::Listener), "listener"),
+        crate::diag::counted(count(NodeKind::Route), "route"),
+        crate::diag::counted(count(NodeKind::Rule), "rule"),
+        crate::diag::counted(count(NodeKind::Backend), "backend")
     )
 }
 
