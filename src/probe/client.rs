@@ -227,16 +227,37 @@ impl PinnedClient {
     }
 }
 
-/// An error with its chain of causes, `: `-separated.
+/// An error with its chain of causes, `: `-separated; a connection the
+/// address refused or that went unanswered is said first, naming the
+/// address (read from the I/O error in the chain, not from the text).
 fn describe(e: &reqwest::Error) -> String {
     let mut s = e.to_string();
+    let mut io = None;
     let mut src = std::error::Error::source(e);
     while let Some(inner) = src {
         s.push_str(": ");
         s.push_str(&inner.to_string());
+        io = io.or_else(|| {
+            inner
+                .downcast_ref::<std::io::Error>()
+                .map(std::io::Error::kind)
+        });
         src = inner.source();
     }
-    s
+    let at = e
+        .url()
+        .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)));
+    match (io, at) {
+        (Some(std::io::ErrorKind::ConnectionRefused), Some(at)) => {
+            format!(
+                "the Gateway address {at} refused the connection (is the data plane there, and is the address right?): {s}"
+            )
+        }
+        (Some(std::io::ErrorKind::TimedOut), Some(at)) => {
+            format!("the Gateway address {at} did not answer in time: {s}")
+        }
+        _ => s,
+    }
 }
 
 #[cfg(test)]
@@ -282,6 +303,24 @@ mod tests {
             .expect_err("invalid method");
         assert!(matches!(e, SendError::Method(_)));
         assert_eq!(e.to_string(), "invalid HTTP method");
+    }
+
+    #[tokio::test]
+    async fn a_gateway_address_that_refuses_is_named() {
+        // A port nothing listens on: a real refusal.
+        let free = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let u = url::Url::parse("http://a.example.com/").unwrap();
+        let c = PinnedClient::new(u.as_str(), &u, free, false, None).unwrap();
+        let e = c.send("GET", &Default::default(), None).await.unwrap_err();
+        assert!(
+            e.to_string().starts_with(&format!(
+                "the Gateway address {free} refused the connection (is the data plane there, and is the address right?): "
+            )),
+            "{e}"
+        );
     }
 
     #[test]

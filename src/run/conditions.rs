@@ -94,7 +94,9 @@ fn attached_routes(status: &ObjectStatus, l: &ListenerStatus, n: u32) -> Result<
 /// (the reason a parentRef did not take is often there: `NoMatchingParent`).
 fn existing_entries(status: &ObjectStatus) -> String {
     if status.parents.is_empty() {
-        return "the route's status has no parent entries yet".into();
+        // No controller has written a word of status: the likeliest cause is
+        // that none runs for this Gateway.
+        return "the route's status has no parent entries: no Gateway controller has written its status (is one running for the Gateway? on the lab, `gwlab doctor` checks Kong's)".into();
     }
     let entries: Vec<String> = status
         .parents
@@ -184,6 +186,11 @@ fn holds(
 ) -> Result<(), Unmet> {
     let ty = spec.type_.as_deref().unwrap_or_default();
     let want = spec.status.unwrap_or(ConditionStatus::True).as_str();
+    if conditions.is_empty() {
+        return Err(Unmet(format!(
+            "no {ty} condition: no controller has written any condition (is one running for it? on the lab, `gwlab doctor` checks Kong's)"
+        )));
+    }
     let Some(c) = conditions.iter().find(|c| c.type_ == ty) else {
         let have: Vec<String> = conditions.iter().map(describe).collect();
         return Err(Unmet(format!(
@@ -306,6 +313,19 @@ mod tests {
     }
 
     #[test]
+    fn a_gateway_no_controller_wrote_a_condition_for_says_so() {
+        let st = ObjectStatus {
+            generation: 1,
+            ..Default::default()
+        };
+        let err = judge(&cond("Gateway", |_| {}), "ns", Some(&st)).unwrap_err();
+        assert_eq!(
+            err,
+            "no Accepted condition: no controller has written any condition (is one running for it? on the lab, `gwlab doctor` checks Kong's)"
+        );
+    }
+
+    #[test]
     fn a_missing_parent_entry_lists_the_entries_there_are_with_their_reasons() {
         let st = route_status(1, vec![("ns/wrong", None, false)]);
         let err = judge(
@@ -326,7 +346,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            err.ends_with("; the route's status has no parent entries yet"),
+            err.ends_with("; the route's status has no parent entries: no Gateway controller has written its status (is one running for the Gateway? on the lab, `gwlab doctor` checks Kong's)"),
             "{err}"
         );
     }
