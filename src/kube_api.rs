@@ -145,16 +145,27 @@ where
     }
 }
 
-/// The I/O error at the root of a failed connection, if there is one.
-fn io_cause(e: &kube::Error) -> Option<&std::io::Error> {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-    while let Some(c) = cause {
-        if let Some(io) = c.downcast_ref::<std::io::Error>() {
-            return Some(io);
+/// Runs `watch` (a kube-runtime wait) within `timeout`, starting it again
+/// after a failure (the API server restarting, a connection reset) while
+/// time is left. `None`: time ran out; `Some(Err)`: it failed at the end.
+pub(crate) async fn watching_again<T, F>(
+    timeout: std::time::Duration,
+    mut watch: impl FnMut() -> F,
+) -> Option<Result<T, kube::runtime::wait::Error>>
+where
+    F: std::future::Future<Output = Result<T, kube::runtime::wait::Error>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, watch()).await {
+            Ok(Err(_)) if !left.is_zero() => {
+                tokio::time::sleep(std::time::Duration::from_millis(250).min(left)).await;
+            }
+            Ok(done) => return Some(done),
+            Err(_) => return None,
         }
-        cause = c.source();
     }
-    None
 }
 
 /// Displays a kube error as a sentence: the API server's own message (which
@@ -175,7 +186,7 @@ impl fmt::Display for Sentence<'_> {
             kube::Error::Api(s) => write!(f, "the API server answered HTTP {}", s.code),
             e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) => {
                 use std::io::ErrorKind::*;
-                match io_cause(e).map(std::io::Error::kind) {
+                match crate::causes::io_cause(e).map(std::io::Error::kind) {
                     Some(ConnectionRefused) => write!(
                         f,
                         "the API server refused the connection: is the cluster running?"

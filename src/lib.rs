@@ -38,6 +38,7 @@ pub use gwlab_core::{
     route_map, scenario, stats, xml, yaml,
 };
 
+mod causes;
 pub mod cli;
 pub mod commands;
 pub mod kube_api;

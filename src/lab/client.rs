@@ -2,7 +2,7 @@
 //! and a client for its cluster.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::lab::providers::LabSpec;
 use crate::lab::{LabError, cache, state};
@@ -62,27 +62,16 @@ pub(crate) async fn api_ready_as(
     what: &str,
     timeout: Duration,
 ) -> Result<String, LabError> {
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(250);
-    loop {
-        match client.apiserver_version().await {
-            Ok(v) => return Ok(v.git_version),
-            // An answer that is not trouble (401, 403, ...) will not change.
-            Err(e) if !crate::kube_api::is_transient(&e) => {
-                return Err(LabError::kube(format!("{what} answered"))(e));
-            }
-            Err(e) if start.elapsed() + pause > timeout => {
-                return Err(LabError::NoAnswer {
-                    what: what.into(),
-                    secs: timeout.as_secs(),
-                    source: Box::new(e),
-                });
-            }
-            Err(_) => {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(2));
-            }
-        }
+    match crate::kube_api::retrying(timeout, || client.apiserver_version()).await {
+        Ok(v) => Ok(v.git_version),
+        // Still no answer when time ran out.
+        Err(e) if crate::kube_api::is_transient(&e) => Err(LabError::NoAnswer {
+            what: what.into(),
+            secs: timeout.as_secs(),
+            source: Box::new(e),
+        }),
+        // An answer that is not trouble (401, 403, ...) will not change.
+        Err(e) => Err(LabError::kube(format!("{what} answered"))(e)),
     }
 }
 

@@ -86,33 +86,20 @@ async fn bounded<T, F>(
 where
     F: std::future::Future<Output = Result<Option<T>, kube::runtime::wait::Error>>,
 {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        match tokio::time::timeout(left, watch()).await {
-            Ok(Ok(Some(obj))) => return Ok(obj),
-            Ok(Ok(None)) => {
-                return Err(LabError::Refused(format!(
-                    "{what} was deleted while gwlab waited for it"
-                )));
-            }
-            Ok(Err(_)) if !left.is_zero() => {
-                tokio::time::sleep(Duration::from_millis(250).min(left)).await;
-            }
-            Ok(Err(source)) => {
-                return Err(LabError::Watch {
-                    what: what.into(),
-                    source: Box::new(source),
-                });
-            }
-            Err(_) => {
-                return Err(LabError::Timeout {
-                    what: what.into(),
-                    secs: timeout.as_secs(),
-                    last: last.await,
-                });
-            }
-        }
+    match crate::kube_api::watching_again(timeout, &mut watch).await {
+        Some(Ok(Some(obj))) => Ok(obj),
+        Some(Ok(None)) => Err(LabError::Refused(format!(
+            "{what} was deleted while gwlab waited for it"
+        ))),
+        Some(Err(source)) => Err(LabError::Watch {
+            what: what.into(),
+            source: Box::new(source),
+        }),
+        None => Err(LabError::Timeout {
+            what: what.into(),
+            secs: timeout.as_secs(),
+            last: last.await,
+        }),
     }
 }
 

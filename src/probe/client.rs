@@ -232,18 +232,13 @@ impl PinnedClient {
 /// address (read from the I/O error in the chain, not from the text).
 fn describe(e: &reqwest::Error) -> String {
     let mut s = e.to_string();
-    let mut io = None;
     let mut src = std::error::Error::source(e);
     while let Some(inner) = src {
         s.push_str(": ");
         s.push_str(&inner.to_string());
-        io = io.or_else(|| {
-            inner
-                .downcast_ref::<std::io::Error>()
-                .map(std::io::Error::kind)
-        });
         src = inner.source();
     }
+    let io = crate::causes::io_cause(e).map(std::io::Error::kind);
     let at = e
         .url()
         .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)));

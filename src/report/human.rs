@@ -212,8 +212,27 @@ pub fn summary(report: &RunReport) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{scenario_of, split_check};
+    use super::super::test_support::{run_of, scenario_of, split_check};
     use super::*;
+
+    #[test]
+    fn what_the_cluster_still_removes_is_noted_and_what_is_still_deleting_named() {
+        let mut run = run_of("cluster", vec![scenario_of(vec![split_check(true)])]);
+        assert!(
+            !summary(&run).contains("being removed"),
+            "{}",
+            summary(&run)
+        );
+        run.namespaces_finishing = vec!["gwlab-canary-abcde".into(), "imprun-system".into()];
+        run.still_deleting = vec!["HTTPRoute ns/canary".into()];
+        let s = summary(&run);
+        assert!(
+            s.contains("note: 2 namespaces of this run, emptied of its objects, are being removed by the cluster (`gwlab clean --run r` removes anything left)"),
+            "{s}"
+        );
+        assert!(s.contains("still being deleted when the run ended"), "{s}");
+        assert!(s.contains("HTTPRoute ns/canary"), "{s}");
+    }
 
     #[test]
     fn a_passing_split_states_its_power() {

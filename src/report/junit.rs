@@ -196,22 +196,11 @@ fn kind(k: super::CheckKind) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{scenario_of, split_check};
+    use super::super::test_support::{run_of, scenario_of, split_check};
     use super::*;
 
     fn junit_of(checks: Vec<CheckReport>) -> String {
-        render(&RunReport {
-            target: "embedded".into(),
-            implementation: "spec".into(),
-            run_id: "r".into(),
-            scenarios: vec![scenario_of(checks)],
-            duration: std::time::Duration::ZERO,
-            require_features: false,
-            interrupted: false,
-            still_deleting: vec![],
-            namespaces_finishing: Vec::new(),
-            portability: None,
-        })
+        render(&run_of("embedded", vec![scenario_of(checks)]))
     }
 
     #[test]
@@ -225,21 +214,16 @@ mod tests {
             ..scenario_of(vec![])
         };
         let xml = render(&RunReport {
-            target: "cluster".into(),
-            implementation: "spec".into(),
-            run_id: "r".into(),
-            scenarios: vec![
-                passed,
-                not_run(Verdict::Unsupported, &["HTTPRouteSchemeRedirect"]),
-                failed,
-                not_run(Verdict::Interrupted, &[]),
-            ],
-            duration: std::time::Duration::ZERO,
-            require_features: false,
             interrupted: true,
-            still_deleting: vec![],
-            namespaces_finishing: Vec::new(),
-            portability: None,
+            ..run_of(
+                "cluster",
+                vec![
+                    passed,
+                    not_run(Verdict::Unsupported, &["HTTPRouteSchemeRedirect"]),
+                    failed,
+                    not_run(Verdict::Interrupted, &[]),
+                ],
+            )
         });
         let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
         let suites: Vec<_> = doc

@@ -293,6 +293,22 @@ pub(crate) mod test_support {
         }
     }
 
+    /// A finished run of `scenarios` on `target`, nothing left over.
+    pub(crate) fn run_of(target: &str, scenarios: Vec<ScenarioReport>) -> RunReport {
+        RunReport {
+            target: target.into(),
+            implementation: "spec".into(),
+            run_id: "r".into(),
+            scenarios,
+            duration: Duration::ZERO,
+            require_features: false,
+            interrupted: false,
+            still_deleting: vec![],
+            namespaces_finishing: vec![],
+            portability: None,
+        }
+    }
+
     pub(crate) fn scenario_of(checks: Vec<CheckReport>) -> ScenarioReport {
         let verdict = if checks.iter().all(|c| c.passed) {
             Verdict::Passed

@@ -194,18 +194,11 @@ impl ClusterTarget {
         which: Awaiting,
         timeout: std::time::Duration,
     ) -> Vec<String> {
-        let pending: Vec<Deleting> = {
-            let mut all = self.deleting.lock().expect("deletions");
-            let (chosen, rest) = std::mem::take(&mut *all)
-                .into_iter()
-                .partition(|d| match which {
-                    Awaiting::Everything => true,
-                    Awaiting::Objects => d.kind != "Namespace",
-                    Awaiting::Routes => is_route_kind(&d.kind),
-                });
-            *all = rest;
-            chosen
-        };
+        let pending = self.take_deleting(|d| match which {
+            Awaiting::Everything => true,
+            Awaiting::Objects => d.kind != "Namespace",
+            Awaiting::Routes => is_route_kind(&d.kind),
+        });
         let waits = pending.into_iter().map(|d| async move {
             let gone = tokio::time::timeout(
                 timeout,
@@ -232,14 +225,7 @@ impl ClusterTarget {
     /// The namespaces whose deletion was issued and that are still there,
     /// looked at once: what is in them of this run is gone already.
     pub(super) async fn namespaces_not_gone(&self) -> Vec<String> {
-        let namespaces: Vec<Deleting> = {
-            let mut all = self.deleting.lock().expect("deletions");
-            let (namespaces, rest) = std::mem::take(&mut *all)
-                .into_iter()
-                .partition(|d| d.kind == "Namespace");
-            *all = rest;
-            namespaces
-        };
+        let namespaces = self.take_deleting(|d| d.kind == "Namespace");
         let mut left = Vec::new();
         for d in namespaces {
             let gone = match retrying(TRANSIENT_BUDGET, || d.api.get_opt(&d.name)).await {
@@ -307,6 +293,15 @@ impl ClusterTarget {
         left
     }
 
+    /// Takes the issued deletions that `chosen` picks out of the list of
+    /// those going on; the caller puts back what is not gone.
+    fn take_deleting(&self, chosen: impl Fn(&Deleting) -> bool) -> Vec<Deleting> {
+        let mut all = self.deleting.lock().expect("deletions");
+        let (taken, rest) = std::mem::take(&mut *all).into_iter().partition(chosen);
+        *all = rest;
+        taken
+    }
+
     /// Forgets every object recorded in a namespace that is gone.
     fn forget_namespace(&self, namespace: &str) {
         let uids: Vec<String> = self
@@ -332,7 +327,7 @@ impl ClusterTarget {
         }
     }
 
-    async fn await_gone(
+    pub(super) async fn await_gone(
         &self,
         api: Api<DynamicObject>,
         name: &str,

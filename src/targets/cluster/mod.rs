@@ -231,21 +231,10 @@ impl Target for ClusterTarget {
             // namespace controller): nothing can be created in it, so it is
             // waited for and made again.
             let uid = ns.metadata.uid.unwrap_or_default();
-            let gone = tokio::time::timeout(
-                self.wait_timeout,
-                await_condition(
-                    api.clone(),
-                    namespace,
-                    kube::runtime::conditions::is_deleted(&uid),
-                ),
-            )
-            .await;
-            if !matches!(gone, Ok(Ok(_))) {
-                return Err(TargetError::DeleteTimeout {
-                    what: format!("namespace {namespace}, being deleted when this run needed it,"),
-                    secs: self.wait_timeout.as_secs(),
-                });
-            }
+            let (ar, namespaced) = self.resource("v1", "Namespace").await?;
+            let what = format!("namespace {namespace}, being deleted when this run needed it,");
+            self.await_gone(self.api(&ar, namespaced, None), namespace, &uid, &what)
+                .await?;
         }
         let ns = labelled(
             serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
@@ -356,16 +345,10 @@ impl Target for ClusterTarget {
         // is watched again while time is left; a timeout is not a verdict
         // either: the last status, read below, decides (and is shown when it
         // does not hold).
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            match tokio::time::timeout(left, await_condition(api.clone(), &key.name, cond)).await {
-                Ok(Err(_)) if !left.is_zero() => {
-                    tokio::time::sleep(Duration::from_millis(250).min(left)).await;
-                }
-                _ => break,
-            }
-        }
+        let _ = crate::kube_api::watching_again(timeout, || {
+            await_condition(api.clone(), &key.name, cond)
+        })
+        .await;
         let obj = retrying(TRANSIENT_BUDGET, || api.get_opt(&key.name))
             .await
             .map_err(TargetError::kube(format!("cannot read {key}")))?;
