@@ -1,7 +1,9 @@
 //! Faults of a real cluster, on a real API server: the API server out for
 //! four seconds at each phase of a run (through [`Outage`], a forwarder that
-//! refuses and cuts connections while the server itself keeps running)
-//! changes no verdict and leaves nothing behind.
+//! refuses and cuts connections while the server itself keeps running), or
+//! kube-apiserver itself killed and started again on the same etcd, changes
+//! no verdict and leaves nothing behind; a Gateway controller or data plane
+//! that stops mid-run fails the run with a sentence that names it.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -61,6 +63,36 @@ async fn reached(
     }
 }
 
+/// What breaks the API server while a phase runs.
+#[derive(Clone, Copy)]
+enum ApiFault {
+    /// The forwarder in front of it refuses and cuts connections for 4 s.
+    Outage(&'static Outage),
+    /// kube-apiserver itself is killed, stays down 1 s, and starts again on
+    /// the same port and etcd (down for as long as that takes).
+    Restart(&'static gwlab_standin::envtest::Envtest),
+}
+
+impl ApiFault {
+    /// Breaks the API server and returns once it answers again, with how
+    /// long it did not.
+    async fn strike(self) -> Duration {
+        match self {
+            ApiFault::Outage(o) => {
+                let length = Duration::from_secs(4);
+                o.outage(length).await;
+                length
+            }
+            ApiFault::Restart(env) => {
+                tokio::task::spawn_blocking(move || env.restart_apiserver(Duration::from_secs(1)))
+                    .await
+                    .unwrap()
+                    .expect("kube-apiserver starts again")
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_four_second_api_server_outage_at_any_phase_changes_no_verdict() {
     // A lab of its own: its runs and outages disturb no other test.
@@ -73,9 +105,29 @@ async fn a_four_second_api_server_outage_at_any_phase_changes_no_verdict() {
         .trim_start_matches("https://")
         .parse()
         .expect("an address");
-    let outage = Outage::start(upstream).await;
+    let outage: &'static Outage = Box::leak(Box::new(Outage::start(upstream).await));
     let kubeconfig = lab.home.path().join("through-outage.kubeconfig");
     outage.kubeconfig(&env.kubeconfig, &env.server, &kubeconfig);
+    at_every_phase(&lab, &kubeconfig, ApiFault::Outage(outage)).await;
+}
+
+/// The API server itself killed and started again at each phase, on the
+/// same etcd: the stand-in controller's watches break too, as a real
+/// controller's would, and every run still passes and leaves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_server_restarted_at_any_phase_changes_no_verdict() {
+    let Some(lab) = crate::common::lab::own() else {
+        return;
+    };
+    let env = lab.standin.env;
+    at_every_phase(&lab, &env.kubeconfig, ApiFault::Restart(env)).await;
+}
+
+/// Runs scenarios/redirect once per phase through `kubeconfig`, striking the
+/// API server with `fault` when the run reaches that phase: each run passes,
+/// exits 0 and leaves nothing.
+async fn at_every_phase(lab: &crate::common::lab::Lab, kubeconfig: &Path, fault: ApiFault) {
+    let env = lab.standin.env;
     let redirect = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/redirect");
     let client = env.client().await;
     let (ns_kind, _) = gwlab::kinds::resource("v1", "Namespace").unwrap();
@@ -84,6 +136,10 @@ async fn a_four_second_api_server_outage_at_any_phase_changes_no_verdict() {
     let namespaces: Api<DynamicObject> = Api::all_with(client.clone(), &ns_kind);
     let routes: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), "imprun-system", &route_kind);
+    let name = match fault {
+        ApiFault::Outage(_) => "outage",
+        ApiFault::Restart(_) => "restart",
+    };
     for phase in [
         Phase::Start,
         Phase::Apply,
@@ -91,7 +147,10 @@ async fn a_four_second_api_server_outage_at_any_phase_changes_no_verdict() {
         Phase::Probes,
         Phase::Cleanup,
     ] {
-        let report = lab.home.path().join(format!("report-{phase:?}.json"));
+        let report = lab
+            .home
+            .path()
+            .join(format!("report-{name}-{phase:?}.json"));
         let t0 = Instant::now();
         let mut child = command(
             &[
@@ -112,11 +171,10 @@ async fn a_four_second_api_server_outage_at_any_phase_changes_no_verdict() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-        let mut hit = false;
+        let mut down = None;
         while child.try_wait().unwrap().is_none() {
             if reached(phase, &namespaces, &routes).await {
-                outage.outage(Duration::from_secs(4)).await;
-                hit = true;
+                down = Some(fault.strike().await);
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -126,21 +184,17 @@ async fn a_four_second_api_server_outage_at_any_phase_changes_no_verdict() {
             .unwrap();
         let t = text(&o);
         let wall = t0.elapsed();
-        assert!(
-            hit,
-            "{phase:?}: the run ended before the phase was seen: {t}"
-        );
-        assert_eq!(o.status.code(), Some(0), "outage at {phase:?}: {t}");
+        let Some(down) = down else {
+            panic!("{name} at {phase:?}: the run ended before the phase was seen: {t}");
+        };
+        assert_eq!(o.status.code(), Some(0), "{name} at {phase:?}: {t}");
         let json: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
         assert_eq!(
             json["scenarios"][0]["verdict"], "passed",
-            "outage at {phase:?}: {t}"
+            "{name} at {phase:?}: {t}"
         );
-        assert!(
-            wall >= Duration::from_secs(4),
-            "the outage was within the run: {wall:?}"
-        );
+        assert!(wall >= down, "the {name} was within the run: {wall:?}");
         let run = json["runId"].as_str().unwrap().to_string();
         let left = crate::common::envtest::until_none_labelled(
             &client,
@@ -148,13 +202,148 @@ async fn a_four_second_api_server_outage_at_any_phase_changes_no_verdict() {
             Duration::from_secs(60),
         )
         .await;
-        assert!(left.is_empty(), "outage at {phase:?} left {left:?}: {t}");
+        assert!(left.is_empty(), "{name} at {phase:?} left {left:?}: {t}");
         eprintln!(
-            "outage at {phase:?}: passed, {:.1}s wall ({}), nothing left",
+            "{name} at {phase:?} (API server down {:.1}s): passed, {:.1}s wall ({}), nothing left",
+            down.as_secs_f64(),
             wall.as_secs_f64(),
             json["scenarios"][0]["phases"]
         );
     }
+}
+
+/// scenarios/redirect with short timeouts, for runs that are meant to fail.
+fn redirect_with_short_timeouts(dir: &Path) -> std::path::PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/redirect");
+    let to = dir.join("redirect-short");
+    std::fs::create_dir_all(&to).unwrap();
+    for f in ["scenario.yaml", "route.yaml"] {
+        std::fs::copy(from.join(f), to.join(f)).unwrap();
+    }
+    let mut scenario = std::fs::read_to_string(to.join("scenario.yaml")).unwrap();
+    scenario.push_str("timeouts: {conditions: 4s, probes: 3s}\n");
+    std::fs::write(to.join("scenario.yaml"), scenario).unwrap();
+    to
+}
+
+/// Runs `scenario` on `lab`, calling `strike` once `phase` is reached;
+/// returns gwlab's output and its JSON report.
+async fn run_struck<F, Fut>(
+    lab: &crate::common::lab::Lab,
+    scenario: &Path,
+    phase: Phase,
+    strike: F,
+) -> (std::process::Output, serde_json::Value)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let client = lab.standin.env.client().await;
+    let (ns_kind, _) = gwlab::kinds::resource("v1", "Namespace").unwrap();
+    let (route_kind, _) =
+        gwlab::kinds::resource("gateway.networking.k8s.io/v1", "HTTPRoute").unwrap();
+    let namespaces: Api<DynamicObject> = Api::all_with(client.clone(), &ns_kind);
+    let routes: Api<DynamicObject> = Api::namespaced_with(client, "imprun-system", &route_kind);
+    let report = lab
+        .home
+        .path()
+        .join(format!("report-struck-{phase:?}.json"));
+    let mut child = command(
+        &[
+            "test",
+            scenario.to_str().unwrap(),
+            "--target",
+            "cluster",
+            "--kubeconfig",
+            lab.kubeconfig(),
+            "--gateway-address",
+            &lab.standin.gateway_address(),
+            "--json",
+            report.to_str().unwrap(),
+        ],
+        lab.home.path(),
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut strike = Some(strike);
+    while child.try_wait().unwrap().is_none() {
+        if reached(phase, &namespaces, &routes).await {
+            if let Some(s) = strike.take() {
+                s().await;
+            }
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        strike.is_none(),
+        "the run ended before {phase:?}: {}",
+        text(&o)
+    );
+    let json = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    (o, json)
+}
+
+/// The Gateway's data plane gone while the route is being accepted: the
+/// probes fail naming the Gateway address and its refusal; then the Gateway
+/// controller gone as soon as the run's namespace exists: the condition
+/// timeout says no controller wrote status and points at doctor. Either
+/// way the run exits 1 and leaves nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_plane_or_controller_that_stops_mid_run_is_named() {
+    let Some(lab) = crate::common::lab::own() else {
+        return;
+    };
+    let client = lab.standin.env.client().await;
+    let scenario = redirect_with_short_timeouts(lab.home.path());
+
+    let (o, json) = run_struck(&lab, &scenario, Phase::Conditions, || {
+        lab.standin.stop_data_plane()
+    })
+    .await;
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert_eq!(json["scenarios"][0]["verdict"], "failed", "{t}");
+    let refused = format!(
+        "the Gateway address {} refused the connection (is the data plane there, and is the address right?)",
+        lab.standin.http
+    );
+    assert!(t.contains(&refused), "{refused}\n{t}");
+    let left = crate::common::envtest::until_none_labelled(
+        &client,
+        &format!("gwlab.dev/run={}", json["runId"].as_str().unwrap()),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert!(left.is_empty(), "left {left:?}: {t}");
+    eprintln!("data plane stopped before the probes: exit 1, the refusal named, nothing left");
+
+    let (o, json) = run_struck(&lab, &scenario, Phase::Apply, || {
+        lab.standin.stop_controller()
+    })
+    .await;
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert_eq!(json["scenarios"][0]["verdict"], "failed", "{t}");
+    assert!(
+        t.contains("the route's status has no parent entries: no Gateway controller has written its status (is one running for the Gateway? on the lab, `gwlab doctor` checks Kong's)"),
+        "{t}"
+    );
+    let left = crate::common::envtest::until_none_labelled(
+        &client,
+        &format!("gwlab.dev/run={}", json["runId"].as_str().unwrap()),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert!(left.is_empty(), "left {left:?}: {t}");
+    eprintln!(
+        "controller stopped once the namespace existed: exit 1, no controller named, nothing left"
+    );
 }
 
 /// An API server whose flow control is tight (5 requests in flight, 2 of them

@@ -15,12 +15,41 @@ pub struct StandIn {
     /// The data plane: plain HTTP and HTTPS of every Gateway.
     pub http: SocketAddr,
     pub https: SocketAddr,
+    /// Faults for the running controller, each answered once done.
+    faults: tokio::sync::mpsc::UnboundedSender<(Fault, tokio::sync::oneshot::Sender<()>)>,
+}
+
+/// What a fault test can break in a running stand-in.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// The controller stops watching and writing status (the data plane
+    /// keeps serving).
+    Controller,
+    /// The data plane's sockets close (status stays as written).
+    DataPlane,
 }
 
 impl StandIn {
     /// `--gateway-address` for probes to reach the data plane.
     pub fn gateway_address(&self) -> String {
         format!("{},{}", self.http, self.https.port())
+    }
+
+    /// Stops the Gateway controller, as one that crashed: nothing writes
+    /// status any more, the data plane goes on serving.
+    pub async fn stop_controller(&self) {
+        self.break_(Fault::Controller).await
+    }
+
+    /// Closes the data plane: the Gateway address refuses connections.
+    pub async fn stop_data_plane(&self) {
+        self.break_(Fault::DataPlane).await
+    }
+
+    async fn break_(&self, fault: Fault) {
+        let (done, finished) = tokio::sync::oneshot::channel();
+        self.faults.send((fault, done)).expect("the stand-in runs");
+        finished.await.expect("the stand-in answers");
     }
 }
 
@@ -60,6 +89,8 @@ fn start(
     isolated: bool,
 ) -> StandIn {
     let (tx, rx) = std::sync::mpsc::channel();
+    let (faults, mut broken) =
+        tokio::sync::mpsc::unbounded_channel::<(Fault, tokio::sync::oneshot::Sender<()>)>();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -74,17 +105,29 @@ fn start(
                 implementation,
                 isolated,
             };
-            let controller = gwlab_standin::controller::start(client, opts)
+            let mut controller = gwlab_standin::controller::start(client, opts)
                 .await
                 .expect("the stand-in controller starts");
             tx.send((controller.http, controller.https)).unwrap();
-            // Runs until the test binary exits.
+            // Runs until the test binary exits, broken on demand.
+            while let Some((fault, done)) = broken.recv().await {
+                match fault {
+                    Fault::Controller => controller.stop_controlling(),
+                    Fault::DataPlane => controller.stop_serving(),
+                }
+                let _ = done.send(());
+            }
             std::future::pending::<()>().await;
             drop(controller);
         });
     });
     let (http, https) = rx.recv().expect("the stand-in reports its sockets");
-    StandIn { env, http, https }
+    StandIn {
+        env,
+        http,
+        https,
+        faults,
+    }
 }
 
 /// Skips the calling test (returns from it) when there is no API server.

@@ -22,8 +22,18 @@ pub struct Envtest {
     /// A kubeconfig with cluster-admin rights (context `envtest`).
     pub kubeconfig: PathBuf,
     pub server: String,
+    /// The kube-apiserver, for fault tests that stop and start it again.
+    apiserver: std::sync::Mutex<Supervised>,
     /// Keeps the directory (and so the data) for the life of the test binary.
     _dir: tempfile::TempDir,
+}
+
+/// A process under its supervisor, and how to start it again.
+struct Supervised {
+    bin: PathBuf,
+    args: Vec<String>,
+    log: PathBuf,
+    supervisor: std::process::Child,
 }
 
 static ENV: OnceLock<Result<Envtest, String>> = OnceLock::new();
@@ -51,6 +61,31 @@ pub fn shared() -> Result<&'static Envtest, String> {
 }
 
 impl Envtest {
+    /// Kills the kube-apiserver (as a crash or a node's reboot does: a
+    /// graceful stop keeps serving for up to a minute while it drains),
+    /// keeps it down for `down`, then starts it again on the same port and
+    /// etcd, and returns once it is ready, with how long it did not answer.
+    /// Blocking: call it from a blocking task.
+    pub fn restart_apiserver(&self, down: Duration) -> Result<Duration, String> {
+        let mut apiserver = self.apiserver.lock().map_err(|e| e.to_string())?;
+        let stopped = Instant::now();
+        // The supervisor's USR1 trap kills kube-apiserver and waits for it.
+        let killed = Command::new("kill")
+            .args(["-USR1", &apiserver.supervisor.id().to_string()])
+            .status()
+            .map_err(|e| format!("cannot run kill: {e}"))?;
+        if !killed.success() {
+            return Err(format!("kill -USR1 {} failed", apiserver.supervisor.id()));
+        }
+        apiserver.supervisor.wait().map_err(|e| e.to_string())?;
+        std::thread::sleep(down);
+        let log = apiserver.log.with_extension("restarted.log");
+        apiserver.supervisor = supervised(&apiserver.bin, &apiserver.args, &log)?;
+        let ca = apiserver.log.with_file_name("ca.crt");
+        wait_ready(&self.server, &ca, Duration::from_secs(60))?;
+        Ok(stopped.elapsed())
+    }
+
     /// A kube client for the server.
     pub async fn client(&self) -> kube::Client {
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -235,9 +270,10 @@ fn executable(bin: &Path, scratch: &Path) -> PathBuf {
 
 /// Starts `bin args` under a supervisor that stops it when this test process
 /// is gone; its output goes to `log`.
-fn supervised(bin: &Path, args: &[String], log: &Path) -> Result<(), String> {
+fn supervised(bin: &Path, args: &[String], log: &Path) -> Result<std::process::Child, String> {
     let script = r#"bin="$1"; shift; "$bin" "$@" & child=$!
 trap 'kill $child 2>/dev/null; exit 0' TERM INT
+trap 'kill -9 $child 2>/dev/null; wait $child 2>/dev/null; exit 0' USR1
 while kill -0 "$WATCH" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done
 kill $child 2>/dev/null; sleep 1; kill -9 $child 2>/dev/null; wait $child 2>/dev/null"#;
     let out = std::fs::File::create(log).map_err(|e| e.to_string())?;
@@ -252,8 +288,7 @@ kill $child 2>/dev/null; sleep 1; kill -9 $child 2>/dev/null; wait $child 2>/dev
         .stdout(out.try_clone().map_err(|e| e.to_string())?)
         .stderr(out)
         .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-    Ok(())
+        .map_err(|e| format!("cannot start {}: {e}", bin.display()))
 }
 
 struct Certs {
@@ -328,31 +363,29 @@ fn start_with(flags: &[&str]) -> Result<Envtest, String> {
         &d.join("etcd.log"),
     )?;
     let server = format!("https://127.0.0.1:{api_port}");
-    supervised(
-        &apiserver,
-        &[
-            s("--etcd-servers"),
-            format!("http://127.0.0.1:{client_port}"),
-            s("--bind-address=127.0.0.1"),
-            s("--advertise-address=127.0.0.1"),
-            format!("--secure-port={api_port}"),
-            format!("--tls-cert-file={}", p("serving.crt")),
-            format!("--tls-private-key-file={}", p("serving.key")),
-            format!("--client-ca-file={}", p("ca.crt")),
-            format!("--token-auth-file={}", p("tokens.csv")),
-            s("--authorization-mode=RBAC"),
-            s("--service-account-issuer=https://kubernetes.default.svc"),
-            format!("--service-account-key-file={}", p("sa.pub")),
-            format!("--service-account-signing-key-file={}", p("sa.key")),
-            s("--service-cluster-ip-range=10.96.0.0/16"),
-            s("--allow-privileged=true"),
-            s("--enable-admission-plugins=NamespaceLifecycle,ServiceAccount"),
-        ]
-        .into_iter()
-        .chain(flags.iter().map(|f| f.to_string()))
-        .collect::<Vec<_>>(),
-        &d.join("kube-apiserver.log"),
-    )?;
+    let apiserver_args: Vec<String> = [
+        s("--etcd-servers"),
+        format!("http://127.0.0.1:{client_port}"),
+        s("--bind-address=127.0.0.1"),
+        s("--advertise-address=127.0.0.1"),
+        format!("--secure-port={api_port}"),
+        format!("--tls-cert-file={}", p("serving.crt")),
+        format!("--tls-private-key-file={}", p("serving.key")),
+        format!("--client-ca-file={}", p("ca.crt")),
+        format!("--token-auth-file={}", p("tokens.csv")),
+        s("--authorization-mode=RBAC"),
+        s("--service-account-issuer=https://kubernetes.default.svc"),
+        format!("--service-account-key-file={}", p("sa.pub")),
+        format!("--service-account-signing-key-file={}", p("sa.key")),
+        s("--service-cluster-ip-range=10.96.0.0/16"),
+        s("--allow-privileged=true"),
+        s("--enable-admission-plugins=NamespaceLifecycle,ServiceAccount"),
+    ]
+    .into_iter()
+    .chain(flags.iter().map(|f| f.to_string()))
+    .collect();
+    let apiserver_log = d.join("kube-apiserver.log");
+    let apiserver_supervisor = supervised(&apiserver, &apiserver_args, &apiserver_log)?;
     let kc = d.join("kubeconfig");
     std::fs::write(&kc, kubeconfig(&server, &certs.ca_pem)).map_err(|e| e.to_string())?;
     wait_ready(&server, &d.join("ca.crt"), Duration::from_secs(60)).map_err(|e| {
@@ -388,6 +421,12 @@ fn start_with(flags: &[&str]) -> Result<Envtest, String> {
     Ok(Envtest {
         kubeconfig: kc,
         server,
+        apiserver: std::sync::Mutex::new(Supervised {
+            bin: apiserver,
+            args: apiserver_args,
+            log: apiserver_log,
+            supervisor: apiserver_supervisor,
+        }),
         _dir: dir,
     })
 }

@@ -99,15 +99,30 @@ pub struct Controller {
     pub https: SocketAddr,
     /// The CA of the certificates made for listeners without their own.
     pub ca: Arc<LabCa>,
-    _servers: [PortServer; 2],
+    servers: Vec<PortServer>,
     tasks: Vec<JoinHandle<()>>,
+}
+
+impl Controller {
+    /// Stops watching and writing status, as a Gateway controller that
+    /// crashed: the data plane keeps serving what it was last given, as
+    /// Kong's proxy does while KIC is down.
+    pub fn stop_controlling(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+
+    /// Closes the data plane's two sockets: the Gateway address refuses
+    /// connections while status stays as written.
+    pub fn stop_serving(&mut self) {
+        self.servers.clear();
+    }
 }
 
 impl Drop for Controller {
     fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
+        self.stop_controlling();
     }
 }
 
@@ -179,7 +194,7 @@ pub async fn start(client: kube::Client, opts: Options) -> Result<Controller, Co
         http: http.addr,
         https: https.addr,
         ca,
-        _servers: [http, https],
+        servers: vec![http, https],
         tasks,
     })
 }
