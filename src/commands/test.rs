@@ -23,43 +23,53 @@ use crate::targets::embedded::tls::LabCa;
 use crate::targets::{Target, TargetError};
 
 pub async fn run(args: &TestArgs) -> i32 {
-    let implementations = match &args.implementations {
-        Some(AsArg::Help) => {
-            print!("{}", crate::implementations::help());
-            return exit::OK;
-        }
-        Some(AsArg::Use(list)) => list.clone(),
-        None => vec![Implementation::Spec],
-    };
-    if args.paths.is_empty() {
-        eprintln!("error: name the scenario directories to run, e.g. gwlab test scenarios/");
-        return exit::BAD_INPUT;
-    }
-    // A report that cannot be written is found before anything runs.
-    if let Err(e) = report_paths(args) {
-        eprintln!("error: {e}");
-        return exit::BAD_INPUT;
-    }
-    let scenarios = match load_all(args) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let (kind, why) = choose_target(args);
-    if kind == TargetKind::Cluster && implementations != [Implementation::Spec] {
-        eprintln!(
-            "error: --as chooses how gwlab's reference gateway answers, and this run is on the cluster ({why}), where Kong itself answers (a failed probe there names the known deviations of the lab's Kong version); run with --target embedded --as ..."
-        );
-        return exit::BAD_INPUT;
+    if let Some(AsArg::Help) = &args.implementations {
+        print!("{}", crate::implementations::help());
+        return exit::OK;
     }
     let console = if args.nested {
         Console::new(args.quiet).on_stderr()
     } else {
         Console::new(args.quiet)
     };
+    match report(args, &console).await {
+        Ok(report) => finish(args, &console, report),
+        Err(code) => code,
+    }
+}
+
+/// Runs the scenarios `args` name, saying how it goes on `console`, and
+/// returns the run's report; a run that could not be made is its exit code
+/// (bad input, no target), said on stderr.
+pub(crate) async fn report(args: &TestArgs, console: &Console) -> Result<RunReport, i32> {
+    let implementations = match &args.implementations {
+        Some(AsArg::Use(list)) => list.clone(),
+        Some(AsArg::Help) | None => vec![Implementation::Spec],
+    };
+    if args.paths.is_empty() {
+        eprintln!("error: name the scenario directories to run, e.g. gwlab test scenarios/");
+        return Err(exit::BAD_INPUT);
+    }
+    // A report that cannot be written is found before anything runs.
+    if let Err(e) = report_paths(args) {
+        eprintln!("error: {e}");
+        return Err(exit::BAD_INPUT);
+    }
+    let scenarios = match load_all(args) {
+        Ok(s) => s,
+        Err(code) => return Err(code),
+    };
+    let (kind, why) = choose_target(args);
+    if kind == TargetKind::Cluster && implementations != [Implementation::Spec] {
+        eprintln!(
+            "error: --as chooses how gwlab's reference gateway answers, and this run is on the cluster ({why}), where Kong itself answers (a failed probe there names the known deviations of the lab's Kong version); run with --target embedded --as ..."
+        );
+        return Err(exit::BAD_INPUT);
+    }
     let run_id = run::new_run_id();
     let mut runner = Runner {
         run_id: run_id.clone(),
-        console: &console,
+        console,
         retry_probes: kind == TargetKind::Cluster,
         cancel: Default::default(),
         created: Arc::new(Mutex::new(BTreeSet::new())),
@@ -97,12 +107,12 @@ pub async fn run(args: &TestArgs) -> i32 {
                 runner.features = crate::features::names(&implementation.features());
                 match run_embedded(&runner, &scenarios, args, implementation).await {
                     Ok(r) => r,
-                    Err(code) => return code,
+                    Err(code) => return Err(code),
                 }
             }
             TargetKind::Cluster => match run_cluster(&mut runner, &scenarios, args, &why).await {
                 Ok(r) => r,
-                Err(code) => return code,
+                Err(code) => return Err(code),
             },
         };
         let report = RunReport {
@@ -126,12 +136,11 @@ pub async fn run(args: &TestArgs) -> i32 {
             break;
         }
     }
-    let report = if runs.len() > 1 {
+    Ok(if runs.len() > 1 {
         crate::report::portability::combine(runs)
     } else {
         runs.pop().expect("one run")
-    };
-    finish(args, &console, report)
+    })
 }
 
 /// Which target a run uses, and why: `--target`, then `GWLAB_TARGET`, then
@@ -300,7 +309,7 @@ fn finish(args: &TestArgs, console: &Console, report: RunReport) -> i32 {
         return exit::BAD_INPUT;
     }
     if let Some(path) = &args.html
-        && let Err(e) = std::fs::write(path, crate::report::html::render_run(&report))
+        && let Err(e) = std::fs::write(path, crate::report::html::render(&report))
     {
         eprintln!(
             "error: cannot write the HTML report to {}: {e}",

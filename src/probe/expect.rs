@@ -9,7 +9,7 @@ use crate::scenario::ExpectSpec;
 use crate::scenario::types::{BackendRequestExpect, RedirectExpect};
 
 /// One expectation that did not hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Mismatch {
     pub field: String,
     pub expected: String,

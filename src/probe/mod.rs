@@ -24,7 +24,7 @@ const RETRY_PAUSE: Duration = Duration::from_millis(500);
 /// Requests of a split sample in flight at once.
 const SPLIT_CONCURRENCY: usize = 16;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProbeResult {
     pub passed: bool,

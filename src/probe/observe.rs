@@ -4,11 +4,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Observation {
     pub status: u16,
     /// Response headers in order, names lower-cased.
-    #[serde(serialize_with = "name_value_pairs")]
+    #[serde(
+        serialize_with = "name_value_pairs",
+        deserialize_with = "pairs_of_names_and_values"
+    )]
     pub headers: Vec<(String, String)>,
     pub body: String,
     pub echo: Option<EchoSeen>,
@@ -19,7 +22,10 @@ pub struct Observation {
 pub struct EchoSeen {
     /// Path without the query.
     pub path: String,
-    #[serde(serialize_with = "name_value_pairs")]
+    #[serde(
+        serialize_with = "name_value_pairs",
+        deserialize_with = "pairs_of_names_and_values"
+    )]
     pub query: Vec<(String, String)>,
     pub host: String,
     pub method: String,
@@ -106,6 +112,19 @@ fn name_value_pairs<S: serde::Serializer>(
         value: &'a str,
     }
     s.collect_seq(pairs.iter().map(|(name, value)| Pair { name, value }))
+}
+
+/// [`name_value_pairs`] read back.
+fn pairs_of_names_and_values<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<(String, String)>, D::Error> {
+    #[derive(Deserialize)]
+    struct Pair {
+        name: String,
+        value: String,
+    }
+    let pairs = Vec::<Pair>::deserialize(d)?;
+    Ok(pairs.into_iter().map(|p| (p.name, p.value)).collect())
 }
 
 fn parse_query(q: &str) -> Vec<(String, String)> {

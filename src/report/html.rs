@@ -3,39 +3,34 @@
 //! splits drawn as bars. Inline CSS only, no scripts, no external resources,
 //! so it opens anywhere (a CI artifact, a mail attachment) as it is.
 //!
-//! It renders the JSON form of the report, so a fresh run and a saved
-//! `--json` file give the same page. Everything from the report is escaped.
+//! A fresh run and a saved `--json` file (read back by `saved::load`) are
+//! the same typed report, so they give the same page. Everything from the
+//! report is escaped.
 
 mod svg;
 mod trace;
 
 use std::fmt::Write;
+use std::time::Duration;
 
-use serde_json::Value;
+use super::portability::Portability;
+use super::{CheckReport, RunReport, ScenarioReport, Source, Verdict};
+use crate::probe::expect::Mismatch;
 
-use super::RunReport;
-
-/// The page of a run just finished.
-pub(crate) fn render_run(report: &RunReport) -> String {
-    render(&super::json::to_value(report))
-}
-
-/// The page of a report in its JSON form (checked by `saved::load` when read
-/// from a file; missing optional fields are left out of the page).
-pub(crate) fn render(doc: &Value) -> String {
-    let scenarios = doc["scenarios"].as_array().cloned().unwrap_or_default();
+/// The page of a run, just finished or read back from its JSON.
+pub(crate) fn render(report: &RunReport) -> String {
     let mut page = String::new();
     page.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     let _ = write!(
         page,
         "<title>gwlab run {}</title><style>{CSS}</style></head><body>",
-        esc(str_of(&doc["runId"]))
+        esc(&report.run_id)
     );
-    page.push_str(&summary(doc, &scenarios));
-    page.push_str(&portability(&doc["portability"]));
-    let mut ordered: Vec<&Value> = scenarios.iter().collect();
+    page.push_str(&summary(report));
+    page.push_str(&portability(report.portability.as_deref()));
+    let mut ordered: Vec<&ScenarioReport> = report.scenarios.iter().collect();
     // Stable: within a verdict, the run's order.
-    ordered.sort_by_key(|s| rank(str_of(&s["verdict"])));
+    ordered.sort_by_key(|s| rank(s.verdict));
     for s in ordered {
         page.push_str(&scenario(s));
     }
@@ -44,13 +39,12 @@ pub(crate) fn render(doc: &Value) -> String {
 }
 
 /// Failures first, then what did not run, passes last.
-fn rank(verdict: &str) -> u8 {
+fn rank(verdict: Verdict) -> u8 {
     match verdict {
-        "failed" => 0,
-        "interrupted" => 1,
-        "unsupported" => 2,
-        "passed" => 3,
-        _ => 4,
+        Verdict::Failed => 0,
+        Verdict::Interrupted => 1,
+        Verdict::Unsupported => 2,
+        Verdict::Passed => 3,
     }
 }
 
@@ -74,171 +68,179 @@ svg.split rect.expected{fill:#aaa}svg.split rect.observed{fill:#37c}.map{overflo
 table.trace tr.won td{background:#1f4d2b}mark{background:#966600;color:#fff}}\
 @media print{body{color:#000;background:#fff;margin:0}details.scenario{break-inside:avoid-page}}";
 
-fn summary(doc: &Value, scenarios: &[Value]) -> String {
-    let count = |v: &str| scenarios.iter().filter(|s| s["verdict"] == v).count();
+fn summary(report: &RunReport) -> String {
     let mut out = String::from("<h1>gwlab test report</h1><p class=\"counts\">");
-    for v in ["passed", "failed", "unsupported", "interrupted"] {
-        let _ = write!(out, "<span class=\"{v}\">{} {v}</span>", count(v));
+    for v in [
+        Verdict::Passed,
+        Verdict::Failed,
+        Verdict::Unsupported,
+        Verdict::Interrupted,
+    ] {
+        let _ = write!(
+            out,
+            "<span class=\"{v}\">{} {v}</span>",
+            report.count(v),
+            v = v.as_str()
+        );
     }
     let _ = write!(
         out,
         "</p><p>target <b>{}</b>{}, run <code>{}</code>, {}",
-        esc(str_of(&doc["target"])),
-        match doc["implementation"].as_str() {
-            Some(i) if i != "spec" => format!(" answering as <b>{}</b>", esc(i)),
-            _ => String::new(),
+        esc(&report.target),
+        if report.implementation != "spec" {
+            format!(" answering as <b>{}</b>", esc(&report.implementation))
+        } else {
+            String::new()
         },
-        esc(str_of(&doc["runId"])),
-        secs(&doc["durationSeconds"])
+        esc(&report.run_id),
+        secs(report.duration)
     );
-    if doc["interrupted"] == true {
+    if report.interrupted {
         out.push_str(", <b>interrupted (Ctrl-C)</b>");
     }
     out.push_str("</p>");
     // The run's time by phase: the sum over the scenarios that ran.
-    let phases = ["apply", "conditions", "probes", "cleanup"];
-    let totals: Vec<f64> = phases
+    let ran: Vec<&super::Phases> = report
+        .scenarios
         .iter()
-        .map(|p| {
-            scenarios
-                .iter()
-                .filter_map(|s| s["phases"][format!("{p}Seconds")].as_f64())
-                .sum()
-        })
+        .filter_map(|s| s.phases.as_ref())
         .collect();
-    if scenarios.iter().any(|s| s["phases"].is_object()) {
-        out.push_str("<p class=\"where\">time by phase: ");
-        let parts: Vec<String> = phases
-            .iter()
-            .zip(&totals)
-            .map(|(p, t)| format!("{p} {t:.2}s"))
-            .collect();
-        out.push_str(&parts.join(", "));
-        out.push_str("</p>");
+    if !ran.is_empty() {
+        let total = |of: fn(&super::Phases) -> Duration| -> f64 {
+            ran.iter().map(|p| super::secs::rounded(of(p))).sum()
+        };
+        let _ = write!(
+            out,
+            "<p class=\"where\">time by phase: apply {:.2}s, conditions {:.2}s, probes {:.2}s, cleanup {:.2}s</p>",
+            total(|p| p.apply),
+            total(|p| p.conditions),
+            total(|p| p.probes),
+            total(|p| p.cleanup)
+        );
     }
-    if let Some(left) = doc["stillDeleting"].as_array().filter(|l| !l.is_empty()) {
-        let names: Vec<String> = left.iter().map(|n| esc(str_of(n))).collect();
+    if !report.still_deleting.is_empty() {
+        let names: Vec<String> = report.still_deleting.iter().map(|n| esc(n)).collect();
         let _ = write!(out, "<p>still deleting: {}</p>", names.join(", "));
     }
-    if let Some(ns) = doc["namespacesFinishing"]
-        .as_array()
-        .filter(|l| !l.is_empty())
-    {
+    if !report.namespaces_finishing.is_empty() {
         let _ = write!(
             out,
             "<p>{} of this run, emptied of its objects, still being removed by the cluster</p>",
-            crate::diag::counted(ns.len(), "namespace")
+            crate::diag::counted(report.namespaces_finishing.len(), "namespace")
         );
     }
     out
 }
 
-fn scenario(s: &Value) -> String {
-    let verdict = str_of(&s["verdict"]);
-    let word = match verdict {
-        "passed" => "PASS",
-        "failed" => "FAIL",
-        "unsupported" => "SKIP",
-        "interrupted" => "NOT RUN",
-        _ => "?",
+fn scenario(s: &ScenarioReport) -> String {
+    let word = match s.verdict {
+        Verdict::Passed => "PASS",
+        Verdict::Failed => "FAIL",
+        Verdict::Unsupported => "SKIP",
+        Verdict::Interrupted => "NOT RUN",
     };
     let mut out = format!(
         "<details class=\"scenario {v}\"{open}><summary><span class=\"v\">{word}</span> {name} <span class=\"where\">({d})</span></summary>",
-        v = esc(verdict),
-        open = if verdict == "failed" { " open" } else { "" },
-        name = esc(str_of(&s["name"])),
-        d = secs(&s["durationSeconds"]),
+        v = s.verdict.as_str(),
+        open = if s.verdict == Verdict::Failed {
+            " open"
+        } else {
+            ""
+        },
+        name = esc(&s.name),
+        d = secs(s.duration),
     );
-    let _ = write!(out, "<p class=\"where\">{}", location(&s["source"]));
-    if let Some(ns) = s["namespace"].as_str() {
+    let _ = write!(out, "<p class=\"where\">{}", location(Some(&s.source)));
+    if let Some(ns) = &s.namespace {
         let _ = write!(out, ", namespace <code>{}</code>", esc(ns));
     }
-    if let Some(p) = s["phases"].as_object() {
-        let parts: Vec<String> = ["apply", "conditions", "probes", "cleanup"]
-            .iter()
-            .map(|k| {
-                let t = p.get(&format!("{k}Seconds")).and_then(Value::as_f64);
-                format!("{k} {:.2}s", t.unwrap_or(0.0))
-            })
-            .collect();
-        let _ = write!(out, "<br>time: {}", parts.join(", "));
+    if let Some(p) = &s.phases {
+        let _ = write!(
+            out,
+            "<br>time: apply {}, conditions {}, probes {}, cleanup {}",
+            secs(p.apply),
+            secs(p.conditions),
+            secs(p.probes),
+            secs(p.cleanup)
+        );
     }
     out.push_str("</p>");
-    if let Some(missing) = s["missingFeatures"].as_array() {
-        let names: Vec<String> = missing.iter().map(|m| esc(str_of(m))).collect();
+    if !s.missing_features.is_empty() {
+        let names: Vec<String> = s.missing_features.iter().map(|m| esc(m)).collect();
         let _ = write!(
             out,
             "<p>unsupported: the target lacks {}</p>",
             names.join(", ")
         );
     }
-    if verdict == "interrupted" {
+    if s.verdict == Verdict::Interrupted {
         out.push_str("<p>not run: the run was interrupted (Ctrl-C)</p>");
     }
-    if let Some(lines) = s["diagnosis"]["lines"].as_array() {
+    if let Some(d) = &s.diagnosis {
         let _ = write!(
             out,
             "<p>diagnostics: <code>{}</code></p><pre>",
-            esc(str_of(&s["diagnosis"]["bundle"]))
+            esc(&d.bundle.display().to_string())
         );
-        for l in lines {
-            let _ = writeln!(out, "{}", esc(str_of(l)));
+        for l in &d.lines {
+            let _ = writeln!(out, "{}", esc(l));
         }
         out.push_str("</pre>");
     }
-    let checks = s["checks"].as_array().map(Vec::as_slice).unwrap_or(&[]);
     // Failed checks first, as in the scenario.
-    for c in checks.iter().filter(|c| c["passed"] != true) {
+    for c in s.checks.iter().filter(|c| !c.passed) {
         out.push_str(&check(c));
     }
-    for c in checks.iter().filter(|c| c["passed"] == true) {
+    for c in s.checks.iter().filter(|c| c.passed) {
         out.push_str(&check(c));
     }
-    out.push_str(&route_map(&s["routeMap"]));
+    if let Some(map) = &s.route_map {
+        let _ = write!(
+            out,
+            "<div class=\"map\"><h3>route map</h3>{}</div>",
+            crate::route_map::svg::render(map)
+        );
+    }
     out.push_str("</details>\n");
     out
 }
 
-fn check(c: &Value) -> String {
-    let passed = c["passed"] == true;
+fn check(c: &CheckReport) -> String {
     let mut out = format!(
         "<div class=\"check {}\"><b>{} {}: {}</b>",
-        if passed { "passed" } else { "failed" },
-        if passed { "✓" } else { "✗" },
-        esc(str_of(&c["kind"])),
-        esc(str_of(&c["name"]))
+        if c.passed { "passed" } else { "failed" },
+        if c.passed { "✓" } else { "✗" },
+        c.kind.as_str(),
+        esc(&c.name)
     );
-    if let Some(step) = c["step"].as_str() {
+    if let Some(step) = &c.step {
         let _ = write!(out, " <span class=\"where\">in step {}</span>", esc(step));
     }
     let _ = write!(
         out,
         " <span class=\"where\">{} ({})</span>",
-        location(&c["source"]),
-        secs(&c["durationSeconds"])
+        location(c.source.as_ref()),
+        secs(c.duration)
     );
-    if let Some(r) = c["request"].as_str() {
+    if let Some(r) = &c.request {
         let _ = write!(out, "<div class=\"mono\">{}</div>", esc(r));
     }
-    let mismatches = c["detail"]["mismatches"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
-    if !passed && !mismatches.is_empty() {
+    let probe = c.detail.as_ref().and_then(|d| d.probe());
+    let mismatches = probe.map_or(&[][..], |p| p.result.mismatches.as_slice());
+    if !c.passed && !mismatches.is_empty() {
         out.push_str(&diff_table(mismatches));
     }
-    if !passed && let Some(t) = trace::table(&c["detail"]["explain"]) {
-        out.push_str(&t);
+    if !c.passed
+        && let Some(explain) = probe.and_then(|p| p.explain.as_ref())
+    {
+        out.push_str(&trace::table(explain));
     }
     // The failure lines the table does not already show.
-    let shown: Vec<String> = mismatches.iter().map(mismatch_line).collect();
-    let rest: Vec<&str> = c["failure"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+    let shown: Vec<String> = mismatches.iter().map(Mismatch::to_string).collect();
+    let rest: Vec<&String> = c
+        .failure
         .iter()
-        .map(str_of)
-        .filter(|l| !shown.iter().any(|s| s == l))
+        .filter(|l| !shown.iter().any(|s| s == *l))
         .collect();
     if !rest.is_empty() {
         out.push_str("<ul>");
@@ -247,12 +249,14 @@ fn check(c: &Value) -> String {
         }
         out.push_str("</ul>");
     }
-    if let Some(bars) = svg::split_bars(&c["detail"]["split"]) {
-        out.push_str(&bars);
+    let split = probe.and_then(|p| p.result.split.as_ref());
+    if let Some(split) = split {
+        out.push_str(&svg::split_bars(&split.counts, &split.expected));
     }
-    let power = c["power"]
-        .as_str()
-        .or_else(|| c["detail"]["split"]["power"]["statement"].as_str());
+    let power = c
+        .power
+        .as_deref()
+        .or_else(|| split.map(|s| s.power.statement.as_str()));
     if let Some(p) = power {
         let _ = write!(out, "<p class=\"power\">{}</p>", esc(p));
     }
@@ -262,43 +266,44 @@ fn check(c: &Value) -> String {
 
 /// The portability table of a run under several implementations: a row per
 /// probe, a column per implementation, and the answers where they differ.
-fn portability(p: &Value) -> String {
-    let (Some(impls), Some(rows)) = (p["implementations"].as_array(), p["rows"].as_array()) else {
+fn portability(p: Option<&Portability>) -> String {
+    let Some(p) = p else {
         return String::new();
     };
     let mut out = String::from(
         "<h2>Portability</h2><table class=\"trace portability\"><tr><th>scenario</th><th>probe</th>",
     );
-    for i in impls {
-        let _ = write!(out, "<th>{}</th>", esc(str_of(i)));
+    for i in &p.implementations {
+        let _ = write!(out, "<th>{}</th>", esc(i));
     }
     out.push_str("</tr>");
-    for r in rows {
-        let differs = r["differs"] == true;
+    for r in &p.rows {
         let _ = write!(
             out,
             "<tr{}><td>{}</td><td>{}</td>",
-            if differs { " class=\"differs\"" } else { "" },
-            esc(str_of(&r["scenario"])),
-            esc(str_of(&r["probe"]))
+            if r.differs { " class=\"differs\"" } else { "" },
+            esc(&r.scenario),
+            esc(&r.probe)
         );
-        for c in r["cells"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-            let result = str_of(&c["result"]);
-            let class = match result {
-                "passed" => "passed",
-                "failed" => "failed",
-                _ => "unsupported",
+        for c in &r.cells {
+            use super::portability::CellResult;
+            let class = match c.result {
+                CellResult::Passed => "passed",
+                CellResult::Failed => "failed",
+                CellResult::Unsupported | CellResult::NotRun => "unsupported",
             };
             let _ = write!(
                 out,
                 "<td class=\"{class}\"><span class=\"v\">{}</span>",
-                esc(result)
+                c.result.as_str()
             );
-            if differs && let Some(a) = c["answer"].as_str() {
+            if r.differs
+                && let Some(a) = &c.answer
+            {
                 let _ = write!(out, "<br><code>{}</code>", esc(a));
             }
-            for d in c["deviations"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                let _ = write!(out, "<br><span class=\"where\">{}</span>", esc(str_of(d)));
+            for d in &c.deviations {
+                let _ = write!(out, "<br><span class=\"where\">{}</span>", esc(d));
             }
             out.push_str("</td>");
         }
@@ -308,43 +313,15 @@ fn portability(p: &Value) -> String {
     out
 }
 
-/// The scenario's route map, when the report has one (embedded target).
-fn route_map(map: &Value) -> String {
-    if map.is_null() {
-        return String::new();
-    }
-    match serde_json::from_value::<crate::route_map::RouteMap>(map.clone()) {
-        Ok(m) => format!(
-            "<div class=\"map\"><h3>route map</h3>{}</div>",
-            crate::route_map::svg::render(&m)
-        ),
-        Err(e) => format!(
-            "<p class=\"where\">route map not drawn: <code>routeMap</code> is not one this gwlab reads ({})</p>",
-            esc(&e.to_string())
-        ),
-    }
-}
-
-/// The line the terminal prints for a mismatch (`status: expected 200, got
-/// 404`), to leave it out of the list below the table.
-fn mismatch_line(m: &Value) -> String {
-    format!(
-        "{}: expected {}, got {}",
-        str_of(&m["field"]),
-        str_of(&m["expected"]),
-        str_of(&m["actual"])
-    )
-}
-
-fn diff_table(mismatches: &[Value]) -> String {
+fn diff_table(mismatches: &[Mismatch]) -> String {
     let mut out =
         String::from("<table class=\"diff\"><tr><th>field</th><th>expected</th><th>got</th></tr>");
     for m in mismatches {
-        let (e, g) = marked(str_of(&m["expected"]), str_of(&m["actual"]));
+        let (e, g) = marked(&m.expected, &m.actual);
         let _ = write!(
             out,
             "<tr><td>{}</td><td class=\"mono\">{e}</td><td class=\"mono\">{g}</td></tr>",
-            esc(str_of(&m["field"]))
+            esc(&m.field)
         );
     }
     out.push_str("</table>");
@@ -379,19 +356,16 @@ fn marked(expected: &str, got: &str) -> (String, String) {
     (one(&e), one(&g))
 }
 
-fn location(source: &Value) -> String {
-    match (source["file"].as_str(), source["line"].as_u64()) {
-        (Some(f), Some(l)) => format!("<code>{}:{l}</code>", esc(f)),
-        _ => String::new(),
+fn location(source: Option<&Source>) -> String {
+    match source {
+        Some(s) => format!("<code>{}:{}</code>", esc(&s.file), s.line),
+        None => String::new(),
     }
 }
 
-fn secs(v: &Value) -> String {
-    format!("{:.2}s", v.as_f64().unwrap_or(0.0))
-}
-
-fn str_of(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
+/// Seconds as the JSON report has them, with two decimals.
+fn secs(d: Duration) -> String {
+    format!("{:.2}s", super::secs::rounded(d))
 }
 
 /// Text and attribute values made inert: the five characters HTML gives meaning.

@@ -135,7 +135,7 @@ pub(crate) fn scenario_lines(s: &ScenarioReport) -> Vec<String> {
         };
         out.push(format!(
             "     {step}{}: {}{passed}",
-            kind_word(c.kind),
+            c.kind.as_str(),
             c.name
         ));
         for f in c.request.iter().chain(&c.failure) {
@@ -149,15 +149,6 @@ pub(crate) fn scenario_lines(s: &ScenarioReport) -> Vec<String> {
         }
     }
     out
-}
-
-fn kind_word(k: super::CheckKind) -> &'static str {
-    match k {
-        super::CheckKind::Setup => "setup",
-        super::CheckKind::Condition => "condition",
-        super::CheckKind::Probe => "probe",
-        super::CheckKind::Cleanup => "cleanup",
-    }
 }
 
 pub fn summary(report: &RunReport) -> String {

@@ -3,7 +3,7 @@
 //! is documented in `docs/reports.md`; names are camelCase, durations are
 //! numbers of seconds named `...Seconds`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::RunReport;
 
@@ -28,12 +28,9 @@ pub(crate) fn render(report: &RunReport) -> String {
     serde_json::to_string_pretty(&doc).expect("reports serialise")
 }
 
-/// The report as the JSON value `render` writes, for renderers that also read
-/// saved reports (`gwlab report`): one shape whether fresh or loaded.
-pub fn to_value(report: &RunReport) -> serde_json::Value {
-    let doc = Versioned {
-        schema_version: SCHEMA_VERSION,
-        report,
-    };
-    serde_json::to_value(&doc).expect("reports serialise")
+/// What `render` wrote, read back (the version checked by the reader).
+#[derive(Deserialize)]
+pub(crate) struct Saved {
+    #[serde(flatten)]
+    pub(crate) report: RunReport,
 }

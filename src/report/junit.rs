@@ -149,8 +149,8 @@ fn properties(x: &mut String, target: &str, s: &ScenarioReport) {
 /// without a line of their own (setup, cleanup) point at the scenario file.
 fn testcase(x: &mut String, classname: &str, s: &ScenarioReport, c: &CheckReport) {
     let case = match &c.step {
-        Some(step) => format!("{}: {}: {}", step, kind(c.kind), c.name),
-        None => format!("{}: {}", kind(c.kind), c.name),
+        Some(step) => format!("{}: {}: {}", step, c.kind.as_str(), c.name),
+        None => format!("{}: {}", c.kind.as_str(), c.name),
     };
     let source = c.source.as_ref().unwrap_or(&s.source);
     let _ = write!(
@@ -183,15 +183,6 @@ fn testcase(x: &mut String, classname: &str, s: &ScenarioReport, c: &CheckReport
         let _ = writeln!(x, "      <system-out>{}</system-out>", escape(power));
     }
     let _ = writeln!(x, "    </testcase>");
-}
-
-fn kind(k: super::CheckKind) -> &'static str {
-    match k {
-        super::CheckKind::Setup => "setup",
-        super::CheckKind::Condition => "condition",
-        super::CheckKind::Probe => "probe",
-        super::CheckKind::Cleanup => "cleanup",
-    }
 }
 
 #[cfg(test)]

@@ -13,9 +13,9 @@ pub(crate) mod secs;
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Passed,
@@ -36,7 +36,7 @@ impl Verdict {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckKind {
     Setup,
@@ -45,8 +45,19 @@ pub enum CheckKind {
     Cleanup,
 }
 
+impl CheckKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Setup => "setup",
+            CheckKind::Condition => "condition",
+            CheckKind::Probe => "probe",
+            CheckKind::Cleanup => "cleanup",
+        }
+    }
+}
+
 /// Where something is written: a file and a 1-based line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Source {
     pub file: String,
     pub line: u64,
@@ -68,7 +79,7 @@ impl std::fmt::Display for Source {
 }
 
 /// One assertion (or a setup step that could fail): a JUnit testcase.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckReport {
     pub kind: CheckKind,
@@ -86,9 +97,10 @@ pub struct CheckReport {
     /// What was expected and what came instead, most telling first: the
     /// first line is the failure's message in JUnit and in annotations.
     pub failure: Vec<String>,
-    /// Data about the check (the last response, split counts...), for JSON.
+    /// Data about the check (the last response, split counts...), for JSON
+    /// and the HTML page.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<serde_json::Value>,
+    pub detail: Option<CheckDetail>,
     /// Split probes: what the judgement could have detected, in a sentence
     /// ("400 samples: a deviation of 8.0 points or more would have been
     /// caught with 95 % probability"); its figures are in `detail.split.power`.
@@ -101,7 +113,7 @@ pub struct CheckReport {
     /// Probes: the known deviations from the spec of the implementation that
     /// answered which explain the answer (a failed probe's failure lines say
     /// them too).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deviations: Vec<crate::explain::DeviationView>,
     /// Failed probes: where the rule that answered is written (the line to
     /// change, beside the probe's own `source`).
@@ -109,7 +121,39 @@ pub struct CheckReport {
     pub answered_by: Option<Source>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// What a check saw, beyond its verdict and failure lines. In JSON it is
+/// the object itself, told apart by its fields (a probe's has `passed`, a
+/// status its `generation`), as reports of schemaVersion 2 always wrote it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CheckDetail {
+    /// A probe: how it was judged and what came back.
+    Probe(Box<ProbeDetail>),
+    /// A condition that did not hold: the object's status as read.
+    Status(Box<crate::model::status::ObjectStatus>),
+}
+
+impl CheckDetail {
+    /// The probe's detail, for checks that are probes.
+    pub fn probe(&self) -> Option<&ProbeDetail> {
+        match self {
+            CheckDetail::Probe(p) => Some(p),
+            CheckDetail::Status(_) => None,
+        }
+    }
+}
+
+/// A probe's detail: its result and, for a failed probe on a target that
+/// can tell, how the reference gateway routes its request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProbeDetail {
+    #[serde(flatten)]
+    pub result: crate::probe::ProbeResult,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<crate::explain::Explanation>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScenarioReport {
     pub name: String,
@@ -121,7 +165,7 @@ pub struct ScenarioReport {
     #[serde(rename = "durationSeconds", with = "secs")]
     pub duration: Duration,
     /// For unsupported scenarios: the features the target lacks.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_features: Vec<String>,
     pub checks: Vec<CheckReport>,
     /// For failed scenarios on a cluster: the diagnostics bundle and its most telling lines.
@@ -137,7 +181,7 @@ pub struct ScenarioReport {
 }
 
 /// A scenario's time by phase, in seconds in JSON.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Phases {
     /// Namespaces, backends and manifests applied (and step deletions).
     #[serde(rename = "applySeconds", with = "secs")]
@@ -215,7 +259,7 @@ impl ScenarioReport {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RunReport {
     pub target: String,
@@ -230,11 +274,11 @@ pub struct RunReport {
     /// The run was interrupted (Ctrl-C): scenarios not run say so.
     pub interrupted: bool,
     /// Deletions this run issued that had not finished when it ended.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub still_deleting: Vec<String>,
     /// Namespaces this run made, emptied of its objects, that the cluster
     /// had not finished removing when it ended (it was not waited for).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub namespaces_finishing: Vec<String>,
     /// With `--as` naming several implementations: every probe under each,
     /// and the other implementations' runs.

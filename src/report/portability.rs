@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{CheckKind, RunReport, ScenarioReport, Source, Verdict};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Portability {
     /// The implementations in the order run; the report holding this is
@@ -19,7 +19,7 @@ pub struct Portability {
 }
 
 /// One probe of one scenario, under every implementation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Row {
     pub scenario: String,
@@ -34,7 +34,7 @@ pub struct Row {
     pub differs: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Cell {
     pub implementation: String,
@@ -42,11 +42,11 @@ pub struct Cell {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub answer: Option<String>,
     /// Ids of the known deviations that explain a failure.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deviations: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CellResult {
     Passed,
@@ -58,6 +58,16 @@ pub enum CellResult {
 }
 
 impl CellResult {
+    /// Its name in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CellResult::Passed => "passed",
+            CellResult::Failed => "failed",
+            CellResult::Unsupported => "unsupported",
+            CellResult::NotRun => "notRun",
+        }
+    }
+
     fn word(self) -> &'static str {
         match self {
             CellResult::Passed => "pass",

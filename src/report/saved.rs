@@ -1,12 +1,15 @@
-//! A JSON report written by `gwlab test --json`, read back for `gwlab report`.
-//! It stays a `serde_json::Value`: the renderers read it by field name, so a
-//! report from a newer gwlab that added fields still renders.
+//! A JSON report written by `gwlab test --json`, read back for `gwlab report`
+//! as the typed [`RunReport`] it was written from. Fields a newer gwlab adds
+//! are ignored; fields this one added after schemaVersion 2 began have
+//! defaults, so an older report of that version still reads.
 
 use std::path::{Path, PathBuf};
 
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::json::SCHEMA_VERSION;
+use super::json::{SCHEMA_VERSION, Saved};
+use super::{RunReport, ScenarioReport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SavedReportError {
@@ -30,23 +33,27 @@ pub enum SavedReportError {
     },
 }
 
-/// What keeps a JSON document from being a report this gwlab renders.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// What keeps a JSON document from being a report this gwlab reads.
+#[derive(Debug, thiserror::Error)]
 pub enum Malformed {
     #[error("its schemaVersion is {0}")]
     Version(u64),
     #[error("it has no schemaVersion")]
     NoVersion,
-    #[error("`{0}` is not a string")]
-    NotAString(&'static str),
-    #[error("`scenarios` is not a list")]
-    NoScenarios,
-    #[error("scenario {0} lacks a name, a verdict or checks")]
-    Scenario(usize),
+    #[error(
+        "scenario {index} lacks a field this gwlab reads, or has one of another type: {source}"
+    )]
+    Scenario {
+        index: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{0}")]
+    Shape(#[source] serde_json::Error),
 }
 
-/// Reads `path` and checks that it is a report this gwlab can render.
-pub fn load(path: &Path) -> Result<Value, SavedReportError> {
+/// Reads `path` as a report this gwlab can render.
+pub fn load(path: &Path) -> Result<RunReport, SavedReportError> {
     let text = std::fs::read_to_string(path).map_err(|source| SavedReportError::Read {
         path: path.to_path_buf(),
         source,
@@ -55,38 +62,38 @@ pub fn load(path: &Path) -> Result<Value, SavedReportError> {
         path: path.to_path_buf(),
         source,
     })?;
-    check(&doc).map_err(|why| SavedReportError::NotAReport {
+    read(doc).map_err(|why| SavedReportError::NotAReport {
         path: path.to_path_buf(),
         why,
-    })?;
-    Ok(doc)
+    })
 }
 
-/// What a renderer relies on: the version, and the run's identity and
-/// scenarios with their kinds.
-fn check(doc: &Value) -> Result<(), Malformed> {
+/// The version first (a report of another layout is refused as such, not
+/// for its first unexpected field), then the whole, naming the first
+/// scenario that does not read.
+fn read(doc: Value) -> Result<RunReport, Malformed> {
     match doc.get("schemaVersion").and_then(Value::as_u64) {
         Some(v) if v == u64::from(SCHEMA_VERSION) => {}
         Some(v) => return Err(Malformed::Version(v)),
         None => return Err(Malformed::NoVersion),
     }
-    for field in ["target", "runId"] {
-        if !doc.get(field).is_some_and(Value::is_string) {
-            return Err(Malformed::NotAString(field));
-        }
-    }
-    let Some(scenarios) = doc.get("scenarios").and_then(Value::as_array) else {
-        return Err(Malformed::NoScenarios);
-    };
-    for (i, s) in scenarios.iter().enumerate() {
-        let named = s.get("name").is_some_and(Value::is_string)
-            && s.get("verdict").is_some_and(Value::is_string)
-            && s.get("checks").is_some_and(Value::is_array);
-        if !named {
-            return Err(Malformed::Scenario(i + 1));
-        }
-    }
-    Ok(())
+    let whole = Saved::deserialize(&doc);
+    whole.map(|s| s.report).map_err(|source| {
+        let scenarios = doc.get("scenarios").and_then(Value::as_array);
+        let unreadable = scenarios
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .find_map(|(i, s)| {
+                ScenarioReport::deserialize(s)
+                    .err()
+                    .map(|source| Malformed::Scenario {
+                        index: i + 1,
+                        source,
+                    })
+            });
+        unreadable.unwrap_or(Malformed::Shape(source))
+    })
 }
 
 #[cfg(test)]
@@ -120,6 +127,24 @@ mod tests {
     }
 
     #[test]
+    fn a_scenario_that_does_not_read_is_named_with_the_field() {
+        let run = crate::report::test_support::run_of(
+            "embedded",
+            vec![crate::report::test_support::scenario_of(vec![])],
+        );
+        let mut doc: Value = serde_json::from_str(&crate::report::json::render(&run)).unwrap();
+        doc["scenarios"][0]["routeMap"] = serde_json::json!({"gateways": "not a list"});
+        let (_dir, path) = written(&doc.to_string());
+        let e = load(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("scenario 1 lacks a field this gwlab reads, or has one of another type"),
+            "{e}"
+        );
+        assert!(e.contains("\"not a list\""), "{e}");
+        assert!(e.contains("write one with `gwlab test --json FILE`"), "{e}");
+    }
+
+    #[test]
     fn a_report_gwlab_wrote_loads() {
         let run = crate::report::RunReport {
             target: "embedded".into(),
@@ -134,6 +159,12 @@ mod tests {
             portability: None,
         };
         let (_dir, path) = written(&crate::report::json::render(&run));
-        assert_eq!(load(&path).unwrap()["runId"], "abc");
+        let back = load(&path).unwrap();
+        assert_eq!(back.run_id, "abc");
+        // Read back, it writes the same JSON again.
+        assert_eq!(
+            crate::report::json::render(&back),
+            crate::report::json::render(&run)
+        );
     }
 }

@@ -19,7 +19,9 @@ use crate::model::lab_gateway;
 use crate::model::world::ObjKey;
 use crate::probe;
 use crate::report::human::Console;
-use crate::report::{CheckKind, CheckReport, Phases, ScenarioReport, Source, Verdict};
+use crate::report::{
+    CheckDetail, CheckKind, CheckReport, Phases, ProbeDetail, ScenarioReport, Source, Verdict,
+};
 use crate::scenario::{Condition, Probe, Scenario, Step};
 use crate::targets::Target;
 
@@ -367,7 +369,7 @@ impl Runner<'_> {
                     (
                         false,
                         failure,
-                        status.map(|s| serde_json::to_value(s).unwrap_or_default()),
+                        status.map(|s| CheckDetail::Status(Box::new(s))),
                     )
                 }
             },

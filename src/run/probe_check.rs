@@ -89,27 +89,15 @@ impl Runner<'_> {
             }
             (Some(request), failure)
         };
-        let mut detail = serde_json::to_value(&result).ok();
-        if !result.passed
-            && let Some(trace) = &trace
-            && let Some(serde_json::Value::Object(d)) = detail.as_mut()
-        {
-            d.insert(
-                "explain".into(),
-                serde_json::to_value(trace).expect("explanations serialise"),
-            );
-        }
+        let passed = result.passed;
+        let explain = if passed { None } else { trace };
         let power = result.split.as_ref().map(|s| s.power.statement.clone());
         let answer = answer(&result);
-        let mut checked = report(
-            result.passed,
-            request,
-            failure,
-            detail,
-            power,
-            answer,
-            deviations,
-        );
+        let detail = Some(CheckDetail::Probe(Box::new(ProbeDetail {
+            result,
+            explain,
+        })));
+        let mut checked = report(passed, request, failure, detail, power, answer, deviations);
         checked.answered_by = rule.map(|(source, _)| source);
         checked
     }

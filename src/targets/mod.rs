@@ -274,7 +274,7 @@ pub struct Leftover {
 }
 
 /// A diagnostics bundle and its most telling lines.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnosis {
     pub bundle: std::path::PathBuf,
     pub lines: Vec<String>,

@@ -10,7 +10,7 @@ use crate::model::evaluate::{self, Evaluation, Forward, Outcome};
 use crate::model::request::RequestHead;
 use crate::model::status::find;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
     pub request: RequestHead,
@@ -62,7 +62,7 @@ impl DeviationView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CandidateView {
     pub route: String,
@@ -75,7 +75,7 @@ pub struct CandidateView {
     pub precedence: evaluate::Precedence,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OutcomeView {
     pub status: Option<u16>,
@@ -88,7 +88,7 @@ pub struct OutcomeView {
     pub body: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BackendShare {
     pub backend: String,
@@ -98,7 +98,7 @@ pub struct BackendShare {
     pub result: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attachment {
     pub route: String,

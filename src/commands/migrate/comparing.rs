@@ -24,9 +24,8 @@ pub(super) async fn predict(args: &MigrateArgs, dir: &Path, s: &scenario::Scenar
             return exit::FAILED;
         }
     };
-    let report = crate::report::json::to_value(&runs[0]);
-    let verdicts = compare::verdicts(&report);
-    let answers = compare::answers(&report);
+    let verdicts = super::answers::verdicts(&runs[0]);
+    let answers = super::answers::answers(&runs[0]);
     let rows = compare::predicted_rows(&s.probes, &verdicts, &answers);
     println!(
         "prediction, no cluster: the original's answers as gwlab models its Ingress controller (the scenario's expectations); the new routes' as gwlab's reference gateway answers as {}",
@@ -40,13 +39,8 @@ pub(super) async fn predict(args: &MigrateArgs, dir: &Path, s: &scenario::Scenar
     }
 }
 
-/// `gwlab test`'s arguments for one --compare run of `dir`, reporting to `json`.
-fn test_args(
-    args: &MigrateArgs,
-    dir: PathBuf,
-    json: Option<PathBuf>,
-    diagnostics: PathBuf,
-) -> TestArgs {
+/// `gwlab test`'s arguments for one --compare run of `dir`.
+fn test_args(args: &MigrateArgs, dir: PathBuf, diagnostics: PathBuf) -> TestArgs {
     TestArgs {
         paths: vec![dir],
         on: args.on.clone(),
@@ -58,7 +52,7 @@ fn test_args(
         implementations: None,
         require_features: false,
         junit: None,
-        json,
+        json: None,
         html: None,
         quiet: true,
         nested: true,
@@ -144,17 +138,26 @@ pub(super) async fn compare_on_cluster(
         );
         // A difference fails a probe: its bundle goes beside the run.
         let bundles = base.join(format!("{name}-diagnostics"));
-        let test = test_args(args, sub, Some(json.clone()), bundles);
-        let code = crate::commands::test::run(&test).await;
-        if code != exit::OK && code != exit::FAILED {
-            eprintln!("error: the {name} run stopped (exit {code}); no comparison");
-            return code;
-        }
-        match read_report(&json) {
-            Ok(r) => answers.push(compare::answers(&r)),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::BAD_INPUT;
+        let test = test_args(args, sub, bundles);
+        // Compared in memory; its JSON is kept beside the run for the user.
+        let console = crate::report::human::Console::new(true).on_stderr();
+        match crate::commands::test::report(&test, &console).await {
+            Ok(report) if report.interrupted => {
+                let code = report.exit_code();
+                eprintln!("error: the {name} run stopped (exit {code}); no comparison");
+                return code;
+            }
+            Ok(report) => {
+                console.finish(&report);
+                if let Err(e) = write(&json, &crate::report::json::render(&report)) {
+                    eprintln!("error: {e}");
+                    return exit::BAD_INPUT;
+                }
+                answers.push(super::answers::answers(&report));
+            }
+            Err(code) => {
+                eprintln!("error: the {name} run stopped (exit {code}); no comparison");
+                return code;
             }
         }
     }
@@ -219,15 +222,6 @@ impl CompareRun {
             &serde_saphyr::to_string(&v).map_err(WriteError::Serialize)?,
         )
     }
-}
-
-/// A run's JSON report, as written by `gwlab test --json`.
-fn read_report(path: &Path) -> Result<serde_json::Value, WriteError> {
-    let text = std::fs::read_to_string(path).map_err(|source| WriteError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    serde_json::from_str(&text).map_err(WriteError::Json)
 }
 
 #[cfg(test)]

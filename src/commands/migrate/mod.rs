@@ -1,6 +1,7 @@
 //! `gwlab migrate`: read Ingress manifests, write HTTPRoutes (and a scenario),
 //! list every annotation that could not be carried over exactly.
 
+mod answers;
 mod comparing;
 
 use std::path::{Path, PathBuf};
@@ -44,12 +45,6 @@ enum WriteError {
     Serialize(#[source] serde_saphyr::SerializeError),
     #[error("{0}")]
     Json(#[source] serde_json::Error),
-    #[error("cannot read {}: {source}", .path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
     #[error("{}: is {what}; -o and --scenario take a directory", .path.display())]
     NotADirectory { path: PathBuf, what: &'static str },
 }

@@ -3,7 +3,7 @@
 //! the tolerance test (the statistics are in [`crate::stats`]), and what the
 //! judgement could have detected ([`Power`]).
 
-mod power;
+pub(crate) mod power;
 #[cfg(test)]
 mod simulation;
 
@@ -29,7 +29,7 @@ pub struct Rule<'a> {
     pub auto: Option<&'a AutoSamples>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SplitVerdict {
     pub passed: bool,
@@ -42,11 +42,11 @@ pub struct SplitVerdict {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tolerance: Option<f64>,
     /// With a tolerance: each share's one-sided 95 % bounds, in percent.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub bounds: BTreeMap<String, [f64; 2]>,
     pub power: Power,
     /// Requests of the sample sent again because they got no answer.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub retried: u32,
     /// With `samples: auto` and a tolerance: how the sequential sample went.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,7 +57,7 @@ pub struct SplitVerdict {
 
 /// How a sequential sample went: the looks it took of its plan, and why it
 /// stopped.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SequentialRun {
     pub plan: Sequential,
@@ -67,7 +67,7 @@ pub struct SequentialRun {
 }
 
 /// Why a sequential sample stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Stopped {
     /// Every share was shown within the tolerance.

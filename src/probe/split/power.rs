@@ -8,7 +8,7 @@ use super::{Rule, SequentialRun};
 use crate::stats::{AutoSamples, FALSE_FAILURE, POWER, exact, tolerance};
 
 /// The power of one split judgement.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Power {
     /// The requests judged: those answered by a backend with a weight.

@@ -1,9 +1,7 @@
 //! A split probe drawn as bars: per backend, the share its weight predicts
 //! and the share it got, so a skewed split shows at a glance.
 
-use std::collections::BTreeSet;
-
-use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::esc;
 
@@ -12,25 +10,18 @@ const FULL: f64 = 300.0;
 const ROW: f64 = 34.0;
 const LABEL: f64 = 140.0;
 
-/// The SVG for a split judgement (`detail.split`), or `None` without counts.
-pub(crate) fn split_bars(split: &Value) -> Option<String> {
-    let counts = split.get("counts")?.as_object()?;
-    let expected = split
-        .get("expected")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+/// The SVG for a split judgement: what each backend got (`counts`) against
+/// its weight (`expected`).
+pub(crate) fn split_bars(
+    counts: &BTreeMap<String, u32>,
+    expected: &BTreeMap<String, f64>,
+) -> String {
     // Backends answering outside the split have no expectation, and weighted
     // ones that never answered no count: draw the union.
     let backends: BTreeSet<&String> = counts.keys().chain(expected.keys()).collect();
-    let total = |m: &serde_json::Map<String, Value>| -> f64 {
-        m.values().filter_map(Value::as_f64).sum::<f64>()
-    };
-    let (seen, wanted) = (total(counts), total(&expected));
-    let share = |m: &serde_json::Map<String, Value>, b: &str, of: f64| -> f64 {
-        let v = m.get(b).and_then(Value::as_f64).unwrap_or(0.0);
-        if of > 0.0 { v / of } else { 0.0 }
-    };
+    let seen: f64 = counts.values().map(|&n| f64::from(n)).sum();
+    let wanted: f64 = expected.values().sum();
+    let share = |v: f64, of: f64| if of > 0.0 { v / of } else { 0.0 };
     let height = ROW * backends.len() as f64 + 20.0;
     let width = LABEL + FULL + 110.0;
     let mut out = format!(
@@ -38,8 +29,9 @@ pub(crate) fn split_bars(split: &Value) -> Option<String> {
     );
     for (i, b) in backends.iter().enumerate() {
         let y = 4.0 + ROW * i as f64;
-        let (e, o) = (share(&expected, b, wanted), share(counts, b, seen));
-        let n = counts.get(*b).and_then(Value::as_u64).unwrap_or(0);
+        let n = counts.get(*b).copied().unwrap_or(0);
+        let e = share(expected.get(*b).copied().unwrap_or(0.0), wanted);
+        let o = share(f64::from(n), seen);
         out.push_str(&format!(
             "<text x=\"0\" y=\"{ty}\">{name}</text>\
              <rect class=\"expected\" x=\"{LABEL}\" y=\"{y}\" width=\"{ew:.1}\" height=\"12\"/>\
@@ -60,7 +52,7 @@ pub(crate) fn split_bars(split: &Value) -> Option<String> {
         ));
     }
     out.push_str("</svg>");
-    Some(out)
+    out
 }
 
 #[cfg(test)]
@@ -69,11 +61,9 @@ mod tests {
 
     #[test]
     fn bars_are_as_long_as_the_shares_with_every_backend_escaped() {
-        let split = serde_json::json!({
-            "counts": {"a": 150, "<b>": 50},
-            "expected": {"a": 100.0, "<b>": 100.0}
-        });
-        let svg = split_bars(&split).unwrap();
+        let counts = BTreeMap::from([("a".to_string(), 150), ("<b>".to_string(), 50)]);
+        let expected = BTreeMap::from([("a".to_string(), 100.0), ("<b>".to_string(), 100.0)]);
+        let svg = split_bars(&counts, &expected);
         // a: expected 50 % (150 px), got 75 % (225 px).
         assert!(
             svg.contains("class=\"expected\" x=\"140\" y=\"38\" width=\"150.0\""),
@@ -82,6 +72,8 @@ mod tests {
         assert!(svg.contains("width=\"225.0\""), "{svg}");
         assert!(svg.contains("got 75.0 % (150)"), "{svg}");
         assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"), "{svg}");
-        assert_eq!(split_bars(&serde_json::json!({})), None);
+        // A weighted backend that never answered is drawn with nothing got.
+        let svg = split_bars(&BTreeMap::new(), &expected);
+        assert!(svg.contains("got 0.0 % (0)"), "{svg}");
     }
 }

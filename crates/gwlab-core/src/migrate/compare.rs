@@ -28,72 +28,6 @@ pub fn original_objects(objects: &[Manifest]) -> Vec<&serde_json::Value> {
         .collect()
 }
 
-/// What one probe got, in a few words: the status, and the Location of a
-/// redirect or the echo backend that answered.
-fn answer(check: &serde_json::Value) -> String {
-    let Some(last) = check.pointer("/detail/last") else {
-        return check
-            .pointer("/detail/error")
-            .and_then(|e| e.as_str())
-            .map(|e| format!("no answer ({e})"))
-            .unwrap_or_else(|| "no answer".into());
-    };
-    let status = last.get("status").and_then(|s| s.as_u64()).unwrap_or(0);
-    let location = last
-        .get("headers")
-        .and_then(|h| h.as_array())
-        .into_iter()
-        .flatten()
-        .find(|h| {
-            h.get("name")
-                .and_then(|n| n.as_str())
-                .is_some_and(|n| n.eq_ignore_ascii_case("location"))
-        })
-        .and_then(|h| h.get("value").and_then(|v| v.as_str()));
-    let backend = last.pointer("/echo/service").and_then(|s| s.as_str());
-    match (location, backend) {
-        (Some(l), _) => format!("{status} → {l}"),
-        (None, Some(b)) => {
-            let path = last.pointer("/echo/path").and_then(|p| p.as_str());
-            format!("{status} from {b} ({})", path.unwrap_or("?"))
-        }
-        (None, None) => status.to_string(),
-    }
-}
-
-/// Each probe of a JSON run report (`gwlab test --json`): name → answer.
-pub fn answers(report: &serde_json::Value) -> BTreeMap<String, String> {
-    report
-        .pointer("/scenarios")
-        .and_then(|s| s.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.get("checks").and_then(|c| c.as_array()))
-        .flatten()
-        .filter(|c| c.get("kind").and_then(|k| k.as_str()) == Some("probe"))
-        .filter_map(|c| Some((c.get("name")?.as_str()?.to_string(), answer(c))))
-        .collect()
-}
-
-/// Each probe of a JSON run report: name → whether it passed.
-pub fn verdicts(report: &serde_json::Value) -> BTreeMap<String, bool> {
-    report
-        .pointer("/scenarios")
-        .and_then(|s| s.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.get("checks").and_then(|c| c.as_array()))
-        .flatten()
-        .filter(|c| c.get("kind").and_then(|k| k.as_str()) == Some("probe"))
-        .filter_map(|c| {
-            Some((
-                c.get("name")?.as_str()?.to_string(),
-                c.get("passed")?.as_bool()?,
-            ))
-        })
-        .collect()
-}
-
 /// What the original answers to a probe as the generated scenario states
 /// it: the probe's expectation, in the words of the answers (a part the
 /// expectation leaves open is `*`).
@@ -236,31 +170,6 @@ pub fn table(rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn report(checks: serde_json::Value) -> serde_json::Value {
-        json!({"scenarios": [{"name": "s", "checks": checks}]})
-    }
-
-    #[test]
-    fn answers_name_the_location_or_the_backend() {
-        let r = report(json!([
-            {"kind": "condition", "name": "HTTPRoute/a Accepted"},
-            {"kind": "probe", "name": "redirected", "detail": {"last": {
-                "status": 301, "headers": [{"name": "server", "value": "x"},
-                    {"name": "Location", "value": "https://a/?item=42"}],
-                "body": "", "echo": null}}},
-            {"kind": "probe", "name": "served", "detail": {"last": {
-                "status": 200, "headers": [], "body": "",
-                "echo": {"service": "app", "path": "/sample"}}}},
-            {"kind": "probe", "name": "refused", "detail": {"error": "connection refused"}},
-        ]));
-        let a = answers(&r);
-        assert_eq!(a.len(), 3);
-        assert_eq!(a["redirected"], "301 → https://a/?item=42");
-        assert_eq!(a["served"], "200 from app (/sample)");
-        assert_eq!(a["refused"], "no answer (connection refused)");
-    }
 
     #[test]
     fn the_table_says_same_or_different_per_probe() {

@@ -2,7 +2,7 @@
 
 /// Method, host, path, query and headers of one request; headers keep their
 /// order and repeated names, as on the wire.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RequestHead {
     pub method: String,
     /// `http` or `https`: the protocol of the listener the request came in on.

@@ -19,7 +19,7 @@ use super::{AUTO_DEVIATION, MAX_AUTO_SAMPLES};
 const SEARCH_LIMIT: u64 = 10_000_000;
 
 /// What `samples: auto` computed for a probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoSamples {
     /// The requests the probe sends: `wanted`, capped.

@@ -41,7 +41,7 @@ pub const LOOKS: u32 = 7;
 /// A sequential plan: looks at `first · 2^k` requests for `k < looks`, the
 /// levels corrected for [`LOOKS`] (a plan cut short by the cap keeps them:
 /// fewer looks only spend less).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Sequential {
     pub first: u32,

@@ -21,7 +21,7 @@ use apply::apply_rule;
 use kong::Noted;
 
 /// The spec's precedence of one matching candidate, most important first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Precedence {
     /// (characters of a matching non-wildcard hostname, characters of a matching hostname)
