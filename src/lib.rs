@@ -34,8 +34,8 @@ macro_rules! eprintln {
 }
 
 pub use gwlab_core::{
-    diag, duration, explain, features, files, implementations, kong, manifest, migrate, model,
-    route_map, scenario, stats, xml, yaml,
+    diag, duration, explain, features, files, gateway_api, implementations, kong, manifest,
+    migrate, model, route_map, scenario, stats, xml, yaml,
 };
 
 mod causes;

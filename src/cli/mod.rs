@@ -6,7 +6,7 @@ mod values;
 
 pub use lab::*;
 pub use values::{AsArg, AsError, ParallelError};
-pub(crate) use values::{parse_as, parse_as_one, parse_duration, parse_parallel};
+pub(crate) use values::{parse_as, parse_as_one, parse_duration, parse_parallel, parse_release};
 
 use std::path::PathBuf;
 
@@ -210,6 +210,10 @@ pub struct MigrateArgs {
         requires = "compare"
     )]
     pub probe_timeout: std::time::Duration,
+    /// Read the scenario of --scenario as Gateway API VERSION (v1.2.1 to
+    /// v1.6.1), whatever its `gatewayAPI:` says.
+    #[arg(long = "gateway-api", value_name = "VERSION", value_parser = parse_release, requires = "scenario")]
+    pub gateway_api: Option<crate::gateway_api::Release>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -247,6 +251,10 @@ pub struct ExplainArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// Read the scenario's manifests as Gateway API VERSION (v1.2.1 to
+    /// v1.6.1), whatever its `gatewayAPI:` says.
+    #[arg(long = "gateway-api", value_name = "VERSION", value_parser = parse_release)]
+    pub gateway_api: Option<crate::gateway_api::Release>,
     /// Print the scenario's route map instead (Gateway, listeners, routes,
     /// rules, backends; routes not attached apart): no request needed.
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with_all = ["url", "method", "headers", "gateway", "output"])]
@@ -286,6 +294,10 @@ pub struct ServeArgs {
     /// Serve the state after this step (1-based) of a scenario with steps.
     #[arg(long, value_name = "N")]
     pub step: Option<usize>,
+    /// Read the scenario's manifests as Gateway API VERSION (v1.2.1 to
+    /// v1.6.1), whatever its `gatewayAPI:` says.
+    #[arg(long = "gateway-api", value_name = "VERSION", value_parser = parse_release)]
+    pub gateway_api: Option<crate::gateway_api::Release>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -356,6 +368,10 @@ pub struct TestArgs {
     /// reach the Gateway.
     #[command(flatten)]
     pub on: TargetArgs,
+    /// Read each scenario's manifests as Gateway API VERSION (v1.2.1 to
+    /// v1.6.1), whatever their `gatewayAPI:` says.
+    #[arg(long = "gateway-api", value_name = "VERSION", value_parser = parse_release)]
+    pub gateway_api: Option<crate::gateway_api::Release>,
     /// Run up to N scenarios side by side (never two that could see each other's traffic).
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = parse_parallel)]
     pub parallel: usize,
@@ -414,4 +430,8 @@ pub struct CheckArgs {
     /// Scenario directories, or directories searched for scenario.yaml.
     #[arg(required = true, value_name = "DIR")]
     pub paths: Vec<PathBuf>,
+    /// Read each scenario's manifests as Gateway API VERSION (v1.2.1 to
+    /// v1.6.1), whatever their `gatewayAPI:` says.
+    #[arg(long = "gateway-api", value_name = "VERSION", value_parser = parse_release)]
+    pub gateway_api: Option<crate::gateway_api::Release>,
 }

@@ -75,3 +75,10 @@ pub(crate) fn parse_duration(
 ) -> Result<std::time::Duration, crate::scenario::duration::DurationError> {
     crate::scenario::duration::parse(s)
 }
+
+/// `--gateway-api VERSION`: a Gateway API release gwlab knows.
+pub(crate) fn parse_release(
+    s: &str,
+) -> Result<crate::gateway_api::Release, crate::gateway_api::UnknownRelease> {
+    s.parse()
+}

@@ -8,6 +8,7 @@ use crate::cli::CheckArgs;
 use crate::diag::Diagnostics;
 use crate::exit;
 use crate::features;
+use crate::gateway_api::Release;
 use crate::scenario::{self, Scenario};
 
 /// Notes on the extended features the scenario's manifests use and its
@@ -40,7 +41,7 @@ enum Given {
 
 /// Each path's scenarios, or, where a path holds no scenario.yaml but
 /// HTTPRoutes, its manifests; the problems of paths that hold neither.
-fn given(paths: &[PathBuf]) -> Result<Vec<Given>, Diagnostics> {
+fn given(paths: &[PathBuf], release: Option<Release>) -> Result<Vec<Given>, Diagnostics> {
     if let Ok(dirs) = scenario::find(paths) {
         return Ok(vec![Given::Scenarios(dirs)]);
     }
@@ -49,7 +50,7 @@ fn given(paths: &[PathBuf]) -> Result<Vec<Given>, Diagnostics> {
     for p in paths {
         match scenario::find(std::slice::from_ref(p)) {
             Ok(dirs) => out.push(Given::Scenarios(dirs)),
-            Err(mut e) => match scenario::load_bare(p) {
+            Err(mut e) => match scenario::load_bare_as(p, release) {
                 Ok(None) => problems.append(&mut e.0),
                 Ok(Some(s)) => out.push(Given::Manifests(p.clone(), Box::new(Ok(s)))),
                 Err(bad) => out.push(Given::Manifests(p.clone(), Box::new(Err(bad)))),
@@ -64,7 +65,7 @@ fn given(paths: &[PathBuf]) -> Result<Vec<Given>, Diagnostics> {
 }
 
 pub fn run(args: &CheckArgs) -> i32 {
-    let given = match given(&args.paths) {
+    let given = match given(&args.paths, args.gateway_api) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("{e}");
@@ -80,7 +81,7 @@ pub fn run(args: &CheckArgs) -> i32 {
                 for d in found {
                     if !dirs.contains(&d) {
                         dirs.push(d.clone());
-                        read.push((d.clone(), scenario::load(&d)));
+                        read.push((d.clone(), scenario::load_as(&d, args.gateway_api)));
                     }
                 }
             }

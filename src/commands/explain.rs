@@ -124,7 +124,7 @@ pub async fn run(args: &ExplainArgs) -> i32 {
 /// The scenario in `DIR` on a fresh embedded gateway (after `--step N` when
 /// given), or the exit code once what is wrong has been said.
 async fn deployed(args: &ExplainArgs) -> Result<(EmbeddedTarget, Deployment), i32> {
-    let scenario = super::load_one_or_bare(&args.dir)?;
+    let scenario = super::load_one_or_bare(&args.dir, args.gateway_api)?;
     super::embedded_deployment(
         &scenario,
         Default::default(),

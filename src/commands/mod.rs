@@ -39,8 +39,11 @@ pub(crate) fn as_help(arg: &Option<crate::cli::AsArg>) -> bool {
 }
 
 /// Reads one scenario; bad input is printed and becomes exit code 2.
-pub(crate) fn load_one(dir: &Path) -> Result<Scenario, i32> {
-    scenario::load(dir).map_err(|e| {
+pub(crate) fn load_one(
+    dir: &Path,
+    release: Option<crate::gateway_api::Release>,
+) -> Result<Scenario, i32> {
+    scenario::load_as(dir, release).map_err(|e| {
         eprintln!("{e}");
         exit::BAD_INPUT
     })
@@ -49,13 +52,16 @@ pub(crate) fn load_one(dir: &Path) -> Result<Scenario, i32> {
 /// The scenario in `dir`, or, for a directory of manifests without a
 /// scenario.yaml (what `gwlab migrate --output` writes), the scenario they
 /// imply, saying so on stderr.
-pub(crate) fn load_one_or_bare(dir: &Path) -> Result<Scenario, i32> {
-    match scenario::load_bare(dir) {
+pub(crate) fn load_one_or_bare(
+    dir: &Path,
+    release: Option<crate::gateway_api::Release>,
+) -> Result<Scenario, i32> {
+    match scenario::load_bare_as(dir, release) {
         Ok(Some(s)) => {
             eprintln!("{}", bare_note(dir, &s));
             Ok(s)
         }
-        Ok(None) => load_one(dir),
+        Ok(None) => load_one(dir, release),
         Err(e) => {
             eprintln!("{e}");
             Err(exit::BAD_INPUT)

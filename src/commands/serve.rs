@@ -19,7 +19,7 @@ pub async fn run(args: &ServeArgs) -> i32 {
         return exit::OK;
     }
     let implementation = crate::cli::AsArg::one(&args.implementation);
-    let scenario = match super::load_one(&args.dir) {
+    let scenario = match super::load_one(&args.dir, args.gateway_api) {
         Ok(s) => s,
         Err(code) => return code,
     };

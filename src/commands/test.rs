@@ -14,6 +14,7 @@ use crate::implementations::Implementation;
 use crate::lab::state;
 use crate::ownership::RunRecord;
 use crate::report::human::Console;
+use crate::report::sink::{Annotations, ReportFile, Sinks};
 use crate::report::{RunReport, annotations, junit};
 use crate::run::{self, Runner, plan, schedule};
 use crate::scenario::{self, Scenario};
@@ -32,16 +33,30 @@ pub async fn run(args: &TestArgs) -> i32 {
     } else {
         Console::new(args.quiet)
     };
-    match report(args, &console).await {
-        Ok(report) => finish(args, &console, report),
+    let mut sinks = Sinks::terminal(console);
+    if annotations::in_github_actions() && !args.nested {
+        sinks = sinks.with(Annotations);
+    }
+    // Written in this order when the run ends, as their flags are listed.
+    if let Some(path) = &args.junit {
+        sinks = sinks.with(ReportFile::junit(path.clone()));
+    }
+    if let Some(path) = &args.json {
+        sinks = sinks.with(ReportFile::json(path.clone()));
+    }
+    if let Some(path) = &args.html {
+        sinks = sinks.with(ReportFile::html(path.clone()));
+    }
+    match report(args, &sinks).await {
+        Ok(report) => finish(&sinks, report),
         Err(code) => code,
     }
 }
 
-/// Runs the scenarios `args` name, saying how it goes on `console`, and
+/// Runs the scenarios `args` name, telling `sinks` how it goes, and
 /// returns the run's report; a run that could not be made is its exit code
 /// (bad input, no target), said on stderr.
-pub(crate) async fn report(args: &TestArgs, console: &Console) -> Result<RunReport, i32> {
+pub(crate) async fn report(args: &TestArgs, sinks: &Sinks) -> Result<RunReport, i32> {
     let implementations = match &args.implementations {
         Some(AsArg::Use(list)) => list.clone(),
         Some(AsArg::Help) | None => vec![Implementation::Spec],
@@ -69,7 +84,7 @@ pub(crate) async fn report(args: &TestArgs, console: &Console) -> Result<RunRepo
     let run_id = run::new_run_id();
     let mut runner = Runner {
         run_id: run_id.clone(),
-        console,
+        sinks,
         retry_probes: kind == TargetKind::Cluster,
         cancel: Default::default(),
         created: Arc::new(Mutex::new(BTreeSet::new())),
@@ -77,13 +92,14 @@ pub(crate) async fn report(args: &TestArgs, console: &Console) -> Result<RunRepo
         keep: args.keep,
         features: BTreeSet::new(),
         explain_hints: true,
+        gateway_api: None,
     };
     if kind == TargetKind::Embedded {
         for o in scenarios
             .iter()
             .flat_map(|s| crate::implementations::outside_gateway_api(s.all_objects()))
         {
-            console.line(&format!("note: {o}"));
+            sinks.note(&format!("note: {o}"));
         }
     }
     let mut runs = Vec::new();
@@ -93,14 +109,14 @@ pub(crate) async fn report(args: &TestArgs, console: &Console) -> Result<RunRepo
             TargetKind::Embedded => {
                 let answering = match implementation {
                     Implementation::Spec => {
-                        "gwlab's reference gateway, Gateway API v1.2 semantics".to_string()
+                        "gwlab's reference gateway, Gateway API semantics up to v1.6.1".to_string()
                     }
                     other => format!(
                         "gwlab's reference gateway answering as {}",
                         other.describe()
                     ),
                 };
-                console.line(&format!(
+                sinks.note(&format!(
                     "target: embedded ({why}: {answering}, on 127.0.0.1), run {run_id}, {}",
                     crate::diag::counted(scenarios.len(), "scenario")
                 ));
@@ -196,7 +212,7 @@ async fn run_cluster(
     if let Err(e) = client.apiserver_version().await
         && crate::kube_api::is_transient(&e)
     {
-        runner.console.line(&format!(
+        runner.sinks.note(&format!(
             "waiting up to {}s for {server}: {}",
             ANSWER_BUDGET.as_secs(),
             crate::kube_api::sentence(&e)
@@ -209,7 +225,7 @@ async fn run_cluster(
             exit::BAD_INPUT
         })?;
     let place = state::describe(&lab);
-    runner.console.line(&format!(
+    runner.sinks.note(&format!(
         "target: cluster ({why}: {place}), run {}, {}",
         runner.run_id,
         crate::diag::counted(scenarios.len(), "scenario")
@@ -224,13 +240,13 @@ async fn run_cluster(
     let kong = crate::targets::cluster::kong_model::cluster_kong(&client)
         .await
         .unwrap_or_else(|e| {
-            runner.console.line(&format!(
+            runner.sinks.note(&format!(
                 "note: Kong's version is unknown ({e}): failed probes will not name Kong's known deviations"
             ));
             None
         });
     if let Some(k) = kong {
-        runner.console.line(&format!(
+        runner.sinks.note(&format!(
             "Kong on the cluster: {} (failed probes name its known deviations from the spec)",
             k.describe()
         ));
@@ -241,6 +257,22 @@ async fn run_cluster(
             .modelled_as(kong);
         async move { Ok(t) }
     };
+    if scenarios
+        .iter()
+        .any(|s| s.gateway_api > crate::gateway_api::Release::V1_2_1)
+    {
+        // Read once for the run; a failure to read is an error, never "unsupported".
+        let installed = crate::targets::cluster::release::installed(&client)
+            .await
+            .map_err(|e| {
+                eprintln!(
+                    "error: cannot read the cluster's Gateway API CRDs: {}",
+                    crate::kube_api::sentence(&e)
+                );
+                exit::BAD_INPUT
+            })?;
+        runner.gateway_api = installed.serves().map(|r| (r, installed.said()));
+    }
     if scenarios.iter().any(|s| !s.features.is_empty()) {
         // Read once for the run; a failure to read is an error, never "unsupported".
         let probe = make().await.map_err(|e: TargetError| {
@@ -283,38 +315,11 @@ async fn interruptible(
     }
 }
 
-fn finish(args: &TestArgs, console: &Console, report: RunReport) -> i32 {
-    console.finish(&report);
-    if annotations::in_github_actions() && !args.nested {
-        for line in annotations::render(&report) {
-            println!("{line}");
-        }
-    }
-    if let Some(path) = &args.junit
-        && let Err(e) = std::fs::write(path, junit::render(&report))
-    {
-        eprintln!(
-            "error: cannot write the JUnit report to {}: {e}",
-            path.display()
-        );
-        return exit::BAD_INPUT;
-    }
-    if let Some(path) = &args.json
-        && let Err(e) = std::fs::write(path, crate::report::json::render(&report))
-    {
-        eprintln!(
-            "error: cannot write the JSON report to {}: {e}",
-            path.display()
-        );
-        return exit::BAD_INPUT;
-    }
-    if let Some(path) = &args.html
-        && let Err(e) = std::fs::write(path, crate::report::html::render(&report))
-    {
-        eprintln!(
-            "error: cannot write the HTML report to {}: {e}",
-            path.display()
-        );
+/// The finished report to every sink; a report file that cannot be
+/// written is exit 2, whatever the verdict.
+fn finish(sinks: &Sinks, report: RunReport) -> i32 {
+    if let Err(e) = sinks.finished(&report) {
+        eprintln!("error: {e}");
         return exit::BAD_INPUT;
     }
     report.exit_code()
@@ -374,7 +379,7 @@ fn load_all(args: &TestArgs) -> Result<Vec<Scenario>, i32> {
     let mut scenarios = Vec::new();
     let mut problems = Vec::new();
     for dir in dirs {
-        match scenario::load(&dir) {
+        match scenario::load_as(&dir, args.gateway_api) {
             Ok(s) => scenarios.push(s),
             Err(e) => problems.push(e),
         }

@@ -12,6 +12,7 @@ use crate::doctor::Finding;
 use crate::doctor::recorded;
 use crate::implementations::Implementation;
 use crate::report::human::Console;
+use crate::report::sink::Sinks;
 use crate::report::{CheckKind, CheckReport, ScenarioReport, Verdict};
 use crate::run::{self, Runner};
 use crate::scenario::{self, Scenario};
@@ -215,14 +216,10 @@ pub(super) fn findings_left(
 
 /// A runner for one check: quiet, no diagnostics bundle, everything cleaned
 /// up. `retry_probes`: on a cluster, where routes take a moment to program.
-pub(super) fn runner(
-    console: &Console,
-    retry_probes: bool,
-    features: BTreeSet<String>,
-) -> Runner<'_> {
+pub(super) fn runner(sinks: &Sinks, retry_probes: bool, features: BTreeSet<String>) -> Runner<'_> {
     Runner {
         run_id: run::new_run_id(),
-        console,
+        sinks,
         retry_probes,
         cancel: Default::default(),
         created: Arc::new(Mutex::new(BTreeSet::new())),
@@ -231,6 +228,7 @@ pub(super) fn runner(
         features,
         // The lab's failure lines name explain where it applies.
         explain_hints: false,
+        gateway_api: None,
     }
 }
 
@@ -272,9 +270,9 @@ async fn run_with(
     features: &[crate::features::Feature],
 ) -> Result<Checked, CheckError> {
     let scenario = scenario::load(dir).map_err(CheckError::Bad)?;
-    let console = Console::new(true);
+    let sinks = Sinks::terminal(Console::new(true));
     // The embedded gateway is settled once applied: a failure is final.
-    let runner = runner(&console, false, crate::features::names(features));
+    let runner = runner(&sinks, false, crate::features::names(features));
     let ca = Arc::new(LabCa::new().map_err(CheckError::Ca)?);
     let mut target = EmbeddedTarget::start_as(ca, Default::default(), implementation)
         .await

@@ -18,6 +18,7 @@ use crate::lab::state::{self, LabState};
 use crate::lab::wait::{conditions_text, has_true};
 use crate::ownership::RunRecord;
 use crate::report::human::Console;
+use crate::report::sink::Sinks;
 use crate::scenario::{self, Scenario};
 use crate::targets::cluster::GatewayAddress;
 use crate::targets::{Awaiting, Target};
@@ -172,8 +173,8 @@ pub async fn exercise(
 pub async fn run(c: &Cluster, mut scenario: Scenario) -> Result<Checked, CheckError> {
     scenario.timeouts.conditions = scenario.timeouts.conditions.min(MAX_CONDITIONS_WAIT);
     scenario.timeouts.probes = scenario.timeouts.probes.min(MAX_PROBES_WAIT);
-    let console = Console::new(true);
-    let mut runner = check::runner(&console, true, BTreeSet::new());
+    let sinks = Sinks::terminal(Console::new(true));
+    let mut runner = check::runner(&sinks, true, BTreeSet::new());
     let record = Arc::new(RunRecord::new(state::run_record(&runner.run_id)));
     let echo =
         crate::lab::images::echo_reference().map_err(|e| CheckError::NoCluster(Box::new(e)))?;

@@ -7,8 +7,9 @@
 use std::fmt::Debug;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
-use k8s_openapi::api::core::v1::{Event, Pod, Service};
+use k8s_openapi::api::core::v1::{Container, Event, Pod, PodSpec, Service};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Client;
 use kube::api::{Api, DynamicObject, ListParams, LogParams};
 use serde::de::DeserializeOwned;
@@ -37,19 +38,130 @@ pub enum GatherError {
     },
 }
 
+/// What runs a Kong container: a Deployment or a DaemonSet.
+#[derive(Debug, Clone)]
+pub enum Workload {
+    Deployment(Box<Deployment>),
+    DaemonSet(Box<DaemonSet>),
+}
+
+impl Workload {
+    /// `Deployment` or `DaemonSet`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Workload::Deployment(_) => "Deployment",
+            Workload::DaemonSet(_) => "DaemonSet",
+        }
+    }
+
+    pub fn metadata(&self) -> &ObjectMeta {
+        match self {
+            Workload::Deployment(d) => &d.metadata,
+            Workload::DaemonSet(d) => &d.metadata,
+        }
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.metadata().namespace.as_deref().unwrap_or_default()
+    }
+
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    /// The spec of the pods it makes.
+    pub fn pod_spec(&self) -> Option<&PodSpec> {
+        match self {
+            Workload::Deployment(d) => d.spec.as_ref()?.template.spec.as_ref(),
+            Workload::DaemonSet(d) => d.spec.as_ref()?.template.spec.as_ref(),
+        }
+    }
+
+    pub fn containers(&self) -> &[Container] {
+        self.pod_spec().map_or(&[], |s| s.containers.as_slice())
+    }
+
+    /// How it replaces its pods (`RollingUpdate` unless it says otherwise).
+    pub fn strategy(&self) -> &str {
+        let written = match self {
+            Workload::Deployment(d) => d
+                .spec
+                .as_ref()
+                .and_then(|s| s.strategy.as_ref()?.type_.as_deref()),
+            Workload::DaemonSet(d) => d
+                .spec
+                .as_ref()
+                .and_then(|s| s.update_strategy.as_ref()?.type_.as_deref()),
+        };
+        written.unwrap_or("RollingUpdate")
+    }
+
+    /// A Deployment's replicas (1 unless it says otherwise); a DaemonSet's
+    /// pods are one a node, counted here as 1.
+    pub fn replicas(&self) -> i32 {
+        match self {
+            Workload::Deployment(d) => d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+            Workload::DaemonSet(_) => 1,
+        }
+    }
+
+    /// Its label selector's `matchLabels`, as a list query writes them.
+    pub fn selector(&self) -> String {
+        let labels = match self {
+            Workload::Deployment(d) => d.spec.as_ref().map(|s| &s.selector),
+            Workload::DaemonSet(d) => d.spec.as_ref().map(|s| &s.selector),
+        };
+        labels
+            .and_then(|l| l.match_labels.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The Kong Ingress Controller's container, when it runs one.
+    pub fn kic_container(&self) -> Option<&Container> {
+        self.containers()
+            .iter()
+            .find(|c| c.image.as_deref().is_some_and(kong::is_controller_image))
+    }
+
+    /// Its Kong proxy containers: images whose repository is `kong` (the
+    /// official image) or ends in `/kong` or `/kong-gateway`.
+    pub fn kong_proxies(&self) -> Vec<KongProxy> {
+        self.containers()
+            .iter()
+            .filter_map(|c| {
+                let image = c.image.as_deref()?;
+                let (repository, _) = kong::split_image(image).unwrap_or((image, ""));
+                let last = repository.rsplit('/').next().unwrap_or(repository);
+                let is_kong = last == "kong-gateway" || last == "kong";
+                is_kong.then(|| KongProxy {
+                    kind: self.kind().into(),
+                    namespace: self.namespace().into(),
+                    name: self.name().into(),
+                    container: c.name.clone(),
+                    image: image.into(),
+                })
+            })
+            .collect()
+    }
+}
+
 /// One Kong Ingress Controller found on the cluster, run by a Deployment or a
 /// DaemonSet.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Kic {
     /// `Deployment` or `DaemonSet`.
     pub kind: String,
     pub namespace: String,
     pub name: String,
     /// The Deployment or DaemonSet, whole.
-    pub workload: Value,
-    pub pods: Vec<Value>,
+    pub workload: Workload,
+    pub pods: Vec<Pod>,
     /// Events about its pods.
-    pub events: Vec<Value>,
+    pub events: Vec<Event>,
     /// The last lines of the controller container's log (the previous run's when it crashed).
     pub log: String,
     pub publish_service: Option<String>,
@@ -82,9 +194,10 @@ pub struct Facts {
     pub gateways: Vec<Value>,
     pub kics: Vec<Kic>,
     pub kongs: Vec<KongProxy>,
-    pub metallb_controller: Option<Value>,
+    pub metallb_controller: Option<Deployment>,
     pub pools: Vec<Value>,
-    pub services: Vec<Value>,
+    /// The LoadBalancer Services.
+    pub services: Vec<Service>,
     pub routes: Vec<Value>,
     pub grants: Vec<Value>,
     pub services_all: Vec<(String, String)>,
@@ -145,56 +258,21 @@ async fn list_dynamic(
 }
 
 /// A container's env value or `--flag=value` argument.
-pub(super) fn setting(container: &Value, (env, flag): (&str, &str)) -> Option<String> {
-    let from_env = container["env"]
-        .as_array()
-        .and_then(|e| e.iter().find(|v| v["name"] == env))
-        .and_then(|v| v["value"].as_str())
-        .map(String::from);
-    from_env.or_else(|| {
-        container["args"].as_array().and_then(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str())
-                .find_map(|x| x.strip_prefix(&format!("{flag}=")).map(String::from))
-        })
-    })
-}
-
-/// The Kong proxy containers of a workload: images whose repository is
-/// `kong` (the official image) or ends in `/kong` or `/kong-gateway`.
-pub(crate) fn kong_proxies(kind: &str, workload: &Value) -> Vec<KongProxy> {
-    let text = |p: &str| {
-        workload
-            .pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    workload["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| {
-            let image = c["image"].as_str()?;
-            let (repository, _) = kong::split_image(image).unwrap_or((image, ""));
-            let last = repository.rsplit('/').next().unwrap_or(repository);
-            let is_kong = last == "kong-gateway" || last == "kong";
-            is_kong.then(|| KongProxy {
-                kind: kind.into(),
-                namespace: text("/metadata/namespace"),
-                name: text("/metadata/name"),
-                container: c["name"].as_str().unwrap_or_default().into(),
-                image: image.into(),
-            })
-        })
-        .collect()
-}
-
-pub(super) fn kic_container(deployment: &Value) -> Option<&Value> {
-    deployment["spec"]["template"]["spec"]["containers"]
-        .as_array()?
+pub(super) fn setting(container: &Container, (env, flag): (&str, &str)) -> Option<String> {
+    let from_env = container
+        .env
         .iter()
-        .find(|c| c["image"].as_str().is_some_and(kong::is_controller_image))
+        .flatten()
+        .find(|v| v.name == env)
+        .and_then(|v| v.value.clone());
+    from_env.or_else(|| {
+        let prefix = format!("{flag}=");
+        container
+            .args
+            .iter()
+            .flatten()
+            .find_map(|x| x.strip_prefix(&prefix).map(String::from))
+    })
 }
 
 /// Reads everything the checks need. Kinds the API does not serve read as empty.
@@ -247,70 +325,67 @@ async fn gateway_crds(client: &Client) -> Result<Vec<Crd>, GatherError> {
 /// Deployment or a DaemonSet runs it.
 async fn gather_deployments(client: &Client, f: &mut Facts) -> Result<(), GatherError> {
     let deployments: Api<Deployment> = Api::all(client.clone());
+    let mut workloads = Vec::new();
     for d in list_served(&deployments, &ListParams::default(), "Deployments").await? {
-        let dj = json(&d);
-        let ns = d.metadata.namespace.clone().unwrap_or_default();
-        let name = d.metadata.name.clone().unwrap_or_default();
-        if ns == "metallb-system" && name == "controller" {
-            f.metallb_controller = Some(dj.clone());
+        if is_metallb_controller(&d.metadata) {
+            f.metallb_controller = Some(d.clone());
         }
-        f.kongs.extend(kong_proxies("Deployment", &dj));
-        if kic_container(&dj).is_some() {
-            f.kics.push(gather_kic(client, "Deployment", dj).await?);
-        }
+        workloads.push(Workload::Deployment(Box::new(d)));
     }
     let daemon_sets: Api<DaemonSet> = Api::all(client.clone());
     for d in list_served(&daemon_sets, &ListParams::default(), "DaemonSets").await? {
-        let dj = json(&d);
-        f.kongs.extend(kong_proxies("DaemonSet", &dj));
-        if kic_container(&dj).is_some() {
-            f.kics.push(gather_kic(client, "DaemonSet", dj).await?);
+        workloads.push(Workload::DaemonSet(Box::new(d)));
+    }
+    for w in workloads {
+        f.kongs.extend(w.kong_proxies());
+        if w.kic_container().is_some() {
+            f.kics.push(gather_kic(client, w).await?);
         }
     }
     Ok(())
 }
 
-/// One controller workload's settings, pods, their events and the controller's log.
-async fn gather_kic(client: &Client, kind: &str, dj: Value) -> Result<Kic, GatherError> {
-    let text = |p: &str| {
-        dj.pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let (ns, name) = (text("/metadata/namespace"), text("/metadata/name"));
-    let container = kic_container(&dj).cloned().unwrap_or_default();
-    let pods: Api<Pod> = Api::namespaced(client.clone(), &ns);
-    let params = ListParams::default().labels(&selector(&dj));
-    let pod_list = list_served(&pods, &params, &format!("the pods of {kind} {ns}/{name}")).await?;
-    let container_name = container["name"].as_str().unwrap_or_default();
-    let log = controller_log(&pods, &pod_list, container_name).await;
-    let events = pod_events(client, &ns, &pod_list).await?;
-    Ok(Kic {
-        publish_service: setting(&container, kong::PUBLISH_SERVICE_ENV),
-        feature_gates: setting(&container, kong::FEATURE_GATES_ENV),
-        image: container["image"].as_str().unwrap_or_default().into(),
-        kind: kind.to_string(),
-        namespace: ns,
-        name,
-        workload: dj,
-        pods: pod_list.iter().map(json).collect(),
-        events,
-        log,
-    })
+/// MetalLB's controller Deployment, as its manifests name it.
+pub(super) fn is_metallb_controller(meta: &ObjectMeta) -> bool {
+    meta.namespace.as_deref() == Some("metallb-system")
+        && meta.name.as_deref() == Some("controller")
 }
 
-/// A workload's label selector (`spec.selector.matchLabels`), as a list
-/// query writes it.
-pub(super) fn selector(workload: &Value) -> String {
-    workload
-        .pointer("/spec/selector/matchLabels")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-        .collect::<Vec<_>>()
-        .join(",")
+/// One controller workload's settings, pods, their events and the controller's log.
+async fn gather_kic(client: &Client, workload: Workload) -> Result<Kic, GatherError> {
+    let (kind, ns, name) = (workload.kind(), workload.namespace(), workload.name());
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let params = ListParams::default().labels(&workload.selector());
+    let pod_list = list_served(&pods, &params, &format!("the pods of {kind} {ns}/{name}")).await?;
+    let container = workload.kic_container().cloned().unwrap_or_default();
+    let log = controller_log(&pods, &pod_list, &container.name).await;
+    let events = pod_events(client, ns, &pod_list).await?;
+    Ok(Kic::of(workload, container, pod_list, events, log))
+}
+
+impl Kic {
+    /// The controller `workload` runs in `container`, with its pods, their
+    /// events and the controller's log.
+    pub(super) fn of(
+        workload: Workload,
+        container: Container,
+        pods: Vec<Pod>,
+        events: Vec<Event>,
+        log: String,
+    ) -> Kic {
+        Kic {
+            publish_service: setting(&container, kong::PUBLISH_SERVICE_ENV),
+            feature_gates: setting(&container, kong::FEATURE_GATES_ENV),
+            image: container.image.clone().unwrap_or_default(),
+            kind: workload.kind().into(),
+            namespace: workload.namespace().into(),
+            name: workload.name().into(),
+            workload,
+            pods,
+            events,
+            log,
+        }
+    }
 }
 
 /// The last lines of the first pod's controller log that has any (the previous
@@ -339,7 +414,7 @@ async fn controller_log(pods: &Api<Pod>, list: &[Pod], container: &str) -> Strin
 }
 
 /// The events of namespace `ns` about the pods of `list`.
-async fn pod_events(client: &Client, ns: &str, list: &[Pod]) -> Result<Vec<Value>, GatherError> {
+async fn pod_events(client: &Client, ns: &str, list: &[Pod]) -> Result<Vec<Event>, GatherError> {
     let names: Vec<&str> = list
         .iter()
         .filter_map(|p| p.metadata.name.as_deref())
@@ -352,7 +427,7 @@ async fn pod_events(client: &Client, ns: &str, list: &[Pod]) -> Result<Vec<Value
     )
     .await?;
     Ok(all
-        .iter()
+        .into_iter()
         .filter(|e| {
             e.involved_object.kind.as_deref() == Some("Pod")
                 && e.involved_object
@@ -360,7 +435,6 @@ async fn pod_events(client: &Client, ns: &str, list: &[Pod]) -> Result<Vec<Value
                     .as_deref()
                     .is_some_and(|n| names.contains(&n))
         })
-        .map(json)
         .collect())
 }
 
@@ -373,7 +447,7 @@ async fn gather_services(client: &Client, f: &mut Facts) -> Result<(), GatherErr
             s.metadata.name.clone().unwrap_or_default(),
         ));
         if s.spec.as_ref().and_then(|sp| sp.type_.as_deref()) == Some("LoadBalancer") {
-            f.services.push(json(&s));
+            f.services.push(s);
         }
     }
     Ok(())

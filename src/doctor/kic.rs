@@ -2,6 +2,7 @@
 //! hostNetwork pods stuck behind their own host ports, a Gateway annotation
 //! naming another publish service, and crash loops of any other cause.
 
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use serde_json::Value;
 
 use super::cluster::{condition, name_of};
@@ -94,17 +95,13 @@ fn invalid_gate(kic: &Kic, at: &str) -> Option<Finding> {
 fn waiting_containers(kic: &Kic) -> Vec<String> {
     let mut lines = Vec::new();
     for p in &kic.pods {
-        for cs in p["status"]["containerStatuses"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            if let Some(reason) = cs["state"]["waiting"]["reason"].as_str() {
+        for cs in container_statuses(p) {
+            if let Some(reason) = waiting_reason(cs) {
                 lines.push(format!(
                     "pod {}: container {} {reason}, {} restarts",
-                    p["metadata"]["name"].as_str().unwrap_or_default(),
-                    cs["name"].as_str().unwrap_or_default(),
-                    cs["restartCount"]
+                    p.metadata.name.as_deref().unwrap_or_default(),
+                    cs.name,
+                    cs.restart_count
                 ));
             }
         }
@@ -116,33 +113,28 @@ fn waiting_containers(kic: &Kic) -> Vec<String> {
 /// pod waits for the old one's ports during a rolling update; a DaemonSet's
 /// pod finds them held by something else on its node.
 fn host_network(kic: &Kic, at: &str) -> Option<Finding> {
-    let spec = &kic.workload["spec"];
-    if spec["template"]["spec"]["hostNetwork"].as_bool() != Some(true) {
+    let host_network = kic.workload.pod_spec().and_then(|s| s.host_network);
+    if host_network != Some(true) {
         return None;
     }
     let no_ports = kic.events.iter().find(|e| {
-        e["reason"] == "FailedScheduling"
-            && e["message"]
-                .as_str()
+        e.reason.as_deref() == Some("FailedScheduling")
+            && e.message
+                .as_deref()
                 .is_some_and(|m| m.contains("didn't have free ports"))
     });
     let pending: Vec<&str> = kic
         .pods
         .iter()
-        .filter(|p| p["status"]["phase"] == "Pending")
-        .filter_map(|p| p["metadata"]["name"].as_str())
+        .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending"))
+        .filter_map(|p| p.metadata.name.as_deref())
         .collect();
     if no_ports.is_none() && pending.is_empty() {
         return None;
     }
     let daemon_set = kic.kind == "DaemonSet";
-    let strategy = if daemon_set {
-        spec["updateStrategy"]["type"].as_str()
-    } else {
-        spec["strategy"]["type"].as_str()
-    }
-    .unwrap_or("RollingUpdate");
-    let replicas = spec["replicas"].as_u64().unwrap_or(1);
+    let strategy = kic.workload.strategy();
+    let replicas = kic.workload.replicas();
     // One pod, replaced only after the old one is gone: nothing of its own
     // holds the ports any more (what is Pending was from before the change).
     if !daemon_set && strategy == "Recreate" && replicas <= 1 {
@@ -164,8 +156,8 @@ fn host_network(kic: &Kic, at: &str) -> Option<Finding> {
     if let Some(e) = no_ports {
         fnd = fnd.evidence(format!(
             "event FailedScheduling on pod {}: {}",
-            e["involvedObject"]["name"].as_str().unwrap_or_default(),
-            e["message"].as_str().unwrap_or_default()
+            e.involved_object.name.as_deref().unwrap_or_default(),
+            e.message.as_deref().unwrap_or_default()
         ));
     }
     if !pending.is_empty() {
@@ -226,13 +218,23 @@ fn publish_mismatch(kic: &Kic, at: &str, gw: &Value, annotation: &str, publish: 
 
 fn crash_looping(kic: &Kic) -> bool {
     kic.pods.iter().any(|p| {
-        p["status"]["containerStatuses"]
-            .as_array()
-            .is_some_and(|cs| {
-                cs.iter()
-                    .any(|c| c["state"]["waiting"]["reason"] == "CrashLoopBackOff")
-            })
+        container_statuses(p)
+            .iter()
+            .any(|c| waiting_reason(c) == Some("CrashLoopBackOff"))
     })
+}
+
+/// A pod's container statuses, none when it has no status yet.
+pub(super) fn container_statuses(p: &Pod) -> &[ContainerStatus] {
+    p.status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or_default()
+}
+
+/// Why a container waits, when it does.
+fn waiting_reason(c: &ContainerStatus) -> Option<&str> {
+    c.state.as_ref()?.waiting.as_ref()?.reason.as_deref()
 }
 
 fn crash_loop(kic: &Kic, at: &str) -> Finding {

@@ -3,6 +3,7 @@
 
 use std::net::Ipv4Addr;
 
+use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::Value;
 
 use super::cluster::name_of;
@@ -10,7 +11,7 @@ use super::facts::Facts;
 use super::{Finding, Layer};
 use crate::lab::docker::NetworkInfo;
 use crate::lab::metallb::Subnet;
-use crate::lab::wait::conditions_text;
+use crate::lab::wait::{deployment_conditions, is_available};
 
 pub(super) fn check(
     f: &Facts,
@@ -32,14 +33,10 @@ pub(super) fn check(
     proxy_services(f, out, checks);
 }
 
-fn controller(c: &Value) -> Option<Finding> {
-    let available = c["status"]["conditions"].as_array().is_some_and(|cs| {
-        cs.iter()
-            .any(|x| x["type"] == "Available" && x["status"] == "True")
-    });
-    (!available).then(|| {
+fn controller(c: &Deployment) -> Option<Finding> {
+    (!is_available(c)).then(|| {
         Finding::new("metallb-not-ready", Layer::LoadBalancer, "the MetalLB controller is not Available")
-            .evidence(format!("Deployment metallb-system/controller: {}", conditions_text(c.get("status"))))
+            .evidence(format!("Deployment metallb-system/controller: {}", deployment_conditions(c)))
             .fix("`kubectl -n metallb-system get pods` and the controller's logs; `gwlab up --addons metallb` re-applies it")
     })
 }
@@ -104,18 +101,17 @@ fn proxy_services(f: &Facts, out: &mut Vec<Finding>, checks: &mut Vec<String>) {
         let Some((ns, name)) = publish.split_once('/') else {
             continue;
         };
-        let Some(svc) = f
-            .services
-            .iter()
-            .find(|s| s["metadata"]["namespace"] == ns && s["metadata"]["name"] == name)
-        else {
+        let Some(svc) = f.services.iter().find(|s| {
+            s.metadata.namespace.as_deref() == Some(ns) && s.metadata.name.as_deref() == Some(name)
+        }) else {
             continue;
         };
         checks.push(format!("proxy Service {publish} has an address"));
-        if svc["status"]["loadBalancer"]["ingress"]
-            .as_array()
-            .is_none_or(|i| i.is_empty())
-        {
+        let ingress = svc
+            .status
+            .as_ref()
+            .and_then(|s| s.load_balancer.as_ref()?.ingress.as_ref());
+        if ingress.is_none_or(|i| i.is_empty()) {
             out.push(Finding::new("proxy-service-no-address", Layer::LoadBalancer, format!("the proxy Service {publish} (LoadBalancer) has no address")).evidence("status.loadBalancer.ingress is empty").fix("install a LoadBalancer implementation (MetalLB: `gwlab up --addons metallb`), or reach the proxy through its NodePorts"));
         }
     }

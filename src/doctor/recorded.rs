@@ -6,11 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
+use k8s_openapi::api::core::v1::{Event, Pod, Service};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::facts::{Facts, Kic, kic_container, kong_proxies, selector, setting, today};
+use super::facts::{Facts, Kic, Workload, is_metallb_controller, today};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::kong;
 use crate::lab::addons::{BUNDLE_VERSION, CHANNEL};
 use crate::manifest::GATEWAY_GROUP;
 use crate::yaml;
@@ -41,7 +43,7 @@ pub fn read(dir: &Path) -> Result<Facts, RecordedError> {
         source,
     })?;
     files.sort();
-    let mut objects = Vec::new();
+    let mut objects = Recorded::default();
     let mut logs = Vec::new();
     let mut problems = Vec::new();
     for path in files {
@@ -62,7 +64,15 @@ pub fn read(dir: &Path) -> Result<Facts, RecordedError> {
         }
         for doc in yaml::split_documents(&text) {
             match yaml::parse_value(&path, &doc) {
-                Ok(v) => flatten(v, &mut objects),
+                Ok(v) => {
+                    let mut found = Vec::new();
+                    flatten(v, &mut found);
+                    for o in found {
+                        if let Err(d) = objects.add(&path, o) {
+                            problems.push(d);
+                        }
+                    }
+                }
                 Err(d) => problems.push(d),
             }
         }
@@ -70,12 +80,12 @@ pub fn read(dir: &Path) -> Result<Facts, RecordedError> {
     if !problems.is_empty() {
         return Err(RecordedError::Bad(Diagnostics(problems)));
     }
-    if objects.is_empty() {
+    if objects.count == 0 {
         return Err(RecordedError::Empty {
             dir: dir.to_path_buf(),
         });
     }
-    Ok(facts(dir, &objects, &logs))
+    Ok(facts(dir, objects, &logs))
 }
 
 /// A `List`'s items, or the object itself.
@@ -91,8 +101,51 @@ fn flatten(v: Value, out: &mut Vec<Value>) {
     }
 }
 
-fn of_kind<'a>(objects: &'a [Value], kind: &'a str) -> impl Iterator<Item = &'a Value> {
-    objects.iter().filter(move |o| o["kind"] == kind)
+/// A recorded state's objects: the kinds doctor reads typed (workloads,
+/// pods, events, Services) as their Kubernetes types, the rest as they are.
+#[derive(Default)]
+struct Recorded {
+    count: usize,
+    other: Vec<Value>,
+    deployments: Vec<Deployment>,
+    daemon_sets: Vec<DaemonSet>,
+    pods: Vec<Pod>,
+    events: Vec<Event>,
+    services: Vec<Service>,
+}
+
+impl Recorded {
+    /// `object`, read from `path`; one of a typed kind that does not read as
+    /// that kind is bad input naming the object and why.
+    fn add(&mut self, path: &Path, object: Value) -> Result<(), Diagnostic> {
+        self.count += 1;
+        match object["kind"].as_str().unwrap_or_default() {
+            "Deployment" => self.deployments.push(typed(path, object)?),
+            "DaemonSet" => self.daemon_sets.push(typed(path, object)?),
+            "Pod" => self.pods.push(typed(path, object)?),
+            "Event" => self.events.push(typed(path, object)?),
+            "Service" => self.services.push(typed(path, object)?),
+            _ => self.other.push(object),
+        }
+        Ok(())
+    }
+
+    fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Value> {
+        self.other.iter().filter(move |o| o["kind"] == kind)
+    }
+}
+
+/// `object` as the Kubernetes type `T`.
+fn typed<T: DeserializeOwned>(path: &Path, object: Value) -> Result<T, Diagnostic> {
+    let what = format!(
+        "{} {}",
+        text(&object, "/kind"),
+        text(&object, "/metadata/name")
+    );
+    serde_json::from_value(object).map_err(|e| {
+        Diagnostic::new(path, None, format!("{what} is not one gwlab can read: {e}"))
+            .hint("give objects as `kubectl get -o yaml` writes them")
+    })
 }
 
 fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
@@ -101,11 +154,12 @@ fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-fn facts(dir: &Path, objects: &[Value], logs: &[(PathBuf, String)]) -> Facts {
-    let all = |kind| of_kind(objects, kind).cloned().collect::<Vec<_>>();
+fn facts(dir: &Path, objects: Recorded, logs: &[(PathBuf, String)]) -> Facts {
+    let all = |kind| objects.of_kind(kind).cloned().collect::<Vec<_>>();
     let mut f = Facts {
         version: Some(format!("recorded in {}", dir.display())),
-        crds: of_kind(objects, "CustomResourceDefinition")
+        crds: objects
+            .of_kind("CustomResourceDefinition")
             .filter(|c| c["spec"]["group"] == GATEWAY_GROUP)
             .map(|c| {
                 let a = &c["metadata"]["annotations"];
@@ -125,28 +179,36 @@ fn facts(dir: &Path, objects: &[Value], logs: &[(PathBuf, String)]) -> Facts {
         today: Some(today()),
         ..Default::default()
     };
-    for d in of_kind(objects, "Deployment") {
-        if text(d, "/metadata/namespace") == "metallb-system"
-            && text(d, "/metadata/name") == "controller"
-        {
-            f.metallb_controller = Some(d.clone());
+    f.metallb_controller = objects
+        .deployments
+        .iter()
+        .find(|d| is_metallb_controller(&d.metadata))
+        .cloned();
+    let workloads = objects
+        .deployments
+        .iter()
+        .cloned()
+        .map(|d| Workload::Deployment(Box::new(d)))
+        .chain(
+            objects
+                .daemon_sets
+                .iter()
+                .cloned()
+                .map(|d| Workload::DaemonSet(Box::new(d))),
+        );
+    for w in workloads {
+        f.kongs.extend(w.kong_proxies());
+        if w.kic_container().is_some() {
+            f.kics.push(kic(w, &objects, logs));
         }
     }
-    for kind in ["Deployment", "DaemonSet"] {
-        for w in of_kind(objects, kind) {
-            f.kongs.extend(kong_proxies(kind, w));
-        }
-        for w in of_kind(objects, kind).filter(|w| kic_container(w).is_some()) {
-            f.kics.push(kic(kind, w, objects, logs));
-        }
-    }
-    for s in of_kind(objects, "Service") {
+    for s in objects.services {
         f.services_all.push((
-            text(s, "/metadata/namespace").to_string(),
-            text(s, "/metadata/name").to_string(),
+            s.metadata.namespace.clone().unwrap_or_default(),
+            s.metadata.name.clone().unwrap_or_default(),
         ));
-        if s["spec"]["type"] == "LoadBalancer" {
-            f.services.push(s.clone());
+        if s.spec.as_ref().and_then(|sp| sp.type_.as_deref()) == Some("LoadBalancer") {
+            f.services.push(s);
         }
     }
     f
@@ -155,26 +217,35 @@ fn facts(dir: &Path, objects: &[Value], logs: &[(PathBuf, String)]) -> Facts {
 /// A controller workload with its pods (by its selector), their events, and
 /// the log of the first pod that has one (`<pod>.log`), else the bundle's
 /// `kic.log`.
-fn kic(kind: &str, w: &Value, objects: &[Value], logs: &[(PathBuf, String)]) -> Kic {
-    let ns = text(w, "/metadata/namespace").to_string();
-    let wanted: Vec<(String, String)> = selector(w)
+fn kic(w: Workload, objects: &Recorded, logs: &[(PathBuf, String)]) -> Kic {
+    let ns = w.namespace();
+    let selector = w.selector();
+    let wanted: Vec<(&str, &str)> = selector
         .split(',')
         .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    let pods: Vec<Value> = of_kind(objects, "Pod")
-        .filter(|p| text(p, "/metadata/namespace") == ns)
+    let pods: Vec<Pod> = objects
+        .pods
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() == Some(ns))
         .filter(|p| {
+            let labels = p.metadata.labels.as_ref();
             wanted
                 .iter()
-                .all(|(k, v)| p["metadata"]["labels"][k].as_str() == Some(v))
+                .all(|(k, v)| labels.and_then(|l| l.get(*k)).map(String::as_str) == Some(*v))
         })
         .cloned()
         .collect();
-    let names: Vec<&str> = pods.iter().map(|p| text(p, "/metadata/name")).collect();
-    let events = of_kind(objects, "Event")
+    let names: Vec<&str> = pods
+        .iter()
+        .map(|p| p.metadata.name.as_deref().unwrap_or_default())
+        .collect();
+    let events = objects
+        .events
+        .iter()
         .filter(|e| {
-            e["involvedObject"]["kind"] == "Pod" && names.contains(&text(e, "/involvedObject/name"))
+            e.involved_object.kind.as_deref() == Some("Pod")
+                && names.contains(&e.involved_object.name.as_deref().unwrap_or_default())
         })
         .cloned()
         .collect();
@@ -192,19 +263,8 @@ fn kic(kind: &str, w: &Value, objects: &[Value], logs: &[(PathBuf, String)]) -> 
         })
         .map(|(_, t)| t.clone())
         .unwrap_or_default();
-    let container = kic_container(w).cloned().unwrap_or_default();
-    Kic {
-        kind: kind.to_string(),
-        namespace: ns,
-        name: text(w, "/metadata/name").to_string(),
-        workload: w.clone(),
-        pods,
-        events,
-        log,
-        publish_service: setting(&container, kong::PUBLISH_SERVICE_ENV),
-        feature_gates: setting(&container, kong::FEATURE_GATES_ENV),
-        image: container["image"].as_str().unwrap_or_default().into(),
-    }
+    let container = w.kic_container().cloned().unwrap_or_default();
+    Kic::of(w, container, pods, events, log)
 }
 
 /// Regular files under `dir`; symlinks are not followed.

@@ -71,19 +71,12 @@ fn running_images(kic: &Kic) -> Vec<String> {
     kic.pods
         .iter()
         .flat_map(|p| {
-            let pod = p["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            p["status"]["containerStatuses"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|cs| cs["image"].as_str().is_some_and(|i| withdrawn(i).is_some()))
-                .filter_map(move |cs| {
-                    let id = cs["imageID"].as_str().filter(|i| !i.is_empty())?;
-                    Some(format!("pod {pod} runs {id}"))
-                })
+            let pod = p.metadata.name.as_deref().unwrap_or_default();
+            super::kic::container_statuses(p)
+                .iter()
+                .filter(|cs| withdrawn(&cs.image).is_some())
+                .filter(|cs| !cs.image_id.is_empty())
+                .map(move |cs| format!("pod {pod} runs {}", cs.image_id))
         })
         .collect()
 }
@@ -254,8 +247,13 @@ mod tests {
             kind: "Deployment".into(),
             namespace: "kong".into(),
             name: "kong".into(),
+            workload: super::super::facts::Workload::Deployment(Box::default()),
+            pods: vec![],
+            events: vec![],
+            log: String::new(),
+            publish_service: None,
+            feature_gates: None,
             image: image.into(),
-            ..Default::default()
         }
     }
 
@@ -320,11 +318,11 @@ mod tests {
             "kong:3.8.0",
             DAY,
         );
-        fx.kics[0].pods = vec![
-            json!({"metadata": {"name": "kong-1"}, "status": {"containerStatuses": [
+        let pod = json!({"metadata": {"name": "kong-1"}, "status": {"containerStatuses": [
             {"name": "ingress-controller", "image": "docker.io/kong/kubernetes-ingress-controller:3.4.0",
-             "imageID": "docker.io/kong/kubernetes-ingress-controller@sha256:abcd"}]}}),
-        ];
+             "imageID": "docker.io/kong/kubernetes-ingress-controller@sha256:abcd",
+             "ready": false, "restartCount": 0}]}});
+        fx.kics[0].pods = vec![serde_json::from_value(pod).unwrap()];
         let f = found(&fx);
         let w = f.iter().find(|x| x.id == "kic-withdrawn-image").unwrap();
         assert_eq!(w.severity, Severity::Critical);

@@ -12,28 +12,67 @@ use kube::runtime::wait::{await_condition, conditions};
 use super::LabError;
 use super::apply::resource;
 
-/// `Type=Status (Reason)` of each condition in `status.conditions`.
+/// `Type=Status (Reason)` of each condition in `status.conditions` of an
+/// object read as JSON (a custom resource's).
 pub(crate) fn conditions_text(status: Option<&serde_json::Value>) -> String {
     let list = status
         .and_then(|s| s.get("conditions"))
         .and_then(|c| c.as_array())
-        .cloned()
+        .map(Vec::as_slice)
         .unwrap_or_default();
-    if list.is_empty() {
-        return "no conditions yet".into();
-    }
-    list.iter()
-        .map(|c| {
-            let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-            let msg = s("message");
+    listed(list.iter().map(|c| {
+        let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        [s("type"), s("status"), s("reason"), s("message")]
+    }))
+}
+
+/// [`conditions_text`] of a Deployment.
+pub(crate) fn deployment_conditions(d: &Deployment) -> String {
+    let list = d.status.as_ref().and_then(|s| s.conditions.as_deref());
+    listed(list.unwrap_or_default().iter().map(|c| {
+        let reason = c.reason.as_deref().unwrap_or_default();
+        let message = c.message.as_deref().unwrap_or_default();
+        [c.type_.as_str(), c.status.as_str(), reason, message]
+    }))
+}
+
+/// [`conditions_text`] of a CustomResourceDefinition.
+fn crd_conditions(crd: &CustomResourceDefinition) -> String {
+    let list = crd.status.as_ref().and_then(|s| s.conditions.as_deref());
+    listed(list.unwrap_or_default().iter().map(|c| {
+        let reason = c.reason.as_deref().unwrap_or_default();
+        let message = c.message.as_deref().unwrap_or_default();
+        [c.type_.as_str(), c.status.as_str(), reason, message]
+    }))
+}
+
+/// Whether a Deployment says it is Available.
+pub(crate) fn is_available(d: &Deployment) -> bool {
+    d.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| {
+            c.iter()
+                .any(|c| c.type_ == "Available" && c.status == "True")
+        })
+}
+
+/// Conditions given as `[type, status, reason, message]`, in a line.
+fn listed<'a>(conditions: impl Iterator<Item = [&'a str; 4]>) -> String {
+    let lines: Vec<String> = conditions
+        .map(|[ty, status, reason, msg]| {
             if msg.is_empty() {
-                format!("{}={} ({})", s("type"), s("status"), s("reason"))
+                format!("{ty}={status} ({reason})")
             } else {
-                format!("{}={} ({}: {msg})", s("type"), s("status"), s("reason"))
+                format!("{ty}={status} ({reason}: {msg})")
             }
         })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    if lines.is_empty() {
+        "no conditions yet".into()
+    } else {
+        lines.join(", ")
+    }
 }
 
 /// The `status.addresses[].value` of a Gateway (as JSON).
@@ -109,11 +148,7 @@ pub async fn crd_established(
     timeout: Duration,
 ) -> Result<(), LabError> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
-    let last = async {
-        last_state(api.get_opt(name).await, |c| {
-            conditions_text(c.status.and_then(|s| serde_json::to_value(s).ok()).as_ref())
-        })
-    };
+    let last = async { last_state(api.get_opt(name).await, |c| crd_conditions(&c)) };
     bounded(
         &format!("CustomResourceDefinition {name}"),
         timeout,
@@ -131,19 +166,8 @@ pub async fn deployment_available(
     timeout: Duration,
 ) -> Result<(), LabError> {
     let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    let available = |d: Option<&Deployment>| {
-        d.and_then(|d| d.status.as_ref())
-            .and_then(|s| s.conditions.as_ref())
-            .is_some_and(|c| {
-                c.iter()
-                    .any(|c| c.type_ == "Available" && c.status == "True")
-            })
-    };
-    let last = async {
-        last_state(api.get_opt(name).await, |d| {
-            conditions_text(d.status.and_then(|s| serde_json::to_value(s).ok()).as_ref())
-        })
-    };
+    let available = |d: Option<&Deployment>| d.is_some_and(is_available);
+    let last = async { last_state(api.get_opt(name).await, |d| deployment_conditions(&d)) };
     bounded(
         &format!("Deployment {namespace}/{name}"),
         timeout,
@@ -247,9 +271,7 @@ async fn waiting_pods(client: &Client, namespace: &str, d: &Deployment) -> Vec<S
 fn rollout_text(d: &Deployment) -> String {
     let wanted = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     let s = d.status.clone().unwrap_or_default();
-    let conditions = serde_json::to_value(&s)
-        .map(|v| conditions_text(Some(&v)))
-        .unwrap_or_default();
+    let conditions = deployment_conditions(d);
     format!(
         "{} of {wanted} pods updated, {} available, {} in all; {conditions}",
         s.updated_replicas.unwrap_or(0),

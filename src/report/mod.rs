@@ -10,6 +10,7 @@ pub(crate) mod junit;
 pub mod portability;
 pub(crate) mod saved;
 pub(crate) mod secs;
+pub mod sink;
 
 use std::time::Duration;
 

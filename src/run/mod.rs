@@ -18,7 +18,7 @@ use std::time::Instant;
 use crate::model::lab_gateway;
 use crate::model::world::ObjKey;
 use crate::probe;
-use crate::report::human::Console;
+use crate::report::sink::Sinks;
 use crate::report::{
     CheckDetail, CheckKind, CheckReport, Phases, ProbeDetail, ScenarioReport, Source, Verdict,
 };
@@ -81,7 +81,8 @@ impl Cancel {
 
 pub struct Runner<'a> {
     pub run_id: String,
-    pub console: &'a Console,
+    /// Where its events go: the terminal, report files.
+    pub sinks: &'a Sinks,
     /// Retry failed probes until their timeout (targets whose routing converges
     /// asynchronously); settled targets answer finally on the first try.
     pub retry_probes: bool,
@@ -96,6 +97,9 @@ pub struct Runner<'a> {
     pub keep: bool,
     /// The target's Gateway API features, read once before the run.
     pub features: BTreeSet<String>,
+    /// The newest Gateway API release the target serves, with how that was
+    /// told (`None`: every release gwlab knows, as the embedded gateway).
+    pub gateway_api: Option<(crate::gateway_api::Release, String)>,
     /// Name the `gwlab explain` command under a failed probe (`gwlab lab`
     /// says itself where explain applies).
     pub explain_hints: bool,
@@ -167,6 +171,15 @@ impl Runner<'_> {
                 ..ScenarioReport::not_run(scenario, Verdict::Unsupported)
             };
         }
+        if let Some((served, said)) = &self.gateway_api
+            && scenario.gateway_api > *served
+        {
+            return ScenarioReport {
+                duration: start.elapsed(),
+                missing_features: vec![format!("Gateway API {} ({said})", scenario.gateway_api)],
+                ..ScenarioReport::not_run(scenario, Verdict::Unsupported)
+            };
+        }
         let namespace = scenario_namespace(&scenario.name);
         let mut ctx = Ctx {
             scenario,
@@ -221,7 +234,7 @@ impl Runner<'_> {
             if self.cancelled() {
                 break;
             }
-            self.console.progress(format!(
+            self.sinks.progress(&format!(
                 "{}: {}",
                 scenario.name,
                 step.name.as_deref().unwrap_or("checking")
@@ -311,8 +324,8 @@ impl Runner<'_> {
         ctx.phases.conditions += t0.elapsed();
         let t0 = Instant::now();
         for p in &step.probes {
-            self.console
-                .progress(format!("{}: {}", ctx.scenario.name, p.name));
+            self.sinks
+                .progress(&format!("{}: {}", ctx.scenario.name, p.name));
             let report = self.check_probe(target, ctx, p, step).await;
             ctx.checks.push(report);
         }

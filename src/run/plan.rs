@@ -235,6 +235,7 @@ mod tests {
                         conditions: std::time::Duration::ZERO,
                         probes: std::time::Duration::ZERO,
                     },
+                    gateway_api: Default::default(),
                 })
                 .collect()
         };

@@ -97,7 +97,7 @@ where
         match in_flight.next().await {
             Some((idx, report, target, blockers)) => {
                 running.retain(|&r| r != idx);
-                runner.console.scenario(&report);
+                runner.sinks.scenario(&report);
                 results[idx] = Some(report);
                 let finished = target.into_iter().map(|t| (idx, t));
                 draining.extend(
@@ -112,7 +112,7 @@ where
     }
     for idx in pending {
         let report = ScenarioReport::not_run(&scenarios[idx], Verdict::Interrupted);
-        runner.console.scenario(&report);
+        runner.sinks.scenario(&report);
         results[idx] = Some(report);
     }
     let bound = if runner.cancelled() {

@@ -11,6 +11,7 @@ use super::Runner;
 use crate::implementations::Implementation;
 use crate::report::RunReport;
 use crate::report::human::Console;
+use crate::report::sink::Sinks;
 use crate::scenario::Scenario;
 use crate::targets::TargetError;
 use crate::targets::embedded::EmbeddedTarget;
@@ -34,13 +35,13 @@ pub async fn under(
     implementations: &[Implementation],
 ) -> Result<Vec<RunReport>, UnderError> {
     let ca = Arc::new(LabCa::new().map_err(UnderError::Ca)?);
-    let console = Console::new(true);
+    let sinks = Sinks::terminal(Console::new(true));
     let mut runs = Vec::new();
     for i in implementations {
         let allowed = Implementation::Spec.features();
         let runner = Runner {
             run_id: super::new_run_id(),
-            console: &console,
+            sinks: &sinks,
             retry_probes: false,
             cancel: Default::default(),
             created: Arc::new(Mutex::new(BTreeSet::new())),
@@ -48,6 +49,7 @@ pub async fn under(
             keep: false,
             features: crate::features::names(&allowed),
             explain_hints: false,
+            gateway_api: None,
         };
         let start = Instant::now();
         let mut target = EmbeddedTarget::start_as(ca.clone(), Default::default(), *i)

@@ -517,3 +517,61 @@ async fn bench_repository_scenarios_on_the_stand_in() {
         println!("  {l}");
     }
 }
+
+/// A scenario written for a later Gateway API release than the cluster's
+/// CRDs (v1.2.1 on the lab) is `unsupported`, naming both, and applies
+/// nothing: the API server would refuse or drop its newer fields.
+#[tokio::test]
+async fn a_scenario_for_a_later_gateway_api_release_is_unsupported_naming_both() {
+    let Some(lab) = lab() else { return };
+    let _one = ONE_RUN.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let named = dir.path().join("named-rules");
+    std::fs::create_dir_all(&named).unwrap();
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/named-rules");
+    std::fs::copy(from.join("route.yaml"), named.join("route.yaml")).unwrap();
+    // Without its feature line, only the release can make it unsupported.
+    let scenario: String = std::fs::read_to_string(from.join("scenario.yaml"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("features:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(named.join("scenario.yaml"), scenario).unwrap();
+    let report = lab.home.path().join("later-release.json");
+    let o = lab.gwlab(&[
+        "test",
+        named.to_str().unwrap(),
+        "--gateway-address",
+        &lab.standin.gateway_address(),
+        "--json",
+        report.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    let json = read_json(&report);
+    let s = &json["scenarios"][0];
+    assert_eq!(s["verdict"], "unsupported", "{t}");
+    assert_eq!(
+        s["missingFeatures"],
+        serde_json::json!(["Gateway API v1.4.1 (the cluster's CRDs are v1.2.1)"]),
+        "{t}"
+    );
+    assert!(s.get("phases").is_none(), "nothing ran: {s}");
+    let client = lab.standin.env.client().await;
+    let left = crate::common::envtest::labelled(
+        &client,
+        &format!("gwlab.dev/run={}", json["runId"].as_str().unwrap()),
+    )
+    .await;
+    assert!(left.is_empty(), "{left:?}");
+    // Run with --require-features, it fails the run.
+    let o = lab.gwlab(&[
+        "test",
+        named.to_str().unwrap(),
+        "--gateway-address",
+        &lab.standin.gateway_address(),
+        "--require-features",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}

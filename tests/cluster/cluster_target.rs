@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use gwlab::report::Verdict;
 use gwlab::report::human::Console;
+use gwlab::report::sink::Sinks;
 use gwlab::run::Runner;
 use gwlab::targets::cluster::{ClusterTarget, GatewayAddress};
 use gwlab::targets::{Awaiting, GatewayRef, Target};
@@ -43,10 +44,10 @@ probes:
 timeouts: {conditions: 2s, probes: 1s}
 ";
 
-fn runner<'a>(console: &'a Console, run_id: &str, diagnostics: &std::path::Path) -> Runner<'a> {
+fn runner<'a>(sinks: &'a Sinks, run_id: &str, diagnostics: &std::path::Path) -> Runner<'a> {
     Runner {
         run_id: run_id.into(),
-        console,
+        sinks,
         retry_probes: true,
         cancel: Default::default(),
         created: Arc::new(Mutex::new(BTreeSet::new())),
@@ -54,6 +55,7 @@ fn runner<'a>(console: &'a Console, run_id: &str, diagnostics: &std::path::Path)
         keep: false,
         features: BTreeSet::new(),
         explain_hints: true,
+        gateway_api: None,
     }
 }
 
@@ -78,10 +80,10 @@ async fn a_condition_that_never_holds_reports_the_actual_one_and_nothing_is_left
     };
     let client = lab.standin.env.client().await;
     let (_dir, s) = scenario(&[("route.yaml", ROUTE), ("scenario.yaml", SCENARIO)]);
-    let console = Console::new(true);
+    let sinks = Sinks::terminal(Console::new(true));
     let diag = tempfile::tempdir().unwrap();
     let run_id = gwlab::run::new_run_id();
-    let runner = runner(&console, &run_id, diag.path());
+    let runner = runner(&sinks, &run_id, diag.path());
     let mut t = target(client.clone(), lab.standin);
     let report = runner.run_scenario(&mut t, &s).await;
     assert_eq!(report.verdict, Verdict::Failed);

@@ -590,7 +590,11 @@ fn shards_split_the_scenarios_between_them() {
         a.iter().all(|n| !b.contains(n)),
         "no scenario in both shards"
     );
-    assert_eq!(a.len() + b.len(), 11, "{a:?} {b:?}");
+    let repository = std::fs::read_dir(repo("scenarios"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().join("scenario.yaml").is_file())
+        .count();
+    assert_eq!(a.len() + b.len(), repository, "{a:?} {b:?}");
     assert_eq!(names("1/2"), a, "the same shard twice is the same set");
     assert_eq!(
         gwlab(&["test", &repo("scenarios"), "--shard", "3/2"])
@@ -654,7 +658,7 @@ fn an_unknown_feature_name_is_bad_input_listing_the_known_ones() {
         ],
         &[
             "scenario.yaml:1: field `features[0]`: `HTTPRouteSchemeRedirekt` is not a Gateway API feature name",
-            "the names are those of Gateway API v1.2's conformance features",
+            "the names are those of Gateway API's conformance features (v1.2.1 to v1.5.1)",
             "HTTPRouteSchemeRedirect, Mesh",
         ],
     );
@@ -1008,5 +1012,87 @@ fn a_failed_probe_points_at_the_rule_that_answered() {
     assert_eq!(
         failed["answeredBy"],
         serde_json::json!({"file": route, "line": 14})
+    );
+}
+
+/// A copy of scenarios/cors whose scenario.yaml has no `gatewayAPI:`.
+fn cors_without_release(dir: &std::path::Path) -> PathBuf {
+    let to = dir.join("cors");
+    std::fs::create_dir_all(&to).unwrap();
+    let from = PathBuf::from(repo("scenarios/cors"));
+    std::fs::copy(from.join("route.yaml"), to.join("route.yaml")).unwrap();
+    let scenario = std::fs::read_to_string(from.join("scenario.yaml")).unwrap();
+    let without: String = scenario
+        .lines()
+        .filter(|l| !l.starts_with("gatewayAPI:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(without, scenario, "scenarios/cors declares its release");
+    std::fs::write(to.join("scenario.yaml"), without).unwrap();
+    to
+}
+
+#[test]
+fn a_field_of_a_later_gateway_api_release_is_named_with_the_release_that_has_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cors = cors_without_release(dir.path());
+    let o = gwlab(&["test", cors.to_str().unwrap()]);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{all}");
+    let route = cors.join("route.yaml");
+    assert!(
+        all.contains(&format!(
+            "{}:15: field `spec.rules[0].filters[0].cors`: the CORS filter is Gateway API v1.5.1, and this scenario's manifests are for v1.2.1",
+            route.display()
+        )),
+        "{all}"
+    );
+    assert!(
+        all.contains("hint: write the scenario for v1.5.1: `gatewayAPI: v1.5.1` in scenario.yaml (or run with `--gateway-api v1.5.1`), or leave it out"),
+        "{all}"
+    );
+    // Read as v1.5.1, the same files pass; as v1.4.1 they do not.
+    let o = gwlab(&["test", cors.to_str().unwrap(), "--gateway-api", "v1.5.1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = gwlab(&["check", cors.to_str().unwrap(), "--gateway-api", "v1.4.1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("manifests are for v1.4.1"),
+        "{}",
+        text(&o)
+    );
+    // A release gwlab does not know is a usage error naming the ones it does.
+    let o = gwlab(&["test", cors.to_str().unwrap(), "--gateway-api", "v1.5.0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("`v1.5.0` is not a Gateway API release gwlab knows (v1.2.1, v1.3.0, v1.4.1, v1.5.1, v1.6.1)"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_scenario_for_v1_5_1_refuses_a_route_without_rules_that_v1_4_1_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("empty");
+    std::fs::create_dir_all(&s).unwrap();
+    std::fs::write(
+        s.join("route.yaml"),
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: empty}\nspec:\n  parentRefs: [{name: kong, namespace: kong-system}]\n  hostnames: [empty.example.com]\n  rules: []\n",
+    )
+    .unwrap();
+    std::fs::write(
+        s.join("scenario.yaml"),
+        "gatewayAPI: v1.4.1\nprobes:\n  - name: nothing routes\n    request: {url: 'http://empty.example.com/'}\n    expect: {status: 404}\n",
+    )
+    .unwrap();
+    let o = gwlab(&["test", s.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = gwlab(&["check", s.to_str().unwrap(), "--gateway-api", "v1.5.1"]);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("field `spec.rules`: a route with no rules (`rules: []`) is refused since Gateway API v1.5.1"),
+        "{all}"
     );
 }

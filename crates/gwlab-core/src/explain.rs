@@ -67,6 +67,9 @@ impl DeviationView {
 pub struct CandidateView {
     pub route: String,
     pub rule: usize,
+    /// The rule's name (Gateway API v1.4.1), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_name: Option<String>,
     #[serde(rename = "match")]
     pub match_index: usize,
     /// `won`, `lost` (matches but ranks lower) or `no match`.
@@ -168,6 +171,7 @@ fn candidate_views(ev: &Evaluation) -> Vec<CandidateView> {
             CandidateView {
                 route: c.route.clone(),
                 rule: c.rule,
+                rule_name: c.rule_name.clone(),
                 match_index: c.match_index,
                 verdict: verdict.into(),
                 why,
@@ -203,6 +207,12 @@ fn outcome_view(outcome: &Outcome) -> OutcomeView {
             format!("{status} redirect to {location}"),
             Some(location.clone()),
             body,
+        ),
+        Outcome::Preflight { .. } => answered(
+            204,
+            "204: a CORS preflight, answered by the gateway".into(),
+            None,
+            "",
         ),
         Outcome::Forward(f) => forward_view(f),
     }
@@ -326,8 +336,13 @@ fn render_candidates(candidates: &[CandidateView], out: &mut Vec<String>) {
     }
     out.push("candidates, in precedence order:".into());
     for c in candidates {
+        let name = c
+            .rule_name
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
         out.push(format!(
-            "  {:<8} {} rule {} match {}: {}",
+            "  {:<8} {} rule {}{name} match {}: {}",
             c.verdict.to_uppercase(),
             c.route,
             c.rule,

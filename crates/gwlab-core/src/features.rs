@@ -1,6 +1,8 @@
-//! Gateway API feature names, as the v1.2 conformance suite names them (the
-//! names GatewayClass `status.supportedFeatures` lists), and which extended
-//! features a scenario's manifests use.
+//! Gateway API feature names, as the conformance suite names them (the
+//! names GatewayClass `status.supportedFeatures` lists; those of v1.2.1, and
+//! the HTTPRoute features v1.3.0 to v1.5.1 added, from
+//! kubernetes-sigs/gateway-api `pkg/features/httproute.go` at those tags),
+//! and which extended features a scenario's manifests use.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +13,7 @@ use crate::manifest::{Manifest, Object};
 /// names it, and the list of them all.
 macro_rules! features {
     ($($variant:ident => $name:literal,)*) => {
-        /// A Gateway API feature, as the v1.2 conformance suite names it
+        /// A Gateway API feature, as the conformance suite names it
         /// (core and extended, standard and experimental channel). A name
         /// outside this enum is a typo, never a feature some target lacks.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -43,13 +45,18 @@ features! {
     GatewayPort8080 => "GatewayPort8080",
     GatewayStaticAddresses => "GatewayStaticAddresses",
     HTTPRoute => "HTTPRoute",
+    HTTPRoute303RedirectStatusCode => "HTTPRoute303RedirectStatusCode",
+    HTTPRoute307RedirectStatusCode => "HTTPRoute307RedirectStatusCode",
+    HTTPRoute308RedirectStatusCode => "HTTPRoute308RedirectStatusCode",
     HTTPRouteBackendProtocolH2C => "HTTPRouteBackendProtocolH2C",
     HTTPRouteBackendProtocolWebSocket => "HTTPRouteBackendProtocolWebSocket",
     HTTPRouteBackendRequestHeaderModification => "HTTPRouteBackendRequestHeaderModification",
     HTTPRouteBackendTimeout => "HTTPRouteBackendTimeout",
+    HTTPRouteCORS => "HTTPRouteCORS",
     HTTPRouteDestinationPortMatching => "HTTPRouteDestinationPortMatching",
     HTTPRouteHostRewrite => "HTTPRouteHostRewrite",
     HTTPRouteMethodMatching => "HTTPRouteMethodMatching",
+    HTTPRouteNamedRouteRule => "HTTPRouteNamedRouteRule",
     HTTPRouteParentRefPort => "HTTPRouteParentRefPort",
     HTTPRoutePathRedirect => "HTTPRoutePathRedirect",
     HTTPRoutePathRewrite => "HTTPRoutePathRewrite",
@@ -57,6 +64,7 @@ features! {
     HTTPRouteQueryParamMatching => "HTTPRouteQueryParamMatching",
     HTTPRouteRequestMirror => "HTTPRouteRequestMirror",
     HTTPRouteRequestMultipleMirrors => "HTTPRouteRequestMultipleMirrors",
+    HTTPRouteRequestPercentageMirror => "HTTPRouteRequestPercentageMirror",
     HTTPRouteRequestTimeout => "HTTPRouteRequestTimeout",
     HTTPRouteResponseHeaderModification => "HTTPRouteResponseHeaderModification",
     HTTPRouteSchemeRedirect => "HTTPRouteSchemeRedirect",
@@ -149,6 +157,9 @@ fn route_features(r: &HttpRoute, note: &mut impl FnMut(Feature)) {
     }
     for rule in r.spec.rules.iter().flatten() {
         let rule = &rule.value;
+        if rule.name.is_some() {
+            note(Feature::HTTPRouteNamedRouteRule);
+        }
         for m in rule.matches.iter().flatten() {
             if m.value.method.is_some() {
                 note(Feature::HTTPRouteMethodMatching);
@@ -202,6 +213,12 @@ fn filter_features(f: &HttpRouteFilter, note: &mut impl FnMut(Feature)) {
         if r.path.is_some() {
             note(Feature::HTTPRoutePathRedirect);
         }
+        match r.status_code {
+            Some(303) => note(Feature::HTTPRoute303RedirectStatusCode),
+            Some(307) => note(Feature::HTTPRoute307RedirectStatusCode),
+            Some(308) => note(Feature::HTTPRoute308RedirectStatusCode),
+            _ => {}
+        }
     }
     if let Some(w) = &f.url_rewrite {
         if w.hostname.is_some() {
@@ -214,8 +231,14 @@ fn filter_features(f: &HttpRouteFilter, note: &mut impl FnMut(Feature)) {
     if f.response_header_modifier.is_some() {
         note(Feature::HTTPRouteResponseHeaderModification);
     }
-    if f.request_mirror.is_some() {
+    if let Some(m) = &f.request_mirror {
         note(Feature::HTTPRouteRequestMirror);
+        if m.percent.is_some() || m.fraction.is_some() {
+            note(Feature::HTTPRouteRequestPercentageMirror);
+        }
+    }
+    if f.cors.is_some() {
+        note(Feature::HTTPRouteCORS);
     }
 }
 

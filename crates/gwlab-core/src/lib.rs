@@ -10,6 +10,7 @@ pub mod duration;
 pub mod explain;
 pub mod features;
 pub mod files;
+pub mod gateway_api;
 pub mod hostname;
 pub mod implementations;
 pub mod kinds;

@@ -10,7 +10,7 @@ use super::*;
 /// labelled so.
 pub(super) async fn predict(args: &MigrateArgs, dir: &Path, s: &scenario::ScenarioOut) -> i32 {
     let implementation = crate::cli::AsArg::one(&args.implementation);
-    let scenario = match crate::scenario::load(dir) {
+    let scenario = match crate::scenario::load_as(dir, args.gateway_api) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -43,6 +43,7 @@ pub(super) async fn predict(args: &MigrateArgs, dir: &Path, s: &scenario::Scenar
 fn test_args(args: &MigrateArgs, dir: PathBuf, diagnostics: PathBuf) -> TestArgs {
     TestArgs {
         paths: vec![dir],
+        gateway_api: args.gateway_api,
         on: args.on.clone(),
         parallel: 1,
         shard: None,
@@ -141,15 +142,16 @@ pub(super) async fn compare_on_cluster(
         let test = test_args(args, sub, bundles);
         // Compared in memory; its JSON is kept beside the run for the user.
         let console = crate::report::human::Console::new(true).on_stderr();
-        match crate::commands::test::report(&test, &console).await {
+        let sinks = crate::report::sink::Sinks::terminal(console)
+            .with(crate::report::sink::ReportFile::json(json));
+        match crate::commands::test::report(&test, &sinks).await {
             Ok(report) if report.interrupted => {
                 let code = report.exit_code();
                 eprintln!("error: the {name} run stopped (exit {code}); no comparison");
                 return code;
             }
             Ok(report) => {
-                console.finish(&report);
-                if let Err(e) = write(&json, &crate::report::json::render(&report)) {
+                if let Err(e) = sinks.finished(&report) {
                     eprintln!("error: {e}");
                     return exit::BAD_INPUT;
                 }

@@ -103,6 +103,7 @@ fn candidate(
     CandidateView {
         route: route.into(),
         rule,
+        rule_name: None,
         match_index,
         verdict: verdict.into(),
         why: why.into(),

@@ -31,8 +31,8 @@ pub(crate) async fn cluster_kong(client: &Client) -> Result<Option<Implementatio
         ))?;
     let mut versions: Vec<Version> = Vec::new();
     for d in &list.items {
-        let value = serde_json::to_value(d).expect("Deployments serialise");
-        for proxy in crate::doctor::facts::kong_proxies("Deployment", &value) {
+        let workload = crate::doctor::facts::Workload::Deployment(Box::new(d.clone()));
+        for proxy in workload.kong_proxies() {
             // A tag that is not a version (`latest`) leaves Kong unknown.
             let Some(v) = image_version(&proxy.image).and_then(Version::parse) else {
                 return Ok(None);

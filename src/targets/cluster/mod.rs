@@ -12,6 +12,7 @@ mod diagnostics;
 pub mod features;
 pub(crate) mod kong_model;
 pub mod read_status;
+pub(crate) mod release;
 
 pub use address::{BadAddress, GatewayAddress};
 

@@ -208,6 +208,11 @@ async fn handle(
             );
             r
         }
+        Outcome::Preflight { response_headers } => {
+            let mut r = Response::new(Full::new(Bytes::new()));
+            *r.status_mut() = StatusCode::NO_CONTENT;
+            with_headers(r, vec![], &response_headers)
+        }
         Outcome::Redirect {
             status,
             location,

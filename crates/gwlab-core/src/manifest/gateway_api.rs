@@ -1,7 +1,10 @@
-//! Gateway API v1.2.1 standard-channel objects, typed field for field after the
-//! upstream CRDs so that a misspelt field (`backendRef:`) is an error at its
-//! line. The `gateway-api` crate's types accept unknown fields and track v1.5
-//! (experimental fields included), so they cannot catch those mistakes.
+//! Gateway API standard-channel objects, v1.2.1 to v1.6.1, typed field for
+//! field after the upstream CRDs so that a misspelt field (`backendRef:`) is
+//! an error at its line. A field a release after v1.2.1 added is noted where
+//! it is declared; `crate::gateway_api::newer_than` finds those a manifest
+//! uses, for scenarios written for an older release. The `gateway-api`
+//! crate's types accept unknown fields and mix in the experimental channel,
+//! so they cannot catch those mistakes.
 
 use std::collections::BTreeMap;
 
@@ -67,6 +70,8 @@ pub struct ParentRef {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct HttpRouteRule {
+    /// Since v1.4.1: a name for the rule, unique within the route.
+    pub name: Option<String>,
     /// Defaults to one PathPrefix `/` match, as the CRD does.
     pub matches: Option<Vec<Spanned<HttpRouteMatch>>>,
     #[serde(default)]
@@ -122,6 +127,8 @@ pub struct HttpRouteFilter {
     pub request_redirect: Option<RequestRedirect>,
     pub url_rewrite: Option<UrlRewrite>,
     pub extension_ref: Option<LocalObjectRef>,
+    /// Since v1.5.1.
+    pub cors: Option<Cors>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -146,6 +153,34 @@ pub struct HeaderValue {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RequestMirror {
     pub backend_ref: BackendObjectRef,
+    /// Since v1.3.0: the share of requests mirrored, in percent.
+    pub percent: Option<i64>,
+    /// Since v1.3.0: the share of requests mirrored, as a fraction.
+    pub fraction: Option<Fraction>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Fraction {
+    pub numerator: i64,
+    pub denominator: Option<i64>,
+}
+
+/// Since v1.5.1: the CORS filter.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Cors {
+    #[serde(default)]
+    pub allow_origins: Vec<String>,
+    #[serde(default)]
+    pub allow_methods: Vec<String>,
+    #[serde(default)]
+    pub allow_headers: Vec<String>,
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    pub allow_credentials: Option<bool>,
+    /// Seconds; the CRD's default is 5.
+    pub max_age: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -222,7 +257,9 @@ pub struct GatewaySpec {
 pub struct GatewayAddress {
     #[serde(rename = "type")]
     pub type_: Option<String>,
-    pub value: String,
+    /// Required before v1.3.0; since, an address may leave it to the
+    /// implementation.
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

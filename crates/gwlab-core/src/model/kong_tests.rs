@@ -87,6 +87,7 @@ fn seen(ev: &Evaluation) -> String {
         Outcome::Redirect {
             status, location, ..
         } => format!("{status} {location}"),
+        Outcome::Preflight { .. } => "204".into(),
         Outcome::Forward(f) => {
             let shares: Vec<String> = f
                 .backends

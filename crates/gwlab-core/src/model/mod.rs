@@ -1,7 +1,8 @@
-//! Gateway API v1.2 semantics as pure functions: no sockets, no async. The
+//! Gateway API semantics (v1.2.1 and what later releases added) as pure functions: no sockets, no async. The
 //! embedded target serves what this computes and `gwlab explain` prints it.
 
 pub mod compile;
+pub mod cors;
 pub mod evaluate;
 pub use crate::hostname;
 pub mod lab_gateway;

@@ -61,6 +61,7 @@ fn answer(c: &Compiled, gw: (&str, &str), port: u16, r: &RequestHead) -> String 
         Outcome::NotFound { .. } => "404".into(),
         Outcome::ServerError { .. } => "500".into(),
         Outcome::Answer { status, .. } => status.to_string(),
+        Outcome::Preflight { .. } => "204".into(),
         Outcome::Redirect {
             status, location, ..
         } => format!("{status} {location}"),

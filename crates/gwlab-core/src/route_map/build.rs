@@ -223,6 +223,7 @@ fn filter_brief(f: &Filter, home: &str) -> String {
             }
             out
         }
+        Filter::Cors(_) => "CORS".into(),
         Filter::Mirror(b) => format!("mirror {}", short(&b.display, home)),
         Filter::Extension(what) => format!("extension {what}"),
     }

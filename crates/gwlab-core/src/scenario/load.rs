@@ -13,11 +13,18 @@ use super::items::{backends, conditions, line, probes};
 use super::types::*;
 use super::*;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::gateway_api::Release;
 use crate::manifest;
 use crate::yaml;
 
 /// Reads and checks one scenario directory. Every problem found is returned.
 pub fn load(dir: &Path) -> Result<Scenario, Diagnostics> {
+    load_as(dir, None)
+}
+
+/// [`load`], its manifests read as Gateway API `release` when given (the
+/// command line's `--gateway-api`), else as its `gatewayAPI:` says.
+pub fn load_as(dir: &Path, release: Option<Release>) -> Result<Scenario, Diagnostics> {
     let file = dir.join(SCENARIO_FILE);
     let text = crate::files::read_to_string(&file)
         .map_err(|e| Diagnostic::new(&file, None, e.to_string()))?;
@@ -26,7 +33,7 @@ pub fn load(dir: &Path) -> Result<Scenario, Diagnostics> {
     // Objects of a manifest that cannot be read are unknown: a condition on
     // one of them would be reported missing, burying the manifest's error.
     let all_read = problems.is_empty();
-    match checked(dir, &text, manifests, all_read) {
+    match checked(dir, &text, manifests, all_read, release) {
         Ok(s) if problems.is_empty() => Ok(s),
         Ok(_) => Err(Diagnostics(problems)),
         Err(Diagnostics(mut more)) => {
@@ -43,6 +50,11 @@ pub fn load(dir: &Path) -> Result<Scenario, Diagnostics> {
 /// has a scenario.yaml or holds no HTTPRoute: it is not a directory of
 /// routes, and the caller says what it would have said.
 pub fn load_bare(dir: &Path) -> Result<Option<Scenario>, Diagnostics> {
+    load_bare_as(dir, None)
+}
+
+/// [`load_bare`], its manifests read as Gateway API `release` when given.
+pub fn load_bare_as(dir: &Path, release: Option<Release>) -> Result<Option<Scenario>, Diagnostics> {
     if dir.join(SCENARIO_FILE).exists() || !dir.is_dir() {
         return Ok(None);
     }
@@ -116,7 +128,7 @@ pub fn load_bare(dir: &Path) -> Result<Option<Scenario>, Diagnostics> {
         "conditions": conditions,
     })
     .to_string();
-    checked(dir, &text, manifests, true).map(Some)
+    checked(dir, &text, manifests, true, release).map(Some)
 }
 
 /// Checks a scenario given as the text of its scenario.yaml and its
@@ -127,7 +139,7 @@ pub fn from_text(
     text: &str,
     manifests: Vec<ManifestFile>,
 ) -> Result<Scenario, Diagnostics> {
-    checked(dir, text, manifests, true)
+    checked(dir, text, manifests, true, None)
 }
 
 /// The scenario of `text` with its manifests; `all_read` says whether every
@@ -137,6 +149,7 @@ fn checked(
     text: &str,
     manifests: Vec<ManifestFile>,
     all_read: bool,
+    release: Option<Release>,
 ) -> Result<Scenario, Diagnostics> {
     let file = dir.join(SCENARIO_FILE);
     let docs = yaml::split_documents(text);
@@ -150,7 +163,15 @@ fn checked(
     }
     let raw: ScenarioFile = yaml::parse(&file, &docs[0])?;
     let mut problems = Vec::new();
-    let scenario = build(dir, &file, raw, manifests, all_read, &mut problems);
+    let release = release.unwrap_or_else(|| {
+        raw.gateway_api
+            .as_ref()
+            .map(|r| r.value)
+            .unwrap_or_default()
+    });
+    let mut scenario = build(dir, &file, raw, manifests, all_read, &mut problems);
+    scenario.gateway_api = release;
+    newer_than_release(&scenario, &mut problems);
     if problems.is_empty() {
         Ok(scenario)
     } else {
@@ -232,6 +253,7 @@ fn build(
         ),
     };
     Scenario {
+        gateway_api: Release::default(),
         dir: dir.to_path_buf(),
         file: file.to_path_buf(),
         name,
@@ -243,6 +265,33 @@ fn build(
         initial,
         steps,
         timeouts,
+    }
+}
+
+/// What the scenario's manifests use of a Gateway API release after the
+/// one it is written for (or that its release refuses): each is bad input at
+/// its file and line, naming the release.
+fn newer_than_release(s: &Scenario, problems: &mut Vec<Diagnostic>) {
+    let release = s.gateway_api;
+    for m in s.all_objects() {
+        for n in crate::gateway_api::newer_than(m, release) {
+            let hint = if n.refused {
+                format!(
+                    "Gateway API {} refuses it: change it (a route needs at least one rule; `rules: [{{}}]` is one matching every request), or write the scenario for an older release (`gatewayAPI:` in scenario.yaml)",
+                    n.since
+                )
+            } else {
+                format!(
+                    "write the scenario for {since}: `gatewayAPI: {since}` in scenario.yaml (or run with `--gateway-api {since}`), or leave it out",
+                    since = n.since
+                )
+            };
+            problems.push(
+                Diagnostic::new(&m.file, Some(n.line), n.sentence(release))
+                    .field(n.field)
+                    .hint(hint),
+            );
+        }
     }
 }
 
@@ -264,7 +313,7 @@ fn known_features(
                 )
                 .field(format!("features[{i}]"))
                 .hint(format!(
-                    "the names are those of Gateway API v1.2's conformance features: {}",
+                    "the names are those of Gateway API's conformance features (v1.2.1 to v1.5.1): {}",
                     crate::features::known_list()
                 )),
             );

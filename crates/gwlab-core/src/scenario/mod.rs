@@ -12,7 +12,7 @@ pub mod types;
 pub use bounds::{MAX_SAMPLES, MAX_SPLIT_WEIGHT, MAX_TIMEOUT};
 pub use find::{SCENARIO_FILE, find};
 pub(crate) use items::dns_label;
-pub use load::{from_text, load, load_bare};
+pub use load::{from_text, load, load_as, load_bare, load_bare_as};
 pub use set::duplicate_names;
 
 use std::path::PathBuf;
@@ -42,6 +42,8 @@ pub struct Scenario {
     pub initial: Vec<usize>,
     pub steps: Vec<Step>,
     pub timeouts: Timeouts,
+    /// The Gateway API release its manifests are written for.
+    pub gateway_api: crate::gateway_api::Release,
 }
 
 impl Scenario {

@@ -11,6 +11,10 @@ use super::duration::DurationText;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct ScenarioFile {
+    /// The Gateway API release the manifests are written for (v1.2.1 when
+    /// not given).
+    #[serde(rename = "gatewayAPI")]
+    pub gateway_api: Option<Spanned<crate::gateway_api::Release>>,
     pub name: Option<String>,
     pub description: Option<String>,
     #[serde(default)]

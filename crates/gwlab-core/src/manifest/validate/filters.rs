@@ -15,7 +15,7 @@ pub(super) fn uses_replace_prefix(f: &HttpRouteFilter) -> bool {
 }
 
 /// The filter types, with their field and whether this filter sets it.
-fn filter_fields(f: &HttpRouteFilter) -> [(&'static str, &'static str, bool); 6] {
+fn filter_fields(f: &HttpRouteFilter) -> [(&'static str, &'static str, bool); 7] {
     [
         (
             "RequestHeaderModifier",
@@ -35,6 +35,7 @@ fn filter_fields(f: &HttpRouteFilter) -> [(&'static str, &'static str, bool); 6]
         ),
         ("URLRewrite", "urlRewrite", f.url_rewrite.is_some()),
         ("ExtensionRef", "extensionRef", f.extension_ref.is_some()),
+        ("CORS", "cors", f.cors.is_some()),
     ]
 }
 
@@ -76,7 +77,7 @@ pub(super) fn check_filters(
 fn check_filter_type(c: &mut Checker<'_>, line: u64, field: &str, f: &HttpRouteFilter) -> bool {
     let present = filter_fields(f);
     if !present.iter().any(|(t, _, _)| *t == f.type_) {
-        c.err(line, format!("{field}.type"), format!("`{}` is not one of RequestHeaderModifier, ResponseHeaderModifier, RequestMirror, RequestRedirect, URLRewrite, ExtensionRef", f.type_));
+        c.err(line, format!("{field}.type"), format!("`{}` is not one of RequestHeaderModifier, ResponseHeaderModifier, RequestMirror, RequestRedirect, URLRewrite, ExtensionRef, CORS", f.type_));
         return false;
     }
     for (ty, key, is_set) in present {
@@ -113,6 +114,12 @@ fn check_filter_fields(c: &mut Checker<'_>, line: u64, field: &str, f: &HttpRout
     if let Some(r) = &f.request_redirect {
         check_redirect(c, line, &format!("{field}.requestRedirect"), r);
     }
+    if let Some(m) = &f.request_mirror {
+        check_mirror_share(c, line, &format!("{field}.requestMirror"), m);
+    }
+    if let Some(cors) = &f.cors {
+        check_cors(c, line, &format!("{field}.cors"), cors);
+    }
     if let Some(u) = &f.url_rewrite {
         if let Some(h) = &u.hostname {
             check_hostname(c, line, format!("{field}.urlRewrite.hostname"), h);
@@ -133,13 +140,14 @@ fn check_redirect(c: &mut Checker<'_>, line: u64, at: &str, r: &RequestRedirect)
             format!("`{s}` is not one of http, https"),
         );
     }
+    // 303, 307 and 308 since v1.5.1 (see `gateway_api::newer`).
     if let Some(code) = r.status_code
-        && !matches!(code, 301 | 302)
+        && !matches!(code, 301 | 302 | 303 | 307 | 308)
     {
         c.err(
             line,
             format!("{at}.statusCode"),
-            format!("{code} is not one of 301, 302"),
+            format!("{code} is not one of 301, 302, 303, 307, 308"),
         );
     }
     if let Some(h) = &r.hostname {
@@ -148,6 +156,129 @@ fn check_redirect(c: &mut Checker<'_>, line: u64, at: &str, r: &RequestRedirect)
     if let Some(p) = &r.path {
         check_path_modifier(c, line, &format!("{at}.path"), p);
     }
+}
+
+/// The share a mirror takes (v1.3.0): a percent, or a fraction, not both.
+fn check_mirror_share(c: &mut Checker<'_>, line: u64, at: &str, m: &RequestMirror) {
+    if m.percent.is_some() && m.fraction.is_some() {
+        c.err(
+            line,
+            at.to_string(),
+            "only one of percent or fraction may be specified in HTTPRequestMirrorFilter",
+        );
+    }
+    if let Some(p) = m.percent
+        && !(0..=100).contains(&p)
+    {
+        c.err(
+            line,
+            format!("{at}.percent"),
+            format!("{p} is not a percent: 0 to 100"),
+        );
+    }
+    if let Some(f) = &m.fraction {
+        let denominator = f.denominator.unwrap_or(100);
+        if f.numerator < 0 {
+            c.err(
+                line,
+                format!("{at}.fraction.numerator"),
+                "numerator must be 0 or more",
+            );
+        }
+        if denominator < 1 {
+            c.err(
+                line,
+                format!("{at}.fraction.denominator"),
+                "denominator must be 1 or more",
+            );
+        } else if f.numerator > denominator {
+            c.err(
+                line,
+                format!("{at}.fraction"),
+                "numerator must be less than or equal to denominator",
+            );
+        }
+    }
+}
+
+/// The CORS filter (v1.5.1): its lists, their `*`, and its maxAge.
+fn check_cors(c: &mut Checker<'_>, line: u64, at: &str, cors: &Cors) {
+    for (key, list, max) in [
+        ("allowOrigins", &cors.allow_origins, 64),
+        ("allowMethods", &cors.allow_methods, 9),
+        ("allowHeaders", &cors.allow_headers, 64),
+        ("exposeHeaders", &cors.expose_headers, 64),
+    ] {
+        if list.len() > max {
+            c.err(
+                line,
+                format!("{at}.{key}"),
+                format!("at most {max} entries"),
+            );
+        }
+        if key != "exposeHeaders" && list.iter().any(|v| v == "*") && list.len() > 1 {
+            c.err(
+                line,
+                format!("{at}.{key}"),
+                format!("{key} cannot contain '*' alongside other values"),
+            );
+        }
+        for (i, v) in list.iter().enumerate() {
+            if list[..i].contains(v) {
+                c.err(
+                    line,
+                    format!("{at}.{key}[{i}]"),
+                    format!("`{v}` is listed twice"),
+                );
+            }
+        }
+    }
+    for (i, o) in cors.allow_origins.iter().enumerate() {
+        if crate::model::cors::Origin::pattern(o).is_none() {
+            c.err(
+                line,
+                format!("{at}.allowOrigins[{i}]"),
+                format!("`{o}` is not an origin: `*`, or `http(s)://host[:port]`, the host's leftmost part `*` for any subdomains"),
+            );
+        }
+    }
+    for (i, m) in cors.allow_methods.iter().enumerate() {
+        if m != "*" && !super::METHODS.contains(&m.as_str()) {
+            c.err(
+                line,
+                format!("{at}.allowMethods[{i}]"),
+                format!("`{m}` is not one of {}, *", super::METHODS.join(", ")),
+            );
+        }
+    }
+    for (key, list) in [
+        ("allowHeaders", &cors.allow_headers),
+        ("exposeHeaders", &cors.expose_headers),
+    ] {
+        for (i, h) in list.iter().enumerate() {
+            if h.is_empty() || h.len() > 256 || !h.bytes().all(is_token_byte) {
+                c.err(
+                    line,
+                    format!("{at}.{key}[{i}]"),
+                    format!("`{h}` is not a header name"),
+                );
+            }
+        }
+    }
+    if let Some(age) = cors.max_age
+        && age < 1
+    {
+        c.err(
+            line,
+            format!("{at}.maxAge"),
+            format!("{age}: maxAge is 1 or more seconds"),
+        );
+    }
+}
+
+/// A byte of an HTTP token (RFC 9110), as the CRD's header name pattern has it.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 fn check_header_modifier(c: &mut Checker<'_>, line: u64, at: &str, hm: &HeaderModifier) {

@@ -1,6 +1,9 @@
-//! Structural rules of the Gateway API v1.2.1 CRDs (their enums and CEL
-//! validations), checked before anything is applied so that `gwlab check` and
-//! the embedded target reject what an API server would reject.
+//! Structural rules of the Gateway API standard-channel CRDs (their enums and
+//! CEL validations), checked before anything is applied so that `gwlab check`
+//! and the embedded target reject what an API server would reject. These are
+//! the rules of the newest release gwlab knows (v1.6.1); what a release
+//! added or refused since v1.2.1 is checked against the scenario's release by
+//! `crate::gateway_api::newer_than`.
 
 mod filters;
 
@@ -80,17 +83,39 @@ fn check_route(c: &mut Checker<'_>, r: &HttpRoute) {
         }
     }
     let Some(rules) = &r.spec.rules else { return };
-    if rules.is_empty() || rules.len() > 16 {
-        c.err(line, "spec.rules".into(), "a route has 1 to 16 rules");
+    // No rules at all is taken up to v1.4.1 (see `gateway_api::newer`).
+    if rules.len() > 16 {
+        c.err(line, "spec.rules".into(), "a route has at most 16 rules");
     }
     for (ri, rule) in rules.iter().enumerate() {
         check_rule(c, rule, &format!("spec.rules[{ri}]"));
     }
 }
 
+/// A rule's name (v1.4.1): a DNS subdomain, as the CRD's pattern has it.
+fn check_rule_name(c: &mut Checker<'_>, line: u64, at: &str, name: &str) {
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok) {
+        c.err(
+            line,
+            format!("{at}.name"),
+            format!("`{name}` is not a rule name: lower-case letters, digits, `-` and `.`, each part starting and ending with a letter or digit, at most 253 characters"),
+        );
+    }
+}
+
 fn check_rule(c: &mut Checker<'_>, rule: &Spanned<HttpRouteRule>, at: &str) {
     let rule_line = c.at(rule);
     let rule = &rule.value;
+    if let Some(name) = &rule.name {
+        check_rule_name(c, rule_line, at, name);
+    }
     let matches = rule.matches.as_deref().unwrap_or(&[]);
     if matches.len() > 64 {
         c.err(

@@ -8,17 +8,24 @@ use crate::model::status::{Condition, ObjectStatus};
 use crate::model::world::World;
 
 /// What the embedded gateway supports, as GatewayClass `status.supportedFeatures`:
-/// every standard-channel HTTPRoute feature of Gateway API v1.2, and HTTP
-/// listener isolation (a request goes to the routes of the most specific
+/// every standard-channel HTTPRoute feature of Gateway API v1.2, the named
+/// rules of v1.4 and the CORS filter and 303, 307 and 308 redirects of v1.5
+/// (not v1.3's mirroring of a share of requests), and HTTP listener
+/// isolation (a request goes to the routes of the most specific
 /// listener whose hostname matches it, never to those of a less specific one).
 pub const SUPPORTED_FEATURES: &[Feature] = &[
     Feature::Gateway,
     Feature::GatewayHTTPListenerIsolation,
     Feature::GatewayPort8080,
     Feature::HTTPRoute,
+    Feature::HTTPRoute303RedirectStatusCode,
+    Feature::HTTPRoute307RedirectStatusCode,
+    Feature::HTTPRoute308RedirectStatusCode,
+    Feature::HTTPRouteCORS,
     Feature::HTTPRouteBackendRequestHeaderModification,
     Feature::HTTPRouteHostRewrite,
     Feature::HTTPRouteMethodMatching,
+    Feature::HTTPRouteNamedRouteRule,
     Feature::HTTPRouteParentRefPort,
     Feature::HTTPRoutePathRedirect,
     Feature::HTTPRoutePathRewrite,
@@ -54,11 +61,14 @@ pub(super) fn compile_classes(world: &World, out: &mut Compiled) -> Vec<String> 
                     "accepted by the gwlab embedded gateway",
                     stored.generation,
                 )],
+                // By name, as the standard channel asks from v1.4.1.
                 supported_features: out
                     .implementation
                     .features()
                     .iter()
                     .map(|f| f.name().to_string())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
                     .collect(),
                 ..Default::default()
             },

@@ -24,7 +24,7 @@ pub struct MatchSpec {
     pub query: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct HeaderOps {
     pub set: Vec<(String, String)>,
     pub add: Vec<(String, String)>,
@@ -47,6 +47,8 @@ pub enum Filter {
         path: Option<PathRewrite>,
     },
     Mirror(Backend),
+    /// The CORS filter (v1.5.1).
+    Cors(crate::model::cors::Cors),
     /// An ExtensionRef: nothing the embedded gateway can run.
     Extension(String),
 }
@@ -78,6 +80,8 @@ pub struct Backend {
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Rule {
+    /// Its `name` (Gateway API v1.4.1), when it has one.
+    pub name: Option<String>,
     pub filters: Vec<Filter>,
     pub backends: Vec<Backend>,
     pub request_timeout: Option<Duration>,

@@ -121,6 +121,7 @@ fn uses_regex(rule: &HttpRouteRule) -> bool {
 fn compile_rule(world: &World, ns: &str, rule: &HttpRouteRule) -> Rule {
     let timeouts = rule.timeouts.as_ref();
     Rule {
+        name: rule.name.clone(),
         filters: rule
             .filters
             .iter()
@@ -204,6 +205,21 @@ fn compile_filter(world: &World, ns: &str, f: &HttpRouteFilter) -> Filter {
     if let Some(m) = &f.request_mirror {
         let b = &m.backend_ref;
         return Filter::Mirror(resolve_backend(world, ns, b));
+    }
+    if let Some(c) = &f.cors {
+        return Filter::Cors(crate::model::cors::Cors {
+            // Validated before: every pattern reads.
+            allow_origins: c
+                .allow_origins
+                .iter()
+                .filter_map(|o| crate::model::cors::Origin::pattern(o))
+                .collect(),
+            allow_methods: c.allow_methods.clone(),
+            allow_headers: c.allow_headers.clone(),
+            expose_headers: c.expose_headers.clone(),
+            allow_credentials: c.allow_credentials.unwrap_or(false),
+            max_age: c.max_age.unwrap_or(5),
+        });
     }
     let what = f
         .extension_ref

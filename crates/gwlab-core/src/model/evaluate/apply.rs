@@ -5,6 +5,7 @@ use super::kong::{self, KongRedirect, Noted, RedirectFilter};
 use super::{Forward, Outcome, redirect_location};
 use crate::implementations::KongRun;
 use crate::model::compile::{Backend, Entry, Filter, HeaderOps, PathRewrite, Rule};
+use crate::model::cors::CorsAnswer;
 use crate::model::path;
 use crate::model::request::{RequestHead, modify_headers};
 
@@ -105,6 +106,41 @@ impl FilterRun<'_> {
                 self.mirrors.push(b.clone());
                 self.applied.push(format!("RequestMirror → {}", b.display));
             }
+            Filter::Cors(cors) => match cors.answer(self.original) {
+                CorsAnswer::NotCors => self
+                    .applied
+                    .push("CORS: no Origin, not a cross-origin request".to_string()),
+                CorsAnswer::Actual(headers) => {
+                    self.applied.push(format!(
+                        "CORS: {}",
+                        if headers.is_empty() {
+                            "origin not allowed, no CORS headers"
+                        } else {
+                            "origin allowed"
+                        }
+                    ));
+                    self.response_headers.push(HeaderOps {
+                        set: headers,
+                        ..Default::default()
+                    });
+                }
+                CorsAnswer::Preflight(headers) => {
+                    self.applied.push(format!(
+                        "CORS preflight answered: {}",
+                        if headers.is_empty() {
+                            "origin not allowed"
+                        } else {
+                            "origin allowed"
+                        }
+                    ));
+                    let mut response_headers = vec![HeaderOps {
+                        set: headers,
+                        ..Default::default()
+                    }];
+                    response_headers.extend(self.response_headers.iter().cloned());
+                    return Some(Outcome::Preflight { response_headers });
+                }
+            },
             Filter::Extension(what) => {
                 self.applied.push(format!("ExtensionRef {what}"));
                 return Some(Outcome::ServerError {
@@ -238,6 +274,7 @@ mod tests {
                 query: vec![],
             }),
             rule: Arc::new(Rule {
+                name: None,
                 filters,
                 backends,
                 request_timeout: None,

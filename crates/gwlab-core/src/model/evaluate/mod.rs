@@ -131,6 +131,8 @@ impl Precedence {
 pub struct Candidate {
     pub route: String,
     pub rule: usize,
+    /// The rule's name, when it has one.
+    pub rule_name: Option<String>,
     pub match_index: usize,
     /// Why this match does not apply to the request, if it does not.
     pub mismatch: Option<String>,
@@ -152,6 +154,11 @@ pub enum Outcome {
     Forward(Box<Forward>),
     ServerError {
         why: String,
+    },
+    /// A CORS preflight the gateway answers itself: 204, no body, these
+    /// headers (the CORS filter's, and the rule's response header changes).
+    Preflight {
+        response_headers: Vec<HeaderOps>,
     },
     /// An answer the implementation makes itself, with its own body (Kong's
     /// JSON errors).
@@ -201,6 +208,7 @@ impl Outcome {
             Outcome::Answer { status, body, .. } => {
                 (Some(*status), body.clone(), None, Vec::new(), None)
             }
+            Outcome::Preflight { .. } => (Some(204), String::new(), None, Vec::new(), None),
             Outcome::Forward(f) => (
                 None,
                 String::new(),
@@ -650,6 +658,7 @@ fn candidate(
     Candidate {
         route: precedence.route.clone(),
         rule: e.rule_index,
+        rule_name: e.rule.name.clone(),
         match_index: e.match_index,
         mismatch,
         precedence,
