@@ -82,6 +82,10 @@ pub struct UpArgs {
     /// Replace Gateway API CRDs of another bundle version or channel.
     #[arg(long)]
     pub force: bool,
+    /// The Gateway API release whose standard-channel CRDs the crds addon
+    /// installs: v1.2.1 (the default), v1.3.0, v1.4.1, v1.5.1 or v1.6.1.
+    #[arg(long = "gateway-api", value_name = "VERSION", default_value = "v1.2.1", value_parser = crate::cli::parse_release)]
+    pub gateway_api: crate::gateway_api::Release,
     /// Take over objects gwlab would write that exist and belong to someone
     /// else (it names each and its owner); without it, `up` changes nothing
     /// of others and stops.

@@ -115,9 +115,21 @@ impl Manifests {
             }
         };
         let has = |a: Addon| addons.contains(&a);
+        let crds = lock.crds_of(args.gateway_api).cloned().collect::<Vec<_>>();
+        if has(Addon::Crds) && crds.is_empty() {
+            return Err(LabError::Refused(format!(
+                "the lock pins no Gateway API {} CRDs: give another --gateway-api, or a lock that pins them (--lock)",
+                args.gateway_api
+            )));
+        }
         Ok(Manifests {
             crds: if has(Addon::Crds) {
-                fetch("crds").await?
+                let mut docs = Vec::new();
+                for f in &crds {
+                    let bytes = cache.get(&http, f).await?;
+                    docs.extend(documents(&String::from_utf8_lossy(&bytes), f.file_name())?);
+                }
+                docs
             } else {
                 vec![]
             },
@@ -195,6 +207,9 @@ async fn up(
     )
     .await?;
     say_unpinned(args, images, addons, steps);
+    if addons.contains(&Addon::Kong) {
+        say_kic_gateway_api(args, images, steps);
+    }
     let opts = Options {
         lab: name.clone(),
         ledger: ledger.clone(),
@@ -344,6 +359,33 @@ async fn say_changes(
 
 /// The addons' images that will run by tag alone: no digest is pinned or
 /// recorded for them.
+/// A warning when the lab's KIC does not support the Gateway API release
+/// asked for, as Kong's compatibility table says (KIC 3.5: up to v1.3).
+fn say_kic_gateway_api(args: &UpArgs, images: &[LabImage], steps: &Steps) {
+    let kic = named(images, "kong-ingress-controller");
+    let Some(line) = crate::kong::image_version(&kic.image)
+        .and_then(crate::kong::Version::parse)
+        .and_then(crate::kong::facts::kic_line)
+    else {
+        return;
+    };
+    let (major, minor) = args.gateway_api.minor();
+    if !line
+        .gateway_api
+        .value
+        .contains((u64::from(major), u64::from(minor)))
+    {
+        steps.note(&format!(
+            "warning: the lab's Kong Ingress Controller {}.{} supports Gateway API {} ({}); with the CRDs of {} it may not serve what that release added, and scenarios written for it may fail on the lab",
+            line.line.0,
+            line.line.1,
+            line.gateway_api.value,
+            line.gateway_api.source,
+            args.gateway_api
+        ));
+    }
+}
+
 fn say_unpinned(args: &UpArgs, images: &[LabImage], addons: &[Addon], steps: &Steps) {
     let mut names: Vec<&str> = Vec::new();
     if addons.contains(&Addon::Metallb) {
@@ -457,12 +499,22 @@ async fn install(
         );
         match addon {
             Addon::Crds => {
-                steps
+                let kept = steps
                     .run(
-                        "Installing the Gateway API CRDs v1.2.1 (standard)",
+                        &format!(
+                            "Installing the Gateway API CRDs {} (standard)",
+                            args.gateway_api
+                        ),
                         addons::install_crds(client, &m.crds, opts),
                     )
                     .await?;
+                if !kept.is_empty() {
+                    steps.note(&format!(
+                        "   kept as installed (standard channel, {} or newer): {}",
+                        args.gateway_api,
+                        kept.join(", ")
+                    ));
+                }
             }
             Addon::Metallb => {
                 let network = lab_network(provisioned).await?;

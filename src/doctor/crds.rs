@@ -1,5 +1,6 @@
-//! The Gateway API CRDs: present, from one bundle version and channel, and the
-//! one the lab expects.
+//! The Gateway API CRDs: present, from one bundle version and channel, and a
+//! standard-channel release gwlab knows (v1.2.1 to v1.6.1; whether the
+//! cluster's controller supports it is the versions check's).
 
 use std::collections::BTreeSet;
 
@@ -29,11 +30,12 @@ fn missing(f: &Facts) -> Option<Finding> {
     (!missing.is_empty()).then(|| {
         Finding::new("gateway-api-crds-missing", Layer::Crds, "Gateway API CRDs are missing")
             .evidence(format!("not installed: {}", missing.join(", ")))
-            .fix("install the Gateway API v1.2.1 standard CRDs: `gwlab up --addons crds` (or on an existing cluster `gwlab up --provider existing --addons crds`)")
+            .fix("install the Gateway API standard CRDs: `gwlab up --addons crds` (v1.2.1; another release with `--gateway-api`; on an existing cluster add `--provider existing`)")
     })
 }
 
-/// CRDs of several bundles, or of one other than v1.2 standard.
+/// CRDs of several bundles, or of one that is not the standard channel of a
+/// release gwlab knows.
 fn bundles(f: &Facts) -> Option<Finding> {
     let versions: BTreeSet<(String, String)> = f
         .crds
@@ -49,11 +51,25 @@ fn bundles(f: &Facts) -> Option<Finding> {
         return Some(mixed(f));
     }
     let (v, c) = versions.iter().next()?;
-    (!v.starts_with("v1.2.") || c != "standard").then(|| {
-        Finding::new("gateway-api-crds-unexpected", Layer::Crds, format!("the Gateway API CRDs are {v} ({c} channel); gwlab and the lab's Kong 3.4 expect v1.2.1 standard"))
+    (!known_standard(v, c)).then(|| {
+        Finding::new("gateway-api-crds-unexpected", Layer::Crds, format!("the Gateway API CRDs are {v} ({c} channel); gwlab knows the standard channel of v1.2.1 to v1.6.1"))
             .evidence(format!("{BUNDLE_VERSION}: {v}, {CHANNEL}: {c}"))
-            .fix("`gwlab up --addons crds --force` installs v1.2.1 standard (check what else on the cluster relies on these CRDs first)")
+            .fix("`gwlab up --addons crds --force --gateway-api VERSION` installs that release's standard CRDs (v1.2.1 without --gateway-api; check what else on the cluster relies on these CRDs first)")
     })
+}
+
+/// The standard channel of a release gwlab knows: a bundle version of minor
+/// 1.2 to 1.6.
+fn known_standard(version: &str, channel: &str) -> bool {
+    use crate::gateway_api::Release;
+    let minor = version.strip_prefix('v').and_then(|v| {
+        let mut parts = v.split(['.', '-']);
+        Some((
+            parts.next()?.parse::<u32>().ok()?,
+            parts.next()?.parse::<u32>().ok()?,
+        ))
+    });
+    channel == "standard" && minor.is_some_and(|m| Release::ALL.iter().any(|r| r.minor() == m))
 }
 
 fn mixed(f: &Facts) -> Finding {
@@ -74,5 +90,36 @@ fn mixed(f: &Facts) -> Finding {
         "the Gateway API CRDs come from different bundle versions or channels",
     )
     .evidence(list.join("; "))
-    .fix("install one bundle: `gwlab up --addons crds --force` replaces them with v1.2.1 standard")
+    .fix("install one bundle: `gwlab up --addons crds --force` replaces them with v1.2.1 standard (another release with `--gateway-api`)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(version: &str, channel: &str) -> Facts {
+        Facts {
+            crds: CORE
+                .iter()
+                .map(|n| (n.to_string(), Some(version.into()), Some(channel.into())))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_standard_release_gwlab_knows_is_expected_and_others_are_named() {
+        for v in ["v1.2.1", "v1.4.1", "v1.5.0", "v1.6.1"] {
+            assert!(bundles(&with(v, "standard")).is_none(), "{v}");
+        }
+        for (v, c) in [
+            ("v1.5.1", "experimental"),
+            ("v1.1.0", "standard"),
+            ("v1.7.0", "standard"),
+        ] {
+            let f = bundles(&with(v, c)).unwrap_or_else(|| panic!("{v} {c}"));
+            assert_eq!(f.id, "gateway-api-crds-unexpected");
+            assert!(f.problem.contains(&format!("{v} ({c} channel)")), "{f:?}");
+        }
+    }
 }

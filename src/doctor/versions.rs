@@ -230,7 +230,7 @@ fn crds_outside(f: &Facts, kic: Version, line: &KicLine) -> Option<Finding> {
         .evidence(format!("CRD {name}: gateway.networking.k8s.io/bundle-version: {bundle}"))
         .evidence(format!("source: {}", line.gateway_api.source))
         .fix(format!(
-            "install Gateway API CRDs from {} (gwlab's lab installs v1.2.1), or a KIC release that supports {}.{}",
+            "install Gateway API CRDs from {} (`gwlab up --gateway-api VERSION`; v1.2.1 without it), or a KIC release that supports {}.{}",
             line.gateway_api.value, installed.major, installed.minor
         ))
     })

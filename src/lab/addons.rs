@@ -81,40 +81,106 @@ fn bundle(obj: &serde_json::Value) -> (String, String) {
     )
 }
 
+/// What to do with the Gateway API CRDs: apply these; keep those
+/// (someone else's, of the standard channel and the same release or a newer
+/// one), each named with its bundle version.
+pub(crate) struct CrdPlan {
+    pub apply: Vec<serde_json::Value>,
+    pub kept: Vec<String>,
+}
+
+/// The release of a bundle version as annotated, for ordering (`None`: one
+/// gwlab cannot place, such as `none`).
+fn release_of(bundle: &str) -> Option<crate::gateway_api::Release> {
+    crate::gateway_api::Release::of_bundle(bundle)
+}
+
 /// Which of the Gateway API CRDs to apply: new ones and the lab's own.
-/// Someone else's CRDs of the same bundle are used as they are; of another
-/// bundle version or channel they stop the install (unless `force`, which
-/// replaces them), naming what is installed and what gwlab would install.
+/// Someone else's CRDs of the same bundle, or of the standard channel and a
+/// newer release, are used as they are; of an older release or another
+/// channel they stop the install (unless `force`, which replaces them),
+/// naming what is installed and what gwlab would install. CRDs are never
+/// replaced by older ones while the cluster has Gateway API's safe-upgrades
+/// policy, which refuses them.
 pub(crate) async fn crds_to_apply(
     client: &Client,
     docs: &[serde_json::Value],
     opts: &Options,
-) -> Result<Vec<serde_json::Value>, LabError> {
-    let mut apply = Vec::new();
+) -> Result<CrdPlan, LabError> {
+    let mut plan = CrdPlan {
+        apply: Vec::new(),
+        kept: Vec::new(),
+    };
     let mut conflicts = Vec::new();
+    let mut downgrades = Vec::new();
     for doc in docs {
         let Some(existing) = existing(client, doc).await? else {
-            apply.push(doc.clone());
+            plan.apply.push(doc.clone());
             continue;
         };
         let installed = serde_json::to_value(&existing).unwrap_or_default();
         let (have, want) = (bundle(&installed), bundle(doc));
-        if opts.ledger.is_ours(&existing) || (have != want && opts.force) {
-            apply.push(doc.clone());
-        } else if have != want {
-            let name = existing.metadata.name.clone().unwrap_or_default();
+        let name = existing.metadata.name.clone().unwrap_or_default();
+        let ours = opts.ledger.is_ours(&existing);
+        let newer_standard = have.1 == "standard"
+            && want.1 == "standard"
+            && release_of(&have.0).is_some_and(|h| release_of(&want.0).is_some_and(|w| h >= w));
+        if have == want {
+            if ours {
+                plan.apply.push(doc.clone());
+            }
+            continue;
+        }
+        if !ours && newer_standard {
+            plan.kept.push(format!("{name} {}", have.0));
+            continue;
+        }
+        if !ours && !opts.force {
             conflicts.push(format!(
                 "{name}: installed {} ({} channel), gwlab installs {} ({} channel)",
                 have.0, have.1, want.0, want.1
             ));
+            continue;
         }
+        if release_of(&have.0).is_some_and(|h| release_of(&want.0).is_some_and(|w| h > w)) {
+            downgrades.push(format!("{name} {} -> {}", have.0, want.0));
+        }
+        plan.apply.push(doc.clone());
     }
-    if conflicts.is_empty() {
-        return Ok(apply);
+    if !conflicts.is_empty() {
+        return Err(LabError::Refused(format!(
+            "Gateway API CRDs of an older version or another channel are installed:\n  {}\nreplacing them can break the Gateway controllers that rely on them; re-run with --force to replace them, or use a cluster without them",
+            conflicts.join("\n  ")
+        )));
     }
-    Err(LabError::Refused(format!(
-        "Gateway API CRDs of another version or channel are installed:\n  {}\nreplacing them can break the Gateway controllers that rely on them; re-run with --force to replace them, or use a cluster without them",
-        conflicts.join("\n  ")
+    if !downgrades.is_empty() && safe_upgrades_policy(client).await? {
+        return Err(LabError::Refused(format!(
+            "the cluster has Gateway API's safe-upgrades policy ({SAFE_UPGRADES}), which refuses older CRDs than installed, and these would be older:\n  {}\nkeep the installed release (`--gateway-api` with it), or remove the policy first if you mean to go back",
+            downgrades.join("\n  ")
+        )));
+    }
+    Ok(plan)
+}
+
+/// The ValidatingAdmissionPolicy Gateway API's standard install carries from
+/// v1.5.1 (`gateway.networking.k8s.io_vap_safeupgrades.yaml`).
+const SAFE_UPGRADES: &str = "safe-upgrades.gateway.networking.k8s.io";
+
+/// Whether the cluster has the safe-upgrades policy.
+async fn safe_upgrades_policy(client: &Client) -> Result<bool, LabError> {
+    let (ar, _) = crate::kinds::resource(
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicy",
+    )
+    .expect("gwlab's table has it");
+    let api: kube::Api<kube::api::DynamicObject> = kube::Api::all_with(client.clone(), &ar);
+    crate::kube_api::retrying(crate::kube_api::TRANSIENT_BUDGET, || {
+        api.get_opt(SAFE_UPGRADES)
+    })
+    .await
+    .map(|p| p.is_some())
+    .map_err(LabError::kube(format!(
+        "cannot read the ValidatingAdmissionPolicy {SAFE_UPGRADES}"
     )))
 }
 
@@ -146,14 +212,16 @@ pub(crate) async fn apply_in_order(
     Ok(())
 }
 
-/// Gateway API CRDs: checked against what is installed, applied, awaited Established.
+/// Gateway API CRDs: checked against what is installed, applied, awaited
+/// Established; returns those kept as installed (name and bundle version).
 pub async fn install_crds(
     client: &Client,
     docs: &[serde_json::Value],
     opts: &Options,
-) -> Result<(), LabError> {
-    let docs = crds_to_apply(client, docs, opts).await?;
-    apply_in_order(client, &docs, opts).await
+) -> Result<Vec<String>, LabError> {
+    let plan = crds_to_apply(client, docs, opts).await?;
+    apply_in_order(client, &plan.apply, opts).await?;
+    Ok(plan.kept)
 }
 
 /// MetalLB: the native manifest, the controller Available, then the pool —

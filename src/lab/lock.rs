@@ -205,6 +205,15 @@ impl Lock {
         self.files.iter().filter(move |f| f.addon == addon)
     }
 
+    /// The standard-channel CRDs of Gateway API `release` the lock pins.
+    pub fn crds_of(
+        &self,
+        release: crate::gateway_api::Release,
+    ) -> impl Iterator<Item = &LockedFile> + '_ {
+        self.files_of("crds")
+            .filter(move |f| f.tag == release.as_str())
+    }
+
     /// An image gwlab needs; every such name is checked present when the
     /// lock is read.
     pub fn image(&self, name: &str) -> &LockedImage {
@@ -228,11 +237,22 @@ mod tests {
     #[test]
     fn the_lock_pins_every_addon_file_with_a_consistent_url() {
         let lock = Lock::builtin();
-        assert_eq!(
-            lock.files_of("crds").count(),
-            5,
-            "the five standard-channel CRDs"
-        );
+        use crate::gateway_api::Release;
+        // Every standard-channel CRD of each release (kubernetes-sigs/gateway-api
+        // config/crd/standard/ at its tag), its safe-upgrades policy aside.
+        let counts: Vec<usize> = Release::ALL
+            .iter()
+            .map(|r| lock.crds_of(*r).count())
+            .collect();
+        assert_eq!(counts, [5, 5, 6, 8, 10]);
+        assert_eq!(lock.files_of("crds").count(), 34);
+        for r in Release::ALL {
+            assert!(
+                lock.crds_of(r)
+                    .any(|f| f.file_name() == "gateway.networking.k8s.io_httproutes.yaml"),
+                "{r}"
+            );
+        }
         assert_eq!(lock.files_of("metallb").count(), 1);
         assert_eq!(
             lock.files_of("kong").count(),

@@ -5,6 +5,7 @@ mod cluster_scenarios;
 mod cluster_target;
 mod doctor;
 mod faults;
+mod gateway_api;
 mod kong_deviations;
 mod lab_api;
 mod lab_cluster;

@@ -3,8 +3,8 @@
 #![allow(dead_code, unused_imports)]
 
 pub use gwlab_standin::envtest::{
-    Envtest, apply_as, assert_untouched, install_gateway_api, labelled, until_none_labelled,
-    upstream,
+    Envtest, apply_as, assert_untouched, install_gateway_api, install_gateway_api_at, labelled,
+    until_none_labelled, upstream,
 };
 
 fn or_not_run(got: Result<&'static Envtest, String>) -> Option<&'static Envtest> {

@@ -46,6 +46,21 @@ pub const KINDS: &[KindInfo] = &[
         false,
         false,
     ),
+    // Gateway API's safe-upgrades policy (v1.5.1 on): read, never written.
+    k(
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicy",
+        "validatingadmissionpolicies",
+        false,
+        false,
+    ),
+    k(
+        "admissionregistration.k8s.io/v1",
+        "ValidatingAdmissionPolicyBinding",
+        "validatingadmissionpolicybindings",
+        false,
+        false,
+    ),
     k(RBAC, "ClusterRole", "clusterroles", false, true),
     k(
         RBAC,

@@ -1,0 +1,194 @@
+//! Gateway API releases on a real API server: `gwlab up --gateway-api`
+//! installs the release asked for, and scenarios written for it run; the
+//! standard CRDs of a newer release someone else installed are kept; and
+//! CRDs are never taken back to an older release while the cluster has
+//! Gateway API's safe-upgrades policy.
+
+use std::path::Path;
+
+use kube::api::{Api, DynamicObject};
+
+use crate::common::bin::text;
+use crate::common::home::{command, filled_cache};
+
+fn crds(client: &kube::Client) -> Api<DynamicObject> {
+    let (ar, _) =
+        gwlab::kinds::resource("apiextensions.k8s.io/v1", "CustomResourceDefinition").unwrap();
+    Api::all_with(client.clone(), &ar)
+}
+
+async fn bundle_of(client: &kube::Client, crd: &str) -> Option<String> {
+    crds(client)
+        .get_opt(crd)
+        .await
+        .unwrap()
+        .and_then(|c| c.metadata.annotations)
+        .and_then(|a| a.get("gateway.networking.k8s.io/bundle-version").cloned())
+}
+
+fn up(home: &Path, kubeconfig: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "up",
+        "--provider",
+        "existing",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--timeout",
+        "120s",
+    ];
+    args.extend(extra);
+    command(&args, home).output().unwrap()
+}
+
+#[tokio::test]
+async fn up_installs_the_release_asked_for_and_its_scenarios_run_there() {
+    let Some(env) = crate::common::envtest::another() else {
+        return;
+    };
+    let standin: &'static crate::common::standin::StandIn =
+        Box::leak(Box::new(crate::common::standin::on(env)));
+    let home = tempfile::tempdir().unwrap();
+    if !filled_cache(&home.path().join("cache")) {
+        return;
+    }
+    let client = env.client().await;
+    let o = up(
+        home.path(),
+        &env.kubeconfig,
+        &["--addons", "crds,kong", "--gateway-api", "v1.4.1"],
+    );
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("Installing the Gateway API CRDs v1.4.1 (standard)"),
+        "{t}"
+    );
+    // KIC 3.5 supports Gateway API up to v1.3, as Kong's table says.
+    assert!(
+        t.contains("warning: the lab's Kong Ingress Controller 3.5 supports Gateway API"),
+        "{t}"
+    );
+    for crd in [
+        "httproutes.gateway.networking.k8s.io",
+        "backendtlspolicies.gateway.networking.k8s.io",
+    ] {
+        assert_eq!(
+            bundle_of(&client, crd).await.as_deref(),
+            Some("v1.4.1"),
+            "{crd}"
+        );
+    }
+    // A scenario written for v1.4.1 runs there (the stand-in declares the
+    // feature, and the v1.4.1 GatewayClass has room to say so); one for
+    // v1.5.1 is unsupported, naming both releases.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let report = home.path().join("r.json");
+    let o = command(
+        &[
+            "test",
+            repo.join("scenarios/named-rules").to_str().unwrap(),
+            repo.join("scenarios/cors").to_str().unwrap(),
+            "--gateway-address",
+            &standin.gateway_address(),
+            "--json",
+            report.to_str().unwrap(),
+        ],
+        home.path(),
+    )
+    .output()
+    .unwrap();
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let verdict = |name: &str| {
+        json["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(verdict("named-rules")["verdict"], "passed", "{t}");
+    assert_eq!(verdict("cors")["verdict"], "unsupported", "{t}");
+    assert_eq!(
+        verdict("cors")["missingFeatures"],
+        serde_json::json!(["Gateway API v1.5.1 (the cluster's CRDs are v1.4.1)"]),
+        "{t}"
+    );
+
+    // With Gateway API's safe-upgrades policy on the cluster (v1.5.1's
+    // standard install carries it), gwlab does not take its own CRDs back to
+    // an older release, and changes nothing.
+    let policy = crate::common::envtest::upstream()
+        .join("gateway-api-v1.5.1/gateway.networking.k8s.io_vap_safeupgrades.yaml");
+    let text_of = std::fs::read_to_string(policy).unwrap();
+    for doc in gwlab::lab::apply::documents(&text_of, "vap").unwrap() {
+        crate::common::envtest::apply_as(&client, "kubectl", doc).await;
+    }
+    let o = up(
+        home.path(),
+        &env.kubeconfig,
+        &["--addons", "crds", "--gateway-api", "v1.3.0"],
+    );
+    let t = text(&o);
+    assert!(!o.status.success(), "{t}");
+    assert!(
+        t.contains("the cluster has Gateway API's safe-upgrades policy (safe-upgrades.gateway.networking.k8s.io), which refuses older CRDs than installed"),
+        "{t}"
+    );
+    assert!(
+        t.contains("httproutes.gateway.networking.k8s.io v1.4.1 -> v1.3.0"),
+        "{t}"
+    );
+    assert_eq!(
+        bundle_of(&client, "httproutes.gateway.networking.k8s.io")
+            .await
+            .as_deref(),
+        Some("v1.4.1")
+    );
+}
+
+#[tokio::test]
+async fn newer_standard_crds_someone_else_installed_are_kept_as_they_are() {
+    let Some(env) = crate::common::envtest::another() else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    if !filled_cache(&home.path().join("cache")) {
+        return;
+    }
+    let client = env.client().await;
+    crate::common::envtest::install_gateway_api_at(&client, "v1.5.1").await;
+    let before = crds(&client)
+        .get("httproutes.gateway.networking.k8s.io")
+        .await
+        .unwrap();
+    // The lab's default release is older: no --force needed, said in a line.
+    let o = up(home.path(), &env.kubeconfig, &["--addons", "crds"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("kept as installed (standard channel, v1.2.1 or newer):")
+            && t.contains("httproutes.gateway.networking.k8s.io v1.5.1"),
+        "{t}"
+    );
+    let after = crds(&client)
+        .get("httproutes.gateway.networking.k8s.io")
+        .await
+        .unwrap();
+    crate::common::envtest::assert_untouched(&before, &after, "the installed v1.5.1 CRD");
+    // Asking for a newer release than theirs is refused as before.
+    let o = up(
+        home.path(),
+        &env.kubeconfig,
+        &["--addons", "crds", "--gateway-api", "v1.6.1"],
+    );
+    let t = text(&o);
+    assert!(!o.status.success(), "{t}");
+    assert!(
+        t.contains("httproutes.gateway.networking.k8s.io: installed v1.5.1 (standard channel), gwlab installs v1.6.1 (standard channel)"),
+        "{t}"
+    );
+}
