@@ -297,9 +297,13 @@ async fn forward(fwd: &Forward) -> Response<Full<Bytes>> {
     }
 }
 
-/// Mirrored requests are sent and their answers dropped, as the spec says.
+/// Mirrored requests are sent and their answers dropped, as the spec says;
+/// a mirror of a share of requests copies each with that probability.
 fn send_mirrors(fwd: &Forward) {
-    for mirror in &fwd.mirrors {
+    for (mirror, share) in &fwd.mirrors {
+        if !share.takes(fastrand::f64()) {
+            continue;
+        }
         if let BackendTarget::Echo { namespace, name } = &mirror.target {
             let _ = echo::respond(&fwd.request, namespace, name);
         }

@@ -224,7 +224,15 @@ fn filter_brief(f: &Filter, home: &str) -> String {
             out
         }
         Filter::Cors(_) => "CORS".into(),
-        Filter::Mirror(b) => format!("mirror {}", short(&b.display, home)),
+        Filter::Mirror(b, share) => {
+            let of = share.said();
+            let mirror = format!("mirror {}", short(&b.display, home));
+            if of.is_empty() {
+                mirror
+            } else {
+                format!("{mirror} {of}")
+            }
+        }
         Filter::Extension(what) => format!("extension {what}"),
     }
 }

@@ -74,7 +74,7 @@ fn first_unresolved(rules: &[Rule]) -> Option<(String, String)> {
             r.backends
                 .iter()
                 .chain(r.filters.iter().filter_map(|f| match f {
-                    Filter::Mirror(b) => Some(b),
+                    Filter::Mirror(b, _) => Some(b),
                     _ => None,
                 }))
         })

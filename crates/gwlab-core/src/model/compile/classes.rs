@@ -9,8 +9,8 @@ use crate::model::world::World;
 
 /// What the embedded gateway supports, as GatewayClass `status.supportedFeatures`:
 /// every standard-channel HTTPRoute feature of Gateway API v1.2, the named
-/// rules of v1.4 and the CORS filter and 303, 307 and 308 redirects of v1.5
-/// (not v1.3's mirroring of a share of requests), and HTTP listener
+/// rules of v1.4, the mirrors of a share of requests of v1.3, the CORS
+/// filter and 303, 307 and 308 redirects of v1.5, and HTTP listener
 /// isolation (a request goes to the routes of the most specific
 /// listener whose hostname matches it, never to those of a less specific one).
 pub const SUPPORTED_FEATURES: &[Feature] = &[
@@ -32,6 +32,7 @@ pub const SUPPORTED_FEATURES: &[Feature] = &[
     Feature::HTTPRoutePortRedirect,
     Feature::HTTPRouteQueryParamMatching,
     Feature::HTTPRouteRequestMirror,
+    Feature::HTTPRouteRequestPercentageMirror,
     Feature::HTTPRouteRequestTimeout,
     Feature::HTTPRouteBackendTimeout,
     Feature::HTTPRouteResponseHeaderModification,

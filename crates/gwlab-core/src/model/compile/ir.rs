@@ -24,6 +24,39 @@ pub struct MatchSpec {
     pub query: Vec<(String, String)>,
 }
 
+/// The share of requests a mirror copies (Gateway API v1.3.0: `percent`, or
+/// `fraction` with a denominator of 100 unless given); all of them unless
+/// the filter says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Share {
+    pub numerator: u32,
+    pub denominator: u32,
+}
+
+impl Share {
+    pub const ALL: Share = Share {
+        numerator: 1,
+        denominator: 1,
+    };
+
+    /// Whether a request whose uniform draw in [0, 1) is `draw` is copied:
+    /// exactly `numerator` of every `denominator` draws, on average.
+    pub fn takes(self, draw: f64) -> bool {
+        draw * f64::from(self.denominator) < f64::from(self.numerator)
+    }
+
+    /// `10 %`, or `1/3` where that is not a whole percent; empty for all.
+    pub fn said(self) -> String {
+        if self == Share::ALL || self.numerator == self.denominator {
+            String::new()
+        } else if (self.numerator * 100) % self.denominator == 0 {
+            format!("{} %", self.numerator * 100 / self.denominator)
+        } else {
+            format!("{}/{}", self.numerator, self.denominator)
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct HeaderOps {
     pub set: Vec<(String, String)>,
@@ -46,7 +79,8 @@ pub enum Filter {
         hostname: Option<String>,
         path: Option<PathRewrite>,
     },
-    Mirror(Backend),
+    /// RequestMirror: a copy of a share of the requests to this backend.
+    Mirror(Backend, Share),
     /// The CORS filter (v1.5.1).
     Cors(crate::model::cors::Cors),
     /// An ExtensionRef: nothing the embedded gateway can run.

@@ -5,7 +5,9 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use super::grants::{GrantedRef, grant_allows};
-use super::{Backend, BackendTarget, Filter, HeaderOps, MatchSpec, PathKind, PathRewrite, Rule};
+use super::{
+    Backend, BackendTarget, Filter, HeaderOps, MatchSpec, PathKind, PathRewrite, Rule, Share,
+};
 use crate::duration::parse_gateway as parse_gateway_duration;
 use crate::manifest::GATEWAY_GROUP;
 use crate::manifest::gateway_api::{
@@ -204,7 +206,19 @@ fn compile_filter(world: &World, ns: &str, f: &HttpRouteFilter) -> Filter {
     }
     if let Some(m) = &f.request_mirror {
         let b = &m.backend_ref;
-        return Filter::Mirror(resolve_backend(world, ns, b));
+        // Validated before: 0 to 100, a numerator at most its denominator.
+        let share = match (m.percent, &m.fraction) {
+            (Some(p), _) => Share {
+                numerator: u32::try_from(p).unwrap_or(0),
+                denominator: 100,
+            },
+            (None, Some(f)) => Share {
+                numerator: u32::try_from(f.numerator).unwrap_or(0),
+                denominator: u32::try_from(f.denominator.unwrap_or(100)).unwrap_or(100),
+            },
+            (None, None) => Share::ALL,
+        };
+        return Filter::Mirror(resolve_backend(world, ns, b), share);
     }
     if let Some(c) = &f.cors {
         return Filter::Cors(crate::model::cors::Cors {
@@ -303,6 +317,38 @@ fn backend_target(world: &World, route_ns: &str, r: &BackendObjectRef) -> Backen
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_mirror_share_takes_its_numerator_of_every_denominator_draws() {
+        let taken = |share: Share| {
+            (0..1000)
+                .filter(|i| share.takes(f64::from(*i) / 1000.0))
+                .count()
+        };
+        let tenth = Share {
+            numerator: 10,
+            denominator: 100,
+        };
+        let third = Share {
+            numerator: 1,
+            denominator: 3,
+        };
+        assert_eq!(taken(tenth), 100);
+        assert_eq!(taken(third), 334);
+        assert_eq!(taken(Share::ALL), 1000);
+        assert_eq!(
+            taken(Share {
+                numerator: 0,
+                denominator: 100
+            }),
+            0
+        );
+        assert_eq!(
+            (tenth.said(), third.said(), Share::ALL.said()),
+            ("10 %".to_string(), "1/3".to_string(), String::new())
+        );
+    }
+
     use super::*;
     use crate::manifest::gateway_api::HttpRouteSpec;
     use crate::model::test_support::{from_yaml, world_of};
@@ -429,12 +475,25 @@ mod tests {
         };
         assert_eq!(hostname.as_deref(), Some("b.example.com"));
         assert!(matches!(path, Some(PathRewrite::Full(p)) if p == "/x"));
-        let Filter::Mirror(b) =
+        let Filter::Mirror(b, share) =
             filter("{type: RequestMirror, requestMirror: {backendRef: {name: m, port: 80}}}")
         else {
             panic!("mirror")
         };
         assert_eq!(b.display, "app/m:80");
+        assert_eq!(share, Share::ALL);
+        for (spec, want) in [
+            ("percent: 10", (10, 100)),
+            ("fraction: {numerator: 1, denominator: 3}", (1, 3)),
+            ("fraction: {numerator: 5}", (5, 100)),
+        ] {
+            let Filter::Mirror(_, share) = filter(&format!(
+                "{{type: RequestMirror, requestMirror: {{backendRef: {{name: m, port: 80}}, {spec}}}}}"
+            )) else {
+                panic!("mirror")
+            };
+            assert_eq!((share.numerator, share.denominator), want, "{spec}");
+        }
         assert!(matches!(
             filter("{type: ExtensionRef, extensionRef: {group: example.com, kind: Auth, name: a}}"),
             Filter::Extension(w) if w == "example.com/Auth a"

@@ -4,7 +4,7 @@
 use super::kong::{self, KongRedirect, Noted, RedirectFilter};
 use super::{Forward, Outcome, redirect_location};
 use crate::implementations::KongRun;
-use crate::model::compile::{Backend, Entry, Filter, HeaderOps, PathRewrite, Rule};
+use crate::model::compile::{Backend, Entry, Filter, HeaderOps, PathRewrite, Rule, Share};
 use crate::model::cors::CorsAnswer;
 use crate::model::path;
 use crate::model::request::{RequestHead, modify_headers};
@@ -30,7 +30,7 @@ struct FilterRun<'a> {
     /// Response header changes apply to whatever the rule answers, redirects
     /// included, wherever the filter is listed.
     response_headers: Vec<HeaderOps>,
-    mirrors: Vec<Backend>,
+    mirrors: Vec<(Backend, Share)>,
     applied: Vec<String>,
 }
 
@@ -102,9 +102,14 @@ impl FilterRun<'_> {
                     response_headers: self.response_headers.clone(),
                 });
             }
-            Filter::Mirror(b) => {
-                self.mirrors.push(b.clone());
-                self.applied.push(format!("RequestMirror → {}", b.display));
+            Filter::Mirror(b, share) => {
+                self.mirrors.push((b.clone(), *share));
+                let of = share.said();
+                self.applied.push(if of.is_empty() {
+                    format!("RequestMirror → {}", b.display)
+                } else {
+                    format!("RequestMirror → {} ({of} of requests)", b.display)
+                });
             }
             Filter::Cors(cors) => match cors.answer(self.original) {
                 CorsAnswer::NotCors => self
@@ -319,7 +324,7 @@ mod tests {
         };
         let e = entry(
             vec![
-                Filter::Mirror(backend("m", 1)),
+                Filter::Mirror(backend("m", 1), Share::ALL),
                 Filter::Rewrite {
                     hostname: Some("b.example.com".into()),
                     path: Some(PathRewrite::Prefix("/new".into())),
@@ -350,7 +355,7 @@ mod tests {
         let e = entry(
             vec![
                 Filter::Extension("example.com/Auth a".into()),
-                Filter::Mirror(backend("m", 1)),
+                Filter::Mirror(backend("m", 1), Share::ALL),
             ],
             vec![backend("a", 1)],
         );

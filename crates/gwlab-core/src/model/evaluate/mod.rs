@@ -11,7 +11,7 @@ mod kong;
 
 use super::compile::{
     Backend, BackendTarget, Entry, Filter, GatewayTable, HeaderOps, ListenerTable, PathKind,
-    PathRewrite,
+    PathRewrite, Share,
 };
 use super::hostname;
 use super::path;
@@ -229,7 +229,8 @@ pub struct Forward {
     pub request: RequestHead,
     pub backends: Vec<Backend>,
     pub response_headers: Vec<HeaderOps>,
-    pub mirrors: Vec<Backend>,
+    /// The mirrors, each with the share of requests it copies.
+    pub mirrors: Vec<(Backend, Share)>,
     /// The path value of the match that won, for backend-level prefix rewrites.
     pub matched_path: String,
     #[serde(skip)]
@@ -381,7 +382,7 @@ fn check_match(entry: &Entry, req: &RequestHead, kong: Option<&mut Noted>) -> Op
 /// refuses a redirect without a hostname (redirect-without-hostname-rejected).
 fn kong_drops_rule(kong: KongRun, entry: &Entry) -> Option<(&'static str, &'static str)> {
     let filters = &entry.rule.filters;
-    if filters.iter().any(|f| matches!(f, Filter::Mirror(_))) {
+    if filters.iter().any(|f| matches!(f, Filter::Mirror(..))) {
         return Some((
             "mirror-rule-dropped",
             "KIC does not translate a rule with a RequestMirror filter",
