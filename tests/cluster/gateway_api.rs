@@ -192,3 +192,154 @@ async fn newer_standard_crds_someone_else_installed_are_kept_as_they_are() {
         "{t}"
     );
 }
+
+/// Objects that use what one release or another added or refused, each
+/// judged by gwlab (reading it as a scenario of that release would) and by
+/// a real API server serving that release's standard CRDs (a dry-run
+/// server-side apply with strict field validation, as `kubectl apply
+/// --server-side --dry-run=server` sends it): the two verdicts agree for
+/// every object and every release gwlab knows.
+const CASES: &[(&str, &str)] = &[
+    (
+        "a v1.2.1 route",
+        "kind: HTTPRoute\nmetadata: {name: plain, namespace: default}\nspec:\n  rules:\n  - backendRefs: [{name: s, port: 80}]\n",
+    ),
+    (
+        "a mirror of 10 percent",
+        "kind: HTTPRoute\nmetadata: {name: mirror-percent, namespace: default}\nspec:\n  rules:\n  - filters:\n    - type: RequestMirror\n      requestMirror: {backendRef: {name: m, port: 80}, percent: 10}\n    backendRefs: [{name: s, port: 80}]\n",
+    ),
+    (
+        "a mirror of a third",
+        "kind: HTTPRoute\nmetadata: {name: mirror-fraction, namespace: default}\nspec:\n  rules:\n  - filters:\n    - type: RequestMirror\n      requestMirror: {backendRef: {name: m, port: 80}, fraction: {numerator: 1, denominator: 3}}\n    backendRefs: [{name: s, port: 80}]\n",
+    ),
+    (
+        "a named rule",
+        "kind: HTTPRoute\nmetadata: {name: named, namespace: default}\nspec:\n  rules:\n  - name: checkout\n    backendRefs: [{name: s, port: 80}]\n",
+    ),
+    (
+        "a 308 redirect",
+        "kind: HTTPRoute\nmetadata: {name: permanent, namespace: default}\nspec:\n  rules:\n  - filters:\n    - type: RequestRedirect\n      requestRedirect: {scheme: https, statusCode: 308}\n",
+    ),
+    (
+        "a 303 redirect",
+        "kind: HTTPRoute\nmetadata: {name: see-other, namespace: default}\nspec:\n  rules:\n  - filters:\n    - type: RequestRedirect\n      requestRedirect: {hostname: b.example.com, statusCode: 303}\n",
+    ),
+    (
+        "a CORS filter",
+        "kind: HTTPRoute\nmetadata: {name: cors, namespace: default}\nspec:\n  rules:\n  - filters:\n    - type: CORS\n      cors: {allowOrigins: ['https://app.example.com'], allowMethods: [GET, PUT], maxAge: 60}\n    backendRefs: [{name: s, port: 80}]\n",
+    ),
+    (
+        "a CORS filter with `*` beside an origin",
+        "kind: HTTPRoute\nmetadata: {name: cors-star, namespace: default}\nspec:\n  rules:\n  - filters:\n    - type: CORS\n      cors: {allowOrigins: ['*', 'https://app.example.com']}\n    backendRefs: [{name: s, port: 80}]\n",
+    ),
+    (
+        "a mirror with both percent and fraction",
+        "kind: HTTPRoute\nmetadata: {name: mirror-both, namespace: default}\nspec:\n  rules:\n  - filters:\n    - type: RequestMirror\n      requestMirror: {backendRef: {name: m, port: 80}, percent: 10, fraction: {numerator: 1}}\n    backendRefs: [{name: s, port: 80}]\n",
+    ),
+    (
+        "a mirror of 150 percent",
+        "kind: HTTPRoute\nmetadata: {name: mirror-over, namespace: default}\nspec:\n  rules:\n  - filters:\n    - type: RequestMirror\n      requestMirror: {backendRef: {name: m, port: 80}, percent: 150}\n    backendRefs: [{name: s, port: 80}]\n",
+    ),
+    (
+        "a route without rules",
+        "kind: HTTPRoute\nmetadata: {name: no-rules, namespace: default}\nspec:\n  rules: []\n",
+    ),
+    (
+        "a Gateway address without a value",
+        "kind: Gateway\nmetadata: {name: unaddressed, namespace: default}\nspec:\n  gatewayClassName: c\n  addresses: [{type: IPAddress}]\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n",
+    ),
+];
+
+#[tokio::test]
+async fn gwlab_and_a_real_api_server_agree_on_what_each_release_takes() {
+    use gwlab::gateway_api::{Release, newer_than};
+    let Some(env) = crate::common::envtest::another() else {
+        return;
+    };
+    let client = env.client().await;
+    let mut table = Vec::new();
+    // Oldest first: each release's CRDs replace the one before, as an
+    // upgrade would (v1.5.1 brings the safe-upgrades policy, which lets
+    // v1.6.1 in).
+    for release in Release::ALL {
+        crate::common::envtest::install_gateway_api_at(&client, release.as_str()).await;
+        let mut row = Vec::new();
+        for (what, body) in CASES {
+            let text = format!("apiVersion: gateway.networking.k8s.io/v1\n{body}");
+            // What gwlab refuses in every release (the rules of the newest),
+            // or in this one (what a later one added, or this one refuses).
+            let (manifest, gwlab_refuses) =
+                match gwlab::manifest::parse_text(Path::new("case.yaml"), &text) {
+                    Ok(mut m) => {
+                        let m = m.remove(0);
+                        let newer = !newer_than(&m, release).is_empty();
+                        (m.raw, newer)
+                    }
+                    Err(_) => (
+                        serde_json::to_value(
+                            serde_saphyr::from_str::<serde_json::Value>(&text).unwrap(),
+                        )
+                        .unwrap(),
+                        true,
+                    ),
+                };
+            let kind = manifest["kind"].as_str().unwrap();
+            let (ar, _) = gwlab::kinds::resource("gateway.networking.k8s.io/v1", kind).unwrap();
+            // `kubectl create --dry-run=server --validate=strict`: an unknown
+            // field is refused with 400 (strict decoding), an enum or CEL rule
+            // broken with 422.
+            let uri = format!(
+                "/apis/{}/namespaces/default/{}?dryRun=All&fieldValidation=Strict",
+                ar.api_version, ar.plural
+            );
+            let create = || {
+                let body = serde_json::to_vec(&manifest).unwrap();
+                let req = http::Request::post(uri.as_str())
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .unwrap();
+                client.request::<serde_json::Value>(req)
+            };
+            // A kind whose CRD was just replaced may be briefly unserved.
+            let mut answer = create().await;
+            for _ in 0..50 {
+                match &answer {
+                    Err(kube::Error::Api(s)) if s.code == 404 => {
+                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                        answer = create().await;
+                    }
+                    _ => break,
+                }
+            }
+            let server_refuses = match &answer {
+                Ok(_) => false,
+                Err(kube::Error::Api(s)) if s.code == 400 || s.code == 422 => true,
+                Err(e) => panic!("{what} on {release}: {e}"),
+            };
+            assert_eq!(
+                gwlab_refuses,
+                server_refuses,
+                "{what} on {release}: gwlab {}, the API server {} ({answer:?})",
+                if gwlab_refuses {
+                    "refuses it"
+                } else {
+                    "takes it"
+                },
+                if server_refuses {
+                    "refuses it"
+                } else {
+                    "takes it"
+                },
+            );
+            row.push(if gwlab_refuses { "refused" } else { "taken" });
+        }
+        table.push((release, row));
+    }
+    for (i, (what, _)) in CASES.iter().enumerate() {
+        let cells: Vec<String> = table
+            .iter()
+            .map(|(r, row)| format!("{r} {}", row[i]))
+            .collect();
+        eprintln!("{what}: {}", cells.join(", "));
+    }
+}

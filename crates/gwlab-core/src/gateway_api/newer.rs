@@ -45,12 +45,16 @@ pub fn newer_than(m: &Manifest, release: Release) -> Vec<Newer> {
         Object::HttpRoute(r) => route(m, r, &mut found),
         Object::Gateway(g) => {
             for (i, a) in g.spec.addresses.iter().enumerate() {
+                // v1.3.0's schema made `value` optional, but its CEL rules
+                // (`IPAddress values must be unique`, ...) still read it: an
+                // API server of v1.3.0 refuses such an address ("no such key:
+                // value"). Its rules allow it from v1.4.1.
                 if a.value.is_none() {
                     found.push(Newer {
                         line: m.line,
                         field: format!("spec.addresses[{i}].value"),
                         what: "a Gateway address without a value".into(),
-                        since: Release::V1_3_0,
+                        since: Release::V1_4_1,
                         refused: false,
                     });
                 }
@@ -223,12 +227,13 @@ mod tests {
     }
 
     #[test]
-    fn a_gateway_address_without_a_value_is_v1_3_0() {
+    fn a_gateway_address_without_a_value_is_v1_4_1() {
         let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g}\nspec:\n  gatewayClassName: c\n  addresses: [{type: IPAddress}]\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n";
         let m = parse_text(Path::new("g.yaml"), text).unwrap().remove(0);
         let found = newer_than(&m, Release::V1_2_1);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].field, "spec.addresses[0].value");
-        assert!(newer_than(&m, Release::V1_3_0).is_empty());
+        assert_eq!(newer_than(&m, Release::V1_3_0).len(), 1);
+        assert!(newer_than(&m, Release::V1_4_1).is_empty());
     }
 }
