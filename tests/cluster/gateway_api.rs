@@ -245,6 +245,14 @@ const CASES: &[(&str, &str)] = &[
         "kind: HTTPRoute\nmetadata: {name: no-rules, namespace: default}\nspec:\n  rules: []\n",
     ),
     (
+        "a TLS listener without tls",
+        "kind: Gateway\nmetadata: {name: tls-bare, namespace: default}\nspec:\n  gatewayClassName: c\n  listeners: [{name: tls, port: 443, protocol: TLS, hostname: a.example.com}]\n",
+    ),
+    (
+        "twelve infrastructure annotations",
+        "kind: Gateway\nmetadata: {name: annotated, namespace: default}\nspec:\n  gatewayClassName: c\n  infrastructure: {annotations: {a1: x, a2: x, a3: x, a4: x, a5: x, a6: x, a7: x, a8: x, a9: x, a10: x, a11: x, a12: x}}\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n",
+    ),
+    (
         "a Gateway address without a value",
         "kind: Gateway\nmetadata: {name: unaddressed, namespace: default}\nspec:\n  gatewayClassName: c\n  addresses: [{type: IPAddress}]\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n",
     ),

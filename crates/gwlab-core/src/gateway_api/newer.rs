@@ -44,6 +44,33 @@ pub fn newer_than(m: &Manifest, release: Release) -> Vec<Newer> {
     match &m.object {
         Object::HttpRoute(r) => route(m, r, &mut found),
         Object::Gateway(g) => {
+            for (i, l) in g.spec.listeners.iter().enumerate() {
+                if l.value.protocol == "TLS" && l.value.tls.is_none() {
+                    found.push(Newer {
+                        line: m.file_line(l.referenced.line()),
+                        field: format!("spec.listeners[{i}].tls"),
+                        what: "a TLS listener without `tls` (its mode)".into(),
+                        since: Release::V1_5_1,
+                        refused: true,
+                    });
+                }
+            }
+            let annotations = g
+                .spec
+                .infrastructure
+                .as_ref()
+                .and_then(|i| i.get("annotations"))
+                .and_then(|a| a.as_object())
+                .map_or(0, |a| a.len());
+            if annotations > 8 {
+                found.push(Newer {
+                    line: m.line,
+                    field: "spec.infrastructure.annotations".into(),
+                    what: format!("{annotations} infrastructure annotations (up to 8 before)"),
+                    since: Release::V1_6_1,
+                    refused: false,
+                });
+            }
             for (i, a) in g.spec.addresses.iter().enumerate() {
                 // v1.3.0's schema made `value` optional, but its CEL rules
                 // (`IPAddress values must be unique`, ...) still read it: an

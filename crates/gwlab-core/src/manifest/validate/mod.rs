@@ -300,6 +300,22 @@ fn check_gateway(c: &mut Checker<'_>, g: &Gateway) {
             "a Gateway has 1 to 64 listeners",
         );
     }
+    // Up to 16 annotations since v1.6.1 (8 before: `gateway_api::newer`).
+    if let Some(infra) = &g.spec.infrastructure {
+        for (key, max) in [("annotations", 16), ("labels", 8)] {
+            let n = infra
+                .get(key)
+                .and_then(|a| a.as_object())
+                .map_or(0, |a| a.len());
+            if n > max {
+                c.err(
+                    line,
+                    format!("spec.infrastructure.{key}"),
+                    format!("{n} {key}: at most {max}"),
+                );
+            }
+        }
+    }
     let mut names: Vec<&str> = Vec::new();
     for (i, l) in g.spec.listeners.iter().enumerate() {
         let at = c.at(l);
