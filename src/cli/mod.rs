@@ -210,9 +210,10 @@ pub struct MigrateArgs {
         requires = "compare"
     )]
     pub probe_timeout: std::time::Duration,
-    /// Read the scenario of --scenario as Gateway API VERSION (v1.2.1 to
-    /// v1.6.1), whatever its `gatewayAPI:` says.
-    #[arg(long = "gateway-api", value_name = "VERSION", value_parser = parse_release, requires = "scenario")]
+    /// Write the routes for Gateway API VERSION (v1.2.1 by default, to
+    /// v1.6.1): from v1.5.1 a 303, 307 or 308 redirect keeps its code, and
+    /// the scenario written says `gatewayAPI: VERSION`.
+    #[arg(long = "gateway-api", value_name = "VERSION", value_parser = parse_release)]
     pub gateway_api: Option<crate::gateway_api::Release>,
 }
 

@@ -172,8 +172,19 @@ async fn at_every_phase(lab: &crate::common::lab::Lab, kubeconfig: &Path, fault:
         .spawn()
         .unwrap();
         let mut down = None;
+        // Cleanup is this run's: its route seen, then gone (an earlier run's
+        // namespace may still be finalizing while this one starts).
+        let mut route_seen = false;
         while child.try_wait().unwrap().is_none() {
-            if reached(phase, &namespaces, &routes).await {
+            route_seen = route_seen
+                || routes
+                    .get_opt("imprun-root-redirect")
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some();
+            let this_run = !matches!(phase, Phase::Cleanup) || route_seen;
+            if this_run && reached(phase, &namespaces, &routes).await {
                 down = Some(fault.strike().await);
                 break;
             }

@@ -304,3 +304,44 @@ fn check_and_explain_take_the_routes_migrate_writes_without_a_scenario() {
         text(&o)
     );
 }
+
+/// A Kong redirect with 308 becomes 301 for Gateway API v1.2.1, and the
+/// warning says which release keeps it; written for v1.5.1 the route keeps
+/// 308, the scenario says its release and needs the 308 feature, and it
+/// passes on the embedded gateway.
+#[test]
+fn a_308_redirect_keeps_its_code_when_written_for_v1_5_1() {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/migrate/kong-https-redirect-methods/input.yaml");
+    let o = gwlab(&["migrate", input.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        stderr.contains("Gateway API v1.2.1 redirects with 301 or 302 only; 308 becomes 301")
+            && stderr.contains("; Gateway API v1.5.1 keeps 308: `--gateway-api v1.5.1`"),
+        "{stderr}"
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let scenario = out.path().join("kept");
+    let o = gwlab(&[
+        "migrate",
+        input.to_str().unwrap(),
+        "--gateway-api",
+        "v1.5.1",
+        "--scenario",
+        scenario.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("becomes 301"), "{stderr}");
+    let routes = std::fs::read_to_string(scenario.join("routes.yaml")).unwrap();
+    assert!(routes.contains("statusCode: 308"), "{routes}");
+    let written = std::fs::read_to_string(scenario.join("scenario.yaml")).unwrap();
+    assert!(
+        written.starts_with("gatewayAPI: v1.5.1\n")
+            && written.contains("HTTPRoute308RedirectStatusCode"),
+        "{written}"
+    );
+    let t = gwlab(&["test", scenario.to_str().unwrap()]);
+    assert_eq!(t.status.code(), Some(0), "{}", text(&t));
+}

@@ -109,10 +109,11 @@ pub async fn run(args: &MigrateArgs) -> i32 {
         Some(Ok(kind)) => Some(kind),
         None => None,
     };
-    let (objects, inputs) = match read_inputs(&args.paths) {
+    let (objects, mut inputs) = match read_inputs(&args.paths) {
         Ok(i) => i,
         Err(code) => return code,
     };
+    inputs.release = args.gateway_api.unwrap_or_default();
     let m = migrate::migrate(&inputs);
     let scenario = args.scenario.as_deref().map(|dir| {
         let name = dir

@@ -334,18 +334,16 @@ impl ClusterTarget {
         uid: &str,
         what: &str,
     ) -> Result<(), TargetError> {
-        match tokio::time::timeout(
-            self.wait_timeout,
-            await_condition(api, name, conditions::is_deleted(uid)),
-        )
-        .await
-        {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(source)) => Err(TargetError::Watch {
+        // A watch cut by the API server (a restart, a reset) is watched
+        // again while time is left.
+        let watch = || await_condition(api.clone(), name, conditions::is_deleted(uid));
+        match crate::kube_api::watching_again(self.wait_timeout, watch).await {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(source)) => Err(TargetError::Watch {
                 what: format!("the deletion of {what}"),
                 source: Box::new(source),
             }),
-            Err(_) => Err(TargetError::DeleteTimeout {
+            None => Err(TargetError::DeleteTimeout {
                 what: what.to_string(),
                 secs: self.wait_timeout.as_secs(),
             }),

@@ -5,6 +5,7 @@ use super::output::{HeaderOps, NameValue, PathModifier};
 use super::{
     Converted, ExactLocation, Inputs, PathKind, Warn, gateway_status, redirect_to, values,
 };
+use crate::gateway_api::Release;
 
 /// Annotations with no Gateway API equivalent, and what to use instead if anything.
 const NO_EQUIVALENT: &[(&str, &str)] = &[
@@ -61,7 +62,7 @@ pub fn apply(ing: &Ingress, inputs: &Inputs, c: &mut Converted, warn: Warn<'_>) 
                 }
             }
             "protocols" => protocols(ing, value, c, a, warn),
-            "https-redirect-status-code" => https_redirect(ing, value, c, a, warn),
+            "https-redirect-status-code" => https_redirect(ing, value, inputs.release, c, a, warn),
             "methods" => {
                 let methods: Vec<String> = value
                     .split(',')
@@ -131,7 +132,7 @@ fn plugins(
                 a,
                 format!("KongPlugin {plugin_name} is disabled; nothing converted"),
             ),
-            Some(p) => plugin(p, c, a, warn),
+            Some(p) => plugin(p, inputs.release, c, a, warn),
         }
     }
 }
@@ -184,7 +185,14 @@ fn protocols(ing: &Ingress, value: &str, c: &mut Converted, a: Option<&str>, war
 
 /// `konghq.com/https-redirect-status-code`: Kong redirects http to https on
 /// https-only routes.
-fn https_redirect(ing: &Ingress, value: &str, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
+fn https_redirect(
+    ing: &Ingress,
+    value: &str,
+    release: Release,
+    c: &mut Converted,
+    a: Option<&str>,
+    warn: Warn<'_>,
+) {
     let code = match values::annotation(value, 0..=999) {
         Ok(n @ (301 | 302 | 307 | 308 | 426)) => n as u16,
         Ok(_) | Err(_) => {
@@ -210,13 +218,16 @@ fn https_redirect(ing: &Ingress, value: &str, c: &mut Converted, a: Option<&str>
         // Not a redirect: Kong's default answer, which `protocols` reports.
         return;
     }
-    let (gw, differs) = gateway_status(code);
+    let (gw, differs) = gateway_status(code, release);
     if differs {
         warn(
             a,
             format!(
-                "Gateway API redirects with 301 or 302 only; {code} becomes {gw}{} (the scenario expects Kong's {code})",
-                super::method_change(code, gw)
+                "Gateway API {} redirects with {} only; {code} becomes {gw}{} (the scenario expects Kong's {code}{})",
+                release,
+                super::allowed_statuses(release),
+                super::method_change(code, gw),
+                super::later_release_keeps(code, release)
             ),
         );
     }
@@ -252,9 +263,9 @@ fn pairs(list: &[String]) -> Vec<NameValue> {
         .collect()
 }
 
-fn plugin(p: &KongPlugin, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
+fn plugin(p: &KongPlugin, release: Release, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
     match p.plugin.as_str() {
-        "redirect" => redirect_plugin(p, c, a, warn),
+        "redirect" => redirect_plugin(p, release, c, a, warn),
         "request-transformer" | "response-transformer" => transformer(p, c, a, warn),
         // KIC keeps any KongPlugin on an HTTPRoute through an ExtensionRef
         // filter: Kong/kubernetes-ingress-controller v3.5.13,
@@ -273,7 +284,13 @@ fn plugin(p: &KongPlugin, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
 }
 
 /// The `redirect` plugin: every request to `config.location`.
-fn redirect_plugin(p: &KongPlugin, c: &mut Converted, a: Option<&str>, warn: Warn<'_>) {
+fn redirect_plugin(
+    p: &KongPlugin,
+    release: Release,
+    c: &mut Converted,
+    a: Option<&str>,
+    warn: Warn<'_>,
+) {
     let name = &p.metadata.name;
     let cfg = &p.config;
     let Some(location) = cfg.get("location").and_then(|l| l.as_str()) else {
@@ -311,21 +328,24 @@ fn redirect_plugin(p: &KongPlugin, c: &mut Converted, a: Option<&str>, warn: War
             return;
         }
     };
-    let r = match redirect_to(location, code, keep) {
+    let r = match redirect_to(location, code, keep, release) {
         Ok(r) => r,
         Err(e) => {
             warn(a, format!("KongPlugin {name}: {e}"));
             return;
         }
     };
-    let (_, differs) = gateway_status(code);
+    let (_, differs) = gateway_status(code, release);
     if differs {
         warn(
             a,
             format!(
-                "KongPlugin {name}: Gateway API redirects with 301 or 302 only; {code} becomes {}{} (the scenario expects Kong's {code})",
+                "KongPlugin {name}: Gateway API {} redirects with {} only; {code} becomes {}{} (the scenario expects Kong's {code}{})",
+                release,
+                super::allowed_statuses(release),
                 r.status_code,
-                super::method_change(code, r.status_code)
+                super::method_change(code, r.status_code),
+                super::later_release_keeps(code, release)
             ),
         );
     }

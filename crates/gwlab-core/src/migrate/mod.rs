@@ -146,6 +146,8 @@ pub struct Migration {
     pub converted: Vec<Converted>,
     /// Gateway API features the generated routes need beyond core.
     pub features: BTreeSet<String>,
+    /// The Gateway API release the routes are written for.
+    pub release: crate::gateway_api::Release,
 }
 
 impl Migration {
@@ -156,6 +158,10 @@ impl Migration {
 }
 
 pub struct Inputs {
+    /// The Gateway API release the routes are written for (v1.2.1 unless
+    /// `--gateway-api` says otherwise): from v1.5.1 a 303, 307 or 308
+    /// redirect keeps its code.
+    pub release: crate::gateway_api::Release,
     pub ingresses: Vec<Ingress>,
     pub plugins: Vec<KongPlugin>,
     pub cluster_plugins: Vec<KongPlugin>,
@@ -200,6 +206,7 @@ impl InputError {
 /// Sorts parsed manifests into what migrate reads.
 pub fn inputs(manifests: &[Manifest]) -> Result<Inputs, InputError> {
     let mut i = Inputs {
+        release: Default::default(),
         ingresses: vec![],
         plugins: vec![],
         cluster_plugins: vec![],
@@ -250,7 +257,10 @@ pub fn ingress_name(namespace: Option<&str>, name: &str) -> String {
 
 /// Converts every Ingress of `inputs`.
 pub fn migrate(inputs: &Inputs) -> Migration {
-    let mut m = Migration::default();
+    let mut m = Migration {
+        release: inputs.release,
+        ..Migration::default()
+    };
     let mut converted = Vec::new();
     for ing in &inputs.ingresses {
         let mut warn = |annotation: Option<&str>, message: String| {
@@ -267,7 +277,7 @@ pub fn migrate(inputs: &Inputs) -> Migration {
         }
         let mut c = convert_rules(ing, inputs, &mut warn);
         kong::apply(ing, inputs, &mut c, &mut warn);
-        nginx::apply(ing, &mut c, &mut warn);
+        nginx::apply(ing, inputs.release, &mut c, &mut warn);
         valid::leave_out_invalid(&mut c, &mut warn);
         if ing.spec.rules.is_empty() && ing.spec.default_backend.is_none() {
             warn(
@@ -535,10 +545,35 @@ pub(crate) fn method_change(code: u16, gw: u16) -> String {
     }
 }
 
-/// Gateway API allows only 301 and 302: the nearest, and whether it differs.
-pub(crate) fn gateway_status(code: u16) -> (u16, bool) {
+/// For a code a later release keeps (303, 307, 308 before v1.5.1): how to
+/// keep it, to end a warning with.
+pub(crate) fn later_release_keeps(code: u16, release: crate::gateway_api::Release) -> String {
+    let v1_5 = crate::gateway_api::Release::V1_5_1;
+    if matches!(code, 303 | 307 | 308) && release < v1_5 {
+        format!("; Gateway API {v1_5} keeps {code}: `--gateway-api {v1_5}`")
+    } else {
+        String::new()
+    }
+}
+
+/// The redirect status codes Gateway API `release` allows, in words.
+pub(crate) fn allowed_statuses(release: crate::gateway_api::Release) -> &'static str {
+    if release >= crate::gateway_api::Release::V1_5_1 {
+        "301, 302, 303, 307 or 308"
+    } else {
+        "301 or 302"
+    }
+}
+
+/// The status a RequestRedirect of `release` gives for `code`: the code
+/// itself where the release allows it (301 and 302; 303, 307 and 308 from
+/// v1.5.1), else the nearest (308 → 301, others → 302), and whether it
+/// differs.
+pub(crate) fn gateway_status(code: u16, release: crate::gateway_api::Release) -> (u16, bool) {
+    let v1_5 = release >= crate::gateway_api::Release::V1_5_1;
     match code {
         301 | 302 => (code, false),
+        303 | 307 | 308 if v1_5 => (code, false),
         308 => (301, true),
         _ => (302, true),
     }
@@ -568,6 +603,7 @@ pub(crate) fn redirect_to(
     url: &str,
     status: u16,
     keep_path: bool,
+    release: crate::gateway_api::Release,
 ) -> Result<Redirect, BadRedirect> {
     let u = url::Url::parse(url).map_err(|source| BadRedirect::NotAbsolute {
         url: url.into(),
@@ -582,7 +618,7 @@ pub(crate) fn redirect_to(
             source,
         })?;
     }
-    let (status_code, _) = gateway_status(status);
+    let (status_code, _) = gateway_status(status, release);
     Ok(Redirect {
         scheme: Some(u.scheme().to_string()),
         hostname: u.host_str().map(String::from),

@@ -3,6 +3,7 @@
 use super::input::Ingress;
 use super::output::{NameValue, PathModifier, Redirect};
 use super::{Converted, Draft, ExactLocation, PathKind, Warn, gateway_status, redirect_to, values};
+use crate::gateway_api::Release;
 
 const P: &str = "nginx.ingress.kubernetes.io/";
 
@@ -53,7 +54,7 @@ fn key(k: &str) -> String {
     format!("{P}{k}")
 }
 
-pub fn apply(ing: &Ingress, c: &mut Converted, warn: Warn<'_>) {
+pub fn apply(ing: &Ingress, release: Release, c: &mut Converted, warn: Warn<'_>) {
     if !is_nginx(ing) {
         return;
     }
@@ -69,8 +70,8 @@ pub fn apply(ing: &Ingress, c: &mut Converted, warn: Warn<'_>) {
         );
     }
     case_insensitive(&a, c, warn);
-    redirects(&a, c, warn);
-    ssl_redirect(ing, &a, c, warn);
+    redirects(&a, release, c, warn);
+    ssl_redirect(ing, &a, release, c, warn);
     if let Some(root) = a.get("app-root") {
         app_root(&root, c);
     }
@@ -145,7 +146,7 @@ fn rewrite_target(target: &str, c: &mut Converted, warn: Warn<'_>) {
 }
 
 /// `permanent-redirect` (with its code) and `temporal-redirect`.
-fn redirects(a: &Annotations<'_>, c: &mut Converted, warn: Warn<'_>) {
+fn redirects(a: &Annotations<'_>, release: Release, c: &mut Converted, warn: Warn<'_>) {
     for (k, default) in [("permanent-redirect", 301u16), ("temporal-redirect", 302)] {
         let Some(url) = a.get(k) else { continue };
         let code = if k == "permanent-redirect" {
@@ -153,21 +154,23 @@ fn redirects(a: &Annotations<'_>, c: &mut Converted, warn: Warn<'_>) {
         } else {
             default
         };
-        let r = match redirect_to(&url, code, false) {
+        let r = match redirect_to(&url, code, false, release) {
             Ok(r) => r,
             Err(e) => {
                 warn(Some(&key(k)), e.to_string());
                 continue;
             }
         };
-        let (_, differs) = gateway_status(code);
+        let (_, differs) = gateway_status(code, release);
         if differs {
             warn(
                 Some(&key(k)),
                 format!(
-                    "Gateway API redirects with 301 or 302 only; {code} becomes {}{} (the scenario expects {code})",
+                    "Gateway API {release} redirects with {} only; {code} becomes {}{} (the scenario expects {code}{})",
+                    super::allowed_statuses(release),
                     r.status_code,
-                    super::method_change(code, r.status_code)
+                    super::method_change(code, r.status_code),
+                    super::later_release_keeps(code, release)
                 ),
             );
         }
@@ -211,7 +214,13 @@ fn permanent_redirect_code(a: &Annotations<'_>, warn: Warn<'_>) -> u16 {
 
 /// http → https for the TLS hosts (`ssl-redirect`, on by default) or for every
 /// host (`force-ssl-redirect`).
-fn ssl_redirect(ing: &Ingress, a: &Annotations<'_>, c: &mut Converted, warn: Warn<'_>) {
+fn ssl_redirect(
+    ing: &Ingress,
+    a: &Annotations<'_>,
+    release: Release,
+    c: &mut Converted,
+    warn: Warn<'_>,
+) {
     let tls_hosts: Vec<&String> = ing.spec.tls.iter().flat_map(|t| &t.hosts).collect();
     let force = a.is("force-ssl-redirect", "true");
     let ssl = !a.is("ssl-redirect", "false");
@@ -228,18 +237,25 @@ fn ssl_redirect(ing: &Ingress, a: &Annotations<'_>, c: &mut Converted, warn: War
     } else {
         "ssl-redirect"
     };
-    warn(
-        Some(&key(which)),
-        format!(
-            "ingress-nginx redirects http to https with 308 (its default http-redirect-code); Gateway API redirects with 301 or 302, so the route uses 301{} (the scenario expects 308)",
-            super::method_change(308, 301)
-        ),
-    );
+    let (code, differs) = gateway_status(308, release);
+    if differs {
+        warn(
+            Some(&key(which)),
+            format!(
+                "ingress-nginx redirects http to https with 308 (its default http-redirect-code); Gateway API {release} redirects with {} only, so the route uses {code}{} (the scenario expects 308{})",
+                super::allowed_statuses(release),
+                super::method_change(308, code),
+                super::later_release_keeps(308, release)
+            ),
+        );
+    }
     for d in c.drafts.iter_mut().filter(|d| redirected(d)) {
         d.http = false;
         d.https = true;
-        d.https_redirect = Some(301);
-        d.original.redirect_status = Some(308);
+        d.https_redirect = Some(code);
+        if differs {
+            d.original.redirect_status = Some(308);
+        }
     }
 }
 

@@ -109,6 +109,7 @@ fn with_annotations(
     plugins: &[(&str, serde_json::Value)],
 ) -> Inputs {
     let mut i = Inputs {
+        release: Default::default(),
         ingresses: base.ingresses.clone(),
         plugins: base.plugins.clone(),
         cluster_plugins: base.cluster_plugins.clone(),

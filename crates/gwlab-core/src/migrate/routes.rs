@@ -35,6 +35,18 @@ fn path_match(d: &Draft) -> PathMatch {
 }
 
 /// A draft's filters, noting the features they need.
+/// The feature a redirect status code beyond 301 and 302 needs (Gateway API
+/// v1.5.1).
+fn note_status(code: u16, features: &mut BTreeSet<String>) {
+    let feature = match code {
+        303 => crate::features::Feature::HTTPRoute303RedirectStatusCode,
+        307 => crate::features::Feature::HTTPRoute307RedirectStatusCode,
+        308 => crate::features::Feature::HTTPRoute308RedirectStatusCode,
+        _ => return,
+    };
+    features.insert(feature.name().into());
+}
+
 fn filters_for(d: &Draft, features: &mut BTreeSet<String>) -> Vec<Filter> {
     let mut filters = Vec::new();
     if !d.request_headers.is_empty() {
@@ -45,6 +57,7 @@ fn filters_for(d: &Draft, features: &mut BTreeSet<String>) -> Vec<Filter> {
         filters.push(Filter::response_headers(d.response_headers.clone()));
     }
     if let Some(r) = &d.redirect {
+        note_status(r.status_code, features);
         if r.scheme.is_some() {
             features.insert("HTTPRouteSchemeRedirect".into());
         }
@@ -198,6 +211,7 @@ pub(super) fn build_routes(c: &Converted, features: &mut BTreeSet<String>) -> Ve
         hosts.sort();
         hosts.dedup();
         features.insert("HTTPRouteSchemeRedirect".into());
+        note_status(code, features);
         let name = match i {
             0 => format!("{}-https-redirect", c.name),
             n => format!("{}-https-redirect-{}", c.name, n + 1),

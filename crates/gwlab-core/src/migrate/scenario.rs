@@ -13,6 +13,9 @@ use crate::scenario::types::{BackendRequestExpect, ExpectSpec, RedirectExpect, R
 
 #[derive(Debug, Serialize)]
 pub struct ScenarioOut {
+    /// The Gateway API release of the routes, when not v1.2.1.
+    #[serde(rename = "gatewayAPI", skip_serializing_if = "Option::is_none")]
+    pub gateway_api: Option<String>,
     pub name: String,
     pub description: String,
     pub tags: Vec<String>,
@@ -480,6 +483,8 @@ pub fn build(m: &Migration, name: &str) -> ScenarioOut {
         })
         .collect();
     ScenarioOut {
+        gateway_api: (m.release != crate::gateway_api::Release::default())
+            .then(|| m.release.as_str().to_string()),
         name: name.into(),
         description: "Written by `gwlab migrate`: the probes state what the original Ingress did (Kong and ingress-nginx semantics); they run against the generated HTTPRoutes.".into(),
         tags: vec!["migrated".into()],
