@@ -147,6 +147,23 @@ async fn at_every_phase(lab: &crate::common::lab::Lab, kubeconfig: &Path, fault:
         Phase::Probes,
         Phase::Cleanup,
     ] {
+        // A run starts once the cluster has finished removing the last run's
+        // namespace: after a restart its namespace controller can take
+        // minutes, and a run that needs the namespace waits for it.
+        let settle = Instant::now();
+        while namespaces
+            .get_opt("imprun-system")
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+        {
+            assert!(
+                settle.elapsed() < Duration::from_secs(240),
+                "{name} before {phase:?}: the cluster did not remove namespace imprun-system in 240 s"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
         let report = lab
             .home
             .path()
