@@ -58,18 +58,9 @@ fn bundles(f: &Facts) -> Option<Finding> {
     })
 }
 
-/// The standard channel of a release gwlab knows: a bundle version of minor
-/// 1.2 to 1.6.
+/// The standard channel of a release gwlab knows.
 fn known_standard(version: &str, channel: &str) -> bool {
-    use crate::gateway_api::Release;
-    let minor = version.strip_prefix('v').and_then(|v| {
-        let mut parts = v.split(['.', '-']);
-        Some((
-            parts.next()?.parse::<u32>().ok()?,
-            parts.next()?.parse::<u32>().ok()?,
-        ))
-    });
-    channel == "standard" && minor.is_some_and(|m| Release::ALL.iter().any(|r| r.minor() == m))
+    channel == "standard" && crate::gateway_api::Release::of_bundle_minor(version).is_some()
 }
 
 fn mixed(f: &Facts) -> Finding {

@@ -153,11 +153,8 @@ impl Workload {
 /// DaemonSet.
 #[derive(Debug, Clone)]
 pub struct Kic {
-    /// `Deployment` or `DaemonSet`.
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
-    /// The Deployment or DaemonSet, whole.
+    /// The Deployment or DaemonSet, whole (its kind, namespace and name are
+    /// the controller's).
     pub workload: Workload,
     pub pods: Vec<Pod>,
     /// Events about its pods.
@@ -364,6 +361,18 @@ async fn gather_kic(client: &Client, workload: Workload) -> Result<Kic, GatherEr
 }
 
 impl Kic {
+    pub fn kind(&self) -> &'static str {
+        self.workload.kind()
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.workload.namespace()
+    }
+
+    pub fn name(&self) -> &str {
+        self.workload.name()
+    }
+
     /// The controller `workload` runs in `container`, with its pods, their
     /// events and the controller's log.
     pub(super) fn of(
@@ -377,9 +386,6 @@ impl Kic {
             publish_service: setting(&container, kong::PUBLISH_SERVICE_ENV),
             feature_gates: setting(&container, kong::FEATURE_GATES_ENV),
             image: container.image.clone().unwrap_or_default(),
-            kind: workload.kind().into(),
-            namespace: workload.namespace().into(),
-            name: workload.name().into(),
             workload,
             pods,
             events,

@@ -33,7 +33,7 @@ pub(super) fn check(f: &Facts, out: &mut Vec<Finding>, checks: &mut Vec<String>)
         );
     }
     for kic in &f.kics {
-        let at = format!("{} {}/{}", kic.kind, kic.namespace, kic.name);
+        let at = format!("{} {}/{}", kic.kind(), kic.namespace(), kic.name());
         checks.push(format!("Kong Ingress Controller {at}"));
         out.extend(invalid_gate(kic, &at));
         out.extend(host_network(kic, &at));
@@ -132,7 +132,7 @@ fn host_network(kic: &Kic, at: &str) -> Option<Finding> {
     if no_ports.is_none() && pending.is_empty() {
         return None;
     }
-    let daemon_set = kic.kind == "DaemonSet";
+    let daemon_set = kic.kind() == "DaemonSet";
     let strategy = kic.workload.strategy();
     let replicas = kic.workload.replicas();
     // One pod, replaced only after the old one is gone: nothing of its own
@@ -170,7 +170,7 @@ fn host_network(kic: &Kic, at: &str) -> Option<Finding> {
     } else {
         format!(
             "unblock now: delete the old pod so the new one can bind the ports (`kubectl -n {} delete pod <the running kong pod>`), or set `strategy: {{type: Recreate}}`",
-            kic.namespace
+            kic.namespace()
         )
     };
     Some(fnd.fix(unblock).fix("lasting fix: drop hostNetwork and expose the proxy through a LoadBalancer Service (MetalLB on a local cluster, as `gwlab up` does), so updates never wait on host ports"))
@@ -248,12 +248,12 @@ fn crash_loop(kic: &Kic, at: &str) -> Finding {
     .evidence(format!("last log lines: {}", last.join(" | ")))
     .fix(format!(
         "read `kubectl -n {} logs {}/{} --previous` for the cause",
-        kic.namespace,
-        if kic.kind == "DaemonSet" {
+        kic.namespace(),
+        if kic.kind() == "DaemonSet" {
             "ds"
         } else {
             "deploy"
         },
-        kic.name
+        kic.name()
     ))
 }

@@ -15,7 +15,7 @@ use crate::kong::{Version, image_version};
 
 pub(super) fn check(f: &Facts, out: &mut Vec<Finding>, checks: &mut Vec<String>) {
     for kic in &f.kics {
-        let at = format!("{} {}/{}", kic.kind, kic.namespace, kic.name);
+        let at = format!("{} {}/{}", kic.kind(), kic.namespace(), kic.name());
         checks.push(format!("the Kong Ingress Controller version of {at}"));
         if let Some(w) = withdrawn(&kic.image) {
             out.push(withdrawn_image(kic, &at, w));
@@ -55,14 +55,14 @@ fn kongs_of<'a>(f: &'a Facts, kic: &Kic) -> Vec<&'a KongProxy> {
     let same_workload: Vec<&KongProxy> = f
         .kongs
         .iter()
-        .filter(|k| k.kind == kic.kind && k.namespace == kic.namespace && k.name == kic.name)
+        .filter(|k| k.kind == kic.kind() && k.namespace == kic.namespace() && k.name == kic.name())
         .collect();
     if !same_workload.is_empty() {
         return same_workload;
     }
     f.kongs
         .iter()
-        .filter(|k| k.namespace == kic.namespace)
+        .filter(|k| k.namespace == kic.namespace())
         .collect()
 }
 
@@ -102,7 +102,7 @@ fn withdrawn_image(kic: &Kic, at: &str, w: &Withdrawn) -> Finding {
         ))
         .fix(format!(
             "treat these pods as compromised until shown otherwise: look for unexpected CPU use (`kubectl -n {ns} top pod`) and for outbound connections from them (network policy logs, flow logs, DNS queries to mining pools); the advisory is https://github.com/Kong/kubernetes-ingress-controller/security/advisories/{adv}",
-            ns = kic.namespace,
+            ns = kic.namespace(),
             adv = w.advisory
         ))
         .fix("find where the image came from (a mirror or cache can still serve it) and remove it there")
@@ -243,11 +243,11 @@ mod tests {
     use super::*;
 
     fn kic(image: &str) -> Kic {
+        let mut deployment = k8s_openapi::api::apps::v1::Deployment::default();
+        deployment.metadata.namespace = Some("kong".into());
+        deployment.metadata.name = Some("kong".into());
         Kic {
-            kind: "Deployment".into(),
-            namespace: "kong".into(),
-            name: "kong".into(),
-            workload: super::super::facts::Workload::Deployment(Box::default()),
+            workload: super::super::facts::Workload::Deployment(Box::new(deployment)),
             pods: vec![],
             events: vec![],
             log: String::new(),

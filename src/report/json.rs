@@ -3,7 +3,7 @@
 //! is documented in `docs/reports.md`; names are camelCase, durations are
 //! numbers of seconds named `...Seconds`.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::RunReport;
 
@@ -26,11 +26,4 @@ pub(crate) fn render(report: &RunReport) -> String {
         report,
     };
     serde_json::to_string_pretty(&doc).expect("reports serialise")
-}
-
-/// What `render` wrote, read back (the version checked by the reader).
-#[derive(Deserialize)]
-pub(crate) struct Saved {
-    #[serde(flatten)]
-    pub(crate) report: RunReport,
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::json::{SCHEMA_VERSION, Saved};
+use super::json::SCHEMA_VERSION;
 use super::{RunReport, ScenarioReport};
 
 #[derive(Debug, thiserror::Error)]
@@ -77,8 +77,8 @@ fn read(doc: Value) -> Result<RunReport, Malformed> {
         Some(v) => return Err(Malformed::Version(v)),
         None => return Err(Malformed::NoVersion),
     }
-    let whole = Saved::deserialize(&doc);
-    whole.map(|s| s.report).map_err(|source| {
+    // `schemaVersion`, checked above, is a field the report itself has not.
+    RunReport::deserialize(&doc).map_err(|source| {
         let scenarios = doc.get("scenarios").and_then(Value::as_array);
         let unreadable = scenarios
             .into_iter()

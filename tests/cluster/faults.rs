@@ -131,11 +131,7 @@ async fn at_every_phase(lab: &crate::common::lab::Lab, kubeconfig: &Path, fault:
     let redirect = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/redirect");
     let client = env.client().await;
     let (ns_kind, _) = gwlab::kinds::resource("v1", "Namespace").unwrap();
-    let (route_kind, _) =
-        gwlab::kinds::resource("gateway.networking.k8s.io/v1", "HTTPRoute").unwrap();
     let namespaces: Api<DynamicObject> = Api::all_with(client.clone(), &ns_kind);
-    let routes: Api<DynamicObject> =
-        Api::namespaced_with(client.clone(), "imprun-system", &route_kind);
     let name = match fault {
         ApiFault::Outage(_) => "outage",
         ApiFault::Restart(_) => "restart",
@@ -164,60 +160,14 @@ async fn at_every_phase(lab: &crate::common::lab::Lab, kubeconfig: &Path, fault:
             );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        let report = lab
-            .home
-            .path()
-            .join(format!("report-{name}-{phase:?}.json"));
-        let t0 = Instant::now();
-        let mut child = command(
-            &[
-                "test",
-                redirect.to_str().unwrap(),
-                "--target",
-                "cluster",
-                "--kubeconfig",
-                kubeconfig.to_str().unwrap(),
-                "--gateway-address",
-                &lab.standin.gateway_address(),
-                "--json",
-                report.to_str().unwrap(),
-            ],
-            lab.home.path(),
-        )
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-        let mut down = None;
-        // Cleanup is this run's: its route seen, then gone (an earlier run's
-        // namespace may still be finalizing while this one starts).
-        let mut route_seen = false;
-        while child.try_wait().unwrap().is_none() {
-            route_seen = route_seen
-                || routes
-                    .get_opt("imprun-root-redirect")
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some();
-            let this_run = !matches!(phase, Phase::Cleanup) || route_seen;
-            if this_run && reached(phase, &namespaces, &routes).await {
-                down = Some(fault.strike().await);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-            .await
-            .unwrap();
+        let Struck {
+            output: o,
+            report: json,
+            strike: down,
+            wall,
+        } = run_struck(lab, &redirect, kubeconfig, phase, || fault.strike()).await;
         let t = text(&o);
-        let wall = t0.elapsed();
-        let Some(down) = down else {
-            panic!("{name} at {phase:?}: the run ended before the phase was seen: {t}");
-        };
         assert_eq!(o.status.code(), Some(0), "{name} at {phase:?}: {t}");
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
         assert_eq!(
             json["scenarios"][0]["verdict"], "passed",
             "{name} at {phase:?}: {t}"
@@ -283,17 +233,30 @@ fn redirect_with_short_timeouts(dir: &Path) -> std::path::PathBuf {
     to
 }
 
-/// Runs `scenario` on `lab`, calling `strike` once `phase` is reached;
-/// returns gwlab's output and its JSON report.
-async fn run_struck<F, Fut>(
+/// One run of `scenario` on `lab` through `kubeconfig`, struck once it
+/// reaches `phase`.
+struct Struck<T> {
+    output: std::process::Output,
+    report: serde_json::Value,
+    /// What the strike returned.
+    strike: T,
+    wall: Duration,
+}
+
+/// Runs `scenario` on `lab` through `kubeconfig`, calling `strike` once the
+/// API server shows `phase` (the cleanup phase only after the run's own
+/// route was seen: an earlier run's namespace may still be finalizing);
+/// panics if the run ended first.
+async fn run_struck<T, F, Fut>(
     lab: &crate::common::lab::Lab,
     scenario: &Path,
+    kubeconfig: &Path,
     phase: Phase,
     strike: F,
-) -> (std::process::Output, serde_json::Value)
+) -> Struck<T>
 where
     F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    Fut: std::future::Future<Output = T>,
 {
     let client = lab.standin.env.client().await;
     let (ns_kind, _) = gwlab::kinds::resource("v1", "Namespace").unwrap();
@@ -301,10 +264,8 @@ where
         gwlab::kinds::resource("gateway.networking.k8s.io/v1", "HTTPRoute").unwrap();
     let namespaces: Api<DynamicObject> = Api::all_with(client.clone(), &ns_kind);
     let routes: Api<DynamicObject> = Api::namespaced_with(client, "imprun-system", &route_kind);
-    let report = lab
-        .home
-        .path()
-        .join(format!("report-struck-{phase:?}.json"));
+    let report = tempfile::NamedTempFile::new_in(lab.home.path()).unwrap();
+    let t0 = Instant::now();
     let mut child = command(
         &[
             "test",
@@ -312,11 +273,11 @@ where
             "--target",
             "cluster",
             "--kubeconfig",
-            lab.kubeconfig(),
+            kubeconfig.to_str().unwrap(),
             "--gateway-address",
             &lab.standin.gateway_address(),
             "--json",
-            report.to_str().unwrap(),
+            report.path().to_str().unwrap(),
         ],
         lab.home.path(),
     )
@@ -325,25 +286,38 @@ where
     .spawn()
     .unwrap();
     let mut strike = Some(strike);
+    let mut struck = None;
+    let mut route_seen = false;
     while child.try_wait().unwrap().is_none() {
-        if reached(phase, &namespaces, &routes).await {
-            if let Some(s) = strike.take() {
-                s().await;
-            }
+        route_seen = route_seen
+            || routes
+                .get_opt("imprun-root-redirect")
+                .await
+                .ok()
+                .flatten()
+                .is_some();
+        let this_run = !matches!(phase, Phase::Cleanup) || route_seen;
+        if this_run && reached(phase, &namespaces, &routes).await {
+            let s = strike.take().expect("struck once");
+            struck = Some(s().await);
             break;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let o = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
-    assert!(
-        strike.is_none(),
-        "the run ended before {phase:?}: {}",
-        text(&o)
-    );
-    let json = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    (o, json)
+    let wall = t0.elapsed();
+    let Some(strike) = struck else {
+        panic!("the run ended before {phase:?}: {}", text(&output));
+    };
+    let report = serde_json::from_str(&std::fs::read_to_string(report.path()).unwrap()).unwrap();
+    Struck {
+        output,
+        report,
+        strike,
+        wall,
+    }
 }
 
 /// The Gateway's data plane gone while the route is being accepted: the
@@ -357,9 +331,14 @@ async fn a_data_plane_or_controller_that_stops_mid_run_is_named() {
         return;
     };
     let client = lab.standin.env.client().await;
+    let env_kubeconfig = lab.standin.env.kubeconfig.clone();
     let scenario = redirect_with_short_timeouts(lab.home.path());
 
-    let (o, json) = run_struck(&lab, &scenario, Phase::Conditions, || {
+    let Struck {
+        output: o,
+        report: json,
+        ..
+    } = run_struck(&lab, &scenario, &env_kubeconfig, Phase::Conditions, || {
         lab.standin.stop_data_plane()
     })
     .await;
@@ -380,7 +359,11 @@ async fn a_data_plane_or_controller_that_stops_mid_run_is_named() {
     assert!(left.is_empty(), "left {left:?}: {t}");
     eprintln!("data plane stopped before the probes: exit 1, the refusal named, nothing left");
 
-    let (o, json) = run_struck(&lab, &scenario, Phase::Apply, || {
+    let Struck {
+        output: o,
+        report: json,
+        ..
+    } = run_struck(&lab, &scenario, &env_kubeconfig, Phase::Apply, || {
         lab.standin.stop_controller()
     })
     .await;
@@ -437,11 +420,11 @@ async fn a_throttling_api_server_runs_the_repository_scenarios_four_at_a_time() 
         .iter()
         .map(|s| s["verdict"].as_str().unwrap())
         .collect();
-    let repository = std::fs::read_dir(&scenarios)
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().join("scenario.yaml").is_file())
-        .count();
-    assert_eq!(verdicts.len(), repository, "{t}");
+    assert_eq!(
+        verdicts.len(),
+        crate::common::bin::repository_scenarios(),
+        "{t}"
+    );
     assert!(
         verdicts
             .iter()

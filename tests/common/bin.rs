@@ -61,3 +61,11 @@ pub fn assert_bad_input(files: &[(&str, &str)], needles: &[&str]) {
         }
     }
 }
+
+/// How many scenarios the repository's `scenarios/` holds.
+pub fn repository_scenarios() -> usize {
+    std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().join("scenario.yaml").is_file())
+        .count()
+}

@@ -590,11 +590,11 @@ fn shards_split_the_scenarios_between_them() {
         a.iter().all(|n| !b.contains(n)),
         "no scenario in both shards"
     );
-    let repository = std::fs::read_dir(repo("scenarios"))
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().join("scenario.yaml").is_file())
-        .count();
-    assert_eq!(a.len() + b.len(), repository, "{a:?} {b:?}");
+    assert_eq!(
+        a.len() + b.len(),
+        crate::common::bin::repository_scenarios(),
+        "{a:?} {b:?}"
+    );
     assert_eq!(names("1/2"), a, "the same shard twice is the same set");
     assert_eq!(
         gwlab(&["test", &repo("scenarios"), "--shard", "3/2"])

@@ -67,16 +67,26 @@ impl Release {
     /// release of its minor version, or, for a minor version gwlab does not
     /// know, the newest release older than it (`None` below v1.2).
     pub fn of_bundle(version: &str) -> Option<Release> {
-        let v = version.strip_prefix('v')?;
-        let mut parts = v.split(['.', '-']);
-        let major: u32 = parts.next()?.parse().ok()?;
-        let minor: u32 = parts.next()?.parse().ok()?;
+        let minor = bundle_minor(version)?;
         Release::ALL
             .iter()
             .rev()
             .copied()
-            .find(|r| r.minor() <= (major, minor))
+            .find(|r| r.minor() <= minor)
     }
+
+    /// The release gwlab knows of exactly the bundle's minor version
+    /// (`None` for v1.1 or v1.7).
+    pub fn of_bundle_minor(version: &str) -> Option<Release> {
+        let minor = bundle_minor(version)?;
+        Release::ALL.iter().copied().find(|r| r.minor() == minor)
+    }
+}
+
+/// `(1, 5)` of a bundle version written `v1.5.0`, `v1.6.0-rc.1`...
+fn bundle_minor(version: &str) -> Option<(u32, u32)> {
+    let mut parts = version.strip_prefix('v')?.split(['.', '-']);
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 impl fmt::Display for Release {
@@ -138,5 +148,7 @@ mod tests {
         assert_eq!(Release::of_bundle("v1.7.0"), Some(Release::V1_6_1));
         assert_eq!(Release::of_bundle("v1.1.0"), None);
         assert_eq!(Release::of_bundle("dev"), None);
+        assert_eq!(Release::of_bundle_minor("v1.5.0"), Some(Release::V1_5_1));
+        assert_eq!(Release::of_bundle_minor("v1.7.0"), None);
     }
 }
