@@ -286,3 +286,40 @@ impl From<Diagnostic> for RecordedError {
         RecordedError::Bad(d.into())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_object_that_does_not_read_as_its_kind_is_named_with_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kong.yaml");
+        // A Deployment whose replicas are not a number.
+        std::fs::write(
+            &file,
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: kong, namespace: kong}\nspec:\n  replicas: two\n  selector: {matchLabels: {app: kong}}\n  template: {spec: {containers: []}}\n",
+        )
+        .unwrap();
+        let e = read(dir.path()).expect_err("bad input").to_string();
+        assert!(e.contains(&file.display().to_string()), "{e}");
+        assert!(
+            e.contains("Deployment kong is not one gwlab can read"),
+            "{e}"
+        );
+        assert!(e.contains("\"two\""), "{e}");
+        assert!(
+            e.contains("give objects as `kubectl get -o yaml` writes them"),
+            "{e}"
+        );
+        // With a number, it reads, and its controller-less pod spec makes
+        // no KIC.
+        std::fs::write(
+            &file,
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: kong, namespace: kong}\nspec:\n  selector: {matchLabels: {app: kong}}\n  template: {spec: {containers: []}}\n",
+        )
+        .unwrap();
+        let f = read(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(f.kics.is_empty());
+    }
+}
